@@ -1,0 +1,112 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# pvback: one top-level, non-recursive GNU Makefile. Each directory adds a
+# module.mk listing its sources; dependencies come from pkg-config only.
+# Out-of-tree build under $(O) (default build/); `make SAN=1` builds the
+# ASan+UBSan variant under build-san/. Quiet unless V=1.
+
+SAN      ?= 0
+ifeq ($(SAN),1)
+O        ?= build-san
+else
+O        ?= build
+endif
+PREFIX   ?= /usr/local
+DESTDIR  ?=
+CC       ?= cc
+V        ?= 0
+Q        := $(if $(filter 1,$(V)),,@)
+msg       = $(if $(filter 1,$(V)),,@printf '  %-6s %s\n' $(1) $(2);)
+
+DEPS_STAMP := $(O)/.deps-ok
+PKGS     := xenstore xenevtchn xengnttab liburing cmocka
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+
+CFLAGS   ?= -O2 -g
+CFLAGS   += -std=gnu11 -Wall -Wextra -Werror -Wmissing-prototypes \
+            -Wno-unused-parameter -fno-strict-aliasing -D_GNU_SOURCE \
+            -fPIC -pthread -MMD -MP -Icommon -Isim -Ifrontends $(PKG_CFLAGS)
+LDFLAGS  += -pthread
+ifeq ($(SAN),1)
+CFLAGS   += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+LDFLAGS  += -fsanitize=address,undefined
+endif
+
+pkglibs   = $(shell pkg-config --libs $(1) 2>/dev/null)
+
+# Filled by module.mk files:
+#   bins      += name            (each with name_srcs, name_libs)
+#   tests     += name            (each with name_srcs, name_libs; run by make check)
+#   libs      += name            (static archives: name_srcs)
+bins  :=
+tests :=
+libs  :=
+sbin_scripts :=
+
+include common/module.mk
+-include sim/xs.mk
+-include sim/hv.mk
+include sim/module.mk
+include frontends/module.mk
+-include blkback/module.mk
+include tests/module.mk
+include bench/module.mk
+
+objs_of   = $(patsubst %.c,$(O)/obj/%.o,$(1))
+all_srcs := $(foreach b,$(bins) $(tests) $(libs),$($(b)_srcs))
+all_objs := $(call objs_of,$(sort $(all_srcs)))
+
+.PHONY: all check check-unit check-san clean install deps demo bench-sim
+all: $(DEPS_STAMP) $(addprefix $(O)/bin/,$(bins)) $(addprefix $(O)/tests/,$(tests))
+
+# Install missing Debian packages once per build dir (fresh-machine setup).
+$(DEPS_STAMP): scripts/install-deps
+	$(Q)scripts/install-deps
+	$(Q)mkdir -p $(@D) && touch $@
+deps:
+	scripts/install-deps
+
+$(O)/obj/%.o: %.c | $(DEPS_STAMP)
+	$(call msg,CC,$<)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
+
+define lib_rule
+$(O)/lib/lib$(1).a: $(call objs_of,$($(1)_srcs))
+	$$(call msg,AR,$$@)
+	$(Q)mkdir -p $$(@D)
+	$(Q)rm -f $$@ && ar rcs $$@ $$^
+endef
+$(foreach l,$(libs),$(eval $(call lib_rule,$(l))))
+
+define link_rule
+$(2)/$(1): $(call objs_of,$($(1)_srcs)) $(foreach l,$($(1)_deps),$(O)/lib/lib$(l).a)
+	$$(call msg,LD,$$@)
+	$(Q)mkdir -p $$(@D)
+	$(Q)$(CC) $(LDFLAGS) -o $$@ $$(filter %.o,$$^) $(foreach l,$($(1)_deps),$(O)/lib/lib$(l).a) $$(call pkglibs,$($(1)_pkgs)) $($(1)_ldlibs)
+endef
+$(foreach b,$(bins),$(eval $(call link_rule,$(b),$(O)/bin)))
+$(foreach t,$(tests),$(eval $(call link_rule,$(t),$(O)/tests)))
+
+# make check: the normal build, then the ASan+UBSan build, each running the
+# whole suite. The runner prints 'N passed, N failed' as its last line.
+check: $(DEPS_STAMP)
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)$(MAKE) --no-print-directory SAN=1 all
+	$(Q)tests/run-tests build build-san
+
+check-unit: all
+	$(Q)tests/run-tests $(O)
+
+clean:
+	rm -rf build build-san
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 0755 $(addprefix $(O)/bin/,$(bins)) $(DESTDIR)$(PREFIX)/bin/
+	$(if $(wildcard docs/*.1),install -m 0644 $(wildcard docs/*.1) $(DESTDIR)$(PREFIX)/share/man/man1/)
+	$(if $(sbin_scripts),install -d $(DESTDIR)/etc/xen/scripts && install -m 0755 $(sbin_scripts) $(DESTDIR)/etc/xen/scripts/)
+
+bench-sim: all
+	$(Q)bench/bench-sim $(O)
+
+-include $(all_objs:.o=.d)

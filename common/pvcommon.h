@@ -1,0 +1,281 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * libpvcommon: what every pvback backend and frontend stands on.
+ *
+ *  - pv_log_*   logging with per-device prefixes (stderr or syslog)
+ *  - pv_loop_*  a per-thread epoll event loop with timers and cross-thread calls
+ *  - pv_hv_*    the hypervisor-ops layer: grants, event channels (xen | sim)
+ *  - pv_xs_*    xenstore (libxenstore) bound to a loop: watches, transactions
+ *  - pv_xb_*    the xenbus backend device framework (state machine, keys)
+ *  - pv_stats_* statistics counters and latency histograms
+ *
+ * Conventions: functions return 0 (or a count / port) on success and -errno on
+ * failure; constructors fill an out-pointer.  Lower layers never log; the
+ * caller that knows the device does.  A pv_loop, pv_hv and pv_xs handle is
+ * used by one thread at a time; pv_loop_call() is the only cross-thread entry.
+ */
+#ifndef PVCOMMON_H
+#define PVCOMMON_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* ------------------------------------------------------------------ log */
+
+enum pv_log_level { PV_LOG_ERR, PV_LOG_WARN, PV_LOG_INFO, PV_LOG_DEBUG };
+
+/* Configure once at start-up.  ident names the program in every line. */
+void pv_log_init(const char *ident, bool use_syslog, enum pv_log_level level);
+void pv_log_set_level(enum pv_log_level level);
+enum pv_log_level pv_log_get_level(void);
+int pv_log_level_parse(const char *s, enum pv_log_level *out);
+/* prefix names the object (e.g. "vbd-5-51712"); may be NULL. Thread-safe. */
+void pv_log(enum pv_log_level lvl, const char *prefix, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+void pv_vlog(enum pv_log_level lvl, const char *prefix, const char *fmt, va_list ap);
+
+#define pv_err(prefix, ...)   pv_log(PV_LOG_ERR, prefix, __VA_ARGS__)
+#define pv_warn(prefix, ...)  pv_log(PV_LOG_WARN, prefix, __VA_ARGS__)
+#define pv_info(prefix, ...)  pv_log(PV_LOG_INFO, prefix, __VA_ARGS__)
+#define pv_debug(prefix, ...) pv_log(PV_LOG_DEBUG, prefix, __VA_ARGS__)
+
+/* ----------------------------------------------------------------- loop */
+
+struct pv_loop;
+
+#define PV_LOOP_IN  0x1u /* EPOLLIN */
+#define PV_LOOP_OUT 0x4u /* EPOLLOUT */
+
+typedef void pv_loop_fd_fn(struct pv_loop *loop, int fd, uint32_t events, void *opaque);
+typedef void pv_loop_timer_fn(struct pv_loop *loop, void *opaque);
+typedef void pv_loop_call_fn(void *opaque);
+
+int pv_loop_create(struct pv_loop **out);
+/* Runs no callbacks; fds registered are not closed. */
+void pv_loop_destroy(struct pv_loop *loop);
+/* events: PV_LOOP_IN | PV_LOOP_OUT (level-triggered). One callback per fd. */
+int pv_loop_add_fd(struct pv_loop *loop, int fd, uint32_t events, pv_loop_fd_fn *fn, void *opaque);
+int pv_loop_mod_fd(struct pv_loop *loop, int fd, uint32_t events);
+/* Safe to call from inside any callback of the same loop, also for fd itself. */
+int pv_loop_del_fd(struct pv_loop *loop, int fd);
+/* One-shot timer after delay_ms; returns an id > 0 or -errno. */
+int64_t pv_loop_add_timer(struct pv_loop *loop, uint64_t delay_ms, pv_loop_timer_fn *fn, void *opaque);
+/* Returns 0, or -ENOENT when it already fired or never existed. */
+int pv_loop_del_timer(struct pv_loop *loop, int64_t id);
+/* Thread-safe: queue fn(opaque) to run in the loop's thread; wakes the loop. */
+int pv_loop_call(struct pv_loop *loop, pv_loop_call_fn *fn, void *opaque);
+/* Poll hook: called with no timeout while it returns true (adaptive polling). */
+typedef bool pv_loop_poll_fn(void *opaque);
+void pv_loop_set_poll(struct pv_loop *loop, pv_loop_poll_fn *fn, void *opaque, uint32_t poll_us);
+/* Dispatch one round: waits up to timeout_ms (-1 forever). Returns #events or -errno. */
+int pv_loop_run_once(struct pv_loop *loop, int timeout_ms);
+/* Run until pv_loop_stop(). Returns 0 or -errno. */
+int pv_loop_run(struct pv_loop *loop);
+/* Thread-safe. */
+void pv_loop_stop(struct pv_loop *loop);
+uint64_t pv_now_ns(void); /* CLOCK_MONOTONIC */
+
+/* ------------------------------------------------------------------- hv */
+
+/*
+ * The hypervisor-ops layer.  Two implementations behind one ops table:
+ * "xen" (libxengnttab, libxengntshr, libxenevtchn) and "sim" (pvsim).
+ * Selection: pv_hv_open(PV_HV_AUTO) reads $PVBACK_HV (xen|sim|auto); auto is
+ * sim when $PVSIM_DIR is set, else xen when /dev/xen/gntdev exists, else sim.
+ * In sim mode the process acts as domain $PVSIM_DOMID (default 0) of the
+ * pvsim instance in $PVSIM_DIR (default pv_sim_default_dir()).
+ *
+ * A handle holds a grant-map, a grant-share and an event-channel instance;
+ * open one per thread.  After fork() the child must open its own.
+ */
+enum pv_hv_kind { PV_HV_AUTO, PV_HV_XEN, PV_HV_SIM };
+
+struct pv_hv;
+
+/* One grant-copy segment: one side is a grant of domid, the other local memory. */
+struct pv_hv_copy_seg {
+	uint32_t ref;       /* grant reference of the foreign side */
+	uint16_t domid;     /* domain that granted ref */
+	uint16_t offset;    /* offset in the granted page; offset + len <= 4096 */
+	void *local;        /* local buffer */
+	uint16_t len;
+	bool to_guest;      /* true: local -> grant (needs a writable grant) */
+	int16_t status;     /* out: 0 or -errno for this segment */
+};
+
+int pv_hv_kind_parse(const char *s, enum pv_hv_kind *out);
+const char *pv_sim_default_dir(void);
+int pv_hv_open(enum pv_hv_kind kind, struct pv_hv **out);
+void pv_hv_close(struct pv_hv *hv);
+enum pv_hv_kind pv_hv_kind(const struct pv_hv *hv); /* never AUTO */
+const char *pv_hv_name(const struct pv_hv *hv);     /* "xen" or "sim" */
+/* The domain this process acts as (0 for dom0 backends). */
+uint16_t pv_hv_domid(const struct pv_hv *hv);
+
+/*
+ * Backend side. Map count grant refs of domid at one contiguous address.
+ * All-or-nothing: on failure nothing stays mapped. Returns 0 or -errno
+ * (-EINVAL bad ref/frame, -EACCES wrong domid / readonly grant, -ENOENT not granted).
+ */
+int pv_hv_map(struct pv_hv *hv, uint16_t domid, unsigned count, const uint32_t *refs,
+	      bool writable, void **addr);
+int pv_hv_unmap(struct pv_hv *hv, void *addr, unsigned count);
+/* Batched grant copy. Returns 0 when every segment succeeded, else the first
+ * failing segment's -errno; per-segment results in seg->status. */
+int pv_hv_copy(struct pv_hv *hv, unsigned count, struct pv_hv_copy_seg *segs);
+
+/*
+ * Frontend side. Allocate count pages, grant them to domid and map them here
+ * contiguously; refs[] receives the grant references.  Unshare ends access:
+ * -EBUSY (sim) while the peer still has a page mapped.
+ */
+int pv_hv_share(struct pv_hv *hv, uint16_t domid, unsigned count, bool writable,
+		uint32_t *refs, void **addr);
+int pv_hv_unshare(struct pv_hv *hv, void *addr, unsigned count);
+
+/*
+ * Event channels.  The handle has one pollable fd (put it in a pv_loop);
+ * pv_hv_evtchn_pending() returns a fired port (>= 0) or -EAGAIN; a fired port
+ * stays masked until pv_hv_evtchn_unmask(), as with Linux's /dev/xen/evtchn.
+ */
+int pv_hv_evtchn_fd(struct pv_hv *hv);
+int pv_hv_evtchn_bind(struct pv_hv *hv, uint16_t domid, uint32_t remote_port); /* -> local port */
+int pv_hv_evtchn_alloc(struct pv_hv *hv, uint16_t remote_domid);             /* -> unbound port */
+int pv_hv_evtchn_notify(struct pv_hv *hv, uint32_t port);
+int pv_hv_evtchn_pending(struct pv_hv *hv);
+int pv_hv_evtchn_unmask(struct pv_hv *hv, uint32_t port);
+int pv_hv_evtchn_close(struct pv_hv *hv, uint32_t port);
+
+/*
+ * sim only: this handle owns its domain, like a guest kernel: when the handle
+ * is closed or the process exits, pvsim destroys the domain as a crashed
+ * guest (grants revoked, channels closed, @releaseDomain).  -EOPNOTSUPP on xen.
+ */
+int pv_hv_sim_claim(struct pv_hv *hv);
+
+/* ------------------------------------------------------------- xenstore */
+
+/*
+ * libxenstore in every mode (sim: XENSTORED_PATH points at pvsim's socket).
+ * A pv_xs may be attached to a loop, which then dispatches watch events to
+ * their callbacks.  Strings returned are malloc'd; the caller frees them.
+ */
+struct pv_xs;
+struct pv_xs_watch;
+typedef uint32_t pv_xs_txn; /* 0 = no transaction (XBT_NULL) */
+
+typedef void pv_xs_watch_fn(struct pv_xs *xs, const char *path, void *opaque);
+
+int pv_xs_open(struct pv_loop *loop, struct pv_xs **out); /* loop may be NULL */
+void pv_xs_close(struct pv_xs *xs);
+struct xs_handle *pv_xs_handle(struct pv_xs *xs);
+/* Fires once at registration, as xenstored does, then on every change under path. */
+int pv_xs_watch(struct pv_xs *xs, const char *path, pv_xs_watch_fn *fn, void *opaque,
+		struct pv_xs_watch **out);
+void pv_xs_unwatch(struct pv_xs *xs, struct pv_xs_watch *w);
+/* Dispatch pending watch events without a loop (blocking up to timeout_ms). */
+int pv_xs_dispatch(struct pv_xs *xs, int timeout_ms);
+
+char *pv_xs_read(struct pv_xs *xs, pv_xs_txn t, const char *path);      /* NULL + errno */
+int pv_xs_read_uint(struct pv_xs *xs, pv_xs_txn t, const char *path, uint64_t min,
+		    uint64_t max, uint64_t *out); /* -ENOENT, -EINVAL (not a number / out of range) */
+int pv_xs_write(struct pv_xs *xs, pv_xs_txn t, const char *path, const char *val);
+int pv_xs_printf(struct pv_xs *xs, pv_xs_txn t, const char *path, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+int pv_xs_rm(struct pv_xs *xs, pv_xs_txn t, const char *path);
+/* NULL-terminated array of malloc'd names (free with pv_xs_free_list), NULL + errno. */
+char **pv_xs_directory(struct pv_xs *xs, pv_xs_txn t, const char *path, unsigned *n);
+void pv_xs_free_list(char **list);
+/* Run fn inside a transaction, retrying on EAGAIN (bounded). fn returns 0 or -errno;
+ * a non-zero return aborts the transaction and is returned. */
+typedef int pv_xs_txn_fn(struct pv_xs *xs, pv_xs_txn t, void *opaque);
+int pv_xs_transaction(struct pv_xs *xs, pv_xs_txn_fn *fn, void *opaque);
+bool pv_xs_domain_exists(struct pv_xs *xs, uint16_t domid);
+
+/* ---------------------------------------------------------------- xenbus */
+
+/*
+ * The backend device framework. pv_xb_backend_start() watches
+ * backend/<type>/ under this domain's path and creates a pv_xb_dev for every
+ * <domid>/<devid> entry, drives the xenbus state machine and calls the ops:
+ *
+ *   probe       device found: open the host side, write feature keys.
+ *               The framework then writes hotplug-status=connected and InitWait.
+ *   connect     frontend Initialised (if connect_on_initialised) or Connected:
+ *               read ring refs, map, start I/O, write connect-time keys.
+ *               The framework then switches to Connected.
+ *   disconnect  frontend Closing/Closed, online=0, domain gone: stop I/O, drain,
+ *               unmap.  Called only after a successful connect.
+ *   remove      backend directory gone: free everything probe made.
+ *   changed     optional (may be NULL): a key in the backend directory changed.
+ *
+ * A failing probe/connect leaves the device in Closed with error/<path> written.
+ */
+struct pv_xb_backend;
+struct pv_xb_dev;
+
+struct pv_xb_backend_ops {
+	const char *type;            /* "vbd", "vif", "vusb" */
+	bool connect_on_initialised; /* blk/usb: true; netback: false */
+	int (*probe)(struct pv_xb_dev *dev);
+	int (*connect)(struct pv_xb_dev *dev);
+	void (*disconnect)(struct pv_xb_dev *dev);
+	void (*remove)(struct pv_xb_dev *dev);
+	void (*changed)(struct pv_xb_dev *dev, const char *key);
+};
+
+int pv_xb_backend_start(struct pv_loop *loop, struct pv_xs *xs,
+			const struct pv_xb_backend_ops *ops, void *ctx,
+			struct pv_xb_backend **out);
+/* Disconnects and removes every device (drains I/O through ops->disconnect). */
+void pv_xb_backend_stop(struct pv_xb_backend *be);
+void *pv_xb_backend_ctx(struct pv_xb_backend *be);
+
+struct pv_xs *pv_xb_dev_xs(struct pv_xb_dev *dev);
+struct pv_loop *pv_xb_dev_loop(struct pv_xb_dev *dev);
+void *pv_xb_dev_ctx(struct pv_xb_dev *dev);            /* the backend's ctx */
+uint16_t pv_xb_dev_domid(const struct pv_xb_dev *dev); /* frontend domain */
+uint32_t pv_xb_dev_devid(const struct pv_xb_dev *dev);
+const char *pv_xb_dev_name(const struct pv_xb_dev *dev);   /* "vbd-5-51712": log prefix */
+const char *pv_xb_dev_bepath(const struct pv_xb_dev *dev); /* backend/vbd/5/51712 (absolute) */
+const char *pv_xb_dev_fepath(const struct pv_xb_dev *dev); /* the frontend dir */
+void pv_xb_dev_set_priv(struct pv_xb_dev *dev, void *priv);
+void *pv_xb_dev_priv(const struct pv_xb_dev *dev);
+int pv_xb_dev_state(const struct pv_xb_dev *dev);          /* our XenbusState */
+/* Write our state key (and nothing else). */
+int pv_xb_dev_switch_state(struct pv_xb_dev *dev, int state);
+/* Read a key of our backend / the frontend dir (relative name). */
+char *pv_xb_dev_read_be(struct pv_xb_dev *dev, const char *key);
+char *pv_xb_dev_read_fe(struct pv_xb_dev *dev, const char *key);
+int pv_xb_dev_read_fe_uint(struct pv_xb_dev *dev, const char *key, uint64_t min, uint64_t max,
+			   uint64_t *out);
+int pv_xb_dev_read_be_uint(struct pv_xb_dev *dev, const char *key, uint64_t min, uint64_t max,
+			   uint64_t *out);
+/* Write keys in our backend dir; t may be 0. */
+int pv_xb_dev_printf_be(struct pv_xb_dev *dev, pv_xs_txn t, const char *key, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+/* Report a fatal device error: logs, writes error/<bepath>/error, goes Closing. */
+void pv_xb_dev_fatal(struct pv_xb_dev *dev, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* From a data-path thread: schedule disconnect of this device on the xenbus
+ * loop (protocol violation by the frontend). Thread-safe. */
+void pv_xb_dev_request_disconnect(struct pv_xb_dev *dev, const char *reason);
+
+/* --------------------------------------------------------------- stats */
+
+#define PV_STATS_HIST_BUCKETS 32 /* log2 buckets of nanoseconds */
+
+struct pv_stats_hist {
+	uint64_t bucket[PV_STATS_HIST_BUCKETS]; /* bucket i: [2^i, 2^(i+1)) ns */
+	uint64_t count;
+	uint64_t sum_ns;
+};
+
+void pv_stats_hist_add(struct pv_stats_hist *h, uint64_t ns);
+void pv_stats_hist_merge(struct pv_stats_hist *dst, const struct pv_stats_hist *src);
+/* Percentile (0..100) estimate in ns, from the bucket midpoints. */
+uint64_t pv_stats_hist_percentile(const struct pv_stats_hist *h, double pct);
+
+#endif /* PVCOMMON_H */

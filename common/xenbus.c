@@ -1,0 +1,788 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The xenbus backend device framework: enumerate <dompath>/backend/<type>/
+ * <domid>/<devid> from watch events (never polling), validate each device's
+ * frontend link as Linux xenbus does, and drive the backend half of the xenbus
+ * state machine (research/handshakes.md): probe -> hotplug-status=connected ->
+ * InitWait; connect on frontend Initialised (blk/usb) or Connected; Closing and
+ * Closed teardown; online=0 removal; reconnect from Closed; removal when the
+ * backend directory or the frontend domain goes away.
+ *
+ * Everything runs on the loop thread that owns the pv_xs; the only other entry
+ * is pv_xb_dev_request_disconnect(), which goes through pv_loop_call() and
+ * finds the device again by serial number, so a device freed meanwhile is
+ * simply not found.  Framework writes to our backend directory happen in a
+ * transaction that first checks the directory still exists, so a write racing
+ * with the toolstack's removal never recreates a half directory.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <xenstore.h>
+#include <xen/xen.h>
+#include <xen/io/xenbus.h>
+
+#include "pvcommon.h"
+
+struct pv_xb_backend {
+	struct pv_loop *loop;
+	struct pv_xs *xs;
+	const struct pv_xb_backend_ops *ops;
+	void *ctx;
+	char *dompath;               /* our domain's home, e.g. /local/domain/0 */
+	char *root;                  /* <dompath>/backend/<type> */
+	struct pv_xs_watch *root_watch;
+	struct pv_xs_watch *release_watch; /* @releaseDomain */
+	struct pv_xb_dev *devs;
+	uint64_t next_serial;
+	unsigned pending_calls;      /* request_disconnect calls queued (atomic) */
+	bool stopping;
+};
+
+struct pv_xb_dev {
+	struct pv_xb_dev *next;
+	struct pv_xb_backend *be;
+	uint64_t serial;             /* unique per device incarnation */
+	uint16_t domid;
+	uint32_t devid;
+	char name[48];
+	char *bepath;
+	char *fepath;
+	char *errpath;               /* <dompath>/error/backend/<type>/<domid>/<devid> */
+	struct pv_xs_watch *be_watch;   /* bepath: keys, online, removal */
+	struct pv_xs_watch *fe_watch;   /* fepath/state */
+	void *priv;
+	int state;                   /* our XenbusState as last written */
+	int fe_state;                /* frontend state as last handled */
+	bool probed;                 /* ops->probe succeeded; ops->remove owed */
+	bool connected;              /* ops->connect succeeded; ops->disconnect owed */
+	bool gone;                   /* removed (online=0); waiting for the dir to vanish */
+};
+
+static const char *const state_names[] = {
+	"Unknown", "Initialising", "InitWait", "Initialised", "Connected",
+	"Closing", "Closed", "Reconfiguring", "Reconfigured",
+};
+
+static const char *state_name(int s)
+{
+	if (s < 0 || s >= (int)(sizeof(state_names) / sizeof(state_names[0])))
+		return "invalid";
+	return state_names[s];
+}
+
+/* ------------------------------------------------------------ accessors */
+
+struct pv_xs *pv_xb_dev_xs(struct pv_xb_dev *dev) { return dev->be->xs; }
+struct pv_loop *pv_xb_dev_loop(struct pv_xb_dev *dev) { return dev->be->loop; }
+void *pv_xb_dev_ctx(struct pv_xb_dev *dev) { return dev->be->ctx; }
+uint16_t pv_xb_dev_domid(const struct pv_xb_dev *dev) { return dev->domid; }
+uint32_t pv_xb_dev_devid(const struct pv_xb_dev *dev) { return dev->devid; }
+const char *pv_xb_dev_name(const struct pv_xb_dev *dev) { return dev->name; }
+const char *pv_xb_dev_bepath(const struct pv_xb_dev *dev) { return dev->bepath; }
+const char *pv_xb_dev_fepath(const struct pv_xb_dev *dev) { return dev->fepath; }
+void pv_xb_dev_set_priv(struct pv_xb_dev *dev, void *priv) { dev->priv = priv; }
+void *pv_xb_dev_priv(const struct pv_xb_dev *dev) { return dev->priv; }
+int pv_xb_dev_state(const struct pv_xb_dev *dev) { return dev->state; }
+void *pv_xb_backend_ctx(struct pv_xb_backend *be) { return be->ctx; }
+
+static char *read_rel(struct pv_xs *xs, const char *dir, const char *key)
+{
+	char path[512];
+
+	if (snprintf(path, sizeof(path), "%s/%s", dir, key) >= (int)sizeof(path)) {
+		errno = ENAMETOOLONG;
+		return NULL;
+	}
+	return pv_xs_read(xs, XBT_NULL, path);
+}
+
+static int read_rel_uint(struct pv_xs *xs, const char *dir, const char *key, uint64_t min,
+			 uint64_t max, uint64_t *out)
+{
+	char path[512];
+
+	if (snprintf(path, sizeof(path), "%s/%s", dir, key) >= (int)sizeof(path))
+		return -ENAMETOOLONG;
+	return pv_xs_read_uint(xs, XBT_NULL, path, min, max, out);
+}
+
+char *pv_xb_dev_read_be(struct pv_xb_dev *dev, const char *key)
+{
+	return read_rel(dev->be->xs, dev->bepath, key);
+}
+
+char *pv_xb_dev_read_fe(struct pv_xb_dev *dev, const char *key)
+{
+	return read_rel(dev->be->xs, dev->fepath, key);
+}
+
+int pv_xb_dev_read_fe_uint(struct pv_xb_dev *dev, const char *key, uint64_t min, uint64_t max,
+			   uint64_t *out)
+{
+	return read_rel_uint(dev->be->xs, dev->fepath, key, min, max, out);
+}
+
+int pv_xb_dev_read_be_uint(struct pv_xb_dev *dev, const char *key, uint64_t min, uint64_t max,
+			   uint64_t *out)
+{
+	return read_rel_uint(dev->be->xs, dev->bepath, key, min, max, out);
+}
+
+int pv_xb_dev_printf_be(struct pv_xb_dev *dev, pv_xs_txn t, const char *key, const char *fmt, ...)
+{
+	char path[512], *val;
+	va_list ap;
+	int ret;
+
+	if (snprintf(path, sizeof(path), "%s/%s", dev->bepath, key) >= (int)sizeof(path))
+		return -ENAMETOOLONG;
+	va_start(ap, fmt);
+	ret = vasprintf(&val, fmt, ap);
+	va_end(ap);
+	if (ret < 0)
+		return -ENOMEM;
+	ret = pv_xs_write(dev->be->xs, t, path, val);
+	free(val);
+	return ret;
+}
+
+/* ------------------------------------------------------- guarded writes */
+
+struct be_write {
+	struct pv_xb_dev *dev;
+	const char *key;
+	const char *val;
+};
+
+static int be_write_txn(struct pv_xs *xs, pv_xs_txn t, void *opaque)
+{
+	struct be_write *w = opaque;
+	char path[512], *s;
+
+	/* Never recreate a directory the toolstack has just removed. */
+	s = pv_xs_read(xs, t, w->dev->bepath);
+	if (!s)
+		return errno ? -errno : -EIO;
+	free(s);
+	if (snprintf(path, sizeof(path), "%s/%s", w->dev->bepath, w->key) >= (int)sizeof(path))
+		return -ENAMETOOLONG;
+	return pv_xs_write(xs, t, path, w->val);
+}
+
+static int be_write_guarded(struct pv_xb_dev *dev, const char *key, const char *val)
+{
+	struct be_write w = { dev, key, val };
+
+	return pv_xs_transaction(dev->be->xs, be_write_txn, &w);
+}
+
+int pv_xb_dev_switch_state(struct pv_xb_dev *dev, int state)
+{
+	char val[4];
+	int ret;
+
+	snprintf(val, sizeof(val), "%d", state);
+	ret = be_write_guarded(dev, "state", val);
+	if (ret < 0) {
+		pv_err(dev->name, "cannot switch state %s -> %s: %s", state_name(dev->state),
+		       state_name(state), strerror(-ret));
+		return ret;
+	}
+	pv_debug(dev->name, "state %s -> %s", state_name(dev->state), state_name(state));
+	dev->state = state;
+	return 0;
+}
+
+/* Internal transitions skip redundant writes (each write fires watches). */
+static void set_state(struct pv_xb_dev *dev, int state)
+{
+	if (dev->state != state)
+		pv_xb_dev_switch_state(dev, state);
+}
+
+static void write_error(struct pv_xb_dev *dev, int err, const char *msg)
+{
+	char path[600], *val;
+	int ret;
+
+	/* As Linux xenbus_dev_error: "error/<nodename>/error" = "<errno> <text>". */
+	snprintf(path, sizeof(path), "%s/error", dev->errpath);
+	if (asprintf(&val, "%d %s", err < 0 ? -err : err, msg) < 0)
+		return;
+	ret = pv_xs_write(dev->be->xs, XBT_NULL, path, val);
+	if (ret < 0)
+		pv_err(dev->name, "cannot write %s: %s", path, strerror(-ret));
+	free(val);
+}
+
+/* -------------------------------------------------------- state machine */
+
+static void dev_disconnect(struct pv_xb_dev *dev)
+{
+	if (!dev->connected)
+		return;
+	pv_debug(dev->name, "disconnect");
+	dev->be->ops->disconnect(dev);
+	dev->connected = false;
+}
+
+static void dev_probe(struct pv_xb_dev *dev)
+{
+	int ret;
+
+	pv_debug(dev->name, "probe (frontend %s)", dev->fepath);
+	ret = dev->be->ops->probe(dev);
+	if (ret < 0) {
+		pv_err(dev->name, "probe failed: %s", strerror(-ret));
+		write_error(dev, ret, "probe failed");
+		set_state(dev, XenbusStateClosed);
+		return;
+	}
+	dev->probed = true;
+	/* No hotplug script or kernel driver writes this for a userspace backend. */
+	ret = be_write_guarded(dev, "hotplug-status", "connected");
+	if (ret < 0)
+		pv_err(dev->name, "cannot write hotplug-status: %s", strerror(-ret));
+	set_state(dev, XenbusStateInitWait);
+}
+
+static void dev_connect(struct pv_xb_dev *dev)
+{
+	int ret;
+
+	/* Initialised and Connected may both be seen: connect once. */
+	if (dev->connected || !dev->probed)
+		return;
+	if (dev->state != XenbusStateInitWait && dev->state != XenbusStateInitialised) {
+		pv_debug(dev->name, "frontend %s while we are %s: not connecting",
+			 state_name(dev->fe_state), state_name(dev->state));
+		return;
+	}
+	pv_debug(dev->name, "connect (frontend %s)", state_name(dev->fe_state));
+	ret = dev->be->ops->connect(dev);
+	if (ret < 0) {
+		pv_err(dev->name, "connect failed: %s", strerror(-ret));
+		write_error(dev, ret, "connect failed");
+		set_state(dev, XenbusStateClosed);
+		return;
+	}
+	dev->connected = true;
+	set_state(dev, XenbusStateConnected);
+}
+
+static bool dev_online(struct pv_xb_dev *dev)
+{
+	uint64_t v;
+
+	/* As Linux xenbus_dev_is_online(): a missing key means offline. */
+	if (read_rel_uint(dev->be->xs, dev->bepath, "online", 0, 1, &v) < 0)
+		return false;
+	return v == 1;
+}
+
+static void dev_free(struct pv_xb_dev *dev);
+
+/* Disconnect and call ops->remove; the dev stays until its dir vanishes. */
+static void dev_remove(struct pv_xb_dev *dev)
+{
+	if (dev->gone)
+		return;
+	dev_disconnect(dev);
+	if (dev->fe_watch) {
+		pv_xs_unwatch(dev->be->xs, dev->fe_watch);
+		dev->fe_watch = NULL;
+	}
+	if (dev->probed) {
+		pv_debug(dev->name, "remove");
+		dev->be->ops->remove(dev);
+		dev->probed = false;
+	}
+	dev->gone = true;
+}
+
+/* Unlink and free; the device must not be used afterwards. */
+static void dev_destroy(struct pv_xb_dev *dev)
+{
+	struct pv_xb_dev **pp;
+
+	dev_remove(dev);
+	for (pp = &dev->be->devs; *pp; pp = &(*pp)->next) {
+		if (*pp == dev) {
+			*pp = dev->next;
+			break;
+		}
+	}
+	pv_debug(dev->name, "device freed");
+	dev_free(dev);
+}
+
+static void dev_closed(struct pv_xb_dev *dev)
+{
+	dev_disconnect(dev);
+	set_state(dev, XenbusStateClosed);
+	if (!dev_online(dev)) {
+		pv_debug(dev->name, "offline and closed: removing");
+		dev_remove(dev);
+	}
+}
+
+static void frontend_changed(struct pv_xb_dev *dev, int fe_state)
+{
+	pv_debug(dev->name, "frontend %s (we are %s)", state_name(fe_state), state_name(dev->state));
+	dev->fe_state = fe_state;
+
+	switch (fe_state) {
+	case XenbusStateUnknown:
+	case XenbusStateInitialising:
+		if (dev->state == XenbusStateClosed && dev_online(dev)) {
+			pv_debug(dev->name, "prepare for reconnect");
+			if (!dev->probed)
+				dev_probe(dev);
+			else
+				set_state(dev, XenbusStateInitWait);
+		}
+		break;
+	case XenbusStateInitialised:
+		if (dev->be->ops->connect_on_initialised)
+			dev_connect(dev);
+		break;
+	case XenbusStateConnected:
+		/* Also covers a missed Initialised: watches coalesce. */
+		dev_connect(dev);
+		break;
+	case XenbusStateClosing:
+		dev_disconnect(dev);
+		set_state(dev, XenbusStateClosing);
+		break;
+	case XenbusStateClosed:
+		dev_closed(dev);
+		break;
+	case XenbusStateInitWait:
+	case XenbusStateReconfiguring:
+	case XenbusStateReconfigured:
+	default:
+		break;
+	}
+}
+
+static void fe_state_cb(struct pv_xs *xs, const char *path, void *opaque)
+{
+	struct pv_xb_dev *dev = opaque;
+	uint64_t v;
+	int ret;
+
+	if (dev->gone)
+		return;
+	ret = read_rel_uint(xs, dev->fepath, "state", 0, XenbusStateReconfigured, &v);
+	if (ret == -ENOENT) {
+		/* The frontend directory went away: treat as Closed. */
+		if (dev->fe_state != XenbusStateClosed || dev->state != XenbusStateClosed)
+			frontend_changed(dev, XenbusStateClosed);
+		return;
+	}
+	if (ret < 0) {
+		pv_err(dev->name, "bad frontend state in %s/state: %s", dev->fepath, strerror(-ret));
+		return;
+	}
+	frontend_changed(dev, (int)v);
+}
+
+static void be_dir_cb(struct pv_xs *xs, const char *path, void *opaque)
+{
+	struct pv_xb_dev *dev = opaque;
+	size_t len = strlen(dev->bepath);
+	const char *key;
+	char *s;
+
+	s = pv_xs_read(xs, XBT_NULL, dev->bepath);
+	if (!s) {
+		if (errno == ENOENT) {
+			pv_debug(dev->name, "backend directory removed");
+			dev_destroy(dev);
+		}
+		return;
+	}
+	free(s);
+	if (dev->gone)
+		return;
+	if (strncmp(path, dev->bepath, len) || path[len] != '/')
+		return; /* the directory itself (registration) */
+	key = path + len + 1;
+	if (!strcmp(key, "online")) {
+		if (!dev_online(dev) && (dev->state == XenbusStateClosed ||
+					 dev->fe_state == XenbusStateClosed)) {
+			dev_closed(dev);
+		}
+		return;
+	}
+	if (!strcmp(key, "state") || !strcmp(key, "hotplug-status"))
+		return;
+	if (dev->probed && dev->be->ops->changed)
+		dev->be->ops->changed(dev, key);
+}
+
+/* ------------------------------------------------------- enumeration */
+
+static struct pv_xb_dev *find_dev(struct pv_xb_backend *be, uint16_t domid, uint32_t devid)
+{
+	struct pv_xb_dev *dev;
+
+	for (dev = be->devs; dev; dev = dev->next)
+		if (dev->domid == domid && dev->devid == devid)
+			return dev;
+	return NULL;
+}
+
+static int parse_uint(const char *s, uint64_t max, uint64_t *out)
+{
+	unsigned long long v;
+	char *end;
+
+	if (*s < '0' || *s > '9')
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || *end || v > max)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+static void dev_free(struct pv_xb_dev *dev)
+{
+	if (dev->be_watch)
+		pv_xs_unwatch(dev->be->xs, dev->be_watch);
+	if (dev->fe_watch)
+		pv_xs_unwatch(dev->be->xs, dev->fe_watch);
+	free(dev->bepath);
+	free(dev->fepath);
+	free(dev->errpath);
+	free(dev);
+}
+
+/* Checks the frontend link as Linux xenbus' read_otherend_details() does. */
+static int check_frontend(struct pv_xb_backend *be, const char *name, uint16_t domid,
+			  const char *bepath, char **fepath_out)
+{
+	char prefix[64], *fepath = NULL;
+	uint64_t fid;
+	int ret;
+
+	ret = read_rel_uint(be->xs, bepath, "frontend-id", 0, DOMID_FIRST_RESERVED - 1, &fid);
+	if (ret == -ENOENT)
+		return -EAGAIN; /* not written yet: wait for the next event */
+	if (ret < 0) {
+		pv_err(name, "invalid %s/frontend-id", bepath);
+		return ret;
+	}
+	fepath = read_rel(be->xs, bepath, "frontend");
+	if (!fepath)
+		return errno == ENOENT ? -EAGAIN : -errno;
+	snprintf(prefix, sizeof(prefix), "/local/domain/%u/device/", (unsigned)fid);
+	if (fid != domid || strncmp(fepath, prefix, strlen(prefix)) || !fepath[strlen(prefix)] ||
+	    strstr(fepath, "/../") || strstr(fepath, "//")) {
+		pv_err(name, "frontend %s (frontend-id %u) does not belong to domain %u",
+		       fepath, (unsigned)fid, domid);
+		free(fepath);
+		return -EINVAL;
+	}
+	*fepath_out = fepath;
+	return 0;
+}
+
+static void dev_add(struct pv_xb_backend *be, uint16_t domid, uint32_t devid)
+{
+	struct pv_xb_dev *dev;
+	char path[512];
+	int ret;
+
+	dev = calloc(1, sizeof(*dev));
+	if (!dev)
+		return;
+	dev->be = be;
+	dev->domid = domid;
+	dev->devid = devid;
+	dev->state = XenbusStateInitialising;
+	dev->fe_state = XenbusStateUnknown;
+	snprintf(dev->name, sizeof(dev->name), "%s-%u-%u", be->ops->type, domid, devid);
+	if (asprintf(&dev->bepath, "%s/%u/%u", be->root, domid, devid) < 0) {
+		dev->bepath = NULL;
+		goto err;
+	}
+	if (asprintf(&dev->errpath, "%s/error/backend/%s/%u/%u", be->dompath, be->ops->type, domid,
+		     devid) < 0) {
+		dev->errpath = NULL;
+		goto err;
+	}
+
+	ret = check_frontend(be, dev->name, domid, dev->bepath, &dev->fepath);
+	if (ret == -EAGAIN || (ret < 0 && ret != -EINVAL))
+		goto err; /* incomplete: retried on the next event under root */
+	if (ret == 0 && !pv_xs_domain_exists(be->xs, domid)) {
+		pv_debug(dev->name, "frontend domain %u does not exist: ignored", domid);
+		goto err;
+	}
+	dev->serial = be->next_serial++;
+	dev->next = be->devs;
+	be->devs = dev;
+	pv_debug(dev->name, "new device %s", dev->bepath);
+
+	ret = pv_xs_watch(be->xs, dev->bepath, be_dir_cb, dev, &dev->be_watch);
+	if (ret < 0) {
+		pv_err(dev->name, "cannot watch %s: %s", dev->bepath, strerror(-ret));
+		dev->gone = true;
+		return;
+	}
+	if (!dev->fepath) {
+		/* Invalid frontend link: keep a closed stub until the dir goes. */
+		write_error(dev, -EINVAL, "invalid frontend");
+		set_state(dev, XenbusStateClosed);
+		dev->gone = true;
+		return;
+	}
+	dev_probe(dev);
+	snprintf(path, sizeof(path), "%s/state", dev->fepath);
+	ret = pv_xs_watch(be->xs, path, fe_state_cb, dev, &dev->fe_watch);
+	if (ret < 0) {
+		pv_err(dev->name, "cannot watch %s: %s", path, strerror(-ret));
+		write_error(dev, ret, "cannot watch frontend");
+		dev_remove(dev);
+		set_state(dev, XenbusStateClosed);
+	}
+	return;
+
+err:
+	free(dev->bepath);
+	free(dev->errpath);
+	free(dev);
+}
+
+/* Look at one <domid>/<devid> directory. */
+static void scan_dev(struct pv_xb_backend *be, const char *sdomid, const char *sdevid)
+{
+	uint64_t domid, devid;
+
+	if (parse_uint(sdomid, DOMID_FIRST_RESERVED - 1, &domid) < 0 ||
+	    parse_uint(sdevid, UINT32_MAX, &devid) < 0)
+		return;
+	if (find_dev(be, (uint16_t)domid, (uint32_t)devid))
+		return; /* known: its own watches handle it */
+	dev_add(be, (uint16_t)domid, (uint32_t)devid);
+}
+
+static void scan_domain(struct pv_xb_backend *be, const char *sdomid)
+{
+	char path[512], **devids;
+
+	snprintf(path, sizeof(path), "%s/%s", be->root, sdomid);
+	devids = pv_xs_directory(be->xs, XBT_NULL, path, NULL);
+	if (!devids)
+		return;
+	for (char **d = devids; *d; d++)
+		scan_dev(be, sdomid, *d);
+	pv_xs_free_list(devids);
+}
+
+static void scan_all(struct pv_xb_backend *be)
+{
+	char **domids;
+
+	domids = pv_xs_directory(be->xs, XBT_NULL, be->root, NULL);
+	if (!domids)
+		return; /* ENOENT: no device of our type yet */
+	for (char **d = domids; *d; d++)
+		scan_domain(be, *d);
+	pv_xs_free_list(domids);
+}
+
+static void root_cb(struct pv_xs *xs, const char *path, void *opaque)
+{
+	struct pv_xb_backend *be = opaque;
+	size_t len = strlen(be->root);
+	char sdomid[16], sdevid[16];
+	const char *p, *slash;
+
+	if (be->stopping)
+		return;
+	if (strncmp(path, be->root, len) || (path[len] && path[len] != '/') || !path[len] ||
+	    !path[len + 1]) {
+		scan_all(be);
+		return;
+	}
+	/* <root>/<domid>[/<devid>[/key...]]: look at just that part. */
+	p = path + len + 1;
+	slash = strchr(p, '/');
+	if (!slash) {
+		scan_domain(be, p);
+		return;
+	}
+	if ((size_t)(slash - p) >= sizeof(sdomid))
+		return;
+	memcpy(sdomid, p, (size_t)(slash - p));
+	sdomid[slash - p] = '\0';
+	p = slash + 1;
+	slash = strchr(p, '/');
+	len = slash ? (size_t)(slash - p) : strlen(p);
+	if (len >= sizeof(sdevid))
+		return;
+	memcpy(sdevid, p, len);
+	sdevid[len] = '\0';
+	scan_dev(be, sdomid, sdevid);
+}
+
+static void release_cb(struct pv_xs *xs, const char *path, void *opaque)
+{
+	struct pv_xb_backend *be = opaque;
+	struct pv_xb_dev *dev, *next;
+
+	for (dev = be->devs; dev; dev = next) {
+		next = dev->next;
+		if (pv_xs_domain_exists(xs, dev->domid))
+			continue;
+		pv_debug(dev->name, "frontend domain %u is gone", dev->domid);
+		/* Stale nodes may linger until the toolstack removes them. */
+		dev_remove(dev);
+		next = dev->next;
+		dev_destroy(dev);
+	}
+}
+
+/* Our domain id: the "domid" key of our home (relative paths resolve there). */
+static uint16_t self_domid(struct pv_xs *xs)
+{
+	const char *env = getenv("PVSIM_DOMID");
+	uint64_t v;
+
+	if (pv_xs_read_uint(xs, XBT_NULL, "domid", 0, DOMID_FIRST_RESERVED - 1, &v) == 0)
+		return (uint16_t)v;
+	if (env && parse_uint(env, DOMID_FIRST_RESERVED - 1, &v) == 0)
+		return (uint16_t)v;
+	return 0;
+}
+
+int pv_xb_backend_start(struct pv_loop *loop, struct pv_xs *xs,
+			const struct pv_xb_backend_ops *ops, void *ctx,
+			struct pv_xb_backend **out)
+{
+	struct pv_xb_backend *be;
+	int ret;
+
+	if (!ops || !ops->type || !ops->probe || !ops->connect || !ops->disconnect || !ops->remove)
+		return -EINVAL;
+	be = calloc(1, sizeof(*be));
+	if (!be)
+		return -ENOMEM;
+	be->loop = loop;
+	be->xs = xs;
+	be->ops = ops;
+	be->ctx = ctx;
+	be->next_serial = 1;
+	be->dompath = xs_get_domain_path(pv_xs_handle(xs), self_domid(xs));
+	if (!be->dompath) {
+		ret = errno ? -errno : -EIO;
+		goto err_free;
+	}
+	if (asprintf(&be->root, "%s/backend/%s", be->dompath, ops->type) < 0) {
+		be->root = NULL;
+		ret = -ENOMEM;
+		goto err_free;
+	}
+	ret = pv_xs_watch(xs, "@releaseDomain", release_cb, be, &be->release_watch);
+	if (ret < 0)
+		goto err_free;
+	/* Fires once now: that first event enumerates what already exists. */
+	ret = pv_xs_watch(xs, be->root, root_cb, be, &be->root_watch);
+	if (ret < 0)
+		goto err_release;
+	pv_debug(ops->type, "watching %s", be->root);
+	*out = be;
+	return 0;
+
+err_release:
+	pv_xs_unwatch(xs, be->release_watch);
+err_free:
+	free(be->root);
+	free(be->dompath);
+	free(be);
+	return ret;
+}
+
+void pv_xb_backend_stop(struct pv_xb_backend *be)
+{
+	if (!be)
+		return;
+	be->stopping = true;
+	pv_xs_unwatch(be->xs, be->root_watch);
+	pv_xs_unwatch(be->xs, be->release_watch);
+	while (be->devs)
+		dev_destroy(be->devs);
+	/* Data-path threads are stopped by now (ops->disconnect); let their
+	 * queued disconnect requests run and find nothing. */
+	while (__atomic_load_n(&be->pending_calls, __ATOMIC_ACQUIRE))
+		pv_loop_run_once(be->loop, 100);
+	free(be->root);
+	free(be->dompath);
+	free(be);
+}
+
+/* ------------------------------------------------------- fatal errors */
+
+void pv_xb_dev_fatal(struct pv_xb_dev *dev, int err, const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	pv_err(dev->name, "fatal: %s (%s)", msg, strerror(err < 0 ? -err : err));
+	write_error(dev, err, msg);
+	set_state(dev, XenbusStateClosing);
+}
+
+struct disconnect_req {
+	struct pv_xb_backend *be;
+	uint64_t serial;
+	char reason[128];
+};
+
+static void disconnect_req_fn(void *opaque)
+{
+	struct disconnect_req *req = opaque;
+	struct pv_xb_backend *be = req->be;
+	struct pv_xb_dev *dev;
+
+	for (dev = be->devs; dev; dev = dev->next) {
+		if (dev->serial != req->serial || dev->gone)
+			continue;
+		dev_disconnect(dev);
+		pv_xb_dev_fatal(dev, -EPROTO, "%s", req->reason);
+		break;
+	}
+	free(req);
+	__atomic_fetch_sub(&be->pending_calls, 1, __ATOMIC_RELEASE);
+}
+
+void pv_xb_dev_request_disconnect(struct pv_xb_dev *dev, const char *reason)
+{
+	struct disconnect_req *req;
+
+	/* dev->be, dev->serial and dev->name are immutable: safe to read here. */
+	req = calloc(1, sizeof(*req));
+	if (!req) {
+		pv_err(dev->name, "cannot queue disconnect (%s): out of memory", reason);
+		return;
+	}
+	req->be = dev->be;
+	req->serial = dev->serial;
+	snprintf(req->reason, sizeof(req->reason), "%s", reason ? reason : "protocol error");
+	__atomic_fetch_add(&dev->be->pending_calls, 1, __ATOMIC_RELAXED);
+	if (pv_loop_call(dev->be->loop, disconnect_req_fn, req) < 0) {
+		__atomic_fetch_sub(&dev->be->pending_calls, 1, __ATOMIC_RELAXED);
+		pv_err(dev->name, "cannot queue disconnect (%s)", req->reason);
+		free(req);
+	}
+}

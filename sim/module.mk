@@ -1,0 +1,5 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+bins += pvsim
+pvsim_srcs := $(addprefix sim/,pvsim.c toolstack.c) $(sim_xs_srcs) $(sim_hv_srcs)
+pvsim_deps := pvcommon
+pvsim_pkgs := $(pvcommon_pkgs)

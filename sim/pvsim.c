@@ -1,0 +1,827 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * pvsim: the embedded software hypervisor's daemon and command line.
+ *
+ * The daemon owns, in one single-threaded pv_loop: the xenstored (sim/xs.h),
+ * the grant tables and event channels (sim/hv.h), and a control socket the
+ * CLI speaks a one-line text protocol on (create, destroy, list, lookup,
+ * stop).  Layout of the run directory (default pv_sim_default_dir()):
+ *   ctl.sock        control socket        pvsim.pid, pvsim.log
+ *   xs/<domid>      xenstored socket of each domain (XENSTORED_PATH)
+ *   hv/<domid>      hypervisor socket of each domain (grants, event channels)
+ * The toolstack role (attach/detach) runs in the CLI process through
+ * libxenstore as dom0, exactly like libxl; see toolstack.c.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <xenstore.h>
+
+#include "pvcommon.h"
+#include "hv.h"
+#include "xs.h"
+#include "toolstack.h"
+
+#define MAX_DOMS   1024
+#define CTL_MAX    512
+#define NAME_MAX_LEN 64
+
+struct dom {
+	bool used;
+	char name[NAME_MAX_LEN];
+	uint64_t mem;
+};
+
+struct pvsim {
+	char dir[PATH_MAX - 32];
+	struct pv_loop *loop;
+	struct sim_xs *xs;
+	struct sim_hv *hv;
+	int ctl_fd;
+	struct dom doms[MAX_DOMS];
+	bool stopping;
+	int stop_fd; /* the `pvsim stop` client: closed by our exit, so it sees EOF */
+};
+
+/* ------------------------------------------------------------ helpers */
+
+static int parse_size(const char *s, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || end == s)
+		return -EINVAL;
+	switch (*end) {
+	case 'k': case 'K': v <<= 10; end++; break;
+	case 'm': case 'M': v <<= 20; end++; break;
+	case 'g': case 'G': v <<= 30; end++; break;
+	case '\0': break;
+	default: return -EINVAL;
+	}
+	if ((*end == 'i' || *end == 'B') && end[1] == '\0')
+		end++;
+	else if (*end == 'i' && end[1] == 'B' && end[2] == '\0')
+		end += 2;
+	if (*end || v == 0 || v > (64ull << 30) || v % 4096)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+static bool valid_name(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n >= NAME_MAX_LEN || (s[0] >= '0' && s[0] <= '9'))
+		return false;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		      (*s >= '0' && *s <= '9') || *s == '-' || *s == '_' || *s == '.'))
+			return false;
+	return true;
+}
+
+static int sock_path(char *buf, size_t len, const char *dir, const char *sub, int domid)
+{
+	int n = domid < 0 ? snprintf(buf, len, "%s/%s", dir, sub)
+			  : snprintf(buf, len, "%s/%s/%d", dir, sub, domid);
+
+	return (n < 0 || (size_t)n >= len || (size_t)n >= sizeof(((struct sockaddr_un *)0)->sun_path))
+		       ? -ENAMETOOLONG : 0;
+}
+
+/* ------------------------------------------------------------ daemon */
+
+static int find_dom(struct pvsim *s, const char *key)
+{
+	char *end;
+	long id = strtol(key, &end, 10);
+
+	if (*key && !*end)
+		return (id >= 0 && id < MAX_DOMS && s->doms[id].used) ? (int)id : -ENOENT;
+	for (int i = 0; i < MAX_DOMS; i++)
+		if (s->doms[i].used && !strcmp(s->doms[i].name, key))
+			return i;
+	return -ENOENT;
+}
+
+/* Write the nodes libxl__domain_make writes for a new domain. */
+static int write_domain_nodes(struct pvsim *s, int domid, const char *name, uint64_t mem)
+{
+	static const char *const rw_dirs[] = { "data", "drivers", "feature", "attr", "error",
+		"control/shutdown", NULL };
+	char path[128], val[64], perms[64];
+	int rc;
+
+	snprintf(path, sizeof(path), "/local/domain/%d", domid);
+	sim_xs_rm(s->xs, path);
+	rc = sim_xs_mkdir(s->xs, path);
+	snprintf(perms, sizeof(perms), "n0 r%d", domid);
+	rc = rc ?: sim_xs_set_perms(s->xs, path, perms);
+	snprintf(path, sizeof(path), "/local/domain/%d/name", domid);
+	rc = rc ?: sim_xs_write(s->xs, path, name);
+	snprintf(path, sizeof(path), "/local/domain/%d/domid", domid);
+	snprintf(val, sizeof(val), "%d", domid);
+	rc = rc ?: sim_xs_write(s->xs, path, val);
+	snprintf(path, sizeof(path), "/local/domain/%d/memory/target", domid);
+	snprintf(val, sizeof(val), "%llu", (unsigned long long)(mem >> 10));
+	rc = rc ?: sim_xs_write(s->xs, path, val);
+	snprintf(path, sizeof(path), "/local/domain/%d/device", domid);
+	rc = rc ?: sim_xs_mkdir(s->xs, path);
+	snprintf(path, sizeof(path), "/local/domain/%d/control", domid);
+	rc = rc ?: sim_xs_mkdir(s->xs, path);
+	snprintf(perms, sizeof(perms), "n%d", domid);
+	for (const char *const *d = rw_dirs; !rc && *d; d++) {
+		snprintf(path, sizeof(path), "/local/domain/%d/%s", domid, *d);
+		rc = sim_xs_mkdir(s->xs, path) ?: sim_xs_set_perms(s->xs, path, perms);
+	}
+	if (!rc && domid != 0) {
+		snprintf(path, sizeof(path), "/libxl/%d", domid);
+		rc = sim_xs_mkdir(s->xs, path) ?: sim_xs_set_perms(s->xs, path, "n0");
+	}
+	return rc;
+}
+
+static int dom_create(struct pvsim *s, int domid, const char *name, uint64_t mem)
+{
+	char path[PATH_MAX];
+	int rc;
+
+	if (domid < 0) {
+		for (domid = 1; domid < MAX_DOMS && s->doms[domid].used; domid++)
+			;
+		if (domid == MAX_DOMS)
+			return -ENOSPC;
+	}
+	rc = sock_path(path, sizeof(path), s->dir, "hv", domid);
+	if (rc)
+		return rc;
+	unlink(path);
+	rc = sim_hv_domain_create(s->hv, (uint16_t)domid, mem, path);
+	if (rc)
+		return rc;
+	rc = sock_path(path, sizeof(path), s->dir, "xs", domid);
+	if (rc)
+		goto fail_hv;
+	unlink(path);
+	rc = sim_xs_listen(s->xs, (uint16_t)domid, path);
+	if (rc)
+		goto fail_hv;
+	rc = write_domain_nodes(s, domid, name, mem);
+	if (rc)
+		goto fail_xs;
+	if (domid != 0)
+		sim_xs_introduce(s->xs, (uint16_t)domid);
+	s->doms[domid].used = true;
+	snprintf(s->doms[domid].name, sizeof(s->doms[domid].name), "%s", name);
+	s->doms[domid].mem = mem;
+	pv_info(NULL, "created domain %d '%s' with %llu MiB", domid, name,
+		(unsigned long long)(mem >> 20));
+	return domid;
+
+fail_xs:
+	sim_xs_unlisten(s->xs, (uint16_t)domid);
+	unlink(path);
+fail_hv:
+	sim_hv_domain_destroy(s->hv, (uint16_t)domid);
+	return rc;
+}
+
+/*
+ * As a dying domain on Xen: the hypervisor revokes its grants and channels,
+ * xenstored fires @releaseDomain, then the toolstack force-removes the
+ * domain's device nodes (libxl__devices_destroy with force) and its tree.
+ */
+static int dom_destroy(struct pvsim *s, int domid)
+{
+	char path[PATH_MAX];
+	unsigned nb = 0;
+	char **bdoms;
+
+	if (domid <= 0 || domid >= MAX_DOMS || !s->doms[domid].used)
+		return -ENOENT;
+	sim_hv_domain_destroy(s->hv, (uint16_t)domid);
+	sim_xs_release(s->xs, (uint16_t)domid);
+	sim_xs_unlisten(s->xs, (uint16_t)domid);
+	if (!sock_path(path, sizeof(path), s->dir, "xs", domid))
+		unlink(path);
+	if (!sock_path(path, sizeof(path), s->dir, "hv", domid))
+		unlink(path);
+
+	bdoms = sim_xs_directory(s->xs, "/local/domain", &nb);
+	for (unsigned i = 0; bdoms && i < nb; i++) {
+		unsigned nt = 0;
+		char **types;
+
+		snprintf(path, sizeof(path), "/local/domain/%s/backend", bdoms[i]);
+		types = sim_xs_directory(s->xs, path, &nt);
+		for (unsigned j = 0; types && j < nt; j++) {
+			snprintf(path, sizeof(path), "/local/domain/%s/backend/%s/%d", bdoms[i],
+				 types[j], domid);
+			sim_xs_rm(s->xs, path);
+		}
+		free(types);
+	}
+	free(bdoms);
+	snprintf(path, sizeof(path), "/local/domain/%d", domid);
+	sim_xs_rm(s->xs, path);
+	snprintf(path, sizeof(path), "/libxl/%d", domid);
+	sim_xs_rm(s->xs, path);
+	pv_info(NULL, "destroyed domain %d '%s'", domid, s->doms[domid].name);
+	s->doms[domid].used = false;
+	return 0;
+}
+
+static void on_crash(void *opaque, uint16_t domid)
+{
+	struct pvsim *s = opaque;
+
+	pv_warn(NULL, "domain %u: its owning process exited; destroying it as crashed", domid);
+	dom_destroy(s, domid);
+}
+
+static void ctl_reply(int fd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void ctl_reply(int fd, const char *fmt, ...)
+{
+	char buf[CTL_MAX * 4];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (n > 0 && write(fd, buf, (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1) < 0)
+		pv_debug(NULL, "control reply lost: %s", strerror(errno));
+}
+
+static void ctl_list(struct pvsim *s, int fd)
+{
+	char buf[128 * 16];
+	size_t off = 0;
+
+	for (int i = 0; i < MAX_DOMS; i++) {
+		if (!s->doms[i].used)
+			continue;
+		off += (size_t)snprintf(buf + off, sizeof(buf) - off, "%-20s %5d %8llu\n",
+					s->doms[i].name, i,
+					(unsigned long long)(s->doms[i].mem >> 20));
+		if (off > sizeof(buf) - 128) {
+			ctl_reply(fd, "%s", buf);
+			off = 0;
+		}
+	}
+	buf[off] = '\0';
+	ctl_reply(fd, "%sok\n", buf);
+}
+
+/* One request line per connection: the reply ends with "ok ..." or "err ...". */
+static void ctl_handle(struct pvsim *s, int fd, char *line)
+{
+	char *argv[4] = { 0 };
+	int argc = 0, rc;
+	char *save = NULL;
+
+	for (char *t = strtok_r(line, " \t\n", &save); t && argc < 4; t = strtok_r(NULL, " \t\n", &save))
+		argv[argc++] = t;
+	if (argc == 0) {
+		ctl_reply(fd, "err empty request\n");
+	} else if (!strcmp(argv[0], "ping")) {
+		ctl_reply(fd, "ok %d\n", (int)getpid());
+	} else if (!strcmp(argv[0], "create") && argc == 3) {
+		uint64_t mem;
+
+		if (!valid_name(argv[1]))
+			ctl_reply(fd, "err invalid domain name '%s' (letters, digits, -_. ; not starting with a digit)\n",
+				  argv[1]);
+		else if (find_dom(s, argv[1]) >= 0)
+			ctl_reply(fd, "err domain '%s' already exists\n", argv[1]);
+		else if (parse_size(argv[2], &mem))
+			ctl_reply(fd, "err invalid memory size '%s' (e.g. 64M, a multiple of 4 KiB)\n",
+				  argv[2]);
+		else if ((rc = dom_create(s, -1, argv[1], mem)) < 0)
+			ctl_reply(fd, "err creating domain '%s': %s\n", argv[1], strerror(-rc));
+		else
+			ctl_reply(fd, "ok %d\n", rc);
+	} else if (!strcmp(argv[0], "destroy") && argc == 2) {
+		rc = find_dom(s, argv[1]);
+		if (rc == 0)
+			ctl_reply(fd, "err domain 0 cannot be destroyed\n");
+		else if (rc < 0 || (rc = dom_destroy(s, rc)) < 0)
+			ctl_reply(fd, "err no domain '%s'\n", argv[1]);
+		else
+			ctl_reply(fd, "ok\n");
+	} else if (!strcmp(argv[0], "lookup") && argc == 2) {
+		rc = find_dom(s, argv[1]);
+		if (rc < 0)
+			ctl_reply(fd, "err no domain '%s'\n", argv[1]);
+		else
+			ctl_reply(fd, "ok %d\n", rc);
+	} else if (!strcmp(argv[0], "list")) {
+		ctl_list(s, fd);
+	} else if (!strcmp(argv[0], "stop")) {
+		s->stopping = true;
+		pv_loop_stop(s->loop);
+		ctl_reply(fd, "ok\n");
+	} else {
+		ctl_reply(fd, "err unknown request '%s'\n", argv[0]);
+	}
+}
+
+static void ctl_accept(struct pv_loop *loop, int lfd, uint32_t events, void *opaque)
+{
+	struct pvsim *s = opaque;
+	char line[CTL_MAX];
+	ssize_t n;
+	int fd;
+
+	fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+	if (fd < 0)
+		return;
+	/* The CLI writes its whole line at once; bound the wait for a stuck client. */
+	struct timeval tv = { .tv_sec = 2 };
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	n = read(fd, line, sizeof(line) - 1);
+	if (n > 0) {
+		line[n] = '\0';
+		ctl_handle(s, fd, line);
+	}
+	if (s->stopping && s->stop_fd < 0)
+		s->stop_fd = fd;
+	else
+		close(fd);
+}
+
+static int listen_unix(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd;
+
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	strcpy(sa.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return -errno;
+	unlink(path);
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) || listen(fd, 64)) {
+		int err = -errno;
+
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+static void on_signal(struct pv_loop *loop, int fd, uint32_t events, void *opaque)
+{
+	struct pvsim *s = opaque;
+	char buf[128];
+
+	while (read(fd, buf, sizeof(buf)) > 0)
+		;
+	s->stopping = true;
+	pv_loop_stop(loop);
+}
+
+static int sig_pipe[2] = { -1, -1 };
+
+static void sig_handler(int sig)
+{
+	int saved = errno;
+	char c = (char)sig;
+
+	if (write(sig_pipe[1], &c, 1) < 0) {
+		/* the pipe is full: a stop is already pending */
+	}
+	errno = saved;
+}
+
+static int daemon_main(struct pvsim *s, int ready_fd)
+{
+	char path[PATH_MAX];
+	int rc;
+
+	rc = pv_loop_create(&s->loop);
+	if (rc)
+		return rc;
+	rc = sim_xs_create(s->loop, &s->xs);
+	if (rc) {
+		pv_err(NULL, "cannot start xenstored: %s", strerror(-rc));
+		return rc;
+	}
+	rc = sim_hv_create(s->loop, &s->hv);
+	if (rc) {
+		pv_err(NULL, "cannot start the hypervisor: %s", strerror(-rc));
+		return rc;
+	}
+	sim_hv_set_crash_cb(s->hv, on_crash, s);
+	rc = dom_create(s, 0, "Domain-0", 16 << 20);
+	if (rc < 0) {
+		pv_err(NULL, "cannot create domain 0: %s", strerror(-rc));
+		return rc;
+	}
+	sock_path(path, sizeof(path), s->dir, "ctl.sock", -1);
+	s->ctl_fd = listen_unix(path);
+	if (s->ctl_fd < 0) {
+		pv_err(NULL, "cannot listen on %s: %s", path, strerror(-s->ctl_fd));
+		return s->ctl_fd;
+	}
+	pv_loop_add_fd(s->loop, s->ctl_fd, PV_LOOP_IN, ctl_accept, s);
+
+	if (pipe2(sig_pipe, O_CLOEXEC | O_NONBLOCK) == 0) {
+		struct sigaction sa = { .sa_handler = sig_handler };
+
+		sigaction(SIGTERM, &sa, NULL);
+		sigaction(SIGINT, &sa, NULL);
+		pv_loop_add_fd(s->loop, sig_pipe[0], PV_LOOP_IN, on_signal, s);
+	}
+	signal(SIGPIPE, SIG_IGN);
+
+	snprintf(path, sizeof(path), "%s/pvsim.pid", s->dir);
+	FILE *f = fopen(path, "w");
+	if (f) {
+		fprintf(f, "%d\n", (int)getpid());
+		fclose(f);
+	}
+	pv_info(NULL, "pvsim running in %s", s->dir);
+	if (ready_fd >= 0) {
+		if (write(ready_fd, "R", 1) < 0)
+			pv_warn(NULL, "parent went away before start-up finished");
+		close(ready_fd);
+	}
+	rc = pv_loop_run(s->loop);
+
+	/* Shut down: guests first (their backends see @releaseDomain), then dom0. */
+	for (int i = 1; i < MAX_DOMS; i++)
+		if (s->doms[i].used)
+			dom_destroy(s, i);
+	pv_loop_del_fd(s->loop, s->ctl_fd);
+	close(s->ctl_fd);
+	sock_path(path, sizeof(path), s->dir, "ctl.sock", -1);
+	unlink(path);
+	sim_hv_destroy(s->hv);
+	sim_xs_destroy(s->xs);
+	pv_loop_destroy(s->loop);
+	snprintf(path, sizeof(path), "%s/xs/0", s->dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/hv/0", s->dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/pvsim.pid", s->dir);
+	unlink(path);
+	pv_info(NULL, "pvsim stopped");
+	return rc;
+}
+
+/* ------------------------------------------------------------ CLI */
+
+/* Send one request; print the reply's body to out; return 0 on "ok", else -1. */
+static int ctl_call(const char *dir, const char *req, char *okval, size_t oklen, bool quiet)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char buf[65536];
+	size_t off = 0;
+	ssize_t n;
+	int fd;
+
+	if (sock_path(sa.sun_path, sizeof(sa.sun_path), dir, "ctl.sock", -1))
+		return -ENAMETOOLONG;
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
+		int err = -errno;
+
+		close(fd);
+		if (!quiet)
+			fprintf(stderr, "pvsim: no pvsim running in %s (start it with 'pvsim start')\n",
+				dir);
+		return err;
+	}
+	if (write(fd, req, strlen(req)) != (ssize_t)strlen(req)) {
+		close(fd);
+		return -EIO;
+	}
+	while (off < sizeof(buf) - 1 && (n = read(fd, buf + off, sizeof(buf) - 1 - off)) > 0)
+		off += (size_t)n;
+	close(fd);
+	buf[off] = '\0';
+	/* The last line is the status. */
+	char *last = off ? buf + off - 1 : buf;
+	if (last > buf && *last == '\n')
+		*last-- = '\0';
+	while (last > buf && last[-1] != '\n')
+		last--;
+	if (!strncmp(last, "ok", 2)) {
+		if (last > buf)
+			fwrite(buf, 1, (size_t)(last - buf), stdout);
+		if (okval)
+			snprintf(okval, oklen, "%s", last[2] == ' ' ? last + 3 : "");
+		return 0;
+	}
+	if (!quiet)
+		fprintf(stderr, "pvsim: %s\n", !strncmp(last, "err ", 4) ? last + 4 : "no reply");
+	return -EIO;
+}
+
+static int cmd_start(const char *dir, bool foreground, const char *log_level)
+{
+	char path[PATH_MAX];
+	struct pvsim *s;
+	int pfd[2], rc;
+	enum pv_log_level lvl = PV_LOG_INFO;
+	pid_t pid;
+	char c;
+
+	if (log_level && pv_log_level_parse(log_level, &lvl)) {
+		fprintf(stderr, "pvsim: bad log level '%s'\n", log_level);
+		return 2;
+	}
+	if (ctl_call(dir, "ping\n", NULL, 0, true) == 0) {
+		fprintf(stderr, "pvsim: already running in %s\n", dir);
+		return 1;
+	}
+	if (mkdir(dir, 0755) && errno != EEXIST) {
+		fprintf(stderr, "pvsim: cannot create %s: %s\n", dir, strerror(errno));
+		return 1;
+	}
+	snprintf(path, sizeof(path), "%s/xs", dir);
+	mkdir(path, 0755);
+	snprintf(path, sizeof(path), "%s/hv", dir);
+	mkdir(path, 0755);
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return 1;
+	s->stop_fd = -1;
+	if (!realpath(dir, s->dir)) {
+		fprintf(stderr, "pvsim: %s: %s\n", dir, strerror(errno));
+		return 1;
+	}
+	if (foreground) {
+		pv_log_init("pvsim", false, lvl);
+		return daemon_main(s, -1) ? 1 : 0;
+	}
+	if (pipe2(pfd, O_CLOEXEC))
+		return 1;
+	pid = fork();
+	if (pid < 0) {
+		fprintf(stderr, "pvsim: fork: %s\n", strerror(errno));
+		return 1;
+	}
+	if (pid == 0) {
+		int log;
+
+		close(pfd[0]);
+		setsid();
+		snprintf(path, sizeof(path), "%s/pvsim.log", s->dir);
+		log = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+		int nul = open("/dev/null", O_RDONLY);
+		if (nul >= 0) {
+			dup2(nul, 0);
+			close(nul);
+		}
+		if (log >= 0) {
+			dup2(log, 1);
+			dup2(log, 2);
+			close(log);
+		}
+		pv_log_init("pvsim", false, lvl);
+		rc = daemon_main(s, pfd[1]);
+		_exit(rc ? 1 : 0);
+	}
+	close(pfd[1]);
+	if (read(pfd[0], &c, 1) != 1) {
+		int st = 0;
+
+		waitpid(pid, &st, 0);
+		fprintf(stderr, "pvsim: the daemon failed to start; see %s/pvsim.log\n", s->dir);
+		return 1;
+	}
+	close(pfd[0]);
+	free(s);
+	return 0;
+}
+
+static int cmd_stop(const char *dir)
+{
+	/* The daemon keeps this connection open until it exits: EOF = gone. */
+	return ctl_call(dir, "stop\n", NULL, 0, false) ? 1 : 0;
+}
+
+static int lookup(const char *dir, const char *name)
+{
+	char req[CTL_MAX], val[32];
+
+	snprintf(req, sizeof(req), "lookup %s\n", name);
+	if (ctl_call(dir, req, val, sizeof(val), false))
+		return -ENOENT;
+	return atoi(val);
+}
+
+static int cmd_env(const char *dir, const char *name)
+{
+	int domid = name ? lookup(dir, name) : 0;
+
+	if (domid < 0)
+		return 1;
+	printf("export PVSIM_DIR='%s'\n", dir);
+	printf("export PVSIM_DOMID=%d\n", domid);
+	printf("export PVBACK_HV=sim\n");
+	printf("export XENSTORED_PATH='%s/xs/%d'\n", dir, domid);
+	return 0;
+}
+
+static struct xs_handle *dom0_xs(const char *dir)
+{
+	char path[PATH_MAX];
+	struct xs_handle *xs;
+
+	snprintf(path, sizeof(path), "%s/xs/0", dir);
+	setenv("XENSTORED_PATH", path, 1);
+	xs = xs_open(0);
+	if (!xs)
+		fprintf(stderr, "pvsim: cannot connect to xenstored at %s: %s\n", path,
+			strerror(errno));
+	return xs;
+}
+
+static int cmd_attach(const char *dir, int argc, char **argv)
+{
+	struct xs_handle *xs;
+	char err[256] = "";
+	int domid, rc;
+
+	if (argc < 2) {
+		fprintf(stderr, "usage: pvsim attach DOMAIN vbd|vif|vusb [key=value ...]\n");
+		return 2;
+	}
+	domid = lookup(dir, argv[0]);
+	if (domid < 0)
+		return 1;
+	xs = dom0_xs(dir);
+	if (!xs)
+		return 1;
+	rc = ts_attach(xs, (unsigned)domid, argv[1], argc - 2, argv + 2, err, sizeof(err));
+	xs_close(xs);
+	if (rc < 0) {
+		fprintf(stderr, "pvsim: attach %s to %s: %s\n", argv[1], argv[0], err);
+		return 1;
+	}
+	printf("%d\n", rc);
+	return 0;
+}
+
+static int cmd_detach(const char *dir, int argc, char **argv)
+{
+	struct xs_handle *xs;
+	char err[256] = "";
+	bool force = false;
+	int domid, rc;
+
+	if (argc >= 1 && !strcmp(argv[0], "--force")) {
+		force = true;
+		argc--, argv++;
+	}
+	if (argc != 3) {
+		fprintf(stderr, "usage: pvsim detach [--force] DOMAIN vbd|vif|vusb DEVID\n");
+		return 2;
+	}
+	domid = lookup(dir, argv[0]);
+	if (domid < 0)
+		return 1;
+	xs = dom0_xs(dir);
+	if (!xs)
+		return 1;
+	rc = ts_detach(xs, (unsigned)domid, argv[1], argv[2], force, err, sizeof(err));
+	xs_close(xs);
+	if (rc < 0 || err[0])
+		fprintf(stderr, "pvsim: detach %s %s from %s: %s\n", argv[1], argv[2], argv[0],
+			err[0] ? err : strerror(-rc));
+	return rc < 0 && rc != -ETIMEDOUT ? 1 : 0;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: pvsim [--dir DIR] COMMAND [ARGS]\n"
+		"  start [--foreground] [--log-level L]  start the simulated hypervisor\n"
+		"  stop                                  stop it (destroys all guests)\n"
+		"  create NAME --mem SIZE                create a guest domain; prints its domid\n"
+		"  destroy NAME|DOMID                    destroy a guest domain (as a crash)\n"
+		"  list                                  list domains: name, id, MiB\n"
+		"  env [NAME]                            print exports to act as dom0 / NAME\n"
+		"  attach DOMAIN vbd|vif|vusb [k=v ...]  add a device as `xl *-attach` does\n"
+		"  detach [--force] DOMAIN TYPE DEVID    remove it as `xl *-detach` does\n"
+		"DIR defaults to $PVSIM_DIR, else %s.\n"
+		"vbd keys: target= vdev= access=r|w devtype=disk|cdrom script= discard=\n"
+		"vif keys: mac= bridge= script= rate= mtu= ip= vifname= devid=\n"
+		"vusb keys: version=1|2 ports=1..31 devid=\n",
+		pv_sim_default_dir());
+}
+
+int main(int argc, char **argv)
+{
+	const char *dir = getenv("PVSIM_DIR");
+	const char *cmd;
+	int i = 1;
+
+	while (i < argc && argv[i][0] == '-') {
+		if (!strcmp(argv[i], "--dir") && i + 1 < argc) {
+			dir = argv[i + 1];
+			i += 2;
+		} else if (!strncmp(argv[i], "--dir=", 6)) {
+			dir = argv[i] + 6;
+			i++;
+		} else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+			usage(stdout);
+			return 0;
+		} else {
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (!dir || !*dir)
+		dir = pv_sim_default_dir();
+	if (i >= argc) {
+		usage(stderr);
+		return 2;
+	}
+	cmd = argv[i++];
+	argc -= i;
+	argv += i;
+
+	/* start/stop also accept --dir after the command, as in the docs. */
+	for (int j = 0; j + 1 < argc; j++)
+		if (!strcmp(argv[j], "--dir")) {
+			dir = argv[j + 1];
+			memmove(&argv[j], &argv[j + 2], sizeof(char *) * (size_t)(argc - j - 2));
+			argc -= 2;
+			j--;
+		}
+
+	if (!strcmp(cmd, "start")) {
+		bool fg = false;
+		const char *lvl = NULL;
+
+		for (int j = 0; j < argc; j++) {
+			if (!strcmp(argv[j], "--foreground") || !strcmp(argv[j], "-f"))
+				fg = true;
+			else if (!strcmp(argv[j], "--log-level") && j + 1 < argc)
+				lvl = argv[++j];
+			else {
+				usage(stderr);
+				return 2;
+			}
+		}
+		return cmd_start(dir, fg, lvl);
+	}
+	if (!strcmp(cmd, "stop"))
+		return cmd_stop(dir);
+	if (!strcmp(cmd, "create")) {
+		char req[CTL_MAX], val[32];
+		const char *mem = NULL;
+
+		if (argc == 3 && !strcmp(argv[1], "--mem"))
+			mem = argv[2];
+		else if (argc == 2 && !strncmp(argv[1], "--mem=", 6))
+			mem = argv[1] + 6;
+		if (!mem) {
+			fprintf(stderr, "usage: pvsim create NAME --mem SIZE\n");
+			return 2;
+		}
+		snprintf(req, sizeof(req), "create %s %s\n", argv[0], mem);
+		if (ctl_call(dir, req, val, sizeof(val), false))
+			return 1;
+		printf("%s\n", val);
+		return 0;
+	}
+	if (!strcmp(cmd, "destroy") && argc == 1) {
+		char req[CTL_MAX];
+
+		snprintf(req, sizeof(req), "destroy %s\n", argv[0]);
+		return ctl_call(dir, req, NULL, 0, false) ? 1 : 0;
+	}
+	if (!strcmp(cmd, "list"))
+		return ctl_call(dir, "list\n", NULL, 0, false) ? 1 : 0;
+	if (!strcmp(cmd, "env") && argc <= 1)
+		return cmd_env(dir, argc ? argv[0] : NULL);
+	if (!strcmp(cmd, "attach"))
+		return cmd_attach(dir, argc, argv);
+	if (!strcmp(cmd, "detach"))
+		return cmd_detach(dir, argc, argv);
+	usage(stderr);
+	return 2;
+}

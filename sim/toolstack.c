@@ -1,0 +1,543 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * pvsim's toolstack role: write and remove device nodes in xenstore exactly as
+ * libxl 4.17 does for `xl block-attach`, `xl network-attach` and
+ * `xl usbctrl-attach` (libxl__device_generic_add and the per-kind key sets),
+ * so a backend sees the same on pvsim as on Xen.  Runs in the CLI process and
+ * speaks to xenstored through libxenstore as dom0, in one transaction per
+ * device (EAGAIN retried).  Detach follows libxl's graceful removal:
+ * online=0, state=Closing, wait for the backend to reach Closed (10 s), then
+ * remove the frontend, backend and /libxl nodes.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <xenstore.h>
+#include <xen/io/xenbus.h>
+
+#include "toolstack.h"
+
+#define KV_MAX 64
+
+struct kv {
+	const char *k[KV_MAX];
+	char *v[KV_MAX];
+	unsigned n;
+};
+
+static int kv_set(struct kv *kv, const char *k, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static int kv_set(struct kv *kv, const char *k, const char *fmt, ...)
+{
+	va_list ap;
+	char *v;
+	unsigned i;
+
+	va_start(ap, fmt);
+	if (vasprintf(&v, fmt, ap) < 0)
+		v = NULL;
+	va_end(ap);
+	if (!v)
+		return -ENOMEM;
+	for (i = 0; i < kv->n; i++) {
+		if (!strcmp(kv->k[i], k)) {
+			free(kv->v[i]);
+			kv->v[i] = v;
+			return 0;
+		}
+	}
+	if (kv->n == KV_MAX) {
+		free(v);
+		return -E2BIG;
+	}
+	kv->k[kv->n] = k;
+	kv->v[kv->n++] = v;
+	return 0;
+}
+
+static void kv_free(struct kv *kv)
+{
+	for (unsigned i = 0; i < kv->n; i++)
+		free(kv->v[i]);
+	kv->n = 0;
+}
+
+/* Find the value of key= among argv-style "key=value" options. */
+static const char *opt_get(int argc, char **argv, const char *key)
+{
+	size_t kl = strlen(key);
+
+	for (int i = 0; i < argc; i++)
+		if (!strncmp(argv[i], key, kl) && argv[i][kl] == '=')
+			return argv[i] + kl + 1;
+	return NULL;
+}
+
+int ts_vdev_to_devid(const char *vdev)
+{
+	const char *p;
+	unsigned disk = 0, part = 0;
+	char *end;
+	int major;
+
+	if (!vdev || !*vdev)
+		return -EINVAL;
+	if (vdev[0] >= '0' && vdev[0] <= '9') {
+		long v = strtol(vdev, &end, 10);
+
+		return (*end || v < 0 || v > 0x7fffffff) ? -EINVAL : (int)v;
+	}
+	if (!strncmp(vdev, "xvd", 3))
+		major = 202;
+	else if (!strncmp(vdev, "hd", 2))
+		major = 3;
+	else if (!strncmp(vdev, "sd", 2))
+		major = 8;
+	else
+		return -EINVAL;
+	p = vdev + (major == 202 ? 3 : 2);
+	if (*p < 'a' || *p > 'z')
+		return -EINVAL;
+	/* Letters are bijective base 26: a..z, aa..zz, ... */
+	while (*p >= 'a' && *p <= 'z') {
+		disk = disk * 26 + (unsigned)(*p - 'a' + 1);
+		if (disk > 1u << 20)
+			return -EINVAL;
+		p++;
+	}
+	disk--;
+	if (*p) {
+		long v = strtol(p, &end, 10);
+
+		if (*end || v < 1 || v > 255)
+			return -EINVAL;
+		part = (unsigned)v;
+	}
+	if (major == 202) {
+		if (disk < 16 && part < 16)
+			return (202 << 8) | (int)(disk << 4) | (int)part;
+		if (disk >= (1u << 20) || part > 255)
+			return -EINVAL;
+		return (1 << 28) | (int)(disk << 8) | (int)part; /* extended */
+	}
+	if (major == 3) {
+		if (disk > 3 || part > 63)
+			return -EINVAL;
+		return (3 << 8) | (int)(disk << 6) | (int)part;
+	}
+	if (disk > 15 || part > 15)
+		return -EINVAL;
+	return (8 << 8) | (int)(disk << 4) | (int)part;
+}
+
+/* Lowest unused devid under /libxl/<domid>/device/<kind>. */
+static int next_devid(struct xs_handle *xs, unsigned domid, const char *kind)
+{
+	char path[128];
+	unsigned n = 0, i;
+	char **ents;
+	int id = 0;
+	bool used;
+
+	snprintf(path, sizeof(path), "/local/domain/%u/device/%s", domid, kind);
+	ents = xs_directory(xs, XBT_NULL, path, &n);
+	do {
+		used = false;
+		for (i = 0; ents && i < n; i++)
+			if (atoi(ents[i]) == id) {
+				used = true;
+				id++;
+				break;
+			}
+	} while (used);
+	free(ents);
+	return id;
+}
+
+static bool write_kv(struct xs_handle *xs, xs_transaction_t t, const char *dir, const struct kv *kv)
+{
+	char path[512];
+
+	for (unsigned i = 0; i < kv->n; i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, kv->k[i]);
+		if (!xs_write(xs, t, path, kv->v[i], strlen(kv->v[i])))
+			return false;
+	}
+	return true;
+}
+
+struct dev_paths {
+	char fe[256], be[256], lx[256];
+};
+
+static void dev_paths(struct dev_paths *p, unsigned bdomid, unsigned domid, const char *kind,
+		      const char *bkind, int devid)
+{
+	snprintf(p->fe, sizeof(p->fe), "/local/domain/%u/device/%s/%d", domid, kind, devid);
+	snprintf(p->be, sizeof(p->be), "/local/domain/%u/backend/%s/%u/%d", bdomid, bkind, domid,
+		 devid);
+	snprintf(p->lx, sizeof(p->lx), "/libxl/%u/device/%s/%d", domid, kind, devid);
+}
+
+/* libxl__device_generic_add: the same paths, order, keys and permissions. */
+static int generic_add(struct xs_handle *xs, unsigned bdomid, unsigned domid, const char *kind,
+		       const char *bkind, int devid, const struct kv *back, const struct kv *front)
+{
+	struct xs_permissions fe_perms[2] = {
+		{ .id = domid, .perms = XS_PERM_NONE },
+		{ .id = bdomid, .perms = XS_PERM_READ },
+	};
+	struct xs_permissions be_perms[2] = {
+		{ .id = bdomid, .perms = XS_PERM_NONE },
+		{ .id = domid, .perms = XS_PERM_READ },
+	};
+	struct xs_permissions lx_perms[1] = { { .id = 0, .perms = XS_PERM_NONE } };
+	struct dev_paths p;
+	char path[512];
+	int tries;
+
+	dev_paths(&p, bdomid, domid, kind, bkind, devid);
+	for (tries = 0; tries < 16; tries++) {
+		xs_transaction_t t = xs_transaction_start(xs);
+		char *exists;
+		bool ok = true;
+
+		if (t == XBT_NULL)
+			return -errno;
+		snprintf(path, sizeof(path), "%s/state", p.fe);
+		exists = xs_read(xs, t, path, NULL);
+		if (exists) {
+			free(exists);
+			xs_transaction_end(xs, t, true);
+			return -EEXIST;
+		}
+		xs_rm(xs, t, p.lx);
+		ok = ok && xs_mkdir(xs, t, p.lx) && xs_set_permissions(xs, t, p.lx, lx_perms, 1);
+		snprintf(path, sizeof(path), "%s/frontend", p.lx);
+		ok = ok && xs_write(xs, t, path, p.fe, strlen(p.fe));
+		snprintf(path, sizeof(path), "%s/backend", p.lx);
+		ok = ok && xs_write(xs, t, path, p.be, strlen(p.be));
+
+		xs_rm(xs, t, p.fe);
+		ok = ok && xs_mkdir(xs, t, p.fe) && xs_set_permissions(xs, t, p.fe, fe_perms, 2);
+		snprintf(path, sizeof(path), "%s/backend", p.fe);
+		ok = ok && xs_write(xs, t, path, p.be, strlen(p.be));
+		ok = ok && write_kv(xs, t, p.fe, front);
+
+		xs_rm(xs, t, p.be);
+		ok = ok && xs_mkdir(xs, t, p.be) && xs_set_permissions(xs, t, p.be, be_perms, 2);
+		snprintf(path, sizeof(path), "%s/frontend", p.be);
+		ok = ok && xs_write(xs, t, path, p.fe, strlen(p.fe));
+		ok = ok && write_kv(xs, t, p.be, back);
+		if (!ok) {
+			int err = errno ? errno : EIO;
+
+			xs_transaction_end(xs, t, true);
+			return -err;
+		}
+		if (xs_transaction_end(xs, t, false))
+			return devid;
+		if (errno != EAGAIN)
+			return -errno;
+	}
+	return -EAGAIN;
+}
+
+static int vbd_keys(int argc, char **argv, unsigned domid, unsigned bdomid, int *devid,
+		    struct kv *back, struct kv *front, char *err, size_t errlen)
+{
+	const char *target = opt_get(argc, argv, "target");
+	const char *vdev = opt_get(argc, argv, "vdev");
+	const char *access = opt_get(argc, argv, "access");
+	const char *devtype = opt_get(argc, argv, "devtype");
+	const char *script = opt_get(argc, argv, "script");
+	const char *discard = opt_get(argc, argv, "discard");
+	const char *backendtype = opt_get(argc, argv, "backendtype");
+	const char *trusted = opt_get(argc, argv, "trusted");
+	const char *protocol = opt_get(argc, argv, "protocol");
+	bool cdrom = devtype && !strcmp(devtype, "cdrom");
+	bool ro = access && (!strcmp(access, "r") || !strcmp(access, "ro"));
+	int rc = 0;
+
+	if (!target || !vdev) {
+		snprintf(err, errlen, "vbd needs target=PATH and vdev=NAME (e.g. vdev=xvda)");
+		return -EINVAL;
+	}
+	*devid = ts_vdev_to_devid(vdev);
+	if (*devid < 0) {
+		snprintf(err, errlen, "vbd: invalid vdev '%s'", vdev);
+		return -EINVAL;
+	}
+	if (access && !ro && strcmp(access, "w") && strcmp(access, "rw")) {
+		snprintf(err, errlen, "vbd: access must be r, ro, w or rw, not '%s'", access);
+		return -EINVAL;
+	}
+	rc |= kv_set(back, "frontend-id", "%u", domid);
+	rc |= kv_set(back, "online", "1");
+	rc |= kv_set(back, "removable", "%d", cdrom ? 1 : 0);
+	rc |= kv_set(back, "bootable", "1");
+	rc |= kv_set(back, "state", "%d", XenbusStateInitialising);
+	rc |= kv_set(back, "dev", "%s", vdev);
+	rc |= kv_set(back, "type", "%s", backendtype ? backendtype : "phy");
+	rc |= kv_set(back, "mode", "%s", ro ? "r" : "w");
+	rc |= kv_set(back, "device-type", "%s", cdrom ? "cdrom" : "disk");
+	rc |= kv_set(back, "discard-enable", "%s", discard && !strcmp(discard, "no-discard") ? "0" : "1");
+	rc |= kv_set(back, "specification", "xen");
+	rc |= kv_set(back, "params", "%s", target);
+	if (script)
+		rc |= kv_set(back, "script", "%s%s", script[0] == '/' ? "" : "/etc/xen/scripts/",
+			     script);
+	rc |= kv_set(front, "backend-id", "%u", bdomid);
+	rc |= kv_set(front, "state", "%d", XenbusStateInitialising);
+	rc |= kv_set(front, "virtual-device", "%d", *devid);
+	rc |= kv_set(front, "device-type", "%s", cdrom ? "cdrom" : "disk");
+	rc |= kv_set(front, "trusted", "%s", trusted ? trusted : "1");
+	rc |= kv_set(front, "protocol", "%s", protocol ? protocol : "x86_64-abi");
+	return rc ? -ENOMEM : 0;
+}
+
+static int vif_keys(struct xs_handle *xs, int argc, char **argv, unsigned domid, unsigned bdomid,
+		    int *devid, struct kv *back, struct kv *front, char *err, size_t errlen)
+{
+	const char *mac = opt_get(argc, argv, "mac");
+	const char *bridge = opt_get(argc, argv, "bridge");
+	const char *script = opt_get(argc, argv, "script");
+	const char *rate = opt_get(argc, argv, "rate");
+	const char *mtu = opt_get(argc, argv, "mtu");
+	const char *ip = opt_get(argc, argv, "ip");
+	const char *vifname = opt_get(argc, argv, "vifname");
+	const char *devid_s = opt_get(argc, argv, "devid");
+	char macbuf[18];
+	int rc = 0;
+
+	*devid = devid_s ? atoi(devid_s) : next_devid(xs, domid, "vif");
+	if (*devid < 0) {
+		snprintf(err, errlen, "vif: invalid devid");
+		return -EINVAL;
+	}
+	if (!mac) {
+		/* libxl: 00:16:3e + random; ours is derived from domid/devid to be stable. */
+		snprintf(macbuf, sizeof(macbuf), "00:16:3e:%02x:%02x:%02x", (domid >> 8) & 0xff,
+			 domid & 0xff, *devid & 0xff);
+		mac = macbuf;
+	}
+	rc |= kv_set(back, "frontend-id", "%u", domid);
+	rc |= kv_set(back, "online", "1");
+	rc |= kv_set(back, "state", "%d", XenbusStateInitialising);
+	rc |= kv_set(back, "script", "%s%s", script && script[0] == '/' ? "" : "/etc/xen/scripts/",
+		     script ? script : "vif-bridge");
+	if (vifname)
+		rc |= kv_set(back, "vifname", "%s", vifname);
+	rc |= kv_set(back, "mac", "%s", mac);
+	if (ip)
+		rc |= kv_set(back, "ip", "%s", ip);
+	if (rate)
+		rc |= kv_set(back, "rate", "%s", rate);
+	rc |= kv_set(back, "bridge", "%s", bridge ? bridge : "xenbr0");
+	rc |= kv_set(back, "handle", "%d", *devid);
+	rc |= kv_set(back, "type", "vif");
+	rc |= kv_set(back, "mtu", "%s", mtu ? mtu : "1500");
+	rc |= kv_set(front, "backend-id", "%u", bdomid);
+	rc |= kv_set(front, "state", "%d", XenbusStateInitialising);
+	rc |= kv_set(front, "handle", "%d", *devid);
+	rc |= kv_set(front, "mac", "%s", mac);
+	rc |= kv_set(front, "mtu", "%s", mtu ? mtu : "1500");
+	rc |= kv_set(front, "trusted", "1");
+	return rc ? -ENOMEM : 0;
+}
+
+static int vusb_keys(struct xs_handle *xs, int argc, char **argv, unsigned domid, unsigned bdomid,
+		     int *devid, struct kv *back, struct kv *front, char *err, size_t errlen)
+{
+	const char *ver = opt_get(argc, argv, "version");
+	const char *ports = opt_get(argc, argv, "ports");
+	const char *devid_s = opt_get(argc, argv, "devid");
+	int v = ver ? atoi(ver) : 2, n = ports ? atoi(ports) : 8, rc = 0;
+
+	if (v != 1 && v != 2) {
+		snprintf(err, errlen, "vusb: version must be 1 or 2 for a PV controller");
+		return -EINVAL;
+	}
+	if (n < 1 || n > 31) {
+		snprintf(err, errlen, "vusb: ports must be 1..31");
+		return -EINVAL;
+	}
+	*devid = devid_s ? atoi(devid_s) : next_devid(xs, domid, "vusb");
+	rc |= kv_set(back, "frontend-id", "%u", domid);
+	rc |= kv_set(back, "online", "1");
+	rc |= kv_set(back, "state", "%d", XenbusStateInitialising);
+	rc |= kv_set(back, "type", "pv");
+	rc |= kv_set(back, "usb-ver", "%d", v);
+	rc |= kv_set(back, "num-ports", "%d", n);
+	rc |= kv_set(back, "port", "%s", "");
+	for (int i = 1; i <= n; i++) {
+		static const char *port_keys[] = {
+			"port/1",  "port/2",  "port/3",  "port/4",  "port/5",  "port/6",  "port/7",
+			"port/8",  "port/9",  "port/10", "port/11", "port/12", "port/13", "port/14",
+			"port/15", "port/16", "port/17", "port/18", "port/19", "port/20", "port/21",
+			"port/22", "port/23", "port/24", "port/25", "port/26", "port/27", "port/28",
+			"port/29", "port/30", "port/31",
+		};
+		rc |= kv_set(back, port_keys[i - 1], "%s", "");
+	}
+	rc |= kv_set(front, "backend-id", "%u", bdomid);
+	rc |= kv_set(front, "state", "%d", XenbusStateInitialising);
+	return rc ? -ENOMEM : 0;
+}
+
+int ts_attach(struct xs_handle *xs, unsigned domid, const char *type, int argc, char **argv,
+	      char *err, size_t errlen)
+{
+	const char *bdom = opt_get(argc, argv, "backend");
+	unsigned bdomid = bdom ? (unsigned)atoi(bdom) : 0;
+	struct kv back = { 0 }, front = { 0 };
+	const char *kind, *bkind;
+	int devid = -1, rc;
+
+	/* Every option must be known: a typo must not be silently ignored. */
+	static const char *const known[] = { "target", "vdev", "access", "devtype", "script",
+		"discard", "backendtype", "trusted", "protocol", "mac", "bridge", "rate", "mtu",
+		"ip", "vifname", "devid", "version", "ports", "backend", "format", NULL };
+	for (int i = 0; i < argc; i++) {
+		bool ok = false;
+
+		for (const char *const *k = known; *k && !ok; k++) {
+			size_t kl = strlen(*k);
+
+			ok = !strncmp(argv[i], *k, kl) && argv[i][kl] == '=';
+		}
+		if (!ok) {
+			snprintf(err, errlen, "unknown option '%s'", argv[i]);
+			return -EINVAL;
+		}
+	}
+
+	if (!strcmp(type, "vbd")) {
+		kind = bkind = "vbd";
+		rc = vbd_keys(argc, argv, domid, bdomid, &devid, &back, &front, err, errlen);
+	} else if (!strcmp(type, "vif")) {
+		kind = bkind = "vif";
+		rc = vif_keys(xs, argc, argv, domid, bdomid, &devid, &back, &front, err, errlen);
+	} else if (!strcmp(type, "vusb")) {
+		kind = bkind = "vusb";
+		rc = vusb_keys(xs, argc, argv, domid, bdomid, &devid, &back, &front, err, errlen);
+	} else {
+		snprintf(err, errlen, "unknown device type '%s' (vbd, vif or vusb)", type);
+		return -EINVAL;
+	}
+	if (rc == 0) {
+		rc = generic_add(xs, bdomid, domid, kind, bkind, devid, &back, &front);
+		if (rc == -EEXIST)
+			snprintf(err, errlen, "%s %d of domain %u already exists", type, devid, domid);
+		else if (rc < 0)
+			snprintf(err, errlen, "writing xenstore nodes: %s", strerror(-rc));
+	}
+	kv_free(&back);
+	kv_free(&front);
+	return rc;
+}
+
+static int read_int(struct xs_handle *xs, const char *path, int *out)
+{
+	char *v = xs_read(xs, XBT_NULL, path, NULL);
+	char *end;
+	long n;
+
+	if (!v)
+		return -errno;
+	n = strtol(v, &end, 10);
+	if (end == v || *end) {
+		free(v);
+		return -EINVAL;
+	}
+	free(v);
+	*out = (int)n;
+	return 0;
+}
+
+/* Wait (watch-driven) until path holds an integer == want, or timeout. */
+static int wait_state(struct xs_handle *xs, const char *path, int want, int timeout_ms)
+{
+	struct timespec t0, now;
+	int st = -1, rc = 0;
+
+	if (!xs_watch(xs, path, "ts-wait"))
+		return -errno;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		struct pollfd pfd = { .fd = xs_fileno(xs), .events = POLLIN };
+		unsigned n;
+		char **ev;
+		long left;
+
+		if (read_int(xs, path, &st) == -ENOENT || st == want)
+			break;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		left = timeout_ms - ((now.tv_sec - t0.tv_sec) * 1000 +
+				     (now.tv_nsec - t0.tv_nsec) / 1000000);
+		if (left <= 0) {
+			rc = -ETIMEDOUT;
+			break;
+		}
+		if (poll(&pfd, 1, (int)left) > 0) {
+			ev = xs_read_watch(xs, &n);
+			free(ev);
+		}
+	}
+	xs_unwatch(xs, path, "ts-wait");
+	return rc;
+}
+
+int ts_detach(struct xs_handle *xs, unsigned domid, const char *type, const char *devid_s,
+	      bool force, char *err, size_t errlen)
+{
+	struct dev_paths p;
+	char path[300], *be;
+	int devid, tries, rc = 0;
+	xs_transaction_t t;
+
+	devid = !strcmp(type, "vbd") ? ts_vdev_to_devid(devid_s) : atoi(devid_s);
+	if (devid < 0) {
+		snprintf(err, errlen, "invalid device id '%s'", devid_s);
+		return -EINVAL;
+	}
+	dev_paths(&p, 0, domid, type, type, devid);
+	snprintf(path, sizeof(path), "%s/backend", p.lx);
+	be = xs_read(xs, XBT_NULL, path, NULL);
+	if (!be) {
+		snprintf(err, errlen, "no %s %d on domain %u", type, devid, domid);
+		return -ENOENT;
+	}
+	snprintf(p.be, sizeof(p.be), "%s", be);
+	free(be);
+
+	if (!force) {
+		snprintf(path, sizeof(path), "%s/online", p.be);
+		xs_write(xs, XBT_NULL, path, "0", 1);
+		snprintf(path, sizeof(path), "%s/state", p.be);
+		xs_write(xs, XBT_NULL, path, "5", 1);
+		rc = wait_state(xs, path, XenbusStateClosed, 10000);
+		if (rc == -ETIMEDOUT)
+			snprintf(err, errlen, "backend %s did not reach Closed in 10 s; removed anyway",
+				 p.be);
+	}
+	for (tries = 0; tries < 16; tries++) {
+		t = xs_transaction_start(xs);
+		if (t == XBT_NULL)
+			return -errno;
+		xs_rm(xs, t, p.fe);
+		xs_rm(xs, t, p.be);
+		xs_rm(xs, t, p.lx);
+		if (xs_transaction_end(xs, t, false))
+			break;
+		if (errno != EAGAIN)
+			return -errno;
+	}
+	return rc;
+}

@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Helpers shared by tests/unit/test-xs-store-*.c: a store that records events. */
+#ifndef TEST_XS_STORE_HELPERS_H
+#define TEST_XS_STORE_HELPERS_H
+
+#include <stdio.h>
+#include <string.h>
+
+#include "xs_store.h"
+
+struct t_events {
+	char log[4096]; /* "path[!]\n" per event, '!' marks exact */
+	unsigned int n;
+};
+
+static inline void t_fire(void *opaque, const char *path, bool exact,
+			  const struct sim_xs_perms *perms, const struct sim_xs_perms *old)
+{
+	struct t_events *ev = opaque;
+	size_t len = strlen(ev->log);
+
+	snprintf(ev->log + len, sizeof(ev->log) - len, "%s%s\n", path, exact ? "!" : "");
+	ev->n++;
+}
+
+static inline struct sim_xs_caller t_dom(unsigned int domid)
+{
+	return (struct sim_xs_caller){ .domid = domid, .priv = domid == 0, .target = -1 };
+}
+
+static inline int t_write(struct sim_xs_store *s, const struct sim_xs_caller *c, const char *path,
+			  const char *val)
+{
+	return sim_xs_store_write(s, c, path, val, (uint32_t)strlen(val));
+}
+
+/* Value at path as c reads it, into a static buffer; NULL on error. */
+static inline const char *t_read(struct sim_xs_store *s, const struct sim_xs_caller *c,
+				 const char *path)
+{
+	static char buf[256];
+	const char *d;
+	uint32_t len;
+
+	if (sim_xs_store_read(s, c, path, &d, &len) || len >= sizeof(buf))
+		return NULL;
+	memcpy(buf, d, len);
+	buf[len] = '\0';
+	return buf;
+}
+
+#endif
