@@ -29,9 +29,10 @@ t_ok "the guest cannot read dom0's nodes (EACCES)" \
 # @releaseDomain fires on destroy: watch it, destroy, expect the event.
 coproc W { exec xenstore-watch -n 2 @releaseDomain; }
 wpid=$W_PID
-read -r -t 10 first <&"${W[0]}"   # the initial fire on registration
+exec {wfd}<&"${W[0]}"   # keep the pipe: bash drops W[] when the coproc exits
+read -r -t 10 first <&"$wfd"   # the initial fire on registration
 pvsim --dir "$D" destroy g1
-read -r -t 10 ev <&"${W[0]}"
+read -r -t 10 ev <&"$wfd"
 t_ok "destroy fires @releaseDomain" test "${ev:-}" = "@releaseDomain"
 wait "$wpid" 2>/dev/null
 t_ok "destroy removes /local/domain/1" sh -c '! xenstore-exists /local/domain/1'
