@@ -1,0 +1,282 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * pvback-blk private types and the few functions that cross files.
+ *
+ *  xenbus.c  struct blk_vbd: negotiation, owns the backing store and queues
+ *  ring.c    struct blk_queue: one ring + event channel + loop thread each;
+ *            parse/validate of requests (callable without hv: unit tests)
+ *  pgrant.c  persistent-grant LRU cache (map/unmap behind callbacks)
+ *  io*.c     struct blk_io: host I/O engines behind struct blk_io_ops
+ *  main.c    options, signals, the main loop
+ *
+ * Threads: the main loop thread runs xenbus.c; each queue runs its own loop
+ * thread and touches only its queue, its pv_hv handle and its io engine.
+ * Never include this header outside blkback/ (unit tests excepted).
+ */
+#ifndef BLKBACK_H
+#define BLKBACK_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/uio.h>
+
+#include "pvcommon.h"
+#include "pvring.h"
+#include "blkif_abi.h"
+
+#define BLK_SECTOR_SHIFT     9
+#define BLK_SECTOR_SIZE      512u
+#define BLK_SECTORS_PER_PAGE (PV_PAGE_SIZE / BLK_SECTOR_SIZE)
+
+#define BLK_MAX_RING_ORDER        4u
+#define BLK_MAX_RING_PAGES        (1u << BLK_MAX_RING_ORDER)
+#define BLK_DEF_MAX_QUEUES        4u
+#define BLK_MAX_QUEUES            16u
+#define BLK_DEF_INDIRECT_SEGS     256u
+/* Most segments an indirect request can address (8 indirect pages). */
+#define BLK_MAX_INDIRECT_SEGS \
+	(BLKIF_MAX_INDIRECT_PAGES_PER_REQUEST * BLKIF_SEGS_PER_INDIRECT_FRAME)
+#define BLK_DEF_PGRANTS           1056u /* Linux's max_pgrants per ring */
+#define BLK_PGRANT_IDLE_NS        (60ull * 1000000000ull)
+#define BLK_PGRANT_PURGE_MS       1000u
+
+/* ------------------------------------------------------------ config */
+
+enum blk_io_kind { BLK_IO_AUTO, BLK_IO_URING, BLK_IO_AIO, BLK_IO_SYNC };
+enum blk_direct { BLK_DIRECT_AUTO, BLK_DIRECT_ON, BLK_DIRECT_OFF };
+
+/* Daemon-wide settings, read-only after start-up (no mutable globals). */
+struct blk_config {
+	enum pv_hv_kind hv_kind;   /* resolved (never AUTO) once the daemon runs */
+	enum blk_io_kind io_kind;
+	enum blk_direct direct;
+	unsigned poll_us;          /* 0: event driven only */
+	unsigned max_queues;
+	unsigned max_ring_order;
+	unsigned max_indirect;     /* feature-max-indirect-segments; 0 disables */
+	unsigned max_pgrants;      /* persistent grants per queue */
+	bool persistent;           /* offer feature-persistent */
+};
+
+/* ---------------------------------------------------------- requests */
+
+enum blk_abi { BLK_ABI_NATIVE, BLK_ABI_X86_32 };
+
+/* Our private copy of one request, in one layout for every ABI. */
+struct blk_req {
+	uint64_t id;
+	uint64_t sector;
+	uint64_t nr_sectors;   /* discard: from the request; r/w: set by validation */
+	uint8_t operation;     /* as sent: echoed in the response */
+	uint8_t op;            /* effective op: indirect_op for BLKIF_OP_INDIRECT */
+	bool indirect;
+	bool secure;           /* discard with BLKIF_DISCARD_SECURE */
+	uint16_t nr_segs;
+	uint8_t nr_indirect;   /* indirect pages, set by validation */
+	grant_ref_t indirect_grefs[BLKIF_MAX_INDIRECT_PAGES_PER_REQUEST];
+	/* Caller-provided storage, at least BLKIF_MAX_SEGMENTS_PER_REQUEST or
+	 * the negotiated indirect maximum entries long. */
+	struct blkif_request_segment *seg;
+};
+
+/* What a request is checked against. sectors is written by resize. */
+struct blk_limits {
+	uint64_t sectors;      /* device size, 512-byte units (atomic access) */
+	unsigned max_indirect; /* negotiated feature-max-indirect-segments, 0 = off */
+	bool readonly;
+	bool discard;          /* feature-discard advertised */
+};
+
+/* Copy a ring slot (already our private copy) into req. Never fails. */
+void blk_req_parse(enum blk_abi abi, const void *ent, struct blk_req *req);
+/* Header rules. 0, -EOPNOTSUPP (unknown op), -EINVAL, -EROFS; *why (may be
+ * NULL) gets the broken rule, a static string. */
+int blk_req_validate(const struct blk_limits *lim, struct blk_req *req, const char **why);
+/* Segment rules once req->seg holds every segment (after indirect load);
+ * sets req->nr_sectors. */
+int blk_req_validate_segs(const struct blk_limits *lim, struct blk_req *req, const char **why);
+/* Copy the segments out of indirect pages (local memory) once. */
+void blk_req_load_indirect(struct blk_req *req, const void *const *pages);
+/* Write a response into a ring slot in the ring's ABI. */
+void blk_rsp_write(enum blk_abi abi, void *slot, uint64_t id, uint8_t operation, int16_t status);
+size_t blk_abi_ent_size(enum blk_abi abi);
+/* "x86_32-abi", "x86_64-abi", "native" or NULL (native). -EINVAL otherwise. */
+int blk_abi_parse(const char *protocol, enum blk_abi *out);
+
+/* ------------------------------------------------- persistent grants */
+
+struct blk_pgrant {
+	uint32_t ref;
+	void *addr;
+	unsigned users;          /* requests using the mapping now */
+	uint64_t last_use_ns;
+	struct blk_pgrant *hnext;
+	struct blk_pgrant *prev, *next; /* LRU list, most recent first */
+};
+
+struct blk_pgrant_ops {
+	int (*map)(void *opaque, uint32_t ref, void **addr);   /* one page, writable */
+	void (*unmap)(void *opaque, void *addr);
+};
+
+struct blk_pgrant_cache {
+	const struct blk_pgrant_ops *ops;
+	void *opaque;
+	unsigned max, count, hash_size;
+	struct blk_pgrant **hash;
+	struct blk_pgrant *head, *tail;
+	uint64_t hits, misses, evictions, purged;
+};
+
+int blk_pgrant_init(struct blk_pgrant_cache *c, unsigned max, const struct blk_pgrant_ops *ops,
+		    void *opaque);
+/* Unmaps every entry; none may be in use. */
+void blk_pgrant_fini(struct blk_pgrant_cache *c);
+/* Take a reference on ref's mapping, mapping it on a miss.  When the cache
+ * is full the least recently used idle entry is unmapped; -ENOSPC when every
+ * entry is in use (the caller maps without the cache).  Other -errno: map. */
+int blk_pgrant_get(struct blk_pgrant_cache *c, uint32_t ref, uint64_t now_ns,
+		   struct blk_pgrant **out);
+void blk_pgrant_put(struct blk_pgrant_cache *c, struct blk_pgrant *pg, uint64_t now_ns);
+/* Unmap idle entries unused for idle_ns. Returns how many. */
+unsigned blk_pgrant_purge(struct blk_pgrant_cache *c, uint64_t now_ns, uint64_t idle_ns);
+
+/* --------------------------------------------------------- backing + io */
+
+struct blk_backing {
+	int fd;              /* O_DIRECT when direct */
+	int fd_buffered;     /* same file without O_DIRECT (== fd when !direct) */
+	bool direct, blkdev, readonly;
+	uint64_t size;       /* bytes */
+	unsigned logical_block, physical_block;
+	unsigned dio_align;  /* offset/length/memory alignment O_DIRECT needs */
+	bool can_discard, can_secure;
+	unsigned discard_granularity, discard_alignment;
+};
+
+int blk_backing_open(const char *path, bool readonly, enum blk_direct direct,
+		     struct blk_backing *bs);
+void blk_backing_close(struct blk_backing *bs);
+/* Re-read the size (online resize). 0 or -errno. */
+int blk_backing_restat(struct blk_backing *bs);
+/* Synchronous discard: fallocate punch-hole (files), BLKDISCARD/BLKSECDISCARD. */
+int blk_backing_discard(struct blk_backing *bs, uint64_t off, uint64_t len, bool secure);
+
+enum blk_io_op { BLK_IO_READ, BLK_IO_WRITE, BLK_IO_FLUSH, BLK_IO_DISCARD };
+
+struct blk_io_req {
+	enum blk_io_op op;
+	bool flush_after;     /* write: fdatasync once written (FLUSH/barrier with data) */
+	bool secure;          /* discard */
+	bool buffered;        /* use fd_buffered: not aligned for O_DIRECT */
+	uint64_t offset, len; /* bytes */
+	struct iovec *iov;
+	unsigned iovcnt;
+	int res;              /* out: 0 or -errno */
+	unsigned parts;       /* engine private: completions outstanding */
+	struct blk_io_req *next; /* engine private */
+};
+
+struct blk_io;
+typedef void blk_io_done_fn(struct blk_io_req *r, void *opaque);
+
+struct blk_io_ops {
+	const char *name;
+	/* depth: most requests in flight at once. */
+	int (*create)(struct blk_backing *bs, unsigned depth, struct blk_io **out);
+	void (*destroy)(struct blk_io *io);
+	/* Add to the current batch (may submit early when the batch is full). */
+	int (*queue)(struct blk_io *io, struct blk_io_req *r);
+	/* Submit the batch. 0 or -errno (requests that failed complete with res). */
+	int (*submit)(struct blk_io *io);
+	/* Call done for each finished request; never blocks. Returns the count. */
+	int (*reap)(struct blk_io *io);
+};
+
+/* Fields common to every engine: engines embed this first. */
+struct blk_io {
+	const struct blk_io_ops *ops;
+	struct blk_backing *bs;
+	blk_io_done_fn *done;
+	void *opaque;
+	int efd;                       /* readable when completions wait; -1: none */
+	struct blk_io_req *ready, **ready_tail; /* completed synchronously */
+};
+
+extern const struct blk_io_ops blk_io_uring_ops;
+extern const struct blk_io_ops blk_io_aio_ops;
+extern const struct blk_io_ops blk_io_sync_ops;
+
+int blk_io_kind_parse(const char *s, enum blk_io_kind *out);
+/* Create an engine; AUTO tries uring, then aio, then sync. */
+int blk_io_create(enum blk_io_kind kind, struct blk_backing *bs, unsigned depth,
+		  blk_io_done_fn *done, void *opaque, struct blk_io **out);
+void blk_io_destroy(struct blk_io *io);
+static inline int blk_io_queue(struct blk_io *io, struct blk_io_req *r)
+{
+	return io->ops->queue(io, r);
+}
+static inline int blk_io_submit(struct blk_io *io)
+{
+	return io->ops->submit(io);
+}
+static inline int blk_io_reap(struct blk_io *io)
+{
+	return io->ops->reap(io);
+}
+/* For engines: finish r without the kernel (sync path); reap delivers it. */
+void blk_io_complete_later(struct blk_io *io, struct blk_io_req *r, int res);
+int blk_io_reap_ready(struct blk_io *io);
+void blk_io_base_init(struct blk_io *io, const struct blk_io_ops *ops, struct blk_backing *bs);
+/* Synchronous execution of one request (sync engine, fallbacks). 0 or -errno. */
+int blk_io_exec_sync(struct blk_backing *bs, struct blk_io_req *r);
+
+/* -------------------------------------------------------------- queues */
+
+struct blk_stats {
+	uint64_t oo_req, rd_req, wr_req, f_req, ds_req, rd_sect, wr_sect;
+	uint64_t errors, eopnotsupp;
+	struct pv_stats_hist lat;
+};
+
+struct blk_vbd;
+struct blk_queue;
+
+struct blk_queue_params {
+	unsigned idx;
+	uint16_t domid;
+	unsigned nr_ring_pages;
+	uint32_t ring_refs[BLK_MAX_RING_PAGES];
+	uint32_t evtchn;
+	enum blk_abi abi;
+	bool persistent;
+};
+
+/* Map the ring, bind the event channel and start the queue's thread. */
+int blk_queue_start(struct blk_vbd *vbd, const struct blk_queue_params *p,
+		    struct blk_queue **out);
+/* Stop taking requests, finish every in-flight I/O (responding to it), join
+ * the thread and unmap everything.  Called from the xenbus thread. */
+void blk_queue_stop(struct blk_queue *q);
+/* Snapshot of the queue's counters (racy reads of 64-bit counters). */
+void blk_queue_stats(struct blk_queue *q, struct blk_stats *out);
+
+/* ---------------------------------------------------------------- vbd */
+
+struct blk_vbd {
+	struct pv_xb_dev *dev;
+	const struct blk_config *cfg;
+	const char *name;        /* log prefix */
+	char *params;
+	struct blk_backing bs;
+	struct blk_limits lim;
+	bool discard_enable;
+	bool connected;
+	unsigned nr_queues;
+	struct blk_queue *queues[BLK_MAX_QUEUES];
+};
+
+extern const struct pv_xb_backend_ops blk_vbd_ops;
+
+#endif /* BLKBACK_H */

@@ -1,0 +1,175 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * io_uring engine (liburing): readv/writev straight into mapped guest pages,
+ * the backing fds registered (IOSQE_FIXED_FILE), one io_uring_submit() per
+ * ring drain, completions signalled on an eventfd the queue's loop watches.
+ * FLUSH is IORING_OP_FSYNC with IORING_FSYNC_DATASYNC; a write that must be
+ * durable is linked (IOSQE_IO_LINK) to such an fsync.  Discard on a file is
+ * IORING_OP_FALLOCATE (punch hole); on a block device it is the synchronous
+ * BLKDISCARD ioctl.
+ *
+ * One instance per queue thread; not thread-safe.  Not yet: registered
+ * buffers for persistent-grant pages, SQPOLL.
+ */
+#include <errno.h>
+#include <liburing.h>
+#include <linux/falloc.h>
+#include <stdlib.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "blkback.h"
+
+struct uring_io {
+	struct blk_io base;
+	struct io_uring ring;
+	unsigned queued; /* SQEs prepared since the last submit */
+};
+
+enum { FILE_MAIN = 0, FILE_BUFFERED = 1 };
+
+static int uring_create(struct blk_backing *bs, unsigned depth, struct blk_io **out)
+{
+	struct uring_io *u = calloc(1, sizeof(*u));
+	int files[2] = { bs->fd, bs->fd_buffered };
+	int rc;
+
+	if (!u)
+		return -ENOMEM;
+	blk_io_base_init(&u->base, &blk_io_uring_ops, bs);
+	/* Two SQEs per request at most (write + linked fsync). */
+	rc = io_uring_queue_init(depth * 2 < 8 ? 8 : depth * 2, &u->ring, 0);
+	if (rc < 0)
+		goto fail_free;
+	rc = io_uring_register_files(&u->ring, files, 2);
+	if (rc < 0)
+		goto fail_ring;
+	u->base.efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (u->base.efd < 0) {
+		rc = -errno;
+		goto fail_ring;
+	}
+	rc = io_uring_register_eventfd(&u->ring, u->base.efd);
+	if (rc < 0)
+		goto fail_efd;
+	*out = &u->base;
+	return 0;
+fail_efd:
+	close(u->base.efd);
+fail_ring:
+	io_uring_queue_exit(&u->ring);
+fail_free:
+	free(u);
+	return rc;
+}
+
+static void uring_destroy(struct blk_io *io)
+{
+	struct uring_io *u = (struct uring_io *)io;
+
+	io_uring_queue_exit(&u->ring);
+	close(io->efd);
+	free(u);
+}
+
+/* Low bit of user_data marks the linked fsync of a durable write. */
+#define LINKED_FSYNC 1ull
+
+static int uring_queue(struct blk_io *io, struct blk_io_req *r)
+{
+	struct uring_io *u = (struct uring_io *)io;
+	int file = r->buffered ? FILE_BUFFERED : FILE_MAIN;
+	bool linked = r->op == BLK_IO_WRITE && r->flush_after;
+	struct io_uring_sqe *sqe;
+
+	if (r->op == BLK_IO_DISCARD && io->bs->blkdev) {
+		blk_io_complete_later(io, r, blk_backing_discard(io->bs, r->offset, r->len, r->secure));
+		return 0;
+	}
+	if (io_uring_sq_space_left(&u->ring) < (linked ? 2u : 1u)) {
+		/* SQ full: submit what we have, keep batching after it. */
+		io_uring_submit(&u->ring);
+		u->queued = 0;
+	}
+	r->res = 0;
+	r->parts = linked ? 2 : 1;
+	sqe = io_uring_get_sqe(&u->ring);
+	if (!sqe)
+		return -EBUSY;
+	switch (r->op) {
+	case BLK_IO_READ:
+		io_uring_prep_readv(sqe, file, r->iov, r->iovcnt, r->offset);
+		break;
+	case BLK_IO_WRITE:
+		io_uring_prep_writev(sqe, file, r->iov, r->iovcnt, r->offset);
+		break;
+	case BLK_IO_FLUSH:
+		io_uring_prep_fsync(sqe, file, IORING_FSYNC_DATASYNC);
+		break;
+	case BLK_IO_DISCARD:
+		io_uring_prep_fallocate(sqe, file, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+					r->offset, r->len);
+		break;
+	}
+	sqe->flags |= IOSQE_FIXED_FILE;
+	io_uring_sqe_set_data64(sqe, (uint64_t)(uintptr_t)r);
+	u->queued++;
+	if (!linked)
+		return 0;
+	sqe->flags |= IOSQE_IO_LINK; /* the fsync starts only after the write completed */
+	sqe = io_uring_get_sqe(&u->ring);
+	io_uring_prep_fsync(sqe, file, IORING_FSYNC_DATASYNC);
+	sqe->flags |= IOSQE_FIXED_FILE;
+	io_uring_sqe_set_data64(sqe, (uint64_t)(uintptr_t)r | LINKED_FSYNC);
+	u->queued++;
+	return 0;
+}
+
+static int uring_submit(struct blk_io *io)
+{
+	struct uring_io *u = (struct uring_io *)io;
+	int rc;
+
+	if (!u->queued)
+		return 0;
+	rc = io_uring_submit(&u->ring);
+	u->queued = 0;
+	return rc < 0 ? rc : 0;
+}
+
+static int uring_reap(struct blk_io *io)
+{
+	struct uring_io *u = (struct uring_io *)io;
+	struct io_uring_cqe *cqe;
+	unsigned head, seen = 0;
+	int n = blk_io_reap_ready(io);
+
+	io_uring_for_each_cqe(&u->ring, head, cqe) {
+		uint64_t data = io_uring_cqe_get_data64(cqe);
+		struct blk_io_req *r = (struct blk_io_req *)(uintptr_t)(data & ~LINKED_FSYNC);
+		bool data_part = !(data & LINKED_FSYNC) &&
+				 (r->op == BLK_IO_READ || r->op == BLK_IO_WRITE);
+		int res = cqe->res;
+
+		seen++;
+		if (res >= 0 && data_part && (uint64_t)res != r->len)
+			res = -EIO; /* short transfer: the backing shrank under us */
+		/* The write's error wins over the -ECANCELED of its linked fsync. */
+		if (res < 0 && r->res == 0)
+			r->res = res;
+		if (--r->parts)
+			continue;
+		blk_io_complete_later(io, r, r->res);
+	}
+	io_uring_cq_advance(&u->ring, seen);
+	return n + blk_io_reap_ready(io);
+}
+
+const struct blk_io_ops blk_io_uring_ops = {
+	.name = "uring",
+	.create = uring_create,
+	.destroy = uring_destroy,
+	.queue = uring_queue,
+	.submit = uring_submit,
+	.reap = uring_reap,
+};

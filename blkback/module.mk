@@ -1,0 +1,15 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# pvback-blk: the userspace blkif backend daemon.
+bins += pvback-blk
+blk_core_srcs := $(addprefix blkback/,request.c pgrant.c io.c io_uring.c io_aio.c io_sync.c)
+pvback-blk_srcs := $(addprefix blkback/,main.c xenbus.c ring.c) $(blk_core_srcs)
+pvback-blk_deps := pvcommon
+# libaio ships no .pc file in Debian: link it by name.
+pvback-blk_pkgs := $(pvcommon_pkgs) liburing
+pvback-blk_ldlibs := -laio
+
+# blkfront-tool: drives a vbd through the userspace blkfront (tests/sim/blk-*.sh).
+bins += blkfront-tool
+blkfront-tool_srcs := frontends/blkfront-tool.c
+blkfront-tool_deps := pvfront pvcommon
+blkfront-tool_pkgs := $(pvcommon_pkgs)

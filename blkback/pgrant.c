@@ -1,0 +1,150 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Persistent-grant cache: grants the frontend keeps granted for the life of
+ * the ring (feature-persistent) stay mapped here, keyed by grant ref, so the
+ * hot path does no map/unmap.  Bounded (Linux blkback's 1056 per ring):
+ * when full, the least recently used idle mapping is unmapped; idle entries
+ * are purged after a while (ring.c runs blk_pgrant_purge from a timer).
+ *
+ * One cache per queue, used only by that queue's thread.  The map/unmap
+ * callbacks keep this file free of hv calls (unit-tested with fakes).
+ */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "blkback.h"
+
+static unsigned hash_ref(const struct blk_pgrant_cache *c, uint32_t ref)
+{
+	return (ref * 2654435761u) & (c->hash_size - 1);
+}
+
+int blk_pgrant_init(struct blk_pgrant_cache *c, unsigned max, const struct blk_pgrant_ops *ops,
+		    void *opaque)
+{
+	unsigned hs = 16;
+
+	while (hs < max * 2)
+		hs *= 2;
+	*c = (struct blk_pgrant_cache){ .ops = ops, .opaque = opaque, .max = max, .hash_size = hs };
+	c->hash = calloc(hs, sizeof(*c->hash));
+	return c->hash ? 0 : -ENOMEM;
+}
+
+static void lru_unlink(struct blk_pgrant_cache *c, struct blk_pgrant *pg)
+{
+	if (pg->prev)
+		pg->prev->next = pg->next;
+	else
+		c->head = pg->next;
+	if (pg->next)
+		pg->next->prev = pg->prev;
+	else
+		c->tail = pg->prev;
+	pg->prev = pg->next = NULL;
+}
+
+static void lru_push_head(struct blk_pgrant_cache *c, struct blk_pgrant *pg)
+{
+	pg->prev = NULL;
+	pg->next = c->head;
+	if (c->head)
+		c->head->prev = pg;
+	else
+		c->tail = pg;
+	c->head = pg;
+}
+
+static void hash_unlink(struct blk_pgrant_cache *c, struct blk_pgrant *pg)
+{
+	struct blk_pgrant **pp = &c->hash[hash_ref(c, pg->ref)];
+
+	while (*pp != pg)
+		pp = &(*pp)->hnext;
+	*pp = pg->hnext;
+}
+
+static void drop(struct blk_pgrant_cache *c, struct blk_pgrant *pg)
+{
+	hash_unlink(c, pg);
+	lru_unlink(c, pg);
+	c->ops->unmap(c->opaque, pg->addr);
+	c->count--;
+	free(pg);
+}
+
+void blk_pgrant_fini(struct blk_pgrant_cache *c)
+{
+	while (c->head)
+		drop(c, c->head);
+	free(c->hash);
+	c->hash = NULL;
+}
+
+int blk_pgrant_get(struct blk_pgrant_cache *c, uint32_t ref, uint64_t now_ns,
+		   struct blk_pgrant **out)
+{
+	struct blk_pgrant *pg, *victim;
+	int rc;
+
+	for (pg = c->hash[hash_ref(c, ref)]; pg; pg = pg->hnext) {
+		if (pg->ref != ref)
+			continue;
+		c->hits++;
+		pg->users++;
+		pg->last_use_ns = now_ns;
+		lru_unlink(c, pg);
+		lru_push_head(c, pg);
+		*out = pg;
+		return 0;
+	}
+	c->misses++;
+	if (c->count >= c->max) {
+		/* O(n) over busy entries at the tail; they are few (in flight). */
+		for (victim = c->tail; victim && victim->users; victim = victim->prev)
+			;
+		if (!victim)
+			return -ENOSPC;
+		drop(c, victim);
+		c->evictions++;
+	}
+	pg = calloc(1, sizeof(*pg));
+	if (!pg)
+		return -ENOMEM;
+	rc = c->ops->map(c->opaque, ref, &pg->addr);
+	if (rc < 0) {
+		free(pg);
+		return rc;
+	}
+	pg->ref = ref;
+	pg->users = 1;
+	pg->last_use_ns = now_ns;
+	pg->hnext = c->hash[hash_ref(c, ref)];
+	c->hash[hash_ref(c, ref)] = pg;
+	lru_push_head(c, pg);
+	c->count++;
+	*out = pg;
+	return 0;
+}
+
+void blk_pgrant_put(struct blk_pgrant_cache *c, struct blk_pgrant *pg, uint64_t now_ns)
+{
+	pg->users--;
+	pg->last_use_ns = now_ns;
+}
+
+unsigned blk_pgrant_purge(struct blk_pgrant_cache *c, uint64_t now_ns, uint64_t idle_ns)
+{
+	struct blk_pgrant *pg = c->tail, *prev;
+	unsigned n = 0;
+
+	for (; pg; pg = prev) {
+		prev = pg->prev;
+		if (pg->users || now_ns - pg->last_use_ns < idle_ns)
+			continue;
+		drop(c, pg);
+		n++;
+	}
+	c->purged += n;
+	return n;
+}

@@ -1,0 +1,662 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * blkif data path: one struct blk_queue per ring, each on its own thread
+ * with its own pv_loop, pv_hv handle and I/O engine.  A drain copies every
+ * request out of the shared ring once (pv_ring_back_copy_req), parses and
+ * validates the private copy (request.c), maps the data pages (persistent
+ * grant cache or one batched map per request), queues the I/O, and
+ * submits the whole batch once; completions are answered in bulk with one
+ * push and at most one notify.  Barriers drain the queue before and block
+ * it until done.  A protocol violation marks the queue dead and asks the
+ * xenbus thread to disconnect the device; a bad request only gets
+ * BLKIF_RSP_ERROR.  Never calls xenstore.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "blkback.h"
+
+struct blk_ctx {
+	struct blk_queue *q;
+	struct blk_req req;
+	struct blk_io_req io;
+	uint64_t start_ns;
+	void *map_addr;          /* batched mapping of all data pages, or NULL */
+	unsigned map_count;
+	struct blk_pgrant **pgs; /* persistent mappings held, nr_pgs of them */
+	unsigned nr_pgs;
+	uint32_t *refs;
+	struct iovec *iov;
+	struct blk_ctx *next_free;
+};
+
+struct blk_queue {
+	struct blk_vbd *vbd;
+	char name[64];           /* log prefix: vbd-D-N/qI */
+	unsigned idx;
+	uint16_t domid;
+	enum blk_abi abi;
+	bool persistent;
+	struct pv_hv *hv;
+	struct pv_loop *loop;
+	pthread_t thread;
+	bool thread_started;
+	void *ring_addr;
+	unsigned nr_ring_pages;
+	struct pv_ring_back ring;
+	int port;                /* local event channel port, -1 when unbound */
+	struct blk_io *io;
+	struct blk_ctx *ctxs;
+	unsigned nr_ctxs, max_segs;
+	struct blk_ctx *free_ctx;
+	void *ctx_mem;
+	unsigned inflight;       /* requests handed to the I/O engine */
+	unsigned unsubmitted;    /* queued to the engine since its last submit */
+	struct blk_ctx *barrier; /* a barrier blocks the ring until it completes */
+	bool barrier_submitted;
+	bool stopping, dead;
+	bool need_push;
+	bool pgc_ready;
+	struct blk_pgrant_cache pgc;
+	int64_t purge_timer;
+	unsigned bad_logged;     /* rate limit for bad-request warnings */
+	struct blk_stats st;
+};
+
+static void queue_run(struct blk_queue *q);
+
+static void violation(struct blk_queue *q, const char *reason)
+{
+	if (q->dead)
+		return;
+	q->dead = true;
+	pv_err(q->name, "protocol violation: %s; disconnecting", reason);
+	pv_xb_dev_request_disconnect(q->vbd->dev, reason);
+}
+
+static void bad_request(struct blk_queue *q, const struct blk_req *req, const char *why)
+{
+	if (q->bad_logged < 16) {
+		q->bad_logged++;
+		pv_warn(q->name, "bad request id %llu op %u: %s", (unsigned long long)req->id,
+			req->operation, why);
+	} else {
+		pv_debug(q->name, "bad request id %llu op %u: %s", (unsigned long long)req->id,
+			 req->operation, why);
+	}
+}
+
+static void flush_responses(struct blk_queue *q)
+{
+	if (!q->need_push)
+		return;
+	q->need_push = false;
+	if (pv_ring_back_push(&q->ring))
+		pv_hv_evtchn_notify(q->hv, (uint32_t)q->port);
+}
+
+static void ctx_put(struct blk_queue *q, struct blk_ctx *ctx)
+{
+	ctx->next_free = q->free_ctx;
+	q->free_ctx = ctx;
+}
+
+static void respond(struct blk_queue *q, struct blk_ctx *ctx, int16_t status)
+{
+	blk_rsp_write(q->abi, pv_ring_back_rsp_slot(&q->ring), ctx->req.id, ctx->req.operation,
+		      status);
+	q->need_push = true;
+	if (status == BLKIF_RSP_ERROR)
+		q->st.errors++;
+	else if (status == BLKIF_RSP_EOPNOTSUPP)
+		q->st.eopnotsupp++;
+	ctx_put(q, ctx);
+}
+
+static void unmap_data(struct blk_queue *q, struct blk_ctx *ctx)
+{
+	uint64_t now = 0;
+	unsigned i;
+
+	if (ctx->nr_pgs)
+		now = pv_now_ns();
+	for (i = 0; i < ctx->nr_pgs; i++)
+		blk_pgrant_put(&q->pgc, ctx->pgs[i], now);
+	ctx->nr_pgs = 0;
+	if (ctx->map_addr) {
+		pv_hv_unmap(q->hv, ctx->map_addr, ctx->map_count);
+		ctx->map_addr = NULL;
+	}
+}
+
+static void maybe_finish(struct blk_queue *q)
+{
+	if (q->stopping && !q->inflight && !q->barrier)
+		pv_loop_stop(q->loop);
+}
+
+static void submit_ctx(struct blk_queue *q, struct blk_ctx *ctx)
+{
+	int rc;
+
+	q->inflight++;
+	q->unsubmitted++;
+	rc = blk_io_queue(q->io, &ctx->io);
+	if (rc < 0)
+		blk_io_complete_later(q->io, &ctx->io, rc);
+}
+
+static void io_done(struct blk_io_req *r, void *opaque)
+{
+	struct blk_queue *q = opaque;
+	struct blk_ctx *ctx = (struct blk_ctx *)((char *)r - offsetof(struct blk_ctx, io));
+	int16_t status = BLKIF_RSP_OKAY;
+
+	unmap_data(q, ctx);
+	if (r->res == -EOPNOTSUPP)
+		status = BLKIF_RSP_EOPNOTSUPP;
+	else if (r->res < 0)
+		status = BLKIF_RSP_ERROR;
+	if (r->res < 0 && r->res != -EOPNOTSUPP)
+		pv_warn(q->name, "I/O error on request id %llu: %s", (unsigned long long)ctx->req.id,
+			strerror(-r->res));
+	pv_stats_hist_add(&q->st.lat, pv_now_ns() - ctx->start_ns);
+	q->inflight--;
+	if (ctx == q->barrier) {
+		q->barrier = NULL;
+		q->barrier_submitted = false;
+	}
+	respond(q, ctx, status);
+	if (q->barrier && !q->barrier_submitted && !q->inflight) {
+		/* Everything before the barrier is done: now the barrier itself. */
+		q->barrier_submitted = true;
+		submit_ctx(q, q->barrier);
+	}
+}
+
+/* Copy the segment list out of the indirect pages once, by grant copy. */
+static int load_indirect(struct blk_queue *q, struct blk_req *req)
+{
+	struct pv_hv_copy_seg segs[BLKIF_MAX_INDIRECT_PAGES_PER_REQUEST];
+	unsigned i, left = req->nr_segs;
+
+	for (i = 0; i < req->nr_indirect; i++) {
+		unsigned n = left < BLKIF_SEGS_PER_INDIRECT_FRAME ? left : BLKIF_SEGS_PER_INDIRECT_FRAME;
+
+		segs[i] = (struct pv_hv_copy_seg){
+			.ref = req->indirect_grefs[i],
+			.domid = q->domid,
+			.offset = 0,
+			.local = &req->seg[i * BLKIF_SEGS_PER_INDIRECT_FRAME],
+			.len = (uint16_t)(n * sizeof(req->seg[0])),
+			.to_guest = false,
+		};
+		left -= n;
+	}
+	return pv_hv_copy(q->hv, req->nr_indirect, segs);
+}
+
+static int map_data(struct blk_queue *q, struct blk_ctx *ctx)
+{
+	struct blk_req *req = &ctx->req;
+	struct blk_backing *bs = &q->vbd->bs;
+	unsigned i, n = req->nr_segs, cnt = 0;
+	bool misaligned = false;
+	uint64_t now;
+	int rc;
+
+	if (q->persistent) {
+		now = pv_now_ns();
+		for (i = 0; i < n; i++) {
+			rc = blk_pgrant_get(&q->pgc, req->seg[i].gref, now, &ctx->pgs[i]);
+			if (rc < 0)
+				break;
+			ctx->nr_pgs++;
+		}
+		if (i < n)
+			unmap_data(q, ctx); /* full or unmappable: map this one in a batch */
+	}
+	if (!ctx->nr_pgs) {
+		for (i = 0; i < n; i++)
+			ctx->refs[i] = req->seg[i].gref;
+		/* A read writes guest memory: only then do we need a writable map. */
+		rc = pv_hv_map(q->hv, q->domid, n, ctx->refs, req->op == BLKIF_OP_READ,
+			       &ctx->map_addr);
+		if (rc < 0)
+			return rc;
+		ctx->map_count = n;
+	}
+	for (i = 0; i < n; i++) {
+		char *page = ctx->nr_pgs ? ctx->pgs[i]->addr :
+					   (char *)ctx->map_addr + (size_t)i * PV_PAGE_SIZE;
+		char *base = page + req->seg[i].first_sect * BLK_SECTOR_SIZE;
+		size_t len = (size_t)(req->seg[i].last_sect - req->seg[i].first_sect + 1) *
+			     BLK_SECTOR_SIZE;
+
+		if (cnt && (char *)ctx->iov[cnt - 1].iov_base + ctx->iov[cnt - 1].iov_len == base) {
+			ctx->iov[cnt - 1].iov_len += len;
+			continue;
+		}
+		ctx->iov[cnt].iov_base = base;
+		ctx->iov[cnt].iov_len = len;
+		cnt++;
+	}
+	if (bs->direct) {
+		for (i = 0; i < cnt; i++)
+			if (((uintptr_t)ctx->iov[i].iov_base | ctx->iov[i].iov_len) & (bs->dio_align - 1))
+				misaligned = true;
+		if (ctx->io.offset & (bs->dio_align - 1))
+			misaligned = true;
+	}
+	ctx->io.iov = ctx->iov;
+	ctx->io.iovcnt = cnt;
+	ctx->io.buffered = misaligned;
+	return 0;
+}
+
+static void dispatch(struct blk_queue *q, struct blk_ctx *ctx)
+{
+	struct blk_req *req = &ctx->req;
+	const char *why = NULL;
+	int rc;
+
+	ctx->start_ns = pv_now_ns();
+	rc = blk_req_validate(&q->vbd->lim, req, &why);
+	if (rc == -EOPNOTSUPP) {
+		pv_debug(q->name, "request id %llu: %s", (unsigned long long)req->id, why);
+		respond(q, ctx, BLKIF_RSP_EOPNOTSUPP);
+		return;
+	}
+	if (rc < 0) {
+		bad_request(q, req, why);
+		respond(q, ctx, BLKIF_RSP_ERROR);
+		return;
+	}
+	if (req->indirect && load_indirect(q, req) < 0) {
+		violation(q, "bad indirect page grant");
+		respond(q, ctx, BLKIF_RSP_ERROR);
+		return;
+	}
+	rc = blk_req_validate_segs(&q->vbd->lim, req, &why);
+	if (rc < 0) {
+		bad_request(q, req, why);
+		respond(q, ctx, BLKIF_RSP_ERROR);
+		return;
+	}
+
+	ctx->io = (struct blk_io_req){
+		.offset = req->sector << BLK_SECTOR_SHIFT,
+		.len = req->nr_sectors << BLK_SECTOR_SHIFT,
+	};
+	switch (req->op) {
+	case BLKIF_OP_READ:
+		ctx->io.op = BLK_IO_READ;
+		q->st.rd_req++;
+		q->st.rd_sect += req->nr_sectors;
+		break;
+	case BLKIF_OP_WRITE:
+		ctx->io.op = BLK_IO_WRITE;
+		q->st.wr_req++;
+		q->st.wr_sect += req->nr_sectors;
+		break;
+	case BLKIF_OP_FLUSH_DISKCACHE:
+	case BLKIF_OP_WRITE_BARRIER:
+		q->st.f_req++;
+		if (req->nr_segs) {
+			/* Data with a flush: written, then made durable, then answered. */
+			ctx->io.op = BLK_IO_WRITE;
+			ctx->io.flush_after = true;
+			q->st.wr_sect += req->nr_sectors;
+		} else {
+			ctx->io.op = BLK_IO_FLUSH;
+		}
+		break;
+	case BLKIF_OP_DISCARD:
+		ctx->io.op = BLK_IO_DISCARD;
+		ctx->io.secure = req->secure && q->vbd->bs.can_secure;
+		q->st.ds_req++;
+		break;
+	}
+	if (req->nr_segs && req->op != BLKIF_OP_DISCARD) {
+		rc = map_data(q, ctx);
+		if (rc < 0) {
+			bad_request(q, req, "data grant refused");
+			respond(q, ctx, BLKIF_RSP_ERROR);
+			return;
+		}
+	}
+	if (req->op == BLKIF_OP_WRITE_BARRIER) {
+		/* Drain: everything before the barrier completes first. */
+		q->barrier = ctx;
+		q->barrier_submitted = !q->inflight;
+		if (q->barrier_submitted)
+			submit_ctx(q, ctx);
+		return;
+	}
+	submit_ctx(q, ctx);
+}
+
+/* Returns true when the ring was emptied (so final_check applies). */
+static bool drain(struct blk_queue *q)
+{
+	union {
+		uint8_t b[BLKIF_MAX_ENT_SIZE];
+		uint64_t align;
+	} raw;
+	size_t ent_size = q->ring.ent_size;
+	RING_IDX rp;
+	int n;
+
+	if (q->dead || q->stopping || q->barrier)
+		return false;
+	n = pv_ring_back_avail(&q->ring, &rp);
+	if (n < 0) {
+		violation(q, "ring producer overflow (req_prod beyond the free slots)");
+		return false;
+	}
+	while (q->ring.req_cons != rp) {
+		struct blk_ctx *ctx = q->free_ctx;
+
+		if (q->dead || q->barrier)
+			return false;
+		if (!ctx) {
+			q->st.oo_req++;
+			return false;
+		}
+		q->free_ctx = ctx->next_free;
+		pv_ring_back_copy_req(&q->ring, &raw, ent_size);
+		blk_req_parse(q->abi, &raw, &ctx->req);
+		dispatch(q, ctx);
+	}
+	return true;
+}
+
+/* Submit the batch and collect what finished; completions may release a
+ * barrier, which queues more, so go round until nothing new was queued. */
+static void pump(struct blk_queue *q)
+{
+	do {
+		if (q->unsubmitted) {
+			q->unsubmitted = 0;
+			blk_io_submit(q->io);
+		}
+		blk_io_reap(q->io); /* page-cache hits and the sync engine finish inline */
+	} while (q->unsubmitted);
+	flush_responses(q);
+}
+
+static void queue_run(struct blk_queue *q)
+{
+	bool emptied;
+
+	for (;;) {
+		emptied = drain(q);
+		pump(q);
+		if (emptied) {
+			if (!pv_ring_back_final_check(&q->ring))
+				break;
+			continue;
+		}
+		/* drain stopped early: go on only if what stopped it is gone. */
+		if (q->dead || q->stopping || q->barrier || !q->free_ctx)
+			break;
+	}
+	maybe_finish(q);
+}
+
+static void on_evtchn(struct pv_loop *loop, int fd, uint32_t events, void *opaque)
+{
+	struct blk_queue *q = opaque;
+	int port;
+
+	while ((port = pv_hv_evtchn_pending(q->hv)) >= 0)
+		pv_hv_evtchn_unmask(q->hv, (uint32_t)port);
+	queue_run(q);
+}
+
+static void on_io(struct pv_loop *loop, int fd, uint32_t events, void *opaque)
+{
+	struct blk_queue *q = opaque;
+	uint64_t cnt;
+
+	if (read(fd, &cnt, sizeof(cnt)) < 0) {
+		/* EAGAIN: spurious wake-up; reap anyway. */
+	}
+	pump(q);
+	/* Completions free slots and may end a barrier: the ring may move again. */
+	queue_run(q);
+}
+
+/* Adaptive polling: true while there was work, so the loop keeps spinning. */
+static bool queue_poll(void *opaque)
+{
+	struct blk_queue *q = opaque;
+	bool busy = false;
+
+	if (blk_io_reap(q->io) > 0) {
+		pump(q);
+		busy = true;
+	}
+	if (!q->dead && !q->stopping && !q->barrier && q->ring.sring->req_prod != q->ring.req_cons) {
+		queue_run(q);
+		busy = true;
+	}
+	return busy;
+}
+
+static void on_purge(struct pv_loop *loop, void *opaque)
+{
+	struct blk_queue *q = opaque;
+
+	blk_pgrant_purge(&q->pgc, pv_now_ns(), BLK_PGRANT_IDLE_NS);
+	q->purge_timer = pv_loop_add_timer(loop, BLK_PGRANT_PURGE_MS, on_purge, q);
+}
+
+static void on_kick(void *opaque)
+{
+	queue_run(opaque);
+}
+
+static void on_stop(void *opaque)
+{
+	struct blk_queue *q = opaque;
+
+	q->stopping = true;
+	maybe_finish(q);
+}
+
+static void *queue_thread(void *opaque)
+{
+	struct blk_queue *q = opaque;
+	char tname[32];
+
+	/* Thread names are 15 bytes at most: "blk<domid>q<idx>". */
+	snprintf(tname, sizeof(tname), "blk%uq%u", q->domid, q->idx);
+	tname[15] = 0;
+	pthread_setname_np(pthread_self(), tname);
+	pv_loop_run(q->loop);
+	return NULL;
+}
+
+static int pg_map(void *opaque, uint32_t ref, void **addr)
+{
+	struct blk_queue *q = opaque;
+
+	return pv_hv_map(q->hv, q->domid, 1, &ref, true, addr);
+}
+
+static void pg_unmap(void *opaque, void *addr)
+{
+	struct blk_queue *q = opaque;
+
+	pv_hv_unmap(q->hv, addr, 1);
+}
+
+static const struct blk_pgrant_ops pg_ops = { .map = pg_map, .unmap = pg_unmap };
+
+static int alloc_ctxs(struct blk_queue *q)
+{
+	unsigned i, n = q->nr_ctxs, s = q->max_segs;
+	size_t per = s * (sizeof(struct blkif_request_segment) + sizeof(struct blk_pgrant *) +
+			  sizeof(uint32_t) + sizeof(struct iovec));
+	char *p;
+
+	q->ctxs = calloc(n, sizeof(*q->ctxs));
+	q->ctx_mem = calloc(n, per);
+	if (!q->ctxs || !q->ctx_mem)
+		return -ENOMEM;
+	p = q->ctx_mem;
+	for (i = 0; i < n; i++) {
+		struct blk_ctx *c = &q->ctxs[i];
+
+		c->q = q;
+		c->iov = (struct iovec *)p;
+		p += s * sizeof(struct iovec);
+		c->pgs = (struct blk_pgrant **)p;
+		p += s * sizeof(struct blk_pgrant *);
+		c->req.seg = (struct blkif_request_segment *)p;
+		p += s * sizeof(struct blkif_request_segment);
+		c->refs = (uint32_t *)p;
+		p += s * sizeof(uint32_t);
+		ctx_put(q, c);
+	}
+	return 0;
+}
+
+static void queue_free(struct blk_queue *q)
+{
+	if (q->pgc_ready)
+		blk_pgrant_fini(&q->pgc);
+	if (q->io && q->io->efd >= 0 && q->loop)
+		pv_loop_del_fd(q->loop, q->io->efd);
+	blk_io_destroy(q->io);
+	if (q->loop && q->hv)
+		pv_loop_del_fd(q->loop, pv_hv_evtchn_fd(q->hv));
+	if (q->port >= 0)
+		pv_hv_evtchn_close(q->hv, (uint32_t)q->port);
+	if (q->ring_addr)
+		pv_hv_unmap(q->hv, q->ring_addr, q->nr_ring_pages);
+	if (q->loop)
+		pv_loop_destroy(q->loop);
+	if (q->hv)
+		pv_hv_close(q->hv);
+	free(q->ctxs);
+	free(q->ctx_mem);
+	free(q);
+}
+
+int blk_queue_start(struct blk_vbd *vbd, const struct blk_queue_params *p, struct blk_queue **out)
+{
+	struct blk_queue *q = calloc(1, sizeof(*q));
+	const struct blk_config *cfg = vbd->cfg;
+	int rc;
+
+	if (!q)
+		return -ENOMEM;
+	q->vbd = vbd;
+	q->idx = p->idx;
+	q->domid = p->domid;
+	q->abi = p->abi;
+	q->persistent = p->persistent;
+	q->port = -1;
+	q->purge_timer = -1;
+	q->nr_ring_pages = p->nr_ring_pages;
+	snprintf(q->name, sizeof(q->name), "%s/q%u", vbd->name, p->idx);
+	q->max_segs = vbd->lim.max_indirect > BLKIF_MAX_SEGMENTS_PER_REQUEST ?
+			      vbd->lim.max_indirect : BLKIF_MAX_SEGMENTS_PER_REQUEST;
+
+	rc = pv_hv_open(cfg->hv_kind, &q->hv);
+	if (rc < 0) {
+		q->hv = NULL;
+		goto fail;
+	}
+	rc = pv_hv_map(q->hv, p->domid, p->nr_ring_pages, p->ring_refs, true, &q->ring_addr);
+	if (rc < 0) {
+		q->ring_addr = NULL;
+		pv_err(q->name, "cannot map the ring: %s", strerror(-rc));
+		goto fail;
+	}
+	rc = pv_ring_back_init(&q->ring, q->ring_addr, (size_t)p->nr_ring_pages * PV_PAGE_SIZE,
+			       blk_abi_ent_size(p->abi));
+	if (rc < 0)
+		goto fail;
+	q->nr_ctxs = q->ring.nr_ents;
+	rc = alloc_ctxs(q);
+	if (rc < 0)
+		goto fail;
+	rc = pv_hv_evtchn_bind(q->hv, p->domid, p->evtchn);
+	if (rc < 0) {
+		pv_err(q->name, "cannot bind event channel %u: %s", p->evtchn, strerror(-rc));
+		goto fail;
+	}
+	q->port = rc;
+	rc = pv_loop_create(&q->loop);
+	if (rc < 0) {
+		q->loop = NULL;
+		goto fail;
+	}
+	rc = pv_loop_add_fd(q->loop, pv_hv_evtchn_fd(q->hv), PV_LOOP_IN, on_evtchn, q);
+	if (rc < 0)
+		goto fail;
+	rc = blk_io_create(cfg->io_kind, &vbd->bs, q->nr_ctxs, io_done, q, &q->io);
+	if (rc < 0) {
+		q->io = NULL;
+		pv_err(q->name, "cannot create the I/O engine: %s", strerror(-rc));
+		goto fail;
+	}
+	if (q->io->efd >= 0) {
+		rc = pv_loop_add_fd(q->loop, q->io->efd, PV_LOOP_IN, on_io, q);
+		if (rc < 0)
+			goto fail;
+	}
+	if (q->persistent) {
+		rc = blk_pgrant_init(&q->pgc, cfg->max_pgrants, &pg_ops, q);
+		if (rc < 0)
+			goto fail;
+		q->pgc_ready = true;
+		q->purge_timer = pv_loop_add_timer(q->loop, BLK_PGRANT_PURGE_MS, on_purge, q);
+	}
+	if (cfg->poll_us)
+		pv_loop_set_poll(q->loop, queue_poll, q, cfg->poll_us);
+	/* Requests may be waiting already: look once when the thread starts. */
+	rc = pv_loop_call(q->loop, on_kick, q);
+	if (rc < 0)
+		goto fail;
+	rc = -pthread_create(&q->thread, NULL, queue_thread, q);
+	if (rc < 0)
+		goto fail;
+	q->thread_started = true;
+	pv_info(q->name, "ring %u page(s), %u slots, %s ABI, event channel %u, io %s%s%s",
+		p->nr_ring_pages, q->ring.nr_ents, p->abi == BLK_ABI_X86_32 ? "x86_32" : "native",
+		p->evtchn, q->io->ops->name, q->persistent ? ", persistent grants" : "",
+		cfg->poll_us ? ", polling" : "");
+	*out = q;
+	return 0;
+fail:
+	queue_free(q);
+	return rc;
+}
+
+void blk_queue_stop(struct blk_queue *q)
+{
+	if (q->thread_started) {
+		if (pv_loop_call(q->loop, on_stop, q) == 0)
+			pthread_join(q->thread, NULL);
+		else
+			pv_err(q->name, "cannot stop the queue thread");
+	}
+	/* The thread is gone: this thread owns the loop, hv and engine now. */
+	pv_info(q->name, "stopped: rd %llu wr %llu flush %llu discard %llu errors %llu",
+		(unsigned long long)q->st.rd_req, (unsigned long long)q->st.wr_req,
+		(unsigned long long)q->st.f_req, (unsigned long long)q->st.ds_req,
+		(unsigned long long)q->st.errors);
+	queue_free(q);
+}
+
+void blk_queue_stats(struct blk_queue *q, struct blk_stats *out)
+{
+	*out = q->st;
+}

@@ -1,0 +1,326 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * vbd negotiation on the pv_xb framework (research/handshakes.md, Block):
+ * probe opens `params` and advertises ring/queue/indirect/persistent limits
+ * (the framework then writes hotplug-status and InitWait); connect reads the
+ * frontend's rings, event channels, protocol and feature-persistent, starts
+ * one queue thread per ring, and writes the connect-time keys in one
+ * transaction (the framework then switches to Connected); disconnect stops
+ * the queues after their in-flight I/O finished; changed re-reads the size.
+ *
+ * Runs on the main (xenbus) loop thread only.  Never touches a ring slot.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <xen/io/xenbus.h>
+
+#include "blkback.h"
+
+/* `params` as xl writes it may carry a format prefix ("aio:", "raw:"). */
+static const char *strip_prefix(const char *params)
+{
+	static const char *const prefixes[] = { "aio:", "raw:", "phy:", "file:" };
+	unsigned i;
+
+	for (i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++)
+		if (!strncmp(params, prefixes[i], strlen(prefixes[i])))
+			return params + strlen(prefixes[i]);
+	return params;
+}
+
+static int write_probe_keys(struct pv_xs *xs, pv_xs_txn t, void *opaque)
+{
+	struct blk_vbd *vbd = opaque;
+	struct pv_xb_dev *dev = vbd->dev;
+	const struct blk_config *cfg = vbd->cfg;
+	int rc;
+
+	if (cfg->max_indirect) {
+		rc = pv_xb_dev_printf_be(dev, t, "feature-max-indirect-segments", "%u",
+					 cfg->max_indirect);
+		if (rc < 0)
+			return rc;
+	}
+	rc = pv_xb_dev_printf_be(dev, t, "multi-queue-max-queues", "%u", cfg->max_queues);
+	if (rc < 0)
+		return rc;
+	rc = pv_xb_dev_printf_be(dev, t, "max-ring-page-order", "%u", cfg->max_ring_order);
+	if (rc < 0)
+		return rc;
+	return pv_xb_dev_printf_be(dev, t, "feature-persistent", "%u", cfg->persistent ? 1 : 0);
+}
+
+static int vbd_probe(struct pv_xb_dev *dev)
+{
+	const struct blk_config *cfg = pv_xb_dev_ctx(dev);
+	struct blk_vbd *vbd;
+	char *mode = NULL;
+	uint64_t v;
+	int rc;
+
+	vbd = calloc(1, sizeof(*vbd));
+	if (!vbd)
+		return -ENOMEM;
+	vbd->dev = dev;
+	vbd->cfg = cfg;
+	vbd->name = pv_xb_dev_name(dev);
+	vbd->bs.fd = vbd->bs.fd_buffered = -1;
+
+	vbd->params = pv_xb_dev_read_be(dev, "params");
+	if (!vbd->params || !*vbd->params) {
+		rc = -ENOENT;
+		pv_err(vbd->name, "no params: nothing to serve");
+		goto fail;
+	}
+	mode = pv_xb_dev_read_be(dev, "mode");
+	/* "r" is readonly; "w" (and "w!", shared writable) is read-write. */
+	vbd->lim.readonly = mode && !strchr(mode, 'w');
+	vbd->discard_enable = true;
+	if (pv_xb_dev_read_be_uint(dev, "discard-enable", 0, 1, &v) == 0)
+		vbd->discard_enable = v;
+
+	rc = blk_backing_open(strip_prefix(vbd->params), vbd->lim.readonly, cfg->direct, &vbd->bs);
+	if (rc < 0) {
+		pv_err(vbd->name, "cannot open %s: %s", vbd->params, strerror(-rc));
+		goto fail;
+	}
+	vbd->lim.sectors = vbd->bs.size >> BLK_SECTOR_SHIFT;
+	vbd->lim.discard = vbd->discard_enable && vbd->bs.can_discard && !vbd->lim.readonly;
+	pv_info(vbd->name, "%s: %s %s, %llu sectors, %s I/O%s", vbd->params,
+		vbd->bs.blkdev ? "block device" : "file", vbd->lim.readonly ? "readonly" : "read-write",
+		(unsigned long long)vbd->lim.sectors, vbd->bs.direct ? "O_DIRECT" : "buffered",
+		vbd->lim.discard ? ", discard" : "");
+
+	rc = pv_xs_transaction(pv_xb_dev_xs(dev), write_probe_keys, vbd);
+	if (rc < 0) {
+		pv_err(vbd->name, "cannot write features: %s", strerror(-rc));
+		goto fail_close;
+	}
+	free(mode);
+	pv_xb_dev_set_priv(dev, vbd);
+	return 0;
+fail_close:
+	blk_backing_close(&vbd->bs);
+fail:
+	free(mode);
+	free(vbd->params);
+	free(vbd);
+	return rc;
+}
+
+/* Read ring-ref / ring-refN and event-channel from dir ("" or "queue-N/"). */
+static int read_queue_keys(struct blk_vbd *vbd, const char *dir, unsigned order,
+			   struct blk_queue_params *p)
+{
+	struct pv_xb_dev *dev = vbd->dev;
+	char key[64];
+	uint64_t v;
+	unsigned i;
+	int rc;
+
+	p->nr_ring_pages = 1u << order;
+	for (i = 0; i < p->nr_ring_pages; i++) {
+		if (order == 0)
+			snprintf(key, sizeof(key), "%sring-ref", dir);
+		else
+			snprintf(key, sizeof(key), "%sring-ref%u", dir, i);
+		rc = pv_xb_dev_read_fe_uint(dev, key, 0, UINT32_MAX, &v);
+		if (rc < 0) {
+			pv_err(vbd->name, "frontend %s: %s", key, strerror(-rc));
+			return rc;
+		}
+		p->ring_refs[i] = (uint32_t)v;
+	}
+	snprintf(key, sizeof(key), "%sevent-channel", dir);
+	rc = pv_xb_dev_read_fe_uint(dev, key, 0, UINT32_MAX, &v);
+	if (rc < 0) {
+		pv_err(vbd->name, "frontend %s: %s", key, strerror(-rc));
+		return rc;
+	}
+	p->evtchn = (uint32_t)v;
+	return 0;
+}
+
+static int write_connect_keys(struct pv_xs *xs, pv_xs_txn t, void *opaque)
+{
+	struct blk_vbd *vbd = opaque;
+	struct pv_xb_dev *dev = vbd->dev;
+	const struct blk_backing *bs = &vbd->bs;
+	unsigned info = vbd->lim.readonly ? VDISK_READONLY : 0;
+	int rc;
+
+	rc = pv_xb_dev_printf_be(dev, t, "feature-flush-cache", "1");
+	if (rc == 0)
+		rc = pv_xb_dev_printf_be(dev, t, "feature-barrier", "1");
+	if (rc == 0)
+		rc = pv_xb_dev_printf_be(dev, t, "feature-discard", "%u", vbd->lim.discard ? 1 : 0);
+	if (rc == 0 && vbd->lim.discard) {
+		rc = pv_xb_dev_printf_be(dev, t, "discard-granularity", "%u", bs->discard_granularity);
+		if (rc == 0)
+			rc = pv_xb_dev_printf_be(dev, t, "discard-alignment", "%u",
+						 bs->discard_alignment);
+		if (rc == 0)
+			rc = pv_xb_dev_printf_be(dev, t, "discard-secure", "%u", bs->can_secure ? 1 : 0);
+	}
+	if (rc == 0)
+		rc = pv_xb_dev_printf_be(dev, t, "sectors", "%llu",
+					 (unsigned long long)vbd->lim.sectors);
+	if (rc == 0)
+		rc = pv_xb_dev_printf_be(dev, t, "info", "%u", info);
+	if (rc == 0)
+		rc = pv_xb_dev_printf_be(dev, t, "sector-size", "%u", bs->logical_block);
+	if (rc == 0)
+		rc = pv_xb_dev_printf_be(dev, t, "physical-sector-size", "%u", bs->physical_block);
+	if (rc == 0)
+		rc = pv_xb_dev_printf_be(dev, t, "feature-persistent", "%u",
+					 vbd->cfg->persistent ? 1 : 0);
+	return rc;
+}
+
+static void stop_queues(struct blk_vbd *vbd)
+{
+	unsigned i;
+
+	for (i = vbd->nr_queues; i-- > 0;) {
+		blk_queue_stop(vbd->queues[i]);
+		vbd->queues[i] = NULL;
+	}
+	vbd->nr_queues = 0;
+}
+
+static int vbd_connect(struct pv_xb_dev *dev)
+{
+	struct blk_vbd *vbd = pv_xb_dev_priv(dev);
+	const struct blk_config *cfg = vbd->cfg;
+	struct blk_queue_params p = { .domid = pv_xb_dev_domid(dev) };
+	uint64_t order = 0, nq = 1, v;
+	char *proto;
+	unsigned i;
+	int rc;
+
+	rc = pv_xb_dev_read_fe_uint(dev, "ring-page-order", 0, cfg->max_ring_order, &order);
+	if (rc < 0 && rc != -ENOENT) {
+		pv_xb_dev_fatal(dev, rc, "bad ring-page-order (max %u)", cfg->max_ring_order);
+		return rc;
+	}
+	rc = pv_xb_dev_read_fe_uint(dev, "multi-queue-num-queues", 1, cfg->max_queues, &nq);
+	if (rc < 0 && rc != -ENOENT) {
+		pv_xb_dev_fatal(dev, rc, "bad multi-queue-num-queues (max %u)", cfg->max_queues);
+		return rc;
+	}
+	proto = pv_xb_dev_read_fe(dev, "protocol");
+	rc = blk_abi_parse(proto, &p.abi);
+	if (rc < 0) {
+		pv_xb_dev_fatal(dev, rc, "unknown protocol %s", proto);
+		free(proto);
+		return rc;
+	}
+	free(proto);
+	p.persistent = cfg->persistent &&
+		       pv_xb_dev_read_fe_uint(dev, "feature-persistent", 0, 1, &v) == 0 && v;
+	/* Re-read at connect: the frontend may have been resized while closed. */
+	if (blk_backing_restat(&vbd->bs) == 0)
+		__atomic_store_n(&vbd->lim.sectors, vbd->bs.size >> BLK_SECTOR_SHIFT,
+				 __ATOMIC_RELAXED);
+	vbd->lim.max_indirect = cfg->max_indirect;
+
+	for (i = 0; i < nq; i++) {
+		char dir[32] = "";
+
+		if (nq > 1)
+			snprintf(dir, sizeof(dir), "queue-%u/", i);
+		rc = read_queue_keys(vbd, dir, (unsigned)order, &p);
+		if (rc < 0)
+			goto fail;
+		p.idx = i;
+		rc = blk_queue_start(vbd, &p, &vbd->queues[i]);
+		if (rc < 0) {
+			pv_err(vbd->name, "queue %u: %s", i, strerror(-rc));
+			goto fail;
+		}
+		vbd->nr_queues = i + 1;
+	}
+	rc = pv_xs_transaction(pv_xb_dev_xs(dev), write_connect_keys, vbd);
+	if (rc < 0) {
+		pv_err(vbd->name, "cannot write connect keys: %s", strerror(-rc));
+		goto fail;
+	}
+	vbd->connected = true;
+	pv_info(vbd->name, "connected: %u queue(s), ring order %u, %s ABI%s, indirect %u",
+		vbd->nr_queues, (unsigned)order, p.abi == BLK_ABI_X86_32 ? "x86_32" : "native",
+		p.persistent ? ", persistent grants" : "", vbd->lim.max_indirect);
+	return 0;
+fail:
+	stop_queues(vbd);
+	return rc;
+}
+
+static void vbd_disconnect(struct pv_xb_dev *dev)
+{
+	struct blk_vbd *vbd = pv_xb_dev_priv(dev);
+
+	if (!vbd)
+		return;
+	stop_queues(vbd); /* each queue answers its in-flight I/O first */
+	vbd->connected = false;
+	pv_info(vbd->name, "disconnected");
+}
+
+static void vbd_remove(struct pv_xb_dev *dev)
+{
+	struct blk_vbd *vbd = pv_xb_dev_priv(dev);
+
+	if (!vbd)
+		return;
+	stop_queues(vbd);
+	blk_backing_close(&vbd->bs);
+	free(vbd->params);
+	free(vbd);
+	pv_xb_dev_set_priv(dev, NULL);
+}
+
+/*
+ * Online resize: a change of `params` (same path: re-stat; a different
+ * path would be a media change, not supported yet) rewrites `sectors` and
+ * re-writes Connected to poke the frontend, as Linux blkback does.
+ */
+static void vbd_changed(struct pv_xb_dev *dev, const char *key)
+{
+	struct blk_vbd *vbd = pv_xb_dev_priv(dev);
+	uint64_t sectors;
+	char *params;
+
+	if (!vbd || strcmp(key, "params"))
+		return;
+	params = pv_xb_dev_read_be(dev, "params");
+	if (params && strcmp(params, vbd->params)) {
+		pv_warn(vbd->name, "params changed to %s: media change is not supported", params);
+		free(params);
+		return;
+	}
+	free(params);
+	if (blk_backing_restat(&vbd->bs) < 0)
+		return;
+	sectors = vbd->bs.size >> BLK_SECTOR_SHIFT;
+	if (sectors == __atomic_load_n(&vbd->lim.sectors, __ATOMIC_RELAXED))
+		return;
+	__atomic_store_n(&vbd->lim.sectors, sectors, __ATOMIC_RELAXED);
+	pv_info(vbd->name, "resized to %llu sectors", (unsigned long long)sectors);
+	if (!vbd->connected)
+		return;
+	pv_xb_dev_printf_be(dev, 0, "sectors", "%llu", (unsigned long long)sectors);
+	pv_xb_dev_switch_state(dev, XenbusStateConnected);
+}
+
+const struct pv_xb_backend_ops blk_vbd_ops = {
+	.type = "vbd",
+	.connect_on_initialised = true,
+	.probe = vbd_probe,
+	.connect = vbd_connect,
+	.disconnect = vbd_disconnect,
+	.remove = vbd_remove,
+	.changed = vbd_changed,
+};

@@ -1,0 +1,108 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * blkfront: a userspace blkif frontend (the guest side of a vbd) for tests,
+ * benchmarks and the fio engine, on pvsim (acting as a guest domain, see
+ * `pvsim env`) and on real Xen (gntalloc + unbound event channels).
+ *
+ * Every negotiable feature is a switch in struct blkfront_opts: ring page
+ * order, number of queues, indirect segments, persistent grants, and the
+ * ring ABI (native x86_64 or x86_32).  Data is bounced, as a guest kernel
+ * does with its bounce buffers: writes are copied from the caller's iovec
+ * into granted pages before the request is pushed, reads are copied out of
+ * them when the response arrives.  With persistent grants the granted data
+ * pages form a fixed pool per ring slot (granted once, on first use);
+ * without, pages are granted per request and their access ended on
+ * completion.
+ *
+ * Threads: one blkfront is driven by one thread.  Functions return 0 (or a
+ * count) or -errno; nothing here logs.
+ */
+#ifndef BLKFRONT_H
+#define BLKFRONT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/uio.h>
+
+struct blkfront;
+
+struct blkfront_opts {
+	uint32_t devid;         /* virtual-device number, e.g. 51712 for xvda */
+	unsigned ring_order;    /* requested ring-page-order (clamped to the backend's max) */
+	unsigned nr_queues;     /* requested queues, 0 = 1 (clamped) */
+	unsigned max_indirect;  /* indirect segments to use, 0 = none (clamped) */
+	bool persistent;        /* ask for feature-persistent */
+	bool x86_32;            /* protocol = x86_32-abi instead of native */
+	int timeout_ms;         /* handshake waits, 0 = 10 s */
+};
+
+/* What was negotiated, read after Connected. */
+struct blkfront_info {
+	uint64_t sectors;       /* 512-byte units */
+	unsigned sector_size, physical_sector_size;
+	unsigned info;          /* VDISK_* bits */
+	unsigned ring_order, nr_queues, nr_slots, max_indirect;
+	bool persistent, flush, barrier, discard, discard_secure;
+	unsigned discard_granularity, discard_alignment;
+};
+
+enum blkfront_op {
+	BLKFRONT_READ,
+	BLKFRONT_WRITE,
+	BLKFRONT_FLUSH,    /* BLKIF_OP_FLUSH_DISKCACHE; with data: a durable write */
+	BLKFRONT_BARRIER,  /* BLKIF_OP_WRITE_BARRIER; with or without data */
+};
+
+/*
+ * Connect to device opts->devid of our own domain: open the hv and xenstore
+ * (from the environment: PVSIM_DIR/PVSIM_DOMID/XENSTORED_PATH on pvsim),
+ * wait for InitWait, grant rings, allocate event channels, write the keys
+ * in one transaction, Initialised, wait for Connected, Connected.
+ */
+int blkfront_open(const struct blkfront_opts *opts, struct blkfront **out);
+/* Orderly close (Closing/Closed with the backend), then end all grants. */
+void blkfront_close(struct blkfront *bf);
+const struct blkfront_info *blkfront_info(const struct blkfront *bf);
+
+/*
+ * Queue one request on queue q (not yet visible to the backend: see
+ * blkfront_kick).  Data requests need a length that is a multiple of 512;
+ * the iovec array is copied, the buffers it points to must stay valid until
+ * completion (reads land there).  -EAGAIN: the ring is full, complete some
+ * first; -E2BIG: more than the negotiated segments allow.
+ */
+int blkfront_submit(struct blkfront *bf, unsigned q, enum blkfront_op op, uint64_t sector,
+		    const struct iovec *iov, unsigned iovcnt, uint64_t tag);
+int blkfront_discard(struct blkfront *bf, unsigned q, uint64_t sector, uint64_t nr_sectors,
+		     bool secure, uint64_t tag);
+/* Publish queued requests; notifies the backend when it asked for it. */
+int blkfront_kick(struct blkfront *bf, unsigned q);
+
+/* status: BLKIF_RSP_OKAY / _ERROR / _EOPNOTSUPP. */
+typedef void blkfront_done_fn(void *opaque, uint64_t tag, int status);
+/* Handle every response available on queue q; returns how many, or
+ * -EPROTO when the backend produced responses it was not asked for. */
+int blkfront_complete(struct blkfront *bf, unsigned q, blkfront_done_fn *fn, void *opaque);
+/* Requests outstanding on queue q. */
+unsigned blkfront_inflight(const struct blkfront *bf, unsigned q);
+/* Kick every queue, then block until an event arrives (or timeout_ms, -1
+ * forever). 0 or -ETIMEDOUT. */
+int blkfront_wait(struct blkfront *bf, int timeout_ms);
+
+/* ---- hostile-frontend hooks (tests) ---- */
+
+/* Place this exact ring slot (len bytes of a request in the ring's ABI) as
+ * the next request, consuming a slot; its completion is reported with tag. */
+int blkfront_submit_raw(struct blkfront *bf, unsigned q, const void *req, size_t len,
+			uint64_t tag);
+/* Grant pages to the backend (for raw requests' segments / indirect pages). */
+int blkfront_share(struct blkfront *bf, unsigned count, bool writable, uint32_t *refs,
+		   void **addr);
+int blkfront_unshare(struct blkfront *bf, void *addr, unsigned count);
+/* The shared ring of queue q (struct blkif_sring layout) to corrupt indexes. */
+void *blkfront_sring(struct blkfront *bf, unsigned q);
+/* Notify the backend on queue q unconditionally. */
+int blkfront_notify(struct blkfront *bf, unsigned q);
+
+#endif /* BLKFRONT_H */

@@ -1,0 +1,10 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# blkback unit tests (cmocka). They link the hv-free parts of blkback/ only.
+tests += test-blk-validate test-blk-pgrant test-blk-io
+test-blk-validate_srcs := tests/unit/test-blk-validate.c blkback/request.c
+test-blk-validate_pkgs := cmocka
+test-blk-pgrant_srcs := tests/unit/test-blk-pgrant.c blkback/pgrant.c
+test-blk-pgrant_pkgs := cmocka
+test-blk-io_srcs := tests/unit/test-blk-io.c $(addprefix blkback/,io.c io_uring.c io_aio.c io_sync.c)
+test-blk-io_pkgs := cmocka liburing
+test-blk-io_ldlibs := -laio
