@@ -713,6 +713,66 @@ static int cmd_detach(const char *dir, int argc, char **argv)
 	return rc < 0 && rc != -ETIMEDOUT ? 1 : 0;
 }
 
+/*
+ * Run CMD as guest domain NAME.  With --crash-on-exit this process claims the
+ * domain first: when CMD exits or is killed (and so this process exits), the
+ * daemon destroys the domain as a crashed guest, which is how a frontend
+ * process "dies with its guest".
+ */
+static int cmd_run(const char *dir, int argc, char **argv)
+{
+	bool crash = false;
+	struct pv_hv *hv = NULL;
+	int domid, st = 0, rc;
+	char val[32];
+	pid_t pid;
+
+	if (argc >= 1 && !strcmp(argv[0], "--crash-on-exit")) {
+		crash = true;
+		argc--, argv++;
+	}
+	if (argc < 3 || strcmp(argv[1], "--")) {
+		fprintf(stderr, "usage: pvsim run [--crash-on-exit] NAME -- CMD [ARGS]\n");
+		return 2;
+	}
+	domid = lookup(dir, argv[0]);
+	if (domid < 0)
+		return 1;
+	snprintf(val, sizeof(val), "%d", domid);
+	setenv("PVSIM_DIR", dir, 1);
+	setenv("PVSIM_DOMID", val, 1);
+	setenv("PVBACK_HV", "sim", 1);
+	{
+		char path[PATH_MAX];
+
+		snprintf(path, sizeof(path), "%s/xs/%d", dir, domid);
+		setenv("XENSTORED_PATH", path, 1);
+	}
+	if (crash) {
+		rc = pv_hv_open(PV_HV_SIM, &hv);
+		rc = rc ?: pv_hv_sim_claim(hv);
+		if (rc) {
+			fprintf(stderr, "pvsim: cannot claim domain %s: %s\n", argv[0], strerror(-rc));
+			return 1;
+		}
+	}
+	pid = fork();
+	if (pid < 0)
+		return 1;
+	if (pid == 0) {
+		execvp(argv[2], argv + 2);
+		fprintf(stderr, "pvsim: %s: %s\n", argv[2], strerror(errno));
+		_exit(127);
+	}
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	if (hv)
+		pv_hv_close(hv); /* closes the claiming connection: the guest "crashes" */
+	if (WIFSIGNALED(st))
+		return 128 + WTERMSIG(st);
+	return WEXITSTATUS(st);
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f,
@@ -725,6 +785,8 @@ static void usage(FILE *f)
 		"  env [NAME]                            print exports to act as dom0 / NAME\n"
 		"  attach DOMAIN vbd|vif|vusb [k=v ...]  add a device as `xl *-attach` does\n"
 		"  detach [--force] DOMAIN TYPE DEVID    remove it as `xl *-detach` does\n"
+		"  run [--crash-on-exit] NAME -- CMD     run CMD as guest NAME (its death\n"
+		"                                        crashes the guest with that option)\n"
 		"DIR defaults to $PVSIM_DIR, else %s.\n"
 		"vbd keys: target= vdev= access=r|w devtype=disk|cdrom script= discard=\n"
 		"vif keys: mac= bridge= script= rate= mtu= ip= vifname= devid=\n"
@@ -763,8 +825,8 @@ int main(int argc, char **argv)
 	argc -= i;
 	argv += i;
 
-	/* start/stop also accept --dir after the command, as in the docs. */
-	for (int j = 0; j + 1 < argc; j++)
+	/* Commands also accept --dir after their name (not inside run's CMD). */
+	for (int j = 0; j + 1 < argc && strcmp(argv[j], "--"); j++)
 		if (!strcmp(argv[j], "--dir")) {
 			dir = argv[j + 1];
 			memmove(&argv[j], &argv[j + 2], sizeof(char *) * (size_t)(argc - j - 2));
@@ -822,6 +884,8 @@ int main(int argc, char **argv)
 		return cmd_attach(dir, argc, argv);
 	if (!strcmp(cmd, "detach"))
 		return cmd_detach(dir, argc, argv);
+	if (!strcmp(cmd, "run"))
+		return cmd_run(dir, argc, argv);
 	usage(stderr);
 	return 2;
 }
