@@ -38,6 +38,7 @@ pkglibs   = $(shell pkg-config --libs $(1) 2>/dev/null)
 #   tests     += name            (each with name_srcs, name_libs; run by make check)
 #   libs      += name            (static archives: name_srcs)
 bins  :=
+noinst_bins :=
 tests :=
 libs  :=
 sbin_scripts :=
@@ -101,9 +102,10 @@ clean:
 	rm -rf build build-san
 
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
-	install -m 0755 $(addprefix $(O)/bin/,$(bins)) $(DESTDIR)$(PREFIX)/bin/
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man8
+	install -m 0755 $(addprefix $(O)/bin/,$(filter-out $(noinst_bins),$(bins))) $(DESTDIR)$(PREFIX)/bin/
 	$(if $(wildcard docs/*.1),install -m 0644 $(wildcard docs/*.1) $(DESTDIR)$(PREFIX)/share/man/man1/)
+	$(if $(wildcard docs/*.8),install -m 0644 $(wildcard docs/*.8) $(DESTDIR)$(PREFIX)/share/man/man8/)
 	$(if $(sbin_scripts),install -d $(DESTDIR)/etc/xen/scripts && install -m 0755 $(sbin_scripts) $(DESTDIR)/etc/xen/scripts/)
 
 bench-sim: all
