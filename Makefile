@@ -111,4 +111,13 @@ install: all
 bench-sim: all
 	$(Q)bench/bench-sim $(O)
 
+# Real Xen in QEMU (TCG): not part of make check; see tests/xen/README.md.
+.PHONY: check-xen bench-xen
+check-xen: all
+	$(Q)scripts/install-deps xen
+	$(Q)tests/xen/run -b $(O)
+bench-xen: all
+	$(Q)scripts/install-deps xen
+	$(Q)tests/xen/run -b $(O) --bench
+
 -include $(all_objs:.o=.d)

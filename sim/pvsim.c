@@ -130,7 +130,11 @@ static int write_domain_nodes(struct pvsim *s, int domid, const char *name, uint
 	snprintf(path, sizeof(path), "/local/domain/%d", domid);
 	sim_xs_rm(s->xs, path);
 	rc = sim_xs_mkdir(s->xs, path);
-	snprintf(perms, sizeof(perms), "n0 r%d", domid);
+	/* libxl: the domain may read its own directory; dom0's is dom0's alone */
+	if (domid)
+		snprintf(perms, sizeof(perms), "n0 r%d", domid);
+	else
+		snprintf(perms, sizeof(perms), "n0");
 	rc = rc ?: sim_xs_set_perms(s->xs, path, perms);
 	snprintf(path, sizeof(path), "/local/domain/%d/name", domid);
 	rc = rc ?: sim_xs_write(s->xs, path, name);

@@ -28,6 +28,7 @@
 struct kv {
 	const char *k[KV_MAX];
 	char *v[KV_MAX];
+	bool ro[KV_MAX]; /* frontend key the guest may only read (libxl's ro_fents) */
 	unsigned n;
 };
 
@@ -57,8 +58,16 @@ static int kv_set(struct kv *kv, const char *k, const char *fmt, ...)
 		return -E2BIG;
 	}
 	kv->k[kv->n] = k;
+	kv->ro[kv->n] = false;
 	kv->v[kv->n++] = v;
 	return 0;
+}
+
+/* Mark the last key set as read-only for the guest. */
+static void kv_last_ro(struct kv *kv)
+{
+	if (kv->n)
+		kv->ro[kv->n - 1] = true;
 }
 
 static void kv_free(struct kv *kv)
@@ -160,13 +169,16 @@ static int next_devid(struct xs_handle *xs, unsigned domid, const char *kind)
 	return id;
 }
 
-static bool write_kv(struct xs_handle *xs, xs_transaction_t t, const char *dir, const struct kv *kv)
+static bool write_kv(struct xs_handle *xs, xs_transaction_t t, const char *dir, const struct kv *kv,
+		     struct xs_permissions *ro_perms)
 {
 	char path[512];
 
 	for (unsigned i = 0; i < kv->n; i++) {
 		snprintf(path, sizeof(path), "%s/%s", dir, kv->k[i]);
 		if (!xs_write(xs, t, path, kv->v[i], strlen(kv->v[i])))
+			return false;
+		if (kv->ro[i] && !xs_set_permissions(xs, t, path, ro_perms, 2))
 			return false;
 	}
 	return true;
@@ -198,6 +210,10 @@ static int generic_add(struct xs_handle *xs, unsigned bdomid, unsigned domid, co
 		{ .id = domid, .perms = XS_PERM_READ },
 	};
 	struct xs_permissions lx_perms[1] = { { .id = 0, .perms = XS_PERM_NONE } };
+	struct xs_permissions ro_perms[2] = {
+		{ .id = 0, .perms = XS_PERM_NONE },
+		{ .id = domid, .perms = XS_PERM_READ },
+	};
 	struct dev_paths p;
 	char path[512];
 	int tries;
@@ -228,13 +244,13 @@ static int generic_add(struct xs_handle *xs, unsigned bdomid, unsigned domid, co
 		ok = ok && xs_mkdir(xs, t, p.fe) && xs_set_permissions(xs, t, p.fe, fe_perms, 2);
 		snprintf(path, sizeof(path), "%s/backend", p.fe);
 		ok = ok && xs_write(xs, t, path, p.be, strlen(p.be));
-		ok = ok && write_kv(xs, t, p.fe, front);
+		ok = ok && write_kv(xs, t, p.fe, front, ro_perms);
 
 		xs_rm(xs, t, p.be);
 		ok = ok && xs_mkdir(xs, t, p.be) && xs_set_permissions(xs, t, p.be, be_perms, 2);
 		snprintf(path, sizeof(path), "%s/frontend", p.be);
 		ok = ok && xs_write(xs, t, path, p.fe, strlen(p.fe));
-		ok = ok && write_kv(xs, t, p.be, back);
+		ok = ok && write_kv(xs, t, p.be, back, ro_perms);
 		if (!ok) {
 			int err = errno ? errno : EIO;
 
@@ -290,9 +306,9 @@ static int vbd_keys(int argc, char **argv, unsigned domid, unsigned bdomid, int 
 	rc |= kv_set(back, "discard-enable", "%s", discard && !strcmp(discard, "no-discard") ? "0" : "1");
 	rc |= kv_set(back, "specification", "xen");
 	rc |= kv_set(back, "params", "%s", target);
-	if (script)
-		rc |= kv_set(back, "script", "%s%s", script[0] == '/' ? "" : "/etc/xen/scripts/",
-			     script);
+	/* libxl: script defaults to "block", relative names live in the script dir */
+	rc |= kv_set(back, "script", "%s%s", script && script[0] == '/' ? "" : "/etc/xen/scripts/",
+		     script ? script : "block");
 	rc |= kv_set(front, "backend-id", "%u", bdomid);
 	rc |= kv_set(front, "state", "%d", XenbusStateInitialising);
 	rc |= kv_set(front, "virtual-device", "%d", *devid);
@@ -342,13 +358,14 @@ static int vif_keys(struct xs_handle *xs, int argc, char **argv, unsigned domid,
 	rc |= kv_set(back, "bridge", "%s", bridge ? bridge : "xenbr0");
 	rc |= kv_set(back, "handle", "%d", *devid);
 	rc |= kv_set(back, "type", "vif");
-	rc |= kv_set(back, "mtu", "%s", mtu ? mtu : "1500");
+	rc |= kv_set(back, "hotplug-status", "%s", ""); /* libxl pre-creates it empty */
 	rc |= kv_set(front, "backend-id", "%u", bdomid);
 	rc |= kv_set(front, "state", "%d", XenbusStateInitialising);
 	rc |= kv_set(front, "handle", "%d", *devid);
 	rc |= kv_set(front, "mac", "%s", mac);
-	rc |= kv_set(front, "mtu", "%s", mtu ? mtu : "1500");
 	rc |= kv_set(front, "trusted", "1");
+	rc |= kv_set(front, "mtu", "%s", mtu ? mtu : "1500");
+	kv_last_ro(front); /* dom0-owned, guest-readable, as libxl writes it */
 	return rc ? -ENOMEM : 0;
 }
 

@@ -1,0 +1,264 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Build the real-Xen test images from Debian bookworm packages only.
+#
+#   tests/xen/out/xen          Xen 4.17 hypervisor, uncompressed multiboot ELF
+#   tests/xen/out/vmlinux      Debian 6.1 kernel as a plain ELF (dom0 and domU)
+#   tests/xen/out/dom0.cpio    dom0 base initramfs, uncompressed: busybox, the Xen
+#                              toolstack and its libraries, kernel modules, and the
+#                              domU kernel + base ramdisk under /xt/domu/
+#   tests/xen/out/domu.cpio    domU base initramfs, uncompressed: busybox, the
+#                              domU agent (/init), e2fsprogs, fio, blkfront/netfront/ext4
+#   tests/xen/out/dom0.manifest  every path in dom0.cpio (run skips these libs in its overlay)
+#
+# Packages come from Debian's archive through `apt-get download` (binary .debs,
+# cached in tests/xen/debs/) and `apt-get source` (fio, rebuilt without its
+# Ceph/Gluster/RDMA/PMEM engines: Debian's fio pulls ~80 MB of libraries).
+# Nothing is installed into the host root fs; .debs are unpacked with dpkg -x.
+# The images are rebuilt only when an input changes (this script, domu/init,
+# the set of .debs): see the stamp at the end. The scenario scripts, the dom0
+# /init and our binaries are NOT in these images: `run` appends them as an
+# overlay cpio at every boot, so editing a scenario never rebuilds anything.
+#
+# usage: tests/xen/build-images.sh [--force]
+# Host needs: apt-get, dpkg-deb, cpio, readelf (binutils), python3, cc/make (fio).
+set -euo pipefail
+
+XT=$(cd "$(dirname "$0")" && pwd)
+DEBS=$XT/debs
+OUT=$XT/out
+EXT=$OUT/ext          # all binary packages unpacked here
+STAGE=$OUT/stage      # image trees before they are packed
+FORCE=0
+[ "${1:-}" = --force ] && FORCE=1
+
+log() { echo "[build-images] $*" >&2; }
+die() { echo "[build-images] error: $*" >&2; exit 1; }
+
+# The kernel ABI that linux-image-amd64 points to (e.g. 6.1.0-56-amd64). We use
+# the same kernel for dom0 and domU, so one vmlinux serves both.
+kernel_pkg() {
+	apt-cache depends linux-image-amd64 2>/dev/null |
+		sed -n 's/.*Depends: \(linux-image-[0-9].*\)/\1/p' | head -1
+}
+
+# Binary packages. dom0: hypervisor, toolstack, the libraries xl needs.
+# domU: only what the agent and later scenarios run (e2fsprogs, fio's libs).
+DOM0_PKGS="xen-hypervisor-4.17-amd64 xen-utils-4.17 xen-utils-common xenstore-utils
+ libxenmisc4.17 libxencall1 libxenevtchn1 libxenforeignmemory1 libxengnttab1 libxenstore4
+ libxentoollog1 libxendevicemodel1 libxenhypfs1 libxentoolcore1 libyajl2 liblzma5 libuuid1
+ libzstd1 zlib1g libc6 libgcc-s1 libncurses6 libtinfo6 busybox-static"
+DOMU_PKGS="e2fsprogs libext2fs2 libcom-err2 libblkid1 libuuid1 libaio1"
+
+# download PKG...: fetch the .debs not yet cached. Any cached version is kept
+# (delete tests/xen/debs/ to pick up archive updates), which keeps runs offline.
+download() {
+	local need="" p
+	mkdir -p "$DEBS"
+	for p in "$@"; do
+		compgen -G "$DEBS/${p}_*.deb" >/dev/null || need="$need $p"
+	done
+	[ -z "$need" ] && return 0
+	log "apt-get download:$need"
+	# shellcheck disable=SC2086
+	(cd "$DEBS" && apt-get download $need 2>&1 | grep -v 'unsandboxed' >&2) || true
+	for p in $need; do
+		compgen -G "$DEBS/${p}_*.deb" >/dev/null || die "could not download $p"
+	done
+}
+
+deb_of() { ls "$DEBS/${1}"_*.deb | tail -1; }
+
+# fio from Debian's source package, configured without the engines that drag in
+# Ceph, Gluster, RDMA, PMEM, NUMA and HTTP: the result needs libc, libm, libz, libaio.
+build_fio() {
+	local src=$OUT/fio-src bin=$OUT/fio-bin/fio
+	[ -x "$bin" ] && [ -s "$OUT/fio-bin/version" ] && return 0
+	log "building fio from Debian source (~20 s)"
+	rm -rf "$src" "$OUT/fio-bin"; mkdir -p "$src" "$OUT/fio-bin"
+	mkdir -p "$DEBS/src"
+	if ! compgen -G "$DEBS/src/fio_*.orig.tar.*" >/dev/null; then
+		(cd "$DEBS/src" && apt-get source --download-only fio 2>&1 | grep -v unsandboxed >&2) ||
+			die "apt-get source fio failed (deb-src entry missing?)"
+	fi
+	tar -C "$src" --strip-components=1 -xf "$(ls "$DEBS"/src/fio_*.orig.tar.* | grep -v '\.asc$' | tail -1)"
+	(cd "$src" && ./configure --disable-native --disable-numa --disable-rdma --disable-rados \
+		--disable-rbd --disable-http --disable-gfapi --disable-libnfs --disable-pmem \
+		--disable-xnvme --disable-libzbc --disable-tcmalloc --disable-dfs --disable-lex \
+		>"$OUT/fio-configure.log" 2>&1 && make -j"$(nproc)" fio >"$OUT/fio-make.log" 2>&1) ||
+		die "fio build failed, see $OUT/fio-make.log"
+	cp "$src/fio" "$bin"
+	basename "$(ls "$DEBS"/src/fio_*.dsc | tail -1)" .dsc >"$OUT/fio-bin/version"
+	rm -rf "$src"
+}
+
+# mkskel ROOT: a busybox-based root tree (applet symlinks only where nothing
+# else will be installed; real binaries copied later overwrite them).
+mkskel() {
+	local r=$1 a
+	rm -rf "$r"
+	mkdir -p "$r"/{bin,sbin,usr/bin,usr/sbin,proc,sys,dev,run,tmp,etc,root,mnt,var/lib,var/log,lib64}
+	mkdir -p "$r"/lib/x86_64-linux-gnu "$r"/usr/lib/x86_64-linux-gnu
+	cp "$EXT/bin/busybox" "$r/bin/busybox"
+	for a in $("$EXT/bin/busybox" --list-full); do
+		[ -e "$r/$a" ] || ln -s /bin/busybox "$r/$a"
+	done
+	ln -sfn /run "$r/var/run"
+	echo "root:x:0:0:root:/root:/bin/sh" >"$r/etc/passwd"
+	echo "root:x:0:" >"$r/etc/group"
+}
+
+# find_lib SONAME: its path inside the unpacked packages (relative to EXT).
+find_lib() {
+	local d
+	for d in lib/x86_64-linux-gnu usr/lib/x86_64-linux-gnu lib64; do
+		[ -e "$EXT/$d/$1" ] && { echo "$d/$1"; return 0; }
+	done
+	return 1
+}
+
+# copy_rel ROOT RELPATH: copy a file from EXT keeping its path; follow one
+# level of symlink so both the soname link and its target arrive.
+copy_rel() {
+	local r=$1 rel=$2 tgt
+	mkdir -p "$r/$(dirname "$rel")"
+	cp -a "$EXT/$rel" "$r/$rel"
+	if [ -L "$EXT/$rel" ]; then
+		tgt=$(readlink "$EXT/$rel")
+		case $tgt in
+		/*) copy_rel "$r" "${tgt#/}" ;;
+		*) copy_rel "$r" "$(dirname "$rel")/$tgt" ;;
+		esac
+	fi
+}
+
+# add_elf ROOT SRC DEST: install an ELF binary and, recursively, every NEEDED
+# library, taken from the unpacked Debian packages only. A missing soname is an
+# error naming it, so the package list above is easy to complete.
+add_elf() {
+	local r=$1 src=$2 dest=$3 lib rel
+	mkdir -p "$r/$(dirname "$dest")"
+	rm -f "$r/$dest"   # may be a busybox applet link (busybox has a mke2fs too)
+	cp -L "$src" "$r/$dest"
+	for lib in $(readelf -d "$src" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'); do
+		[ -e "$r/lib/x86_64-linux-gnu/$lib" ] || [ -e "$r/usr/lib/x86_64-linux-gnu/$lib" ] && continue
+		rel=$(find_lib "$lib") || die "$dest needs $lib: add its package to DOMU_PKGS"
+		copy_rel "$r" "$rel"
+		add_elf_libs "$r" "$EXT/$rel"
+	done
+}
+add_elf_libs() {
+	local r=$1 src=$2 lib rel
+	for lib in $(readelf -d "$src" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'); do
+		[ -e "$r/lib/x86_64-linux-gnu/$lib" ] || [ -e "$r/usr/lib/x86_64-linux-gnu/$lib" ] && continue
+		rel=$(find_lib "$lib") || die "$src needs $lib: add its package"
+		copy_rel "$r" "$rel"
+		add_elf_libs "$r" "$EXT/$rel"
+	done
+}
+
+# add_modules ROOT MOD...: copy kernel modules and their dependencies (from the
+# kernel's modules.dep) and write a modules.dep covering exactly those, so
+# busybox `modprobe NAME` works in the image. Modules are only copied, never
+# loaded here: the dom0 /init decides what is loaded.
+add_modules() {
+	local r=$1 m line f dep mdir=lib/modules/$KVER
+	shift
+	mkdir -p "$r/$mdir"
+	for m in "$@"; do
+		m=${m//_/-}
+		# modules.dep names files with - or _ as the source tree has them
+		line=$(grep -E "(^|/)(${m}|${m//-/_})\.ko:" "$EXT/$mdir/modules.dep" | head -1) ||
+			die "module $m not in modules.dep"
+		for f in ${line%%:*} ${line#*:}; do
+			[ -e "$r/$mdir/$f" ] && continue
+			mkdir -p "$r/$mdir/$(dirname "$f")"
+			cp "$EXT/$mdir/$f" "$r/$mdir/$f"
+			dep=$(grep -E "^${f}:" "$EXT/$mdir/modules.dep")
+			echo "$dep" >>"$r/$mdir/modules.dep"
+		done
+	done
+	cp "$EXT/$mdir/modules.builtin" "$r/$mdir/" 2>/dev/null || true
+}
+
+pack() { # pack TREE OUTFILE: uncompressed newc (decompressing under TCG costs seconds)
+	(cd "$1" && find . | LC_ALL=C sort | cpio -o -H newc --quiet) >"$2.tmp"
+	mv "$2.tmp" "$2"
+}
+
+build_domu() {
+	local r=$STAGE/domu b
+	mkskel "$r"
+	add_elf "$r" "$OUT/fio-bin/fio" usr/bin/fio
+	for b in mke2fs e2fsck resize2fs tune2fs dumpe2fs; do
+		add_elf "$r" "$EXT/sbin/$b" "sbin/$b"
+	done
+	ln -sf mke2fs "$r/sbin/mkfs.ext4"; ln -sf e2fsck "$r/sbin/fsck.ext4"
+	cp -a "$EXT/etc/mke2fs.conf" "$r/etc/" 2>/dev/null || true
+	copy_rel "$r" lib64/ld-linux-x86-64.so.2
+	add_modules "$r" xen-blkfront xen-netfront ext4 crc32c-generic
+	install -m 0755 "$XT/domu/init" "$r/init"
+	pack "$r" "$OUT/domu.cpio"
+}
+
+build_dom0() {
+	local r=$STAGE/dom0 l
+	mkskel "$r"
+	mkdir -p "$r"/usr/lib/xen-4.17 "$r"/var/lib/xen "$r"/var/log/xen/console "$r"/etc/xen/scripts \
+		"$r"/xt/domu
+	copy_rel "$r" lib64/ld-linux-x86-64.so.2
+	# all libraries of the toolstack packages (small; xl dlopens nothing else)
+	for l in "$EXT"/lib/x86_64-linux-gnu/*.so* "$EXT"/usr/lib/x86_64-linux-gnu/*.so*; do
+		cp -a "$l" "$r${l#"$EXT"}"
+	done
+	cp -a "$EXT"/usr/lib/xen-4.17/bin "$r"/usr/lib/xen-4.17/
+	cp -a "$EXT"/usr/bin/xenstore* "$r"/usr/bin/
+	cp -a "$EXT"/etc/xen/xl.conf "$r"/etc/xen/
+	# xen-blkback / xen-netback are present but not loaded: pvback serves
+	# backend/vbd and backend/vif unless a scenario modprobes them to compare.
+	add_modules "$r" xen-privcmd xenfs xen-evtchn xen-gntdev xen-gntalloc loop \
+		xen-blkback xen-netback bridge tun
+	cp "$OUT/vmlinux" "$r/xt/domu/vmlinux"
+	cp "$OUT/domu.cpio" "$r/xt/domu/initrd.cpio"
+	pack "$r" "$OUT/dom0.cpio"
+	(cd "$r" && find . -type f -o -type l | sed 's|^\.||' | LC_ALL=C sort) >"$OUT/dom0.manifest"
+}
+
+main() {
+	local kpkg stamp
+	kpkg=$(kernel_pkg)
+	[ -n "$kpkg" ] || die "apt-cache cannot resolve linux-image-amd64 (apt-get update?)"
+	KVER=${kpkg#linux-image-}
+	mkdir -p "$OUT"
+	# shellcheck disable=SC2086
+	download $(echo $DOM0_PKGS $DOMU_PKGS "$kpkg" | tr ' ' '\n' | sort -u)
+
+	# Inputs of the images: this script, the domU agent, the .deb file names
+	# (they carry versions). The fio binary is cached on its own.
+	stamp=$( (cat "$0" "$XT/domu/init" "$XT/lib/extract-vmlinux.py"; ls "$DEBS"; echo "$KVER") | sha256sum | cut -c1-16)
+	if [ $FORCE = 0 ] && [ "$(cat "$OUT/stamp" 2>/dev/null)" = "$stamp" ] &&
+		[ -s "$OUT/dom0.cpio" ] && [ -s "$OUT/xen" ] && [ -s "$OUT/vmlinux" ]; then
+		log "images up to date ($stamp)"
+		return 0
+	fi
+	log "building images for kernel $KVER"
+	build_fio
+	rm -rf "$EXT" "$STAGE"; mkdir -p "$EXT" "$STAGE"
+	local p
+	for p in $DOM0_PKGS $DOMU_PKGS "$kpkg"; do dpkg -x "$(deb_of "$p")" "$EXT"; done
+
+	# the .deb has no modules.dep (its postinst runs depmod): make one
+	"$EXT/bin/busybox" depmod -b "$EXT" "$KVER"
+
+	zcat "$EXT"/boot/xen-4.17-amd64.gz >"$OUT/xen"
+	# Xen and libxenguest load a plain ELF directly: no XZ decompression under TCG
+	python3 "$XT/lib/extract-vmlinux.py" "$EXT/boot/vmlinuz-$KVER" "$OUT/vmlinux" >&2
+	build_domu
+	build_dom0
+	echo "$KVER" >"$OUT/kver"
+	rm -rf "$EXT" "$STAGE"   # ~400 MB unpacked; the stamp says the images are current
+	echo "$stamp" >"$OUT/stamp"
+	log "done: $(cd "$OUT" && du -sh xen vmlinux dom0.cpio domu.cpio | tr '\t\n' ': ')"
+}
+
+main "$@"

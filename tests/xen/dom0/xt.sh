@@ -1,0 +1,280 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# xt.sh: helpers for tests/xen scenarios (busybox sh, sourced in dom0).
+#
+# Results      xt_pass NAME | xt_fail NAME [DETAIL] | xt_skip NAME WHY | xt_todo NAME WHY
+#              xt_check NAME CMD...      pass iff CMD exits 0 (its output is shown on failure)
+# xenstore     xt_xs_wait PATH ERE [SEC] wait (xenstore-watch, no polling) until PATH's value matches
+#              xt_xs_wait_gone PATH [SEC]
+#              xt_wait_event PATH SEC CMD...  re-run CMD on each watch event until it succeeds
+#              xt_record LABEL PATH...   print `xenstore-ls -fp` of PATHs as an XT-RECORD block;
+#                                        the host saves it to tests/xen/out/record-LABEL.txt
+# domUs        xt_domu_start NAME [-j JOBFILE] [-e ENVLINE]... [-p] -- 'cfg line'...
+#              xt_domu_wait NAME ERE [SEC]   wait for a line in the domU console
+#              xt_domu_run NAME CMD [SEC]    run CMD in the domU agent, print its output, return its rc
+#              xt_domu_poweroff NAME [SEC]  poweroff -f inside, wait for the shutdown, destroy
+#              xt_domu_destroy NAME
+# stand-ins    xt_standin_start TYPE...     move backend/TYPE/*/*/state 1 -> 2 (what a backend
+#                                           does in probe), snapshot the device first, and 5 -> 6
+# Every background process a scenario starts goes into /tmp/xt/pids; the
+# runner kills them after the scenario.
+XT_DOMU_KERNEL=/xt/domu/vmlinux
+XT_DOMU_INITRD=/xt/domu/initrd.cpio
+XT_CONSOLE_DIR=/var/log/xen/console
+
+xt_now() { cut -d' ' -f1 /proc/uptime; }
+xt_log() { echo "XT-LOG [$(xt_now)] ${XT_SCENARIO:-?}: $*"; }
+xt_result() { # KIND NAME [DETAIL]
+	local kind=$1 name=$2
+	shift 2
+	echo "XT-RESULT $kind ${XT_SCENARIO:-?}: $name${*:+ -- $*}"
+	echo "$kind" >>/tmp/xt/results
+}
+xt_pass() { xt_result PASS "$@"; }
+xt_fail() { xt_result FAIL "$@"; }
+xt_skip() { xt_result SKIP "$@"; }
+xt_todo() { xt_result TODO "$@"; }
+
+xt_check() { # NAME CMD...
+	local name=$1 out rc
+	shift
+	out=$("$@" 2>&1)
+	rc=$?
+	if [ $rc = 0 ]; then
+		xt_pass "$name"
+	else
+		echo "$out" | tail -n 30 | sed 's/^/    | /'
+		xt_fail "$name" "rc=$rc: $*"
+	fi
+	return $rc
+}
+
+xt_bg() { # remember a background pid for the runner's cleanup
+	echo "$1" >>/tmp/xt/pids
+}
+
+# xt_wait_event WATCHPATH SEC CMD...: re-run CMD each time xenstore fires a
+# watch on WATCHPATH (once when the watch is set, then on every change below
+# it; special paths @releaseDomain / @introduceDomain work too) until CMD
+# succeeds. Event driven: no polling loop, one xenstore-watch process.
+xt_wait_event() {
+	local path=$1 to=$2 f w rc=1 end left
+	shift 2
+	f=/tmp/xt/xsw.$$.$RANDOM
+	mkfifo "$f"
+	xenstore-watch "$path" >"$f" 2>/dev/null &
+	w=$!
+	exec 9<"$f"
+	end=$(($(date +%s) + to))
+	while :; do
+		"$@" && { rc=0; break; }
+		left=$((end - $(date +%s)))
+		[ $left -gt 0 ] || break
+		# a dead watcher gives EOF at once: fall back to a short sleep then
+		read -r -t "$left" _ <&9 || sleep 0.2
+	done
+	exec 9<&-
+	kill $w 2>/dev/null
+	wait $w 2>/dev/null
+	rm -f "$f"
+	return $rc
+}
+xt_xs_matches() { # PATH ERE
+	local v
+	v=$(xenstore-read "$1" 2>/dev/null) && echo "$v" | grep -Eqx -- "$2"
+}
+xt_xs_wait() { # PATH ERE [SEC]
+	xt_wait_event "$1" "${3:-30}" xt_xs_matches "$1" "$2" && return 0
+	xt_log "xt_xs_wait $1 =~ /$2/: timeout after ${3:-30}s (value: '$(xenstore-read "$1" 2>&1)')"
+	return 1
+}
+xt_xs_absent() { ! xenstore-exists "$1" 2>/dev/null; }
+xt_xs_wait_gone() { # PATH [SEC]
+	xt_wait_event "$1" "${2:-30}" xt_xs_absent "$1"
+}
+
+xt_record() { # LABEL PATH...: keys and permissions, framed for the host
+	local label=$1 p
+	shift
+	echo "XT-RECORD-BEGIN $label"
+	for p in "$@"; do
+		xenstore-ls -fp "$p" 2>&1
+	done
+	echo "XT-RECORD-END $label"
+}
+
+# ---------------------------------------------------------------- domUs
+xt_domid() { xl domid "$1" 2>/dev/null; }
+xt_domu_log() { echo "$XT_CONSOLE_DIR/guest-$1.log"; }
+
+# xt_domu_start NAME [-j JOBFILE] [-e 'VAR=value']... [-p] [-m MB] [-c VCPUS] -- 'cfg line'...
+# Boots a PV domU with the agent initramfs. JOBFILE becomes /extra/job.sh,
+# run by the agent after boot; -e lines go to /extra/env (e.g. BLKFRONT_OPTS).
+# -p leaves the domain paused (xl create -p). The extra cfg lines are
+# appended to the xl config verbatim, as a user would write them.
+xt_domu_start() {
+	local name=$1 job= env= pause= mem=128 vcpus=1 cfg ramdisk x rc
+	shift
+	while [ $# -gt 0 ]; do
+		case $1 in
+		-j) job=$2; shift 2 ;;
+		-e) env="$env$2
+"; shift 2 ;;
+		-p) pause=-p; shift ;;
+		-m) mem=$2; shift 2 ;;
+		-c) vcpus=$2; shift 2 ;;
+		--) shift; break ;;
+		*) break ;;
+		esac
+	done
+	cfg=/tmp/xt/$name.cfg
+	ramdisk=$XT_DOMU_INITRD
+	if [ -n "$job$env" ]; then
+		# the kernel unpacks concatenated newc archives in order: the job
+		# cpio adds /extra on top of the shared agent image
+		x=/tmp/xt/$name.extra
+		rm -rf "$x"
+		mkdir -p "$x/extra"
+		[ -n "$job" ] && cp "$job" "$x/extra/job.sh" && chmod +x "$x/extra/job.sh"
+		[ -n "$env" ] && printf '%s' "$env" >"$x/extra/env"
+		ramdisk=/tmp/xt/$name.cpio
+		(cd "$x" && find . | cpio -o -H newc 2>/dev/null) >"$ramdisk.tmp"
+		cat "$XT_DOMU_INITRD" "$ramdisk.tmp" >"$ramdisk"
+		rm -f "$ramdisk.tmp"
+	fi
+	{
+		echo "name = '$name'"
+		echo "type = 'pv'"
+		echo "kernel = '$XT_DOMU_KERNEL'"
+		echo "ramdisk = '$ramdisk'"
+		echo "cmdline = 'console=hvc0 rdinit=/init loglevel=4'"
+		echo "memory = $mem"
+		echo "vcpus = $vcpus"
+		echo "on_poweroff = 'destroy'"
+		echo "on_reboot = 'destroy'"
+		echo "on_crash = 'destroy'"
+		for x in "$@"; do echo "$x"; done
+	} >"$cfg"
+	rm -f "$(xt_domu_log "$name")"
+	# -e: no background xl monitor process (it crashes in this setup, and
+	# the runner destroys leftover domains anyway)
+	xl -vvv create -e $pause "$cfg" >"/tmp/xt/$name.xl.log" 2>&1
+	rc=$?
+	[ $rc = 0 ] || {
+		xt_log "xl create $name failed rc=$rc; config:"
+		sed 's/^/    cfg| /' "$cfg"
+		grep -E 'rror|fail|timed out|Timeout' "/tmp/xt/$name.xl.log" | tail -n 15 | sed 's/^/    xl| /'
+	}
+	return $rc
+}
+
+# xt_domu_wait NAME ERE [SEC]: the console log is a plain file written by
+# xenconsoled, so this polls it (0.2 s); it gives up early if the domain dies.
+xt_domu_wait() {
+	local name=$1 re=$2 to=${3:-120} log end
+	log=$(xt_domu_log "$name")
+	end=$(($(date +%s) + to))
+	while [ "$(date +%s)" -lt $end ]; do
+		grep -Eq -- "$re" "$log" 2>/dev/null && return 0
+		xt_domid "$name" >/dev/null || {
+			grep -Eq -- "$re" "$log" 2>/dev/null && return 0
+			xt_log "domU $name is gone while waiting for /$re/"
+			return 1
+		}
+		sleep 0.2
+	done
+	xt_log "timeout (${to}s) waiting for /$re/ on the console of $name"
+	return 1
+}
+
+# xt_domu_run NAME CMD [SEC]: send a command line to the agent through the
+# console pty xenconsoled publishes in xenstore, wait for its exit marker,
+# print its output, return its exit code.
+xt_domu_run() {
+	local name=$1 cmd=$2 to=${3:-120} id tty log rc seq
+	id=$(xt_domid "$name") || { xt_log "no domain $name"; return 1; }
+	tty=$(xenstore-read "/local/domain/$id/console/tty" 2>/dev/null)
+	[ -c "$tty" ] || { xt_log "domU $name: no console tty ($tty)"; return 1; }
+	# a file, not a variable: callers often run this in $(...)
+	seq=$(($(cat /tmp/xt/cmdseq 2>/dev/null || echo 0) + 1))
+	echo $seq >/tmp/xt/cmdseq
+	id=c$seq
+	log=$(xt_domu_log "$name")
+	printf 'XTC %s %s\n' "$id" "$cmd" >"$tty"
+	xt_domu_wait "$name" "XTD: cmd-exit $id rc=" "$to" || return 1
+	# the console log has CRLF line ends
+	tr -d '\r' <"$log" | sed -n "/^XTD: cmd-begin $id\$/,/^XTD: cmd-exit $id rc=/p" | sed '1d;$d'
+	rc=$(tr -d '\r' <"$log" | sed -n "s/^XTD: cmd-exit $id rc=\([0-9]*\)\$/\1/p" | tail -n 1)
+	return "${rc:-1}"
+}
+
+xt_domu_destroy() { xl destroy "$1" >/dev/null 2>&1; }
+
+# xt_domu_shutdown_seen NAME: the domain has shut down (xl list state has 's')
+# or is gone. With `xl create -e` no xl monitor runs on_poweroff=destroy for
+# us, so a powered-off domU stays until xt_domu_poweroff destroys it.
+xt_domu_shutdown_seen() {
+	xl list "$1" 2>/dev/null | awk 'NR == 2 { exit($5 ~ /s/ ? 0 : 1) } END { if (NR < 2) exit 0 }'
+}
+xt_domu_poweroff() { # NAME [SEC]: clean poweroff from inside, then destroy
+	local tty id
+	id=$(xt_domid "$1") || return 0
+	tty=$(xenstore-read "/local/domain/$id/console/tty" 2>/dev/null)
+	[ -c "$tty" ] && printf 'XTC p poweroff -f\n' >"$tty"
+	# xenstored fires @releaseDomain when a domain shuts down or dies
+	xt_wait_event @releaseDomain "${2:-60}" xt_domu_shutdown_seen "$1" || {
+		xt_log "domU $1 did not shut down in ${2:-60}s"
+		return 1
+	}
+	xl destroy "$1" >/dev/null 2>&1
+	return 0
+}
+
+# ---------------------------------------------------------------- stand-ins
+# xt_standin_start TYPE...: a stand-in backend for device types no driver
+# serves (kernel backend unloaded, pvback not started). Watch-driven: on each
+# event under backend/TYPE it snapshots every device still at state 1 (so the
+# snapshot holds exactly what libxl wrote) into /tmp/xt/standin-TYPE-DOMID-DEVID.txt,
+# then writes state 2 (InitWait) so libxl goes on to the hotplug script.
+xt_standin_start() {
+	local t f
+	for t in "$@"; do
+		xenstore-exists /local/domain/0/backend/$t || xenstore-write /local/domain/0/backend/$t ""
+		# two processes joined by a fifo, so both pids are known and killable
+		f=/tmp/xt/standin-$t.fifo
+		rm -f "$f"
+		mkfifo "$f"
+		xenstore-watch /local/domain/0/backend/$t >"$f" 2>/dev/null &
+		xt_bg $!
+		xt_standin_loop "$t" <"$f" &
+		xt_bg $!
+	done
+}
+xt_standin_loop() { # TYPE, watch events on stdin
+	local t=$1 dev st d
+	while read -r _; do
+		xenstore-ls -f /local/domain/0/backend/$t 2>/dev/null |
+			sed -n 's|^\(/local/domain/0/backend/[a-z]*/[0-9]*/[0-9]*\)/state = "\([15]\)"$|\1 \2|p' |
+			while read -r dev st; do
+				set -- $(echo "$dev" | tr / ' ')
+				d=$6
+				if [ "$st" = 1 ]; then
+					# parents included, so the device directories' own permissions show
+					{
+						xenstore-ls -fp /local/domain/0/backend/$t/$d
+						xenstore-ls -fp /local/domain/$d/device/$t
+					} >"/tmp/xt/standin-$t-$d-$7.txt" 2>&1
+					# netfront refuses a backend without feature-rx-copy (every
+					# netback since 2.6.x writes it in probe), so say it
+					[ "$t" = vif ] && xenstore-write "$dev/feature-rx-copy" 1
+					xenstore-write "$dev/state" 2
+				else
+					# libxl's remove sets online=0, state=5 and waits for 6 (10 s otherwise)
+					xenstore-write "$dev/state" 6
+				fi
+			done
+	done
+}
+xt_standin_stop() {
+	[ -s /tmp/xt/pids ] && kill $(cat /tmp/xt/pids) 2>/dev/null
+	: >/tmp/xt/pids
+}

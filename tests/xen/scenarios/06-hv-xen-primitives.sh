@@ -1,0 +1,20 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Optional: our hypervisor-ops layer on real Xen, loopback in dom0 (dom0
+# shares pages with gntalloc and maps them back through gntdev, binds an
+# unbound event channel to itself): build/bin/pvbench-hv with PVBACK_HV=xen
+# and --guest 0. Its output is recorded as tests/xen/out/record-hv-xen.txt,
+# to set beside bench-sim's figures. Skipped while pvbench-hv is sim-only
+# (its usage text does not mention xen / --hv).
+if ! command -v pvbench-hv >/dev/null; then
+	xt_skip "pvbench-hv on xen" "build/bin/pvbench-hv not built"
+elif ! pvbench-hv --help 2>&1 | grep -Eqi -- '--hv|xen'; then
+	xt_skip "pvbench-hv on xen" "pvbench-hv has no xen mode yet: $(pvbench-hv --help 2>&1 | head -n 1)"
+else
+	out=$(PVBACK_HV=xen timeout 120 pvbench-hv --hv xen --guest 0 2>&1)
+	rc=$?
+	echo "XT-RECORD-BEGIN hv-xen"
+	echo "$out"
+	echo "XT-RECORD-END hv-xen"
+	if [ $rc = 0 ]; then xt_pass "pvbench-hv on xen (loopback in dom0)"; else
+		xt_fail "pvbench-hv on xen (loopback in dom0)" "rc=$rc"; fi
+fi
