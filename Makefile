@@ -24,7 +24,7 @@ PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=gnu11 -Wall -Wextra -Werror -Wmissing-prototypes \
             -Wno-unused-parameter -fno-strict-aliasing -D_GNU_SOURCE \
-            -fPIC -pthread -MMD -MP -Icommon -Isim -Ifrontends $(PKG_CFLAGS)
+            -fPIC -pthread -MMD -MP -Icommon -Isim -Ifrontends -Ibench $(PKG_CFLAGS)
 LDFLAGS  += -pthread
 ifeq ($(SAN),1)
 CFLAGS   += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined

@@ -23,27 +23,8 @@
 #include <xenstore.h>
 
 #include "pvcommon.h"
+#include "benchlib.h"
 #include "hv.h"
-
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static void report(const char *name, uint64_t *ns, unsigned n)
-{
-	double sum = 0;
-
-	qsort(ns, n, sizeof(*ns), cmp_u64);
-	for (unsigned i = 0; i < n; i++)
-		sum += (double)ns[i];
-	printf("{\"name\": \"%s\", \"unit\": \"us\", \"n\": %u, \"p50\": %.2f, \"p99\": %.2f, "
-	       "\"mean\": %.2f}\n",
-	       name, n, ns[n / 2] / 1e3, ns[(n * 99) / 100] / 1e3, sum / n / 1e3);
-	fflush(stdout);
-}
 
 /* --xen: real Xen in loopback (dom0 shares with and maps from itself). */
 static enum pv_hv_kind hv_kind = PV_HV_SIM;
@@ -123,7 +104,7 @@ static int bench_map(struct pv_hv *be, struct pv_hv *guest, uint16_t gdom, unsig
 			ns[i] = pv_now_ns() - t0;
 		}
 		snprintf(name, sizeof(name), "grant_map_unmap_%u", counts[c]);
-		report(name, ns, iters);
+		bench_report(name, ns, iters);
 	}
 	{
 		static char buf[4096];
@@ -139,7 +120,7 @@ static int bench_map(struct pv_hv *be, struct pv_hv *guest, uint16_t gdom, unsig
 				goto out_unshare;
 			ns[i] = pv_now_ns() - t0;
 		}
-		report("grant_copy_4k", ns, iters);
+		bench_report("grant_copy_4k", ns, iters);
 	}
 out_unshare:
 	pv_hv_unshare(guest, g, 11);
@@ -226,8 +207,8 @@ static int bench_evtchn(struct pv_hv *be, uint16_t gdom, unsigned iters)
 out:
 	waitpid(pid, &st, 0);
 	if (rc == 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0) {
-		report("evtchn_notify_wakeup", clk->ns, iters);
-		report("evtchn_round_trip", rtt, iters);
+		bench_report("evtchn_notify_wakeup", clk->ns, iters);
+		bench_report("evtchn_round_trip", rtt, iters);
 	} else if (rc == 0) {
 		rc = -EIO;
 	}

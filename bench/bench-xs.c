@@ -12,25 +12,7 @@
 #include <xenstore.h>
 
 #include "pvcommon.h"
-
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static void report(const char *name, uint64_t *ns, unsigned n)
-{
-	double sum = 0;
-
-	qsort(ns, n, sizeof(*ns), cmp_u64);
-	for (unsigned i = 0; i < n; i++)
-		sum += (double)ns[i];
-	printf("{\"name\": \"%s\", \"unit\": \"us\", \"n\": %u, \"p50\": %.2f, \"p99\": %.2f, "
-	       "\"mean\": %.2f}\n",
-	       name, n, ns[n / 2] / 1e3, ns[(n * 99) / 100] / 1e3, sum / n / 1e3);
-}
+#include "benchlib.h"
 
 int main(int argc, char **argv)
 {
@@ -60,7 +42,7 @@ int main(int argc, char **argv)
 			return 1;
 		ns[i] = pv_now_ns() - t0;
 	}
-	report("xs_write", ns, n);
+	bench_report("xs_write", ns, n);
 	for (unsigned i = 0; i < n; i++) {
 		uint64_t t0 = pv_now_ns();
 		unsigned len;
@@ -71,7 +53,7 @@ int main(int argc, char **argv)
 		free(v);
 		ns[i] = pv_now_ns() - t0;
 	}
-	report("xs_read", ns, n);
+	bench_report("xs_read", ns, n);
 	xs_rm(xs, XBT_NULL, path);
 	xs_close(xs);
 	free(ns);

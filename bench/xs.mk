@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 bins += pvbench-xs
-pvbench-xs_srcs := bench/bench-xs.c
+pvbench-xs_srcs := bench/bench-xs.c bench/benchlib.c
 pvbench-xs_deps := pvcommon
 pvbench-xs_pkgs := $(pvcommon_pkgs)
