@@ -7,6 +7,7 @@
  *            parse/validate of requests (callable without hv: unit tests)
  *  pgrant.c  persistent-grant LRU cache (map/unmap behind callbacks)
  *  io*.c     struct blk_io: host I/O engines behind struct blk_io_ops
+ *  ctl.c     the control socket: `pvback-blk stats` / `resize` (both sides)
  *  main.c    options, signals, the main loop
  *
  * Threads: the main loop thread runs xenbus.c; each queue runs its own loop
@@ -251,6 +252,7 @@ struct blk_queue_params {
 	uint32_t evtchn;
 	enum blk_abi abi;
 	bool persistent;
+	bool resume;       /* a restarted daemon re-attaches: start at rsp_prod */
 };
 
 /* Map the ring, bind the event channel and start the queue's thread. */
@@ -259,8 +261,20 @@ int blk_queue_start(struct blk_vbd *vbd, const struct blk_queue_params *p,
 /* Stop taking requests, finish every in-flight I/O (responding to it), join
  * the thread and unmap everything.  Called from the xenbus thread. */
 void blk_queue_stop(struct blk_queue *q);
-/* Snapshot of the queue's counters (racy reads of 64-bit counters). */
-void blk_queue_stats(struct blk_queue *q, struct blk_stats *out);
+/* What `pvback-blk stats` shows of a queue. */
+struct blk_queue_info {
+	struct blk_stats st;
+	unsigned pgrants, pgrants_max;   /* persistent grants mapped now / bound */
+	uint64_t pgrant_hits, pgrant_misses;
+	unsigned inflight, ring_slots;
+	bool persistent;
+};
+
+/* Snapshot of the queue's counters, from the xenbus thread while the queue
+ * runs: racy but tear-free reads of aligned 64-bit counters (x86-64). */
+void blk_queue_stats(struct blk_queue *q, struct blk_queue_info *out);
+/* Add src's counters and histogram to dst. */
+void blk_stats_add(struct blk_stats *dst, const struct blk_stats *src);
 
 /* ---------------------------------------------------------------- vbd */
 
@@ -275,8 +289,33 @@ struct blk_vbd {
 	bool connected;
 	unsigned nr_queues;
 	struct blk_queue *queues[BLK_MAX_QUEUES];
+	struct blk_stats past;   /* counters of queues already stopped */
 };
 
 extern const struct pv_xb_backend_ops blk_vbd_ops;
+
+/* Online resize (xenbus thread): re-stat the backing store; when the size
+ * changed, rewrite `sectors` and re-write Connected to poke the frontend, as
+ * Linux blkback does.  Returns 1 when resized, 0 when unchanged, -errno. */
+int blk_vbd_resize(struct blk_vbd *vbd);
+
+/* ------------------------------------------------------------ control */
+
+struct blk_ctl;
+
+/* Default control socket: $PVSIM_DIR/pvback-blk.sock (or pvsim's default
+ * dir) on sim, /run/pvback-blk/control.sock on xen.  Fills buf. */
+void blk_ctl_default_path(enum pv_hv_kind kind, char *buf, size_t len);
+/* Listen on path from loop (the xenbus loop); be[] are the daemon's
+ * backends, read when a request comes.  -EADDRINUSE when a live daemon
+ * already answers there. */
+int blk_ctl_start(struct pv_loop *loop, const char *path, struct pv_xb_backend **be,
+		  unsigned nr_be, struct blk_ctl **out);
+void blk_ctl_stop(struct blk_ctl *ctl);
+/* Resize every device (SIGHUP), or the one named ("vbd-1-51712"). Returns
+ * how many devices were resized, -ENOENT when name matched nothing. */
+int blk_ctl_resize_all(struct pv_xb_backend **be, unsigned nr_be, const char *name);
+/* Client side: `pvback-blk stats|resize ...`; returns the exit status. */
+int blk_ctl_client_main(int argc, char **argv);
 
 #endif /* BLKBACK_H */

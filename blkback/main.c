@@ -4,7 +4,9 @@
  * Serves every device under backend/vbd/ (and backend/<type>/ for each
  * --type) of this domain; each connected ring runs on its own thread
  * (ring.c).  SIGINT/SIGTERM stop every backend (drain in-flight I/O,
- * disconnect) and exit 0.  Holds no protocol logic.
+ * disconnect) and exit 0; SIGHUP re-checks every backing store's size
+ * (online resize).  `pvback-blk stats|resize` are clients of the daemon's
+ * control socket (ctl.c).  Holds no protocol logic.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -20,8 +22,8 @@
 #define MAX_TYPES 8
 
 struct daemon_state {
-	struct pv_loop *loop;
-	int sfd;
+	struct pv_xb_backend **be;
+	unsigned nr_be;
 };
 
 static void usage(FILE *f)
@@ -41,9 +43,12 @@ static void usage(FILE *f)
 		"  --log-level err|warn|info|debug\n"
 		"  --syslog                  log to syslog\n"
 		"  --foreground              do not daemonize\n"
-		"  pvback-blk stats [--json] (not implemented yet)\n",
+		"  --ctl PATH|none           control socket (default %s on xen,\n"
+		"                            $PVSIM_DIR/pvback-blk.sock on pvsim)\n"
+		"pvback-blk stats [--json] [--ctl PATH] [DEVICE]   counters of the running daemon\n"
+		"pvback-blk resize [--ctl PATH] [DEVICE]           re-check backing sizes\n",
 		BLK_DEF_MAX_QUEUES, BLK_MAX_RING_ORDER, BLK_MAX_RING_ORDER, BLK_DEF_INDIRECT_SEGS,
-		BLK_DEF_PGRANTS);
+		BLK_DEF_PGRANTS, "/run/pvback-blk/control.sock");
 }
 
 static int parse_uint(const char *s, unsigned min, unsigned max, unsigned *out)
@@ -68,13 +73,18 @@ static void on_signal(struct pv_loop *loop, int fd, uint32_t events, void *opaqu
 	if (si.ssi_signo == SIGINT || si.ssi_signo == SIGTERM) {
 		pv_info(NULL, "signal %u: stopping", si.ssi_signo);
 		pv_loop_stop(loop);
+	} else if (si.ssi_signo == SIGHUP) {
+		struct daemon_state *ds = opaque;
+		int rc = blk_ctl_resize_all(ds->be, ds->nr_be, NULL);
+
+		pv_info(NULL, "SIGHUP: size re-checked, %d device(s) resized", rc < 0 ? 0 : rc);
 	}
 }
 
 int main(int argc, char **argv)
 {
 	enum { O_HV = 256, O_TYPE, O_IO, O_DIRECT, O_POLL, O_MAXQ, O_ORDER, O_IND, O_NOPERS,
-	       O_PGR, O_LOG, O_SYSLOG, O_FG, O_HELP };
+	       O_PGR, O_LOG, O_SYSLOG, O_FG, O_HELP, O_CTL };
 	static const struct option opts[] = {
 		{ "hv", required_argument, NULL, O_HV },
 		{ "type", required_argument, NULL, O_TYPE },
@@ -90,6 +100,7 @@ int main(int argc, char **argv)
 		{ "syslog", no_argument, NULL, O_SYSLOG },
 		{ "foreground", no_argument, NULL, O_FG },
 		{ "help", no_argument, NULL, O_HELP },
+		{ "ctl", required_argument, NULL, O_CTL },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct blk_config cfg = {
@@ -111,13 +122,15 @@ int main(int argc, char **argv)
 	struct pv_loop *loop = NULL;
 	struct pv_xs *xs = NULL;
 	struct pv_hv *hv = NULL;
+	struct blk_ctl *ctl = NULL;
+	const char *ctl_path = NULL;
+	char ctl_def[256];
+	struct daemon_state ds = { .be = be };
 	sigset_t mask;
 	int c, rc, sfd = -1, ret = 1;
 
-	if (argc > 1 && !strcmp(argv[1], "stats")) {
-		fprintf(stderr, "pvback-blk stats: not implemented yet\n");
-		return 2;
-	}
+	if (argc > 1 && (!strcmp(argv[1], "stats") || !strcmp(argv[1], "resize")))
+		return blk_ctl_client_main(argc - 1, argv + 1);
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		rc = 0;
 		switch (c) {
@@ -172,6 +185,9 @@ int main(int argc, char **argv)
 		case O_FG:
 			foreground = true;
 			break;
+		case O_CTL:
+			ctl_path = optarg;
+			break;
 		case 'h':
 		case O_HELP:
 			usage(stdout);
@@ -225,7 +241,7 @@ int main(int argc, char **argv)
 		pv_err(NULL, "loop: %s", strerror(-rc));
 		goto out;
 	}
-	rc = pv_loop_add_fd(loop, sfd, PV_LOOP_IN, on_signal, NULL);
+	rc = pv_loop_add_fd(loop, sfd, PV_LOOP_IN, on_signal, &ds);
 	if (rc < 0)
 		goto out;
 	rc = pv_xs_open(loop, &xs);
@@ -233,6 +249,21 @@ int main(int argc, char **argv)
 		xs = NULL;
 		pv_err(NULL, "cannot open xenstore: %s", strerror(-rc));
 		goto out;
+	}
+	/* Before any device is touched: a second daemon must not disturb them. */
+	ds.nr_be = nr_types;
+	if (!ctl_path) {
+		blk_ctl_default_path(cfg.hv_kind, ctl_def, sizeof(ctl_def));
+		ctl_path = ctl_def;
+	}
+	if (strcmp(ctl_path, "none")) {
+		rc = blk_ctl_start(loop, ctl_path, be, nr_types, &ctl);
+		if (rc < 0) {
+			ctl = NULL;
+			pv_err(NULL, "control socket %s: %s%s", ctl_path, strerror(-rc),
+			       rc == -EADDRINUSE ? " (another pvback-blk runs: give it --ctl)" : "");
+			goto out;
+		}
 	}
 	for (i = 0; i < nr_types; i++) {
 		ops[i] = blk_vbd_ops;
@@ -251,6 +282,7 @@ int main(int argc, char **argv)
 	rc = pv_loop_run(loop);
 	ret = rc < 0 ? 1 : 0;
 out:
+	blk_ctl_stop(ctl);
 	for (i = nr_types; i-- > 0;)
 		if (be[i])
 			pv_xb_backend_stop(be[i]); /* drains and disconnects every device */

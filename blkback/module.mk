@@ -2,7 +2,7 @@
 # pvback-blk: the userspace blkif backend daemon.
 bins += pvback-blk
 blk_core_srcs := $(addprefix blkback/,request.c pgrant.c io.c io_uring.c io_aio.c io_sync.c)
-pvback-blk_srcs := $(addprefix blkback/,main.c xenbus.c ring.c) $(blk_core_srcs)
+pvback-blk_srcs := $(addprefix blkback/,main.c xenbus.c ring.c ctl.c) $(blk_core_srcs)
 pvback-blk_deps := pvcommon
 # libaio ships no .pc file in Debian: link it by name.
 pvback-blk_pkgs := $(pvcommon_pkgs) liburing
@@ -13,3 +13,16 @@ bins += blkfront-tool
 blkfront-tool_srcs := frontends/blkfront-tool.c
 blkfront-tool_deps := pvfront pvcommon
 blkfront-tool_pkgs := $(pvcommon_pkgs)
+
+# The hotplug script for xl's script= (make install puts it in /etc/xen/scripts).
+sbin_scripts += scripts/pvback-block
+
+# make install also installs the systemd unit, pointing at $(PREFIX)/bin
+# (the top Makefile installs docs/*.8).
+.PHONY: install-blk
+install: install-blk
+install-blk: all
+	install -d $(DESTDIR)$(PREFIX)/lib/systemd/system
+	sed 's|/usr/local/bin/|$(PREFIX)/bin/|' scripts/pvback-blk.service \
+		>$(DESTDIR)$(PREFIX)/lib/systemd/system/pvback-blk.service
+	chmod 0644 $(DESTDIR)$(PREFIX)/lib/systemd/system/pvback-blk.service

@@ -583,6 +583,10 @@ int blk_queue_start(struct blk_vbd *vbd, const struct blk_queue_params *p, struc
 			       blk_abi_ent_size(p->abi));
 	if (rc < 0)
 		goto fail;
+	/* Our predecessor answered everything it consumed before it exited
+	 * (SIGTERM drains), so what lies beyond rsp_prod is unanswered. */
+	if (p->resume)
+		pv_ring_back_resume(&q->ring);
 	q->nr_ctxs = q->ring.nr_ents;
 	rc = alloc_ctxs(q);
 	if (rc < 0)
@@ -629,7 +633,8 @@ int blk_queue_start(struct blk_vbd *vbd, const struct blk_queue_params *p, struc
 	if (rc < 0)
 		goto fail;
 	q->thread_started = true;
-	pv_info(q->name, "ring %u page(s), %u slots, %s ABI, event channel %u, io %s%s%s",
+	pv_info(q->name, "%s %u page(s), %u slots, %s ABI, event channel %u, io %s%s%s",
+		p->resume ? "re-attached ring at rsp_prod" : "ring",
 		p->nr_ring_pages, q->ring.nr_ents, p->abi == BLK_ABI_X86_32 ? "x86_32" : "native",
 		p->evtchn, q->io->ops->name, q->persistent ? ", persistent grants" : "",
 		cfg->poll_us ? ", polling" : "");
@@ -649,6 +654,7 @@ void blk_queue_stop(struct blk_queue *q)
 			pv_err(q->name, "cannot stop the queue thread");
 	}
 	/* The thread is gone: this thread owns the loop, hv and engine now. */
+	blk_stats_add(&q->vbd->past, &q->st);
 	pv_info(q->name, "stopped: rd %llu wr %llu flush %llu discard %llu errors %llu",
 		(unsigned long long)q->st.rd_req, (unsigned long long)q->st.wr_req,
 		(unsigned long long)q->st.f_req, (unsigned long long)q->st.ds_req,
@@ -656,7 +662,30 @@ void blk_queue_stop(struct blk_queue *q)
 	queue_free(q);
 }
 
-void blk_queue_stats(struct blk_queue *q, struct blk_stats *out)
+void blk_queue_stats(struct blk_queue *q, struct blk_queue_info *out)
 {
-	*out = q->st;
+	*out = (struct blk_queue_info){
+		.st = q->st,
+		.pgrants = __atomic_load_n(&q->pgc.count, __ATOMIC_RELAXED),
+		.pgrants_max = q->persistent ? q->pgc.max : 0,
+		.pgrant_hits = __atomic_load_n(&q->pgc.hits, __ATOMIC_RELAXED),
+		.pgrant_misses = __atomic_load_n(&q->pgc.misses, __ATOMIC_RELAXED),
+		.inflight = __atomic_load_n(&q->inflight, __ATOMIC_RELAXED),
+		.ring_slots = q->ring.nr_ents,
+		.persistent = q->persistent,
+	};
+}
+
+void blk_stats_add(struct blk_stats *dst, const struct blk_stats *src)
+{
+	dst->oo_req += src->oo_req;
+	dst->rd_req += src->rd_req;
+	dst->wr_req += src->wr_req;
+	dst->f_req += src->f_req;
+	dst->ds_req += src->ds_req;
+	dst->rd_sect += src->rd_sect;
+	dst->wr_sect += src->wr_sect;
+	dst->errors += src->errors;
+	dst->eopnotsupp += src->eopnotsupp;
+	pv_stats_hist_merge(&dst->lat, &src->lat);
 }

@@ -219,6 +219,7 @@ static int vbd_connect(struct pv_xb_dev *dev)
 		return rc;
 	}
 	free(proto);
+	p.resume = pv_xb_dev_resuming(dev);
 	p.persistent = cfg->persistent &&
 		       pv_xb_dev_read_fe_uint(dev, "feature-persistent", 0, 1, &v) == 0 && v;
 	/* Re-read at connect: the frontend may have been resized while closed. */
@@ -282,15 +283,47 @@ static void vbd_remove(struct pv_xb_dev *dev)
 	pv_xb_dev_set_priv(dev, NULL);
 }
 
+int blk_vbd_resize(struct blk_vbd *vbd)
+{
+	struct pv_xb_dev *dev = vbd->dev;
+	uint64_t sectors, old;
+	int rc;
+
+	rc = blk_backing_restat(&vbd->bs);
+	if (rc < 0) {
+		pv_err(vbd->name, "resize: cannot re-read the size of %s: %s", vbd->params,
+		       strerror(-rc));
+		return rc;
+	}
+	sectors = vbd->bs.size >> BLK_SECTOR_SHIFT;
+	old = __atomic_load_n(&vbd->lim.sectors, __ATOMIC_RELAXED);
+	if (sectors == old)
+		return 0;
+	/* Queue threads validate against the new size from their next request. */
+	__atomic_store_n(&vbd->lim.sectors, sectors, __ATOMIC_RELAXED);
+	pv_info(vbd->name, "resized from %llu to %llu sectors", (unsigned long long)old,
+		(unsigned long long)sectors);
+	if (!vbd->connected)
+		return 1; /* written at the next connect */
+	rc = pv_xb_dev_printf_be(dev, 0, "sectors", "%llu", (unsigned long long)sectors);
+	if (rc < 0) {
+		pv_err(vbd->name, "resize: cannot write sectors: %s", strerror(-rc));
+		return rc;
+	}
+	/* Linux blkfront re-reads `sectors` on a Connected event while connected. */
+	rc = pv_xb_dev_switch_state(dev, XenbusStateConnected);
+	return rc < 0 ? rc : 1;
+}
+
 /*
- * Online resize: a change of `params` (same path: re-stat; a different
- * path would be a media change, not supported yet) rewrites `sectors` and
- * re-writes Connected to poke the frontend, as Linux blkback does.
+ * A write to `params` with the same path (what `xenstore-write` or a
+ * toolstack does after growing an LV) triggers the resize check; a
+ * different path would be a media change, not supported.  SIGHUP and
+ * `pvback-blk resize` reach blk_vbd_resize() too (ctl.c).
  */
 static void vbd_changed(struct pv_xb_dev *dev, const char *key)
 {
 	struct blk_vbd *vbd = pv_xb_dev_priv(dev);
-	uint64_t sectors;
 	char *params;
 
 	if (!vbd || strcmp(key, "params"))
@@ -302,17 +335,7 @@ static void vbd_changed(struct pv_xb_dev *dev, const char *key)
 		return;
 	}
 	free(params);
-	if (blk_backing_restat(&vbd->bs) < 0)
-		return;
-	sectors = vbd->bs.size >> BLK_SECTOR_SHIFT;
-	if (sectors == __atomic_load_n(&vbd->lim.sectors, __ATOMIC_RELAXED))
-		return;
-	__atomic_store_n(&vbd->lim.sectors, sectors, __ATOMIC_RELAXED);
-	pv_info(vbd->name, "resized to %llu sectors", (unsigned long long)sectors);
-	if (!vbd->connected)
-		return;
-	pv_xb_dev_printf_be(dev, 0, "sectors", "%llu", (unsigned long long)sectors);
-	pv_xb_dev_switch_state(dev, XenbusStateConnected);
+	blk_vbd_resize(vbd);
 }
 
 const struct pv_xb_backend_ops blk_vbd_ops = {

@@ -244,6 +244,14 @@ const char *pv_xb_dev_fepath(const struct pv_xb_dev *dev); /* the frontend dir *
 void pv_xb_dev_set_priv(struct pv_xb_dev *dev, void *priv);
 void *pv_xb_dev_priv(const struct pv_xb_dev *dev);
 int pv_xb_dev_state(const struct pv_xb_dev *dev);          /* our XenbusState */
+/* True only inside ops->connect when a restarted daemon re-attaches to a
+ * connection its predecessor left live (our state Connected, the frontend
+ * Initialised or Connected): the rings are in use, resume at rsp_prod. */
+bool pv_xb_dev_resuming(const struct pv_xb_dev *dev);
+/* Call fn for every device of the backend (loop thread only; fn must not
+ * add or remove devices). */
+typedef void pv_xb_dev_fn(struct pv_xb_dev *dev, void *opaque);
+void pv_xb_backend_foreach(struct pv_xb_backend *be, pv_xb_dev_fn *fn, void *opaque);
 /* Write our state key (and nothing else). */
 int pv_xb_dev_switch_state(struct pv_xb_dev *dev, int state);
 /* Read a key of our backend / the frontend dir (relative name). */

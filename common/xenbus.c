@@ -11,9 +11,14 @@
  * Everything runs on the loop thread that owns the pv_xs; the only other entry
  * is pv_xb_dev_request_disconnect(), which goes through pv_loop_call() and
  * finds the device again by serial number, so a device freed meanwhile is
- * simply not found.  Framework writes to our backend directory happen in a
- * transaction that first checks the directory still exists, so a write racing
- * with the toolstack's removal never recreates a half directory.
+ * simply not found, and carries the connection generation it was raised in,
+ * so a request that arrives after that connection ended (the frontend closed
+ * first, or already reconnected) is dropped instead of closing a device that
+ * is Closed or serving a new connection.  Framework writes to our backend
+ * directory happen in a transaction that first checks the directory still
+ * exists, so a write racing with the toolstack's removal never recreates a
+ * half directory.  A restarted daemon re-attaches to connections its
+ * predecessor left live (dev_resume).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -59,6 +64,9 @@ struct pv_xb_dev {
 	bool probed;                 /* ops->probe succeeded; ops->remove owed */
 	bool connected;              /* ops->connect succeeded; ops->disconnect owed */
 	bool gone;                   /* removed (online=0); waiting for the dir to vanish */
+	bool resuming;               /* ops->connect re-attaches to a live ring (restart) */
+	uint64_t conn_gen;           /* bumped before each ops->connect (atomic: read by
+				      * data-path threads in request_disconnect) */
 };
 
 static const char *const state_names[] = {
@@ -86,6 +94,7 @@ const char *pv_xb_dev_fepath(const struct pv_xb_dev *dev) { return dev->fepath; 
 void pv_xb_dev_set_priv(struct pv_xb_dev *dev, void *priv) { dev->priv = priv; }
 void *pv_xb_dev_priv(const struct pv_xb_dev *dev) { return dev->priv; }
 int pv_xb_dev_state(const struct pv_xb_dev *dev) { return dev->state; }
+bool pv_xb_dev_resuming(const struct pv_xb_dev *dev) { return dev->resuming; }
 void *pv_xb_backend_ctx(struct pv_xb_backend *be) { return be->ctx; }
 
 static char *read_rel(struct pv_xs *xs, const char *dir, const char *key)
@@ -229,6 +238,32 @@ static void dev_disconnect(struct pv_xb_dev *dev)
 	dev->connected = false;
 }
 
+/*
+ * A restarted daemon finds a connection its predecessor left live (our state
+ * Connected, the frontend Initialised or Connected, rings still granted):
+ * connect to it again without a state change, so an idle frontend never
+ * notices.  ops->connect sees pv_xb_dev_resuming() and re-attaches its rings
+ * at rsp_prod.  On failure the device goes Closed like a failed connect.
+ */
+static void dev_resume(struct pv_xb_dev *dev)
+{
+	int ret;
+
+	pv_info(dev->name, "re-attaching to the live connection (frontend %s)",
+		state_name(dev->fe_state));
+	dev->state = XenbusStateConnected; /* as our predecessor left it */
+	__atomic_add_fetch(&dev->conn_gen, 1, __ATOMIC_RELEASE);
+	ret = dev->be->ops->connect(dev);
+	dev->resuming = false;
+	if (ret < 0) {
+		pv_err(dev->name, "re-attach failed: %s", strerror(-ret));
+		write_error(dev, ret, "re-attach failed");
+		set_state(dev, XenbusStateClosed);
+		return;
+	}
+	dev->connected = true;
+}
+
 static void dev_probe(struct pv_xb_dev *dev)
 {
 	int ret;
@@ -246,6 +281,10 @@ static void dev_probe(struct pv_xb_dev *dev)
 	ret = be_write_guarded(dev, "hotplug-status", "connected");
 	if (ret < 0)
 		pv_err(dev->name, "cannot write hotplug-status: %s", strerror(-ret));
+	if (dev->resuming) {
+		dev_resume(dev);
+		return;
+	}
 	set_state(dev, XenbusStateInitWait);
 }
 
@@ -262,6 +301,8 @@ static void dev_connect(struct pv_xb_dev *dev)
 		return;
 	}
 	pv_debug(dev->name, "connect (frontend %s)", state_name(dev->fe_state));
+	/* Before ops->connect starts any data-path thread: they see the new value. */
+	__atomic_add_fetch(&dev->conn_gen, 1, __ATOMIC_RELEASE);
 	ret = dev->be->ops->connect(dev);
 	if (ret < 0) {
 		pv_err(dev->name, "connect failed: %s", strerror(-ret));
@@ -395,6 +436,7 @@ static void be_dir_cb(struct pv_xs *xs, const char *path, void *opaque)
 	struct pv_xb_dev *dev = opaque;
 	size_t len = strlen(dev->bepath);
 	const char *key;
+	uint64_t st;
 	char *s;
 
 	s = pv_xs_read(xs, XBT_NULL, dev->bepath);
@@ -406,19 +448,33 @@ static void be_dir_cb(struct pv_xs *xs, const char *path, void *opaque)
 		return;
 	}
 	free(s);
-	if (dev->gone)
-		return;
 	if (strncmp(path, dev->bepath, len) || path[len] != '/')
 		return; /* the directory itself (registration) */
 	key = path + len + 1;
+	if (!strcmp(key, "state")) {
+		/* libxl's removal writes Closing into our state after online=0;
+		 * if we had closed (and removed) already, it would wait for
+		 * Closed in vain: say it again. */
+		if (dev->state == XenbusStateClosed && !dev_online(dev) &&
+		    read_rel_uint(xs, dev->bepath, "state", 0, XenbusStateReconfigured, &st) == 0 &&
+		    st != XenbusStateClosed)
+			pv_xb_dev_switch_state(dev, XenbusStateClosed);
+		return;
+	}
+	if (dev->gone)
+		return;
 	if (!strcmp(key, "online")) {
+		/* Unplug of a device whose frontend is not connected (closed, or
+		 * never started): nobody will close it, so close now. */
 		if (!dev_online(dev) && (dev->state == XenbusStateClosed ||
-					 dev->fe_state == XenbusStateClosed)) {
+					 dev->fe_state == XenbusStateClosed ||
+					 dev->fe_state == XenbusStateUnknown ||
+					 dev->fe_state == XenbusStateInitialising)) {
 			dev_closed(dev);
 		}
 		return;
 	}
-	if (!strcmp(key, "state") || !strcmp(key, "hotplug-status"))
+	if (!strcmp(key, "hotplug-status"))
 		return;
 	if (dev->probed && dev->be->ops->changed)
 		dev->be->ops->changed(dev, key);
@@ -493,6 +549,21 @@ static int check_frontend(struct pv_xb_backend *be, const char *name, uint16_t d
 	return 0;
 }
 
+/* Did a previous instance of this daemon leave this device connected? */
+static bool live_connection(struct pv_xb_dev *dev)
+{
+	uint64_t bst, fst;
+
+	if (read_rel_uint(dev->be->xs, dev->bepath, "state", 0, XenbusStateReconfigured, &bst) < 0 ||
+	    bst != XenbusStateConnected || !dev_online(dev))
+		return false;
+	if (read_rel_uint(dev->be->xs, dev->fepath, "state", 0, XenbusStateReconfigured, &fst) < 0 ||
+	    (fst != XenbusStateInitialised && fst != XenbusStateConnected))
+		return false;
+	dev->fe_state = (int)fst;
+	return true;
+}
+
 static void dev_add(struct pv_xb_backend *be, uint16_t domid, uint32_t devid)
 {
 	struct pv_xb_dev *dev;
@@ -543,6 +614,7 @@ static void dev_add(struct pv_xb_backend *be, uint16_t domid, uint32_t devid)
 		dev->gone = true;
 		return;
 	}
+	dev->resuming = live_connection(dev);
 	dev_probe(dev);
 	snprintf(path, sizeof(path), "%s/state", dev->fepath);
 	ret = pv_xs_watch(be->xs, path, fe_state_cb, dev, &dev->fe_watch);
@@ -746,6 +818,7 @@ void pv_xb_dev_fatal(struct pv_xb_dev *dev, int err, const char *fmt, ...)
 struct disconnect_req {
 	struct pv_xb_backend *be;
 	uint64_t serial;
+	uint64_t conn_gen;           /* the connection the violation was seen on */
 	char reason[128];
 };
 
@@ -758,6 +831,12 @@ static void disconnect_req_fn(void *opaque)
 	for (dev = be->devs; dev; dev = dev->next) {
 		if (dev->serial != req->serial || dev->gone)
 			continue;
+		/* That connection is over (frontend closed first, maybe already
+		 * reconnected): the request has nothing left to tear down. */
+		if (!dev->connected || dev->conn_gen != req->conn_gen) {
+			pv_debug(dev->name, "stale disconnect request dropped (%s)", req->reason);
+			break;
+		}
 		dev_disconnect(dev);
 		pv_xb_dev_fatal(dev, -EPROTO, "%s", req->reason);
 		break;
@@ -778,6 +857,7 @@ void pv_xb_dev_request_disconnect(struct pv_xb_dev *dev, const char *reason)
 	}
 	req->be = dev->be;
 	req->serial = dev->serial;
+	req->conn_gen = __atomic_load_n(&dev->conn_gen, __ATOMIC_ACQUIRE);
 	snprintf(req->reason, sizeof(req->reason), "%s", reason ? reason : "protocol error");
 	__atomic_fetch_add(&dev->be->pending_calls, 1, __ATOMIC_RELAXED);
 	if (pv_loop_call(dev->be->loop, disconnect_req_fn, req) < 0) {
@@ -785,4 +865,13 @@ void pv_xb_dev_request_disconnect(struct pv_xb_dev *dev, const char *reason)
 		pv_err(dev->name, "cannot queue disconnect (%s)", req->reason);
 		free(req);
 	}
+}
+
+void pv_xb_backend_foreach(struct pv_xb_backend *be, pv_xb_dev_fn *fn, void *opaque)
+{
+	struct pv_xb_dev *dev;
+
+	for (dev = be->devs; dev; dev = dev->next)
+		if (!dev->gone && dev->probed)
+			fn(dev, opaque);
 }

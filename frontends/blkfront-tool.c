@@ -11,6 +11,18 @@
  *   ordered              writes, a barrier with data, a pure barrier,
  *                        flushes with and without data, more writes, all
  *                        in flight together; all must succeed and read back
+ *   stream NBLOCKS FILE  write 4 KiB blocks (block b of generation g holds
+ *                        256 x {u64 b, u64 g}) round-robin over NBLOCKS
+ *                        blocks with the ring kept full, until the backend
+ *                        leaves Connected (unplug) or the domain dies; then
+ *                        close with the I/O still in flight, collect what the
+ *                        backend answered while draining and write "B G"
+ *                        (the last acknowledged generation of each block) to
+ *                        FILE.  stdout: "running" once I/O flows, then
+ *                        "inflight-at-close N" and "acked N"
+ *   shell                stay connected and run commands from stdin, one
+ *                        reply line each: write SEED MiB | check SEED MiB |
+ *                        sectors | wait-resize MS | quit
  *   hostile RULE         send one malformed request; print the response
  *                        status (or "disconnected"): bad-op, too-many-segs,
  *                        first-after-last, last-beyond-page, past-end,
@@ -77,7 +89,10 @@ static uint8_t pattern(uint64_t seed, uint64_t byte)
 	return (uint8_t)((x >> 29) ^ (byte & 511) ^ (x >> 11));
 }
 
-static int do_verify(struct run *r, uint64_t mib, uint64_t seed)
+#define PHASE_WRITE 1u
+#define PHASE_READ  2u
+
+static int do_verify(struct run *r, uint64_t mib, uint64_t seed, unsigned phases)
 {
 	const struct blkfront_info *in = blkfront_info(r->bf);
 	unsigned max_pages = in->max_indirect ? in->max_indirect : BLKIF_MAX_SEGMENTS_PER_REQUEST;
@@ -95,7 +110,7 @@ static int do_verify(struct run *r, uint64_t mib, uint64_t seed)
 	for (i = 0; i < total << 9; i++)
 		buf[i] = pattern(seed, i);
 	/* Writes of varying size: 1 sector, then growing, up to the largest request. */
-	while (sec < total) {
+	while ((phases & PHASE_WRITE) && sec < total) {
 		size_t len = ((size_t)1 << (n % 12)) * 512;
 		struct iovec iov;
 
@@ -120,6 +135,10 @@ static int do_verify(struct run *r, uint64_t mib, uint64_t seed)
 	rc = drain_all(r, 5000);
 	if (rc < 0)
 		goto out;
+	if (!(phases & PHASE_READ)) {
+		rc = r->errors ? -EIO : 0;
+		goto out;
+	}
 	if (in->flush) {
 		rc = blkfront_submit(r->bf, 0, BLKFRONT_FLUSH, 0, NULL, 0, 0);
 		if (rc == 0)
@@ -164,7 +183,8 @@ static int do_verify(struct run *r, uint64_t mib, uint64_t seed)
 			goto out;
 		}
 	}
-	printf("verified %llu sectors in %u requests\n", (unsigned long long)total, r->done);
+	if (phases & PHASE_WRITE)
+		printf("verified %llu sectors in %u requests\n", (unsigned long long)total, r->done);
 	rc = 0;
 out:
 	free(buf);
@@ -216,6 +236,200 @@ static int do_ordered(struct run *r)
 		}
 	}
 	printf("ordered: %u requests ok\n", r->done);
+	return 0;
+}
+
+struct stream {
+	struct blkfront *bf;
+	uint64_t nblocks;
+	uint8_t *busy;          /* a write of this block is in flight */
+	uint64_t *acked;        /* last acknowledged generation + 1, 0: none */
+	uint64_t *gen_of_tag;   /* tag = block: the generation in flight */
+	uint8_t (*buf)[4096];   /* per block: the data of the write in flight */
+	uint64_t nacked;
+	unsigned errors;
+};
+
+static void stream_done(void *opaque, uint64_t tag, int status)
+{
+	struct stream *st = opaque;
+
+	st->busy[tag] = 0;
+	if (status != BLKIF_RSP_OKAY) {
+		st->errors++;
+		return;
+	}
+	st->acked[tag] = st->gen_of_tag[tag] + 1;
+	st->nacked++;
+}
+
+static unsigned stream_inflight(struct stream *st)
+{
+	const struct blkfront_info *in = blkfront_info(st->bf);
+	unsigned q, n = 0;
+
+	for (q = 0; q < in->nr_queues; q++)
+		n += blkfront_inflight(st->bf, q);
+	return n;
+}
+
+static int stream_complete(struct stream *st)
+{
+	const struct blkfront_info *in = blkfront_info(st->bf);
+	unsigned q;
+	int rc;
+
+	for (q = 0; q < in->nr_queues; q++) {
+		rc = blkfront_complete(st->bf, q, stream_done, st);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+static int do_stream(struct blkfront *bf, uint64_t nblocks, const char *file)
+{
+	const struct blkfront_info *in = blkfront_info(bf);
+	struct stream st = { .bf = bf, .nblocks = nblocks };
+	uint64_t next = 0, gen = 0, b, k, loops = 0;
+	bool announced = false;
+	unsigned q = 0, inflight;
+	const char *why = "backend left Connected";
+	FILE *f;
+	int rc = 0, bst;
+
+	if (nblocks > in->sectors / 8)
+		st.nblocks = nblocks = in->sectors / 8;
+	st.busy = calloc(nblocks, 1);
+	st.acked = calloc(nblocks, sizeof(*st.acked));
+	st.gen_of_tag = calloc(nblocks, sizeof(*st.gen_of_tag));
+	st.buf = malloc(nblocks * sizeof(*st.buf));
+	if (!nblocks || !st.busy || !st.acked || !st.gen_of_tag || !st.buf) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	for (;;) {
+		/* Keep every ring full: the backend always has work in flight. */
+		for (k = 0; k < nblocks; k++) {
+			struct iovec iov;
+			uint64_t *w;
+
+			b = next;
+			if (st.busy[b]) {
+				next = (next + 1) % nblocks;
+				continue;
+			}
+			w = (uint64_t *)st.buf[b];
+			for (unsigned i = 0; i < 4096 / 16; i++) {
+				w[2 * i] = b;
+				w[2 * i + 1] = gen;
+			}
+			iov = (struct iovec){ st.buf[b], 4096 };
+			rc = blkfront_submit(bf, q, BLKFRONT_WRITE, b * 8, &iov, 1, b);
+			if (rc == -EAGAIN)
+				break;
+			if (rc < 0)
+				goto out;
+			st.busy[b] = 1;
+			st.gen_of_tag[b] = gen;
+			q = (q + 1) % in->nr_queues;
+			next = (next + 1) % nblocks;
+			if (!next)
+				gen++;
+		}
+		rc = blkfront_wait(bf, 1000);
+		if (rc < 0 && rc != -ETIMEDOUT) {
+			why = "event channel gone";
+			break;
+		}
+		rc = stream_complete(&st);
+		if (rc < 0) {
+			why = "bad response";
+			break;
+		}
+		if (!announced && st.nacked >= 256) {
+			printf("running\n");
+			fflush(stdout);
+			announced = true;
+		}
+		/* One xenstore read per round, as cheap as a guest's watch. */
+		if (++loops % 4 == 0 || !announced) {
+			bst = blkfront_backend_state(bf);
+			if (bst != XenbusStateConnected) {
+				if (bst < 0)
+					why = "xenstore gone";
+				break;
+			}
+		}
+	}
+	/* Close now, with the I/O in flight: the backend must finish and answer
+	 * it before it unmaps (it pushes those responses before Closed). */
+	inflight = stream_inflight(&st);
+	printf("stopping: %s\ninflight-at-close %u\n", why, inflight);
+	fflush(stdout);
+	blkfront_disconnect(bf);
+	rc = stream_complete(&st);
+	printf("acked %llu unanswered %u errors %u\n", (unsigned long long)st.nacked,
+	       stream_inflight(&st), st.errors);
+	f = fopen(file, "w");
+	if (!f) {
+		rc = -errno;
+		goto out;
+	}
+	for (b = 0; b < nblocks; b++)
+		if (st.acked[b])
+			fprintf(f, "%llu %llu\n", (unsigned long long)b,
+				(unsigned long long)(st.acked[b] - 1));
+	if (fclose(f))
+		rc = -EIO;
+	else
+		rc = 0;
+out:
+	free(st.busy);
+	free(st.acked);
+	free(st.gen_of_tag);
+	free(st.buf);
+	return rc;
+}
+
+/* Line commands on stdin, one reply line each (see the header). */
+static int do_shell(struct run *r)
+{
+	char line[256], cmd[32];
+	unsigned long long a, b;
+	int rc, n;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	printf("ready sectors %llu\n", (unsigned long long)blkfront_info(r->bf)->sectors);
+	while (fgets(line, sizeof(line), stdin)) {
+		n = sscanf(line, "%31s %llu %llu", cmd, &a, &b);
+		if (n < 1)
+			continue;
+		r->errors = 0;
+		if (!strcmp(cmd, "quit"))
+			break;
+		if (!strcmp(cmd, "sectors")) {
+			printf("sectors %llu\n", (unsigned long long)blkfront_info(r->bf)->sectors);
+			continue;
+		}
+		if (!strcmp(cmd, "wait-resize") && n >= 2) {
+			rc = blkfront_wait_resize(r->bf, (int)a);
+			if (rc < 0)
+				printf("err %s\n", strerror(-rc));
+			else
+				printf("sectors %llu\n",
+				       (unsigned long long)blkfront_info(r->bf)->sectors);
+			continue;
+		}
+		if ((!strcmp(cmd, "write") || !strcmp(cmd, "check")) && n == 3) {
+			/* do_verify prints its own line on success: keep one reply line. */
+			fflush(stdout);
+			rc = do_verify(r, b, a, !strcmp(cmd, "write") ? PHASE_WRITE : PHASE_READ);
+			printf(rc < 0 ? "err %s\n" : "ok\n", strerror(-rc));
+			continue;
+		}
+		printf("err bad command\n");
+	}
 	return 0;
 }
 
@@ -341,7 +555,8 @@ int main(int argc, char **argv)
 		       in->info, in->ring_order, in->nr_queues, in->nr_slots, in->max_indirect,
 		       in->persistent, in->flush, in->barrier, in->discard, in->discard_granularity);
 	} else if (!strcmp(argv[optind], "verify")) {
-		rc = do_verify(&r, optind + 1 < argc ? strtoull(argv[optind + 1], NULL, 0) : 4, seed);
+		rc = do_verify(&r, optind + 1 < argc ? strtoull(argv[optind + 1], NULL, 0) : 4, seed,
+			       PHASE_WRITE | PHASE_READ);
 	} else if (!strcmp(argv[optind], "discard") && optind + 2 < argc) {
 		rc = blkfront_discard(r.bf, 0, strtoull(argv[optind + 1], NULL, 0),
 				      strtoull(argv[optind + 2], NULL, 0), false, 0);
@@ -349,6 +564,10 @@ int main(int argc, char **argv)
 			rc = drain_all(&r, 5000);
 		if (rc == 0)
 			printf("status %d\n", r.last_status);
+	} else if (!strcmp(argv[optind], "stream") && optind + 2 < argc) {
+		rc = do_stream(r.bf, strtoull(argv[optind + 1], NULL, 0), argv[optind + 2]);
+	} else if (!strcmp(argv[optind], "shell")) {
+		rc = do_shell(&r);
 	} else if (!strcmp(argv[optind], "ordered")) {
 		rc = do_ordered(&r);
 	} else if (!strcmp(argv[optind], "hostile") && optind + 1 < argc) {

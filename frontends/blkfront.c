@@ -73,6 +73,9 @@ struct blkfront {
 	bool x86_32;
 	unsigned max_segs;           /* per request: 11 or max_indirect */
 	int timeout_ms;
+	bool disconnected;           /* the xenbus close is done */
+	struct pv_xs_watch *be_watch; /* backend state, as Linux blkfront keeps one */
+	unsigned be_events, be_events_seen;
 	struct blkfront_info info;
 	struct bf_queue q[BF_MAX_QUEUES];
 };
@@ -251,9 +254,17 @@ static void read_connect_keys(struct blkfront *bf)
 	in->persistent = in->persistent && be_uint(bf, "feature-persistent", 0, 1);
 }
 
+static void on_be_state(struct pv_xs *xs, const char *path, void *opaque)
+{
+	struct blkfront *bf = opaque;
+
+	bf->be_events++;
+}
+
 int blkfront_open(const struct blkfront_opts *opts, struct blkfront **out)
 {
 	struct blkfront *bf = calloc(1, sizeof(*bf));
+	char path[300];
 	unsigned i;
 	int rc;
 
@@ -280,12 +291,6 @@ int blkfront_open(const struct blkfront_opts *opts, struct blkfront **out)
 		goto fail;
 	}
 	bf->backend = pvfront_backend_id(bf->f);
-	/* A backend still tearing down an earlier connection (e.g. after a
-	 * protocol violation) finishes that first: Closed, as Linux does. */
-	if (pvfront_backend_state(bf->f) == XenbusStateClosing) {
-		pvfront_switch_state(bf->f, XenbusStateClosed);
-		pvfront_wait_backend(bf->f, PVFRONT_STATE(XenbusStateClosed), bf->timeout_ms);
-	}
 	/* A previous user may have left us Closed: Initialising asks the
 	 * backend to go back to InitWait (reconnect). */
 	rc = pvfront_switch_state(bf->f, XenbusStateInitialising);
@@ -342,6 +347,13 @@ int blkfront_open(const struct blkfront_opts *opts, struct blkfront **out)
 	rc = pvfront_switch_state(bf->f, XenbusStateConnected);
 	if (rc < 0)
 		goto fail;
+	/* From now on a state event means "re-read sectors" (online resize). */
+	snprintf(path, sizeof(path), "%s/state", pvfront_bepath(bf->f));
+	rc = pv_xs_watch(bf->xs, path, on_be_state, bf, &bf->be_watch);
+	if (rc < 0) {
+		bf->be_watch = NULL;
+		goto fail;
+	}
 	*out = bf;
 	return 0;
 fail:
@@ -356,11 +368,12 @@ void blkfront_close(struct blkfront *bf)
 	if (!bf)
 		return;
 	/* The backend unmaps everything before it reaches Closed: then end access. */
-	if (bf->f)
-		pvfront_close_device(bf->f, bf->timeout_ms);
+	blkfront_disconnect(bf);
 	for (i = 0; i < BF_MAX_QUEUES; i++)
 		if (bf->q[i].slots || bf->q[i].sring || bf->q[i].port >= 0)
 			queue_teardown(bf, &bf->q[i]);
+	if (bf->be_watch)
+		pv_xs_unwatch(bf->xs, bf->be_watch);
 	if (bf->f)
 		pvfront_close(bf->f);
 	if (bf->xs)
@@ -368,6 +381,59 @@ void blkfront_close(struct blkfront *bf)
 	if (bf->hv)
 		pv_hv_close(bf->hv);
 	free(bf);
+}
+
+int blkfront_disconnect(struct blkfront *bf)
+{
+	int rc;
+
+	if (!bf->f || bf->disconnected)
+		return 0;
+	bf->disconnected = true;
+	rc = pvfront_close_device(bf->f, bf->timeout_ms);
+	if (rc < 0)
+		return rc;
+	/* The backend may have been Closing already (an unplug): it finishes
+	 * the I/O in flight, answers it and unmaps before it reaches Closed. */
+	rc = pvfront_wait_backend(bf->f, PVFRONT_STATE(XenbusStateClosed) |
+				  PVFRONT_STATE(XenbusStateUnknown), bf->timeout_ms);
+	return rc < 0 ? rc : 0;
+}
+
+int blkfront_backend_state(struct blkfront *bf)
+{
+	return pvfront_backend_state(bf->f);
+}
+
+int blkfront_wait_resize(struct blkfront *bf, int timeout_ms)
+{
+	uint64_t deadline = pv_now_ns() + (uint64_t)timeout_ms * 1000000ull, now, sectors;
+	int rc = 0, st, wait = 0;
+
+	if (!bf->be_watch)
+		return -ENOTCONN;
+	for (;;) {
+		/* Events queued since the last call count too: first look without waiting. */
+		rc = pv_xs_dispatch(bf->xs, wait);
+		if (rc < 0)
+			return rc;
+		if (bf->be_events != bf->be_events_seen) {
+			bf->be_events_seen = bf->be_events;
+			/* As blkfront_connect() on a Connected event while connected. */
+			st = pvfront_backend_state(bf->f);
+			if (st != XenbusStateConnected)
+				return st < 0 ? st : -ECONNRESET;
+			sectors = be_uint(bf, "sectors", 0, UINT64_MAX);
+			if (sectors && sectors != bf->info.sectors) {
+				bf->info.sectors = sectors;
+				return 0;
+			}
+		}
+		now = pv_now_ns();
+		if (now >= deadline)
+			return -ETIMEDOUT;
+		wait = (int)((deadline - now + 999999) / 1000000);
+	}
 }
 
 /* ------------------------------------------------------------ requests */

@@ -63,6 +63,22 @@ enum blkfront_op {
 int blkfront_open(const struct blkfront_opts *opts, struct blkfront **out);
 /* Orderly close (Closing/Closed with the backend), then end all grants. */
 void blkfront_close(struct blkfront *bf);
+/*
+ * Only the xenbus half of the close: Closing, wait for the backend to
+ * reach Closing or Closed, Closed.  The rings stay mapped, so responses the
+ * backend pushed while it drained can still be collected with
+ * blkfront_complete(); blkfront_close() then ends the grants.  0 or -errno.
+ */
+int blkfront_disconnect(struct blkfront *bf);
+/* The backend's XenbusState read now, or -errno (e.g. the domain is gone). */
+int blkfront_backend_state(struct blkfront *bf);
+/*
+ * Online resize as Linux blkfront sees it: wait (up to timeout_ms) for the
+ * backend to re-write its state while Connected with a `sectors` other than
+ * the one we know, then take the new size into blkfront_info().  Returns 0,
+ * -ETIMEDOUT, or -ECONNRESET when the backend left Connected.
+ */
+int blkfront_wait_resize(struct blkfront *bf, int timeout_ms);
 const struct blkfront_info *blkfront_info(const struct blkfront *bf);
 
 /*

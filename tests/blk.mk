@@ -8,3 +8,8 @@ test-blk-pgrant_pkgs := cmocka
 test-blk-io_srcs := tests/unit/test-blk-io.c $(addprefix blkback/,io.c io_uring.c io_aio.c io_sync.c)
 test-blk-io_pkgs := cmocka liburing
 test-blk-io_ldlibs := -laio
+# The xenbus framework's disconnect requests from queue threads (issue 3 fix); needs pvsim.
+tests += test-blk-xenbus-stale-disconnect
+test-blk-xenbus-stale-disconnect_srcs := tests/unit/test-blk-xenbus-stale-disconnect.c
+test-blk-xenbus-stale-disconnect_deps := pvfront pvcommon
+test-blk-xenbus-stale-disconnect_pkgs := $(pvcommon_pkgs) cmocka

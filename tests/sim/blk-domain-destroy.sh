@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Description: a guest domain destroyed (`pvsim destroy`, as a crash) while
+# it writes through xvda with full rings and persistent grants, while a
+# second guest verifies data on its own disk at the same time.  The daemon
+# must drop the dead guest's device, leak no mapping (the pvsim memfds it
+# maps, counted in /proc/<pid>/maps, return to the count before any
+# connection; `stats` lists no persistent grant), keep running, and the
+# other guest's data must verify, during and after.
+. "$(dirname "$0")/blk-lib.sh"
+
+pvsim --dir "$S" create g1 --mem 256M >/dev/null || { echo "Bail out! pvsim create"; exit 1; }
+pvsim --dir "$S" create g2 --mem 256M >/dev/null || { echo "Bail out! pvsim create"; exit 1; }
+g1id=$(domid_of g1)
+truncate -s 64M "$W/a.img" "$W/b.img"
+start_daemon
+wait_until 10 daemon_ready || { echo "Bail out! the daemon does not answer"; exit 1; }
+pvsim --dir "$S" attach g1 vbd target="$W/a.img" vdev=xvda access=rw >/dev/null
+pvsim --dir "$S" attach g2 vbd target="$W/b.img" vdev=xvda access=rw >/dev/null
+check "both devices reach InitWait" wait_until 10 state_is g2 51712 2
+check "g1's device is in InitWait too" state_is g1 51712 2
+base=$(guest_maps "$blkpid")
+echo "# guest mappings before any connection: $base"
+
+coproc STREAM { guest_of g1 --queues 2 --persistent --indirect 64 stream 8192 "$W/acked" 2>&1; }
+exec {sfd}<&"${STREAM[0]}"; spid=$STREAM_PID
+running=
+while IFS= read -r -t 30 line <&"$sfd"; do
+	[ "$line" = running ] && { running=1; break; }
+	echo "# $line"
+done
+check "g1 writes are flowing" test -n "$running"
+during=$(guest_maps "$blkpid")
+check "the daemon maps g1's memory while connected ($base -> $during)" test "$during" -gt "$base"
+pg=$(stats --json | python3 -c 'import json,sys; print(sum(q["pgrants"] for d in json.load(sys.stdin)["devices"] for q in d["queues"]))')
+check "persistent grants are cached while connected ($pg)" test "${pg:-0}" -gt 0
+
+guest_of g2 --queues 2 --persistent --seed 21 verify 48 >"$W/g2.out" 2>&1 &
+g2pid=$!
+check "pvsim destroy g1 while it writes" pvsim --dir "$S" destroy g1
+timeout 30 cat <&"$sfd" | sed 's/^/# g1: /'
+wait "$spid" 2>/dev/null
+check "g2's concurrent verify passes" wait "$g2pid"
+sed 's/^/# g2: /' "$W/g2.out"
+check "the daemon is alive" kill -0 "$blkpid"
+check "g1's device is gone from the daemon" not_listed "vbd-$g1id-51712"
+# g2's verify has closed its connection too: nothing may stay mapped.
+maps_back() { [ "$(guest_maps "$blkpid")" -eq "$base" ]; }
+check "guest mappings return to $base" wait_until 10 maps_back
+echo "# guest mappings now: $(guest_maps "$blkpid")"
+check "g2 still verifies after the crash" guest_of g2 --persistent --order 4 --seed 22 verify 16
+check "the daemon logged g1's device going away" grep -q "vbd-1-51712: disconnected" "$W/blk.log"
+check "SIGTERM stops the daemon with exit status 0" stop_daemon
+blk_done

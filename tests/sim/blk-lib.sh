@@ -1,0 +1,85 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Shared by tests/sim/blk-*.sh (sourced, not run): TAP helpers, a private
+# pvsim in a /var/tmp directory (a real filesystem, not tmpfs), pvback-blk
+# start/stop, guests, and waits on conditions (bounded; never a bare sleep
+# standing in for an event).
+set -u
+top=$(cd "$(dirname "$0")/../.." && pwd)
+build=${PVBACK_BUILD:-$top/build}
+export PATH="$build/bin:$PATH"
+
+n=0; failed=0
+ok() { n=$((n + 1)); echo "ok $n - $*"; }
+not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $*"; }
+check() { local d=$1; shift; if "$@" >"$W/out" 2>&1; then ok "$d"; else not_ok "$d"; sed 's/^/# /' "$W/out"; fi; }
+blk_done() {
+	echo "1..$n"
+	if [ "$failed" -ne 0 ]; then echo "# daemon log:"; tail -40 "$W/blk.log" | sed 's/^/# /'; fi
+	[ "$failed" -eq 0 ]
+}
+
+for b in pvsim pvback-blk blkfront-tool xenstore-read python3; do
+	command -v $b >/dev/null || { echo "1..0 # SKIP $b missing"; exit 77; }
+done
+
+W=$(mktemp -d /var/tmp/pvback-blk-test.XXXXXX)
+S=$W/sim
+blkpid=
+blk_cleanup() {
+	[ -n "$blkpid" ] && kill "$blkpid" 2>/dev/null && wait "$blkpid" 2>/dev/null
+	pvsim --dir "$S" stop >/dev/null 2>&1
+	rm -rf "$W"
+}
+trap blk_cleanup EXIT
+
+pvsim --dir "$S" start >"$W/pvsim.log" 2>&1 || { echo "Bail out! pvsim start"; exit 1; }
+
+start_daemon() { # args: extra pvback-blk options
+	(eval "$(pvsim --dir "$S" env)"; exec pvback-blk --foreground --log-level info "$@") \
+		>>"$W/blk.log" 2>&1 &
+	blkpid=$!
+}
+stop_daemon() {
+	kill -TERM "$blkpid"; wait "$blkpid"; local rc=$?; blkpid=; return $rc
+}
+dom0() { (eval "$(pvsim --dir "$S" env)"; "$@"); }
+guest_of() { local g=$1; shift; (eval "$(pvsim --dir "$S" env "$g")"; exec timeout 120 blkfront-tool "$@"); }
+domid_of() { pvsim --dir "$S" env "$1" | sed -n 's/.*PVSIM_DOMID=\([0-9]*\).*/\1/p'; }
+be_path() { echo "/local/domain/0/backend/vbd/$(domid_of "$1")/$2"; }
+be_read() { dom0 xenstore-read "$(be_path "$1" "$2")/$3" 2>/dev/null; }
+stats() { dom0 pvback-blk stats "$@"; }
+
+# wait_until SECONDS CMD...: CMD re-checked every 20 ms until it succeeds.
+wait_until() {
+	local t=$(( $1 * 50 )); shift
+	while ! "$@" >/dev/null 2>&1; do
+		t=$((t - 1)); [ "$t" -gt 0 ] || return 1
+		sleep 0.02
+	done
+}
+state_is() { [ "$(be_read "$1" "$2" state)" = "$3" ]; }
+daemon_ready() { stats >/dev/null 2>&1; }
+# Guest mappings of the daemon: the pvsim memfds it maps (guest RAM pages,
+# grant tables); they all go when no queue runs.
+guest_maps() { grep -cE 'memfd:pvsim-(ram|gnttab|active)' "/proc/$1/maps"; }
+be_gone() { ! be_read "$1" "$2" state; }
+# not_listed NAME (vbd-DOMID-DEVID): the daemon no longer lists the device (freed).
+not_listed() { local s; s=$(stats 2>&1) || return 1; ! grep -q "^$1 " <<<"$s"; }
+# A connected blkfront-tool shell of guest $1 (remaining args: options):
+# sh_cmd sends one command and prints its one-line reply.
+shell_start() {
+	local g=$1; shift
+	coproc SHELLP { guest_of "$g" "$@" shell 2>&1; }
+	exec {sh_in}>&"${SHELLP[1]}" {sh_out}<&"${SHELLP[0]}"
+	sh_pid=$SHELLP_PID
+	IFS= read -r -t 30 sh_ready <&"$sh_out"
+}
+sh_cmd() {
+	local reply
+	echo "$*" >&"$sh_in" || return 1
+	IFS= read -r -t 60 reply <&"$sh_out" || { echo "no reply to: $*"; return 1; }
+	echo "$reply"
+}
+sh_ok() { local r; r=$(sh_cmd "$@"); echo "$r"; [ "$r" = ok ]; }
+shell_stop() { echo quit >&"$sh_in"; exec {sh_in}>&-; wait "$sh_pid"; }
+fails() { ! "$@"; }
