@@ -37,6 +37,7 @@ pkglibs   = $(shell pkg-config --libs $(1) 2>/dev/null)
 #   bins      += name            (each with name_srcs, name_libs)
 #   tests     += name            (each with name_srcs, name_libs; run by make check)
 #   libs      += name            (static archives: name_srcs)
+.DEFAULT_GOAL := all
 bins  :=
 noinst_bins :=
 tests :=

@@ -69,8 +69,8 @@ struct blk_req {
 	uint64_t id;
 	uint64_t sector;
 	uint64_t nr_sectors;   /* discard: from the request; r/w: set by validation */
-	uint8_t operation;     /* as sent: echoed in the response */
-	uint8_t op;            /* effective op: indirect_op for BLKIF_OP_INDIRECT */
+	uint8_t operation;     /* as sent (BLKIF_OP_INDIRECT for indirect) */
+	uint8_t op;            /* effective op: indirect_op for BLKIF_OP_INDIRECT; echoed in the response */
 	bool indirect;
 	bool secure;           /* discard with BLKIF_DISCARD_SECURE */
 	uint16_t nr_segs;

@@ -106,8 +106,9 @@ static void ctx_put(struct blk_queue *q, struct blk_ctx *ctx)
 
 static void respond(struct blk_queue *q, struct blk_ctx *ctx, int16_t status)
 {
-	blk_rsp_write(q->abi, pv_ring_back_rsp_slot(&q->ring), ctx->req.id, ctx->req.operation,
-		      status);
+	/* Linux blkfront (and blkback) answer an indirect request with its
+	 * indirect_op, not BLKIF_OP_INDIRECT: req.op is that effective op. */
+	blk_rsp_write(q->abi, pv_ring_back_rsp_slot(&q->ring), ctx->req.id, ctx->req.op, status);
 	q->need_push = true;
 	if (status == BLKIF_RSP_ERROR)
 		q->st.errors++;

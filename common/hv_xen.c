@@ -10,6 +10,7 @@
  *  - grant-copy statuses are GNTST_* codes, converted by pv_hv_gntst_errno().
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -79,6 +80,17 @@ static int xen_open(struct pv_hv *hv)
 	if (!x->ev) {
 		rc = neg_errno();
 		goto err_gnt;
+	}
+	/* pv_hv_evtchn_pending() returns -EAGAIN when nothing fired (callers
+	 * drain in a loop): /dev/xen/evtchn must not block in read(). */
+	{
+		int fl = fcntl(xenevtchn_fd(x->ev), F_GETFL);
+
+		if (fl < 0 || fcntl(xenevtchn_fd(x->ev), F_SETFL, fl | O_NONBLOCK) < 0) {
+			rc = neg_errno();
+			xenevtchn_close(x->ev);
+			goto err_gnt;
+		}
 	}
 	hv->priv = x;
 	hv->domid = read_own_domid();

@@ -614,7 +614,7 @@ int blkfront_submit(struct blkfront *bf, unsigned qi, enum blkfront_op op, uint6
 	s->tag = tag;
 	s->read = op == BLKFRONT_READ;
 	s->len = len;
-	s->operation = indirect ? BLKIF_OP_INDIRECT : ops[op];
+	s->operation = ops[op]; /* an indirect request is answered with its indirect_op */
 	free(s->uiov);
 	s->uiov = NULL;
 	s->uiovcnt = 0;
@@ -829,6 +829,10 @@ int blkfront_complete(struct blkfront *bf, unsigned qi, blkfront_done_fn *fn, vo
 			s = slot_of(q, id, &idx);
 			if (!s)
 				return -EPROTO; /* a response to nothing we asked */
+			/* As Linux blkfront since XSA-376: the operation must echo ours. */
+			if (!s->raw && (bf->x86_32 ? raw.r32.operation : raw.r64.operation) !=
+					       s->operation)
+				return -EPROTO;
 			if (s->read && status == BLKIF_RSP_OKAY) {
 				void *tmp_pages[BLKIF_MAX_INDIRECT_PAGES_PER_REQUEST *
 						BLKIF_SEGS_PER_INDIRECT_FRAME];
