@@ -106,17 +106,19 @@ xt_record() { # LABEL PATH...: keys and permissions, framed for the host
 xt_domid() { xl domid "$1" 2>/dev/null; }
 xt_domu_log() { echo "$XT_CONSOLE_DIR/guest-$1.log"; }
 
-# xt_domu_start NAME [-j JOBFILE] [-e 'VAR=value']... [-p] [-m MB] [-c VCPUS] -- 'cfg line'...
+# xt_domu_start NAME [-j JOBFILE] [-e 'VAR=value']... [-f FILE]... [-p] [-m MB] [-c VCPUS] -- 'cfg line'...
 # Boots a PV domU with the agent initramfs. JOBFILE becomes /extra/job.sh,
-# run by the agent after boot; -e lines go to /extra/env (e.g. BLKFRONT_OPTS).
+# run by the agent after boot; -e lines go to /extra/env (e.g. BLKFRONT_OPTS);
+# -f FILE is added as /extra/<basename> (e.g. -f /xt/guest/blk.sh).
 # -p leaves the domain paused (xl create -p). The extra cfg lines are
 # appended to the xl config verbatim, as a user would write them.
 xt_domu_start() {
-	local name=$1 job= env= pause= mem=128 vcpus=1 cfg ramdisk x rc
+	local name=$1 job= env= files= pause= mem=128 vcpus=1 cfg ramdisk x rc f
 	shift
 	while [ $# -gt 0 ]; do
 		case $1 in
 		-j) job=$2; shift 2 ;;
+		-f) files="$files $2"; shift 2 ;;
 		-e) env="$env$2
 "; shift 2 ;;
 		-p) pause=-p; shift ;;
@@ -128,7 +130,7 @@ xt_domu_start() {
 	done
 	cfg=/tmp/xt/$name.cfg
 	ramdisk=$XT_DOMU_INITRD
-	if [ -n "$job$env" ]; then
+	if [ -n "$job$env$files" ]; then
 		# the kernel unpacks concatenated newc archives in order: the job
 		# cpio adds /extra on top of the shared agent image
 		x=/tmp/xt/$name.extra
@@ -136,6 +138,7 @@ xt_domu_start() {
 		mkdir -p "$x/extra"
 		[ -n "$job" ] && cp "$job" "$x/extra/job.sh" && chmod +x "$x/extra/job.sh"
 		[ -n "$env" ] && printf '%s' "$env" >"$x/extra/env"
+		for f in $files; do cp "$f" "$x/extra/"; done
 		ramdisk=/tmp/xt/$name.cpio
 		(cd "$x" && find . | cpio -o -H newc 2>/dev/null) >"$ramdisk.tmp"
 		cat "$XT_DOMU_INITRD" "$ramdisk.tmp" >"$ramdisk"
@@ -159,6 +162,8 @@ xt_domu_start() {
 	# the runner destroys leftover domains anyway)
 	xl -vvv create -e $pause "$cfg" >"/tmp/xt/$name.xl.log" 2>&1
 	rc=$?
+	# the domain holds its copy now; dom0's RAM is small (rootfs is tmpfs)
+	[ "$ramdisk" = "$XT_DOMU_INITRD" ] || rm -f "$ramdisk"
 	[ $rc = 0 ] || {
 		xt_log "xl create $name failed rc=$rc; config:"
 		sed 's/^/    cfg| /' "$cfg"
@@ -175,7 +180,8 @@ xt_domu_wait() {
 	end=$(($(date +%s) + to))
 	while [ "$(date +%s)" -lt $end ]; do
 		grep -Eq -- "$re" "$log" 2>/dev/null && return 0
-		xt_domid "$name" >/dev/null || {
+		# xl domid can fail transiently (xl's lock, a busy xenstored): ask twice
+		xt_domid "$name" >/dev/null || { sleep 1; xt_domid "$name" >/dev/null; } || {
 			grep -Eq -- "$re" "$log" 2>/dev/null && return 0
 			xt_log "domU $name is gone while waiting for /$re/"
 			return 1
@@ -191,7 +197,7 @@ xt_domu_wait() {
 # print its output, return its exit code.
 xt_domu_run() {
 	local name=$1 cmd=$2 to=${3:-120} id tty log rc seq
-	id=$(xt_domid "$name") || { xt_log "no domain $name"; return 1; }
+	id=$(xt_domid "$name") || { sleep 1; id=$(xt_domid "$name"); } || { xt_log "no domain $name"; return 1; }
 	tty=$(xenstore-read "/local/domain/$id/console/tty" 2>/dev/null)
 	[ -c "$tty" ] || { xt_log "domU $name: no console tty ($tty)"; return 1; }
 	# a file, not a variable: callers often run this in $(...)
@@ -277,4 +283,103 @@ xt_standin_loop() { # TYPE, watch events on stdin
 xt_standin_stop() {
 	[ -s /tmp/xt/pids ] && kill $(cat /tmp/xt/pids) 2>/dev/null
 	: >/tmp/xt/pids
+}
+
+# ---------------------------------------------------------------- pvback-blk
+# xt_blk_start [OPTION]...   start pvback-blk --hv xen --foreground --log-level debug
+#                            in the background (log: $XT_BLK_LOG, dumped by the
+#                            runner), wait until its control socket answers
+# xt_blk_stop                SIGTERM, wait, return its exit status
+# xt_blk_alive               the daemon started last is still running
+# xt_blk_disk TARGET [VDEV] [ACCESS]   an xl disk spec as a user writes it
+# xt_blk_img PATH MIB        a sparse backing file on the dom0 image tmpfs
+# xt_blk_be DOMID [DEVID]    backend dir of a vbd;  xt_blk_fe DOMID [DEVID]: frontend dir
+XT_BLK_LOG=/tmp/xt/pvback-blk.daemon.log
+XT_IMG=/tmp/xt/img
+xt_blk_start() {
+	local pid n=0
+	echo "==== $(xt_now) pvback-blk --hv xen --foreground --log-level debug $*" >>"$XT_BLK_LOG"
+	pvback-blk --hv xen --foreground --log-level debug "$@" >>"$XT_BLK_LOG" 2>&1 &
+	pid=$!
+	xt_bg $pid
+	echo $pid >/tmp/xt/pvback-blk.pid
+	while [ $n -lt 100 ]; do
+		pvback-blk stats >/dev/null 2>&1 && return 0
+		kill -0 $pid 2>/dev/null || { xt_log "pvback-blk exited at start"; tail -n 20 "$XT_BLK_LOG"; return 1; }
+		sleep 0.2
+		n=$((n + 1))
+	done
+	xt_log "pvback-blk control socket does not answer after 20 s"
+	return 1
+}
+xt_blk_pid() { cat /tmp/xt/pvback-blk.pid 2>/dev/null; }
+xt_blk_alive() { kill -0 "$(xt_blk_pid)" 2>/dev/null; }
+xt_blk_stop() { # wait for exit: busybox wait works only on our children, so poll /proc
+	local pid n=0 rc
+	pid=$(xt_blk_pid)
+	[ -n "$pid" ] || return 1
+	kill -TERM "$pid" 2>/dev/null || return 1
+	while [ -d /proc/$pid ] && ! grep -q '^State:.*Z' /proc/$pid/status 2>/dev/null; do
+		[ $n -lt 150 ] || { xt_log "pvback-blk did not exit 30 s after SIGTERM"; return 1; }
+		sleep 0.2
+		n=$((n + 1))
+	done
+	# its exit status when it is our child (127: started from a subshell,
+	# e.g. inside xt_check, or we are one: only "it exited" is known)
+	wait "$pid" 2>/dev/null
+	rc=$?
+	[ $rc = 127 ] && rc=0
+	[ $rc = 0 ] || xt_log "pvback-blk exited with status $rc"
+	return $rc
+}
+# xt_blk_stop_check NAME: xt_blk_stop in this shell (not in xt_check's
+# subshell), so the daemon's exit status is known
+xt_blk_stop_check() {
+	xt_blk_stop
+	local rc=$?
+	if [ $rc = 0 ]; then xt_pass "$1"; else xt_fail "$1" "rc=$rc"; fi
+}
+xt_blk_script() {
+	if [ -x /etc/xen/scripts/pvback-block ]; then echo pvback-block; else echo xt-hotplug; fi
+}
+xt_blk_disk() { # TARGET [VDEV] [ACCESS]
+	echo "format=raw,vdev=${2:-xvda},access=${3:-rw},backendtype=phy,script=$(xt_blk_script),target=$1"
+}
+xt_blk_img() { # PATH MIB: the images live on a tmpfs (punch-hole capable, like ext4/xfs)
+	if ! grep -q " $XT_IMG tmpfs " /proc/mounts; then
+		mkdir -p "$XT_IMG"
+		mount -t tmpfs -o size=256m tmpfs "$XT_IMG"
+	fi
+	rm -f "$1"
+	truncate -s "${2}M" "$1"
+}
+xt_blk_be() { echo "/local/domain/0/backend/vbd/$1/${2:-51712}"; }
+xt_blk_fe() { echo "/local/domain/$1/device/vbd/${2:-51712}"; }
+# xt_blk_domu NAME [-e ENVLINE] [-c VCPUS] [-m MB] -- DISKSPEC...: start a domU
+# with /extra/blk.sh and these disks, wait for every vbd to connect and the agent
+xt_blk_domu() {
+	local name=$1 env= vcpus=1 mem=128 d disks= id
+	shift
+	while [ $# -gt 0 ]; do
+		case $1 in
+		-e) env=$2; shift 2 ;;
+		-c) vcpus=$2; shift 2 ;;
+		-m) mem=$2; shift 2 ;;
+		--) shift; break ;;
+		*) break ;;
+		esac
+	done
+	for d in "$@"; do disks="$disks${disks:+, }'$d'"; done
+	xt_domu_start "$name" -f /xt/guest/blk.sh -e "${env:-XT_NOENV=1}" -c "$vcpus" -m "$mem" -- \
+		"disk = [ $disks ]" || return 1
+	id=$(xt_domid "$name")
+	for d in $(xenstore-list "/local/domain/0/backend/vbd/$id" 2>/dev/null); do
+		xt_xs_wait "$(xt_blk_be "$id" "$d")/state" 4 90 || return 1
+	done
+	xt_domu_wait "$name" 'XTD: ready' 120
+}
+xt_blk_no_io_error() { # NAME: the domU's kernel log has no block I/O error
+	local out
+	out=$(xt_domu_run "$1" dmesg 30) || return 1
+	! echo "$out" | grep -Ei 'I/O error|blk_update_request|critical medium|Buffer I/O|EXT4-fs error'
 }

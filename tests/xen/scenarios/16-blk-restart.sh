@@ -1,11 +1,37 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
-# NOT YET RUN (placeholder, issue 4): restart pvback-blk while a domU is idle (stretch: under I/O)
-#
-# domU with mounted ext4, idle; kill pvback-blk (SIGTERM), start it again; domU keeps
-# working (write + sync + read back) without an I/O error in its dmesg.
-#
-# Building blocks (tests/xen/dom0/xt.sh): xt_domu_start NAME -j JOB -e 'BLKFRONT_OPTS=...' -c VCPUS -m MB -- "disk = [ '...' ]",
-# xt_domu_wait, xt_domu_run, xt_xs_wait backend/vbd/<domid>/51712/state 4, xt_domu_poweroff.
-# pvback-blk is in PATH (/xt/bin) when build/bin/pvback-blk exists; its hotplug
-# script goes to /etc/xen/scripts/ if the tree has an executable */pvback-block.
-xt_todo "restart pvback-blk while a domU is idle (stretch: under I/O)" "placeholder, not yet run (needs pvback-blk)"
+# Restart of pvback-blk while a domU is idle: ext4 mounted with files on it,
+# SIGTERM (the daemon drains and leaves the backend Connected), a new
+# pvback-blk re-attaches to the live rings; the domU writes, syncs and reads
+# back without an I/O error. Stretch: a second restart while fio runs.
+xt_blk_start || { xt_fail "pvback-blk starts"; return 0; }
+xt_blk_img $XT_IMG/rst.img 64
+if xt_check "domU (vcpus=2, 2 queues) connects" xt_blk_domu rs1 -c 2 -- "$(xt_blk_disk $XT_IMG/rst.img)"; then
+	id=$(xt_domid rs1)
+	xt_check "mkfs.ext4, mount, files, sync" xt_domu_run rs1 \
+		'/sbin/mkfs.ext4 -q -F /dev/xvda && mount -t ext4 /dev/xvda /mnt && dd if=/dev/urandom of=/mnt/before bs=1M count=4 2>/dev/null && sha256sum /mnt/before >/tmp/before.sum && sync' 180
+	xt_blk_stop_check "SIGTERM stops pvback-blk while the domU is idle (exit status 0)"
+	xt_check "the backend stays Connected for the idle domU" test "$(xenstore-read "$(xt_blk_be $id)/state")" = 4
+	if xt_blk_start; then xt_pass "a new pvback-blk starts"; else xt_fail "a new pvback-blk starts"; fi
+	xt_check "it re-attaches to the live connection" sh -c \
+		"n=0; while ! pvback-blk stats vbd-$id-51712 2>/dev/null | grep -q 'state Connected'; do sleep 0.5; n=\$((n+1)); [ \$n -lt 40 ] || exit 1; done"
+	grep "vbd-$id-51712.*re-attach" "$XT_BLK_LOG" | sed 's/^/    log| /'
+	xt_check "the domU writes, syncs, reads back after the restart" xt_domu_run rs1 \
+		'echo 3 >/proc/sys/vm/drop_caches; sha256sum -c /tmp/before.sum && dd if=/dev/urandom of=/mnt/after bs=1M count=4 2>/dev/null && sync && sha256sum /mnt/after >/tmp/after.sum && echo 3 >/proc/sys/vm/drop_caches && sha256sum -c /tmp/after.sum' 180
+	xt_check "no I/O error in the domU's dmesg after the idle restart" xt_blk_no_io_error rs1
+	# stretch: restart under I/O
+	xt_check "umount; fio verify starts on xvda (48m)" xt_domu_run rs1 \
+		'umount /mnt && sh /extra/blk.sh fio-bg xvda 48m bgr' 60
+	sleep 5
+	if xt_blk_stop && xt_blk_start; then
+		xt_pass "stretch: pvback-blk restarted while fio runs"
+		out=$(xt_domu_run rs1 'sh /extra/blk.sh wait-bg bgr 300' 320)
+		rc=$?
+		echo "$out" | sed 's/^/    bgr| /'
+		if [ $rc = 0 ]; then xt_pass "stretch: fio verify across the restart under I/O"; else
+			xt_fail "stretch: fio verify across the restart under I/O" "fio rc=$rc"; fi
+	else
+		xt_fail "stretch: pvback-blk restarted while fio runs"
+	fi
+	xt_domu_poweroff rs1
+fi
+xt_blk_stop_check "SIGTERM stops pvback-blk (exit status 0)"
