@@ -1,0 +1,153 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Shared by bench/demo and bench/bench-blk (sourced, bash): a private pvsim,
+# one guest g1 with a vbd xvda backed by a disk image on /var/tmp (a real
+# filesystem: tmpfs reads are punted to io-wq workers and would skew the raw
+# baseline), pvback-blk (re)started with the options of each run group, and
+# one fio run per side (raw io_uring on the image, or the pvblk engine through
+# the PV path), recorded by bench/blk-report.  Everything started here is
+# torn down by blk_cleanup, which the callers trap on EXIT.
+#
+# Callers set: O (build dir), BLK_IMG_MB, BLK_RUNTIME, BLK_RAMP, RESULTS.
+
+blk_top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BLK_BIN=$blk_top/$O/bin
+BLK_ENGINE=$blk_top/$O/lib/pvblk.so
+BLK_REPORT=$blk_top/bench/blk-report
+BLK_W=
+BLK_S=
+blk_daemon_pid=
+blk_fio_pid=
+blk_daemon_log=
+
+blk_die() { printf '\n%s: %s\n' "${0##*/}" "$*" >&2; exit 1; }
+
+blk_cleanup() {
+	local rc=$?
+	set +e
+	trap - EXIT INT TERM
+	[ -n "$blk_fio_pid" ] && kill "$blk_fio_pid" 2>/dev/null && wait "$blk_fio_pid" 2>/dev/null
+	blk_daemon_stop
+	[ -n "$BLK_S" ] && "$BLK_BIN/pvsim" --dir "$BLK_S" stop >/dev/null 2>&1
+	if [ -n "$BLK_W" ]; then
+		if [ "$rc" -ne 0 ] && [ -n "$blk_daemon_log" ] && [ -s "$blk_daemon_log" ]; then
+			echo "--- pvback-blk log (last lines) ---" >&2
+			tail -15 "$blk_daemon_log" >&2
+		fi
+		rm -rf "$BLK_W"
+	fi
+	exit "$rc"
+}
+
+blk_check_env() {
+	local b fstype
+	for b in pvsim pvback-blk; do
+		[ -x "$BLK_BIN/$b" ] || blk_die "$BLK_BIN/$b is not built (run make)"
+	done
+	[ -f "$BLK_ENGINE" ] || blk_die "$BLK_ENGINE is not built (make fio-engine)"
+	command -v fio >/dev/null || blk_die "fio is not installed (scripts/install-deps)"
+	fstype=$(stat -f -c %T /var/tmp)
+	case "$fstype" in
+	tmpfs|ramfs) blk_die "/var/tmp is $fstype: the benchmark needs a disk filesystem" ;;
+	esac
+	avail=$(df -Pm /var/tmp | awk 'NR == 2 { print $4 }')
+	[ "$avail" -gt $((BLK_IMG_MB + 256)) ] || blk_die "/var/tmp needs $((BLK_IMG_MB + 256)) MiB free"
+}
+
+# A private pvsim with guest g1, and the disk image (written, so O_DIRECT
+# reads hit the disk rather than holes, then synced and read into the cache).
+blk_setup() {
+	BLK_W=$(mktemp -d /var/tmp/pvback-blk-bench.XXXXXX)
+	BLK_S=$BLK_W/sim
+	BLK_IMG=$BLK_W/disk.img
+	"$BLK_BIN/pvsim" --dir "$BLK_S" start >"$BLK_W/pvsim.log" 2>&1 || blk_die "pvsim start failed"
+	"$BLK_BIN/pvsim" --dir "$BLK_S" create g1 --mem 512M >/dev/null || blk_die "pvsim create failed"
+	dd if=/dev/zero of="$BLK_IMG" bs=1M count="$BLK_IMG_MB" conv=fsync status=none ||
+		blk_die "cannot write $BLK_IMG"
+	"$BLK_BIN/pvsim" --dir "$BLK_S" attach g1 vbd target="$BLK_IMG" vdev=xvda access=rw \
+		>/dev/null || blk_die "pvsim attach failed"
+	blk_warm
+}
+
+blk_warm() {
+	cat "$BLK_IMG" >/dev/null
+}
+
+blk_daemon_stop() {
+	if [ -n "$blk_daemon_pid" ]; then
+		kill -TERM "$blk_daemon_pid" 2>/dev/null
+		wait "$blk_daemon_pid" 2>/dev/null || true
+		blk_daemon_pid=
+	fi
+}
+
+# (Re)start pvback-blk with these options; returns when it has opened xvda's
+# backing file (its log says so), bounded at 10 s.
+blk_daemon_start() {
+	local i
+	blk_daemon_stop
+	blk_daemon_log=$BLK_W/pvback-blk.$RANDOM.log
+	(eval "$("$BLK_BIN/pvsim" --dir "$BLK_S" env)"
+	 # Own session: a Ctrl-C must reach fio (which then closes its vbd
+	 # cleanly) and not kill the backend under it; blk_cleanup stops it.
+	 exec setsid "$BLK_BIN/pvback-blk" --foreground --log-level info "$@") \
+		>"$blk_daemon_log" 2>&1 &
+	blk_daemon_pid=$!
+	for ((i = 0; i < 500; i++)); do
+		grep -q "vbd-1-51712: .*sectors" "$blk_daemon_log" && return 0
+		kill -0 "$blk_daemon_pid" 2>/dev/null || blk_die "pvback-blk $* exited"
+		sleep 0.02
+	done
+	blk_die "pvback-blk $* did not open the vbd within 10 s"
+}
+
+# blk_fio OUT.json LABEL fio-args...: one fio run with a progress line.
+blk_fio() {
+	local out=$1 label=$2 t0 now rc
+	shift 2
+	t0=$SECONDS
+	# invalidate=0: fio would otherwise drop the image from the page cache
+	# before each job, and "page-cache-hot" runs would read the disk.
+	fio --output-format=json --output="$out" --lat_percentiles=1 --time_based --invalidate=0 \
+		--runtime="$BLK_RUNTIME" --ramp_time="$BLK_RAMP" "$@" 2>"$out.err" &
+	blk_fio_pid=$!
+	if [ -t 2 ]; then
+		while kill -0 "$blk_fio_pid" 2>/dev/null; do
+			now=$((SECONDS - t0))
+			printf '\r  %-62s %3ds ' "$label" "$now" >&2
+			sleep 0.25 # display tick only: the wait below is what synchronises
+		done
+	else
+		printf '  %s\n' "$label" >&2
+	fi
+	rc=0
+	wait "$blk_fio_pid" || rc=$?
+	blk_fio_pid=
+	[ -t 2 ] && printf '\r%*s\r' 72 '' >&2
+	if [ "$rc" -ne 0 ]; then
+		cat "$out.err" >&2
+		blk_die "fio failed: $label"
+	fi
+}
+
+# blk_run NAME PATH BACKING RW BS QD QUEUES [key=value...] -- [extra fio args]
+# One side of a comparison; the record goes to $RESULTS.
+blk_run() {
+	local name=$1 path=$2 backing=$3 rw=$4 bs=$5 qd=$6 queues=$7 out
+	local -a kv=() extra=() args
+	shift 7
+	while [ $# -gt 0 ] && [ "$1" != -- ]; do kv+=("$1"); shift; done
+	[ "${1:-}" = -- ] && shift
+	extra=("$@")
+	out=$BLK_W/fio-$RANDOM$RANDOM.json
+	args=(--name="$name" --rw="$rw" --bs="$bs" --iodepth="$qd")
+	if [ "$path" = raw ]; then
+		args+=(--ioengine=io_uring --filename="$BLK_IMG")
+	else
+		args+=(--ioengine=external:"$BLK_ENGINE" --pvsim_dir="$BLK_S" --domain=g1
+		       --vdev=xvda --queues="$queues")
+	fi
+	blk_fio "$out" "[$BLK_STEP] $name: $path" "${args[@]}" "${extra[@]}"
+	"$BLK_REPORT" add "$RESULTS" "$out" name="$name" path="$path" backing="$backing" \
+		rw="$rw" bs="$bs" iodepth="$qd" queues="$queues" "${kv[@]}" ||
+		blk_die "cannot record $name"
+}
