@@ -10,6 +10,7 @@
  * Every input here is guest controlled and already copied out of the ring.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "blkback.h"
@@ -33,72 +34,75 @@ int blk_abi_parse(const char *protocol, enum blk_abi *out)
 	return -EINVAL;
 }
 
-static void parse_native(const void *ent, struct blk_req *req)
-{
-	const struct blkif_request *rw = ent;
-	const struct blkif_request_discard *ds = ent;
-	const struct blkif_request_indirect *in = ent;
+/*
+ * Where each field sits in a ring slot of one ABI.  The structs themselves
+ * come from <xen/io/blkif.h> (native) and blkif_abi.h (x86_32): one parser
+ * reads both through this table instead of two near-identical copies.
+ */
+struct blk_abi_layout {
+	size_t id, sector, nr_segs, seg;        /* blkif_request */
+	size_t ds_nr_sectors, ds_flag;          /* blkif_request_discard */
+	size_t in_op, in_nr_segs, in_grefs;     /* blkif_request_indirect */
+};
 
-	req->operation = rw->operation;
-	req->op = rw->operation;
-	req->id = rw->id;
-	req->sector = rw->sector_number;
-	switch (rw->operation) {
-	case BLKIF_OP_DISCARD:
-		req->nr_sectors = ds->nr_sectors;
-		req->secure = ds->flag & BLKIF_DISCARD_SECURE;
-		break;
-	case BLKIF_OP_INDIRECT:
-		req->indirect = true;
-		req->op = in->indirect_op;
-		req->nr_segs = in->nr_segments;
-		memcpy(req->indirect_grefs, in->indirect_grefs, sizeof(req->indirect_grefs));
-		break;
-	default:
-		req->nr_segs = rw->nr_segments;
-		memcpy(req->seg, rw->seg, sizeof(rw->seg));
-		break;
+#define BLK_LAYOUT(rw, ds, in)                                                   \
+	{                                                                        \
+		.id = offsetof(rw, id), .sector = offsetof(rw, sector_number),   \
+		.nr_segs = offsetof(rw, nr_segments), .seg = offsetof(rw, seg),  \
+		.ds_nr_sectors = offsetof(ds, nr_sectors),                       \
+		.ds_flag = offsetof(ds, flag), .in_op = offsetof(in, indirect_op), \
+		.in_nr_segs = offsetof(in, nr_segments),                         \
+		.in_grefs = offsetof(in, indirect_grefs),                        \
 	}
-}
 
-static void parse_x86_32(const void *ent, struct blk_req *req)
+static const struct blk_abi_layout blk_layouts[] = {
+	[BLK_ABI_NATIVE] = BLK_LAYOUT(struct blkif_request, struct blkif_request_discard,
+				      struct blkif_request_indirect),
+	[BLK_ABI_X86_32] = BLK_LAYOUT(struct blkif_x86_32_request,
+				      struct blkif_x86_32_request_discard,
+				      struct blkif_x86_32_request_indirect),
+};
+
+/* Field widths are the same in both ABIs; only offsets (alignment) differ. */
+_Static_assert(sizeof(((struct blkif_request *)0)->seg) ==
+		       sizeof(((struct blkif_x86_32_request *)0)->seg), "seg array size");
+
+static uint64_t get(const uint8_t *ent, size_t off, size_t size)
 {
-	const struct blkif_x86_32_request *rw = ent;
-	const struct blkif_x86_32_request_discard *ds = ent;
-	const struct blkif_x86_32_request_indirect *in = ent;
+	uint64_t v = 0;
 
-	req->operation = rw->operation;
-	req->op = rw->operation;
-	req->id = rw->id;
-	req->sector = rw->sector_number;
-	switch (rw->operation) {
-	case BLKIF_OP_DISCARD:
-		req->nr_sectors = ds->nr_sectors;
-		req->secure = ds->flag & BLKIF_DISCARD_SECURE;
-		break;
-	case BLKIF_OP_INDIRECT:
-		req->indirect = true;
-		req->op = in->indirect_op;
-		req->nr_segs = in->nr_segments;
-		memcpy(req->indirect_grefs, in->indirect_grefs, sizeof(req->indirect_grefs));
-		break;
-	default:
-		req->nr_segs = rw->nr_segments;
-		memcpy(req->seg, rw->seg, sizeof(rw->seg));
-		break;
-	}
+	memcpy(&v, ent + off, size); /* little-endian, unaligned-safe */
+	return v;
 }
 
 void blk_req_parse(enum blk_abi abi, const void *ent, struct blk_req *req)
 {
+	const struct blk_abi_layout *l = &blk_layouts[abi];
 	struct blkif_request_segment *seg = req->seg;
+	const uint8_t *e = ent;
 
 	memset(req, 0, sizeof(*req));
 	req->seg = seg;
-	if (abi == BLK_ABI_X86_32)
-		parse_x86_32(ent, req);
-	else
-		parse_native(ent, req);
+	req->operation = e[0]; /* operation is the first byte in every request */
+	req->op = req->operation;
+	req->id = get(e, l->id, sizeof(req->id));
+	req->sector = get(e, l->sector, sizeof(blkif_sector_t));
+	switch (req->operation) {
+	case BLKIF_OP_DISCARD:
+		req->nr_sectors = get(e, l->ds_nr_sectors, sizeof(blkif_sector_t));
+		req->secure = get(e, l->ds_flag, 1) & BLKIF_DISCARD_SECURE;
+		break;
+	case BLKIF_OP_INDIRECT:
+		req->indirect = true;
+		req->op = (uint8_t)get(e, l->in_op, 1);
+		req->nr_segs = (uint16_t)get(e, l->in_nr_segs, sizeof(uint16_t));
+		memcpy(req->indirect_grefs, e + l->in_grefs, sizeof(req->indirect_grefs));
+		break;
+	default:
+		req->nr_segs = (uint8_t)get(e, l->nr_segs, 1);
+		memcpy(req->seg, e + l->seg, sizeof(((struct blkif_request *)0)->seg));
+		break;
+	}
 }
 
 static int fail(const char **why, int err, const char *reason)
