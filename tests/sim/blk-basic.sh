@@ -8,50 +8,17 @@
 # request per validation rule (error response or disconnect; the daemon and a
 # second device keep serving), and SIGTERM draining to exit status 0.
 # The backing files live on /var/tmp (a real filesystem, not tmpfs).
-set -u
-top=$(cd "$(dirname "$0")/../.." && pwd)
-build=${PVBACK_BUILD:-$top/build}
-export PATH="$build/bin:$PATH"
+. "$(dirname "$0")/blk-lib.sh"
 
-n=0; failed=0
-ok() { n=$((n + 1)); echo "ok $n - $*"; }
-not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $*"; }
-check() { local d=$1; shift; if "$@" >"$W/out" 2>&1; then ok "$d"; else not_ok "$d"; sed 's/^/# /' "$W/out"; fi; }
-
-for b in pvsim pvback-blk blkfront-tool; do
-	command -v $b >/dev/null || { echo "1..0 # SKIP $b not built"; exit 77; }
-done
-
-W=$(mktemp -d /var/tmp/pvback-blk-test.XXXXXX)
-S=$W/sim
-blkpid=
-cleanup() {
-	[ -n "$blkpid" ] && kill "$blkpid" 2>/dev/null && wait "$blkpid" 2>/dev/null
-	pvsim --dir "$S" stop >/dev/null 2>&1
-	rm -rf "$W"
-}
-trap cleanup EXIT
-
-pvsim --dir "$S" start >"$W/pvsim.log" 2>&1 || { echo "Bail out! pvsim start"; exit 1; }
 pvsim --dir "$S" create g1 --mem 128M >/dev/null || { echo "Bail out! pvsim create"; exit 1; }
 truncate -s 64M "$W/a.img" "$W/b.img" "$W/ro.img"
 
-start_daemon() { # args: extra pvback-blk options
-	(eval "$(pvsim --dir "$S" env)"; exec pvback-blk --foreground --log-level info "$@") \
-		>>"$W/blk.log" 2>&1 &
-	blkpid=$!
-}
-stop_daemon() {
-	kill -TERM "$blkpid"; wait "$blkpid"; local rc=$?; blkpid=; return $rc
-}
 guest() { (eval "$(pvsim --dir "$S" env g1)"; timeout 60 blkfront-tool "$@"); }
-be_state() { (eval "$(pvsim --dir "$S" env)"; xenstore-read "/local/domain/0/backend/vbd/1/$1/state"); }
 
 start_daemon
-check "xvda attaches and reaches InitWait" \
-	pvsim --dir "$S" attach g1 vbd target="$W/a.img" vdev=xvda access=rw
-sleep 0.3
-check "backend state is InitWait (2)" test "$(be_state 51712)" = 2
+wait_until 10 daemon_ready
+check "xvda attaches" pvsim --dir "$S" attach g1 vbd target="$W/a.img" vdev=xvda access=rw
+check "backend state reaches InitWait (2) within a second" wait_until 1 state_is g1 51712 2
 guest info >"$W/info" 2>&1
 check "the frontend connects and reads 131072 sectors" grep -q "^sectors 131072 " "$W/info"
 check "flush, barrier and discard are offered" grep -q "^flush 1 barrier 1 discard 1" "$W/info"
@@ -60,7 +27,7 @@ for io in uring aio sync; do
 	if [ "$io" != uring ]; then
 		stop_daemon || not_ok "daemon exits 0 on SIGTERM before io=$io"
 		start_daemon --io "$io"
-		sleep 0.3
+		wait_until 10 daemon_ready
 	fi
 	for f in "" "--order 4" "--queues 2" "--indirect 256" "--persistent" "--x86-32" \
 		 "--order 4 --queues 2 --indirect 256 --persistent" \
@@ -73,7 +40,7 @@ check "barriers and flushes, with and without data, complete in order" guest ord
 check "barriers and flushes also work on the x86_32 ABI with persistent grants" guest --x86-32 --persistent ordered
 stop_daemon || not_ok "daemon exits 0 on SIGTERM before polling"
 start_daemon --poll-us 50
-sleep 0.3
+wait_until 10 daemon_ready
 check "adaptive polling (--poll-us 50): data verifies" guest --queues 2 --persistent --seed 5 verify 16
 check "adaptive polling: barriers complete" guest ordered
 
@@ -90,7 +57,7 @@ import os,sys; fd=os.open('$W/a.img',os.O_RDONLY); sys.exit(0 if os.lseek(fd,0,o
 # Readonly device.
 check "a readonly xvdc attaches" \
 	pvsim --dir "$S" attach g1 vbd target="$W/ro.img" vdev=xvdc access=r
-sleep 0.3
+wait_until 10 state_is g1 51744 2
 guest --devid 51744 info >"$W/info" 2>&1
 check "xvdc reports VDISK_READONLY" grep -q "info 4" "$W/info"
 guest --devid 51744 verify 1 >"$W/ro.out" 2>&1
@@ -99,7 +66,7 @@ check "the readonly backing file was not written" test "$(stat -c %b "$W/ro.img"
 
 # Hostile requests on xvda; a second device xvdb keeps serving.
 check "xvdb attaches" pvsim --dir "$S" attach g1 vbd target="$W/b.img" vdev=xvdb access=rw
-sleep 0.3
+wait_until 10 state_is g1 51728 2
 for rule in bad-op:-2 too-many-segs:-1 first-after-last:-1 last-beyond-page:-1 past-end:-1 \
 	    overflow:-1 indirect-too-many:-1 bad-indirect-gref:-1 prod-overflow:sent-overflow; do
 	r=${rule%%:*}; want=${rule#*:}
@@ -115,5 +82,4 @@ check "xvda reconnects and verifies after the violations" guest --seed 9 verify 
 check "SIGTERM stops the daemon with exit status 0" stop_daemon
 check "no error other than the hostile ones was logged" \
 	sh -c "! grep -E ' ERR ' '$W/blk.log' | grep -vE 'protocol violation|fatal: (bad indirect|ring producer)'"
-echo "1..$n"
-[ "$failed" -eq 0 ]
+blk_done
