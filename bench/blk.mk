@@ -2,10 +2,11 @@
 # The block benchmark: the fio external ioengine pvblk.so (frontends/fio-pvblk.c,
 # built against the configured source of the installed Debian fio, fetched
 # once by scripts/fio-src into $(O)/fio-src), `make demo` and `make bench-blk`.
-# The engine is built only for the normal build: a sanitizer .so cannot be
-# loaded by Debian's fio.
+# In the sanitizer build the engine is instrumented too; tests/sim/blk-fio.sh
+# then runs Debian's fio with the ASan/UBSan runtimes preloaded.  The fio
+# source tree is shared by both builds.
 
-fio_cache  := $(O)/fio-src
+fio_cache  := build/fio-src
 fio_tree   := $(fio_cache)/current
 fio_engine := $(O)/lib/pvblk.so
 # fio's own preprocessor flags (its Makefile's CPPFLAGS): the structure

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Description: the fio ioengine (pvblk.so) against pvback-blk on pvsim: fio's
+# own crc32c verify over mixed block sizes (512 B .. 1 MiB with indirect
+# segments, up to 44 KiB without), random and sequential, with queues 1/2,
+# persistent grants on/off and ring order 0/4; trim and fsync jobs; a second
+# job on the same vbd is refused with a clear message.  In the sanitizer
+# build the engine is an ASan/UBSan .so, so fio runs with those runtimes
+# preloaded: the engine is checked under the sanitizers too.
+. "$(dirname "$0")/blk-lib.sh"
+
+engine=$build/lib/pvblk.so
+[ -f "$engine" ] || { echo "Bail out! $engine not built (make fio-engine)"; exit 1; }
+pre=
+if ldd "$engine" | grep -q libasan; then
+	pre="$(gcc -print-file-name=libasan.so) $(gcc -print-file-name=libubsan.so)"
+	export ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 # fio itself is not leak-clean
+fi
+pvfio() { LD_PRELOAD=$pre timeout 120 fio --ioengine=external:"$engine" --pvsim_dir="$S" \
+	--domain=g1 --vdev=xvda --filename=xvda --size=24m --output-format=terse "$@"; }
+
+pvsim --dir "$S" create g1 --mem 256M >/dev/null || { echo "Bail out! pvsim create"; exit 1; }
+truncate -s 64M "$W/a.img"
+start_daemon
+wait_until 10 daemon_ready
+check "xvda attaches" pvsim --dir "$S" attach g1 vbd target="$W/a.img" vdev=xvda access=rw
+wait_until 10 state_is g1 51712 2
+
+for f in "--queues=1 --persistent=1 --ring_order=0 --indirect=256" \
+	 "--queues=2 --persistent=1 --ring_order=4 --indirect=256" \
+	 "--queues=2 --persistent=0 --ring_order=4 --indirect=256"; do
+	for rw in randwrite write; do
+		check "fio $rw verify crc32c 512B-1MiB ($f)" pvfio --name=v --rw=$rw \
+			--bsrange=512-1m --bs_unaligned=0 --iodepth=16 --verify=crc32c \
+			--verify_fatal=1 --do_verify=1 $f
+	done
+done
+check "fio randwrite verify without indirect segments (512B-44KiB)" pvfio --name=v \
+	--rw=randwrite --bsrange=512-44k --iodepth=8 --verify=crc32c --verify_fatal=1 \
+	--indirect=0 --persistent=0
+check "fio randtrim completes" pvfio --name=t --rw=randtrim --bs=64k --iodepth=4
+check "the trims punched holes in the backing file" python3 -c "
+import os,sys; fd=os.open('$W/a.img',os.O_RDONLY); sys.exit(0 if os.lseek(fd,0,os.SEEK_HOLE)<24<<20 else 1)"
+check "fio randwrite with fsync (FLUSH) every 8 writes completes" pvfio --name=s \
+	--rw=randwrite --bs=4k --fsync=8 --iodepth=4
+# fio fails, and says why.
+second_job_refused() {
+	local out
+	out=$(pvfio --name=a --rw=randread --bs=4k --numjobs=2 2>&1) && return 1
+	grep -q 'already in use' <<<"$out" || { echo "$out"; return 1; }
+}
+check "a second job on the same vbd is refused with a message" second_job_refused
+check "SIGTERM stops the daemon with exit status 0" stop_daemon
+blk_done
