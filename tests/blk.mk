@@ -10,6 +10,6 @@ test-blk-io_pkgs := cmocka liburing
 test-blk-io_ldlibs := -laio
 # The xenbus framework's disconnect requests from queue threads (issue 3 fix); needs pvsim.
 tests += test-blk-xenbus-stale-disconnect
-test-blk-xenbus-stale-disconnect_srcs := tests/unit/test-blk-xenbus-stale-disconnect.c
+test-blk-xenbus-stale-disconnect_srcs := tests/unit/test-blk-xenbus-stale-disconnect.c tests/unit/sim-harness.c
 test-blk-xenbus-stale-disconnect_deps := pvfront pvcommon
 test-blk-xenbus-stale-disconnect_pkgs := $(pvcommon_pkgs) cmocka

@@ -21,6 +21,6 @@ test-xs-read-uint-strict_ldlibs := -Wl,--wrap=xs_open,--wrap=xs_close,--wrap=xs_
 test-ring-push-consume-notify_srcs := tests/unit/test-ring-push-consume-notify.c
 test-ring-push-consume-notify_pkgs := cmocka
 
-test-xenbus-handshake_srcs := tests/unit/test-xenbus-handshake.c
+test-xenbus-handshake_srcs := tests/unit/test-xenbus-handshake.c tests/unit/sim-harness.c
 test-xenbus-handshake_deps := pvfront pvcommon
 test-xenbus-handshake_pkgs := $(pvcommon_pkgs) cmocka

@@ -28,6 +28,7 @@
 
 #include "pvcommon.h"
 #include "pvfront.h"
+#include "sim-harness.h"
 
 #define WAIT_MS 10000
 
@@ -37,9 +38,7 @@ static int n_connect, n_disconnect, n_marker;
 static struct pv_xb_dev *last_dev;  /* set by connect on the loop thread */
 static bool raise_in_disconnect;     /* disconnect op raises a request itself */
 
-static char simdir[64];
-static char pvsim[512];
-static unsigned guest;
+static struct t_sim sim; /* pvsim instance with domain "guest" */
 static struct pv_loop *be_loop;
 static struct pv_xs *be_xs;
 static struct pv_xb_backend *be_vbd;
@@ -105,29 +104,6 @@ static void sync_loop(void)
 	assert_int_equal(wait_count(&n_marker, want), want);
 }
 
-static int sh(char *out, size_t outlen, const char *fmt, ...)
-{
-	char cmd[1024], buf[256];
-	va_list ap;
-	FILE *p;
-	size_t n;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	p = popen(cmd, "r");
-	if (!p)
-		return -1;
-	if (out) {
-		n = fread(out, 1, outlen - 1, p);
-		out[n] = '\0';
-	} else {
-		while (fread(buf, 1, sizeof(buf), p) > 0)
-			;
-	}
-	return pclose(p);
-}
-
 static void *be_main(void *opaque)
 {
 	pv_loop_run(be_loop);
@@ -142,30 +118,10 @@ static void stop_backend(void *opaque)
 
 static int setup(void **state)
 {
-	const char *build = getenv("PVBACK_BUILD");
-	char out[256], path[128], *p;
-
-	snprintf(pvsim, sizeof(pvsim), "%s/bin/pvsim", build ? build : "build");
-	if (access(pvsim, X_OK)) {
-		fprintf(stderr, "# %s missing: skip\n", pvsim);
-		exit(77);
-	}
-	snprintf(simdir, sizeof(simdir), "/tmp/pvxbstale.XXXXXX");
-	if (!mkdtemp(simdir))
+	if (t_sim_start(&sim, "pvxbstale", "guest"))
 		return -1;
-	if (sh(NULL, 0, "%s --dir %s start", pvsim, simdir) ||
-	    sh(NULL, 0, "%s --dir %s create guest --mem 64M", pvsim, simdir) ||
-	    sh(out, sizeof(out), "%s --dir %s env guest", pvsim, simdir))
-		return -1;
-	p = strstr(out, "PVSIM_DOMID=");
-	if (!p)
-		return -1;
-	guest = (unsigned)atoi(p + strlen("PVSIM_DOMID="));
 
 	pv_log_init("test-stale", false, getenv("PV_LOG_DEBUG") ? PV_LOG_DEBUG : PV_LOG_ERR);
-	snprintf(path, sizeof(path), "%s/xs/0", simdir);
-	setenv("XENSTORED_PATH", path, 1);
-	setenv("PVSIM_DOMID", "0", 1);
 	if (pv_loop_create(&be_loop) || pv_xs_open(be_loop, &be_xs) ||
 	    pv_xb_backend_start(be_loop, be_xs, &vbd_ops, NULL, &be_vbd))
 		return -1;
@@ -180,8 +136,7 @@ static int teardown(void **state)
 		pv_xs_close(be_xs);
 		pv_loop_destroy(be_loop);
 	}
-	sh(NULL, 0, "%s --dir %s stop", pvsim, simdir);
-	sh(NULL, 0, "rm -rf %s", simdir);
+	t_sim_stop(&sim);
 	return 0;
 }
 
@@ -199,13 +154,13 @@ static struct pvfront *open_front(const char *vdev, struct pv_xs **xs_out)
 	struct pv_xs *xs;
 	uint32_t devid;
 
-	assert_int_equal(sh(out, sizeof(out), "%s --dir %s attach guest vbd target=/dev/null vdev=%s",
-			    pvsim, simdir, vdev), 0);
+	assert_int_equal(t_sh(out, sizeof(out), "%s --dir %s attach guest vbd target=/dev/null vdev=%s",
+			    sim.pvsim, sim.dir, vdev), 0);
 	devid = (uint32_t)atoi(out);
-	snprintf(path, sizeof(path), "%s/xs/%u", simdir, guest);
+	snprintf(path, sizeof(path), "%s/xs/%u", sim.dir, sim.guest);
 	setenv("XENSTORED_PATH", path, 1);
 	assert_int_equal(pv_xs_open(NULL, &xs), 0);
-	assert_int_equal(pvfront_open(xs, (uint16_t)guest, "vbd", devid, &f), 0);
+	assert_int_equal(pvfront_open(xs, (uint16_t)sim.guest, "vbd", devid, &f), 0);
 	*xs_out = xs;
 	return f;
 }

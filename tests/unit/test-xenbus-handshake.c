@@ -27,6 +27,7 @@
 
 #include "pvcommon.h"
 #include "pvfront.h"
+#include "sim-harness.h"
 
 #define WAIT_MS 10000
 
@@ -39,9 +40,7 @@ static pthread_mutex_t rec_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t rec_cond = PTHREAD_COND_INITIALIZER;
 static struct rec recs[2]; /* 0: vbd backend, 1: vif backend */
 
-static char simdir[64];
-static char pvsim[512];
-static unsigned guest;
+static struct t_sim sim; /* pvsim instance with domain "guest" */
 static struct pv_loop *be_loop;
 static struct pv_xs *be_xs;
 static struct pv_xb_backend *be_vbd, *be_vif;
@@ -117,31 +116,6 @@ static int get_rec(int *field)
 	return v;
 }
 
-static int sh(char *out, size_t outlen, const char *fmt, ...)
-{
-	char cmd[1024];
-	va_list ap;
-	FILE *p;
-	size_t n = 0;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	p = popen(cmd, "r");
-	if (!p)
-		return -1;
-	if (out) {
-		n = fread(out, 1, outlen - 1, p);
-		out[n] = '\0';
-	} else {
-		char buf[256];
-
-		while (fread(buf, 1, sizeof(buf), p) > 0)
-			;
-	}
-	return pclose(p);
-}
-
 static void *be_main(void *opaque)
 {
 	pv_loop_run(be_loop);
@@ -157,30 +131,10 @@ static void stop_backends(void *opaque)
 
 static int setup(void **state)
 {
-	char out[256], path[128], *p;
-	const char *build = getenv("PVBACK_BUILD");
-
-	snprintf(pvsim, sizeof(pvsim), "%s/bin/pvsim", build ? build : "build");
-	if (access(pvsim, X_OK)) {
-		fprintf(stderr, "# %s missing: skip\n", pvsim);
-		exit(77);
-	}
-	snprintf(simdir, sizeof(simdir), "/tmp/pvxb.XXXXXX");
-	if (!mkdtemp(simdir))
+	if (t_sim_start(&sim, "pvxb", "guest"))
 		return -1;
-	if (sh(NULL, 0, "%s --dir %s start", pvsim, simdir) ||
-	    sh(NULL, 0, "%s --dir %s create guest --mem 64M", pvsim, simdir) ||
-	    sh(out, sizeof(out), "%s --dir %s env guest", pvsim, simdir))
-		return -1;
-	p = strstr(out, "PVSIM_DOMID=");
-	if (!p)
-		return -1;
-	guest = (unsigned)atoi(p + strlen("PVSIM_DOMID="));
 
 	pv_log_init("test-xenbus", false, getenv("PV_LOG_DEBUG") ? PV_LOG_DEBUG : PV_LOG_WARN);
-	snprintf(path, sizeof(path), "%s/xs/0", simdir);
-	setenv("XENSTORED_PATH", path, 1);
-	setenv("PVSIM_DOMID", "0", 1);
 	if (pv_loop_create(&be_loop) || pv_xs_open(be_loop, &be_xs) ||
 	    pv_xb_backend_start(be_loop, be_xs, &vbd_ops, &ctx_vbd, &be_vbd) ||
 	    pv_xb_backend_start(be_loop, be_xs, &vif_ops, &ctx_vif, &be_vif))
@@ -196,8 +150,7 @@ static int teardown(void **state)
 		pv_xs_close(be_xs);
 		pv_loop_destroy(be_loop);
 	}
-	sh(NULL, 0, "%s --dir %s stop", pvsim, simdir);
-	sh(NULL, 0, "rm -rf %s", simdir);
+	t_sim_stop(&sim);
 	return 0;
 }
 
@@ -207,7 +160,7 @@ static struct pv_xs *front_xs(unsigned dom)
 	char path[128];
 	struct pv_xs *xs;
 
-	snprintf(path, sizeof(path), "%s/xs/%u", simdir, dom);
+	snprintf(path, sizeof(path), "%s/xs/%u", sim.dir, dom);
 	setenv("XENSTORED_PATH", path, 1);
 	assert_int_equal(pv_xs_open(NULL, &xs), 0);
 	return xs;
@@ -217,7 +170,7 @@ static uint32_t attach(const char *dom, const char *type, const char *args)
 {
 	char out[64];
 
-	assert_int_equal(sh(out, sizeof(out), "%s --dir %s attach %s %s %s", pvsim, simdir, dom,
+	assert_int_equal(t_sh(out, sizeof(out), "%s --dir %s attach %s %s %s", sim.pvsim, sim.dir, dom,
 			    type, args), 0);
 	return (uint32_t)atoi(out);
 }
@@ -231,11 +184,11 @@ static void test_blk_style_handshake_connects_on_initialised_once(void **state)
 {
 	struct rec *r = &recs[0];
 	struct pvfront *f;
-	struct pv_xs *xs = front_xs(guest);
+	struct pv_xs *xs = front_xs(sim.guest);
 	uint32_t devid = attach("guest", "vbd", "target=/dev/null vdev=xvda");
 	char *hs;
 
-	assert_int_equal(pvfront_open(xs, (uint16_t)guest, "vbd", devid, &f), 0);
+	assert_int_equal(pvfront_open(xs, (uint16_t)sim.guest, "vbd", devid, &f), 0);
 	assert_int_equal(pvfront_wait_backend(f, PVFRONT_STATE(XenbusStateInitWait), WAIT_MS),
 			 XenbusStateInitWait);
 	assert_int_equal(get_rec(&r->probe), 1);
@@ -279,7 +232,7 @@ static void test_blk_style_handshake_connects_on_initialised_once(void **state)
 		struct pv_xs *dom0;
 		char p0[128];
 
-		snprintf(p0, sizeof(p0), "%s/xs/0", simdir);
+		snprintf(p0, sizeof(p0), "%s/xs/0", sim.dir);
 		setenv("XENSTORED_PATH", p0, 1);
 		assert_int_equal(pv_xs_open(NULL, &dom0), 0);
 		snprintf(path, sizeof(path), "%s/online", pvfront_bepath(f));
@@ -297,12 +250,12 @@ static void test_net_style_handshake_connects_on_connected_without_initialised(v
 {
 	struct rec *r = &recs[1];
 	struct pvfront *f;
-	struct pv_xs *xs = front_xs(guest);
+	struct pv_xs *xs = front_xs(sim.guest);
 	uint32_t devid = attach("guest", "vif", "");
 	struct pv_xs *dom0;
 	char p0[128];
 
-	assert_int_equal(pvfront_open(xs, (uint16_t)guest, "vif", devid, &f), 0);
+	assert_int_equal(pvfront_open(xs, (uint16_t)sim.guest, "vif", devid, &f), 0);
 	assert_int_equal(pvfront_wait_backend(f, PVFRONT_STATE(XenbusStateInitWait), WAIT_MS),
 			 XenbusStateInitWait);
 	assert_int_equal(pvfront_transaction(f, write_ring, NULL), 0);
@@ -313,7 +266,7 @@ static void test_net_style_handshake_connects_on_connected_without_initialised(v
 	assert_int_equal(get_rec(&r->fe_state_at_connect), XenbusStateConnected);
 
 	/* The toolstack removes the backend directory: disconnect + remove. */
-	snprintf(p0, sizeof(p0), "%s/xs/0", simdir);
+	snprintf(p0, sizeof(p0), "%s/xs/0", sim.dir);
 	setenv("XENSTORED_PATH", p0, 1);
 	assert_int_equal(pv_xs_open(NULL, &dom0), 0);
 	assert_int_equal(pv_xs_rm(dom0, 0, pvfront_bepath(f)), 0);
@@ -334,8 +287,8 @@ static void test_destroyed_frontend_domain_disconnects_and_removes(void **state)
 	uint32_t devid;
 	int removes = get_rec(&r->remove), disconnects = get_rec(&r->disconnect);
 
-	assert_int_equal(sh(NULL, 0, "%s --dir %s create doomed --mem 64M", pvsim, simdir), 0);
-	assert_int_equal(sh(out, sizeof(out), "%s --dir %s env doomed", pvsim, simdir), 0);
+	assert_int_equal(t_sh(NULL, 0, "%s --dir %s create doomed --mem 64M", sim.pvsim, sim.dir), 0);
+	assert_int_equal(t_sh(out, sizeof(out), "%s --dir %s env doomed", sim.pvsim, sim.dir), 0);
 	p = strstr(out, "PVSIM_DOMID=");
 	assert_non_null(p);
 	dom = (unsigned)atoi(p + strlen("PVSIM_DOMID="));
@@ -350,7 +303,7 @@ static void test_destroyed_frontend_domain_disconnects_and_removes(void **state)
 	pvfront_close(f);
 	pv_xs_close(xs);
 
-	assert_int_equal(sh(NULL, 0, "%s --dir %s destroy doomed", pvsim, simdir), 0);
+	assert_int_equal(t_sh(NULL, 0, "%s --dir %s destroy doomed", sim.pvsim, sim.dir), 0);
 	assert_int_equal(wait_rec(&r->remove, removes + 1), removes + 1);
 	assert_int_equal(get_rec(&r->disconnect), disconnects + 1);
 }
