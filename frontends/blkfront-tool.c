@@ -92,13 +92,50 @@ static uint8_t pattern(uint64_t seed, uint64_t byte)
 #define PHASE_WRITE 1u
 #define PHASE_READ  2u
 
+/*
+ * Submit op over sectors [0, total) of buf in requests of varying size (1
+ * sector, growing by powers of two from size step n, up to maxlen), spread
+ * round-robin over the queues from *q, then wait for all of them.
+ */
+static int sweep(struct run *r, int op, uint8_t *buf, uint64_t total, size_t maxlen, unsigned n,
+		 unsigned *q)
+{
+	unsigned nr_queues = blkfront_info(r->bf)->nr_queues;
+	uint64_t sec = 0;
+	int rc;
+
+	while (sec < total) {
+		size_t len = ((size_t)1 << (n % 12)) * 512;
+		struct iovec iov;
+
+		if (len > maxlen)
+			len = maxlen;
+		if (len > (total - sec) << 9)
+			len = (size_t)(total - sec) << 9;
+		iov = (struct iovec){ buf + (sec << 9), len };
+		rc = blkfront_submit(r->bf, *q, op, sec, &iov, 1, sec);
+		if (rc == -EAGAIN) {
+			rc = drain_all(r, 5000);
+			if (rc < 0)
+				return rc;
+			continue;
+		}
+		if (rc < 0)
+			return rc;
+		sec += len >> 9;
+		n++;
+		*q = (*q + 1) % nr_queues;
+	}
+	return drain_all(r, 5000);
+}
+
 static int do_verify(struct run *r, uint64_t mib, uint64_t seed, unsigned phases)
 {
 	const struct blkfront_info *in = blkfront_info(r->bf);
 	unsigned max_pages = in->max_indirect ? in->max_indirect : BLKIF_MAX_SEGMENTS_PER_REQUEST;
-	uint64_t total = mib << 11, sec = 0, i; /* in sectors */
+	uint64_t total = mib << 11, i; /* in sectors */
 	size_t maxlen = (size_t)max_pages * 4096;
-	unsigned q = 0, n = 0;
+	unsigned q = 0;
 	uint8_t *buf;
 	int rc;
 
@@ -110,31 +147,11 @@ static int do_verify(struct run *r, uint64_t mib, uint64_t seed, unsigned phases
 	for (i = 0; i < total << 9; i++)
 		buf[i] = pattern(seed, i);
 	/* Writes of varying size: 1 sector, then growing, up to the largest request. */
-	while ((phases & PHASE_WRITE) && sec < total) {
-		size_t len = ((size_t)1 << (n % 12)) * 512;
-		struct iovec iov;
-
-		if (len > maxlen)
-			len = maxlen;
-		if (len > (total - sec) << 9)
-			len = (size_t)(total - sec) << 9;
-		iov = (struct iovec){ buf + (sec << 9), len };
-		rc = blkfront_submit(r->bf, q, BLKFRONT_WRITE, sec, &iov, 1, sec);
-		if (rc == -EAGAIN) {
-			rc = drain_all(r, 5000);
-			if (rc < 0)
-				goto out;
-			continue;
-		}
+	if (phases & PHASE_WRITE) {
+		rc = sweep(r, BLKFRONT_WRITE, buf, total, maxlen, 0, &q);
 		if (rc < 0)
 			goto out;
-		sec += len >> 9;
-		n++;
-		q = (q + 1) % in->nr_queues;
 	}
-	rc = drain_all(r, 5000);
-	if (rc < 0)
-		goto out;
 	if (!(phases & PHASE_READ)) {
 		rc = r->errors ? -EIO : 0;
 		goto out;
@@ -147,28 +164,7 @@ static int do_verify(struct run *r, uint64_t mib, uint64_t seed, unsigned phases
 			goto out;
 	}
 	memset(buf, 0, total << 9);
-	for (sec = 0, n = 7; sec < total; n++) {
-		size_t len = ((size_t)1 << (n % 12)) * 512;
-		struct iovec iov;
-
-		if (len > maxlen)
-			len = maxlen;
-		if (len > (total - sec) << 9)
-			len = (size_t)(total - sec) << 9;
-		iov = (struct iovec){ buf + (sec << 9), len };
-		rc = blkfront_submit(r->bf, q, BLKFRONT_READ, sec, &iov, 1, sec);
-		if (rc == -EAGAIN) {
-			rc = drain_all(r, 5000);
-			if (rc < 0)
-				goto out;
-			continue;
-		}
-		if (rc < 0)
-			goto out;
-		sec += len >> 9;
-		q = (q + 1) % in->nr_queues;
-	}
-	rc = drain_all(r, 5000);
+	rc = sweep(r, BLKFRONT_READ, buf, total, maxlen, 7, &q); /* other request boundaries */
 	if (rc < 0)
 		goto out;
 	if (r->errors) {
