@@ -58,7 +58,16 @@ all_srcs := $(foreach b,$(bins) $(tests) $(libs),$($(b)_srcs))
 all_objs := $(call objs_of,$(sort $(all_srcs)))
 
 .PHONY: all check check-unit check-san clean install deps demo bench-sim
-all: $(DEPS_STAMP) $(addprefix $(O)/bin/,$(bins)) $(addprefix $(O)/tests/,$(tests))
+all: $(DEPS_STAMP) $(addprefix $(O)/bin/,$(bins)) $(addprefix $(O)/tests/,$(tests)) \
+     $(O)/.headers-ok
+
+# Every public header compiles alone (as Xen's headers.chk checks).
+pub_headers := common/pvcommon.h common/pvring.h frontends/pvfront.h frontends/blkfront.h
+$(O)/.headers-ok: $(pub_headers) | $(DEPS_STAMP)
+	$(call msg,HDRCHK,public-headers)
+	$(Q)for h in $^; do echo "#include \"$$h\"" | \
+		$(CC) -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -I. -fsyntax-only -x c - || exit 1; done
+	$(Q)touch $@
 
 # Install missing Debian packages once per build dir (fresh-machine setup).
 $(DEPS_STAMP): scripts/install-deps
