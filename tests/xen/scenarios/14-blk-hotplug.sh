@@ -28,7 +28,7 @@ if xt_check "domU with xvda connects" xt_blk_domu hp1 -- "$(xt_blk_disk $XT_IMG/
 	xt_check "fio verify starts on xvdc in the background (48m)" \
 		xt_domu_run hp1 'sh /extra/blk.sh fio-bg xvdc 48m bgc' 30
 	sleep 4
-	ws=$(pvback-blk stats "vbd-$id-51744" 2>&1 | awk '/total/ { print $6, $8 }')
+	ws=$(pvback-blk stats "vbd-$id-51744" 2>&1 | awk '/total/ { print $5, $7 }')
 	xt_log "xvdc before the detach: rd_req/wr_req $ws"
 	t0=$(date +%s)
 	timeout 120 xl block-detach hp1 xvdc >/tmp/xt/detach.out 2>&1

@@ -17,7 +17,7 @@ if [ $okA = 1 ] && [ $okB = 1 ]; then
 	# wait until A's I/O is really flowing through pvback-blk
 	n=0
 	while [ $n -lt 60 ]; do
-		w=$(pvback-blk stats "vbd-$idA-51712" 2>/dev/null | awk '/total/ { print $8 }')
+		w=$(pvback-blk stats "vbd-$idA-51712" 2>/dev/null | awk '/total/ { for (i = 1; i < NF; i++) if ($i == "wr_req") print $(i + 1) }')
 		[ "${w:-0}" -gt 200 ] && break
 		sleep 0.5
 		n=$((n + 1))

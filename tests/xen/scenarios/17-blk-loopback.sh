@@ -4,6 +4,11 @@
 # The vbds' frontend is dom0 itself: `xl block-attach 0 ...` writes them as
 # for any domain. The checks are those tests/sim/blk-basic.sh runs on pvsim.
 export PVBACK_HV=xen
+# gntalloc shares at most `limit` pages (default 1024) across dom0: a ring of
+# order 4 or 256 indirect segments per request needs more (ENOSPC otherwise)
+p=/sys/module/xen_gntalloc/parameters/limit
+[ -w $p ] && [ "$(cat $p)" -lt 65536 ] && echo 65536 >$p
+xt_log "gntalloc limit: $(cat $p 2>/dev/null)"
 xt_blk_start || { xt_fail "pvback-blk starts"; return 0; }
 A=$XT_IMG/lb-a.img B=$XT_IMG/lb-b.img RO=$XT_IMG/lb-ro.img
 xt_blk_img $A 64; xt_blk_img $B 32; xt_blk_img $RO 32
