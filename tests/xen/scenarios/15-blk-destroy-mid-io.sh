@@ -16,7 +16,7 @@ if [ $okA = 1 ] && [ $okB = 1 ]; then
 	xt_check "A: fio verify starts (64m)" xt_domu_run dA 'sh /extra/blk.sh fio-bg xvda 64m bgA' 30
 	# wait until A's I/O is really flowing through pvback-blk
 	n=0
-	while [ $n -lt 60 ]; do
+	while [ $n -lt 240 ]; do # up to 120 s: TCG is slow to get fio going
 		w=$(pvback-blk stats "vbd-$idA-51712" 2>/dev/null | awk '/total/ { for (i = 1; i < NF; i++) if ($i == "wr_req") print $(i + 1) }')
 		[ "${w:-0}" -gt 200 ] && break
 		sleep 0.5
