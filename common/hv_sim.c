@@ -14,7 +14,14 @@
  *  - notify: write the peer port's eventfd; the handle's pollable fd is an
  *    epoll set of our ports' eventfds with EPOLLONESHOT (fired = masked,
  *    unmask re-arms).  A read-only generation table per port, written by the
- *    daemon, tells us when a cached peer eventfd went stale.
+ *    daemon, tells us when a cached peer eventfd went stale.  pending()
+ *    fetches up to SIM_EV_BATCH fired ports per epoll_wait (a handle with
+ *    many ports drains in one syscall; a caller with a single port can stop
+ *    after one pending() instead of asking again for -EAGAIN).
+ *    The re-arm on unmask stays a syscall: the mask must hold against the
+ *    peer (a masked port's notify must not wake us), and only the kernel's
+ *    interest set can refuse a wake-up that the peer's eventfd write causes
+ *    without trusting the peer with shared mask bits.
  *
  * One thread per handle; after fork() the child must open its own.
  *
@@ -40,6 +47,7 @@
 #include "hv_proto.h"
 
 #define MAP_HASH 256
+#define SIM_EV_BATCH 16
 
 struct sim_fdom { /* a foreign domain whose grants we map or copy */
 	struct sim_fdom *next;
@@ -92,6 +100,8 @@ struct hv_sim {
 	struct hs_share *shares;
 	int epfd;
 	struct sim_port *ports[SIM_EVTCHN_PORTS];
+	struct epoll_event evq[SIM_EV_BATCH]; /* fired ports fetched, not yet returned */
+	int evq_i, evq_n;
 };
 
 static struct hv_sim *S(struct pv_hv *hv)
@@ -704,7 +714,13 @@ err:
 static void port_free(struct hv_sim *s, uint32_t port)
 {
 	struct sim_port *p = s->ports[port];
+	int i;
 
+	/* A fetched event of this port must not come back for a port reusing
+	 * the number. */
+	for (i = s->evq_i; i < s->evq_n; i++)
+		if (s->evq[i].data.u32 == port)
+			s->evq[i].data.u32 = SIM_EVTCHN_PORTS;
 	epoll_ctl(s->epfd, EPOLL_CTL_DEL, p->efd, NULL);
 	close(p->efd);
 	if (p->peer_efd >= 0)
@@ -794,21 +810,31 @@ static int hs_evtchn_notify(struct pv_hv *hv, uint32_t port)
 static int hs_evtchn_pending(struct pv_hv *hv)
 {
 	struct hv_sim *s = S(hv);
-	struct epoll_event ev;
 	uint64_t v;
 	int n;
 
-	do
-		n = epoll_wait(s->epfd, &ev, 1, 0);
-	while (n < 0 && errno == EINTR);
-	if (n < 0)
-		return -errno;
-	if (n == 0 || !port_get(s, ev.data.u32))
-		return -EAGAIN;
-	/* Clear the pending count: notifies so far are this one event. */
-	if (read(s->ports[ev.data.u32]->efd, &v, sizeof(v)) < 0 && errno != EAGAIN)
-		return -errno;
-	return (int)ev.data.u32;
+	for (;;) {
+		while (s->evq_i < s->evq_n) {
+			uint32_t port = s->evq[s->evq_i++].data.u32;
+			struct sim_port *p = port_get(s, port);
+
+			if (!p)
+				continue; /* closed since it was fetched */
+			/* Clear the pending count: notifies so far are this one event. */
+			if (read(p->efd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+				return -errno;
+			return (int)port;
+		}
+		do
+			n = epoll_wait(s->epfd, s->evq, SIM_EV_BATCH, 0);
+		while (n < 0 && errno == EINTR);
+		if (n < 0)
+			return -errno;
+		s->evq_i = 0;
+		s->evq_n = n;
+		if (n == 0)
+			return -EAGAIN;
+	}
 }
 
 static int hs_evtchn_unmask(struct pv_hv *hv, uint32_t port)

@@ -139,6 +139,8 @@ int pv_hv_unshare(struct pv_hv *hv, void *addr, unsigned count);
  * Event channels.  The handle has one pollable fd (put it in a pv_loop);
  * pv_hv_evtchn_pending() returns a fired port (>= 0) or -EAGAIN; a fired port
  * stays masked until pv_hv_evtchn_unmask(), as with Linux's /dev/xen/evtchn.
+ * A fired port comes out once until unmasked, so a handle with a single
+ * port needs one pending() per wake-up, not a loop until -EAGAIN.
  */
 int pv_hv_evtchn_fd(struct pv_hv *hv);
 int pv_hv_evtchn_bind(struct pv_hv *hv, uint16_t domid, uint32_t remote_port); /* -> local port */

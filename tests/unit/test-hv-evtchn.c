@@ -5,7 +5,9 @@
  * notify wakes the peer's pollable fd, a fired port stays masked until
  * unmask, notifies coalesce, bind sets a pending event on the new port,
  * close returns the peer to unbound (its notifies are dropped silently) and
- * operations on a closed port fail with -EINVAL.
+ * operations on a closed port fail with -EINVAL; many ports fired together
+ * each come out of one pending loop once (sim fetches them in batches), and
+ * a port closed after its event was fetched is not returned.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -257,6 +259,54 @@ static void test_closing_a_handle_closes_its_ports(void **state)
 	assert_int_equal(pv_hv_evtchn_bind(f->be, 1, (uint32_t)g), -EINVAL);
 }
 
+#define NR_BURST 20 /* more than one sim fetch batch */
+
+static void test_ports_fired_together_each_come_out_once(void **state)
+{
+	struct fixture *f = *state;
+	int g[NR_BURST], b[NR_BURST], seen[NR_BURST] = { 0 };
+	int i, port, total = 0;
+
+	for (i = 0; i < NR_BURST; i++)
+		connect_pair(f, &g[i], &b[i]);
+	assert_int_equal(pv_hv_evtchn_pending(f->be), -EAGAIN);
+	for (i = 0; i < NR_BURST; i++)
+		assert_int_equal(pv_hv_evtchn_notify(f->guest, (uint32_t)g[i]), 0);
+	/* poll, then pending until -EAGAIN, as the event loops do */
+	while (t_wait_readable(pv_hv_evtchn_fd(f->be), 200) == 1) {
+		while ((port = pv_hv_evtchn_pending(f->be)) >= 0) {
+			for (i = 0; i < NR_BURST; i++)
+				if (b[i] == port)
+					seen[i]++;
+			total++;
+		}
+	}
+	assert_int_equal(total, NR_BURST);
+	for (i = 0; i < NR_BURST; i++) {
+		assert_int_equal(seen[i], 1);
+		assert_int_equal(pv_hv_evtchn_unmask(f->be, (uint32_t)b[i]), 0);
+	}
+	/* two fire; the second is closed after the fetch: only the first comes */
+	assert_int_equal(pv_hv_evtchn_notify(f->guest, (uint32_t)g[0]), 0);
+	assert_int_equal(pv_hv_evtchn_notify(f->guest, (uint32_t)g[1]), 0);
+	assert_int_equal(t_wait_readable(pv_hv_evtchn_fd(f->be), 1000), 1);
+	usleep(20000); /* let both eventfd writes land before the fetch */
+	port = pv_hv_evtchn_pending(f->be);
+	assert_true(port == b[0] || port == b[1]);
+	i = port == b[0] ? 1 : 0;
+	assert_int_equal(pv_hv_evtchn_close(f->be, (uint32_t)b[i]), 0);
+	assert_int_equal(pv_hv_evtchn_pending(f->be), -EAGAIN);
+	assert_int_equal(pv_hv_evtchn_unmask(f->be, (uint32_t)port), 0);
+	assert_int_equal(pv_hv_evtchn_close(f->guest, (uint32_t)g[i]), 0);
+	b[i] = g[i] = -1;
+	for (i = 0; i < NR_BURST; i++) {
+		if (b[i] < 0)
+			continue;
+		assert_int_equal(pv_hv_evtchn_close(f->be, (uint32_t)b[i]), 0);
+		assert_int_equal(pv_hv_evtchn_close(f->guest, (uint32_t)g[i]), 0);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -268,6 +318,7 @@ int main(void)
 		cmocka_unit_test(test_bind_needs_a_port_left_unbound_for_us),
 		cmocka_unit_test(test_another_handle_of_the_same_domain_cannot_use_our_port),
 		cmocka_unit_test(test_closing_a_handle_closes_its_ports),
+		cmocka_unit_test(test_ports_fired_together_each_come_out_once),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
