@@ -239,6 +239,7 @@ void blk_io_base_init(struct blk_io *io, const struct blk_io_ops *ops, struct bl
 	io->ops = ops;
 	io->bs = bs;
 	io->efd = -1;
+	io->efd_counter = false;
 	io->ready = NULL;
 	io->ready_tail = &io->ready;
 }

@@ -54,6 +54,7 @@ static int aio_create(struct blk_backing *bs, unsigned depth, struct blk_io **ou
 	if (rc < 0)
 		goto fail_free;
 	a->base.efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	a->base.efd_counter = true;
 	if (a->base.efd < 0) {
 		rc = -errno;
 		goto fail_ctx;

@@ -2,11 +2,14 @@
 /*
  * io_uring engine (liburing): readv/writev straight into mapped guest pages,
  * the backing fds registered (IOSQE_FIXED_FILE), one io_uring_submit() per
- * ring drain, completions signalled on an eventfd the queue's loop watches.
+ * ring drain, completions reaped when the ring fd polls readable.
  * FLUSH is IORING_OP_FSYNC with IORING_FSYNC_DATASYNC; a write that must be
  * durable is linked (IOSQE_IO_LINK) to such an fsync.  Discard on a file is
  * IORING_OP_FALLOCATE (punch hole); on a block device it is the synchronous
- * BLKDISCARD ioctl.
+ * BLKDISCARD ioctl.  The queue's loop polls the ring fd itself (readable
+ * while CQEs wait), not a registered eventfd: completions posted inline by
+ * io_uring_submit (page-cache hits) are reaped right after it and leave the
+ * fd unreadable, so they cost no eventfd signal, wake-up or read().
  *
  * One instance per queue thread; not thread-safe.  Not yet: registered
  * buffers for persistent-grant pages, SQPOLL.
@@ -15,7 +18,6 @@
 #include <liburing.h>
 #include <linux/falloc.h>
 #include <stdlib.h>
-#include <sys/eventfd.h>
 #include <unistd.h>
 
 #include "blkback.h"
@@ -44,18 +46,9 @@ static int uring_create(struct blk_backing *bs, unsigned depth, struct blk_io **
 	rc = io_uring_register_files(&u->ring, files, 2);
 	if (rc < 0)
 		goto fail_ring;
-	u->base.efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (u->base.efd < 0) {
-		rc = -errno;
-		goto fail_ring;
-	}
-	rc = io_uring_register_eventfd(&u->ring, u->base.efd);
-	if (rc < 0)
-		goto fail_efd;
+	u->base.efd = u->ring.ring_fd;
 	*out = &u->base;
 	return 0;
-fail_efd:
-	close(u->base.efd);
 fail_ring:
 	io_uring_queue_exit(&u->ring);
 fail_free:
@@ -67,8 +60,7 @@ static void uring_destroy(struct blk_io *io)
 {
 	struct uring_io *u = (struct uring_io *)io;
 
-	io_uring_queue_exit(&u->ring);
-	close(io->efd);
+	io_uring_queue_exit(&u->ring); /* closes efd: it is the ring fd */
 	free(u);
 }
 
