@@ -39,6 +39,14 @@
 #define BLK_MAX_INDIRECT_SEGS \
 	(BLKIF_MAX_INDIRECT_PAGES_PER_REQUEST * BLKIF_SEGS_PER_INDIRECT_FRAME)
 #define BLK_DEF_PGRANTS           1056u /* Linux's max_pgrants per ring */
+/* --grant-mode auto: requests of up to 64 segments (256 KiB) are grant-copied
+ * through the queue's bounce pool, larger ones mapped (docs/blkback.md has
+ * the measurements: on pvsim copy beats map at every size measured).  The
+ * pool is ring slots x that many pages, touched only as used; in auto mode
+ * it is capped at BLK_BOUNCE_MAX_PAGES per queue (the memory a guest can make
+ * us touch), which lowers the per-request copy size on big rings. */
+#define BLK_AUTO_COPY_SEGS        64u
+#define BLK_BOUNCE_MAX_PAGES      8192u
 #define BLK_PGRANT_IDLE_NS        (60ull * 1000000000ull)
 #define BLK_PGRANT_PURGE_MS       1000u
 
@@ -46,6 +54,9 @@
 
 enum blk_io_kind { BLK_IO_AUTO, BLK_IO_URING, BLK_IO_AIO, BLK_IO_SYNC };
 enum blk_direct { BLK_DIRECT_AUTO, BLK_DIRECT_ON, BLK_DIRECT_OFF };
+/* Data of frontends without persistent grants: map per request, or grant-copy
+ * through a bounce pool (auto: copy up to BLK_AUTO_COPY_SEGS segments). */
+enum blk_grant_mode { BLK_GRANT_AUTO, BLK_GRANT_MAP, BLK_GRANT_COPY };
 
 /* Daemon-wide settings, read-only after start-up (no mutable globals). */
 struct blk_config {
@@ -58,6 +69,7 @@ struct blk_config {
 	unsigned max_indirect;     /* feature-max-indirect-segments; 0 disables */
 	unsigned max_pgrants;      /* persistent grants per queue */
 	bool persistent;           /* offer feature-persistent */
+	enum blk_grant_mode grant_mode;
 };
 
 /* ---------------------------------------------------------- requests */
@@ -202,6 +214,7 @@ struct blk_io {
 	blk_io_done_fn *done;
 	void *opaque;
 	int efd;                       /* readable when completions wait; -1: none */
+	bool efd_counter;              /* efd is an eventfd: read it to clear it */
 	struct blk_io_req *ready, **ready_tail; /* completed synchronously */
 };
 

@@ -40,6 +40,10 @@ static void usage(FILE *f)
 		"  --max-indirect N          feature-max-indirect-segments (default %u, 0 off)\n"
 		"  --no-persistent           do not offer feature-persistent\n"
 		"  --max-pgrants N           persistent grants per queue (default %u)\n"
+		"  --grant-mode auto|map|copy  data of frontends without persistent grants:\n"
+		"                            map per request, or grant-copy through a bounce\n"
+		"                            pool (auto, the default: copy up to %u segments\n"
+		"                            within %u pool pages per queue, map above)\n"
 		"  --log-level err|warn|info|debug\n"
 		"  --syslog                  log to syslog\n"
 		"  --foreground              do not daemonize\n"
@@ -48,7 +52,8 @@ static void usage(FILE *f)
 		"pvback-blk stats [--json] [--ctl PATH] [DEVICE]   counters of the running daemon\n"
 		"pvback-blk resize [--ctl PATH] [DEVICE]           re-check backing sizes\n",
 		BLK_DEF_MAX_QUEUES, BLK_MAX_RING_ORDER, BLK_MAX_RING_ORDER, BLK_DEF_INDIRECT_SEGS,
-		BLK_DEF_PGRANTS, "/run/pvback-blk/control.sock");
+		BLK_DEF_PGRANTS, BLK_AUTO_COPY_SEGS, BLK_BOUNCE_MAX_PAGES,
+		"/run/pvback-blk/control.sock");
 }
 
 static int parse_uint(const char *s, unsigned min, unsigned max, unsigned *out)
@@ -84,7 +89,7 @@ static void on_signal(struct pv_loop *loop, int fd, uint32_t events, void *opaqu
 int main(int argc, char **argv)
 {
 	enum { O_HV = 256, O_TYPE, O_IO, O_DIRECT, O_POLL, O_MAXQ, O_ORDER, O_IND, O_NOPERS,
-	       O_PGR, O_LOG, O_SYSLOG, O_FG, O_HELP, O_CTL };
+	       O_PGR, O_LOG, O_SYSLOG, O_FG, O_HELP, O_CTL, O_GMODE };
 	static const struct option opts[] = {
 		{ "hv", required_argument, NULL, O_HV },
 		{ "type", required_argument, NULL, O_TYPE },
@@ -101,6 +106,7 @@ int main(int argc, char **argv)
 		{ "foreground", no_argument, NULL, O_FG },
 		{ "help", no_argument, NULL, O_HELP },
 		{ "ctl", required_argument, NULL, O_CTL },
+		{ "grant-mode", required_argument, NULL, O_GMODE },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct blk_config cfg = {
@@ -187,6 +193,16 @@ int main(int argc, char **argv)
 			break;
 		case O_CTL:
 			ctl_path = optarg;
+			break;
+		case O_GMODE:
+			if (!strcmp(optarg, "auto"))
+				cfg.grant_mode = BLK_GRANT_AUTO;
+			else if (!strcmp(optarg, "map"))
+				cfg.grant_mode = BLK_GRANT_MAP;
+			else if (!strcmp(optarg, "copy"))
+				cfg.grant_mode = BLK_GRANT_COPY;
+			else
+				rc = -EINVAL;
 			break;
 		case 'h':
 		case O_HELP:

@@ -4,7 +4,9 @@
  * with its own pv_loop, pv_hv handle and I/O engine.  A drain copies every
  * request out of the shared ring once (pv_ring_back_copy_req), parses and
  * validates the private copy (request.c), maps the data pages (persistent
- * grant cache or one batched map per request), queues the I/O, and
+ * grant cache or one batched map per request) or, for frontends without
+ * persistent grants, grant-copies them through the queue's bounce pool
+ * (--grant-mode), queues the I/O, and
  * submits the whole batch once; completions are answered in bulk with one
  * push and at most one notify.  Barriers drain the queue before and block
  * it until done.  A protocol violation marks the queue dead and asks the
@@ -15,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "blkback.h"
@@ -28,6 +31,8 @@ struct blk_ctx {
 	unsigned map_count;
 	struct blk_pgrant **pgs; /* persistent mappings held, nr_pgs of them */
 	unsigned nr_pgs;
+	void *bounce;            /* this slot's bounce pages when copying, else NULL */
+	bool copy_back;          /* a read through bounce: copy to the guest when done */
 	uint32_t *refs;
 	struct iovec *iov;
 	struct blk_ctx *next_free;
@@ -61,6 +66,10 @@ struct blk_queue {
 	bool need_push;
 	bool pgc_ready;
 	struct blk_pgrant_cache pgc;
+	unsigned copy_max_segs;  /* grant-copy requests up to this many segments */
+	void *bounce_mem;        /* nr_ctxs x copy_max_segs pages, NULL if none */
+	size_t bounce_size;
+	struct pv_hv_copy_seg *copy_segs; /* scratch, max_segs entries */
 	int64_t purge_timer;
 	unsigned bad_logged;     /* rate limit for bad-request warnings */
 	struct blk_stats st;
@@ -117,6 +126,30 @@ static void respond(struct blk_queue *q, struct blk_ctx *ctx, int16_t status)
 	ctx_put(q, ctx);
 }
 
+/* The request's segments packed back to back in ctx->bounce, as copy segments. */
+static unsigned copy_segs(struct blk_queue *q, struct blk_ctx *ctx, bool to_guest)
+{
+	const struct blk_req *req = &ctx->req;
+	char *b = ctx->bounce;
+	unsigned i;
+
+	for (i = 0; i < req->nr_segs; i++) {
+		uint16_t len = (uint16_t)((req->seg[i].last_sect - req->seg[i].first_sect + 1) *
+					  BLK_SECTOR_SIZE);
+
+		q->copy_segs[i] = (struct pv_hv_copy_seg){
+			.ref = req->seg[i].gref,
+			.domid = q->domid,
+			.offset = (uint16_t)(req->seg[i].first_sect * BLK_SECTOR_SIZE),
+			.local = b,
+			.len = len,
+			.to_guest = to_guest,
+		};
+		b += len;
+	}
+	return req->nr_segs;
+}
+
 static void unmap_data(struct blk_queue *q, struct blk_ctx *ctx)
 {
 	uint64_t now = 0;
@@ -156,6 +189,13 @@ static void io_done(struct blk_io_req *r, void *opaque)
 	struct blk_ctx *ctx = (struct blk_ctx *)((char *)r - offsetof(struct blk_ctx, io));
 	int16_t status = BLKIF_RSP_OKAY;
 
+	if (ctx->bounce) {
+		/* A failed read copies nothing: the guest's pages stay as they were. */
+		if (ctx->copy_back && r->res >= 0 &&
+		    pv_hv_copy(q->hv, copy_segs(q, ctx, true), q->copy_segs) < 0)
+			r->res = -EFAULT;
+		ctx->bounce = NULL;
+	}
 	unmap_data(q, ctx);
 	if (r->res == -EOPNOTSUPP)
 		status = BLKIF_RSP_EOPNOTSUPP;
@@ -200,6 +240,32 @@ static int load_indirect(struct blk_queue *q, struct blk_req *req)
 	return pv_hv_copy(q->hv, req->nr_indirect, segs);
 }
 
+/* Grant copy instead of mapping: writes are copied in now, reads copied out
+ * in io_done.  One iovec over the packed (page-aligned) bounce pages. */
+static int copy_in_data(struct blk_queue *q, struct blk_ctx *ctx)
+{
+	struct blk_req *req = &ctx->req;
+	struct blk_backing *bs = &q->vbd->bs;
+	int rc;
+
+	ctx->bounce = (char *)q->bounce_mem +
+		      (size_t)(ctx - q->ctxs) * q->copy_max_segs * PV_PAGE_SIZE;
+	ctx->copy_back = req->op == BLKIF_OP_READ;
+	if (!ctx->copy_back) {
+		rc = pv_hv_copy(q->hv, copy_segs(q, ctx, false), q->copy_segs);
+		if (rc < 0) {
+			ctx->bounce = NULL;
+			return rc;
+		}
+	}
+	ctx->iov[0].iov_base = ctx->bounce;
+	ctx->iov[0].iov_len = ctx->io.len;
+	ctx->io.iov = ctx->iov;
+	ctx->io.iovcnt = 1;
+	ctx->io.buffered = bs->direct && ((ctx->io.len | ctx->io.offset) & (bs->dio_align - 1));
+	return 0;
+}
+
 static int map_data(struct blk_queue *q, struct blk_ctx *ctx)
 {
 	struct blk_req *req = &ctx->req;
@@ -209,6 +275,8 @@ static int map_data(struct blk_queue *q, struct blk_ctx *ctx)
 	uint64_t now;
 	int rc;
 
+	if (n <= q->copy_max_segs)
+		return copy_in_data(q, ctx);
 	if (q->persistent) {
 		now = pv_now_ns();
 		for (i = 0; i < n; i++) {
@@ -413,7 +481,10 @@ static void on_evtchn(struct pv_loop *loop, int fd, uint32_t events, void *opaqu
 	struct blk_queue *q = opaque;
 	int port;
 
-	while ((port = pv_hv_evtchn_pending(q->hv)) >= 0)
+	/* The handle holds this queue's port only, and a fired port comes out
+	 * once until unmasked: one pending() per wake-up, no -EAGAIN round. */
+	port = pv_hv_evtchn_pending(q->hv);
+	if (port >= 0)
 		pv_hv_evtchn_unmask(q->hv, (uint32_t)port);
 	queue_run(q);
 }
@@ -423,9 +494,9 @@ static void on_io(struct pv_loop *loop, int fd, uint32_t events, void *opaque)
 	struct blk_queue *q = opaque;
 	uint64_t cnt;
 
-	if (read(fd, &cnt, sizeof(cnt)) < 0) {
-		/* EAGAIN: spurious wake-up; reap anyway. */
-	}
+	/* EAGAIN: spurious wake-up; reap anyway. */
+	if (q->io->efd_counter && read(fd, &cnt, sizeof(cnt)) < 0 && errno != EAGAIN)
+		pv_debug(q->name, "completion eventfd: %s", strerror(errno));
 	pump(q);
 	/* Completions free slots and may end a barrier: the ring may move again. */
 	queue_run(q);
@@ -527,6 +598,38 @@ static int alloc_ctxs(struct blk_queue *q)
 	return 0;
 }
 
+/* Frontends with persistent grants keep mapping (their pages stay mapped);
+ * the others copy requests up to copy_max_segs through per-slot bounce pages
+ * reserved here and touched only when used. */
+static int alloc_bounce(struct blk_queue *q, enum blk_grant_mode mode)
+{
+	void *m;
+
+	if (q->persistent || mode == BLK_GRANT_MAP)
+		return 0;
+	q->copy_max_segs = q->max_segs;
+	if (mode == BLK_GRANT_AUTO) {
+		unsigned budget = BLK_BOUNCE_MAX_PAGES / q->nr_ctxs;
+
+		if (budget < BLKIF_MAX_SEGMENTS_PER_REQUEST)
+			budget = BLKIF_MAX_SEGMENTS_PER_REQUEST;
+		if (q->copy_max_segs > BLK_AUTO_COPY_SEGS)
+			q->copy_max_segs = BLK_AUTO_COPY_SEGS;
+		if (q->copy_max_segs > budget)
+			q->copy_max_segs = budget;
+	}
+	q->copy_segs = calloc(q->max_segs, sizeof(*q->copy_segs));
+	if (!q->copy_segs)
+		return -ENOMEM;
+	q->bounce_size = (size_t)q->nr_ctxs * q->copy_max_segs * PV_PAGE_SIZE;
+	m = mmap(NULL, q->bounce_size, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (m == MAP_FAILED)
+		return -errno;
+	q->bounce_mem = m;
+	return 0;
+}
+
 static void queue_free(struct blk_queue *q)
 {
 	if (q->pgc_ready)
@@ -544,6 +647,9 @@ static void queue_free(struct blk_queue *q)
 		pv_loop_destroy(q->loop);
 	if (q->hv)
 		pv_hv_close(q->hv);
+	if (q->bounce_mem)
+		munmap(q->bounce_mem, q->bounce_size);
+	free(q->copy_segs);
 	free(q->ctxs);
 	free(q->ctx_mem);
 	free(q);
@@ -592,6 +698,9 @@ int blk_queue_start(struct blk_vbd *vbd, const struct blk_queue_params *p, struc
 	rc = alloc_ctxs(q);
 	if (rc < 0)
 		goto fail;
+	rc = alloc_bounce(q, cfg->grant_mode);
+	if (rc < 0)
+		goto fail;
 	rc = pv_hv_evtchn_bind(q->hv, p->domid, p->evtchn);
 	if (rc < 0) {
 		pv_err(q->name, "cannot bind event channel %u: %s", p->evtchn, strerror(-rc));
@@ -634,11 +743,14 @@ int blk_queue_start(struct blk_vbd *vbd, const struct blk_queue_params *p, struc
 	if (rc < 0)
 		goto fail;
 	q->thread_started = true;
-	pv_info(q->name, "%s %u page(s), %u slots, %s ABI, event channel %u, io %s%s%s",
+	pv_info(q->name, "%s %u page(s), %u slots, %s ABI, event channel %u, io %s%s%s%s",
 		p->resume ? "re-attached ring at rsp_prod" : "ring",
 		p->nr_ring_pages, q->ring.nr_ents, p->abi == BLK_ABI_X86_32 ? "x86_32" : "native",
 		p->evtchn, q->io->ops->name, q->persistent ? ", persistent grants" : "",
-		cfg->poll_us ? ", polling" : "");
+		q->copy_max_segs ? ", grant copy" : "", cfg->poll_us ? ", polling" : "");
+	if (q->copy_max_segs)
+		pv_debug(q->name, "grant copy up to %u segments, bounce pool %zu KiB",
+			 q->copy_max_segs, q->bounce_size >> 10);
 	*out = q;
 	return 0;
 fail:
