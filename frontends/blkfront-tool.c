@@ -29,6 +29,10 @@
  *                        overflow, indirect-too-many, bad-indirect-gref,
  *                        prod-overflow
  *
+ * --zerocopy (with --persistent): verify's buffer comes from
+ * blkfront_buf_alloc(), so its page-aligned requests are granted in place
+ * and the others bounce (one verify per connection).
+ *
  * Exit status 0 on success, 1 on a failure (message on stderr).
  */
 #include <errno.h>
@@ -45,6 +49,7 @@
 
 struct run {
 	struct blkfront *bf;
+	bool zerocopy;          /* verify's buffer from blkfront_buf_alloc */
 	unsigned done, errors;
 	int last_status;
 };
@@ -141,9 +146,16 @@ static int do_verify(struct run *r, uint64_t mib, uint64_t seed, unsigned phases
 
 	if (total > in->sectors)
 		total = in->sectors;
-	buf = malloc(total << 9);
-	if (!buf)
-		return -ENOMEM;
+	if (r->zerocopy) {
+		/* Page-aligned requests are granted in place, the others bounce. */
+		rc = blkfront_buf_alloc(r->bf, total << 9, (void **)&buf);
+		if (rc < 0)
+			return rc;
+	} else {
+		buf = malloc(total << 9);
+		if (!buf)
+			return -ENOMEM;
+	}
 	for (i = 0; i < total << 9; i++)
 		buf[i] = pattern(seed, i);
 	/* Writes of varying size: 1 sector, then growing, up to the largest request. */
@@ -183,7 +195,8 @@ static int do_verify(struct run *r, uint64_t mib, uint64_t seed, unsigned phases
 		printf("verified %llu sectors in %u requests\n", (unsigned long long)total, r->done);
 	rc = 0;
 out:
-	free(buf);
+	if (!r->zerocopy)
+		free(buf); /* the zero-copy region goes with blkfront_close() */
 	return rc;
 }
 
@@ -509,6 +522,7 @@ int main(int argc, char **argv)
 		{ "persistent", no_argument, NULL, 'p' },
 		{ "x86-32", no_argument, NULL, '3' },
 		{ "seed", required_argument, NULL, 's' },
+		{ "zerocopy", no_argument, NULL, 'z' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct blkfront_opts bo = { .devid = 51712, .nr_queues = 1 };
@@ -526,9 +540,11 @@ int main(int argc, char **argv)
 		case 'p': bo.persistent = true; break;
 		case '3': bo.x86_32 = true; break;
 		case 's': seed = strtoull(optarg, NULL, 0); break;
+		case 'z': r.zerocopy = true; break;
 		default:
 			fprintf(stderr, "usage: blkfront-tool [--devid N] [--order N] [--queues N] "
-					"[--indirect N] [--persistent] [--x86-32] info|verify [MiB]|"
+					"[--indirect N] [--persistent] [--x86-32] [--zerocopy] "
+					"info|verify [MiB]|"
 					"discard S N|hostile RULE\n");
 			return 1;
 		}

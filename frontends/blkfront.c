@@ -30,6 +30,8 @@ struct bf_chunk { /* one pv_hv_share() allocation, for unsharing */
 	unsigned count;
 };
 
+#define BF_INLINE_IOV 4
+
 struct bf_slot {
 	bool used, raw;
 	uint64_t tag;
@@ -37,6 +39,8 @@ struct bf_slot {
 	bool read;
 	struct iovec *uiov;          /* the caller's iovec (copied), for reads */
 	unsigned uiovcnt;
+	unsigned uiov_cap;           /* entries uiov can hold: it only grows */
+	struct iovec uiov_inline[BF_INLINE_IOV]; /* uiov's first home: no malloc per read */
 	size_t len;
 	/* per-request grants (not persistent) */
 	void *tmp_data;
@@ -78,6 +82,9 @@ struct blkfront {
 	unsigned be_events, be_events_seen;
 	struct blkfront_info info;
 	struct bf_queue q[BF_MAX_QUEUES];
+	char *buf;                   /* blkfront_buf_alloc()'s region, or NULL */
+	unsigned buf_pages;
+	uint32_t *buf_refs;          /* its grant refs, one per page */
 };
 
 static size_t ent_size(const struct blkfront *bf)
@@ -224,7 +231,8 @@ static void queue_teardown(struct blkfront *bf, struct bf_queue *q)
 		free(s->chunks);
 		free(s->pg);
 		free(s->pref);
-		free(s->uiov);
+		if (s->uiov != s->uiov_inline)
+			free(s->uiov);
 	}
 	free(q->slots);
 	free(q->free);
@@ -372,6 +380,9 @@ void blkfront_close(struct blkfront *bf)
 	for (i = 0; i < BF_MAX_QUEUES; i++)
 		if (bf->q[i].slots || bf->q[i].sring || bf->q[i].port >= 0)
 			queue_teardown(bf, &bf->q[i]);
+	if (bf->buf)
+		pv_hv_unshare(bf->hv, bf->buf, bf->buf_pages);
+	free(bf->buf_refs);
 	if (bf->be_watch)
 		pv_xs_unwatch(bf->xs, bf->be_watch);
 	if (bf->f)
@@ -539,6 +550,47 @@ static void bounce(void *const *pages, const struct iovec *iov, unsigned n, size
 	}
 }
 
+int blkfront_buf_alloc(struct blkfront *bf, size_t len, void **addr)
+{
+	unsigned n = (unsigned)((len + PV_PAGE_SIZE - 1) / PV_PAGE_SIZE);
+	void *a;
+	int rc;
+
+	if (!bf->info.persistent)
+		return -EOPNOTSUPP;
+	if (bf->buf)
+		return -EBUSY;
+	if (!n || len > (size_t)UINT32_MAX * PV_PAGE_SIZE)
+		return -EINVAL;
+	bf->buf_refs = malloc(n * sizeof(*bf->buf_refs));
+	if (!bf->buf_refs)
+		return -ENOMEM;
+	rc = pv_hv_share(bf->hv, bf->backend, n, true, bf->buf_refs, &a);
+	if (rc < 0) {
+		free(bf->buf_refs);
+		bf->buf_refs = NULL;
+		return rc;
+	}
+	bf->buf = a;
+	bf->buf_pages = n;
+	*addr = a;
+	return 0;
+}
+
+/* The refs of a request's pages when its data lies page-aligned in the
+ * zero-copy region, else NULL (bounce through the slot's pages). */
+static uint32_t *buf_refs_of(struct blkfront *bf, const struct iovec *iov, unsigned iovcnt,
+			     size_t len)
+{
+	uintptr_t base = (uintptr_t)(iovcnt == 1 ? iov[0].iov_base : NULL);
+	uintptr_t start = (uintptr_t)bf->buf;
+
+	if (!bf->buf || iovcnt != 1 || base < start || (base - start) % PV_PAGE_SIZE ||
+	    len > (uintptr_t)bf->buf_pages * PV_PAGE_SIZE - (base - start))
+		return NULL;
+	return &bf->buf_refs[(base - start) / PV_PAGE_SIZE];
+}
+
 static struct bf_slot *slot_get(struct bf_queue *q, unsigned *idx)
 {
 	if (!q->nr_free)
@@ -566,7 +618,7 @@ int blkfront_submit(struct blkfront *bf, unsigned qi, enum blkfront_op op, uint6
 	void *pages_buf[BLKIF_MAX_INDIRECT_PAGES_PER_REQUEST * BLKIF_SEGS_PER_INDIRECT_FRAME];
 	uint32_t refs_buf[BLKIF_MAX_INDIRECT_PAGES_PER_REQUEST * BLKIF_SEGS_PER_INDIRECT_FRAME];
 	void **pages = pages_buf;
-	uint32_t *refs = refs_buf;
+	uint32_t *refs = refs_buf, *zc = NULL;
 	struct bf_queue *q;
 	struct bf_slot *s;
 	size_t len = iov_total(iov, iovcnt);
@@ -588,7 +640,11 @@ int blkfront_submit(struct blkfront *bf, unsigned qi, enum blkfront_op op, uint6
 	if (!pv_ring_front_free(&q->ring) || !(s = slot_get(q, &idx)))
 		return -EAGAIN;
 
-	if (npages && bf->info.persistent) {
+	if (npages && (op == BLKFRONT_READ || op == BLKFRONT_WRITE))
+		zc = buf_refs_of(bf, iov, iovcnt, len);
+	if (zc) {
+		refs = zc; /* granted in place: nothing to bounce either way */
+	} else if (npages && bf->info.persistent) {
 		rc = slot_grow(bf, s, npages);
 		if (rc < 0)
 			goto fail_slot;
@@ -606,7 +662,7 @@ int blkfront_submit(struct blkfront *bf, unsigned qi, enum blkfront_op op, uint6
 		for (i = 0; i < npages; i++)
 			pages_buf[i] = (char *)addr + (size_t)i * PV_PAGE_SIZE;
 	}
-	if (op != BLKFRONT_READ && npages)
+	if (op != BLKFRONT_READ && npages && !zc)
 		bounce(pages, iov, iovcnt, len, true);
 
 	s->used = true;
@@ -615,14 +671,23 @@ int blkfront_submit(struct blkfront *bf, unsigned qi, enum blkfront_op op, uint6
 	s->read = op == BLKFRONT_READ;
 	s->len = len;
 	s->operation = ops[op]; /* an indirect request is answered with its indirect_op */
-	free(s->uiov);
-	s->uiov = NULL;
 	s->uiovcnt = 0;
-	if (s->read) {
-		s->uiov = malloc(iovcnt * sizeof(*iov));
+	if (s->read && !zc) {
 		if (!s->uiov) {
-			rc = -ENOMEM;
-			goto fail_tmp;
+			s->uiov = s->uiov_inline;
+			s->uiov_cap = BF_INLINE_IOV;
+		}
+		if (iovcnt > s->uiov_cap) {
+			struct iovec *v = malloc(iovcnt * sizeof(*iov));
+
+			if (!v) {
+				rc = -ENOMEM;
+				goto fail_tmp;
+			}
+			if (s->uiov != s->uiov_inline)
+				free(s->uiov);
+			s->uiov = v;
+			s->uiov_cap = iovcnt;
 		}
 		memcpy(s->uiov, iov, iovcnt * sizeof(*iov));
 		s->uiovcnt = iovcnt;
@@ -874,7 +939,13 @@ int blkfront_wait(struct blkfront *bf, int timeout_ms)
 		return -errno;
 	if (rc == 0)
 		return -ETIMEDOUT;
-	while ((port = pv_hv_evtchn_pending(bf->hv)) >= 0)
+	/* Our handle holds one port per queue and a fired port comes out once
+	 * until unmasked: stop after nr_queues, without an -EAGAIN round. */
+	for (i = 0; i < bf->info.nr_queues; i++) {
+		port = pv_hv_evtchn_pending(bf->hv);
+		if (port < 0)
+			break;
 		pv_hv_evtchn_unmask(bf->hv, (uint32_t)port);
+	}
 	return 0;
 }

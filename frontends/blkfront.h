@@ -106,6 +106,16 @@ unsigned blkfront_inflight(const struct blkfront *bf, unsigned q);
  * forever). 0 or -ETIMEDOUT. */
 int blkfront_wait(struct blkfront *bf, int timeout_ms);
 
+/*
+ * Zero copy: len bytes (rounded up to pages) of memory granted writable to
+ * the backend until blkfront_close(), which ends the grants after the
+ * backend disconnected.  A READ or WRITE whose single iovec starts on a page
+ * boundary inside it is granted in place, with no bounce copy.  Persistent
+ * grants only (the grants are reused as Linux blkfront's persistent pages
+ * are): -EOPNOTSUPP without them; one region per connection (-EBUSY).
+ */
+int blkfront_buf_alloc(struct blkfront *bf, size_t len, void **addr);
+
 /* ---- hostile-frontend hooks (tests) ---- */
 
 /* Place this exact ring slot (len bytes of a request in the ring's ABI) as

@@ -50,6 +50,7 @@ struct pvblk_options {
 	unsigned int persistent;
 	unsigned int poll_us;   /* busy-poll the rings before sleeping on the event channel */
 	unsigned int timeout_ms;
+	unsigned int zerocopy;  /* io_u buffers granted in place (persistent grants) */
 };
 
 struct pvblk {
@@ -57,6 +58,7 @@ struct pvblk {
 	const struct blkfront_info *info;
 	unsigned nr_queues, next_q;
 	int lock_fd;
+	bool iomem_malloced;    /* td->orig_buffer came from malloc */
 	struct io_u **events;   /* completed, returned by ->event() */
 	unsigned nr_events, ev_given;
 	unsigned ev_cap;
@@ -149,6 +151,17 @@ static struct fio_option options[] = {
 		.def = "0",
 		.minval = 0,
 		.maxval = 1000000,
+		.category = FIO_OPT_C_ENGINE,
+		.group = FIO_OPT_G_INVALID,
+	},
+	{
+		.name = "zerocopy",
+		.lname = "zero copy buffers",
+		.type = FIO_OPT_BOOL,
+		.off1 = offsetof(struct pvblk_options, zerocopy),
+		.help = "with persistent grants, allocate fio's buffers granted to the backend "
+			"so I/O needs no bounce copy (fio's mem= option then conflicts)",
+		.def = "1",
 		.category = FIO_OPT_C_ENGINE,
 		.group = FIO_OPT_G_INVALID,
 	},
@@ -458,6 +471,37 @@ fail:
 	return 1;
 }
 
+/* fio's I/O buffers: granted to the backend (blkfront_buf_alloc; released by
+ * blkfront_close) when zerocopy=1 and grants are persistent, else malloc. */
+static int pvblk_iomem_alloc(struct thread_data *td, size_t total)
+{
+	struct pvblk_options *o = td->eo;
+	struct pvblk *pv = td->io_ops_data;
+	void *addr;
+
+	if (pv && o->zerocopy && pv->info->persistent &&
+	    blkfront_buf_alloc(pv->bf, total, &addr) == 0) {
+		td->orig_buffer = addr;
+		pv->iomem_malloced = false;
+		return 0;
+	}
+	td->orig_buffer = malloc(total);
+	if (!td->orig_buffer)
+		return 1;
+	if (pv)
+		pv->iomem_malloced = true;
+	return 0;
+}
+
+static void pvblk_iomem_free(struct thread_data *td)
+{
+	struct pvblk *pv = td->io_ops_data;
+
+	if (!pv || pv->iomem_malloced)
+		free(td->orig_buffer);
+	td->orig_buffer = NULL;
+}
+
 static void pvblk_cleanup(struct thread_data *td)
 {
 	struct pvblk *pv = td->io_ops_data;
@@ -690,6 +734,8 @@ struct ioengine_ops ioengine = {
 	.getevents = pvblk_getevents,
 	.event = pvblk_event,
 	.cleanup = pvblk_cleanup,
+	.iomem_alloc = pvblk_iomem_alloc,
+	.iomem_free = pvblk_iomem_free,
 	.open_file = pvblk_open_file,
 	.close_file = pvblk_close_file,
 	.options = options,
