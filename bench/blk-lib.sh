@@ -80,8 +80,23 @@ blk_daemon_stop() {
 	fi
 }
 
-# (Re)start pvback-blk with these options; returns when it has opened xvda's
-# backing file (its log says so), bounded at 10 s.
+# blk_add_guests N: guests g2..gN, each with its own vbd xvda on the same
+# image (for the device-scaling read cases); blk_daemon_start then waits for
+# all N vbds.
+BLK_GUESTS=1
+blk_add_guests() {
+	local g
+	for ((g = 2; g <= $1; g++)); do
+		"$BLK_BIN/pvsim" --dir "$BLK_S" create "g$g" --mem 256M >/dev/null ||
+			blk_die "pvsim create g$g failed"
+		"$BLK_BIN/pvsim" --dir "$BLK_S" attach "g$g" vbd target="$BLK_IMG" vdev=xvda \
+			access=rw >/dev/null || blk_die "pvsim attach g$g failed"
+	done
+	BLK_GUESTS=$1
+}
+
+# (Re)start pvback-blk with these options; returns when it has opened the
+# backing file of every guest's xvda (its log says so), bounded at 10 s.
 blk_daemon_start() {
 	local i
 	blk_daemon_stop
@@ -93,7 +108,8 @@ blk_daemon_start() {
 		>"$blk_daemon_log" 2>&1 &
 	blk_daemon_pid=$!
 	for ((i = 0; i < 500; i++)); do
-		grep -q "vbd-1-51712: .*sectors" "$blk_daemon_log" && return 0
+		[ "$(grep -c "vbd-[0-9]*-51712: .*sectors" "$blk_daemon_log")" -ge "$BLK_GUESTS" ] &&
+			return 0
 		kill -0 "$blk_daemon_pid" 2>/dev/null || blk_die "pvback-blk $* exited"
 		sleep 0.02
 	done
@@ -127,6 +143,28 @@ blk_fio() {
 		cat "$out.err" >&2
 		blk_die "fio failed: $label"
 	fi
+}
+
+# blk_run_guests NAME PATH NGUESTS RW BS QD: one fio job per guest (g1..gN,
+# each on its own vbd; raw: N io_uring jobs on the image), IOPS summed
+# (group_reporting); the record gets guests=N.
+blk_run_guests() {
+	local name=$1 path=$2 ng=$3 rw=$4 bs=$5 qd=$6 out g
+	local -a args=(--group_reporting)
+	out=$BLK_W/fio-$RANDOM$RANDOM.json
+	for ((g = 1; g <= ng; g++)); do
+		args+=(--name="$name-g$g" --rw="$rw" --bs="$bs" --iodepth="$qd")
+		if [ "$path" = raw ]; then
+			args+=(--ioengine=io_uring --filename="$BLK_IMG")
+		else
+			args+=(--ioengine=external:"$BLK_ENGINE" --pvsim_dir="$BLK_S" --domain="g$g"
+			       --vdev=xvda --queues=1)
+		fi
+	done
+	blk_fio "$out" "[$BLK_STEP] $name: $path" "${args[@]}"
+	"$BLK_REPORT" add "$RESULTS" "$out" name="$name" path="$path" backing=cache \
+		rw="$rw" bs="$bs" iodepth="$qd" queues=1 guests="$ng" ||
+		blk_die "cannot record $name"
 }
 
 # blk_run NAME PATH BACKING RW BS QD QUEUES [key=value...] -- [extra fio args]
