@@ -28,18 +28,17 @@ wait_until 10 daemon_ready
 check "xvda attaches" pvsim --dir "$S" attach g1 vbd target="$W/a.img" vdev=xvda access=rw
 wait_until 10 state_is g1 51712 2
 
-for f in "--queues=1 --persistent=1 --ring_order=0 --indirect=256" \
-	 "--queues=2 --persistent=1 --ring_order=4 --indirect=256" \
-	 "--queues=2 --persistent=0 --ring_order=4 --indirect=256"; do
+# Every combination of ring order 0/4, queues 1/2, indirect on/off and
+# persistent grants on/off; random and sequential writes of mixed sizes.
+for order in 0 4; do for queues in 1 2; do for ind in 256 0; do for pers in 1 0; do
+	f="--ring_order=$order --queues=$queues --indirect=$ind --persistent=$pers"
+	bs=512-1m
+	[ "$ind" = 0 ] && bs=512-44k # 11 segments without indirect descriptors
 	for rw in randwrite write; do
-		check "fio $rw verify crc32c 512B-1MiB ($f)" pvfio --name=v --rw=$rw \
-			--bsrange=512-1m --bs_unaligned=0 --iodepth=16 --verify=crc32c \
-			--verify_fatal=1 --do_verify=1 $f
+		check "fio $rw verify crc32c $bs ($f)" pvfio --name=v --rw=$rw --bsrange=$bs \
+			--iodepth=16 --verify=crc32c --verify_fatal=1 --do_verify=1 $f
 	done
-done
-check "fio randwrite verify without indirect segments (512B-44KiB)" pvfio --name=v \
-	--rw=randwrite --bsrange=512-44k --iodepth=8 --verify=crc32c --verify_fatal=1 \
-	--indirect=0 --persistent=0
+done; done; done; done
 check "fio randtrim completes" pvfio --name=t --rw=randtrim --bs=64k --iodepth=4
 check "the trims punched holes in the backing file" python3 -c "
 import os,sys; fd=os.open('$W/a.img',os.O_RDONLY); sys.exit(0 if os.lseek(fd,0,os.SEEK_HOLE)<24<<20 else 1)"
