@@ -7,6 +7,8 @@
 #   tests/xen/out/dom0.cpio    dom0 base initramfs, uncompressed: busybox, the Xen
 #                              toolstack and its libraries, kernel modules, and the
 #                              domU kernel + base ramdisk under /xt/domu/
+#   tests/xen/out/qemu.cpio    a layer on top of dom0.cpio (run --bench adds it):
+#                              QEMU's Xen device model for qdisk disks
 #   tests/xen/out/domu.cpio    domU base initramfs, uncompressed: busybox, the
 #                              domU agent (/init), e2fsprogs, fio, blkfront/netfront/ext4
 #   tests/xen/out/dom0.manifest  every path in dom0.cpio (run skips these libs in its overlay)
@@ -28,6 +30,7 @@ XT=$(cd "$(dirname "$0")" && pwd)
 DEBS=$XT/debs
 OUT=$XT/out
 EXT=$OUT/ext          # all binary packages unpacked here
+EXTQ=$OUT/ext-qemu    # qemu-system-xen and its dependency closure unpacked here
 STAGE=$OUT/stage      # image trees before they are packed
 FORCE=0
 [ "${1:-}" = --force ] && FORCE=1
@@ -49,6 +52,23 @@ DOM0_PKGS="xen-hypervisor-4.17-amd64 xen-utils-4.17 xen-utils-common xenstore-ut
  libxentoollog1 libxendevicemodel1 libxenhypfs1 libxentoolcore1 libyajl2 liblzma5 libuuid1
  libzstd1 zlib1g libc6 libgcc-s1 libncurses6 libtinfo6 busybox-static"
 DOMU_PKGS="e2fsprogs libext2fs2 libcom-err2 libblkid1 libuuid1 libaio1"
+# QEMU's Xen device model, for `backendtype=qdisk` disks (make bench-xen):
+# libxl 4.17 starts /usr/libexec/xen-qemu-system-i386 (qemu-system-xen) for a
+# PV domain with a qdisk disk. Its whole Depends closure (from the host's apt
+# metadata) is downloaded and unpacked apart; only the binary and the
+# libraries it links (NEEDED, recursively) go into qemu.cpio, plus the one
+# keymap it reads; not the firmware (seabios, ipxe, qemu-system-data's ROMs)
+# a PV device model never loads.
+QEMU_PKG=qemu-system-xen
+QEMU_BIN=usr/libexec/xen-qemu-system-i386
+
+# qemu_pkgs: qemu-system-xen and every package it depends on, recursively
+# (alternatives included; virtual packages, shown as <name>, skipped).
+qemu_pkgs() {
+	apt-cache depends --recurse --no-recommends --no-suggests --no-conflicts \
+		--no-breaks --no-replaces --no-enhances "$QEMU_PKG" 2>/dev/null |
+		grep -E '^[a-z0-9][a-z0-9.+-]*$' | sort -u
+}
 
 # download PKG...: fetch the .debs not yet cached. Any cached version is kept
 # (delete tests/xen/debs/ to pick up archive updates), which keeps runs offline.
@@ -220,32 +240,60 @@ build_dom0() {
 		xen-blkback xen-netback bridge tun
 	cp "$OUT/vmlinux" "$r/xt/domu/vmlinux"
 	cp "$OUT/domu.cpio" "$r/xt/domu/initrd.cpio"
+	build_qemu_layer "$r"
 	pack "$r" "$OUT/dom0.cpio"
 	(cd "$r" && find . -type f -o -type l | sed 's|^\.||' | LC_ALL=C sort) >"$OUT/dom0.manifest"
 }
 
+# build_qemu_layer ROOT: out/qemu.cpio, QEMU's Xen device model for qdisk
+# disks as a layer on top of dom0.cpio (the files it adds to ROOT, which are
+# then taken out of ROOT again). tests/xen/run appends it only for --bench:
+# its 31 MB would not fit the rootfs of check-xen's 512 MiB dom0 (a tmpfs
+# limited to half its RAM) next to the domU images the scenarios write.
+build_qemu_layer() {
+	local r=$1 f
+	(cd "$r" && find . | LC_ALL=C sort) >"$STAGE/dom0.list"
+	# where libxl looks for it; libraries (NEEDED, recursively) from its own closure
+	EXT=$EXTQ add_elf "$r" "$EXTQ/$QEMU_BIN" "$QEMU_BIN"
+	# QEMU 7.2 loads a keymap even for libxl's `-vnc none` (qemu-system-data)
+	EXT=$EXTQ copy_rel "$r" usr/share/qemu/keymaps/en-us
+	(cd "$r" && find . | LC_ALL=C sort) | LC_ALL=C comm -13 "$STAGE/dom0.list" - >"$STAGE/qemu.list"
+	(cd "$r" && cpio -o -H newc --quiet <"$STAGE/qemu.list") >"$OUT/qemu.cpio.tmp"
+	mv "$OUT/qemu.cpio.tmp" "$OUT/qemu.cpio"
+	# files first, then the directories they leave empty (deepest first)
+	while read -r f; do
+		[ -d "$r/$f" ] || rm -f "$r/$f"
+	done <"$STAGE/qemu.list"
+	sort -r "$STAGE/qemu.list" | while read -r f; do
+		[ ! -d "$r/$f" ] || rmdir "$r/$f"
+	done
+}
+
 main() {
-	local kpkg stamp
+	local kpkg stamp qpkgs
 	kpkg=$(kernel_pkg)
 	[ -n "$kpkg" ] || die "apt-cache cannot resolve linux-image-amd64 (apt-get update?)"
 	KVER=${kpkg#linux-image-}
+	qpkgs=$(qemu_pkgs)
+	echo "$qpkgs" | grep -qx "$QEMU_PKG" || die "apt-cache does not know $QEMU_PKG (apt-get update?)"
 	mkdir -p "$OUT"
 	# shellcheck disable=SC2086
-	download $(echo $DOM0_PKGS $DOMU_PKGS "$kpkg" | tr ' ' '\n' | sort -u)
+	download $(echo $DOM0_PKGS $DOMU_PKGS "$kpkg" $qpkgs | tr ' ' '\n' | sort -u)
 
 	# Inputs of the images: this script, the domU agent, the .deb file names
 	# (they carry versions). The fio binary is cached on its own.
 	stamp=$( (cat "$0" "$XT/domu/init" "$XT/lib/extract-vmlinux.py"; ls "$DEBS"; echo "$KVER") | sha256sum | cut -c1-16)
 	if [ $FORCE = 0 ] && [ "$(cat "$OUT/stamp" 2>/dev/null)" = "$stamp" ] &&
-		[ -s "$OUT/dom0.cpio" ] && [ -s "$OUT/xen" ] && [ -s "$OUT/vmlinux" ]; then
+		[ -s "$OUT/dom0.cpio" ] && [ -s "$OUT/qemu.cpio" ] && [ -s "$OUT/xen" ] && [ -s "$OUT/vmlinux" ]; then
 		log "images up to date ($stamp)"
 		return 0
 	fi
 	log "building images for kernel $KVER"
 	build_fio
-	rm -rf "$EXT" "$STAGE"; mkdir -p "$EXT" "$STAGE"
+	rm -rf "$EXT" "$EXTQ" "$STAGE"; mkdir -p "$EXT" "$EXTQ" "$STAGE"
 	local p
 	for p in $DOM0_PKGS $DOMU_PKGS "$kpkg"; do dpkg -x "$(deb_of "$p")" "$EXT"; done
+	for p in $qpkgs; do dpkg -x "$(deb_of "$p")" "$EXTQ"; done
 
 	# the .deb has no modules.dep (its postinst runs depmod): make one
 	"$EXT/bin/busybox" depmod -b "$EXT" "$KVER"
@@ -256,9 +304,9 @@ main() {
 	build_domu
 	build_dom0
 	echo "$KVER" >"$OUT/kver"
-	rm -rf "$EXT" "$STAGE"   # ~400 MB unpacked; the stamp says the images are current
+	rm -rf "$EXT" "$EXTQ" "$STAGE"   # ~500 MB unpacked; the stamp says the images are current
 	echo "$stamp" >"$OUT/stamp"
-	log "done: $(cd "$OUT" && du -sh xen vmlinux dom0.cpio domu.cpio | tr '\t\n' ': ')"
+	log "done: $(cd "$OUT" && du -sh xen vmlinux dom0.cpio qemu.cpio domu.cpio | tr '\t\n' ': ')"
 }
 
 main "$@"

@@ -11,6 +11,7 @@
 # domUs        xt_domu_start NAME [-j JOBFILE] [-e ENVLINE]... [-p] -- 'cfg line'...
 #              xt_domu_wait NAME ERE [SEC]   wait for a line in the domU console
 #              xt_domu_run NAME CMD [SEC]    run CMD in the domU agent, print its output, return its rc
+#              xt_domu_send NAME CMD / xt_domu_collect NAME ID [SEC]   the same in two halves
 #              xt_domu_poweroff NAME [SEC]  poweroff -f inside, wait for the shutdown, destroy
 #              xt_domu_destroy NAME
 # stand-ins    xt_standin_start TYPE...     move backend/TYPE/*/*/state 1 -> 2 (what a backend
@@ -195,17 +196,28 @@ xt_domu_wait() {
 # xt_domu_run NAME CMD [SEC]: send a command line to the agent through the
 # console pty xenconsoled publishes in xenstore, wait for its exit marker,
 # print its output, return its exit code.
+#   xt_domu_send NAME CMD           the first half: send, print the command's id
+#   xt_domu_collect NAME ID [SEC]   the second: wait, print the output, return the rc
+# (the bench sleeps in between: no console polling while it measures)
 xt_domu_run() {
-	local name=$1 cmd=$2 to=${3:-120} id tty log rc seq
+	local id
+	id=$(xt_domu_send "$1" "$2") || { echo "$id"; return 1; }
+	xt_domu_collect "$1" "$id" "${3:-120}"
+}
+xt_domu_send() {
+	local name=$1 cmd=$2 id tty seq
 	id=$(xt_domid "$name") || { sleep 1; id=$(xt_domid "$name"); } || { xt_log "no domain $name"; return 1; }
 	tty=$(xenstore-read "/local/domain/$id/console/tty" 2>/dev/null)
 	[ -c "$tty" ] || { xt_log "domU $name: no console tty ($tty)"; return 1; }
 	# a file, not a variable: callers often run this in $(...)
 	seq=$(($(cat /tmp/xt/cmdseq 2>/dev/null || echo 0) + 1))
 	echo $seq >/tmp/xt/cmdseq
-	id=c$seq
+	printf 'XTC %s %s\n' "c$seq" "$cmd" >"$tty"
+	echo "c$seq"
+}
+xt_domu_collect() {
+	local name=$1 id=$2 to=${3:-120} log rc
 	log=$(xt_domu_log "$name")
-	printf 'XTC %s %s\n' "$id" "$cmd" >"$tty"
 	xt_domu_wait "$name" "XTD: cmd-exit $id rc=" "$to" || return 1
 	# the console log has CRLF line ends
 	tr -d '\r' <"$log" | sed -n "/^XTD: cmd-begin $id\$/,/^XTD: cmd-exit $id rc=/p" | sed '1d;$d'
@@ -290,6 +302,7 @@ xt_standin_stop() {
 #                            in the background (log: $XT_BLK_LOG, dumped by the
 #                            runner), wait until its control socket answers
 # xt_blk_stop                SIGTERM, wait, return its exit status
+# xt_blk_kill                SIGKILL, wait until it is gone
 # xt_blk_alive               the daemon started last is still running
 # xt_blk_disk TARGET [VDEV] [ACCESS]   an xl disk spec as a user writes it
 # xt_blk_img PATH MIB        a sparse backing file on the dom0 image tmpfs
@@ -338,6 +351,21 @@ xt_blk_stop_check() {
 	xt_blk_stop
 	local rc=$?
 	if [ $rc = 0 ]; then xt_pass "$1"; else xt_fail "$1" "rc=$rc"; fi
+}
+# xt_blk_kill: SIGKILL (no drain: the in-flight journal is all the next
+# daemon has), wait until it is gone
+xt_blk_kill() {
+	local pid n=0
+	pid=$(xt_blk_pid)
+	[ -n "$pid" ] || return 1
+	kill -KILL "$pid" 2>/dev/null || return 1
+	while [ -d /proc/$pid ] && ! grep -q '^State:.*Z' /proc/$pid/status 2>/dev/null; do
+		[ $n -lt 150 ] || { xt_log "pvback-blk still there 30 s after SIGKILL"; return 1; }
+		sleep 0.2
+		n=$((n + 1))
+	done
+	echo "==== $(xt_now) pvback-blk $pid killed (SIGKILL)" >>"$XT_BLK_LOG"
+	return 0
 }
 xt_blk_script() {
 	if [ -x /etc/xen/scripts/pvback-block ]; then echo pvback-block; else echo xt-hotplug; fi

@@ -9,6 +9,8 @@
 #   wait-bg TAG SEC        wait for a background fio, print its log tail, return its exit code
 #   wait-dev DEV SEC       wait until /sys/block/DEV exists;  wait-gone DEV SEC: until it does not
 #   features DEV           queues, max_segments, ro, size of DEV
+#   bench DEV NAME RW BS QD RUNTIME RAMP   one fio job (libaio, direct, time_based,
+#                          total-latency percentiles); prints its terse v3 line
 export PATH=/usr/sbin:/usr/bin:/sbin:/bin
 cmd=$1
 shift
@@ -53,6 +55,17 @@ fio_verify() { # DEV SIZE NAME
 	done
 }
 
+# bench: the job make bench-xen runs against each backend. Whole device,
+# random offsets without a map, ramp excluded from the figures.
+bench() { # DEV NAME RW BS QD RUNTIME RAMP
+	fio --name="$2" --filename="/dev/$1" --direct=1 --ioengine=libaio --rw="$3" --bs="$4" \
+		--iodepth="$5" --time_based --runtime="$6" --ramp_time="$7" --numjobs=1 \
+		--norandommap --randrepeat=0 --lat_percentiles=1 \
+		--output-format=terse --terse-version=3 >"/tmp/bench-$2.out" 2>&1 ||
+		{ echo "fio $2 on $1 failed:"; tail -n 20 "/tmp/bench-$2.out"; return 1; }
+	grep '^3;' "/tmp/bench-$2.out"
+}
+
 wait_sys() { # DEV SEC want(1=present 0=gone)
 	local n=$(($2 * 5))
 	while [ $n -gt 0 ]; do
@@ -67,6 +80,7 @@ wait_sys() { # DEV SEC want(1=present 0=gone)
 case $cmd in
 fs) fs "$@" ;;
 fio) fio_verify "$@" ;;
+bench) bench "$@" ;;
 fio-bg)
 	rm -f "/tmp/$3.rc"
 	(fio_verify "$1" "$2" "$3" >"/tmp/$3.log" 2>&1; echo $? >"/tmp/$3.rc") </dev/null >/dev/null 2>&1 &

@@ -1,0 +1,250 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""bench-report: make bench-xen's figures -> JSON and a side-by-side table.
+
+  bench-report.py RECORD.txt OUT.json [CONSOLE.log HOSTLOAD.txt]
+                                           write OUT.json, print the tables
+  bench-report.py --markdown OUT.json      the same tables from OUT.json, in Markdown
+
+RECORD.txt is tests/xen/out/record-bench-blk.txt, the XT-RECORD block the
+dom0 scenario 90-bench-blk printed: one line per fio run,
+`backend=kernel|qdisk|pvback round=N name=... rw=... bs=... iodepth=N iops=N
+mbps=X lat_p50_us=N lat_p99_us=N lat_mean_us=X wall_s=X dom0_cpu_s=X
+domu_cpu_s=X runtime_s=N ramp_s=N` (fio's total-latency percentiles, µs; CPU
+seconds from `xl list` over the job's wall time), and per backend one
+`name=idle` line (the CPU both domains burn with the disk connected, no I/O).
+
+CONSOLE.log and HOSTLOAD.txt (tests/xen/out/, written by tests/xen/run
+--bench) give each run host_other_cores: how many of the host's cores other
+processes than QEMU kept busy while it ran (the scenario's `XT-BENCH
+begin|end` lines, stamped by the host, bound the job; the host samples
+/proc/stat and QEMU's CPU time every second). TCG slows down with each core
+taken from it, so that is the noise a run suffered.
+
+OUT.json is a list of records, one per job and backend: name, backend, rw,
+bs, iodepth, iops, mbps, lat_p50_us, lat_p99_us, lat_mean_us (each the
+median over the rounds), dom0_cpu_ms_per_io (dom0 CPU time of the jobs / the
+I/Os they did, ramp included, idle not subtracted), rounds, and runs (each
+round's figures).
+The table puts the three backends side by side per job with the ratios
+pvback/kernel and pvback/qdisk (IOPS: above 1 is better for pvback; p50
+latency: below 1 is better for pvback).
+"""
+import json
+import os
+import sys
+
+BACKENDS = ("kernel", "qdisk", "pvback")
+RUN_KEYS = ("round", "iops", "mbps", "lat_p50_us", "lat_p99_us", "lat_mean_us", "wall_s",
+            "dom0_cpu_s", "domu_cpu_s", "runtime_s", "ramp_s", "host_other_cores")
+
+
+def conv(v):
+    for t in (int, float):
+        try:
+            return t(v)
+        except ValueError:
+            pass
+    return v
+
+
+def parse_record(path):
+    runs, idle = [], []
+    with open(path) as f:
+        for line in f:
+            line = line.strip()
+            if not line.startswith("backend="):
+                continue
+            kv = {k: conv(v) for k, v in (item.split("=", 1) for item in line.split() if "=" in item)}
+            (idle if kv.get("name") == "idle" else runs).append(kv)
+    return runs, idle
+
+
+def median(xs):
+    xs = sorted(xs)
+    n = len(xs)
+    if not n:
+        return 0
+    return xs[n // 2] if n % 2 else (xs[n // 2 - 1] + xs[n // 2]) / 2
+
+
+def host_load(runs, console, hostload):
+    """Annotate each run with host_other_cores over its XT-BENCH window."""
+    windows = {}
+    with open(console, errors="replace") as f:
+        for line in f:
+            if "XT-BENCH " not in line or not line.startswith("["):
+                continue
+            t = float(line[1:line.index("]")]) * 1000
+            w = line.split("XT-BENCH ", 1)[1].split()
+            if len(w) >= 4:
+                windows.setdefault((w[1], str(w[2]), w[3]), {})[w[0]] = t
+    samples = []
+    with open(hostload) as f:
+        for line in f:
+            v = line.split()
+            if len(v) == 4:
+                samples.append(tuple(int(x) for x in v))
+    ncpu = os.cpu_count() or 1
+    for r in runs:
+        w = windows.get((r["backend"], str(r["round"]), r["name"]), {})
+        if "begin" not in w or "end" not in w:
+            continue
+        a = [s for s in samples if s[0] <= w["begin"]]
+        b = [s for s in samples if s[0] >= w["end"]]
+        if not a or not b or b[0][2] == a[-1][2]:
+            continue
+        a, b = a[-1], b[0]
+        other = (b[1] - a[1]) - (b[3] - a[3])
+        r["host_other_cores"] = round(max(other, 0) / (b[2] - a[2]) * ncpu, 2)
+
+
+def aggregate(runs):
+    recs = []
+    keyed = {}
+    for r in runs:
+        k = (r["name"], r["backend"])
+        if k not in keyed:
+            keyed[k] = {"name": r["name"], "backend": r["backend"], "rw": r["rw"],
+                        "bs": r["bs"], "iodepth": r["iodepth"], "runs": []}
+            recs.append(keyed[k])
+        keyed[k]["runs"].append({x: r[x] for x in RUN_KEYS if x in r})
+    for rec in recs:
+        rs = rec["runs"]
+        rec["iops"] = round(median([r["iops"] for r in rs]))
+        rec["mbps"] = round(median([r["mbps"] for r in rs]), 1)
+        for x in ("lat_p50_us", "lat_p99_us", "lat_mean_us"):
+            rec[x] = round(median([r[x] for r in rs]), 1)
+        ios = sum(r["iops"] * (r.get("runtime_s", 0) + r.get("ramp_s", 0)) for r in rs)
+        cpu = sum(r.get("dom0_cpu_s", 0) for r in rs)
+        rec["dom0_cpu_ms_per_io"] = round(cpu * 1000 / ios, 2) if ios else None
+        rec["rounds"] = len(rs)
+        rec["runs"] = rec.pop("runs")  # last in the JSON
+    return recs
+
+
+def ratio(a, b):
+    if not isinstance(a, (int, float)) or not isinstance(b, (int, float)) or not b:
+        return "-"
+    return "%.2fx" % (a / b)
+
+
+def fmt(v):
+    if isinstance(v, float):
+        return "%.0f" % v if v >= 100 else "%.1f" % v if v >= 10 else "%.2f" % v
+    return str(v)
+
+
+def by_job(recs):
+    names, by = [], {}
+    for r in recs:
+        if r["name"] not in names:
+            names.append(r["name"])
+        by[(r["name"], r["backend"])] = r
+    return names, by
+
+
+def three(k, q, p, key):
+    return " / ".join(fmt(r.get(key, "-")) if r.get(key) is not None else "-" for r in (k, q, p))
+
+
+HEAD = ["job", "kernel IOPS", "qdisk IOPS", "pvback IOPS", "pvback/kernel", "pvback/qdisk",
+        "p50 µs k / q / pv", "p50 pv/k", "p50 pv/q", "p99 µs k / q / pv", "MB/s k / q / pv",
+        "dom0 CPU ms/IO k / q / pv"]
+
+
+def rows(recs):
+    names, by = by_job(recs)
+    out = []
+    for n in names:
+        k, q, p = (by.get((n, b), {}) for b in BACKENDS)
+        g = lambda r, key: r.get(key, "-")  # noqa: E731
+        out.append([
+            n, g(k, "iops"), g(q, "iops"), g(p, "iops"),
+            ratio(g(p, "iops"), g(k, "iops")), ratio(g(p, "iops"), g(q, "iops")),
+            three(k, q, p, "lat_p50_us"),
+            ratio(g(p, "lat_p50_us"), g(k, "lat_p50_us")), ratio(g(p, "lat_p50_us"), g(q, "lat_p50_us")),
+            three(k, q, p, "lat_p99_us"), three(k, q, p, "mbps"), three(k, q, p, "dom0_cpu_ms_per_io"),
+        ])
+    return out
+
+
+def rounds_rows(recs):
+    names, by = by_job(recs)
+    out = []
+    for n in names:
+        row = [n]
+        for b in BACKENDS:
+            rs = by.get((n, b), {}).get("runs", [])
+            row.append(" / ".join(str(r["iops"]) + ("" if r.get("host_other_cores") is None else
+                                                      " (%.1f)" % r["host_other_cores"]) for r in rs) or "-")
+        out.append(row)
+    return out
+
+
+def text_table(head, body):
+    rs = [head] + [[str(c) for c in r] for r in body]
+    w = [max(len(r[i]) for r in rs) for i in range(len(head))]
+    lines = []
+    for j, r in enumerate(rs):
+        lines.append("  ".join(c.ljust(w[i]) if i == 0 else c.rjust(w[i]) for i, c in enumerate(r)))
+        if j == 0:
+            lines.append("  ".join("-" * x for x in w))
+    return "\n".join(lines)
+
+
+def md_table(head, body):
+    lines = ["| " + " | ".join(head) + " |",
+             "|" + "|".join(["---"] + ["---:"] * (len(head) - 1)) + "|"]
+    for r in body:
+        lines.append("| " + " | ".join(str(c) for c in r) + " |")
+    return "\n".join(lines)
+
+
+ROUNDS_HEAD = ["job", "kernel IOPS per round (host cores others took)", "qdisk ...", "pvback ..."]
+
+
+def idle_line(idle):
+    return "; ".join("%s: dom0 %.1f s, domU %.1f s CPU in %.1f s" % (
+        i["backend"], i.get("dom0_cpu_s", 0), i.get("domu_cpu_s", 0), i.get("wall_s", 0)) for i in idle)
+
+
+def main(argv):
+    if len(argv) == 3 and argv[1] == "--markdown":
+        with open(argv[2]) as f:
+            recs = json.load(f)
+        print(md_table(HEAD, rows(recs)))
+        print()
+        print(md_table(ROUNDS_HEAD, rounds_rows(recs)))
+        return 0
+    if len(argv) not in (3, 5):
+        sys.stderr.write(__doc__)
+        return 2
+    runs, idle = parse_record(argv[1])
+    if not runs:
+        sys.stderr.write("bench-report: no figures in %s\n" % argv[1])
+        return 1
+    if len(argv) == 5 and os.path.exists(argv[3]) and os.path.exists(argv[4]):
+        host_load(runs, argv[3], argv[4])
+    recs = aggregate(runs)
+    os.makedirs(os.path.dirname(os.path.abspath(argv[2])), exist_ok=True)
+    tmp = argv[2] + ".tmp"
+    with open(tmp, "w") as f:
+        json.dump(recs, f, indent=1)
+        f.write("\n")
+    os.replace(tmp, argv[2])
+    print("[bench-xen] %d runs -> %d records in %s (medians over %d round(s));"
+          " under TCG only the ratios mean something" %
+          (len(runs), len(recs), argv[2], max(r["rounds"] for r in recs)))
+    print(text_table(HEAD, rows(recs)))
+    print(text_table(ROUNDS_HEAD, rounds_rows(recs)))
+    if idle:
+        print("[bench-xen] idle, disk connected: " + idle_line(idle))
+    missing = [b for b in BACKENDS if not any(r["backend"] == b for r in recs)]
+    if missing:
+        print("[bench-xen] no figures for: %s (see tests/xen/out/console.log)" % " ".join(missing))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
