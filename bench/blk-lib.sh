@@ -167,10 +167,14 @@ blk_run_guests() {
 		blk_die "cannot record $name"
 }
 
+# CPU time (clock ticks) the daemon used so far, all its threads.
+blk_daemon_ticks() { awk '{ print $14 + $15 }' "/proc/$blk_daemon_pid/stat"; }
+
 # blk_run NAME PATH BACKING RW BS QD QUEUES [key=value...] -- [extra fio args]
-# One side of a comparison; the record goes to $RESULTS.
+# One side of a comparison; the record goes to $RESULTS.  pvback records
+# also get the daemon's CPU time over the fio run (be_cpu_us_per_io).
 blk_run() {
-	local name=$1 path=$2 backing=$3 rw=$4 bs=$5 qd=$6 queues=$7 out
+	local name=$1 path=$2 backing=$3 rw=$4 bs=$5 qd=$6 queues=$7 out c0= t0
 	local -a kv=() extra=() args
 	shift 7
 	while [ $# -gt 0 ] && [ "$1" != -- ]; do kv+=("$1"); shift; done
@@ -184,7 +188,13 @@ blk_run() {
 		args+=(--ioengine=external:"$BLK_ENGINE" --pvsim_dir="$BLK_S" --domain=g1
 		       --vdev=xvda --queues="$queues")
 	fi
+	if [ "$path" = pvback ] && [ -n "$blk_daemon_pid" ]; then
+		c0=$(blk_daemon_ticks)
+		t0=$(date +%s%N)
+	fi
 	blk_fio "$out" "[$BLK_STEP] $name: $path" "${args[@]}" "${extra[@]}"
+	[ -n "$c0" ] && kv+=(be_cpu_ticks=$(($(blk_daemon_ticks) - c0))
+			     be_wall_ms=$((($(date +%s%N) - t0) / 1000000)))
 	"$BLK_REPORT" add "$RESULTS" "$out" name="$name" path="$path" backing="$backing" \
 		rw="$rw" bs="$bs" iodepth="$qd" queues="$queues" "${kv[@]}" ||
 		blk_die "cannot record $name"

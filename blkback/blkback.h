@@ -57,6 +57,9 @@ enum blk_direct { BLK_DIRECT_AUTO, BLK_DIRECT_ON, BLK_DIRECT_OFF };
 /* Data of frontends without persistent grants: map per request, or grant-copy
  * through a bounce pool (auto: copy up to BLK_AUTO_COPY_SEGS segments). */
 enum blk_grant_mode { BLK_GRANT_AUTO, BLK_GRANT_MAP, BLK_GRANT_COPY };
+/* Persistent-grant pages as io_uring registered buffers (auto: on for pvsim,
+ * off on Xen; docs/blkback.md says why). */
+enum blk_fixed_bufs { BLK_FIXED_AUTO, BLK_FIXED_ON, BLK_FIXED_OFF };
 
 /* Daemon-wide settings, read-only after start-up (no mutable globals). */
 struct blk_config {
@@ -70,6 +73,9 @@ struct blk_config {
 	unsigned max_pgrants;      /* persistent grants per queue */
 	bool persistent;           /* offer feature-persistent */
 	enum blk_grant_mode grant_mode;
+	enum blk_fixed_bufs fixed_bufs;
+	const char *state_dir;     /* in-flight journals (journal.c); NULL: none */
+	bool fault_stall_io;       /* testing: hold every other request (PVBACK_BLK_FAULT=stall-io) */
 };
 
 /* ---------------------------------------------------------- requests */
@@ -121,6 +127,7 @@ int blk_abi_parse(const char *protocol, enum blk_abi *out);
 
 struct blk_pgrant {
 	uint32_t ref;
+	unsigned slot;           /* index in the cache's entry array, < max */
 	void *addr;
 	unsigned users;          /* requests using the mapping now */
 	uint64_t last_use_ns;
@@ -128,9 +135,11 @@ struct blk_pgrant {
 	struct blk_pgrant *prev, *next; /* LRU list, most recent first */
 };
 
+/* slot names the entry for the mapping's whole life (0 .. max-1, reused
+ * only after unmap): ring.c keys the engine's registered buffers by it. */
 struct blk_pgrant_ops {
-	int (*map)(void *opaque, uint32_t ref, void **addr);   /* one page, writable */
-	void (*unmap)(void *opaque, void *addr);
+	int (*map)(void *opaque, uint32_t ref, unsigned slot, void **addr); /* one page, writable */
+	void (*unmap)(void *opaque, unsigned slot, void *addr);
 };
 
 struct blk_pgrant_cache {
@@ -139,6 +148,9 @@ struct blk_pgrant_cache {
 	unsigned max, count, hash_size;
 	struct blk_pgrant **hash;
 	struct blk_pgrant *head, *tail;
+	struct blk_pgrant *ents;   /* max entries, one per slot */
+	unsigned *free_slots;      /* stack of unused slots, nr_free of them */
+	unsigned nr_free;
 	uint64_t hits, misses, evictions, purged;
 };
 
@@ -154,6 +166,40 @@ int blk_pgrant_get(struct blk_pgrant_cache *c, uint32_t ref, uint64_t now_ns,
 void blk_pgrant_put(struct blk_pgrant_cache *c, struct blk_pgrant *pg, uint64_t now_ns);
 /* Unmap idle entries unused for idle_ns. Returns how many. */
 unsigned blk_pgrant_purge(struct blk_pgrant_cache *c, uint64_t now_ns, uint64_t idle_ns);
+
+/* ------------------------------------------------------------ journal */
+
+/* Which ring a journal belongs to (all uint32_t: compared with memcmp). */
+struct blk_journal_id {
+	uint32_t domid, evtchn, abi;
+	uint32_t nr_ring_pages;
+	uint32_t ring_refs[BLK_MAX_RING_PAGES];
+	uint32_t nr_slots;  /* request contexts: one record each */
+	uint32_t ent_size;  /* ring entry bytes (ABI) */
+};
+
+struct blk_journal;
+
+/* A fresh journal at path (replacing any file there). 0 or -errno. */
+int blk_journal_create(const char *path, const struct blk_journal_id *id, struct blk_journal **out);
+/* A predecessor's journal of the same ring: -ENOENT, -ESTALE (another
+ * ring's, or not a journal), other -errno. */
+int blk_journal_reopen(const char *path, const struct blk_journal_id *id, struct blk_journal **out);
+/* remove: unlink the file (the queue stopped with nothing owed). */
+void blk_journal_close(struct blk_journal *j, bool remove);
+/* What a restarted queue owes, given the shared rsp_prod/req_prod: the
+ * slots to re-issue (slots[] holds nr_slots entries), in ring order, and
+ * where to go on consuming.  -EUCLEAN when the journal disagrees with the
+ * ring (then resume at rsp_prod). */
+int blk_journal_recover(struct blk_journal *j, RING_IDX rsp_prod, RING_IDX req_prod,
+			RING_IDX *req_cons, unsigned *slots, unsigned *nr);
+const void *blk_journal_entry(const struct blk_journal *j, unsigned slot);
+/* The data path's three stores (ring.c): request copied out of the ring
+ * into context slot; its response written at rsp_idx; response pushed. */
+void blk_journal_consumed(struct blk_journal *j, unsigned slot, RING_IDX req_idx, const void *ent,
+			  size_t len);
+void blk_journal_answered(struct blk_journal *j, unsigned slot, RING_IDX rsp_idx);
+void blk_journal_released(struct blk_journal *j, unsigned slot);
 
 /* --------------------------------------------------------- backing + io */
 
@@ -186,6 +232,8 @@ struct blk_io_req {
 	uint64_t offset, len; /* bytes */
 	struct iovec *iov;
 	unsigned iovcnt;
+	int buf_index;        /* registered buffer slot holding all the data, -1: none */
+	bool fixed;           /* out: queued as READ/WRITE_FIXED on buf_index */
 	int res;              /* out: 0 or -errno */
 	unsigned parts;       /* engine private: completions outstanding */
 	struct blk_io_req *next; /* engine private */
@@ -205,6 +253,10 @@ struct blk_io_ops {
 	int (*submit)(struct blk_io *io);
 	/* Call done for each finished request; never blocks. Returns the count. */
 	int (*reap)(struct blk_io *io);
+	/* Optional, NULL when the engine has no registered buffers (aio,
+	 * sync): see blk_io_reg_bufs / blk_io_reg_buf. */
+	int (*reg_bufs)(struct blk_io *io, unsigned nr);
+	int (*reg_buf)(struct blk_io *io, unsigned slot, void *addr, size_t len);
 };
 
 /* Fields common to every engine: engines embed this first. */
@@ -239,6 +291,16 @@ static inline int blk_io_reap(struct blk_io *io)
 {
 	return io->ops->reap(io);
 }
+/* Registered buffers (io_uring fixed buffers: the kernel pins the pages
+ * once instead of per I/O).  reg_bufs makes an empty table of nr slots (the
+ * engine may cap it; 0 drops the table and every registration);
+ * -EOPNOTSUPP from engines without them.  reg_buf points slot at [addr,
+ * addr + len), or empties it (addr NULL), which must happen before that
+ * memory is unmapped.  A read or write whose one iovec lies inside the
+ * filled slot named by its buf_index runs on it (r->fixed); anything else,
+ * and every request after a failed reg_buf of its slot, runs as before. */
+int blk_io_reg_bufs(struct blk_io *io, unsigned nr);
+int blk_io_reg_buf(struct blk_io *io, unsigned slot, void *addr, size_t len);
 /* For engines: finish r without the kernel (sync path); reap delivers it. */
 void blk_io_complete_later(struct blk_io *io, struct blk_io_req *r, int res);
 int blk_io_reap_ready(struct blk_io *io);
@@ -251,6 +313,7 @@ int blk_io_exec_sync(struct blk_backing *bs, struct blk_io_req *r);
 struct blk_stats {
 	uint64_t oo_req, rd_req, wr_req, f_req, ds_req, rd_sect, wr_sect;
 	uint64_t errors, eopnotsupp;
+	uint64_t io_fixed, io_vec; /* reads/writes on registered buffers / on iovecs */
 	struct pv_stats_hist lat;
 };
 
@@ -271,8 +334,10 @@ struct blk_queue_params {
 /* Map the ring, bind the event channel and start the queue's thread. */
 int blk_queue_start(struct blk_vbd *vbd, const struct blk_queue_params *p,
 		    struct blk_queue **out);
-/* Stop taking requests, finish every in-flight I/O (responding to it), join
- * the thread and unmap everything.  Called from the xenbus thread. */
+/* Answer every request the frontend pushed before now (consume up to the
+ * producer index seen at the stop, no further), finish every in-flight I/O
+ * and push its response, join the thread and unmap everything.  Called from
+ * the xenbus thread. */
 void blk_queue_stop(struct blk_queue *q);
 /* What `pvback-blk stats` shows of a queue. */
 struct blk_queue_info {

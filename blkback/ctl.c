@@ -125,25 +125,29 @@ static double lat_us(const struct pv_stats_hist *h, double pct)
 static void stats_text(struct out *o, const char *label, const struct blk_stats *st)
 {
 	out_printf(o, "  %-6s oo_req %llu rd_req %llu wr_req %llu f_req %llu ds_req %llu "
-		   "rd_sect %llu wr_sect %llu errors %llu lat_p50_us %.1f lat_p99_us %.1f\n",
+		   "rd_sect %llu wr_sect %llu errors %llu lat_p50_us %.1f lat_p99_us %.1f "
+		   "io_fixed %llu io_vec %llu\n",
 		   label, (unsigned long long)st->oo_req, (unsigned long long)st->rd_req,
 		   (unsigned long long)st->wr_req, (unsigned long long)st->f_req,
 		   (unsigned long long)st->ds_req, (unsigned long long)st->rd_sect,
 		   (unsigned long long)st->wr_sect, (unsigned long long)st->errors,
-		   lat_us(&st->lat, 50), lat_us(&st->lat, 99));
+		   lat_us(&st->lat, 50), lat_us(&st->lat, 99), (unsigned long long)st->io_fixed,
+		   (unsigned long long)st->io_vec);
 }
 
 static void stats_json(struct out *o, const struct blk_stats *st)
 {
 	out_printf(o, "\"oo_req\":%llu,\"rd_req\":%llu,\"wr_req\":%llu,\"f_req\":%llu,"
 		   "\"ds_req\":%llu,\"rd_sect\":%llu,\"wr_sect\":%llu,\"errors\":%llu,"
-		   "\"eopnotsupp\":%llu,\"lat_count\":%llu,\"lat_p50_us\":%.1f,\"lat_p99_us\":%.1f",
+		   "\"eopnotsupp\":%llu,\"lat_count\":%llu,\"lat_p50_us\":%.1f,\"lat_p99_us\":%.1f,"
+		   "\"io_fixed\":%llu,\"io_vec\":%llu",
 		   (unsigned long long)st->oo_req, (unsigned long long)st->rd_req,
 		   (unsigned long long)st->wr_req, (unsigned long long)st->f_req,
 		   (unsigned long long)st->ds_req, (unsigned long long)st->rd_sect,
 		   (unsigned long long)st->wr_sect, (unsigned long long)st->errors,
 		   (unsigned long long)st->eopnotsupp, (unsigned long long)st->lat.count,
-		   lat_us(&st->lat, 50), lat_us(&st->lat, 99));
+		   lat_us(&st->lat, 50), lat_us(&st->lat, 99), (unsigned long long)st->io_fixed,
+		   (unsigned long long)st->io_vec);
 }
 
 struct stats_walk {

@@ -3,8 +3,9 @@
  * Host side of a vbd: opening the backing store (file or block device,
  * O_DIRECT when it works), its geometry and discard abilities, and what the
  * three I/O engines share: engine selection, synchronous execution (used by
- * the sync engine and for discard/flush fallbacks) and the "completed
- * synchronously" list that reap delivers.
+ * the sync engine and for discard/flush fallbacks), the "completed
+ * synchronously" list that reap delivers, and the registered-buffer calls
+ * (optional ops: only io_uring has them).
  *
  * Knows nothing about grants or rings.  A struct blk_backing is shared by
  * every queue of a vbd (read-only after open, except size on resize).
@@ -326,4 +327,14 @@ void blk_io_destroy(struct blk_io *io)
 {
 	if (io)
 		io->ops->destroy(io);
+}
+
+int blk_io_reg_bufs(struct blk_io *io, unsigned nr)
+{
+	return io->ops->reg_bufs ? io->ops->reg_bufs(io, nr) : -EOPNOTSUPP;
+}
+
+int blk_io_reg_buf(struct blk_io *io, unsigned slot, void *addr, size_t len)
+{
+	return io->ops->reg_buf ? io->ops->reg_buf(io, slot, addr, len) : -EOPNOTSUPP;
 }

@@ -10,16 +10,20 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "blkback.h"
 
 #define MAX_TYPES 8
+#define STATE_XEN_DIR "/run/pvback-blk/state"
+#define STATE_SIM_NAME "pvback-blk.state"
 
 struct daemon_state {
 	struct pv_xb_backend **be;
@@ -44,16 +48,21 @@ static void usage(FILE *f)
 		"                            map per request, or grant-copy through a bounce\n"
 		"                            pool (auto, the default: copy up to %u segments\n"
 		"                            within %u pool pages per queue, map above)\n"
+		"  --fixed-bufs auto|on|off  persistent-grant pages as io_uring registered\n"
+		"                            buffers (auto: on for pvsim, off on xen)\n"
 		"  --log-level err|warn|info|debug\n"
 		"  --syslog                  log to syslog\n"
 		"  --foreground              do not daemonize\n"
 		"  --ctl PATH|none           control socket (default %s on xen,\n"
 		"                            $PVSIM_DIR/pvback-blk.sock on pvsim)\n"
+		"  --state-dir DIR|none      in-flight journals, so a restart after a kill\n"
+		"                            re-issues what was unanswered (default\n"
+		"                            %s on xen, $PVSIM_DIR/pvback-blk.state on pvsim)\n"
 		"pvback-blk stats [--json] [--ctl PATH] [DEVICE]   counters of the running daemon\n"
 		"pvback-blk resize [--ctl PATH] [DEVICE]           re-check backing sizes\n",
 		BLK_DEF_MAX_QUEUES, BLK_MAX_RING_ORDER, BLK_MAX_RING_ORDER, BLK_DEF_INDIRECT_SEGS,
 		BLK_DEF_PGRANTS, BLK_AUTO_COPY_SEGS, BLK_BOUNCE_MAX_PAGES,
-		"/run/pvback-blk/control.sock");
+		"/run/pvback-blk/control.sock", STATE_XEN_DIR);
 }
 
 static int parse_uint(const char *s, unsigned min, unsigned max, unsigned *out)
@@ -66,6 +75,36 @@ static int parse_uint(const char *s, unsigned min, unsigned max, unsigned *out)
 	if (errno || end == s || *end || v < min || v > max)
 		return -EINVAL;
 	*out = (unsigned)v;
+	return 0;
+}
+
+static void state_default_dir(enum pv_hv_kind kind, char *buf, size_t len)
+{
+	const char *dir = getenv("PVSIM_DIR");
+
+	if (kind == PV_HV_SIM)
+		snprintf(buf, len, "%s/%s", dir && *dir ? dir : pv_sim_default_dir(), STATE_SIM_NAME);
+	else
+		snprintf(buf, len, "%s", STATE_XEN_DIR);
+}
+
+/* mkdir -p, owner only for the last component.  0 or -errno. */
+static int make_dirs(const char *path)
+{
+	char buf[PATH_MAX], *p;
+
+	if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf))
+		return -ENAMETOOLONG;
+	for (p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = 0;
+		if (mkdir(buf, 0755) < 0 && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (mkdir(buf, 0700) < 0 && errno != EEXIST)
+		return -errno;
 	return 0;
 }
 
@@ -89,7 +128,7 @@ static void on_signal(struct pv_loop *loop, int fd, uint32_t events, void *opaqu
 int main(int argc, char **argv)
 {
 	enum { O_HV = 256, O_TYPE, O_IO, O_DIRECT, O_POLL, O_MAXQ, O_ORDER, O_IND, O_NOPERS,
-	       O_PGR, O_LOG, O_SYSLOG, O_FG, O_HELP, O_CTL, O_GMODE };
+	       O_PGR, O_LOG, O_SYSLOG, O_FG, O_HELP, O_CTL, O_GMODE, O_STATE, O_FIXED };
 	static const struct option opts[] = {
 		{ "hv", required_argument, NULL, O_HV },
 		{ "type", required_argument, NULL, O_TYPE },
@@ -107,6 +146,8 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, O_HELP },
 		{ "ctl", required_argument, NULL, O_CTL },
 		{ "grant-mode", required_argument, NULL, O_GMODE },
+		{ "state-dir", required_argument, NULL, O_STATE },
+		{ "fixed-bufs", required_argument, NULL, O_FIXED },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct blk_config cfg = {
@@ -129,8 +170,8 @@ int main(int argc, char **argv)
 	struct pv_xs *xs = NULL;
 	struct pv_hv *hv = NULL;
 	struct blk_ctl *ctl = NULL;
-	const char *ctl_path = NULL;
-	char ctl_def[256];
+	const char *ctl_path = NULL, *state_dir = NULL, *fault;
+	char ctl_def[256], state_def[PATH_MAX];
 	struct daemon_state ds = { .be = be };
 	sigset_t mask;
 	int c, rc, sfd = -1, ret = 1;
@@ -194,6 +235,19 @@ int main(int argc, char **argv)
 		case O_CTL:
 			ctl_path = optarg;
 			break;
+		case O_STATE:
+			state_dir = optarg;
+			break;
+		case O_FIXED:
+			if (!strcmp(optarg, "auto"))
+				cfg.fixed_bufs = BLK_FIXED_AUTO;
+			else if (!strcmp(optarg, "on"))
+				cfg.fixed_bufs = BLK_FIXED_ON;
+			else if (!strcmp(optarg, "off"))
+				cfg.fixed_bufs = BLK_FIXED_OFF;
+			else
+				rc = -EINVAL;
+			break;
 		case O_GMODE:
 			if (!strcmp(optarg, "auto"))
 				cfg.grant_mode = BLK_GRANT_AUTO;
@@ -224,6 +278,10 @@ int main(int argc, char **argv)
 	}
 	if (!nr_types)
 		types[nr_types++] = "vbd";
+	/* Fault injection for the restart tests (tests/sim/blk-restart-kill.sh). */
+	fault = getenv("PVBACK_BLK_FAULT");
+	if (fault && !strcmp(fault, "stall-io"))
+		cfg.fault_stall_io = true;
 
 	pv_log_init("pvback-blk", use_syslog, level);
 	if (!foreground && daemon(0, 0) < 0) {
@@ -281,6 +339,20 @@ int main(int argc, char **argv)
 			goto out;
 		}
 	}
+	if (!state_dir) {
+		state_default_dir(cfg.hv_kind, state_def, sizeof(state_def));
+		state_dir = state_def;
+	}
+	if (strcmp(state_dir, "none")) {
+		rc = make_dirs(state_dir);
+		if (rc < 0)
+			pv_warn(NULL, "state directory %s: %s: running without in-flight journals",
+				state_dir, strerror(-rc));
+		else
+			cfg.state_dir = state_dir;
+	}
+	if (cfg.fault_stall_io)
+		pv_warn(NULL, "PVBACK_BLK_FAULT=stall-io: every other request is never submitted (testing)");
 	for (i = 0; i < nr_types; i++) {
 		ops[i] = blk_vbd_ops;
 		ops[i].type = types[i];

@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # pvback-blk: the userspace blkif backend daemon.
 bins += pvback-blk
-blk_core_srcs := $(addprefix blkback/,request.c pgrant.c io.c io_uring.c io_aio.c io_sync.c)
+blk_core_srcs := $(addprefix blkback/,request.c pgrant.c journal.c io.c io_uring.c io_aio.c io_sync.c)
 pvback-blk_srcs := $(addprefix blkback/,main.c xenbus.c ring.c ctl.c) $(blk_core_srcs)
 pvback-blk_deps := pvcommon
 # libaio ships no .pc file in Debian: link it by name.

@@ -6,8 +6,14 @@
  * when full, the least recently used idle mapping is unmapped; idle entries
  * are purged after a while (ring.c runs blk_pgrant_purge from a timer).
  *
+ * Entries live in one array of `max`, so each mapping has a slot number
+ * (its index, taken from a free-slot stack on map, returned after unmap)
+ * that the callbacks pass on: ring.c registers the page under that slot as
+ * an io_uring fixed buffer and clears it before the unmap.
+ *
  * One cache per queue, used only by that queue's thread.  The map/unmap
- * callbacks keep this file free of hv calls (unit-tested with fakes).
+ * callbacks keep this file free of hv and io_uring calls (unit-tested with
+ * fakes).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -22,13 +28,23 @@ static unsigned hash_ref(const struct blk_pgrant_cache *c, uint32_t ref)
 int blk_pgrant_init(struct blk_pgrant_cache *c, unsigned max, const struct blk_pgrant_ops *ops,
 		    void *opaque)
 {
-	unsigned hs = 16;
+	unsigned hs = 16, i;
 
 	while (hs < max * 2)
 		hs *= 2;
 	*c = (struct blk_pgrant_cache){ .ops = ops, .opaque = opaque, .max = max, .hash_size = hs };
 	c->hash = calloc(hs, sizeof(*c->hash));
-	return c->hash ? 0 : -ENOMEM;
+	c->ents = calloc(max, sizeof(*c->ents));
+	c->free_slots = calloc(max, sizeof(*c->free_slots));
+	if (!c->hash || !c->ents || !c->free_slots) {
+		blk_pgrant_fini(c);
+		return -ENOMEM;
+	}
+	/* Lowest slot on top: a small working set uses the first slots. */
+	for (i = 0; i < max; i++)
+		c->free_slots[i] = max - 1 - i;
+	c->nr_free = max;
+	return 0;
 }
 
 static void lru_unlink(struct blk_pgrant_cache *c, struct blk_pgrant *pg)
@@ -68,9 +84,9 @@ static void drop(struct blk_pgrant_cache *c, struct blk_pgrant *pg)
 {
 	hash_unlink(c, pg);
 	lru_unlink(c, pg);
-	c->ops->unmap(c->opaque, pg->addr);
+	c->ops->unmap(c->opaque, pg->slot, pg->addr);
 	c->count--;
-	free(pg);
+	c->free_slots[c->nr_free++] = pg->slot;
 }
 
 void blk_pgrant_fini(struct blk_pgrant_cache *c)
@@ -78,13 +94,19 @@ void blk_pgrant_fini(struct blk_pgrant_cache *c)
 	while (c->head)
 		drop(c, c->head);
 	free(c->hash);
+	free(c->ents);
+	free(c->free_slots);
 	c->hash = NULL;
+	c->ents = NULL;
+	c->free_slots = NULL;
+	c->nr_free = 0;
 }
 
 int blk_pgrant_get(struct blk_pgrant_cache *c, uint32_t ref, uint64_t now_ns,
 		   struct blk_pgrant **out)
 {
 	struct blk_pgrant *pg, *victim;
+	unsigned slot;
 	int rc;
 
 	for (pg = c->hash[hash_ref(c, ref)]; pg; pg = pg->hnext) {
@@ -108,17 +130,15 @@ int blk_pgrant_get(struct blk_pgrant_cache *c, uint32_t ref, uint64_t now_ns,
 		drop(c, victim);
 		c->evictions++;
 	}
-	pg = calloc(1, sizeof(*pg));
-	if (!pg)
-		return -ENOMEM;
-	rc = c->ops->map(c->opaque, ref, &pg->addr);
+	/* count < max here, and every slot not in use is on the stack. */
+	slot = c->free_slots[--c->nr_free];
+	pg = &c->ents[slot];
+	*pg = (struct blk_pgrant){ .ref = ref, .slot = slot, .users = 1, .last_use_ns = now_ns };
+	rc = c->ops->map(c->opaque, ref, slot, &pg->addr);
 	if (rc < 0) {
-		free(pg);
+		c->nr_free++; /* slot is still on top of the stack */
 		return rc;
 	}
-	pg->ref = ref;
-	pg->users = 1;
-	pg->last_use_ns = now_ns;
 	pg->hnext = c->hash[hash_ref(c, ref)];
 	c->hash[hash_ref(c, ref)] = pg;
 	lru_push_head(c, pg);

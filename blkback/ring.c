@@ -14,6 +14,7 @@
  * BLKIF_RSP_ERROR.  Never calls xenstore.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,7 +36,7 @@ struct blk_ctx {
 	bool copy_back;          /* a read through bounce: copy to the guest when done */
 	uint32_t *refs;
 	struct iovec *iov;
-	struct blk_ctx *next_free;
+	struct blk_ctx *next_free; /* free list, or answered-not-pushed list */
 };
 
 struct blk_queue {
@@ -57,14 +58,22 @@ struct blk_queue {
 	struct blk_ctx *ctxs;
 	unsigned nr_ctxs, max_segs;
 	struct blk_ctx *free_ctx;
+	struct blk_ctx *answered; /* responses written, not pushed: not reusable yet */
+	struct blk_journal *journal; /* in-flight records (journal.c), or NULL */
+	unsigned *reissue;       /* slots a restart owes (journal), dispatched first */
+	unsigned nr_reissue, reissue_next;
+	unsigned fault_seq;      /* PVBACK_BLK_FAULT=stall-io */
 	void *ctx_mem;
 	unsigned inflight;       /* requests handed to the I/O engine */
 	unsigned unsubmitted;    /* queued to the engine since its last submit */
 	struct blk_ctx *barrier; /* a barrier blocks the ring until it completes */
 	bool barrier_submitted;
 	bool stopping, dead;
+	RING_IDX stop_prod;      /* stopping: consume up to here (pushed before the stop) */
 	bool need_push;
 	bool pgc_ready;
+	bool fixed_bufs;         /* persistent pages are the engine's registered buffers */
+	bool fixed_refused;      /* a registration failed (logged once) */
 	struct blk_pgrant_cache pgc;
 	unsigned copy_max_segs;  /* grant-copy requests up to this many segments */
 	void *bounce_mem;        /* nr_ctxs x copy_max_segs pages, NULL if none */
@@ -98,32 +107,48 @@ static void bad_request(struct blk_queue *q, const struct blk_req *req, const ch
 	}
 }
 
-static void flush_responses(struct blk_queue *q)
-{
-	if (!q->need_push)
-		return;
-	q->need_push = false;
-	if (pv_ring_back_push(&q->ring))
-		pv_hv_evtchn_notify(q->hv, (uint32_t)q->port);
-}
-
 static void ctx_put(struct blk_queue *q, struct blk_ctx *ctx)
 {
 	ctx->next_free = q->free_ctx;
 	q->free_ctx = ctx;
 }
 
+/* A context is reused only once its response is visible: until then the
+ * journal must keep its record (a restart re-issues what was not pushed). */
+static void flush_responses(struct blk_queue *q)
+{
+	struct blk_ctx *ctx, *next;
+
+	if (!q->need_push)
+		return;
+	q->need_push = false;
+	if (pv_ring_back_push(&q->ring))
+		pv_hv_evtchn_notify(q->hv, (uint32_t)q->port);
+	for (ctx = q->answered; ctx; ctx = next) {
+		next = ctx->next_free;
+		if (q->journal)
+			blk_journal_released(q->journal, (unsigned)(ctx - q->ctxs));
+		ctx_put(q, ctx);
+	}
+	q->answered = NULL;
+}
+
 static void respond(struct blk_queue *q, struct blk_ctx *ctx, int16_t status)
 {
 	/* Linux blkfront (and blkback) answer an indirect request with its
 	 * indirect_op, not BLKIF_OP_INDIRECT: req.op is that effective op. */
+	RING_IDX rsp_idx = q->ring.rsp_prod_pvt;
+
 	blk_rsp_write(q->abi, pv_ring_back_rsp_slot(&q->ring), ctx->req.id, ctx->req.op, status);
+	if (q->journal)
+		blk_journal_answered(q->journal, (unsigned)(ctx - q->ctxs), rsp_idx);
 	q->need_push = true;
 	if (status == BLKIF_RSP_ERROR)
 		q->st.errors++;
 	else if (status == BLKIF_RSP_EOPNOTSUPP)
 		q->st.eopnotsupp++;
-	ctx_put(q, ctx);
+	ctx->next_free = q->answered;
+	q->answered = ctx;
 }
 
 /* The request's segments packed back to back in ctx->bounce, as copy segments. */
@@ -168,7 +193,8 @@ static void unmap_data(struct blk_queue *q, struct blk_ctx *ctx)
 
 static void maybe_finish(struct blk_queue *q)
 {
-	if (q->stopping && !q->inflight && !q->barrier)
+	if (q->stopping && !q->inflight && !q->barrier &&
+	    (q->dead || q->ring.req_cons == q->stop_prod))
 		pv_loop_stop(q->loop);
 }
 
@@ -177,10 +203,18 @@ static void submit_ctx(struct blk_queue *q, struct blk_ctx *ctx)
 	int rc;
 
 	q->inflight++;
+	/* Testing a restart after a kill: every other request stays in flight
+	 * for ever, the others complete (out of order, as real I/O does). */
+	if (q->vbd->cfg->fault_stall_io && !(q->fault_seq++ & 1))
+		return;
 	q->unsubmitted++;
 	rc = blk_io_queue(q->io, &ctx->io);
 	if (rc < 0)
 		blk_io_complete_later(q->io, &ctx->io, rc);
+	else if (ctx->io.fixed)
+		q->st.io_fixed++;
+	else if (ctx->io.op == BLK_IO_READ || ctx->io.op == BLK_IO_WRITE)
+		q->st.io_vec++;
 }
 
 static void io_done(struct blk_io_req *r, void *opaque)
@@ -275,6 +309,7 @@ static int map_data(struct blk_queue *q, struct blk_ctx *ctx)
 	uint64_t now;
 	int rc;
 
+	ctx->io.buf_index = -1;
 	if (n <= q->copy_max_segs)
 		return copy_in_data(q, ctx);
 	if (q->persistent) {
@@ -319,6 +354,14 @@ static int map_data(struct blk_queue *q, struct blk_ctx *ctx)
 				misaligned = true;
 		if (ctx->io.offset & (bs->dio_align - 1))
 			misaligned = true;
+	}
+	/* All of it in one persistent page (one segment, or adjacent ones of
+	 * the same grant): the engine can use that page's registered buffer. */
+	if (q->fixed_bufs && cnt == 1 && ctx->nr_pgs) {
+		for (i = 1; i < ctx->nr_pgs && ctx->pgs[i] == ctx->pgs[0]; i++)
+			;
+		if (i == ctx->nr_pgs)
+			ctx->io.buf_index = (int)ctx->pgs[0]->slot;
 	}
 	ctx->io.iov = ctx->iov;
 	ctx->io.iovcnt = cnt;
@@ -408,6 +451,24 @@ static void dispatch(struct blk_queue *q, struct blk_ctx *ctx)
 	submit_ctx(q, ctx);
 }
 
+/* A restart after a kill: what the predecessor owed goes first, in ring
+ * order, from the journal's copies (their contexts were kept off the free
+ * list).  Stops at a barrier like drain.  True when none is left. */
+static bool reissue(struct blk_queue *q)
+{
+	while (q->reissue_next < q->nr_reissue) {
+		unsigned slot = q->reissue[q->reissue_next];
+		struct blk_ctx *ctx = &q->ctxs[slot];
+
+		if (q->dead || q->barrier)
+			return false;
+		q->reissue_next++;
+		blk_req_parse(q->abi, blk_journal_entry(q->journal, slot), &ctx->req);
+		dispatch(q, ctx);
+	}
+	return true;
+}
+
 /* Returns true when the ring was emptied (so final_check applies). */
 static bool drain(struct blk_queue *q)
 {
@@ -419,12 +480,19 @@ static bool drain(struct blk_queue *q)
 	RING_IDX rp;
 	int n;
 
-	if (q->dead || q->stopping || q->barrier)
+	if (q->dead || q->barrier || !reissue(q))
 		return false;
-	n = pv_ring_back_avail(&q->ring, &rp);
-	if (n < 0) {
-		violation(q, "ring producer overflow (req_prod beyond the free slots)");
-		return false;
+	if (q->stopping) {
+		/* Only what the frontend pushed before the stop; then no more. */
+		if (q->ring.req_cons == q->stop_prod)
+			return false;
+		rp = q->stop_prod;
+	} else {
+		n = pv_ring_back_avail(&q->ring, &rp);
+		if (n < 0) {
+			violation(q, "ring producer overflow (req_prod beyond the free slots)");
+			return false;
+		}
 	}
 	while (q->ring.req_cons != rp) {
 		struct blk_ctx *ctx = q->free_ctx;
@@ -437,6 +505,9 @@ static bool drain(struct blk_queue *q)
 		}
 		q->free_ctx = ctx->next_free;
 		pv_ring_back_copy_req(&q->ring, &raw, ent_size);
+		if (q->journal)
+			blk_journal_consumed(q->journal, (unsigned)(ctx - q->ctxs), q->ring.req_cons - 1,
+					     &raw, ent_size);
 		blk_req_parse(q->abi, &raw, &ctx->req);
 		dispatch(q, ctx);
 	}
@@ -535,9 +606,16 @@ static void on_kick(void *opaque)
 static void on_stop(void *opaque)
 {
 	struct blk_queue *q = opaque;
+	RING_IDX rp;
 
+	/* Requests pushed before the frontend closed (or before SIGTERM) are
+	 * still answered: consume up to the producer index seen now, no further
+	 * (a frontend that keeps pushing cannot hold the stop up). */
+	q->stop_prod = q->ring.req_cons;
+	if (!q->dead && pv_ring_back_avail(&q->ring, &rp) >= 0)
+		q->stop_prod = rp;
 	q->stopping = true;
-	maybe_finish(q);
+	queue_run(q); /* ends with maybe_finish */
 }
 
 static void *queue_thread(void *opaque)
@@ -553,21 +631,58 @@ static void *queue_thread(void *opaque)
 	return NULL;
 }
 
-static int pg_map(void *opaque, uint32_t ref, void **addr)
+/* A persistent page also becomes the engine's registered buffer `slot`
+ * (io_uring fixed buffer); when the kernel refuses, that page's I/O keeps
+ * using readv/writev. */
+static int pg_map(void *opaque, uint32_t ref, unsigned slot, void **addr)
 {
 	struct blk_queue *q = opaque;
+	int rc = pv_hv_map(q->hv, q->domid, 1, &ref, true, addr);
 
-	return pv_hv_map(q->hv, q->domid, 1, &ref, true, addr);
+	if (rc == 0 && q->fixed_bufs) {
+		int reg = blk_io_reg_buf(q->io, slot, *addr, PV_PAGE_SIZE);
+
+		if (reg < 0 && !q->fixed_refused) {
+			q->fixed_refused = true;
+			pv_debug(q->name, "registered buffer refused (%s): such pages use readv/writev",
+				 strerror(-reg));
+		}
+	}
+	return rc;
 }
 
-static void pg_unmap(void *opaque, void *addr)
+static void pg_unmap(void *opaque, unsigned slot, void *addr)
 {
 	struct blk_queue *q = opaque;
 
+	/* The kernel must let go of the page before the grant goes. */
+	if (q->fixed_bufs)
+		blk_io_reg_buf(q->io, slot, NULL, 0);
 	pv_hv_unmap(q->hv, addr, 1);
 }
 
 static const struct blk_pgrant_ops pg_ops = { .map = pg_map, .unmap = pg_unmap };
+
+/* --fixed-bufs: auto is on for pvsim (guest RAM is a memfd, shmem, which
+ * io_uring pins on every kernel) and off on Xen, where the pages are gntdev
+ * mappings (docs/blkback.md says why).  One sparse table of max_pgrants
+ * slots, filled by pg_map. */
+static void fixed_bufs_start(struct blk_queue *q)
+{
+	const struct blk_config *cfg = q->vbd->cfg;
+	int rc;
+
+	if (cfg->fixed_bufs == BLK_FIXED_OFF ||
+	    (cfg->fixed_bufs == BLK_FIXED_AUTO && cfg->hv_kind != PV_HV_SIM))
+		return;
+	rc = blk_io_reg_bufs(q->io, cfg->max_pgrants);
+	if (rc < 0) {
+		pv_debug(q->name, "no registered buffers (%s): persistent pages use readv/writev",
+			 strerror(-rc));
+		return;
+	}
+	q->fixed_bufs = true;
+}
 
 static int alloc_ctxs(struct blk_queue *q)
 {
@@ -630,10 +745,90 @@ static int alloc_bounce(struct blk_queue *q, enum blk_grant_mode mode)
 	return 0;
 }
 
+/*
+ * The queue's journal.  On a restart the predecessor's journal says what it
+ * owed: those requests are re-issued first (their contexts stay off the free
+ * list) and consuming goes on where it stopped.  Without one (first start, a
+ * predecessor stopped by SIGTERM answers everything and removes its journal,
+ * or a journal that is not this ring's) a restart resumes at rsp_prod.
+ * No journal at all (no --state-dir, or it cannot be written) only loses
+ * the protection against a kill.
+ */
+static int journal_start(struct blk_queue *q, const struct blk_queue_params *p)
+{
+	const char *dir = q->vbd->cfg->state_dir;
+	struct blk_journal_id id = {
+		.domid = p->domid,
+		.evtchn = p->evtchn,
+		.abi = p->abi,
+		.nr_ring_pages = p->nr_ring_pages,
+		.nr_slots = q->nr_ctxs,
+		.ent_size = (uint32_t)q->ring.ent_size,
+	};
+	char path[PATH_MAX];
+	RING_IDX cons;
+	bool *owed;
+	unsigned i;
+	int rc;
+
+	if (p->resume)
+		pv_ring_back_resume(&q->ring);
+	if (!dir)
+		return 0;
+	memcpy(id.ring_refs, p->ring_refs, p->nr_ring_pages * sizeof(uint32_t));
+	snprintf(path, sizeof(path), "%s/%s-q%u.journal", dir, q->vbd->name, q->idx);
+	if (p->resume) {
+		rc = blk_journal_reopen(path, &id, &q->journal);
+		if (rc == 0) {
+			q->reissue = calloc(q->nr_ctxs, sizeof(*q->reissue));
+			owed = calloc(q->nr_ctxs, sizeof(*owed));
+			if (!q->reissue || !owed) {
+				free(owed);
+				return -ENOMEM; /* queue_free keeps the journal */
+			}
+			rc = blk_journal_recover(q->journal, q->ring.sring->rsp_prod,
+						 q->ring.sring->req_prod, &cons, q->reissue,
+						 &q->nr_reissue);
+			if (rc == 0) {
+				q->ring.req_cons = cons;
+				for (i = 0; i < q->nr_reissue; i++)
+					owed[q->reissue[i]] = true;
+				q->free_ctx = NULL;
+				for (i = 0; i < q->nr_ctxs; i++)
+					if (!owed[i])
+						ctx_put(q, &q->ctxs[i]);
+				free(owed);
+				pv_info(q->name, "journal: re-issuing %u request(s) the previous daemon "
+					"left unanswered, consuming from ring index %u", q->nr_reissue, cons);
+				return 0;
+			}
+			free(owed);
+			q->nr_reissue = 0;
+			pv_warn(q->name, "journal %s disagrees with the ring: resuming at rsp_prod", path);
+			blk_journal_close(q->journal, false);
+			q->journal = NULL;
+		} else if (rc != -ENOENT) {
+			pv_warn(q->name, "journal %s: %s; resuming at rsp_prod", path, strerror(-rc));
+		}
+	}
+	rc = blk_journal_create(path, &id, &q->journal);
+	if (rc < 0) {
+		q->journal = NULL;
+		pv_warn(q->name, "cannot create journal %s: %s (in-flight requests would be lost if "
+			"the daemon were killed)", path, strerror(-rc));
+	}
+	return 0;
+}
+
 static void queue_free(struct blk_queue *q)
 {
-	if (q->pgc_ready)
+	if (q->pgc_ready) {
+		/* One unregistration of every page before the unmaps, not one each. */
+		if (q->fixed_bufs)
+			blk_io_reg_bufs(q->io, 0);
+		q->fixed_bufs = false;
 		blk_pgrant_fini(&q->pgc);
+	}
 	if (q->io && q->io->efd >= 0 && q->loop)
 		pv_loop_del_fd(q->loop, q->io->efd);
 	blk_io_destroy(q->io);
@@ -649,6 +844,9 @@ static void queue_free(struct blk_queue *q)
 		pv_hv_close(q->hv);
 	if (q->bounce_mem)
 		munmap(q->bounce_mem, q->bounce_size);
+	/* Stopped after answering everything: nothing is owed, drop the file. */
+	blk_journal_close(q->journal, q->thread_started && q->reissue_next == q->nr_reissue);
+	free(q->reissue);
 	free(q->copy_segs);
 	free(q->ctxs);
 	free(q->ctx_mem);
@@ -690,12 +888,11 @@ int blk_queue_start(struct blk_vbd *vbd, const struct blk_queue_params *p, struc
 			       blk_abi_ent_size(p->abi));
 	if (rc < 0)
 		goto fail;
-	/* Our predecessor answered everything it consumed before it exited
-	 * (SIGTERM drains), so what lies beyond rsp_prod is unanswered. */
-	if (p->resume)
-		pv_ring_back_resume(&q->ring);
 	q->nr_ctxs = q->ring.nr_ents;
 	rc = alloc_ctxs(q);
+	if (rc < 0)
+		goto fail;
+	rc = journal_start(q, p);
 	if (rc < 0)
 		goto fail;
 	rc = alloc_bounce(q, cfg->grant_mode);
@@ -731,6 +928,7 @@ int blk_queue_start(struct blk_vbd *vbd, const struct blk_queue_params *p, struc
 		if (rc < 0)
 			goto fail;
 		q->pgc_ready = true;
+		fixed_bufs_start(q);
 		q->purge_timer = pv_loop_add_timer(q->loop, BLK_PGRANT_PURGE_MS, on_purge, q);
 	}
 	if (cfg->poll_us)
@@ -744,7 +942,7 @@ int blk_queue_start(struct blk_vbd *vbd, const struct blk_queue_params *p, struc
 		goto fail;
 	q->thread_started = true;
 	pv_info(q->name, "%s %u page(s), %u slots, %s ABI, event channel %u, io %s%s%s%s",
-		p->resume ? "re-attached ring at rsp_prod" : "ring",
+		p->resume ? "re-attached ring" : "ring",
 		p->nr_ring_pages, q->ring.nr_ents, p->abi == BLK_ABI_X86_32 ? "x86_32" : "native",
 		p->evtchn, q->io->ops->name, q->persistent ? ", persistent grants" : "",
 		q->copy_max_segs ? ", grant copy" : "", cfg->poll_us ? ", polling" : "");
@@ -800,5 +998,7 @@ void blk_stats_add(struct blk_stats *dst, const struct blk_stats *src)
 	dst->wr_sect += src->wr_sect;
 	dst->errors += src->errors;
 	dst->eopnotsupp += src->eopnotsupp;
+	dst->io_fixed += src->io_fixed;
+	dst->io_vec += src->io_vec;
 	pv_stats_hist_merge(&dst->lat, &src->lat);
 }

@@ -65,6 +65,10 @@ static void on_done(void *opaque, uint64_t tag, int status)
 }
 
 /* Complete everything outstanding on every queue. */
+/* Longest wait for one response: a backend may be restarted meanwhile
+ * (Linux's blkfront waits for ever; a test tool must end). */
+#define DRAIN_MS 30000
+
 static int drain_all(struct run *r, int timeout_ms)
 {
 	const struct blkfront_info *in = blkfront_info(r->bf);
@@ -120,7 +124,7 @@ static int sweep(struct run *r, int op, uint8_t *buf, uint64_t total, size_t max
 		iov = (struct iovec){ buf + (sec << 9), len };
 		rc = blkfront_submit(r->bf, *q, op, sec, &iov, 1, sec);
 		if (rc == -EAGAIN) {
-			rc = drain_all(r, 5000);
+			rc = drain_all(r, DRAIN_MS);
 			if (rc < 0)
 				return rc;
 			continue;
@@ -131,7 +135,7 @@ static int sweep(struct run *r, int op, uint8_t *buf, uint64_t total, size_t max
 		n++;
 		*q = (*q + 1) % nr_queues;
 	}
-	return drain_all(r, 5000);
+	return drain_all(r, DRAIN_MS);
 }
 
 static int do_verify(struct run *r, uint64_t mib, uint64_t seed, unsigned phases)
@@ -171,7 +175,7 @@ static int do_verify(struct run *r, uint64_t mib, uint64_t seed, unsigned phases
 	if (in->flush) {
 		rc = blkfront_submit(r->bf, 0, BLKFRONT_FLUSH, 0, NULL, 0, 0);
 		if (rc == 0)
-			rc = drain_all(r, 5000);
+			rc = drain_all(r, DRAIN_MS);
 		if (rc < 0)
 			goto out;
 	}
@@ -219,7 +223,7 @@ static int do_ordered(struct run *r)
 		if (rc < 0)
 			return rc;
 	}
-	rc = drain_all(r, 5000);
+	rc = drain_all(r, DRAIN_MS);
 	if (rc < 0)
 		return rc;
 	if (r->errors) {
@@ -235,7 +239,7 @@ static int do_ordered(struct run *r)
 		if (rc < 0)
 			return rc;
 	}
-	rc = drain_all(r, 5000);
+	rc = drain_all(r, DRAIN_MS);
 	if (rc < 0)
 		return rc;
 	for (i = 0; i < N; i++) {
@@ -305,7 +309,7 @@ static int do_stream(struct blkfront *bf, uint64_t nblocks, const char *file)
 	unsigned q = 0, inflight;
 	const char *why = "backend left Connected";
 	FILE *f;
-	int rc = 0, bst;
+	int rc = 0, bst, dc;
 
 	if (nblocks > in->sectors / 8)
 		st.nblocks = nblocks = in->sectors / 8;
@@ -376,10 +380,11 @@ static int do_stream(struct blkfront *bf, uint64_t nblocks, const char *file)
 	inflight = stream_inflight(&st);
 	printf("stopping: %s\ninflight-at-close %u\n", why, inflight);
 	fflush(stdout);
-	blkfront_disconnect(bf);
+	dc = blkfront_disconnect(bf);
 	rc = stream_complete(&st);
-	printf("acked %llu unanswered %u errors %u\n", (unsigned long long)st.nacked,
-	       stream_inflight(&st), st.errors);
+	printf("acked %llu unanswered %u errors %u (disconnect: %s, last responses: %s)\n",
+	       (unsigned long long)st.nacked, stream_inflight(&st), st.errors,
+	       dc < 0 ? strerror(-dc) : "ok", rc < 0 ? strerror(-rc) : "ok");
 	f = fopen(file, "w");
 	if (!f) {
 		rc = -errno;

@@ -928,8 +928,11 @@ int blkfront_wait(struct blkfront *bf, int timeout_ms)
 	unsigned i;
 	int port, rc;
 
-	for (i = 0; i < bf->info.nr_queues; i++) {
+	/* Push every queue's requests first: returning early would leave a
+	 * later queue's requests invisible to the backend. */
+	for (i = 0; i < bf->info.nr_queues; i++)
 		blkfront_kick(bf, i);
+	for (i = 0; i < bf->info.nr_queues; i++) {
 		/* Responses already there: don't sleep. */
 		if (bf->q[i].ring.sring->rsp_prod != bf->q[i].ring.rsp_cons)
 			return 0;

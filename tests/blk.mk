@@ -8,8 +8,19 @@ test-blk-pgrant_pkgs := cmocka
 test-blk-io_srcs := tests/unit/test-blk-io.c $(addprefix blkback/,io.c io_uring.c io_aio.c io_sync.c)
 test-blk-io_pkgs := cmocka liburing
 test-blk-io_ldlibs := -laio
+# Persistent-grant pages as io_uring registered buffers: the cache's slots, the engines.
+tests += test-blk-pgrant-slots test-blk-io-fixed-bufs
+test-blk-pgrant-slots_srcs := tests/unit/test-blk-pgrant-slots.c blkback/pgrant.c
+test-blk-pgrant-slots_pkgs := cmocka
+test-blk-io-fixed-bufs_srcs := tests/unit/test-blk-io-fixed-bufs.c $(addprefix blkback/,io.c io_uring.c io_aio.c io_sync.c)
+test-blk-io-fixed-bufs_pkgs := cmocka liburing
+test-blk-io-fixed-bufs_ldlibs := -laio
 # The xenbus framework's disconnect requests from queue threads (issue 3 fix); needs pvsim.
 tests += test-blk-xenbus-stale-disconnect
 test-blk-xenbus-stale-disconnect_srcs := tests/unit/test-blk-xenbus-stale-disconnect.c tests/unit/sim-harness.c
 test-blk-xenbus-stale-disconnect_deps := pvfront pvcommon
 test-blk-xenbus-stale-disconnect_pkgs := $(pvcommon_pkgs) cmocka
+# The in-flight journal a killed daemon leaves for its successor.
+tests += test-blk-journal-recover
+test-blk-journal-recover_srcs := tests/unit/test-blk-journal-recover.c blkback/journal.c
+test-blk-journal-recover_pkgs := cmocka

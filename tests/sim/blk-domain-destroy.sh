@@ -43,7 +43,7 @@ wait "$spid" 2>/dev/null
 check "g2's concurrent verify passes" wait "$g2pid"
 sed 's/^/# g2: /' "$W/g2.out"
 check "the daemon is alive" kill -0 "$blkpid"
-check "g1's device is gone from the daemon" not_listed "vbd-$g1id-51712"
+check "g1's device is gone from the daemon" wait_until 10 not_listed "vbd-$g1id-51712"
 # g2's verify has closed its connection too: nothing may stay mapped.
 maps_back() { [ "$(guest_maps "$blkpid")" -eq "$base" ]; }
 check "guest mappings return to $base" wait_until 10 maps_back

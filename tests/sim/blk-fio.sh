@@ -9,16 +9,7 @@
 # preloaded: the engine is checked under the sanitizers too.
 . "$(dirname "$0")/blk-lib.sh"
 
-engine=$build/lib/pvblk.so
-[ -f "$engine" ] || { echo "Bail out! $engine not built (make fio-engine)"; exit 1; }
-pre=
-if ldd "$engine" | grep -q libasan; then
-	pre="$(gcc -print-file-name=libasan.so) $(gcc -print-file-name=libubsan.so)"
-	export ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 # fio itself is not leak-clean
-fi
-pvfio() { LD_PRELOAD=$pre timeout 120 fio --ioengine=external:"$engine" --pvsim_dir="$S" \
-	--domain=g1 --vdev=xvda --filename=xvda --size=24m --output-format=terse \
-	--verify_state_save=0 "$@"; }
+pvfio_setup 24m
 
 pvsim --dir "$S" create g1 --mem 256M >/dev/null || { echo "Bail out! pvsim create"; exit 1; }
 truncate -s 64M "$W/a.img"

@@ -83,3 +83,19 @@ sh_cmd() {
 sh_ok() { local r; r=$(sh_cmd "$@"); echo "$r"; [ "$r" = ok ]; }
 shell_stop() { echo quit >&"$sh_in"; exec {sh_in}>&-; wait "$sh_pid"; }
 fails() { ! "$@"; }
+
+# pvfio_setup SIZE: then `pvfio ARGS...` runs fio with the pvblk engine as
+# guest g1 on its xvda (the first SIZE of it).  In the sanitizer build the
+# engine is an ASan/UBSan .so, so fio runs with those runtimes preloaded.
+pvfio_setup() {
+	engine=$build/lib/pvblk.so
+	[ -f "$engine" ] || { echo "Bail out! $engine not built (make fio-engine)"; exit 1; }
+	pvfio_size=$1 pvfio_pre=
+	if ldd "$engine" | grep -q libasan; then
+		pvfio_pre="$(gcc -print-file-name=libasan.so) $(gcc -print-file-name=libubsan.so)"
+		export ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 # fio itself is not leak-clean
+	fi
+}
+pvfio() { LD_PRELOAD=$pvfio_pre timeout 120 fio --ioengine=external:"$engine" --pvsim_dir="$S" \
+	--domain=g1 --vdev=xvda --filename=xvda --size="$pvfio_size" --output-format=terse \
+	--verify_state_save=0 "$@"; }

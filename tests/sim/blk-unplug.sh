@@ -64,7 +64,7 @@ print(n, 'acknowledged blocks checked,', bad, 'bad')
 sys.exit(1 if bad or n < 256 else 0)
 PY
 check "the backend directory was removed" be_gone g1 51712
-check "the daemon freed the device (not in stats)" not_listed "vbd-$g1id-51712"
+check "the daemon freed the device (not in stats)" wait_until 10 not_listed "vbd-$g1id-51712"
 check "the daemon is alive" kill -0 "$blkpid"
 check "xvdb still serves correct data" guest --devid 51728 --queues 2 --seed 11 verify 8
 
@@ -75,7 +75,7 @@ start=$(date +%s%N)
 check "pvsim detach g1 vbd xvdc (idle, closed) succeeds" pvsim --dir "$S" detach g1 vbd xvdc
 took=$(( ($(date +%s%N) - start) / 1000000 ))
 check "it reached Closed at once (${took} ms), not by libxl's timeout" test "$took" -lt 5000
-check "xvdc is freed" not_listed "vbd-$g1id-51744"
+check "xvdc is freed" wait_until 10 not_listed "vbd-$g1id-51744"
 
 # (3) online=0 of a device whose frontend never connected
 check "xvdd waits in InitWait" state_is g1 51760 2
@@ -83,7 +83,7 @@ start=$(date +%s%N)
 check "pvsim detach g1 vbd xvdd (never connected) succeeds" pvsim --dir "$S" detach g1 vbd xvdd
 took=$(( ($(date +%s%N) - start) / 1000000 ))
 check "it reached Closed at once (${took} ms), not by libxl's timeout" test "$took" -lt 5000
-check "xvdd is freed" not_listed "vbd-$g1id-51760"
+check "xvdd is freed" wait_until 10 not_listed "vbd-$g1id-51760"
 check "xvdb still verifies" guest --devid 51728 --seed 13 verify 4
 check "SIGTERM stops the daemon with exit status 0" stop_daemon
 blk_done

@@ -22,7 +22,7 @@ struct fake {
 	uint32_t last_unmapped;
 };
 
-static int fake_map(void *opaque, uint32_t ref, void **addr)
+static int fake_map(void *opaque, uint32_t ref, unsigned slot, void **addr)
 {
 	struct fake *f = opaque;
 
@@ -34,7 +34,7 @@ static int fake_map(void *opaque, uint32_t ref, void **addr)
 	return 0;
 }
 
-static void fake_unmap(void *opaque, void *addr)
+static void fake_unmap(void *opaque, unsigned slot, void *addr)
 {
 	struct fake *f = opaque;
 

@@ -2,7 +2,8 @@
 # Restart of pvback-blk while a domU is idle: ext4 mounted with files on it,
 # SIGTERM (the daemon drains and leaves the backend Connected), a new
 # pvback-blk re-attaches to the live rings; the domU writes, syncs and reads
-# back without an I/O error. Stretch: a second restart while fio runs.
+# back without an I/O error. Stretch: a second restart while fio runs; then
+# a SIGKILL while fio runs (the in-flight journal).
 xt_blk_start || { xt_fail "pvback-blk starts"; return 0; }
 xt_blk_img $XT_IMG/rst.img 64
 if xt_check "domU (vcpus=2, 2 queues) connects" xt_blk_domu rs1 -c 2 -- "$(xt_blk_disk $XT_IMG/rst.img)"; then
@@ -33,6 +34,37 @@ if xt_check "domU (vcpus=2, 2 queues) connects" xt_blk_domu rs1 -c 2 -- "$(xt_bl
 			xt_fail "stretch: fio verify across the restart under I/O" "fio rc=$rc"; fi
 	else
 		xt_fail "stretch: pvback-blk restarted while fio runs"
+	fi
+	# SIGKILL under I/O: no drain; the next daemon re-issues what the journal
+	# (/run/pvback-blk/state) says was consumed and not answered.  Here I/O
+	# completes inline (page cache) so a kill rarely finds any in flight:
+	# the daemon killed holds every other request (PVBACK_BLK_FAULT=stall-io)
+	xt_blk_stop
+	export PVBACK_BLK_FAULT=stall-io
+	xt_blk_start
+	unset PVBACK_BLK_FAULT
+	xt_check "fio verify starts again on xvda (48m), half its requests held" xt_domu_run rs1 \
+		'sh /extra/blk.sh fio-bg xvda 48m bgk' 60
+	n=0
+	while [ $n -lt 200 ] && ! pvback-blk stats "vbd-$id-51712" 2>/dev/null | grep -q 'inflight [1-9]'; do
+		n=$((n + 1))
+	done
+	xt_check "the daemon to be killed holds requests in flight" sh -c \
+		"pvback-blk stats vbd-$id-51712 | grep -q 'inflight [1-9]'"
+	pvback-blk stats "vbd-$id-51712" 2>/dev/null | grep -o 'inflight [0-9]*' | sed 's/^/    held| /'
+	if xt_blk_kill && xt_blk_start; then
+		xt_pass "pvback-blk killed (SIGKILL) and restarted while fio runs"
+		grep "vbd-$id-51712.*journal" "$XT_BLK_LOG" | sed 's/^/    log| /'
+		xt_check "the new daemon re-issued the requests held by the killed one" sh -c \
+			"grep 'vbd-$id-51712.*journal: re-issuing [1-9]' '$XT_BLK_LOG'"
+		out=$(xt_domu_run rs1 'sh /extra/blk.sh wait-bg bgk 300' 320)
+		rc=$?
+		echo "$out" | sed 's/^/    bgk| /'
+		if [ $rc = 0 ]; then xt_pass "fio verify across a SIGKILL and restart under I/O"; else
+			xt_fail "fio verify across a SIGKILL and restart under I/O" "fio rc=$rc"; fi
+		xt_check "no I/O error in the domU's dmesg after the kill" xt_blk_no_io_error rs1
+	else
+		xt_fail "pvback-blk killed (SIGKILL) and restarted while fio runs"
 	fi
 	xt_domu_poweroff rs1
 fi

@@ -1,0 +1,261 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * In-flight journal of a queue: what a daemon killed without warning
+ * (SIGKILL, a crash, the OOM killer) leaves for its successor so that no
+ * request the frontend pushed is lost or answered twice.
+ *
+ * The frontend knows only the shared indexes: req_prod (its) and rsp_prod
+ * (ours, as pushed).  Our req_cons and the set of requests consumed but not
+ * yet answered live in the daemon, and out-of-order completion means the
+ * ring slots between rsp_prod and req_prod no longer say which requests
+ * are still owed (a response overwrites a request slot).  So each queue
+ * keeps, in a small file mapped MAP_SHARED (under /run: it survives the
+ * process, not a reboot, as the rings do), one record per request context:
+ *
+ *   consumed:  the raw ring entry (our private copy), the ring index it was
+ *              taken from, state INFLIGHT; then the header's req_cons.
+ *   answered:  once the response is written into the ring, the response
+ *              index, state ANSWERED; the context is reused only after the
+ *              response was pushed (ring.c), so an ANSWERED record whose
+ *              response index lies below the shared rsp_prod was seen by
+ *              the frontend and one at or above it was not.
+ *   released:  after the push, state FREE.
+ *
+ * The records are plain stores into shared memory: a killed process loses
+ * nothing it stored, so the only windows are between stores, and recovery
+ * below covers each one (a record INFLIGHT before the header's req_cons
+ * moved: req_cons is the maximum; a response written but the record still
+ * INFLIGHT: its response was not pushed, re-issue).  The successor re-issues
+ * every INFLIGHT record and every ANSWERED one not visible, in ring order,
+ * and goes on consuming at req_cons.  Re-issuing is safe: the frontend
+ * keeps a request's pages granted and unchanged until it sees the response,
+ * a read reads again and a write writes the same data again.
+ *
+ * Knows nothing about hv, rings or threads (unit-tested on plain files).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "blkback.h"
+
+#define J_MAGIC   0x6c6e726a6b6c6270ull /* "pblkjrnl" */
+#define J_VERSION 1u
+
+enum { J_FREE = 0, J_INFLIGHT = 1, J_ANSWERED = 2 };
+
+struct j_hdr {
+	uint64_t magic;
+	uint32_t version;
+	uint32_t hdr_size;
+	struct blk_journal_id id;
+	RING_IDX req_cons; /* next request to consume */
+};
+
+struct j_slot {
+	uint32_t state;
+	RING_IDX req_idx; /* ring index the request was consumed from */
+	RING_IDX rsp_idx; /* ring index of its response (ANSWERED) */
+	uint32_t len;     /* bytes of ent used */
+	uint8_t ent[BLKIF_MAX_ENT_SIZE];
+};
+
+struct blk_journal {
+	struct j_hdr *hdr;
+	struct j_slot *slot;
+	size_t size;
+	char *path;
+};
+
+#define J_SLOTS_OFF 256u
+_Static_assert(sizeof(struct j_hdr) <= J_SLOTS_OFF, "journal header fits");
+_Static_assert(sizeof(struct j_slot) == 128, "journal record size");
+
+static size_t j_size(unsigned nr_slots)
+{
+	return J_SLOTS_OFF + (size_t)nr_slots * sizeof(struct j_slot);
+}
+
+static int j_map(const char *path, int fd, size_t size, struct blk_journal **out)
+{
+	struct blk_journal *j = calloc(1, sizeof(*j));
+	void *m;
+
+	if (!j)
+		return -ENOMEM;
+	j->path = strdup(path);
+	m = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (!j->path || m == MAP_FAILED) {
+		int rc = m == MAP_FAILED ? -errno : -ENOMEM;
+
+		if (m != MAP_FAILED)
+			munmap(m, size);
+		free(j->path);
+		free(j);
+		return rc;
+	}
+	j->hdr = m;
+	j->slot = (struct j_slot *)((char *)m + J_SLOTS_OFF);
+	j->size = size;
+	*out = j;
+	return 0;
+}
+
+int blk_journal_create(const char *path, const struct blk_journal_id *id, struct blk_journal **out)
+{
+	size_t size = j_size(id->nr_slots);
+	int fd, rc;
+
+	if (!id->nr_slots || id->ent_size > BLKIF_MAX_ENT_SIZE)
+		return -EINVAL;
+	/* A new file, not a rewrite in place: a predecessor's mapping (if one
+	 * still lived) keeps the old inode. */
+	unlink(path);
+	fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	if (ftruncate(fd, (off_t)size) < 0) {
+		rc = -errno;
+		goto fail;
+	}
+	rc = j_map(path, fd, size, out);
+	if (rc < 0)
+		goto fail;
+	close(fd);
+	(*out)->hdr->id = *id;
+	(*out)->hdr->hdr_size = (uint32_t)sizeof(struct j_hdr);
+	(*out)->hdr->version = J_VERSION;
+	__atomic_store_n(&(*out)->hdr->magic, J_MAGIC, __ATOMIC_RELEASE);
+	return 0;
+fail:
+	close(fd);
+	unlink(path);
+	return rc;
+}
+
+int blk_journal_reopen(const char *path, const struct blk_journal_id *id, struct blk_journal **out)
+{
+	size_t size = j_size(id->nr_slots);
+	struct blk_journal *j;
+	struct stat st;
+	int fd, rc;
+
+	fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (size_t)st.st_size != size) {
+		close(fd);
+		return -ESTALE;
+	}
+	rc = j_map(path, fd, size, &j);
+	close(fd);
+	if (rc < 0)
+		return rc;
+	if (j->hdr->magic != J_MAGIC || j->hdr->version != J_VERSION ||
+	    j->hdr->hdr_size != sizeof(struct j_hdr) || memcmp(&j->hdr->id, id, sizeof(*id))) {
+		blk_journal_close(j, false);
+		return -ESTALE;
+	}
+	*out = j;
+	return 0;
+}
+
+void blk_journal_close(struct blk_journal *j, bool remove)
+{
+	if (!j)
+		return;
+	if (remove)
+		unlink(j->path);
+	munmap(j->hdr, j->size);
+	free(j->path);
+	free(j);
+}
+
+/* Ring indexes are free-running 32-bit counters: compare by difference. */
+static bool idx_before(RING_IDX a, RING_IDX b)
+{
+	return (int32_t)(a - b) < 0;
+}
+
+int blk_journal_recover(struct blk_journal *j, RING_IDX rsp_prod, RING_IDX req_prod,
+			RING_IDX *req_cons, unsigned *slots, unsigned *nr)
+{
+	unsigned i, k, n = 0, nr_slots = j->hdr->id.nr_slots;
+	RING_IDX cons = j->hdr->req_cons;
+
+	for (i = 0; i < nr_slots; i++) {
+		struct j_slot *s = &j->slot[i];
+
+		switch (s->state) {
+		case J_FREE:
+			continue;
+		case J_ANSWERED:
+			if (idx_before(s->rsp_idx, rsp_prod)) {
+				s->state = J_FREE; /* the frontend saw it */
+				continue;
+			}
+			break;
+		case J_INFLIGHT:
+			break;
+		default:
+			return -EUCLEAN;
+		}
+		if (s->len != j->hdr->id.ent_size)
+			return -EUCLEAN;
+		if (!idx_before(s->req_idx, cons))
+			cons = s->req_idx + 1; /* died before the header's req_cons moved */
+		/* Insertion by ring index: re-issue in the order they came. */
+		for (k = n; k > 0 && idx_before(s->req_idx, j->slot[slots[k - 1]].req_idx); k--)
+			slots[k] = slots[k - 1];
+		slots[k] = i;
+		n++;
+	}
+	/* Each consumed request has exactly one response: those owed are the
+	 * consumed ones the frontend has not seen answered.  The frontend's
+	 * indexes must agree with that, or the journal is not this ring's. */
+	if (cons - rsp_prod != n || req_prod - cons > j->hdr->id.nr_slots ||
+	    cons - rsp_prod > j->hdr->id.nr_slots)
+		return -EUCLEAN;
+	for (i = 0; i < n; i++) /* a re-issued request is owed again */
+		j->slot[slots[i]].state = J_INFLIGHT;
+	j->hdr->req_cons = cons;
+	*req_cons = cons;
+	*nr = n;
+	return 0;
+}
+
+const void *blk_journal_entry(const struct blk_journal *j, unsigned slot)
+{
+	return j->slot[slot].ent;
+}
+
+void blk_journal_consumed(struct blk_journal *j, unsigned slot, RING_IDX req_idx, const void *ent,
+			  size_t len)
+{
+	struct j_slot *s = &j->slot[slot];
+
+	memcpy(s->ent, ent, len);
+	s->len = (uint32_t)len;
+	s->req_idx = req_idx;
+	/* The record is whole before it counts, and counts before req_cons moves
+	 * past it (compiler order suffices: a killed process loses no store). */
+	__atomic_store_n(&s->state, J_INFLIGHT, __ATOMIC_RELEASE);
+	__atomic_store_n(&j->hdr->req_cons, req_idx + 1, __ATOMIC_RELEASE);
+}
+
+void blk_journal_answered(struct blk_journal *j, unsigned slot, RING_IDX rsp_idx)
+{
+	struct j_slot *s = &j->slot[slot];
+
+	s->rsp_idx = rsp_idx;
+	__atomic_store_n(&s->state, J_ANSWERED, __ATOMIC_RELEASE);
+}
+
+void blk_journal_released(struct blk_journal *j, unsigned slot)
+{
+	__atomic_store_n(&j->slot[slot].state, J_FREE, __ATOMIC_RELEASE);
+}
