@@ -8,7 +8,13 @@
  *  - map: pin each entry (sim/gnttab.c), then map exactly the granted frame
  *    of the granting domain's RAM memfd into a PROT_NONE reservation with a
  *    guard page either side;
- *  - copy: pin, memcpy through a private whole-RAM mapping, unpin;
+ *  - copy: under the entry's lock, mark it in use, memcpy through a private
+ *    whole-RAM mapping, clear (one locked section, no pin count);
+ *  - every pin is journalled (hv_proto.h) in a memfd the daemon gave this
+ *    connection, in the same locked section that counts it: a record per
+ *    mapped page, taken from a free stack, and one naming the entry of the
+ *    copy in progress.  If the process dies, the daemon drops what the
+ *    journal still holds, as Linux's gntdev release does;
  *  - share: allocate pages and refs from our own RAM and grant table the way
  *    a Linux guest does; unshare is end-access with cmpxchg;
  *  - notify: write the peer port's eventfd; the handle's pollable fd is an
@@ -29,8 +35,9 @@
  *  - Linux's gntalloc defers ending access of pages still mapped when the
  *    handle closes; we leave such pages granted for good (leaked);
  *  - grants of our own domain cannot be mapped (Xen allows it);
- *  - a process that dies with grants mapped keeps them pinned (see
- *    sim/hv_server.c);
+ *  - at most SIM_PIN_RECS - 1 pages mapped per handle (-ENOMEM beyond);
+ *  - a process dying inside the page/ref allocator's locked section (share,
+ *    unshare) leaves it locked for the domain's other processes;
  *  - shared pages are a contiguous run of our RAM (gntalloc pages need not be).
  */
 #include <errno.h>
@@ -66,7 +73,7 @@ struct hs_map {
 	unsigned count;
 	bool writable;
 	struct sim_fdom *dom;
-	uint32_t refs[];
+	uint32_t refs[];  /* count refs, then count journal records */
 };
 
 struct hs_share {
@@ -96,6 +103,11 @@ struct hv_sim {
 	struct sim_guest_meta *meta;
 	size_t meta_size;
 	struct sim_fdom *doms;             /* current (cached) foreign domains */
+	struct sim_pin_journal *pins;      /* read by the daemon when we are gone */
+	uint32_t tag;                      /* our lock-owner tag */
+	uint32_t pins_used;                /* records handed out so far (nr_used) */
+	uint32_t *pins_free;               /* stack of free records below pins_used */
+	uint32_t pins_nfree, pins_cap;
 	struct hs_map *maps[MAP_HASH];
 	struct hs_share *shares;
 	int epfd;
@@ -229,6 +241,8 @@ static void sim_unmap_all(struct hv_sim *s)
 		munmap(s->gnttab, SIM_GNT_ENTRIES * sizeof(struct grant_entry_v1));
 	if (s->meta)
 		munmap(s->meta, s->meta_size);
+	if (s->pins)
+		munmap(s->pins, sim_pin_journal_size());
 }
 
 static int sim_welcome(struct hv_sim *s)
@@ -242,17 +256,22 @@ static int sim_welcome(struct hv_sim *s)
 	if (rc)
 		return rc;
 	rc = -EPROTO;
-	if (rsp.op != SIM_HV_OP_WELCOME || rsp.ret || n != SIM_HV_WFD_NR || rsp.val[0] != s->domid)
+	if (rsp.op != SIM_HV_OP_WELCOME || rsp.ret || n != SIM_HV_WFD_NR ||
+	    rsp.val[0] != s->domid || rsp.val[1] < SIM_LOCK_FIRST_CONN)
 		goto out;
-	rc = -errno;
+	s->tag = rsp.val[1];
 	s->domgen = map_fd(fds[SIM_HV_WFD_DOMGEN], SIM_NR_DOMIDS * sizeof(uint32_t), PROT_READ);
 	s->evgen = map_fd(fds[SIM_HV_WFD_EVTGEN], SIM_EVTCHN_PORTS * sizeof(uint32_t), PROT_READ);
 	s->gnttab = map_fd(fds[SIM_HV_WFD_GNTTAB], SIM_GNT_ENTRIES * sizeof(struct grant_entry_v1),
 			   PROT_READ | PROT_WRITE);
-	if (!s->domgen || !s->evgen || !s->gnttab) {
+	s->pins = map_fd(fds[SIM_HV_WFD_PINS], sim_pin_journal_size(), PROT_READ | PROT_WRITE);
+	if (!s->domgen || !s->evgen || !s->gnttab || !s->pins) {
 		rc = -errno;
 		goto out;
 	}
+	/* Record SIM_PIN_COPY is in use from the start. */
+	s->pins_used = SIM_PIN_COPY + 1;
+	__atomic_store_n(&s->pins->nr_used, s->pins_used, __ATOMIC_RELAXED);
 	s->ram_bytes = rsp.size;
 	if (s->ram_bytes) {
 		s->ram = map_fd(fds[SIM_HV_WFD_RAM], s->ram_bytes, PROT_READ | PROT_WRITE);
@@ -305,6 +324,7 @@ static int hs_open(struct pv_hv *hv)
 
 err_sock:
 	sim_unmap_all(s);
+	free(s->pins_free);
 	close(s->sock);
 err_ep:
 	close(s->epfd);
@@ -373,6 +393,7 @@ static int fdom_get(struct hv_sim *s, uint16_t domid, struct sim_fdom **out)
 	d->ramfd = fds[0];
 	d->ram_bytes = rsp.size;
 	d->t.nr_entries = SIM_GNT_ENTRIES;
+	d->t.owner = s->tag;
 	d->t.nr_frames = rsp.size / SIM_PAGE_SIZE;
 	d->t.shared = map_fd(fds[1], SIM_GNT_ENTRIES * sizeof(struct grant_entry_v1),
 			     PROT_READ | PROT_WRITE);
@@ -403,6 +424,59 @@ err_fds:
 	return rc;
 }
 
+/* ------------------------------------------------------- pin journal */
+
+/* A free record for a pin about to be taken, O(1): 0 or -ENOMEM. */
+static int pin_rec_get(struct hv_sim *s, uint32_t *out)
+{
+	if (s->pins_nfree) {
+		*out = s->pins_free[--s->pins_nfree];
+		return 0;
+	}
+	if (s->pins_used == SIM_PIN_RECS)
+		return -ENOMEM;
+	if (s->pins_used >= s->pins_cap) {
+		/* Room for every record to come back: pin_rec_put cannot fail. */
+		uint32_t cap = s->pins_cap ? s->pins_cap * 2 : 1024;
+		uint32_t *p;
+
+		if (cap > SIM_PIN_RECS)
+			cap = SIM_PIN_RECS;
+		p = realloc(s->pins_free, (size_t)cap * sizeof(*p));
+		if (!p)
+			return -ENOMEM;
+		s->pins_free = p;
+		s->pins_cap = cap;
+	}
+	*out = s->pins_used++;
+	/* The daemon reads records below nr_used: raise it before using one. */
+	__atomic_store_n(&s->pins->nr_used, s->pins_used, __ATOMIC_RELAXED);
+	return 0;
+}
+
+static void pin_rec_put(struct hv_sim *s, uint32_t i)
+{
+	sim_pin_rec_state(&s->pins->rec[i], SIM_PIN_FREE);
+	s->pins_free[s->pins_nfree++] = i;
+}
+
+/* Pin ref of d as journal record i (a free one): see sim_gnt_pin. */
+static int pin_take(struct hv_sim *s, struct sim_fdom *d, uint32_t ref, bool writable,
+		    uint32_t i, uint32_t *frame)
+{
+	struct sim_pin_rec *r = &s->pins->rec[i];
+
+	sim_pin_rec_want(r, d->domid, d->gen, ref, writable);
+	return sim_gnt_pin(&d->t, ref, s->domid, writable, frame, r);
+}
+
+/* Drop the pin of record i (HELD); the record stays for the caller to free. */
+static void pin_drop(struct hv_sim *s, struct sim_fdom *d, uint32_t ref, bool writable,
+		     uint32_t i)
+{
+	sim_gnt_unpin(&d->t, ref, writable, &s->pins->rec[i]);
+}
+
 /* ----------------------------------------------------------- map/unmap */
 
 static unsigned map_hash(const void *addr)
@@ -418,6 +492,7 @@ static int hs_map(struct pv_hv *hv, uint16_t domid, unsigned count, const uint32
 	size_t span = ((size_t)count + 2) * SIM_PAGE_SIZE;
 	struct sim_fdom *d;
 	struct hs_map *m;
+	uint32_t *recs;
 	unsigned i = 0;
 	char *base, *va;
 	int rc;
@@ -427,9 +502,10 @@ static int hs_map(struct pv_hv *hv, uint16_t domid, unsigned count, const uint32
 	rc = fdom_get(s, domid, &d);
 	if (rc)
 		return rc;
-	m = malloc(sizeof(*m) + count * sizeof(uint32_t));
+	m = malloc(sizeof(*m) + 2 * count * sizeof(uint32_t));
 	if (!m)
 		return -ENOMEM;
+	recs = m->refs + count;
 	/* Guard pages either side: a backend overrunning a mapping faults. */
 	base = mmap(NULL, span, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (base == MAP_FAILED) {
@@ -440,13 +516,19 @@ static int hs_map(struct pv_hv *hv, uint16_t domid, unsigned count, const uint32
 	for (i = 0; i < count; i++) {
 		uint32_t frame;
 
-		rc = sim_gnt_pin(&d->t, refs[i], s->domid, writable, &frame);
+		rc = pin_rec_get(s, &recs[i]);
 		if (rc)
 			goto err_unpin;
+		rc = pin_take(s, d, refs[i], writable, recs[i], &frame);
+		if (rc) {
+			pin_rec_put(s, recs[i]);
+			goto err_unpin;
+		}
 		if (mmap(va + (size_t)i * SIM_PAGE_SIZE, SIM_PAGE_SIZE, prot, MAP_SHARED | MAP_FIXED,
 			 d->ramfd, (off_t)frame << SIM_PAGE_SHIFT) == MAP_FAILED) {
 			rc = -errno;
-			sim_gnt_unpin(&d->t, refs[i], writable);
+			pin_drop(s, d, refs[i], writable, recs[i]);
+			pin_rec_put(s, recs[i]);
 			goto err_unpin;
 		}
 	}
@@ -464,8 +546,10 @@ static int hs_map(struct pv_hv *hv, uint16_t domid, unsigned count, const uint32
 err_unpin:
 	/* Pages go before pins: the guest may reuse a frame once unpinned. */
 	munmap(base, span);
-	while (i--)
-		sim_gnt_unpin(&d->t, refs[i], writable);
+	while (i--) {
+		pin_drop(s, d, refs[i], writable, recs[i]);
+		pin_rec_put(s, recs[i]);
+	}
 err_free:
 	free(m);
 	return rc;
@@ -485,8 +569,12 @@ static int hs_unmap(struct pv_hv *hv, void *addr, unsigned count)
 		return -EINVAL;
 	*pp = m->next;
 	munmap((char *)addr - SIM_PAGE_SIZE, ((size_t)count + 2) * SIM_PAGE_SIZE);
-	for (i = 0; i < count; i++)
-		sim_gnt_unpin(&m->dom->t, m->refs[i], m->writable);
+	for (i = 0; i < count; i++) {
+		uint32_t rec = m->refs[count + i];
+
+		pin_drop(s, m->dom, m->refs[i], m->writable, rec);
+		pin_rec_put(s, rec);
+	}
 	fdom_put(m->dom);
 	free(m);
 	return 0;
@@ -496,6 +584,7 @@ static int hs_unmap(struct pv_hv *hv, void *addr, unsigned count)
 
 static int copy_one(struct hv_sim *s, struct pv_hv_copy_seg *seg)
 {
+	struct sim_pin_rec *r;
 	struct sim_fdom *d;
 	uint32_t frame;
 	char *page;
@@ -507,16 +596,21 @@ static int copy_one(struct hv_sim *s, struct pv_hv_copy_seg *seg)
 	rc = fdom_get(s, seg->domid, &d);
 	if (rc)
 		return rc;
-	rc = sim_gnt_pin(&d->t, seg->ref, s->domid, seg->to_guest, &frame);
-	if (rc)
-		return rc;
-	page = (char *)d->ram + ((size_t)frame << SIM_PAGE_SHIFT);
-	if (seg->to_guest)
-		memcpy(page + seg->offset, seg->local, seg->len);
-	else
-		memcpy(seg->local, page + seg->offset, seg->len);
-	sim_gnt_unpin(&d->t, seg->ref, seg->to_guest);
-	return 0;
+	/* The entry stays locked during the copy, and counts no pin: if we
+	 * die in it, the record lets the daemon take the lock over. */
+	r = &s->pins->rec[SIM_PIN_COPY];
+	sim_pin_rec_want(r, d->domid, d->gen, seg->ref, seg->to_guest);
+	rc = sim_gnt_copy_begin(&d->t, seg->ref, s->domid, seg->to_guest, &frame);
+	if (rc == 0) {
+		page = (char *)d->ram + ((size_t)frame << SIM_PAGE_SHIFT);
+		if (seg->to_guest)
+			memcpy(page + seg->offset, seg->local, seg->len);
+		else
+			memcpy(seg->local, page + seg->offset, seg->len);
+		sim_gnt_copy_end(&d->t, seg->ref);
+	}
+	sim_pin_rec_state(r, SIM_PIN_FREE);
+	return rc;
 }
 
 static void hs_copy(struct pv_hv *hv, unsigned count, struct pv_hv_copy_seg *segs)
@@ -579,7 +673,7 @@ static int hs_share(struct pv_hv *hv, uint16_t domid, unsigned count, bool writa
 	if (!sh)
 		return -ENOMEM;
 
-	sim_spin_lock(&meta->lock);
+	sim_spin_lock(&meta->lock, s->tag);
 	gfn = find_run(meta->page_map, meta->nr_pages, count);
 	if (gfn < 0)
 		goto err_unlock;
@@ -620,7 +714,7 @@ static void share_free(struct hv_sim *s, struct hs_share *sh)
 {
 	unsigned i;
 
-	sim_spin_lock(&s->meta->lock);
+	sim_spin_lock(&s->meta->lock, s->tag);
 	for (i = 0; i < sh->count; i++) {
 		bit_assign(s->meta->page_map, sh->gfn + i, false);
 		bit_assign(s->meta->ref_map, sh->refs[i], false);
@@ -871,15 +965,17 @@ static void hs_close(struct pv_hv *hv)
 	struct hv_sim *s = S(hv);
 	unsigned i;
 
+	/* Unmap first: with the journal empty when the socket goes, the
+	 * daemon has nothing to wait for (it drops pins only once we exit). */
+	for (i = 0; i < MAP_HASH; i++)
+		while (s->maps[i])
+			hs_unmap(hv, s->maps[i]->addr, s->maps[i]->count);
 	/* Closing the socket closes our ports in the daemon. */
 	close(s->sock);
 	for (i = 0; i < SIM_EVTCHN_PORTS; i++)
 		if (s->ports[i])
 			port_free(s, i);
 	close(s->epfd);
-	for (i = 0; i < MAP_HASH; i++)
-		while (s->maps[i])
-			hs_unmap(hv, s->maps[i]->addr, s->maps[i]->count);
 	while (s->shares) {
 		struct hs_share *sh = s->shares;
 
@@ -892,6 +988,7 @@ static void hs_close(struct pv_hv *hv)
 	while (s->doms)
 		fdom_uncache(s, &s->doms);
 	sim_unmap_all(s);
+	free(s->pins_free);
 	free(s);
 }
 

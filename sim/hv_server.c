@@ -7,14 +7,24 @@
  * operations never come here: clients map and copy grants in-process and
  * notify by writing the peer's eventfd directly.
  *
+ * Each connection has a pin journal (hv_proto.h) the client keeps as it maps
+ * and copies.  When the connection closes and the process that opened it has
+ * exited too (its pidfd; until then it may still use what it mapped, as a
+ * gntdev mapping outlives its fd), the daemon drops every pin the journal
+ * still holds in domains still alive, as Linux's gntdev release does for a
+ * dying process.  Records are validated one by one; a garbled journal can
+ * at worst drop pins its domain holds, never crash the daemon.  Records
+ * whose entry another process keeps locked wait on the pending list, retried
+ * whenever a connection closes and on a timer backing off to a second.
+ *
  * Runs in the pv_loop thread it was created on; no locks.  Does not log.
  *
  * Differences from Xen (bugs, listed so they get fixed when they matter):
- *  - a process that exits with grants still mapped keeps their pins for
- *    good (GTF_reading/GTF_writing stay set), where Linux's gntdev unmaps
- *    them when the process goes; the guest's end access then keeps failing
- *    with -EBUSY, the safe direction (fix: a per-connection maptrack memfd
- *    the daemon walks at hangup);
+ *  - a dead process's pins go just after its exit (we see the hangup and
+ *    the pidfd), not during it as in gntdev's release;
+ *  - pins go when the process is gone, not when its domain dies: a
+ *    destroyed domain's still running process keeps the pages it mapped
+ *    (and their pins) until it unmaps or exits;
  *  - a process may not map grants of its own domain (Xen allows it);
  *  - pvsim is not a security boundary: a mapping process receives the
  *    granting domain's whole RAM memfd; the client library enforces grants.
@@ -22,12 +32,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -39,11 +51,29 @@
 #define F_SEAL_FUTURE_WRITE 0x0010
 #endif
 
+#define PINS_RETRY_MS     1    /* a journal entry stayed locked: try again, */
+#define PINS_RETRY_MAX_MS 1024 /* backing off up to this */
+
+/* A connection's pin journal; outlives the connection until settled. */
+struct sim_pins {
+	struct sim_pins *next;         /* hv->pending, once the connection closed */
+	struct sim_hv *hv;
+	uint16_t mapper;               /* the connection's domain */
+	uint32_t tag;                  /* its lock-owner tag */
+	pid_t pid;                     /* the process that connected, 0 if unknown */
+	int pidfd;                     /* opened when the connection closes, or -1 */
+	bool watching;                 /* pidfd is in the loop */
+	int64_t timer;                 /* retry timer, or -1 */
+	unsigned retry_ms;             /* its next delay */
+	struct sim_pin_journal *j;     /* the journal memfd, mapped */
+};
+
 struct sim_conn {
 	struct sim_conn *next;
 	struct sim_dom *dom;
 	int fd;
 	bool claimed; /* closing it destroys the domain (crash callback) */
+	struct sim_pins *pins;
 };
 
 struct sim_dom {
@@ -52,6 +82,7 @@ struct sim_dom {
 	uint64_t mem_bytes;
 	int ramfd, gntfd, actfd, metafd, evgenfd;
 	struct grant_entry_v1 *shared; /* our mapping, to revoke at destroy */
+	struct sim_gnt_active *active; /* our mapping, to drop dead processes' pins */
 	uint32_t *evgen;
 	int lfd;                       /* listening socket */
 	char *sock_path;
@@ -65,6 +96,8 @@ struct sim_hv {
 	int domgenfd;
 	uint32_t *domgen; /* (generation << 1) | alive, per domid */
 	uint32_t next_gen;
+	uint32_t next_tag;        /* last lock-owner tag given to a connection */
+	struct sim_pins *pending; /* journals of closed connections, not settled */
 	void (*crash_fn)(void *opaque, uint16_t domid);
 	void *crash_opaque;
 };
@@ -114,6 +147,262 @@ static struct sim_evtchn_dom *lookup_ev(void *opaque, uint16_t domid)
 	return &hv->dom[domid]->ev;
 }
 
+/* --------------------------------------------------------- pin journals */
+
+/* A journal for a new connection on sock; *fd is its memfd, for the welcome
+ * (the caller closes it: the mapping keeps the journal). */
+static int pins_create(struct sim_hv *hv, uint16_t mapper, int sock, struct sim_pins **out,
+		       int *fd)
+{
+	struct sim_pins *p = calloc(1, sizeof(*p));
+	struct ucred uc;
+	socklen_t len = sizeof(uc);
+	void *j;
+	int rc;
+
+	if (!p)
+		return -ENOMEM;
+	*fd = make_memfd("pvsim-pins", sim_pin_journal_size());
+	if (*fd < 0) {
+		rc = *fd;
+		goto err_free;
+	}
+	/* Sparse: pages come as the client uses records.  The size seals keep
+	 * our reads from faulting; F_SEAL_SEAL keeps the client from adding a
+	 * write seal that would stop us clearing records. */
+	(void)fcntl(*fd, F_ADD_SEALS, F_SEAL_SEAL);
+	j = mmap(NULL, sim_pin_journal_size(), PROT_READ | PROT_WRITE, MAP_SHARED, *fd, 0);
+	if (j == MAP_FAILED) {
+		rc = -errno;
+		goto err_close;
+	}
+	p->j = j;
+	p->hv = hv;
+	p->mapper = mapper;
+	if (++hv->next_tag < SIM_LOCK_FIRST_CONN)
+		hv->next_tag = SIM_LOCK_FIRST_CONN;
+	p->tag = hv->next_tag;
+	p->timer = -1;
+	p->retry_ms = PINS_RETRY_MS;
+	p->pidfd = -1;
+	if (getsockopt(sock, SOL_SOCKET, SO_PEERCRED, &uc, &len) == 0 && uc.pid > 0)
+		p->pid = uc.pid;
+	*out = p;
+	return 0;
+
+err_close:
+	close_fd(fd);
+err_free:
+	free(p);
+	return rc;
+}
+
+static void pins_free(struct sim_pins *p)
+{
+	struct sim_pins **pp;
+
+	for (pp = &p->hv->pending; *pp; pp = &(*pp)->next) {
+		if (*pp == p) {
+			*pp = p->next;
+			break;
+		}
+	}
+	if (p->watching)
+		pv_loop_del_fd(p->hv->loop, p->pidfd);
+	if (p->timer >= 0)
+		pv_loop_del_timer(p->hv->loop, p->timer);
+	munmap(p->j, sim_pin_journal_size());
+	close_fd(&p->pidfd);
+	free(p);
+}
+
+/* Records [0, n) that the journal says were used. */
+static uint32_t pins_used(const struct sim_pins *p)
+{
+	uint32_t n = __atomic_load_n(&p->j->nr_used, __ATOMIC_RELAXED);
+
+	return n < SIM_PIN_RECS ? n : SIM_PIN_RECS;
+}
+
+static bool pins_empty(const struct sim_pins *p)
+{
+	uint32_t i, n = pins_used(p);
+
+	for (i = 0; i < n; i++)
+		if (__atomic_load_n(&p->j->rec[i].state, __ATOMIC_RELAXED) != SIM_PIN_FREE)
+			return false;
+	return true;
+}
+
+/*
+ * Whether the process that connected still runs: until it exits it may use
+ * what it mapped even with the socket closed (exec and exit drop its memory
+ * before its files, so a dead process never sees the hangup).  Without a
+ * pidfd the hangup alone decides.  A pid reused after a forked child kept
+ * the socket only delays the release.
+ */
+static bool pins_owner_alive(struct sim_pins *p)
+{
+	struct pollfd pfd = { .events = POLLIN };
+
+#ifdef SYS_pidfd_open
+	if (p->pidfd < 0 && p->pid > 0) {
+		p->pidfd = (int)syscall(SYS_pidfd_open, p->pid, 0);
+		if (p->pidfd < 0) {
+			p->pidfd = -1;
+			p->pid = 0; /* ESRCH: gone and reaped */
+		}
+	}
+#endif
+	pfd.fd = p->pidfd;
+	return p->pidfd >= 0 && poll(&pfd, 1, 0) == 0;
+}
+
+/* Settle one record (a private copy) spinning at most spins on its lock:
+ * 0, or -EAGAIN to come back later. */
+static int pins_settle(struct sim_pins *p, const struct sim_pin_rec *r, unsigned spins)
+{
+	struct sim_hv *hv = p->hv;
+	struct sim_gnt_table t;
+	struct sim_dom *d;
+
+	/* Only the incarnation the pin was taken in: a destroyed domain's
+	 * table went with it, and a new one with its id is not ours. */
+	if (r->domid >= SIM_NR_DOMIDS || r->domid == p->mapper || !hv->dom[r->domid] ||
+	    hv->domgen[r->domid] != r->gen || !sim_domgen_alive(r->gen))
+		return 0;
+	d = hv->dom[r->domid];
+	t = (struct sim_gnt_table){
+		.shared = d->shared,
+		.active = d->active,
+		.nr_entries = SIM_GNT_ENTRIES,
+		.owner = SIM_LOCK_DAEMON,
+		.nr_frames = d->mem_bytes / SIM_PAGE_SIZE,
+	};
+	return sim_gnt_release(&t, r, p->mapper, p->tag, spins) == -EAGAIN ? -EAGAIN : 0;
+}
+
+/*
+ * Drop what the dead process still held.  PINNING and UNPINNING records go
+ * first: one left so means the process died inside that entry's lock, and
+ * only while the lock is still the dead holder's does the count tell whether
+ * the change happened; any other record may then take a lock over, as its
+ * meaning does not depend on it (and a mid-change record whose lock someone
+ * else holds was not inside it).  Settled records become FREE; one whose
+ * entry another process keeps locked stays for a later walk, and once one
+ * did, the walk no longer spins on busy locks: a garbled journal naming a
+ * busy entry a million times costs one wait.  Returns 0 or -EAGAIN.
+ */
+static int pins_walk(struct sim_pins *p)
+{
+	unsigned spins = SIM_GNT_RELEASE_SPINS;
+	uint32_t i, n = pins_used(p);
+	int pass, rc = 0;
+
+	for (pass = 0; pass < 2; pass++) {
+		for (i = 0; i < n; i++) {
+			/* One read of the record; only the copy is checked. */
+			struct sim_pin_rec r = *(volatile struct sim_pin_rec *)&p->j->rec[i];
+			bool mid = r.state == SIM_PIN_PINNING || r.state == SIM_PIN_UNPINNING;
+
+			if (r.state == SIM_PIN_FREE || mid != (pass == 0))
+				continue;
+			if (pins_settle(p, &r, spins) == -EAGAIN) {
+				rc = -EAGAIN;
+				spins = 1;
+				continue;
+			}
+			__atomic_store_n(&p->j->rec[i].state, SIM_PIN_FREE, __ATOMIC_RELAXED);
+		}
+	}
+	return rc;
+}
+
+static void pins_check(struct sim_pins *p);
+
+static void pins_pidfd_cb(struct pv_loop *loop, int fd, uint32_t events, void *opaque)
+{
+	pins_check(opaque);
+}
+
+static void pins_timer_cb(struct pv_loop *loop, void *opaque)
+{
+	struct sim_pins *p = opaque;
+
+	p->timer = -1;
+	pins_check(p);
+}
+
+/* Wait on the list for the process to exit, or for a lock to come free. */
+static void pins_defer(struct sim_pins *p, bool until_exit)
+{
+	struct sim_pins *q;
+
+	for (q = p->hv->pending; q && q != p; q = q->next)
+		;
+	if (!q) {
+		p->next = p->hv->pending;
+		p->hv->pending = p;
+	}
+	if (until_exit) {
+		if (!p->watching &&
+		    pv_loop_add_fd(p->hv->loop, p->pidfd, PV_LOOP_IN, pins_pidfd_cb, p) < 0)
+			goto fail;
+		p->watching = true;
+	} else {
+		/* Backing off: a lock held for longer than a few spins belongs
+		 * to a stopped process, or to a dead one we have yet to hear of. */
+		p->timer = pv_loop_add_timer(p->hv->loop, p->retry_ms, pins_timer_cb, p);
+		if (p->timer < 0)
+			goto fail;
+		if (p->retry_ms < PINS_RETRY_MAX_MS)
+			p->retry_ms *= 2;
+	}
+	return;
+fail:
+	/* Cannot wait: the pins stay, the safe direction. */
+	p->timer = -1;
+	pins_free(p);
+}
+
+/* A connection went: the lock a pending walk waits for may have gone with
+ * it (or been left by its dead holder, for its own walk to take over). */
+static void pins_retry(struct sim_hv *hv)
+{
+	struct sim_pins *p, *next;
+
+	for (p = hv->pending; p; p = next) {
+		next = p->next;
+		if (p->timer < 0)
+			continue; /* waiting for its process to exit */
+		pv_loop_del_timer(hv->loop, p->timer);
+		p->timer = -1;
+		pins_check(p);
+	}
+}
+
+/* The connection is closed: settle the journal now, later, or never. */
+static void pins_check(struct sim_pins *p)
+{
+	if (pins_empty(p)) {
+		pins_free(p);
+		return;
+	}
+	if (pins_owner_alive(p)) {
+		pins_defer(p, true);
+		return;
+	}
+	if (p->watching) {
+		pv_loop_del_fd(p->hv->loop, p->pidfd);
+		p->watching = false;
+	}
+	if (pins_walk(p) == -EAGAIN) {
+		pins_defer(p, false);
+		return;
+	}
+	pins_free(p);
+}
+
 int sim_hv_create(struct pv_loop *loop, struct sim_hv **out)
 {
 	size_t sz = SIM_NR_DOMIDS * sizeof(uint32_t);
@@ -152,6 +441,8 @@ void sim_hv_destroy(struct sim_hv *hv)
 	for (d = 0; d < SIM_NR_DOMIDS; d++)
 		if (hv->dom[d])
 			sim_hv_domain_destroy(hv, (uint16_t)d);
+	while (hv->pending)
+		pins_free(hv->pending); /* every domain they pin is gone */
 	munmap(hv->domgen, SIM_NR_DOMIDS * sizeof(uint32_t));
 	close(hv->domgenfd);
 	free(hv);
@@ -229,7 +520,10 @@ static void conn_free(struct sim_conn *conn)
 	conn_close_ports(conn);
 	pv_loop_del_fd(d->hv->loop, conn->fd);
 	close(conn->fd);
+	if (conn->pins)
+		pins_check(conn->pins);
 	free(conn);
+	pins_retry(d->hv);
 }
 
 static int op_get_domain(struct sim_conn *conn, const struct sim_hv_req *req,
@@ -432,7 +726,7 @@ static void listen_cb(struct pv_loop *loop, int fd, uint32_t events, void *opaqu
 	struct sim_hv_rsp rsp = { .op = SIM_HV_OP_WELCOME };
 	int fds[SIM_HV_WFD_NR];
 	struct sim_conn *conn;
-	int cfd;
+	int cfd, pinfd = -1;
 
 	cfd = accept4(fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 	if (cfd < 0)
@@ -442,8 +736,10 @@ static void listen_cb(struct pv_loop *loop, int fd, uint32_t events, void *opaqu
 		goto err_close;
 	conn->dom = d;
 	conn->fd = cfd;
-	if (pv_loop_add_fd(loop, cfd, PV_LOOP_IN, conn_cb, conn) < 0)
+	if (pins_create(d->hv, d->domid, cfd, &conn->pins, &pinfd) < 0)
 		goto err_free;
+	if (pv_loop_add_fd(loop, cfd, PV_LOOP_IN, conn_cb, conn) < 0)
+		goto err_pins;
 	conn->next = d->conns;
 	d->conns = conn;
 
@@ -452,12 +748,18 @@ static void listen_cb(struct pv_loop *loop, int fd, uint32_t events, void *opaqu
 	fds[SIM_HV_WFD_RAM] = d->ramfd;
 	fds[SIM_HV_WFD_GNTTAB] = d->gntfd;
 	fds[SIM_HV_WFD_META] = d->metafd;
+	fds[SIM_HV_WFD_PINS] = pinfd;
 	rsp.val[0] = d->domid;
+	rsp.val[1] = conn->pins->tag;
 	rsp.size = d->mem_bytes;
 	if (send_rsp(cfd, &rsp, fds, SIM_HV_WFD_NR) < 0)
 		conn_free(conn);
+	close(pinfd);
 	return;
 
+err_pins:
+	pins_free(conn->pins);
+	close(pinfd);
 err_free:
 	free(conn);
 err_close:
@@ -500,6 +802,8 @@ static void dom_free(struct sim_dom *d)
 {
 	if (d->shared)
 		munmap(d->shared, SIM_GNT_ENTRIES * sizeof(struct grant_entry_v1));
+	if (d->active)
+		munmap(d->active, SIM_GNT_ENTRIES * sizeof(struct sim_gnt_active));
 	if (d->evgen)
 		munmap(d->evgen, SIM_EVTCHN_PORTS * sizeof(uint32_t));
 	close_fd(&d->ramfd);
@@ -549,6 +853,13 @@ int sim_hv_domain_create(struct sim_hv *hv, uint16_t domid, uint64_t mem_bytes,
 			 PROT_READ | PROT_WRITE, MAP_SHARED, d->gntfd, 0);
 	if (d->shared == MAP_FAILED) {
 		d->shared = NULL;
+		rc = -errno;
+		goto err;
+	}
+	d->active = mmap(NULL, SIM_GNT_ENTRIES * sizeof(struct sim_gnt_active),
+			 PROT_READ | PROT_WRITE, MAP_SHARED, d->actfd, 0);
+	if (d->active == MAP_FAILED) {
+		d->active = NULL;
 		rc = -errno;
 		goto err;
 	}

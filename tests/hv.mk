@@ -8,7 +8,8 @@ test-grant-entry-state_pkgs := cmocka
 test-evtchn-port-table_srcs := tests/unit/test-evtchn-port-table.c sim/evtchn.c
 test-evtchn-port-table_pkgs := cmocka
 
-hv_itests := test-hv-grant-misuse test-hv-grant-copy test-hv-evtchn test-hv-domain-destroy
+hv_itests := test-hv-grant-misuse test-hv-grant-copy test-hv-evtchn test-hv-domain-destroy \
+	     test-hv-killed-mapper-unpins
 tests += $(hv_itests)
 $(foreach t,$(hv_itests),$(eval $(t)_srcs := tests/unit/$(t).c tests/unit/hv-harness.c $(sim_hv_srcs)))
 $(foreach t,$(hv_itests),$(eval $(t)_deps := pvcommon))
