@@ -384,6 +384,9 @@ struct blk_ctl;
 /* Default control socket: $PVSIM_DIR/pvback-blk.sock (or pvsim's default
  * dir) on sim, /run/pvback-blk/control.sock on xen.  Fills buf. */
 void blk_ctl_default_path(enum pv_hv_kind kind, char *buf, size_t len);
+/* sim: $PVSIM_DIR (or pvsim's default dir)/sim_name; xen: xen_path. */
+void blk_default_path(enum pv_hv_kind kind, const char *sim_name, const char *xen_path, char *buf,
+		      size_t len);
 /* Listen on path from loop (the xenbus loop); be[] are the daemon's
  * backends, read when a request comes.  -EADDRINUSE when a live daemon
  * already answers there. */

@@ -44,14 +44,20 @@ struct blk_ctl {
 	unsigned nr_be;
 };
 
-void blk_ctl_default_path(enum pv_hv_kind kind, char *buf, size_t len)
+void blk_default_path(enum pv_hv_kind kind, const char *sim_name, const char *xen_path, char *buf,
+		      size_t len)
 {
 	const char *dir = getenv("PVSIM_DIR");
 
 	if (kind == PV_HV_SIM)
-		snprintf(buf, len, "%s/%s", dir && *dir ? dir : pv_sim_default_dir(), CTL_SIM_NAME);
+		snprintf(buf, len, "%s/%s", dir && *dir ? dir : pv_sim_default_dir(), sim_name);
 	else
-		snprintf(buf, len, "%s", CTL_XEN_PATH);
+		snprintf(buf, len, "%s", xen_path);
+}
+
+void blk_ctl_default_path(enum pv_hv_kind kind, char *buf, size_t len)
+{
+	blk_default_path(kind, CTL_SIM_NAME, CTL_XEN_PATH, buf, len);
 }
 
 /* ------------------------------------------------------------ replies */

@@ -78,16 +78,6 @@ static int parse_uint(const char *s, unsigned min, unsigned max, unsigned *out)
 	return 0;
 }
 
-static void state_default_dir(enum pv_hv_kind kind, char *buf, size_t len)
-{
-	const char *dir = getenv("PVSIM_DIR");
-
-	if (kind == PV_HV_SIM)
-		snprintf(buf, len, "%s/%s", dir && *dir ? dir : pv_sim_default_dir(), STATE_SIM_NAME);
-	else
-		snprintf(buf, len, "%s", STATE_XEN_DIR);
-}
-
 /* mkdir -p, owner only for the last component.  0 or -errno. */
 static int make_dirs(const char *path)
 {
@@ -340,7 +330,7 @@ int main(int argc, char **argv)
 		}
 	}
 	if (!state_dir) {
-		state_default_dir(cfg.hv_kind, state_def, sizeof(state_def));
+		blk_default_path(cfg.hv_kind, STATE_SIM_NAME, STATE_XEN_DIR, state_def, sizeof(state_def));
 		state_dir = state_def;
 	}
 	if (strcmp(state_dir, "none")) {

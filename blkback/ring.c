@@ -754,6 +754,44 @@ static int alloc_bounce(struct blk_queue *q, enum blk_grant_mode mode)
  * No journal at all (no --state-dir, or it cannot be written) only loses
  * the protection against a kill.
  */
+/* Take over the predecessor's journal: 1 when it applies (what it owes is
+ * in q->reissue, those contexts off the free list), 0 when it does not. */
+static int journal_resume(struct blk_queue *q, const char *path)
+{
+	RING_IDX cons;
+	bool *owed;
+	unsigned i;
+	int rc;
+
+	q->reissue = calloc(q->nr_ctxs, sizeof(*q->reissue));
+	owed = calloc(q->nr_ctxs, sizeof(*owed));
+	if (!q->reissue || !owed) {
+		free(owed);
+		return -ENOMEM; /* queue_free keeps the journal */
+	}
+	rc = blk_journal_recover(q->journal, q->ring.sring->rsp_prod, q->ring.sring->req_prod,
+				 &cons, q->reissue, &q->nr_reissue);
+	if (rc < 0) {
+		free(owed);
+		q->nr_reissue = 0;
+		pv_warn(q->name, "journal %s disagrees with the ring: resuming at rsp_prod", path);
+		blk_journal_close(q->journal, false);
+		q->journal = NULL;
+		return 0;
+	}
+	q->ring.req_cons = cons;
+	for (i = 0; i < q->nr_reissue; i++)
+		owed[q->reissue[i]] = true;
+	q->free_ctx = NULL;
+	for (i = 0; i < q->nr_ctxs; i++)
+		if (!owed[i])
+			ctx_put(q, &q->ctxs[i]);
+	free(owed);
+	pv_info(q->name, "journal: re-issuing %u request(s) the previous daemon left unanswered, "
+		"consuming from ring index %u", q->nr_reissue, cons);
+	return 1;
+}
+
 static int journal_start(struct blk_queue *q, const struct blk_queue_params *p)
 {
 	const char *dir = q->vbd->cfg->state_dir;
@@ -766,9 +804,6 @@ static int journal_start(struct blk_queue *q, const struct blk_queue_params *p)
 		.ent_size = (uint32_t)q->ring.ent_size,
 	};
 	char path[PATH_MAX];
-	RING_IDX cons;
-	bool *owed;
-	unsigned i;
 	int rc;
 
 	if (p->resume)
@@ -779,37 +814,12 @@ static int journal_start(struct blk_queue *q, const struct blk_queue_params *p)
 	snprintf(path, sizeof(path), "%s/%s-q%u.journal", dir, q->vbd->name, q->idx);
 	if (p->resume) {
 		rc = blk_journal_reopen(path, &id, &q->journal);
-		if (rc == 0) {
-			q->reissue = calloc(q->nr_ctxs, sizeof(*q->reissue));
-			owed = calloc(q->nr_ctxs, sizeof(*owed));
-			if (!q->reissue || !owed) {
-				free(owed);
-				return -ENOMEM; /* queue_free keeps the journal */
-			}
-			rc = blk_journal_recover(q->journal, q->ring.sring->rsp_prod,
-						 q->ring.sring->req_prod, &cons, q->reissue,
-						 &q->nr_reissue);
-			if (rc == 0) {
-				q->ring.req_cons = cons;
-				for (i = 0; i < q->nr_reissue; i++)
-					owed[q->reissue[i]] = true;
-				q->free_ctx = NULL;
-				for (i = 0; i < q->nr_ctxs; i++)
-					if (!owed[i])
-						ctx_put(q, &q->ctxs[i]);
-				free(owed);
-				pv_info(q->name, "journal: re-issuing %u request(s) the previous daemon "
-					"left unanswered, consuming from ring index %u", q->nr_reissue, cons);
-				return 0;
-			}
-			free(owed);
-			q->nr_reissue = 0;
-			pv_warn(q->name, "journal %s disagrees with the ring: resuming at rsp_prod", path);
-			blk_journal_close(q->journal, false);
-			q->journal = NULL;
-		} else if (rc != -ENOENT) {
+		if (rc == 0)
+			rc = journal_resume(q, path);
+		else if (rc != -ENOENT)
 			pv_warn(q->name, "journal %s: %s; resuming at rsp_prod", path, strerror(-rc));
-		}
+		if (rc == 1 || rc == -ENOMEM)
+			return rc < 0 ? rc : 0;
 	}
 	rc = blk_journal_create(path, &id, &q->journal);
 	if (rc < 0) {
