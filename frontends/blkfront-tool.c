@@ -350,6 +350,18 @@ static int do_stream(struct blkfront *bf, uint64_t nblocks, const char *file)
 			if (!next)
 				gen++;
 		}
+		/* One xenstore read per round, as cheap as a guest's watch; before
+		 * the wait, so what was just submitted is in flight at the close. */
+		if (++loops % 4 == 0 || !announced) {
+			bst = blkfront_backend_state(bf);
+			if (bst != XenbusStateConnected) {
+				if (bst < 0)
+					why = "xenstore gone";
+				for (q = 0; q < in->nr_queues; q++)
+					blkfront_kick(bf, q);
+				break;
+			}
+		}
 		rc = blkfront_wait(bf, 1000);
 		if (rc < 0 && rc != -ETIMEDOUT) {
 			why = "event channel gone";
@@ -364,15 +376,6 @@ static int do_stream(struct blkfront *bf, uint64_t nblocks, const char *file)
 			printf("running\n");
 			fflush(stdout);
 			announced = true;
-		}
-		/* One xenstore read per round, as cheap as a guest's watch. */
-		if (++loops % 4 == 0 || !announced) {
-			bst = blkfront_backend_state(bf);
-			if (bst != XenbusStateConnected) {
-				if (bst < 0)
-					why = "xenstore gone";
-				break;
-			}
 		}
 	}
 	/* Close now, with the I/O in flight: the backend must finish and answer
