@@ -3,4 +3,4 @@
 bins += pvbench-hv
 pvbench-hv_srcs := bench/bench-hv.c bench/benchlib.c $(sim_hv_srcs)
 pvbench-hv_deps := pvcommon
-pvbench-hv_pkgs := $(pvcommon_pkgs)
+

@@ -2,4 +2,4 @@
 bins += pvbench-xs
 pvbench-xs_srcs := bench/bench-xs.c bench/benchlib.c
 pvbench-xs_deps := pvcommon
-pvbench-xs_pkgs := $(pvcommon_pkgs)
+

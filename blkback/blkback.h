@@ -24,7 +24,7 @@
 
 #include "pvcommon.h"
 #include "pvring.h"
-#include "blkif_abi.h"
+#include "abi/blkif.h"
 
 #define BLK_SECTOR_SHIFT     9
 #define BLK_SECTOR_SIZE      512u

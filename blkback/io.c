@@ -302,8 +302,12 @@ int blk_io_create(enum blk_io_kind kind, struct blk_backing *bs, unsigned depth,
 		ops = &blk_io_uring_ops;
 		break;
 	case BLK_IO_AIO:
+#ifdef HAVE_LIBAIO
 		ops = &blk_io_aio_ops;
 		break;
+#else
+		return -EOPNOTSUPP; /* built without libaio (scripts/configure) */
+#endif
 	case BLK_IO_SYNC:
 		ops = &blk_io_sync_ops;
 		break;

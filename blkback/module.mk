@@ -1,18 +1,22 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
-# pvback-blk: the userspace blkif backend daemon.
+# pvback-blk: the userspace blkif backend daemon.  libblk holds the hv-free
+# parts (request rules, I/O engines) that the unit tests link too.
 bins += pvback-blk
-blk_core_srcs := $(addprefix blkback/,request.c pgrant.c journal.c io.c io_uring.c io_aio.c io_sync.c)
-pvback-blk_srcs := $(addprefix blkback/,main.c xenbus.c ring.c ctl.c) $(blk_core_srcs)
-pvback-blk_deps := pvcommon
+libs += blk
+blk_srcs := $(addprefix blkback/,request.c pgrant.c journal.c io.c io_uring.c io_sync.c \
+	      $(if $(filter y,$(HAVE_LIBAIO)),io_aio.c))
+blk_pkgs := liburing
 # libaio ships no .pc file in Debian: link it by name.
-pvback-blk_pkgs := $(pvcommon_pkgs) liburing
-pvback-blk_ldlibs := -laio
+blk_ldlibs := $(if $(filter y,$(HAVE_LIBAIO)),-laio)
+pvback-blk_srcs := $(addprefix blkback/,main.c xenbus.c ring.c ctl.c)
+pvback-blk_deps := blk pvcommon
+$(call mod_cflags,blkback,-Icommon -Iblkback $(call pkgcflags,$(blk_pkgs)) \
+	$(if $(filter y,$(HAVE_LIBAIO)),-DHAVE_LIBAIO))
 
 # blkfront-tool: drives a vbd through the userspace blkfront (tests/sim/blk-*.sh).
 bins += blkfront-tool
 blkfront-tool_srcs := frontends/blkfront-tool.c
 blkfront-tool_deps := pvfront pvcommon
-blkfront-tool_pkgs := $(pvcommon_pkgs)
 
 # The hotplug script for xl's script= (make install puts it in /etc/xen/scripts).
 sbin_scripts += scripts/pvback-block

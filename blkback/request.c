@@ -36,7 +36,7 @@ int blk_abi_parse(const char *protocol, enum blk_abi *out)
 
 /*
  * Where each field sits in a ring slot of one ABI.  The structs themselves
- * come from <xen/io/blkif.h> (native) and blkif_abi.h (x86_32): one parser
+ * come from <xen/io/blkif.h> (native) and common/abi/blkif.h (x86_32): one parser
  * reads both through this table instead of two near-identical copies.
  */
 struct blk_abi_layout {

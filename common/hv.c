@@ -3,7 +3,7 @@
  * The hypervisor-ops layer: selects an implementation (xen | sim | auto),
  * checks its ops table once, validates arguments for all of them and
  * dispatches.  hv_xen.c and hv_sim.c hold only their own calls.
- * No global mutable state except pv_sim_default_dir()'s once-built string.
+ * No global mutable state.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -35,52 +35,6 @@ int pv_hv_kind_parse(const char *s, enum pv_hv_kind *out)
 	return 0;
 }
 
-static char default_dir[256];
-static pthread_once_t default_dir_once = PTHREAD_ONCE_INIT;
-
-static void build_default_dir(void)
-{
-	const char *xdg = getenv("XDG_RUNTIME_DIR");
-
-	if (geteuid() == 0)
-		snprintf(default_dir, sizeof(default_dir), "/run/pvsim");
-	else if (xdg && *xdg == '/' && strlen(xdg) < sizeof(default_dir) - 8)
-		snprintf(default_dir, sizeof(default_dir), "%s/pvsim", xdg);
-	else
-		snprintf(default_dir, sizeof(default_dir), "/tmp/pvsim-%u", (unsigned)getuid());
-}
-
-const char *pv_sim_default_dir(void)
-{
-	pthread_once(&default_dir_once, build_default_dir);
-	return default_dir;
-}
-
-const char *pv_hv_sim_env_dir(void)
-{
-	const char *d = getenv("PVSIM_DIR");
-
-	return d && *d ? d : pv_sim_default_dir();
-}
-
-int pv_hv_sim_env_domid(uint16_t *out)
-{
-	const char *s = getenv("PVSIM_DOMID");
-	unsigned long v;
-	char *end;
-
-	if (!s || !*s) {
-		*out = 0;
-		return 0;
-	}
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno || *end || v >= DOMID_FIRST_RESERVED)
-		return -EINVAL;
-	*out = (uint16_t)v;
-	return 0;
-}
-
 int pv_hv_gntst_errno(int16_t status)
 {
 	switch (status) {
@@ -107,10 +61,8 @@ int pv_hv_gntst_errno(int16_t status)
 	}
 }
 
-static enum pv_hv_kind resolve_kind(enum pv_hv_kind kind)
+enum pv_hv_kind pv_hv_kind_resolve(enum pv_hv_kind kind)
 {
-	const char *pvsim_dir = getenv("PVSIM_DIR");
-
 	if (kind == PV_HV_AUTO) {
 		const char *env = getenv("PVBACK_HV");
 
@@ -119,7 +71,7 @@ static enum pv_hv_kind resolve_kind(enum pv_hv_kind kind)
 	}
 	if (kind != PV_HV_AUTO)
 		return kind;
-	if (pvsim_dir && *pvsim_dir)
+	if (pv_sim_configured())
 		return PV_HV_SIM;
 	if (access("/dev/xen/gntdev", F_OK) == 0)
 		return PV_HV_XEN;
@@ -147,7 +99,7 @@ int pv_hv_open(enum pv_hv_kind kind, struct pv_hv **out)
 		if (pv_hv_kind_parse(getenv("PVBACK_HV"), &k) < 0)
 			return -EINVAL;
 	}
-	ops = resolve_kind(kind) == PV_HV_XEN ? &pv_hv_xen_ops : &pv_hv_sim_ops;
+	ops = pv_hv_kind_resolve(kind) == PV_HV_XEN ? &pv_hv_xen_ops : &pv_hv_sim_ops;
 	if (!ops_complete(ops))
 		return -ENOSYS;
 	hv = calloc(1, sizeof(*hv));

@@ -44,9 +44,5 @@ extern const struct pv_hv_ops pv_hv_xen_ops, pv_hv_sim_ops;
 
 /* Xen's GNTST_* grant status as -errno (see pv_hv_map in pvcommon.h). */
 int pv_hv_gntst_errno(int16_t status);
-/* $PVSIM_DOMID, default 0: 0 or -EINVAL. */
-int pv_hv_sim_env_domid(uint16_t *out);
-/* $PVSIM_DIR or pv_sim_default_dir(). */
-const char *pv_hv_sim_env_dir(void);
 
 #endif /* PV_HV_INTERNAL_H */

@@ -5,12 +5,12 @@
  * to is our identity.  Control operations (evtchn alloc/bind/close, fetching
  * a foreign domain's memfds) are requests on that socket; the data path runs
  * here without the daemon, as Xen's hypercalls would:
- *  - map: pin each entry (sim/gnttab.c), then map exactly the granted frame
+ *  - map: pin each entry (common/hv_sim_gnttab.c), then map exactly the granted frame
  *    of the granting domain's RAM memfd into a PROT_NONE reservation with a
  *    guard page either side;
  *  - copy: under the entry's lock, mark it in use, memcpy through a private
  *    whole-RAM mapping, clear (one locked section, no pin count);
- *  - every pin is journalled (hv_proto.h) in a memfd the daemon gave this
+ *  - every pin is journalled (hv_sim_abi.h) in a memfd the daemon gave this
  *    connection, in the same locked section that counts it: a record per
  *    mapped page, taken from a free stack, and one naming the entry of the
  *    copy in progress.  If the process dies, the daemon drops what the
@@ -51,7 +51,7 @@
 #include <unistd.h>
 
 #include "hv_internal.h"
-#include "hv_proto.h"
+#include "hv_sim_abi.h"
 
 #define MAP_HASH 256
 #define SIM_EV_BATCH 16
@@ -297,14 +297,12 @@ static int hs_open(struct pv_hv *hv)
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return -ENOMEM;
-	rc = pv_hv_sim_env_domid(&s->domid);
+	rc = pv_sim_domid(&s->domid);
 	if (rc)
 		goto err_free;
-	if ((size_t)snprintf(path, sizeof(path), "%s/hv/%u", pv_hv_sim_env_dir(),
-			     s->domid) >= sizeof(path)) {
-		rc = -ENAMETOOLONG;
+	rc = pv_sim_path(path, sizeof(path), NULL, "hv", s->domid);
+	if (rc)
 		goto err_free;
-	}
 	s->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (s->epfd < 0) {
 		rc = -errno;

@@ -8,6 +8,8 @@
  *  - pv_xs_*    xenstore (libxenstore) bound to a loop: watches, transactions
  *  - pv_xb_*    the xenbus backend device framework (state machine, keys)
  *  - pv_stats_* statistics counters and latency histograms
+ *  - pv_sim_*   the pvsim environment and the daemons' run-file layout
+ *  - util       strict number parsing, unix sockets, mkdir -p, vdev names
  *
  * Conventions: functions return 0 (or a count / port) on success and -errno on
  * failure; constructors fill an out-pointer.  Lower layers never log; the
@@ -21,6 +23,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 /* ------------------------------------------------------------------ log */
 
@@ -84,8 +87,8 @@ uint64_t pv_now_ns(void); /* CLOCK_MONOTONIC */
  * "xen" (libxengnttab, libxengntshr, libxenevtchn) and "sim" (pvsim).
  * Selection: pv_hv_open(PV_HV_AUTO) reads $PVBACK_HV (xen|sim|auto); auto is
  * sim when $PVSIM_DIR is set, else xen when /dev/xen/gntdev exists, else sim.
- * In sim mode the process acts as domain $PVSIM_DOMID (default 0) of the
- * pvsim instance in $PVSIM_DIR (default pv_sim_default_dir()).
+ * In sim mode the process acts as domain pv_sim_domid() of the pvsim
+ * instance in pv_sim_dir() (see "pvsim environment" below).
  *
  * A handle holds a grant-map, a grant-share and an event-channel instance;
  * open one per thread.  After fork() the child must open its own.
@@ -106,7 +109,8 @@ struct pv_hv_copy_seg {
 };
 
 int pv_hv_kind_parse(const char *s, enum pv_hv_kind *out);
-const char *pv_sim_default_dir(void);
+/* What PV_HV_AUTO (or kind, if not AUTO) opens in this environment: never AUTO. */
+enum pv_hv_kind pv_hv_kind_resolve(enum pv_hv_kind kind);
 int pv_hv_open(enum pv_hv_kind kind, struct pv_hv **out);
 void pv_hv_close(struct pv_hv *hv);
 enum pv_hv_kind pv_hv_kind(const struct pv_hv *hv); /* never AUTO */
@@ -287,5 +291,60 @@ void pv_stats_hist_add(struct pv_stats_hist *h, uint64_t ns);
 void pv_stats_hist_merge(struct pv_stats_hist *dst, const struct pv_stats_hist *src);
 /* Percentile (0..100) estimate in ns, from the bucket midpoints. */
 uint64_t pv_stats_hist_percentile(const struct pv_stats_hist *h, double pct);
+
+/* ---------------------------------------------------- pvsim environment */
+
+/*
+ * The one owner of how a process finds pvsim (common/sim_env.c): the
+ * variables `pvsim env NAME` prints (PVSIM_DIR, PVSIM_DOMID, PVBACK_HV,
+ * XENSTORED_PATH) and the layout of pvsim's run directory.  Read when
+ * asked, never cached.  Not thread-safe against setenv (pv_sim_become):
+ * call it before starting threads, as the fio engine does under its lock.
+ */
+/* root: /run/pvsim; others: $XDG_RUNTIME_DIR/pvsim, else /tmp/pvsim-<uid>. */
+const char *pv_sim_default_dir(void);
+/* $PVSIM_DIR, else pv_sim_default_dir(). */
+const char *pv_sim_dir(void);
+/* True when $PVSIM_DIR names a pvsim instance (PV_HV_AUTO then opens sim). */
+bool pv_sim_configured(void);
+/* $PVSIM_DOMID (0 when unset): 0, or -EINVAL when it is not a domid. */
+int pv_sim_domid(uint16_t *out);
+/* <dir>/<leaf> (domid < 0) or <dir>/<leaf>/<domid>; dir NULL: pv_sim_dir().
+ * Leaves: "ctl.sock", "xs", "hv".  0 or -ENAMETOOLONG. */
+int pv_sim_path(char *buf, size_t len, const char *dir, const char *leaf, int domid);
+/* The domid of the domain called name (a decimal id is taken as is) in
+ * pvsim at dir (NULL: pv_sim_dir()), asked of its control socket.
+ * -ENOENT when there is none, other -errno when pvsim does not answer. */
+int pv_sim_lookup(const char *dir, const char *name);
+/* Act as domain name of pvsim at dir from now on (sets the variables
+ * `pvsim env NAME` prints).  Returns the domid or -errno. */
+int pv_sim_become(const char *dir, const char *name);
+
+/* A daemon's run files: on sim <pv_sim_dir()>/<prog>.sock and .state, on
+ * xen /run/<prog>/control.sock and /run/<prog>/state.  0 or -ENAMETOOLONG. */
+enum pv_run_file { PV_RUN_CTL, PV_RUN_STATE };
+int pv_run_path(enum pv_hv_kind kind, const char *prog, enum pv_run_file f, char *buf,
+		size_t len);
+
+/* ----------------------------------------------------------------- util */
+
+/* Strict decimal: digits only (no sign, space or 0x), within [min, max].
+ * 0 or -EINVAL. */
+int pv_parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out);
+/* "Unknown" ... "Reconfigured" (xen/io/xenbus.h), "invalid" otherwise. */
+const char *pv_xb_state_name(int state);
+/* A connected unix socket of type (SOCK_STREAM, SOCK_SEQPACKET; close-on-
+ * exec, blocking): the fd or -errno. */
+int pv_unix_connect(const char *path, int type);
+/* A listening, non-blocking unix socket at path with permissions mode.  A
+ * stale socket file (nobody answers) is replaced; -EADDRINUSE when a live
+ * process answers there, -EEXIST when path is not a socket. */
+int pv_unix_listen(const char *path, int type, mode_t mode);
+/* mkdir -p: parents 0755, the last component last_mode.  0 or -errno. */
+int pv_mkdir_p(const char *path, mode_t last_mode);
+/* xl's vdev names as libxl parses them: xvdX[N] (202, extended above xvdp
+ * or partition 15), hdX[N] (3), sdX[N] (8), or a decimal devid.
+ * 0 or -EINVAL. */
+int pv_vdev_to_devid(const char *vdev, uint32_t *devid);
 
 #endif /* PVCOMMON_H */

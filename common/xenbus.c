@@ -69,18 +69,6 @@ struct pv_xb_dev {
 				      * data-path threads in request_disconnect) */
 };
 
-static const char *const state_names[] = {
-	"Unknown", "Initialising", "InitWait", "Initialised", "Connected",
-	"Closing", "Closed", "Reconfiguring", "Reconfigured",
-};
-
-static const char *state_name(int s)
-{
-	if (s < 0 || s >= (int)(sizeof(state_names) / sizeof(state_names[0])))
-		return "invalid";
-	return state_names[s];
-}
-
 /* ------------------------------------------------------------ accessors */
 
 struct pv_xs *pv_xb_dev_xs(struct pv_xb_dev *dev) { return dev->be->xs; }
@@ -196,11 +184,11 @@ int pv_xb_dev_switch_state(struct pv_xb_dev *dev, int state)
 	snprintf(val, sizeof(val), "%d", state);
 	ret = be_write_guarded(dev, "state", val);
 	if (ret < 0) {
-		pv_err(dev->name, "cannot switch state %s -> %s: %s", state_name(dev->state),
-		       state_name(state), strerror(-ret));
+		pv_err(dev->name, "cannot switch state %s -> %s: %s", pv_xb_state_name(dev->state),
+		       pv_xb_state_name(state), strerror(-ret));
 		return ret;
 	}
-	pv_debug(dev->name, "state %s -> %s", state_name(dev->state), state_name(state));
+	pv_debug(dev->name, "state %s -> %s", pv_xb_state_name(dev->state), pv_xb_state_name(state));
 	dev->state = state;
 	return 0;
 }
@@ -250,7 +238,7 @@ static void dev_resume(struct pv_xb_dev *dev)
 	int ret;
 
 	pv_info(dev->name, "re-attaching to the live connection (frontend %s)",
-		state_name(dev->fe_state));
+		pv_xb_state_name(dev->fe_state));
 	dev->state = XenbusStateConnected; /* as our predecessor left it */
 	__atomic_add_fetch(&dev->conn_gen, 1, __ATOMIC_RELEASE);
 	ret = dev->be->ops->connect(dev);
@@ -297,10 +285,10 @@ static void dev_connect(struct pv_xb_dev *dev)
 		return;
 	if (dev->state != XenbusStateInitWait && dev->state != XenbusStateInitialised) {
 		pv_debug(dev->name, "frontend %s while we are %s: not connecting",
-			 state_name(dev->fe_state), state_name(dev->state));
+			 pv_xb_state_name(dev->fe_state), pv_xb_state_name(dev->state));
 		return;
 	}
-	pv_debug(dev->name, "connect (frontend %s)", state_name(dev->fe_state));
+	pv_debug(dev->name, "connect (frontend %s)", pv_xb_state_name(dev->fe_state));
 	/* Before ops->connect starts any data-path thread: they see the new value. */
 	__atomic_add_fetch(&dev->conn_gen, 1, __ATOMIC_RELEASE);
 	ret = dev->be->ops->connect(dev);
@@ -372,7 +360,7 @@ static void dev_closed(struct pv_xb_dev *dev)
 
 static void frontend_changed(struct pv_xb_dev *dev, int fe_state)
 {
-	pv_debug(dev->name, "frontend %s (we are %s)", state_name(fe_state), state_name(dev->state));
+	pv_debug(dev->name, "frontend %s (we are %s)", pv_xb_state_name(fe_state), pv_xb_state_name(dev->state));
 	dev->fe_state = fe_state;
 
 	switch (fe_state) {
@@ -490,21 +478,6 @@ static struct pv_xb_dev *find_dev(struct pv_xb_backend *be, uint16_t domid, uint
 		if (dev->domid == domid && dev->devid == devid)
 			return dev;
 	return NULL;
-}
-
-static int parse_uint(const char *s, uint64_t max, uint64_t *out)
-{
-	unsigned long long v;
-	char *end;
-
-	if (*s < '0' || *s > '9')
-		return -EINVAL;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || *end || v > max)
-		return -EINVAL;
-	*out = v;
-	return 0;
 }
 
 static void dev_free(struct pv_xb_dev *dev)
@@ -637,8 +610,8 @@ static void scan_dev(struct pv_xb_backend *be, const char *sdomid, const char *s
 {
 	uint64_t domid, devid;
 
-	if (parse_uint(sdomid, DOMID_FIRST_RESERVED - 1, &domid) < 0 ||
-	    parse_uint(sdevid, UINT32_MAX, &devid) < 0)
+	if (pv_parse_uint(sdomid, 0, DOMID_FIRST_RESERVED - 1, &domid) < 0 ||
+	    pv_parse_uint(sdevid, 0, UINT32_MAX, &devid) < 0)
 		return;
 	if (find_dev(be, (uint16_t)domid, (uint32_t)devid))
 		return; /* known: its own watches handle it */
@@ -725,13 +698,13 @@ static void release_cb(struct pv_xs *xs, const char *path, void *opaque)
 /* Our domain id: the "domid" key of our home (relative paths resolve there). */
 static uint16_t self_domid(struct pv_xs *xs)
 {
-	const char *env = getenv("PVSIM_DOMID");
+	uint16_t domid;
 	uint64_t v;
 
 	if (pv_xs_read_uint(xs, XBT_NULL, "domid", 0, DOMID_FIRST_RESERVED - 1, &v) == 0)
 		return (uint16_t)v;
-	if (env && parse_uint(env, DOMID_FIRST_RESERVED - 1, &v) == 0)
-		return (uint16_t)v;
+	if (pv_sim_domid(&domid) == 0)
+		return domid;
 	return 0;
 }
 

@@ -45,7 +45,7 @@
 
 #include "blkfront.h"
 #include "pvring.h"
-#include "../blkback/blkif_abi.h"
+#include "abi/blkif.h"
 
 struct run {
 	struct blkfront *bf;

@@ -20,7 +20,7 @@
 #include "pvring.h"
 #include "pvfront.h"
 #include "blkfront.h"
-#include "../blkback/blkif_abi.h"
+#include "abi/blkif.h"
 
 #define BF_MAX_ORDER  4u
 #define BF_MAX_QUEUES 16u

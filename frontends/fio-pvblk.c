@@ -26,16 +26,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "fio.h"
 #include "optgroup.h"
 
+#include "pvcommon.h"
 #include "blkfront.h"
-#include "../blkback/blkif_abi.h"
+#include "abi/blkif.h"
 
 #define PVBLK "pvblk"
 
@@ -72,7 +71,7 @@ static struct fio_option options[] = {
 		.lname = "pvsim directory",
 		.type = FIO_OPT_STR_STORE,
 		.off1 = offsetof(struct pvblk_options, pvsim_dir),
-		.help = "pvsim state directory (default: $PVSIM_DIR, else /run/pvsim)",
+		.help = "pvsim state directory (default: $PVSIM_DIR, else pvsim's default, /run/pvsim as root)",
 		.category = FIO_OPT_C_ENGINE,
 		.group = FIO_OPT_G_INVALID,
 	},
@@ -183,123 +182,31 @@ static struct fio_option options[] = {
 
 /* ------------------------------------------------------------ naming */
 
-/* xvda -> 51712 (202 << 8 | disk << 4), xvdq.. -> extended (1 << 28 | disk << 8),
- * as libxl's vdev parsing does; a plain number is taken as is. */
-static int parse_vdev(const char *s, uint32_t *devid)
-{
-	unsigned long v, disk = 0;
-	const char *p;
-	char *end;
-
-	if (!s || !*s)
-		return -EINVAL;
-	errno = 0;
-	v = strtoul(s, &end, 0);
-	if (!errno && !*end && end != s) {
-		*devid = (uint32_t)v;
-		return 0;
-	}
-	if (strncmp(s, "xvd", 3) || !s[3] || strlen(s) > 6)
-		return -EINVAL;
-	/* The letters are bijective base 26: a = 0, z = 25, aa = 26. */
-	for (p = s + 3; *p; p++) {
-		if (*p < 'a' || *p > 'z')
-			return -EINVAL;
-		disk = disk * 26 + (unsigned long)(*p - 'a') + 1;
-	}
-	disk--;
-	*devid = disk < 16 ? (uint32_t)(202 << 8 | disk << 4) : (uint32_t)(1u << 28 | disk << 8);
-	return 0;
-}
-
-/* Ask pvsim (its control socket) for a domain's id by name. */
-static int pvsim_lookup(const char *dir, const char *name)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	char req[128], buf[256], *last;
-	size_t off = 0;
-	ssize_t n;
-	int fd;
-
-	if ((size_t)snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/ctl.sock", dir) >=
-	    sizeof(sa.sun_path))
-		return -ENAMETOOLONG;
-	if ((size_t)snprintf(req, sizeof(req), "lookup %s\n", name) >= sizeof(req))
-		return -ENAMETOOLONG;
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) ||
-	    write(fd, req, strlen(req)) != (ssize_t)strlen(req)) {
-		n = -errno;
-		close(fd);
-		return (int)n;
-	}
-	while (off < sizeof(buf) - 1 && (n = read(fd, buf + off, sizeof(buf) - 1 - off)) > 0)
-		off += (size_t)n;
-	close(fd);
-	buf[off] = '\0';
-	while (off && buf[off - 1] == '\n')
-		buf[--off] = '\0';
-	last = strrchr(buf, '\n');
-	last = last ? last + 1 : buf;
-	if (strncmp(last, "ok ", 3))
-		return -ENOENT;
-	return atoi(last + 3);
-}
-
-static const char *sim_dir(const struct pvblk_options *o)
-{
-	const char *d = getenv("PVSIM_DIR");
-
-	if (o->pvsim_dir && *o->pvsim_dir)
-		return o->pvsim_dir;
-	if (d && *d)
-		return d;
-	return geteuid() == 0 ? "/run/pvsim" : NULL;
-}
-
 /*
  * Become the guest named by the options: set the variables `pvsim env NAME`
- * prints.  Without domain=, keep the environment we were given.  Called with
- * env_lock held.
+ * prints (pv_sim_become).  Without domain=, keep the environment we were
+ * given.  Called with env_lock held.
  */
 static int apply_env(const struct pvblk_options *o)
 {
-	const char *dir = sim_dir(o);
-	char path[PATH_MAX], id[16];
-	char *end;
-	long domid;
+	const char *dir = o->pvsim_dir && *o->pvsim_dir ? o->pvsim_dir : NULL;
+	int domid;
 
 	if (!o->domain || !*o->domain) {
-		if (o->pvsim_dir && *o->pvsim_dir)
-			setenv("PVSIM_DIR", o->pvsim_dir, 1);
+		if (dir)
+			setenv("PVSIM_DIR", dir, 1); /* act as whoever we are, of that pvsim */
 		return 0;
 	}
-	if (!dir) {
-		log_err(PVBLK ": domain=%s: no pvsim directory (set pvsim_dir= or PVSIM_DIR)\n",
-			o->domain);
-		return -EINVAL;
+	domid = pv_sim_become(dir, o->domain);
+	if (domid < 0) {
+		log_err(PVBLK ": no domain '%s' in pvsim at %s (%s)\n", o->domain,
+			dir ? dir : pv_sim_dir(), strerror(-domid));
+		return domid;
 	}
-	domid = strtol(o->domain, &end, 10);
-	if (*end || end == o->domain) {
-		domid = pvsim_lookup(dir, o->domain);
-		if (domid < 0) {
-			log_err(PVBLK ": no domain '%s' in pvsim at %s (%s)\n", o->domain, dir,
-				strerror((int)-domid));
-			return (int)domid;
-		}
-	}
-	if (domid <= 0 || domid >= 0x7ff0) {
+	if (domid == 0) {
 		log_err(PVBLK ": domain=%s: a guest domain id is 1..32751\n", o->domain);
 		return -EINVAL;
 	}
-	snprintf(id, sizeof(id), "%ld", domid);
-	snprintf(path, sizeof(path), "%s/xs/%ld", dir, domid);
-	setenv("PVSIM_DIR", dir, 1);
-	setenv("PVSIM_DOMID", id, 1);
-	setenv("PVBACK_HV", "sim", 1);
-	setenv("XENSTORED_PATH", path, 1);
 	return 0;
 }
 
@@ -315,12 +222,13 @@ static pthread_mutex_t env_lock = PTHREAD_MUTEX_INITIALIZER;
  */
 static int vbd_lock(const struct pvblk_options *o, uint32_t devid, int *out)
 {
-	const char *dir = getenv("PVSIM_DIR"), *dom = getenv("PVSIM_DOMID");
+	const char *dom = o->domain && *o->domain ? o->domain : "self";
 	char path[PATH_MAX], pid[32];
+	uint16_t self = 0;
 	int fd, len;
 
-	if (dir && *dir && getenv("PVBACK_HV") && strcmp(getenv("PVBACK_HV"), "xen"))
-		snprintf(path, sizeof(path), "%s/pvblk-%s-%u.lock", dir, dom ? dom : "0", devid);
+	if (pv_hv_kind_resolve(PV_HV_AUTO) == PV_HV_SIM && pv_sim_domid(&self) == 0)
+		snprintf(path, sizeof(path), "%s/pvblk-%u-%u.lock", pv_sim_dir(), self, devid);
 	else
 		snprintf(path, sizeof(path), "/run/lock/pvblk-%u.lock", devid);
 	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
@@ -335,7 +243,7 @@ static int vbd_lock(const struct pvblk_options *o, uint32_t devid, int *out)
 		log_err(PVBLK ": vbd %s (device %u) of domain %s is already in use by another "
 			"pvblk job (pid %s): a vbd has one frontend, use one fio job per vbd "
 			"(numjobs=1; spread load with queues= and iodepth=)\n",
-			o->vdev, devid, dom ? dom : "self", pid[0] ? strtok(pid, "\n") : "?");
+			o->vdev, devid, dom, pid[0] ? strtok(pid, "\n") : "?");
 		close(fd);
 		return -EBUSY;
 	}
@@ -359,7 +267,7 @@ static int connect_vbd(struct thread_data *td, struct blkfront **bf, int *lock_f
 	};
 	int rc;
 
-	if (parse_vdev(o->vdev, &bo.devid)) {
+	if (pv_vdev_to_devid(o->vdev, &bo.devid)) {
 		log_err(PVBLK ": vdev=%s: expected xvdX or a device number\n", o->vdev);
 		return -EINVAL;
 	}
@@ -370,10 +278,8 @@ static int connect_vbd(struct thread_data *td, struct blkfront **bf, int *lock_f
 	if (rc == 0) {
 		rc = blkfront_open(&bo, bf);
 		if (rc < 0) {
-			const char *dom = getenv("PVSIM_DOMID");
-
 			log_err(PVBLK ": connecting vbd %s (device %u) of domain %s: %s%s\n", o->vdev,
-				bo.devid, dom ? dom : "self", strerror(-rc),
+				bo.devid, o->domain && *o->domain ? o->domain : "self", strerror(-rc),
 				rc == -ENOENT ? " (no such vbd: attach it first, e.g. "
 						"`pvsim attach g1 vbd target=IMG vdev=xvda`)" : "");
 			if (lock_fd) {

@@ -15,7 +15,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "hv_proto.h"
+#include "evtchn.h"
 
 void sim_evtchn_dom_init(struct sim_evtchn_dom *d, uint16_t domid, uint32_t *gen)
 {

@@ -7,7 +7,7 @@
  * operations never come here: clients map and copy grants in-process and
  * notify by writing the peer's eventfd directly.
  *
- * Each connection has a pin journal (hv_proto.h) the client keeps as it maps
+ * Each connection has a pin journal (hv_sim_abi.h) the client keeps as it maps
  * and copies.  When the connection closes and the process that opened it has
  * exited too (its pidfd; until then it may still use what it mapped, as a
  * gntdev mapping outlives its fd), the daemon drops every pin the journal
@@ -45,7 +45,7 @@
 
 #include "pvcommon.h"
 #include "hv.h"
-#include "hv_proto.h"
+#include "evtchn.h"
 
 #ifndef F_SEAL_FUTURE_WRITE
 #define F_SEAL_FUTURE_WRITE 0x0010

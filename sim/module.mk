@@ -2,4 +2,4 @@
 bins += pvsim
 pvsim_srcs := $(addprefix sim/,pvsim.c toolstack.c) $(sim_xs_srcs) $(sim_hv_srcs)
 pvsim_deps := pvcommon
-pvsim_pkgs := $(pvcommon_pkgs)
+$(call mod_cflags,sim,-Icommon -Isim)

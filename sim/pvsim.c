@@ -678,7 +678,7 @@ static int cmd_attach(const char *dir, int argc, char **argv)
 	xs = dom0_xs(dir);
 	if (!xs)
 		return 1;
-	rc = ts_attach(xs, (unsigned)domid, argv[1], argc - 2, argv + 2, err, sizeof(err));
+	rc = sim_ts_attach(xs, (unsigned)domid, argv[1], argc - 2, argv + 2, err, sizeof(err));
 	xs_close(xs);
 	if (rc < 0) {
 		fprintf(stderr, "pvsim: attach %s to %s: %s\n", argv[1], argv[0], err);
@@ -709,7 +709,7 @@ static int cmd_detach(const char *dir, int argc, char **argv)
 	xs = dom0_xs(dir);
 	if (!xs)
 		return 1;
-	rc = ts_detach(xs, (unsigned)domid, argv[1], argv[2], force, err, sizeof(err));
+	rc = sim_ts_detach(xs, (unsigned)domid, argv[1], argv[2], force, err, sizeof(err));
 	xs_close(xs);
 	if (rc < 0 || err[0])
 		fprintf(stderr, "pvsim: detach %s %s from %s: %s\n", argv[1], argv[2], argv[0],
@@ -743,14 +743,10 @@ static int cmd_run(const char *dir, int argc, char **argv)
 	if (domid < 0)
 		return 1;
 	snprintf(val, sizeof(val), "%d", domid);
-	setenv("PVSIM_DIR", dir, 1);
-	setenv("PVSIM_DOMID", val, 1);
-	setenv("PVBACK_HV", "sim", 1);
-	{
-		char path[PATH_MAX];
-
-		snprintf(path, sizeof(path), "%s/xs/%d", dir, domid);
-		setenv("XENSTORED_PATH", path, 1);
+	rc = pv_sim_become(dir, val);
+	if (rc < 0) {
+		fprintf(stderr, "pvsim: cannot act as %s: %s\n", argv[0], strerror(-rc));
+		return 1;
 	}
 	if (crash) {
 		rc = pv_hv_open(PV_HV_SIM, &hv);

@@ -21,6 +21,7 @@
 #include <xenstore.h>
 #include <xen/io/xenbus.h>
 
+#include "pvcommon.h"
 #include "toolstack.h"
 
 #define KV_MAX 64
@@ -30,11 +31,14 @@ struct kv {
 	char *v[KV_MAX];
 	bool ro[KV_MAX]; /* frontend key the guest may only read (libxl's ro_fents) */
 	unsigned n;
+	int err;         /* the first kv_set failure: -ENOMEM or -E2BIG */
 };
 
-static int kv_set(struct kv *kv, const char *k, const char *fmt, ...)
+/* Set k; a failure is kept in kv->err (the first one), so a run of sets is
+ * checked once at the end. */
+static void kv_set(struct kv *kv, const char *k, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
-static int kv_set(struct kv *kv, const char *k, const char *fmt, ...)
+static void kv_set(struct kv *kv, const char *k, const char *fmt, ...)
 {
 	va_list ap;
 	char *v;
@@ -44,23 +48,25 @@ static int kv_set(struct kv *kv, const char *k, const char *fmt, ...)
 	if (vasprintf(&v, fmt, ap) < 0)
 		v = NULL;
 	va_end(ap);
-	if (!v)
-		return -ENOMEM;
+	if (!v) {
+		kv->err = kv->err ? kv->err : -ENOMEM;
+		return;
+	}
 	for (i = 0; i < kv->n; i++) {
 		if (!strcmp(kv->k[i], k)) {
 			free(kv->v[i]);
 			kv->v[i] = v;
-			return 0;
+			return;
 		}
 	}
 	if (kv->n == KV_MAX) {
 		free(v);
-		return -E2BIG;
+		kv->err = kv->err ? kv->err : -E2BIG;
+		return;
 	}
 	kv->k[kv->n] = k;
 	kv->ro[kv->n] = false;
 	kv->v[kv->n++] = v;
-	return 0;
 }
 
 /* Mark the last key set as read-only for the guest. */
@@ -86,63 +92,6 @@ static const char *opt_get(int argc, char **argv, const char *key)
 		if (!strncmp(argv[i], key, kl) && argv[i][kl] == '=')
 			return argv[i] + kl + 1;
 	return NULL;
-}
-
-int ts_vdev_to_devid(const char *vdev)
-{
-	const char *p;
-	unsigned disk = 0, part = 0;
-	char *end;
-	int major;
-
-	if (!vdev || !*vdev)
-		return -EINVAL;
-	if (vdev[0] >= '0' && vdev[0] <= '9') {
-		long v = strtol(vdev, &end, 10);
-
-		return (*end || v < 0 || v > 0x7fffffff) ? -EINVAL : (int)v;
-	}
-	if (!strncmp(vdev, "xvd", 3))
-		major = 202;
-	else if (!strncmp(vdev, "hd", 2))
-		major = 3;
-	else if (!strncmp(vdev, "sd", 2))
-		major = 8;
-	else
-		return -EINVAL;
-	p = vdev + (major == 202 ? 3 : 2);
-	if (*p < 'a' || *p > 'z')
-		return -EINVAL;
-	/* Letters are bijective base 26: a..z, aa..zz, ... */
-	while (*p >= 'a' && *p <= 'z') {
-		disk = disk * 26 + (unsigned)(*p - 'a' + 1);
-		if (disk > 1u << 20)
-			return -EINVAL;
-		p++;
-	}
-	disk--;
-	if (*p) {
-		long v = strtol(p, &end, 10);
-
-		if (*end || v < 1 || v > 255)
-			return -EINVAL;
-		part = (unsigned)v;
-	}
-	if (major == 202) {
-		if (disk < 16 && part < 16)
-			return (202 << 8) | (int)(disk << 4) | (int)part;
-		if (disk >= (1u << 20) || part > 255)
-			return -EINVAL;
-		return (1 << 28) | (int)(disk << 8) | (int)part; /* extended */
-	}
-	if (major == 3) {
-		if (disk > 3 || part > 63)
-			return -EINVAL;
-		return (3 << 8) | (int)(disk << 6) | (int)part;
-	}
-	if (disk > 15 || part > 15)
-		return -EINVAL;
-	return (8 << 8) | (int)(disk << 4) | (int)part;
 }
 
 /* Lowest unused devid under /libxl/<domid>/device/<kind>. */
@@ -279,43 +228,43 @@ static int vbd_keys(int argc, char **argv, unsigned domid, unsigned bdomid, int 
 	const char *protocol = opt_get(argc, argv, "protocol");
 	bool cdrom = devtype && !strcmp(devtype, "cdrom");
 	bool ro = access && (!strcmp(access, "r") || !strcmp(access, "ro"));
-	int rc = 0;
+	uint32_t id;
 
 	if (!target || !vdev) {
 		snprintf(err, errlen, "vbd needs target=PATH and vdev=NAME (e.g. vdev=xvda)");
 		return -EINVAL;
 	}
-	*devid = ts_vdev_to_devid(vdev);
-	if (*devid < 0) {
+	if (pv_vdev_to_devid(vdev, &id) < 0 || id > INT32_MAX) {
 		snprintf(err, errlen, "vbd: invalid vdev '%s'", vdev);
 		return -EINVAL;
 	}
+	*devid = (int)id;
 	if (access && !ro && strcmp(access, "w") && strcmp(access, "rw")) {
 		snprintf(err, errlen, "vbd: access must be r, ro, w or rw, not '%s'", access);
 		return -EINVAL;
 	}
-	rc |= kv_set(back, "frontend-id", "%u", domid);
-	rc |= kv_set(back, "online", "1");
-	rc |= kv_set(back, "removable", "%d", cdrom ? 1 : 0);
-	rc |= kv_set(back, "bootable", "1");
-	rc |= kv_set(back, "state", "%d", XenbusStateInitialising);
-	rc |= kv_set(back, "dev", "%s", vdev);
-	rc |= kv_set(back, "type", "%s", backendtype ? backendtype : "phy");
-	rc |= kv_set(back, "mode", "%s", ro ? "r" : "w");
-	rc |= kv_set(back, "device-type", "%s", cdrom ? "cdrom" : "disk");
-	rc |= kv_set(back, "discard-enable", "%s", discard && !strcmp(discard, "no-discard") ? "0" : "1");
-	rc |= kv_set(back, "specification", "xen");
-	rc |= kv_set(back, "params", "%s", target);
+	kv_set(back, "frontend-id", "%u", domid);
+	kv_set(back, "online", "1");
+	kv_set(back, "removable", "%d", cdrom ? 1 : 0);
+	kv_set(back, "bootable", "1");
+	kv_set(back, "state", "%d", XenbusStateInitialising);
+	kv_set(back, "dev", "%s", vdev);
+	kv_set(back, "type", "%s", backendtype ? backendtype : "phy");
+	kv_set(back, "mode", "%s", ro ? "r" : "w");
+	kv_set(back, "device-type", "%s", cdrom ? "cdrom" : "disk");
+	kv_set(back, "discard-enable", "%s", discard && !strcmp(discard, "no-discard") ? "0" : "1");
+	kv_set(back, "specification", "xen");
+	kv_set(back, "params", "%s", target);
 	/* libxl: script defaults to "block", relative names live in the script dir */
-	rc |= kv_set(back, "script", "%s%s", script && script[0] == '/' ? "" : "/etc/xen/scripts/",
+	kv_set(back, "script", "%s%s", script && script[0] == '/' ? "" : "/etc/xen/scripts/",
 		     script ? script : "block");
-	rc |= kv_set(front, "backend-id", "%u", bdomid);
-	rc |= kv_set(front, "state", "%d", XenbusStateInitialising);
-	rc |= kv_set(front, "virtual-device", "%d", *devid);
-	rc |= kv_set(front, "device-type", "%s", cdrom ? "cdrom" : "disk");
-	rc |= kv_set(front, "trusted", "%s", trusted ? trusted : "1");
-	rc |= kv_set(front, "protocol", "%s", protocol ? protocol : "x86_64-abi");
-	return rc ? -ENOMEM : 0;
+	kv_set(front, "backend-id", "%u", bdomid);
+	kv_set(front, "state", "%d", XenbusStateInitialising);
+	kv_set(front, "virtual-device", "%d", *devid);
+	kv_set(front, "device-type", "%s", cdrom ? "cdrom" : "disk");
+	kv_set(front, "trusted", "%s", trusted ? trusted : "1");
+	kv_set(front, "protocol", "%s", protocol ? protocol : "x86_64-abi");
+	return back->err ? back->err : front->err;
 }
 
 static int vif_keys(struct xs_handle *xs, int argc, char **argv, unsigned domid, unsigned bdomid,
@@ -330,7 +279,6 @@ static int vif_keys(struct xs_handle *xs, int argc, char **argv, unsigned domid,
 	const char *vifname = opt_get(argc, argv, "vifname");
 	const char *devid_s = opt_get(argc, argv, "devid");
 	char macbuf[18];
-	int rc = 0;
 
 	*devid = devid_s ? atoi(devid_s) : next_devid(xs, domid, "vif");
 	if (*devid < 0) {
@@ -343,30 +291,30 @@ static int vif_keys(struct xs_handle *xs, int argc, char **argv, unsigned domid,
 			 domid & 0xff, *devid & 0xff);
 		mac = macbuf;
 	}
-	rc |= kv_set(back, "frontend-id", "%u", domid);
-	rc |= kv_set(back, "online", "1");
-	rc |= kv_set(back, "state", "%d", XenbusStateInitialising);
-	rc |= kv_set(back, "script", "%s%s", script && script[0] == '/' ? "" : "/etc/xen/scripts/",
+	kv_set(back, "frontend-id", "%u", domid);
+	kv_set(back, "online", "1");
+	kv_set(back, "state", "%d", XenbusStateInitialising);
+	kv_set(back, "script", "%s%s", script && script[0] == '/' ? "" : "/etc/xen/scripts/",
 		     script ? script : "vif-bridge");
 	if (vifname)
-		rc |= kv_set(back, "vifname", "%s", vifname);
-	rc |= kv_set(back, "mac", "%s", mac);
+		kv_set(back, "vifname", "%s", vifname);
+	kv_set(back, "mac", "%s", mac);
 	if (ip)
-		rc |= kv_set(back, "ip", "%s", ip);
+		kv_set(back, "ip", "%s", ip);
 	if (rate)
-		rc |= kv_set(back, "rate", "%s", rate);
-	rc |= kv_set(back, "bridge", "%s", bridge ? bridge : "xenbr0");
-	rc |= kv_set(back, "handle", "%d", *devid);
-	rc |= kv_set(back, "type", "vif");
-	rc |= kv_set(back, "hotplug-status", "%s", ""); /* libxl pre-creates it empty */
-	rc |= kv_set(front, "backend-id", "%u", bdomid);
-	rc |= kv_set(front, "state", "%d", XenbusStateInitialising);
-	rc |= kv_set(front, "handle", "%d", *devid);
-	rc |= kv_set(front, "mac", "%s", mac);
-	rc |= kv_set(front, "trusted", "1");
-	rc |= kv_set(front, "mtu", "%s", mtu ? mtu : "1500");
+		kv_set(back, "rate", "%s", rate);
+	kv_set(back, "bridge", "%s", bridge ? bridge : "xenbr0");
+	kv_set(back, "handle", "%d", *devid);
+	kv_set(back, "type", "vif");
+	kv_set(back, "hotplug-status", "%s", ""); /* libxl pre-creates it empty */
+	kv_set(front, "backend-id", "%u", bdomid);
+	kv_set(front, "state", "%d", XenbusStateInitialising);
+	kv_set(front, "handle", "%d", *devid);
+	kv_set(front, "mac", "%s", mac);
+	kv_set(front, "trusted", "1");
+	kv_set(front, "mtu", "%s", mtu ? mtu : "1500");
 	kv_last_ro(front); /* dom0-owned, guest-readable, as libxl writes it */
-	return rc ? -ENOMEM : 0;
+	return back->err ? back->err : front->err;
 }
 
 static int vusb_keys(struct xs_handle *xs, int argc, char **argv, unsigned domid, unsigned bdomid,
@@ -375,7 +323,7 @@ static int vusb_keys(struct xs_handle *xs, int argc, char **argv, unsigned domid
 	const char *ver = opt_get(argc, argv, "version");
 	const char *ports = opt_get(argc, argv, "ports");
 	const char *devid_s = opt_get(argc, argv, "devid");
-	int v = ver ? atoi(ver) : 2, n = ports ? atoi(ports) : 8, rc = 0;
+	int v = ver ? atoi(ver) : 2, n = ports ? atoi(ports) : 8;
 
 	if (v != 1 && v != 2) {
 		snprintf(err, errlen, "vusb: version must be 1 or 2 for a PV controller");
@@ -386,13 +334,13 @@ static int vusb_keys(struct xs_handle *xs, int argc, char **argv, unsigned domid
 		return -EINVAL;
 	}
 	*devid = devid_s ? atoi(devid_s) : next_devid(xs, domid, "vusb");
-	rc |= kv_set(back, "frontend-id", "%u", domid);
-	rc |= kv_set(back, "online", "1");
-	rc |= kv_set(back, "state", "%d", XenbusStateInitialising);
-	rc |= kv_set(back, "type", "pv");
-	rc |= kv_set(back, "usb-ver", "%d", v);
-	rc |= kv_set(back, "num-ports", "%d", n);
-	rc |= kv_set(back, "port", "%s", "");
+	kv_set(back, "frontend-id", "%u", domid);
+	kv_set(back, "online", "1");
+	kv_set(back, "state", "%d", XenbusStateInitialising);
+	kv_set(back, "type", "pv");
+	kv_set(back, "usb-ver", "%d", v);
+	kv_set(back, "num-ports", "%d", n);
+	kv_set(back, "port", "%s", "");
 	for (int i = 1; i <= n; i++) {
 		static const char *port_keys[] = {
 			"port/1",  "port/2",  "port/3",  "port/4",  "port/5",  "port/6",  "port/7",
@@ -401,15 +349,15 @@ static int vusb_keys(struct xs_handle *xs, int argc, char **argv, unsigned domid
 			"port/22", "port/23", "port/24", "port/25", "port/26", "port/27", "port/28",
 			"port/29", "port/30", "port/31",
 		};
-		rc |= kv_set(back, port_keys[i - 1], "%s", "");
+		kv_set(back, port_keys[i - 1], "%s", "");
 	}
-	rc |= kv_set(front, "backend-id", "%u", bdomid);
-	rc |= kv_set(front, "state", "%d", XenbusStateInitialising);
-	return rc ? -ENOMEM : 0;
+	kv_set(front, "backend-id", "%u", bdomid);
+	kv_set(front, "state", "%d", XenbusStateInitialising);
+	return back->err ? back->err : front->err;
 }
 
-int ts_attach(struct xs_handle *xs, unsigned domid, const char *type, int argc, char **argv,
-	      char *err, size_t errlen)
+int sim_ts_attach(struct xs_handle *xs, unsigned domid, const char *type, int argc, char **argv,
+		  char *err, size_t errlen)
 {
 	const char *bdom = opt_get(argc, argv, "backend");
 	unsigned bdomid = bdom ? (unsigned)atoi(bdom) : 0;
@@ -511,15 +459,22 @@ static int wait_state(struct xs_handle *xs, const char *path, int want, int time
 	return rc;
 }
 
-int ts_detach(struct xs_handle *xs, unsigned domid, const char *type, const char *devid_s,
-	      bool force, char *err, size_t errlen)
+int sim_ts_detach(struct xs_handle *xs, unsigned domid, const char *type, const char *devid_s,
+		  bool force, char *err, size_t errlen)
 {
 	struct dev_paths p;
 	char path[300], *be;
 	int devid, tries, rc = 0;
 	xs_transaction_t t;
+	uint64_t v;
+	uint32_t id;
 
-	devid = !strcmp(type, "vbd") ? ts_vdev_to_devid(devid_s) : atoi(devid_s);
+	if (!strcmp(type, "vbd"))
+		rc = pv_vdev_to_devid(devid_s, &id);
+	else if ((rc = pv_parse_uint(devid_s, 0, INT32_MAX, &v)) == 0)
+		id = (uint32_t)v;
+	devid = rc < 0 || id > INT32_MAX ? -1 : (int)id;
+	rc = 0;
 	if (devid < 0) {
 		snprintf(err, errlen, "invalid device id '%s'", devid_s);
 		return -EINVAL;

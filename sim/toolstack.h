@@ -11,21 +11,19 @@
 
 struct xs_handle;
 
-/* xvda -> 51712 as libxl does (xvd/hd/sd names, extended ids, or a number); -EINVAL. */
-int ts_vdev_to_devid(const char *vdev);
 /*
  * Write backend and frontend nodes for a new device of domid, as libxl 4.17
  * does.  type: vbd | vif | vusb; argv: key=value options (see pvsim(1)).
  * Returns the devid (>= 0) or -errno with a message in err.
  */
-int ts_attach(struct xs_handle *xs, unsigned domid, const char *type, int argc, char **argv,
-	      char *err, size_t errlen);
+int sim_ts_attach(struct xs_handle *xs, unsigned domid, const char *type, int argc,
+		  char **argv, char *err, size_t errlen);
 /*
  * Remove a device as libxl does: online=0 + Closing, wait for Closed (10 s,
  * skipped with force), then remove frontend, backend and /libxl nodes.
  * devid: a number, or a vdev name for vbd.
  */
-int ts_detach(struct xs_handle *xs, unsigned domid, const char *type, const char *devid,
+int sim_ts_detach(struct xs_handle *xs, unsigned domid, const char *type, const char *devid,
 	      bool force, char *err, size_t errlen);
 
 #endif

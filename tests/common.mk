@@ -6,16 +6,16 @@ tests += test-loop-dispatch test-stats-percentile test-xs-read-uint-strict \
 
 test-loop-dispatch_srcs := tests/unit/test-loop-dispatch.c
 test-loop-dispatch_deps := pvcommon
-test-loop-dispatch_pkgs := $(pvcommon_pkgs) cmocka
+test-loop-dispatch_pkgs := cmocka
 
 test-stats-percentile_srcs := tests/unit/test-stats-percentile.c
 test-stats-percentile_deps := pvcommon
-test-stats-percentile_pkgs := $(pvcommon_pkgs) cmocka
+test-stats-percentile_pkgs := cmocka
 
 # libxenstore's xs_open/xs_close/xs_read are replaced by the test (no xenstored).
 test-xs-read-uint-strict_srcs := tests/unit/test-xs-read-uint-strict.c
 test-xs-read-uint-strict_deps := pvcommon
-test-xs-read-uint-strict_pkgs := $(pvcommon_pkgs) cmocka
+test-xs-read-uint-strict_pkgs := cmocka
 test-xs-read-uint-strict_ldlibs := -Wl,--wrap=xs_open,--wrap=xs_close,--wrap=xs_read
 
 test-ring-push-consume-notify_srcs := tests/unit/test-ring-push-consume-notify.c
@@ -23,4 +23,4 @@ test-ring-push-consume-notify_pkgs := cmocka
 
 test-xenbus-handshake_srcs := tests/unit/test-xenbus-handshake.c tests/unit/sim-harness.c
 test-xenbus-handshake_deps := pvfront pvcommon
-test-xenbus-handshake_pkgs := $(pvcommon_pkgs) cmocka
+test-xenbus-handshake_pkgs := cmocka

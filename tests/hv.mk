@@ -3,7 +3,7 @@
 # machines (no daemon), and integration tests of pv_hv_* in sim mode against
 # the hv server on a loop thread (tests/unit/hv-harness.c).
 tests += test-grant-entry-state test-evtchn-port-table
-test-grant-entry-state_srcs := tests/unit/test-grant-entry-state.c sim/gnttab.c
+test-grant-entry-state_srcs := tests/unit/test-grant-entry-state.c common/hv_sim_gnttab.c
 test-grant-entry-state_pkgs := cmocka
 test-evtchn-port-table_srcs := tests/unit/test-evtchn-port-table.c sim/evtchn.c
 test-evtchn-port-table_pkgs := cmocka
@@ -13,4 +13,4 @@ hv_itests := test-hv-grant-misuse test-hv-grant-copy test-hv-evtchn test-hv-doma
 tests += $(hv_itests)
 $(foreach t,$(hv_itests),$(eval $(t)_srcs := tests/unit/$(t).c tests/unit/hv-harness.c $(sim_hv_srcs)))
 $(foreach t,$(hv_itests),$(eval $(t)_deps := pvcommon))
-$(foreach t,$(hv_itests),$(eval $(t)_pkgs := cmocka $(pvcommon_pkgs)))
+$(foreach t,$(hv_itests),$(eval $(t)_pkgs := cmocka))

@@ -15,7 +15,7 @@
 
 #include <cmocka.h>
 
-#include "hv_proto.h"
+#include "evtchn.h"
 
 struct fixture {
 	struct sim_evtchn_dom d0, d1, d2;

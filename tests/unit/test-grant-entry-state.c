@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * Description: the grant-entry state machine (sim/gnttab.c) on plain memory,
+ * Description: the grant-entry state machine (common/hv_sim_gnttab.c) on plain memory,
  * without a daemon: pins check type, grantee, readonly and frame as Xen's
  * map_grant_ref does, set GTF_reading/GTF_writing while pinned, and a guest's
  * end of access fails with -EBUSY until the last pin goes; a grant copy runs
@@ -22,7 +22,7 @@
 
 #include <cmocka.h>
 
-#include "hv_proto.h"
+#include "hv_sim_abi.h"
 
 #define NR 64
 

@@ -28,7 +28,7 @@
 #include <cmocka.h>
 
 #include "hv-harness.h"
-#include "hv_proto.h"
+#include "hv_sim_abi.h"
 
 struct fixture {
 	struct t_sim *ts;

@@ -11,10 +11,10 @@
  * the order of the public header, and pinned with offset assertions.  The
  * native (x86_64) structs always come from <xen/io/blkif.h>.
  *
- * Shared by blkback/ and frontends/blkfront.c (a frontend speaking x86_32).
+ * Shared protocol ABI (common/abi/): blkback/ and frontends/ both include it.
  */
-#ifndef BLKIF_ABI_H
-#define BLKIF_ABI_H
+#ifndef PV_ABI_BLKIF_H
+#define PV_ABI_BLKIF_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -98,4 +98,4 @@ _Static_assert(BLKIF_NATIVE_ENT_SIZE == BLKIF_MAX_ENT_SIZE, "x86_64 ring slot");
 #define BLKIF_INDIRECT_PAGES(n) \
 	(((n) + BLKIF_SEGS_PER_INDIRECT_FRAME - 1) / BLKIF_SEGS_PER_INDIRECT_FRAME)
 
-#endif /* BLKIF_ABI_H */
+#endif /* PV_ABI_BLKIF_H */

@@ -2,17 +2,18 @@
 /*
  * pvsim hypervisor ABI shared by the daemon (sim/hv_server.c) and its client
  * library (common/hv_sim.c): the control-socket messages, the layout of the
- * shared-memory tables, and the two pure state machines that both sides run:
- * grant entries (sim/gnttab.c) and event-channel port tables (sim/evtchn.c).
- * The state machines do no I/O and take no global state, so tests and fuzz
- * harnesses call them directly on plain memory.
+ * shared-memory tables, and the grant-entry state machine that both sides
+ * run (common/hv_sim_gnttab.c).  It lives in common/ because libpvcommon
+ * runs it; the daemon-only event-channel port table is sim/evtchn.h.  The
+ * state machine does no I/O and takes no global state, so tests and fuzz
+ * harnesses call it directly on plain memory.
  *
  * Guest-visible structures are Xen's own (struct grant_entry_v1); only the
  * hypervisor-private ones (active entries, generation tables, pin journals)
  * are ours.
  */
-#ifndef PVSIM_HV_PROTO_H
-#define PVSIM_HV_PROTO_H
+#ifndef PV_HV_SIM_ABI_H
+#define PV_HV_SIM_ABI_H
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -209,48 +210,6 @@ int sim_gnt_end_access(struct grant_entry_v1 *e);
 void sim_spin_lock(uint32_t *lock, uint32_t owner);
 void sim_spin_unlock(uint32_t *lock);
 
-/* ------------------------------------------------------ event channels */
-
-enum sim_evtchn_state {
-	SIM_ECS_FREE = 0,
-	SIM_ECS_UNBOUND,     /* allocated for remote_dom */
-	SIM_ECS_INTERDOMAIN, /* connected to remote_dom:remote_port */
-};
-
-struct sim_evtchn_port {
-	uint8_t state;        /* enum sim_evtchn_state */
-	uint16_t remote_dom;
-	uint32_t remote_port;
-	void *owner;          /* the handle (connection) that bound it */
-	int efd;              /* its eventfd, -1 when none (unit tests) */
-};
-
-/* One domain's port table (daemon-private) plus its generation table, which
- * the daemon bumps on every change of a port so clients notice re-binds. */
-struct sim_evtchn_dom {
-	uint16_t domid;
-	struct sim_evtchn_port port[SIM_EVTCHN_PORTS];
-	uint32_t *gen;        /* SIM_EVTCHN_PORTS entries, shared read-only */
-};
-
-typedef struct sim_evtchn_dom *sim_evtchn_lookup_fn(void *opaque, uint16_t domid);
-
-void sim_evtchn_dom_init(struct sim_evtchn_dom *d, uint16_t domid, uint32_t *gen);
-/* EVTCHNOP_alloc_unbound: lowest free port >= 1, or -ENOSPC. */
-int sim_evtchn_alloc_unbound(struct sim_evtchn_dom *ld, uint16_t remote_dom, void *owner);
-/* EVTCHNOP_bind_interdomain: -EINVAL unless rport is unbound for ld. */
-int sim_evtchn_bind_interdomain(struct sim_evtchn_dom *ld, struct sim_evtchn_dom *rd,
-				uint32_t rport, void *owner);
-/* EVTCHNOP_close: an interdomain peer returns to unbound (for ld->domid).
- * -EINVAL for a free or out-of-range port. */
-int sim_evtchn_close(struct sim_evtchn_dom *ld, uint32_t port, sim_evtchn_lookup_fn *lookup,
-		     void *opaque);
-static inline void sim_evtchn_bump(struct sim_evtchn_dom *d, uint32_t port)
-{
-	if (d->gen)
-		__atomic_add_fetch(&d->gen[port], 1, __ATOMIC_RELEASE);
-}
-
 /* ------------------------------------------------------ control socket */
 
 /*
@@ -320,4 +279,4 @@ static inline bool sim_domgen_alive(uint32_t g)
 	return g & 1;
 }
 
-#endif /* PVSIM_HV_PROTO_H */
+#endif /* PV_HV_SIM_ABI_H */

@@ -25,7 +25,7 @@
 #include <errno.h>
 #include <sched.h>
 
-#include "hv_proto.h"
+#include "hv_sim_abi.h"
 
 #define GNT_UNSTABLE_RETRIES 4 /* as Xen's _set_status_v1 */
 
