@@ -3,9 +3,10 @@
  * pvback-blk private types and the few functions that cross files.
  *
  *  xenbus.c  struct blk_vbd: negotiation, owns the backing store and queues
- *  ring.c    struct blk_queue: one ring + event channel + loop thread each;
- *            parse/validate of requests (callable without hv: unit tests)
- *  pgrant.c  persistent-grant LRU cache (map/unmap behind callbacks)
+ *  ring.c    struct blk_queue: the blkif protocol on a pv_queue (common/queue.c
+ *            owns the thread, ring, event channel, slots, stop and journal):
+ *            map/copy the data, submit, complete, respond
+ *  request.c parse/validate of requests (callable without hv: unit tests)
  *  io*.c     struct blk_io: host I/O engines behind struct blk_io_ops
  *  ctl.c     the control socket: `pvback-blk stats` / `resize` (both sides)
  *  main.c    options, signals, the main loop
@@ -32,6 +33,7 @@
 
 #define BLK_MAX_RING_ORDER        4u
 #define BLK_MAX_RING_PAGES        (1u << BLK_MAX_RING_ORDER)
+_Static_assert(BLK_MAX_RING_PAGES <= PV_RING_MAX_PAGES, "a blkif ring fits a pv_queue ring");
 #define BLK_DEF_MAX_QUEUES        4u
 #define BLK_MAX_QUEUES            16u
 #define BLK_DEF_INDIRECT_SEGS     256u
@@ -122,84 +124,6 @@ void blk_rsp_write(enum blk_abi abi, void *slot, uint64_t id, uint8_t operation,
 size_t blk_abi_ent_size(enum blk_abi abi);
 /* "x86_32-abi", "x86_64-abi", "native" or NULL (native). -EINVAL otherwise. */
 int blk_abi_parse(const char *protocol, enum blk_abi *out);
-
-/* ------------------------------------------------- persistent grants */
-
-struct blk_pgrant {
-	uint32_t ref;
-	unsigned slot;           /* index in the cache's entry array, < max */
-	void *addr;
-	unsigned users;          /* requests using the mapping now */
-	uint64_t last_use_ns;
-	struct blk_pgrant *hnext;
-	struct blk_pgrant *prev, *next; /* LRU list, most recent first */
-};
-
-/* slot names the entry for the mapping's whole life (0 .. max-1, reused
- * only after unmap): ring.c keys the engine's registered buffers by it. */
-struct blk_pgrant_ops {
-	int (*map)(void *opaque, uint32_t ref, unsigned slot, void **addr); /* one page, writable */
-	void (*unmap)(void *opaque, unsigned slot, void *addr);
-};
-
-struct blk_pgrant_cache {
-	const struct blk_pgrant_ops *ops;
-	void *opaque;
-	unsigned max, count, hash_size;
-	struct blk_pgrant **hash;
-	struct blk_pgrant *head, *tail;
-	struct blk_pgrant *ents;   /* max entries, one per slot */
-	unsigned *free_slots;      /* stack of unused slots, nr_free of them */
-	unsigned nr_free;
-	uint64_t hits, misses, evictions, purged;
-};
-
-int blk_pgrant_init(struct blk_pgrant_cache *c, unsigned max, const struct blk_pgrant_ops *ops,
-		    void *opaque);
-/* Unmaps every entry; none may be in use. */
-void blk_pgrant_fini(struct blk_pgrant_cache *c);
-/* Take a reference on ref's mapping, mapping it on a miss.  When the cache
- * is full the least recently used idle entry is unmapped; -ENOSPC when every
- * entry is in use (the caller maps without the cache).  Other -errno: map. */
-int blk_pgrant_get(struct blk_pgrant_cache *c, uint32_t ref, uint64_t now_ns,
-		   struct blk_pgrant **out);
-void blk_pgrant_put(struct blk_pgrant_cache *c, struct blk_pgrant *pg, uint64_t now_ns);
-/* Unmap idle entries unused for idle_ns. Returns how many. */
-unsigned blk_pgrant_purge(struct blk_pgrant_cache *c, uint64_t now_ns, uint64_t idle_ns);
-
-/* ------------------------------------------------------------ journal */
-
-/* Which ring a journal belongs to (all uint32_t: compared with memcmp). */
-struct blk_journal_id {
-	uint32_t domid, evtchn, abi;
-	uint32_t nr_ring_pages;
-	uint32_t ring_refs[BLK_MAX_RING_PAGES];
-	uint32_t nr_slots;  /* request contexts: one record each */
-	uint32_t ent_size;  /* ring entry bytes (ABI) */
-};
-
-struct blk_journal;
-
-/* A fresh journal at path (replacing any file there). 0 or -errno. */
-int blk_journal_create(const char *path, const struct blk_journal_id *id, struct blk_journal **out);
-/* A predecessor's journal of the same ring: -ENOENT, -ESTALE (another
- * ring's, or not a journal), other -errno. */
-int blk_journal_reopen(const char *path, const struct blk_journal_id *id, struct blk_journal **out);
-/* remove: unlink the file (the queue stopped with nothing owed). */
-void blk_journal_close(struct blk_journal *j, bool remove);
-/* What a restarted queue owes, given the shared rsp_prod/req_prod: the
- * slots to re-issue (slots[] holds nr_slots entries), in ring order, and
- * where to go on consuming.  -EUCLEAN when the journal disagrees with the
- * ring (then resume at rsp_prod). */
-int blk_journal_recover(struct blk_journal *j, RING_IDX rsp_prod, RING_IDX req_prod,
-			RING_IDX *req_cons, unsigned *slots, unsigned *nr);
-const void *blk_journal_entry(const struct blk_journal *j, unsigned slot);
-/* The data path's three stores (ring.c): request copied out of the ring
- * into context slot; its response written at rsp_idx; response pushed. */
-void blk_journal_consumed(struct blk_journal *j, unsigned slot, RING_IDX req_idx, const void *ent,
-			  size_t len);
-void blk_journal_answered(struct blk_journal *j, unsigned slot, RING_IDX rsp_idx);
-void blk_journal_released(struct blk_journal *j, unsigned slot);
 
 /* --------------------------------------------------------- backing + io */
 

@@ -3,7 +3,7 @@
 # parts (request rules, I/O engines) that the unit tests link too.
 bins += pvback-blk
 libs += blk
-blk_srcs := $(addprefix blkback/,request.c pgrant.c journal.c io.c io_uring.c io_sync.c \
+blk_srcs := $(addprefix blkback/,request.c io.c io_uring.c io_sync.c \
 	      $(if $(filter y,$(HAVE_LIBAIO)),io_aio.c))
 blk_pkgs := liburing
 # libaio ships no .pc file in Debian: link it by name.

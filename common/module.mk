@@ -5,6 +5,7 @@
 # hv_sim_gnttab.c), and sim/ includes it from here, never the reverse.
 libs += pvcommon
 pvcommon_srcs := $(addprefix common/,log.c loop.c stats.c util.c sim_env.c hv.c hv_xen.c hv_sim.c \
+		   queue.c journal.c gcache.c copy.c \
 		   hv_sim_gnttab.c xs.c xenbus.c)
 # programs listing pvcommon in _deps link these packages
 pvcommon_pkgs := xenstore xenevtchn xengnttab

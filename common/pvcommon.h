@@ -8,6 +8,10 @@
  *  - pv_xs_*    xenstore (libxenstore) bound to a loop: watches, transactions
  *  - pv_xb_*    the xenbus backend device framework (state machine, keys)
  *  - pv_stats_* statistics counters and latency histograms
+ *  - pv_queue_* the data-path skeleton of every backend: a queue's thread,
+ *               rings, ports, slots, stop protocol and restart journal
+ *  - pv_journal_*, pv_gcache_*, pv_copy_batch_*: the queue's in-flight
+ *               journal, the grant cache, batched grant copy
  *  - pv_sim_*   the pvsim environment and the daemons' run-file layout
  *  - util       strict number parsing, unix sockets, mkdir -p, vdev names
  *
@@ -346,5 +350,279 @@ int pv_mkdir_p(const char *path, mode_t last_mode);
  * or partition 15), hdX[N] (3), sdX[N] (8), or a decimal devid.
  * 0 or -EINVAL. */
 int pv_vdev_to_devid(const char *vdev, uint32_t *devid);
+
+/* ---------------------------------------------------------------- queue */
+
+/*
+ * pv_queue: one data-path queue of a backend device, protocol-neutral
+ * (common/queue.c).  It owns a thread with its own pv_loop and pv_hv handle,
+ * the queue's shared rings (blkif: one; netif: tx + rx; usbif: urb + conn),
+ * mapped, and its event channels (one, or two with netif's split channels),
+ * bound; a slot per request-ring entry holding the protocol's context;
+ * copy-once request fetch with the producer-overflow check; responses
+ * batched into one push and at most one notify per port; the stop protocol
+ * (answer every request pushed before the stop, then end); the restart
+ * journal (pv_journal) and its re-issue after a kill; adaptive polling;
+ * protocol violations and rate-limited bad-request logs; ring-index stats.
+ *
+ * A protocol supplies pv_queue_ops and, from its callbacks on the queue
+ * thread, drives the data path:
+ *
+ *   while (pv_queue_next(q, ring, &slot, &req) > 0)   copy out, journal
+ *           parse + validate req (the private copy), start the work;
+ *   ... when a request is done: fill pv_queue_answer(q, ring, slot);
+ *   pv_queue_flush(q);                push, notify, recycle the slots.
+ *
+ * A slot is reused only after its response was pushed, so the journal can
+ * tell a successor exactly what is owed.  Threads: pv_queue_start/stop on
+ * the xenbus thread; everything else on the queue thread unless it says
+ * "any thread".
+ */
+#define PV_RING_MAX_PAGES  16u   /* ring-page-order 4 */
+#define PV_QUEUE_MAX_RINGS 2u
+#define PV_QUEUE_MAX_PORTS 2u
+#define PV_QUEUE_MAX_ENT   512u  /* largest ring entry a protocol may have */
+#define PV_QUEUE_KICK      (~0u) /* ops->run's events for a start, stop or kick */
+
+struct pv_queue;
+
+struct pv_queue_ring_params {
+	const char *name;        /* "ring", "tx", "rx", "urb", "conn": logs, journal file */
+	unsigned nr_refs;        /* ring pages: 1 << ring-page-order */
+	uint32_t refs[PV_RING_MAX_PAGES];
+	size_t ent_size;         /* sizeof the protocol's request/response union (its ABI) */
+	size_t slot_size;        /* the protocol's context per request slot (> 0) */
+	unsigned port;           /* index in pv_queue_params.ports: kicks us, we notify it */
+	bool journal;            /* journal consumed requests for a restart after a kill */
+	/* true: requests to serve; a stop answers what was pushed before it.
+	 * false: buffers posted for us to fill (netif rx, usbif conn); a stop
+	 * consumes no more of them. */
+	bool drain_on_stop;
+	uint32_t journal_tag;    /* the protocol's part of the journal's identity (blk: ABI) */
+};
+
+struct pv_queue_params {
+	const char *name;        /* log prefix of the device, e.g. "vbd-5-51712" */
+	struct pv_xb_dev *dev;   /* a violation asks it to disconnect; NULL: only marks dead */
+	unsigned idx;            /* queue index: name "<name>/q<idx>" */
+	uint16_t domid;          /* the frontend's domain */
+	enum pv_hv_kind hv_kind; /* resolved (never AUTO) */
+	unsigned poll_us;        /* adaptive polling budget, 0: event driven only */
+	const char *journal_dir; /* NULL: no journal */
+	bool resume;             /* a restarted daemon re-attaches to live rings (rsp_prod) */
+	unsigned nr_rings;
+	struct pv_queue_ring_params rings[PV_QUEUE_MAX_RINGS];
+	unsigned nr_ports;       /* 1, or 2 (netif feature-split-event-channels) */
+	uint32_t ports[PV_QUEUE_MAX_PORTS]; /* the frontend's ports */
+	void *priv;              /* the protocol's queue state (pv_queue_priv) */
+};
+
+struct pv_queue_ops {            /* all required */
+	const char *proto;       /* "blk": thread names "blk<domid>q<idx>" */
+	/* Rings mapped, ports bound, slots allocated, thread not yet started
+	 * (xenbus thread): set up the slots' contexts and the host side, add
+	 * its fds to pv_queue_loop().  0 or -errno; fini runs either way. */
+	int (*start)(struct pv_queue *q);
+	/* Consume and process.  events: bit i when port i fired, or
+	 * PV_QUEUE_KICK (start, stop, kick). */
+	void (*run)(struct pv_queue *q, unsigned events);
+	/* Adaptive polling (poll_us > 0): reap the host side, run when there is
+	 * work (pv_queue_pending); true while busy. */
+	bool (*poll)(struct pv_queue *q);
+	/* Nothing in flight on the host side: a stopping queue ends once this
+	 * holds and every request pushed before the stop was consumed. */
+	bool (*idle)(struct pv_queue *q);
+	/* After the thread ended, or after start (even a failed one): release
+	 * the host side and remove its fds.  Rings are still mapped. */
+	void (*fini)(struct pv_queue *q);
+};
+
+/* Map the rings, bind the ports, call ops->start, start the thread (which
+ * runs ops->run once: requests may be waiting).  xenbus thread.  0 or -errno
+ * (logged with the queue's name). */
+int pv_queue_start(const struct pv_queue_ops *ops, const struct pv_queue_params *p,
+		   struct pv_queue **out);
+/* Answer every request pushed before now on the drain_on_stop rings (no
+ * further: a frontend that keeps pushing cannot hold the stop up), wait for
+ * ops->idle, push the last responses, join the thread, ops->fini, unmap,
+ * unbind, close the journals (removed when nothing is owed).  xenbus thread. */
+void pv_queue_stop(struct pv_queue *q);
+
+/* Any thread (immutable after start). */
+void *pv_queue_priv(const struct pv_queue *q);
+const char *pv_queue_name(const struct pv_queue *q);  /* "vbd-5-51712/q0" */
+uint16_t pv_queue_domid(const struct pv_queue *q);
+unsigned pv_queue_idx(const struct pv_queue *q);
+unsigned pv_queue_nr_slots(const struct pv_queue *q, unsigned ring); /* = ring entries */
+void *pv_queue_slot(struct pv_queue *q, unsigned ring, unsigned i);
+unsigned pv_queue_slot_index(const struct pv_queue *q, unsigned ring, const void *slot);
+
+/* ops->start and the queue thread. */
+struct pv_loop *pv_queue_loop(struct pv_queue *q);
+struct pv_hv *pv_queue_hv(struct pv_queue *q);
+
+/*
+ * The next request of ring, copied out of the shared ring once (and
+ * journalled): 1 with *slot (a free slot, now the request's) and *req (our
+ * private copy, valid until the next call).  A predecessor's unanswered
+ * requests (restart after a kill) come first, from the journal.
+ * 0: nothing now (the ring is empty and req_event armed, the stop limit is
+ * reached, or the queue is dead); -ENOBUFS: no free slot (counted; a
+ * response frees one); -EPROTO: producer overflow (a violation: the queue
+ * is dead and its device disconnects).
+ */
+int pv_queue_next(struct pv_queue *q, unsigned ring, void **slot, const void **req);
+/* Would pv_queue_next() give a request now?  Reads req_prod, arms nothing. */
+bool pv_queue_pending(struct pv_queue *q, unsigned ring);
+/* The response slot for slot's request: fill it before the next answer
+ * or flush.  Journalled; slot is recycled by the next pv_queue_flush(). */
+void *pv_queue_answer(struct pv_queue *q, unsigned ring, void *slot);
+/* Push the answered responses of every ring, notify each port at most
+ * once (when the frontend asked), recycle their slots. */
+void pv_queue_flush(struct pv_queue *q);
+/* From the protocol's own fd callbacks: ops->run, then end a finished stop. */
+void pv_queue_run(struct pv_queue *q);
+bool pv_queue_stopping(const struct pv_queue *q);
+bool pv_queue_dead(const struct pv_queue *q);
+/* A protocol violation: log it, mark the queue dead (nothing more is
+ * consumed) and ask the xenbus thread to disconnect the device. */
+void pv_queue_violation(struct pv_queue *q, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* A bad request (answered with an error): warned the first 16 times per
+ * queue, then at debug level, so a guest cannot flood the log. */
+void pv_queue_bad_request(struct pv_queue *q, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+struct pv_queue_ring_info {
+	uint32_t req_prod, req_event, rsp_prod, rsp_event; /* shared, read now */
+	uint32_t req_cons, rsp_prod_pvt;                   /* ours */
+	unsigned nr_ents, slots_busy;  /* slots consumed and not yet recycled */
+	uint64_t no_slot;              /* requests that waited for a slot (blkif oo_req) */
+	uint64_t events, notifies;     /* on this ring's port */
+	bool dead;
+};
+/* Any thread: racy but tear-free reads of aligned counters. */
+void pv_queue_info(struct pv_queue *q, unsigned ring, struct pv_queue_ring_info *out);
+
+/* -------------------------------------------------------------- journal */
+
+/*
+ * The in-flight journal of one ring (common/journal.c; the format and the
+ * recovery argument are in its header): what a daemon killed without
+ * warning leaves for its successor, so that no request the frontend pushed
+ * is lost or answered twice.  pv_queue runs it; tests call it on files.
+ */
+#define PV_JOURNAL_MAX_ENT PV_QUEUE_MAX_ENT
+
+struct pv_journal_id {   /* which ring a journal belongs to (compared with memcmp) */
+	uint32_t domid, evtchn, tag;
+	uint32_t nr_refs;
+	uint32_t refs[PV_RING_MAX_PAGES];
+	uint32_t nr_slots;   /* one record each */
+	uint32_t ent_size;   /* ring entry bytes, <= PV_JOURNAL_MAX_ENT */
+};
+
+struct pv_journal;
+
+/* A fresh journal at path (replacing any file there).  0 or -errno. */
+int pv_journal_create(const char *path, const struct pv_journal_id *id, struct pv_journal **out);
+/* A predecessor's journal of the same ring: -ENOENT, -ESTALE (another
+ * ring's, not a journal, or the wrong size), other -errno. */
+int pv_journal_reopen(const char *path, const struct pv_journal_id *id, struct pv_journal **out);
+/* remove: unlink the file (nothing is owed). */
+void pv_journal_close(struct pv_journal *j, bool remove);
+/* What a restarted queue owes, given the shared rsp_prod/req_prod: the
+ * slots to re-issue (slots[] holds nr_slots entries), in ring order, and
+ * where to go on consuming.  -EUCLEAN when the journal disagrees with the
+ * ring or is corrupt (then resume at rsp_prod). */
+int pv_journal_recover(struct pv_journal *j, uint32_t rsp_prod, uint32_t req_prod,
+		       uint32_t *req_cons, unsigned *slots, unsigned *nr);
+const void *pv_journal_entry(const struct pv_journal *j, unsigned slot);
+/* The data path's three stores: a request copied out of the ring into
+ * slot; its response written at rsp_idx; that response pushed. */
+void pv_journal_consumed(struct pv_journal *j, unsigned slot, uint32_t req_idx, const void *ent,
+			 size_t len);
+void pv_journal_answered(struct pv_journal *j, unsigned slot, uint32_t rsp_idx);
+void pv_journal_released(struct pv_journal *j, unsigned slot);
+
+/* ----------------------------------------------------------- grant cache */
+
+/*
+ * Persistently mapped grants, keyed by ref, with an LRU bound and an idle
+ * purge (common/gcache.c).  One per queue, used by its thread only.  Each
+ * mapping has a slot (0 .. max-1, reused only after unmap) passed to the
+ * callbacks: blkback registers the page as an io_uring buffer under it.
+ */
+struct pv_gcache_ent {
+	uint32_t ref;
+	unsigned slot;           /* index in the cache's entry array, < max */
+	void *addr;
+	unsigned users;          /* requests using the mapping now */
+	uint64_t last_use_ns;
+	struct pv_gcache_ent *hnext;
+	struct pv_gcache_ent *prev, *next; /* LRU list, most recent first */
+};
+
+struct pv_gcache_ops {
+	int (*map)(void *opaque, uint32_t ref, unsigned slot, void **addr); /* one page, writable */
+	void (*unmap)(void *opaque, unsigned slot, void *addr);
+};
+
+struct pv_gcache {
+	const struct pv_gcache_ops *ops;
+	void *opaque;
+	unsigned max, count, hash_size;
+	struct pv_gcache_ent **hash;
+	struct pv_gcache_ent *head, *tail;
+	struct pv_gcache_ent *ents;  /* max entries, one per slot */
+	unsigned *free_slots;        /* stack of unused slots, nr_free of them */
+	unsigned nr_free;
+	uint64_t hits, misses, evictions, purged;
+};
+
+int pv_gcache_init(struct pv_gcache *c, unsigned max, const struct pv_gcache_ops *ops,
+		   void *opaque);
+/* Unmaps every entry; none may be in use. */
+void pv_gcache_fini(struct pv_gcache *c);
+/* Take a reference on ref's mapping, mapping it on a miss.  When the cache
+ * is full the least recently used idle entry is unmapped; -ENOSPC when every
+ * entry is in use (the caller maps without the cache).  Other -errno: map. */
+int pv_gcache_get(struct pv_gcache *c, uint32_t ref, uint64_t now_ns,
+		  struct pv_gcache_ent **out);
+void pv_gcache_put(struct pv_gcache *c, struct pv_gcache_ent *e, uint64_t now_ns);
+/* Unmap idle entries unused for idle_ns.  Returns how many. */
+unsigned pv_gcache_purge(struct pv_gcache *c, uint64_t now_ns, uint64_t idle_ns);
+
+/* ------------------------------------------------------ grant-copy batch */
+
+/*
+ * Grant-copy segments gathered and run as one pv_hv_copy (one hypercall
+ * on Xen), as Linux netback's xenvif_copy_state batches its rx copies
+ * (common/copy.c).  Each segment names an owner; after the copy, done()
+ * hears every segment's status in order, so a caller can fail exactly the
+ * requests whose copy failed.  Queue thread only.
+ */
+#define PV_COPY_BATCH_MAX 64u
+
+typedef void pv_copy_done_fn(void *opaque, void *owner, const struct pv_hv_copy_seg *seg);
+
+struct pv_copy_batch {
+	struct pv_hv *hv;
+	pv_copy_done_fn *done;   /* NULL: statuses only through flush's result */
+	void *opaque;
+	unsigned n;
+	int err;                 /* first failure since the last flush() returned */
+	struct pv_hv_copy_seg seg[PV_COPY_BATCH_MAX];
+	void *owner[PV_COPY_BATCH_MAX];
+};
+
+void pv_copy_batch_init(struct pv_copy_batch *b, struct pv_hv *hv, pv_copy_done_fn *done,
+			void *opaque);
+/* Queue one segment (offset + len within its page) for owner; a full
+ * batch is copied first. */
+void pv_copy_batch_add(struct pv_copy_batch *b, const struct pv_hv_copy_seg *seg, void *owner);
+/* Copy what is queued.  0, or the first failing segment's -errno among all
+ * copied since the last flush (a full batch copies on its own). */
+int pv_copy_batch_flush(struct pv_copy_batch *b);
 
 #endif /* PVCOMMON_H */

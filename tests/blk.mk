@@ -1,20 +1,14 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # blkback unit tests (cmocka). They link the hv-free parts of blkback/ (libblk) only.
-tests += test-blk-validate test-blk-pgrant test-blk-io
+tests += test-blk-validate test-blk-io
 test-blk-validate_srcs := tests/unit/test-blk-validate.c
 test-blk-validate_deps := blk
 test-blk-validate_pkgs := cmocka
-test-blk-pgrant_srcs := tests/unit/test-blk-pgrant.c
-test-blk-pgrant_deps := blk
-test-blk-pgrant_pkgs := cmocka
 test-blk-io_srcs := tests/unit/test-blk-io.c
 test-blk-io_deps := blk
 test-blk-io_pkgs := cmocka
-# Persistent-grant pages as io_uring registered buffers: the cache's slots, the engines.
-tests += test-blk-pgrant-slots test-blk-io-fixed-bufs
-test-blk-pgrant-slots_srcs := tests/unit/test-blk-pgrant-slots.c
-test-blk-pgrant-slots_deps := blk
-test-blk-pgrant-slots_pkgs := cmocka
+# Persistent-grant pages as io_uring registered buffers: the engines.
+tests += test-blk-io-fixed-bufs
 test-blk-io-fixed-bufs_srcs := tests/unit/test-blk-io-fixed-bufs.c
 test-blk-io-fixed-bufs_deps := blk
 test-blk-io-fixed-bufs_pkgs := cmocka
@@ -23,8 +17,3 @@ tests += test-blk-xenbus-stale-disconnect
 test-blk-xenbus-stale-disconnect_srcs := tests/unit/test-blk-xenbus-stale-disconnect.c tests/unit/sim-harness.c
 test-blk-xenbus-stale-disconnect_deps := pvfront pvcommon
 test-blk-xenbus-stale-disconnect_pkgs := cmocka
-# The in-flight journal a killed daemon leaves for its successor.
-tests += test-blk-journal-recover
-test-blk-journal-recover_srcs := tests/unit/test-blk-journal-recover.c
-test-blk-journal-recover_deps := blk
-test-blk-journal-recover_pkgs := cmocka

@@ -1,14 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * Persistent-grant cache: grants the frontend keeps granted for the life of
- * the ring (feature-persistent) stay mapped here, keyed by grant ref, so the
- * hot path does no map/unmap.  Bounded (Linux blkback's 1056 per ring):
- * when full, the least recently used idle mapping is unmapped; idle entries
- * are purged after a while (ring.c runs blk_pgrant_purge from a timer).
+ * Grant cache: grants a frontend keeps granted for the life of the ring
+ * (blkif feature-persistent, long-lived netif/usbif buffers) stay mapped
+ * here, keyed by grant ref, so the hot path does no map/unmap.  Bounded
+ * (Linux blkback keeps 1056 per ring): when full, the least recently used
+ * idle mapping is unmapped; idle entries are purged after a while (the
+ * owner runs pv_gcache_purge from a timer).
  *
  * Entries live in one array of `max`, so each mapping has a slot number
  * (its index, taken from a free-slot stack on map, returned after unmap)
- * that the callbacks pass on: ring.c registers the page under that slot as
+ * that the callbacks pass on: blkback registers the page under that slot as
  * an io_uring fixed buffer and clears it before the unmap.
  *
  * One cache per queue, used only by that queue's thread.  The map/unmap
@@ -18,26 +19,26 @@
 #include <errno.h>
 #include <stdlib.h>
 
-#include "blkback.h"
+#include "pvcommon.h"
 
-static unsigned hash_ref(const struct blk_pgrant_cache *c, uint32_t ref)
+static unsigned hash_ref(const struct pv_gcache *c, uint32_t ref)
 {
 	return (ref * 2654435761u) & (c->hash_size - 1);
 }
 
-int blk_pgrant_init(struct blk_pgrant_cache *c, unsigned max, const struct blk_pgrant_ops *ops,
+int pv_gcache_init(struct pv_gcache *c, unsigned max, const struct pv_gcache_ops *ops,
 		    void *opaque)
 {
 	unsigned hs = 16, i;
 
 	while (hs < max * 2)
 		hs *= 2;
-	*c = (struct blk_pgrant_cache){ .ops = ops, .opaque = opaque, .max = max, .hash_size = hs };
+	*c = (struct pv_gcache){ .ops = ops, .opaque = opaque, .max = max, .hash_size = hs };
 	c->hash = calloc(hs, sizeof(*c->hash));
 	c->ents = calloc(max, sizeof(*c->ents));
 	c->free_slots = calloc(max, sizeof(*c->free_slots));
 	if (!c->hash || !c->ents || !c->free_slots) {
-		blk_pgrant_fini(c);
+		pv_gcache_fini(c);
 		return -ENOMEM;
 	}
 	/* Lowest slot on top: a small working set uses the first slots. */
@@ -47,7 +48,7 @@ int blk_pgrant_init(struct blk_pgrant_cache *c, unsigned max, const struct blk_p
 	return 0;
 }
 
-static void lru_unlink(struct blk_pgrant_cache *c, struct blk_pgrant *pg)
+static void lru_unlink(struct pv_gcache *c, struct pv_gcache_ent *pg)
 {
 	if (pg->prev)
 		pg->prev->next = pg->next;
@@ -60,7 +61,7 @@ static void lru_unlink(struct blk_pgrant_cache *c, struct blk_pgrant *pg)
 	pg->prev = pg->next = NULL;
 }
 
-static void lru_push_head(struct blk_pgrant_cache *c, struct blk_pgrant *pg)
+static void lru_push_head(struct pv_gcache *c, struct pv_gcache_ent *pg)
 {
 	pg->prev = NULL;
 	pg->next = c->head;
@@ -71,16 +72,16 @@ static void lru_push_head(struct blk_pgrant_cache *c, struct blk_pgrant *pg)
 	c->head = pg;
 }
 
-static void hash_unlink(struct blk_pgrant_cache *c, struct blk_pgrant *pg)
+static void hash_unlink(struct pv_gcache *c, struct pv_gcache_ent *pg)
 {
-	struct blk_pgrant **pp = &c->hash[hash_ref(c, pg->ref)];
+	struct pv_gcache_ent **pp = &c->hash[hash_ref(c, pg->ref)];
 
 	while (*pp != pg)
 		pp = &(*pp)->hnext;
 	*pp = pg->hnext;
 }
 
-static void drop(struct blk_pgrant_cache *c, struct blk_pgrant *pg)
+static void drop(struct pv_gcache *c, struct pv_gcache_ent *pg)
 {
 	hash_unlink(c, pg);
 	lru_unlink(c, pg);
@@ -89,7 +90,7 @@ static void drop(struct blk_pgrant_cache *c, struct blk_pgrant *pg)
 	c->free_slots[c->nr_free++] = pg->slot;
 }
 
-void blk_pgrant_fini(struct blk_pgrant_cache *c)
+void pv_gcache_fini(struct pv_gcache *c)
 {
 	while (c->head)
 		drop(c, c->head);
@@ -102,10 +103,10 @@ void blk_pgrant_fini(struct blk_pgrant_cache *c)
 	c->nr_free = 0;
 }
 
-int blk_pgrant_get(struct blk_pgrant_cache *c, uint32_t ref, uint64_t now_ns,
-		   struct blk_pgrant **out)
+int pv_gcache_get(struct pv_gcache *c, uint32_t ref, uint64_t now_ns,
+		   struct pv_gcache_ent **out)
 {
-	struct blk_pgrant *pg, *victim;
+	struct pv_gcache_ent *pg, *victim;
 	unsigned slot;
 	int rc;
 
@@ -133,7 +134,7 @@ int blk_pgrant_get(struct blk_pgrant_cache *c, uint32_t ref, uint64_t now_ns,
 	/* count < max here, and every slot not in use is on the stack. */
 	slot = c->free_slots[--c->nr_free];
 	pg = &c->ents[slot];
-	*pg = (struct blk_pgrant){ .ref = ref, .slot = slot, .users = 1, .last_use_ns = now_ns };
+	*pg = (struct pv_gcache_ent){ .ref = ref, .slot = slot, .users = 1, .last_use_ns = now_ns };
 	rc = c->ops->map(c->opaque, ref, slot, &pg->addr);
 	if (rc < 0) {
 		c->nr_free++; /* slot is still on top of the stack */
@@ -147,15 +148,15 @@ int blk_pgrant_get(struct blk_pgrant_cache *c, uint32_t ref, uint64_t now_ns,
 	return 0;
 }
 
-void blk_pgrant_put(struct blk_pgrant_cache *c, struct blk_pgrant *pg, uint64_t now_ns)
+void pv_gcache_put(struct pv_gcache *c, struct pv_gcache_ent *pg, uint64_t now_ns)
 {
 	pg->users--;
 	pg->last_use_ns = now_ns;
 }
 
-unsigned blk_pgrant_purge(struct blk_pgrant_cache *c, uint64_t now_ns, uint64_t idle_ns)
+unsigned pv_gcache_purge(struct pv_gcache *c, uint64_t now_ns, uint64_t idle_ns)
 {
-	struct blk_pgrant *pg = c->tail, *prev;
+	struct pv_gcache_ent *pg = c->tail, *prev;
 	unsigned n = 0;
 
 	for (; pg; pg = prev) {

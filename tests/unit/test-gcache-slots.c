@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * Description: the slot numbers of blkback's persistent-grant cache
- * (blkback/pgrant.c), which ring.c uses as io_uring registered-buffer
+ * Description: the slot numbers of the grant cache (common/gcache.c),
+ * which blkback uses as io_uring registered-buffer
  * indexes: every live mapping has its own slot below the cache bound, the
  * map and unmap callbacks get the entry's slot, a slot is handed out again
  * only after its unmap (so the registration is cleared before the page
@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <cmocka.h>
 
-#include "../../blkback/blkback.h"
+#include "pvcommon.h"
 
 #define MAX_SLOTS 64
 
@@ -65,25 +65,25 @@ static void fake_unmap(void *opaque, unsigned slot, void *addr)
 	f->last_event_slot = (int)slot;
 }
 
-static const struct blk_pgrant_ops ops = { .map = fake_map, .unmap = fake_unmap };
+static const struct pv_gcache_ops ops = { .map = fake_map, .unmap = fake_unmap };
 
-static void init(struct blk_pgrant_cache *c, struct fake *f, unsigned max)
+static void init(struct pv_gcache *c, struct fake *f, unsigned max)
 {
 	*f = (struct fake){ .max = max, .refuse_ref = ~0u, .last_event_slot = -1 };
-	assert_int_equal(blk_pgrant_init(c, max, &ops, f), 0);
+	assert_int_equal(pv_gcache_init(c, max, &ops, f), 0);
 }
 
 static void test_each_mapping_gets_its_own_slot_below_the_bound(void **state)
 {
-	struct blk_pgrant_cache c;
-	struct blk_pgrant *pg[8];
+	struct pv_gcache c;
+	struct pv_gcache_ent *pg[8];
 	bool seen[8] = { false };
 	struct fake f;
 	unsigned i;
 
 	init(&c, &f, 8);
 	for (i = 0; i < 8; i++) {
-		assert_int_equal(blk_pgrant_get(&c, 100 + i, i, &pg[i]), 0);
+		assert_int_equal(pv_gcache_get(&c, 100 + i, i, &pg[i]), 0);
 		assert_true(pg[i]->slot < 8);
 		assert_false(seen[pg[i]->slot]);
 		seen[pg[i]->slot] = true;
@@ -92,71 +92,71 @@ static void test_each_mapping_gets_its_own_slot_below_the_bound(void **state)
 	}
 	/* A hit keeps the entry, and so its slot. */
 	for (i = 0; i < 8; i++) {
-		struct blk_pgrant *again;
+		struct pv_gcache_ent *again;
 
-		assert_int_equal(blk_pgrant_get(&c, 100 + i, 20 + i, &again), 0);
+		assert_int_equal(pv_gcache_get(&c, 100 + i, 20 + i, &again), 0);
 		assert_ptr_equal(again, pg[i]);
-		blk_pgrant_put(&c, again, 20 + i);
-		blk_pgrant_put(&c, pg[i], 20 + i);
+		pv_gcache_put(&c, again, 20 + i);
+		pv_gcache_put(&c, pg[i], 20 + i);
 	}
 	assert_int_equal(f.maps, 8);
-	blk_pgrant_fini(&c);
+	pv_gcache_fini(&c);
 	assert_int_equal(f.nr_live, 0);
 }
 
 static void test_an_evicted_grant_is_unmapped_before_its_slot_is_reused(void **state)
 {
-	struct blk_pgrant_cache c;
-	struct blk_pgrant *pg;
+	struct pv_gcache c;
+	struct pv_gcache_ent *pg;
 	unsigned victim_slot = 0;
 	struct fake f;
 	uint32_t ref;
 
 	init(&c, &f, 4);
 	for (ref = 1; ref <= 4; ref++) {
-		assert_int_equal(blk_pgrant_get(&c, ref, ref, &pg), 0);
+		assert_int_equal(pv_gcache_get(&c, ref, ref, &pg), 0);
 		if (ref == 1)
 			victim_slot = pg->slot; /* least recently used below */
-		blk_pgrant_put(&c, pg, ref);
+		pv_gcache_put(&c, pg, ref);
 	}
-	assert_int_equal(blk_pgrant_get(&c, 5, 10, &pg), 0);
+	assert_int_equal(pv_gcache_get(&c, 5, 10, &pg), 0);
 	/* fake_map asserted the slot was free: ref 1 went first. */
 	assert_int_equal(pg->slot, victim_slot);
 	assert_int_equal(f.unmaps, 1);
 	assert_ptr_equal(f.live[victim_slot], page_of(5));
-	blk_pgrant_put(&c, pg, 10);
-	blk_pgrant_fini(&c);
+	pv_gcache_put(&c, pg, 10);
+	pv_gcache_fini(&c);
 	assert_int_equal(f.nr_live, 0);
 }
 
 static void test_a_purged_grant_gives_its_slot_back(void **state)
 {
-	struct blk_pgrant_cache c;
-	struct blk_pgrant *old, *busy, *pg;
+	struct pv_gcache c;
+	struct pv_gcache_ent *old, *busy, *pg;
 	unsigned old_slot;
 	struct fake f;
 
 	init(&c, &f, 2);
-	assert_int_equal(blk_pgrant_get(&c, 1, 100, &old), 0);
+	assert_int_equal(pv_gcache_get(&c, 1, 100, &old), 0);
 	old_slot = old->slot;
-	blk_pgrant_put(&c, old, 100);
-	assert_int_equal(blk_pgrant_get(&c, 2, 100, &busy), 0);
-	assert_int_equal(blk_pgrant_purge(&c, 1000, 500), 1);
+	pv_gcache_put(&c, old, 100);
+	assert_int_equal(pv_gcache_get(&c, 2, 100, &busy), 0);
+	assert_int_equal(pv_gcache_purge(&c, 1000, 500), 1);
 	assert_null(f.live[old_slot]);
 	assert_int_equal(c.nr_free, 1);
-	assert_int_equal(blk_pgrant_get(&c, 3, 1000, &pg), 0);
+	assert_int_equal(pv_gcache_get(&c, 3, 1000, &pg), 0);
 	assert_int_equal(pg->slot, old_slot);
 	assert_int_equal(c.evictions, 0); /* a free slot, not an eviction */
-	blk_pgrant_put(&c, pg, 1000);
-	blk_pgrant_put(&c, busy, 1000);
-	blk_pgrant_fini(&c);
+	pv_gcache_put(&c, pg, 1000);
+	pv_gcache_put(&c, busy, 1000);
+	pv_gcache_fini(&c);
 	assert_int_equal(f.nr_live, 0);
 }
 
 static void test_a_refused_map_gives_its_slot_back(void **state)
 {
-	struct blk_pgrant_cache c;
-	struct blk_pgrant *pg;
+	struct pv_gcache c;
+	struct pv_gcache_ent *pg;
 	struct fake f;
 	uint32_t ref;
 	int i;
@@ -164,35 +164,35 @@ static void test_a_refused_map_gives_its_slot_back(void **state)
 	init(&c, &f, 3);
 	f.refuse_ref = 9;
 	for (i = 0; i < 10; i++)
-		assert_int_equal(blk_pgrant_get(&c, 9, (uint64_t)i, &pg), -EACCES);
+		assert_int_equal(pv_gcache_get(&c, 9, (uint64_t)i, &pg), -EACCES);
 	assert_int_equal(c.nr_free, 3);
 	/* Every slot is still there to be filled. */
 	for (ref = 1; ref <= 3; ref++) {
-		assert_int_equal(blk_pgrant_get(&c, ref, 20, &pg), 0);
-		blk_pgrant_put(&c, pg, 20);
+		assert_int_equal(pv_gcache_get(&c, ref, 20, &pg), 0);
+		pv_gcache_put(&c, pg, 20);
 	}
 	assert_int_equal(c.nr_free, 0);
 	assert_int_equal(f.nr_live, 3);
-	blk_pgrant_fini(&c);
+	pv_gcache_fini(&c);
 	assert_int_equal(f.nr_live, 0);
 	assert_int_equal(f.unmaps, 3);
 }
 
 static void test_a_full_cache_of_busy_grants_takes_no_slot(void **state)
 {
-	struct blk_pgrant_cache c;
-	struct blk_pgrant *held[2], *pg;
+	struct pv_gcache c;
+	struct pv_gcache_ent *held[2], *pg;
 	struct fake f;
 
 	init(&c, &f, 2);
-	assert_int_equal(blk_pgrant_get(&c, 1, 1, &held[0]), 0);
-	assert_int_equal(blk_pgrant_get(&c, 2, 1, &held[1]), 0);
-	assert_int_equal(blk_pgrant_get(&c, 3, 2, &pg), -ENOSPC);
+	assert_int_equal(pv_gcache_get(&c, 1, 1, &held[0]), 0);
+	assert_int_equal(pv_gcache_get(&c, 2, 1, &held[1]), 0);
+	assert_int_equal(pv_gcache_get(&c, 3, 2, &pg), -ENOSPC);
 	assert_int_equal(f.maps, 2);
 	assert_int_equal(c.nr_free, 0);
-	blk_pgrant_put(&c, held[0], 3);
-	blk_pgrant_put(&c, held[1], 3);
-	blk_pgrant_fini(&c);
+	pv_gcache_put(&c, held[0], 3);
+	pv_gcache_put(&c, held[1], 3);
+	pv_gcache_fini(&c);
 	assert_int_equal(f.nr_live, 0);
 }
 
@@ -200,8 +200,8 @@ static void test_a_full_cache_of_busy_grants_takes_no_slot(void **state)
 static void test_slots_never_leak_or_get_shared_under_churn(void **state)
 {
 	enum { MAX = 16, HOLD = 6, REFS = 64, ROUNDS = 20000 };
-	struct blk_pgrant_cache c;
-	struct blk_pgrant *held[HOLD] = { NULL }, *pg;
+	struct pv_gcache c;
+	struct pv_gcache_ent *held[HOLD] = { NULL }, *pg;
 	struct fake f;
 	unsigned i, n, slot, count;
 	uint64_t now = 0;
@@ -213,11 +213,11 @@ static void test_slots_never_leak_or_get_shared_under_churn(void **state)
 		now += 10;
 		i = (unsigned)random() % HOLD;
 		if (held[i]) {
-			blk_pgrant_put(&c, held[i], now);
+			pv_gcache_put(&c, held[i], now);
 			held[i] = NULL;
 		} else {
 			f.refuse_ref = (random() % 8) ? ~0u : (uint32_t)(random() % REFS);
-			rc = blk_pgrant_get(&c, (uint32_t)(random() % REFS), now, &pg);
+			rc = pv_gcache_get(&c, (uint32_t)(random() % REFS), now, &pg);
 			assert_true(rc == 0 || rc == -EACCES);
 			if (rc == 0) {
 				assert_ptr_equal(f.live[pg->slot], pg->addr);
@@ -225,7 +225,7 @@ static void test_slots_never_leak_or_get_shared_under_churn(void **state)
 			}
 		}
 		if (n % 1000 == 999)
-			blk_pgrant_purge(&c, now, 500);
+			pv_gcache_purge(&c, now, 500);
 		/* Live slots are exactly the cached entries; the rest are free. */
 		for (slot = 0, count = 0; slot < MAX; slot++)
 			count += f.live[slot] != NULL;
@@ -234,8 +234,8 @@ static void test_slots_never_leak_or_get_shared_under_churn(void **state)
 	}
 	for (i = 0; i < HOLD; i++)
 		if (held[i])
-			blk_pgrant_put(&c, held[i], now);
-	blk_pgrant_fini(&c);
+			pv_gcache_put(&c, held[i], now);
+	pv_gcache_fini(&c);
 	assert_int_equal(f.nr_live, 0);
 	assert_int_equal(f.maps, f.unmaps);
 }

@@ -10,13 +10,13 @@
  * ring slots between rsp_prod and req_prod no longer say which requests
  * are still owed (a response overwrites a request slot).  So each queue
  * keeps, in a small file mapped MAP_SHARED (under /run: it survives the
- * process, not a reboot, as the rings do), one record per request context:
+ * process, not a reboot, as the rings do), one record per request slot:
  *
  *   consumed:  the raw ring entry (our private copy), the ring index it was
  *              taken from, state INFLIGHT; then the header's req_cons.
  *   answered:  once the response is written into the ring, the response
- *              index, state ANSWERED; the context is reused only after the
- *              response was pushed (ring.c), so an ANSWERED record whose
+ *              index, state ANSWERED; the slot is reused only after the
+ *              response was pushed (queue.c), so an ANSWERED record whose
  *              response index lies below the shared rsp_prod was seen by
  *              the frontend and one at or above it was not.
  *   released:  after the push, state FREE.
@@ -31,7 +31,11 @@
  * keeps a request's pages granted and unchanged until it sees the response,
  * a read reads again and a write writes the same data again.
  *
- * Knows nothing about hv, rings or threads (unit-tested on plain files).
+ * Protocol-neutral: a record holds any ring entry up to PV_JOURNAL_MAX_ENT
+ * bytes (a usbif urb request is 148, a blkif one 112), rounded up with its
+ * 16-byte header to a multiple of 64.  Used by common/queue.c, one journal
+ * per journalled ring; knows nothing about hv, rings or threads
+ * (unit-tested on plain files).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -41,10 +45,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "blkback.h"
+#include "pvcommon.h"
 
-#define J_MAGIC   0x6c6e726a6b6c6270ull /* "pblkjrnl" */
-#define J_VERSION 1u
+#define J_MAGIC   0x6c6e726a71727670ull /* "pvrqjrnl" */
+#define J_VERSION 2u
 
 enum { J_FREE = 0, J_INFLIGHT = 1, J_ANSWERED = 2 };
 
@@ -52,37 +56,49 @@ struct j_hdr {
 	uint64_t magic;
 	uint32_t version;
 	uint32_t hdr_size;
-	struct blk_journal_id id;
-	RING_IDX req_cons; /* next request to consume */
+	struct pv_journal_id id;
+	uint32_t rec_size; /* bytes per record: header + entry, a multiple of 64 */
+	uint32_t req_cons; /* next request to consume */
 };
 
 struct j_slot {
 	uint32_t state;
-	RING_IDX req_idx; /* ring index the request was consumed from */
-	RING_IDX rsp_idx; /* ring index of its response (ANSWERED) */
+	uint32_t req_idx; /* ring index the request was consumed from */
+	uint32_t rsp_idx; /* ring index of its response (ANSWERED) */
 	uint32_t len;     /* bytes of ent used */
-	uint8_t ent[BLKIF_MAX_ENT_SIZE];
+	uint8_t ent[];    /* the raw ring entry, as copied out once */
 };
 
-struct blk_journal {
+struct pv_journal {
 	struct j_hdr *hdr;
-	struct j_slot *slot;
+	uint8_t *recs;
+	size_t rec_size;
 	size_t size;
 	char *path;
 };
 
 #define J_SLOTS_OFF 256u
 _Static_assert(sizeof(struct j_hdr) <= J_SLOTS_OFF, "journal header fits");
-_Static_assert(sizeof(struct j_slot) == 128, "journal record size");
+_Static_assert(sizeof(struct j_slot) == 16, "journal record header");
 
-static size_t j_size(unsigned nr_slots)
+static size_t rec_size(uint32_t ent_size)
 {
-	return J_SLOTS_OFF + (size_t)nr_slots * sizeof(struct j_slot);
+	return (sizeof(struct j_slot) + ent_size + 63) & ~(size_t)63;
 }
 
-static int j_map(const char *path, int fd, size_t size, struct blk_journal **out)
+static size_t j_size(const struct pv_journal_id *id)
 {
-	struct blk_journal *j = calloc(1, sizeof(*j));
+	return J_SLOTS_OFF + (size_t)id->nr_slots * rec_size(id->ent_size);
+}
+
+static struct j_slot *rec(const struct pv_journal *j, unsigned slot)
+{
+	return (struct j_slot *)(j->recs + (size_t)slot * j->rec_size);
+}
+
+static int j_map(const char *path, int fd, size_t size, struct pv_journal **out)
+{
+	struct pv_journal *j = calloc(1, sizeof(*j));
 	void *m;
 
 	if (!j)
@@ -99,19 +115,21 @@ static int j_map(const char *path, int fd, size_t size, struct blk_journal **out
 		return rc;
 	}
 	j->hdr = m;
-	j->slot = (struct j_slot *)((char *)m + J_SLOTS_OFF);
+	j->recs = (uint8_t *)m + J_SLOTS_OFF;
 	j->size = size;
 	*out = j;
 	return 0;
 }
 
-int blk_journal_create(const char *path, const struct blk_journal_id *id, struct blk_journal **out)
+int pv_journal_create(const char *path, const struct pv_journal_id *id, struct pv_journal **out)
 {
-	size_t size = j_size(id->nr_slots);
+	size_t size;
 	int fd, rc;
 
-	if (!id->nr_slots || id->ent_size > BLKIF_MAX_ENT_SIZE)
+	if (!id->nr_slots || !id->ent_size || id->ent_size > PV_JOURNAL_MAX_ENT ||
+	    id->nr_refs > PV_RING_MAX_PAGES)
 		return -EINVAL;
+	size = j_size(id);
 	/* A new file, not a rewrite in place: a predecessor's mapping (if one
 	 * still lived) keeps the old inode. */
 	unlink(path);
@@ -126,7 +144,9 @@ int blk_journal_create(const char *path, const struct blk_journal_id *id, struct
 	if (rc < 0)
 		goto fail;
 	close(fd);
+	(*out)->rec_size = rec_size(id->ent_size);
 	(*out)->hdr->id = *id;
+	(*out)->hdr->rec_size = (uint32_t)(*out)->rec_size;
 	(*out)->hdr->hdr_size = (uint32_t)sizeof(struct j_hdr);
 	(*out)->hdr->version = J_VERSION;
 	__atomic_store_n(&(*out)->hdr->magic, J_MAGIC, __ATOMIC_RELEASE);
@@ -137,13 +157,16 @@ fail:
 	return rc;
 }
 
-int blk_journal_reopen(const char *path, const struct blk_journal_id *id, struct blk_journal **out)
+int pv_journal_reopen(const char *path, const struct pv_journal_id *id, struct pv_journal **out)
 {
-	size_t size = j_size(id->nr_slots);
-	struct blk_journal *j;
+	struct pv_journal *j;
 	struct stat st;
+	size_t size;
 	int fd, rc;
 
+	if (!id->nr_slots || !id->ent_size || id->ent_size > PV_JOURNAL_MAX_ENT)
+		return -EINVAL;
+	size = j_size(id);
 	fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0)
 		return -errno;
@@ -155,16 +178,18 @@ int blk_journal_reopen(const char *path, const struct blk_journal_id *id, struct
 	close(fd);
 	if (rc < 0)
 		return rc;
+	j->rec_size = rec_size(id->ent_size);
 	if (j->hdr->magic != J_MAGIC || j->hdr->version != J_VERSION ||
-	    j->hdr->hdr_size != sizeof(struct j_hdr) || memcmp(&j->hdr->id, id, sizeof(*id))) {
-		blk_journal_close(j, false);
+	    j->hdr->hdr_size != sizeof(struct j_hdr) || j->hdr->rec_size != j->rec_size ||
+	    memcmp(&j->hdr->id, id, sizeof(*id))) {
+		pv_journal_close(j, false);
 		return -ESTALE;
 	}
 	*out = j;
 	return 0;
 }
 
-void blk_journal_close(struct blk_journal *j, bool remove)
+void pv_journal_close(struct pv_journal *j, bool remove)
 {
 	if (!j)
 		return;
@@ -176,19 +201,19 @@ void blk_journal_close(struct blk_journal *j, bool remove)
 }
 
 /* Ring indexes are free-running 32-bit counters: compare by difference. */
-static bool idx_before(RING_IDX a, RING_IDX b)
+static bool idx_before(uint32_t a, uint32_t b)
 {
 	return (int32_t)(a - b) < 0;
 }
 
-int blk_journal_recover(struct blk_journal *j, RING_IDX rsp_prod, RING_IDX req_prod,
-			RING_IDX *req_cons, unsigned *slots, unsigned *nr)
+int pv_journal_recover(struct pv_journal *j, uint32_t rsp_prod, uint32_t req_prod,
+		       uint32_t *req_cons, unsigned *slots, unsigned *nr)
 {
 	unsigned i, k, n = 0, nr_slots = j->hdr->id.nr_slots;
-	RING_IDX cons = j->hdr->req_cons;
+	uint32_t cons = j->hdr->req_cons;
 
 	for (i = 0; i < nr_slots; i++) {
-		struct j_slot *s = &j->slot[i];
+		struct j_slot *s = rec(j, i);
 
 		switch (s->state) {
 		case J_FREE:
@@ -209,7 +234,7 @@ int blk_journal_recover(struct blk_journal *j, RING_IDX rsp_prod, RING_IDX req_p
 		if (!idx_before(s->req_idx, cons))
 			cons = s->req_idx + 1; /* died before the header's req_cons moved */
 		/* Insertion by ring index: re-issue in the order they came. */
-		for (k = n; k > 0 && idx_before(s->req_idx, j->slot[slots[k - 1]].req_idx); k--)
+		for (k = n; k > 0 && idx_before(s->req_idx, rec(j, slots[k - 1])->req_idx); k--)
 			slots[k] = slots[k - 1];
 		slots[k] = i;
 		n++;
@@ -221,22 +246,22 @@ int blk_journal_recover(struct blk_journal *j, RING_IDX rsp_prod, RING_IDX req_p
 	    cons - rsp_prod > j->hdr->id.nr_slots)
 		return -EUCLEAN;
 	for (i = 0; i < n; i++) /* a re-issued request is owed again */
-		j->slot[slots[i]].state = J_INFLIGHT;
+		rec(j, slots[i])->state = J_INFLIGHT;
 	j->hdr->req_cons = cons;
 	*req_cons = cons;
 	*nr = n;
 	return 0;
 }
 
-const void *blk_journal_entry(const struct blk_journal *j, unsigned slot)
+const void *pv_journal_entry(const struct pv_journal *j, unsigned slot)
 {
-	return j->slot[slot].ent;
+	return rec(j, slot)->ent;
 }
 
-void blk_journal_consumed(struct blk_journal *j, unsigned slot, RING_IDX req_idx, const void *ent,
-			  size_t len)
+void pv_journal_consumed(struct pv_journal *j, unsigned slot, uint32_t req_idx, const void *ent,
+			 size_t len)
 {
-	struct j_slot *s = &j->slot[slot];
+	struct j_slot *s = rec(j, slot);
 
 	memcpy(s->ent, ent, len);
 	s->len = (uint32_t)len;
@@ -247,15 +272,15 @@ void blk_journal_consumed(struct blk_journal *j, unsigned slot, RING_IDX req_idx
 	__atomic_store_n(&j->hdr->req_cons, req_idx + 1, __ATOMIC_RELEASE);
 }
 
-void blk_journal_answered(struct blk_journal *j, unsigned slot, RING_IDX rsp_idx)
+void pv_journal_answered(struct pv_journal *j, unsigned slot, uint32_t rsp_idx)
 {
-	struct j_slot *s = &j->slot[slot];
+	struct j_slot *s = rec(j, slot);
 
 	s->rsp_idx = rsp_idx;
 	__atomic_store_n(&s->state, J_ANSWERED, __ATOMIC_RELEASE);
 }
 
-void blk_journal_released(struct blk_journal *j, unsigned slot)
+void pv_journal_released(struct pv_journal *j, unsigned slot)
 {
-	__atomic_store_n(&j->slot[slot].state, J_FREE, __ATOMIC_RELEASE);
+	__atomic_store_n(&rec(j, slot)->state, J_FREE, __ATOMIC_RELEASE);
 }

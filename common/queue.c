@@ -1,0 +1,661 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * pv_queue: the protocol-neutral half of a backend's data path (see
+ * pvcommon.h "queue").  A queue owns a thread, its pv_loop and pv_hv handle,
+ * up to PV_QUEUE_MAX_RINGS mapped shared rings and PV_QUEUE_MAX_PORTS bound
+ * event channels; per ring a pool of request slots (one per ring entry),
+ * the answered-but-not-pushed list, and the in-flight journal.  A protocol
+ * (blkback/ring.c; netback, usbback) plugs in through pv_queue_ops and only
+ * parses, validates and serves requests.
+ *
+ * The rules that live here, once:
+ *  - a request is copied out of the shared ring once (pv_ring_back_copy_req)
+ *    after the producer-overflow check, journalled, and handed over as a
+ *    private copy; a predecessor's owed requests (journal) come first;
+ *  - a slot is recycled only after its response was pushed: until then the
+ *    journal keeps its record, so a successor knows what was not seen;
+ *  - responses are pushed in one go, with at most one notify per port;
+ *  - a stop answers what was pushed before it (drain_on_stop rings), waits
+ *    for the protocol to go idle, and ends the thread;
+ *  - a violation marks the queue dead (nothing more is consumed) and asks
+ *    the xenbus thread to disconnect the device.
+ *
+ * Threads: start/stop on the xenbus thread; everything else on the queue
+ * thread, except pv_queue_info (racy reads of aligned counters) and the
+ * accessors of immutable fields.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "pvcommon.h"
+#include "pvring.h"
+
+#define BAD_REQUEST_WARNINGS 16u
+
+struct qring {
+	struct pv_queue_ring_params p;
+	void *addr;                /* the mapped ring pages, NULL until mapped */
+	struct pv_ring_back ring;
+	unsigned nr_slots;         /* = ring entries */
+	uint8_t *slots;            /* nr_slots x p.slot_size */
+	unsigned *free;            /* stack of free slot indexes */
+	unsigned nr_free;
+	unsigned *answered;        /* answered, not pushed: not reusable yet */
+	unsigned nr_answered;
+	struct pv_journal *journal;
+	unsigned *reissue;         /* slots a killed predecessor owes, in ring order */
+	unsigned nr_reissue, reissue_next;
+	uint32_t stop_prod;        /* stopping: consume up to here */
+	uint64_t no_slot, events, notifies;
+};
+
+struct pv_queue {
+	const struct pv_queue_ops *ops;
+	char name[64];             /* log prefix: <device>/q<idx> */
+	char dev_name[48];         /* <device>: journal file names */
+	struct pv_xb_dev *dev;
+	unsigned idx;
+	uint16_t domid;
+	void *priv;
+	struct pv_hv *hv;
+	struct pv_loop *loop;
+	pthread_t thread;
+	bool thread_started, started, evtchn_in_loop;
+	unsigned nr_rings, nr_ports;
+	struct qring rings[PV_QUEUE_MAX_RINGS];
+	uint32_t remote_port[PV_QUEUE_MAX_PORTS];
+	int port[PV_QUEUE_MAX_PORTS]; /* local ports, -1 when unbound */
+	bool stopping, dead;
+	unsigned bad_logged;
+	/* Our private copy of the request pv_queue_next() hands out. */
+	union {
+		uint8_t b[PV_QUEUE_MAX_ENT];
+		uint64_t align;
+	} raw;
+};
+
+void *pv_queue_priv(const struct pv_queue *q) { return q->priv; }
+const char *pv_queue_name(const struct pv_queue *q) { return q->name; }
+uint16_t pv_queue_domid(const struct pv_queue *q) { return q->domid; }
+unsigned pv_queue_idx(const struct pv_queue *q) { return q->idx; }
+struct pv_loop *pv_queue_loop(struct pv_queue *q) { return q->loop; }
+struct pv_hv *pv_queue_hv(struct pv_queue *q) { return q->hv; }
+bool pv_queue_stopping(const struct pv_queue *q) { return q->stopping; }
+bool pv_queue_dead(const struct pv_queue *q) { return q->dead; }
+
+unsigned pv_queue_nr_slots(const struct pv_queue *q, unsigned ring)
+{
+	return q->rings[ring].nr_slots;
+}
+
+void *pv_queue_slot(struct pv_queue *q, unsigned ring, unsigned i)
+{
+	struct qring *r = &q->rings[ring];
+
+	return r->slots + (size_t)i * r->p.slot_size;
+}
+
+unsigned pv_queue_slot_index(const struct pv_queue *q, unsigned ring, const void *slot)
+{
+	const struct qring *r = &q->rings[ring];
+
+	return (unsigned)(((const uint8_t *)slot - r->slots) / r->p.slot_size);
+}
+
+/* ------------------------------------------------------------ logging */
+
+void pv_queue_violation(struct pv_queue *q, const char *fmt, ...)
+{
+	char reason[160];
+	va_list ap;
+
+	if (q->dead)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(reason, sizeof(reason), fmt, ap);
+	va_end(ap);
+	__atomic_store_n(&q->dead, true, __ATOMIC_RELAXED);
+	pv_err(q->name, "protocol violation: %s; disconnecting", reason);
+	if (q->dev)
+		pv_xb_dev_request_disconnect(q->dev, reason);
+}
+
+void pv_queue_bad_request(struct pv_queue *q, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (q->bad_logged < BAD_REQUEST_WARNINGS) {
+		q->bad_logged++;
+		pv_vlog(PV_LOG_WARN, q->name, fmt, ap);
+	} else {
+		pv_vlog(PV_LOG_DEBUG, q->name, fmt, ap);
+	}
+	va_end(ap);
+}
+
+/* ---------------------------------------------------------- data path */
+
+/* "" for a queue's only ring, "tx " for one of several: log messages. */
+static const char *label(const struct pv_queue *q, const struct qring *r, char *buf, size_t len)
+{
+	if (q->nr_rings == 1)
+		return "";
+	snprintf(buf, len, "%s ", r->p.name);
+	return buf;
+}
+
+static uint32_t limit_of(struct qring *r, struct pv_queue *q)
+{
+	return q->stopping ? r->stop_prod : r->ring.sring->req_prod;
+}
+
+bool pv_queue_pending(struct pv_queue *q, unsigned ring)
+{
+	struct qring *r = &q->rings[ring];
+
+	if (q->dead)
+		return false;
+	if (r->reissue_next < r->nr_reissue)
+		return true;
+	if (!r->nr_free || (q->stopping && !r->p.drain_on_stop))
+		return false;
+	return r->ring.req_cons != limit_of(r, q);
+}
+
+int pv_queue_next(struct pv_queue *q, unsigned ring, void **slot, const void **req)
+{
+	struct qring *r = &q->rings[ring];
+	char lb[16];
+	uint32_t rp;
+	unsigned i;
+
+	if (q->dead)
+		return 0;
+	/* What a killed predecessor owed goes first, in ring order, from the
+	 * journal's copies (those slots were kept off the free list). */
+	if (r->reissue_next < r->nr_reissue) {
+		i = r->reissue[r->reissue_next++];
+		*slot = pv_queue_slot(q, ring, i);
+		*req = pv_journal_entry(r->journal, i);
+		return 1;
+	}
+	if (q->stopping) {
+		/* Only what the frontend pushed before the stop; then no more. */
+		if (!r->p.drain_on_stop || r->ring.req_cons == r->stop_prod)
+			return 0;
+		rp = r->stop_prod;
+	} else if (r->ring.req_cons == r->ring.sring->req_prod) {
+		/* Empty: ask for an event, then look once more (the race). */
+		if (!pv_ring_back_final_check(&r->ring))
+			return 0;
+		if (pv_ring_back_avail(&r->ring, &rp) < 0)
+			goto overflow;
+	} else if (pv_ring_back_avail(&r->ring, &rp) < 0) {
+		goto overflow;
+	}
+	if (r->ring.req_cons == rp)
+		return 0;
+	if (!r->nr_free) {
+		__atomic_store_n(&r->no_slot, r->no_slot + 1, __ATOMIC_RELAXED);
+		return -ENOBUFS;
+	}
+	i = r->free[--r->nr_free];
+	pv_ring_back_copy_req(&r->ring, q->raw.b, r->p.ent_size);
+	if (r->journal)
+		pv_journal_consumed(r->journal, i, r->ring.req_cons - 1, q->raw.b, r->p.ent_size);
+	*slot = pv_queue_slot(q, ring, i);
+	*req = q->raw.b;
+	return 1;
+overflow:
+	pv_queue_violation(q, "%sring producer overflow (req_prod beyond the free slots)",
+			   label(q, r, lb, sizeof(lb)));
+	return -EPROTO;
+}
+
+void *pv_queue_answer(struct pv_queue *q, unsigned ring, void *slot)
+{
+	struct qring *r = &q->rings[ring];
+	unsigned i = pv_queue_slot_index(q, ring, slot);
+	uint32_t rsp_idx = r->ring.rsp_prod_pvt;
+
+	if (r->journal)
+		pv_journal_answered(r->journal, i, rsp_idx);
+	r->answered[r->nr_answered++] = i;
+	return pv_ring_back_rsp_slot(&r->ring);
+}
+
+void pv_queue_flush(struct pv_queue *q)
+{
+	bool notify[PV_QUEUE_MAX_PORTS] = { false };
+	unsigned k, i;
+
+	for (k = 0; k < q->nr_rings; k++) {
+		struct qring *r = &q->rings[k];
+
+		if (!r->nr_answered)
+			continue;
+		if (pv_ring_back_push(&r->ring))
+			notify[r->p.port] = true;
+		/* Visible now: the slots may take new requests, the records go. */
+		for (i = 0; i < r->nr_answered; i++) {
+			if (r->journal)
+				pv_journal_released(r->journal, r->answered[i]);
+			r->free[r->nr_free++] = r->answered[i];
+		}
+		r->nr_answered = 0;
+	}
+	for (k = 0; k < q->nr_ports; k++) {
+		if (!notify[k])
+			continue;
+		pv_hv_evtchn_notify(q->hv, (uint32_t)q->port[k]);
+		for (i = 0; i < q->nr_rings; i++)
+			if (q->rings[i].p.port == k)
+				__atomic_store_n(&q->rings[i].notifies, q->rings[i].notifies + 1,
+						 __ATOMIC_RELAXED);
+	}
+}
+
+/* Everything pushed before the stop consumed, the protocol idle: end. */
+static void maybe_finish(struct pv_queue *q)
+{
+	unsigned k;
+
+	if (!q->stopping || !q->ops->idle(q))
+		return;
+	for (k = 0; k < q->nr_rings && !q->dead; k++) {
+		struct qring *r = &q->rings[k];
+
+		if (r->p.drain_on_stop &&
+		    (r->reissue_next < r->nr_reissue || r->ring.req_cons != r->stop_prod))
+			return;
+	}
+	pv_queue_flush(q);
+	pv_loop_stop(q->loop);
+}
+
+static void run(struct pv_queue *q, unsigned events)
+{
+	q->ops->run(q, events);
+	maybe_finish(q);
+}
+
+void pv_queue_run(struct pv_queue *q)
+{
+	run(q, PV_QUEUE_KICK);
+}
+
+static void on_evtchn(struct pv_loop *loop, int fd, uint32_t events, void *opaque)
+{
+	struct pv_queue *q = opaque;
+	unsigned fired = 0, i, k;
+	int port;
+
+	/* A fired port comes out once until unmasked: one pending() per port
+	 * of the handle, no -EAGAIN round. */
+	for (i = 0; i < q->nr_ports; i++) {
+		port = pv_hv_evtchn_pending(q->hv);
+		if (port < 0)
+			break;
+		pv_hv_evtchn_unmask(q->hv, (uint32_t)port);
+		for (k = 0; k < q->nr_ports; k++)
+			if (q->port[k] == port)
+				fired |= 1u << k;
+	}
+	for (k = 0; k < q->nr_rings; k++)
+		if (fired & (1u << q->rings[k].p.port))
+			__atomic_store_n(&q->rings[k].events, q->rings[k].events + 1,
+					 __ATOMIC_RELAXED);
+	run(q, fired ? fired : PV_QUEUE_KICK);
+}
+
+static bool on_poll(void *opaque)
+{
+	struct pv_queue *q = opaque;
+	bool busy = q->ops->poll(q);
+
+	maybe_finish(q);
+	return busy;
+}
+
+static void on_kick(void *opaque)
+{
+	run(opaque, PV_QUEUE_KICK);
+}
+
+static void on_stop(void *opaque)
+{
+	struct pv_queue *q = opaque;
+	unsigned k;
+	uint32_t rp;
+
+	/* Requests pushed before the frontend closed (or before SIGTERM) are
+	 * still answered: consume up to the producer index seen now, no
+	 * further (a frontend that keeps pushing cannot hold the stop up). */
+	for (k = 0; k < q->nr_rings; k++) {
+		struct qring *r = &q->rings[k];
+
+		r->stop_prod = r->ring.req_cons;
+		if (!q->dead && r->p.drain_on_stop && pv_ring_back_avail(&r->ring, &rp) >= 0)
+			r->stop_prod = rp;
+	}
+	q->stopping = true;
+	run(q, PV_QUEUE_KICK); /* ends with maybe_finish */
+}
+
+static void *queue_thread(void *opaque)
+{
+	struct pv_queue *q = opaque;
+	char tname[32];
+
+	/* Thread names are 15 bytes at most: "<proto><domid>q<idx>". */
+	snprintf(tname, sizeof(tname), "%s%uq%u", q->ops->proto, q->domid, q->idx);
+	tname[15] = 0;
+	pthread_setname_np(pthread_self(), tname);
+	pv_loop_run(q->loop);
+	return NULL;
+}
+
+/* ------------------------------------------------------------ journal */
+
+/*
+ * A ring's journal.  On a restart the predecessor's journal says what it
+ * owed: those requests are re-issued first (their slots stay off the free
+ * list) and consuming goes on where it stopped.  Without one (first start, a
+ * predecessor stopped by SIGTERM answers everything and removes its journal,
+ * or a journal that is not this ring's) a restart resumes at rsp_prod.
+ * No journal at all (no journal_dir, or it cannot be written) only loses
+ * the protection against a kill.
+ */
+static void journal_path(const struct pv_queue *q, const struct qring *r, const char *dir,
+			 char *buf, size_t len)
+{
+	/* One ring keeps the name blkback always used: <device>-q<idx>. */
+	if (q->nr_rings == 1)
+		snprintf(buf, len, "%s/%s-q%u.journal", dir, q->dev_name, q->idx);
+	else
+		snprintf(buf, len, "%s/%s-q%u-%s.journal", dir, q->dev_name, q->idx, r->p.name);
+}
+
+/* Take over the predecessor's journal: 1 when it applies (what it owes is
+ * in r->reissue, those slots off the free list), 0 when it does not. */
+static int journal_resume(struct pv_queue *q, struct qring *r, const char *path)
+{
+	uint32_t cons;
+	char lb[16];
+	bool *owed;
+	unsigned i;
+	int rc;
+
+	r->reissue = calloc(r->nr_slots, sizeof(*r->reissue));
+	owed = calloc(r->nr_slots, sizeof(*owed));
+	if (!r->reissue || !owed) {
+		free(owed);
+		return -ENOMEM; /* queue_free keeps the journal */
+	}
+	rc = pv_journal_recover(r->journal, r->ring.sring->rsp_prod, r->ring.sring->req_prod, &cons,
+				r->reissue, &r->nr_reissue);
+	if (rc < 0) {
+		free(owed);
+		r->nr_reissue = 0;
+		pv_warn(q->name, "journal %s disagrees with the ring: resuming at rsp_prod", path);
+		pv_journal_close(r->journal, false);
+		r->journal = NULL;
+		return 0;
+	}
+	r->ring.req_cons = cons;
+	for (i = 0; i < r->nr_reissue; i++)
+		owed[r->reissue[i]] = true;
+	r->nr_free = 0;
+	for (i = r->nr_slots; i-- > 0;)
+		if (!owed[i])
+			r->free[r->nr_free++] = i;
+	free(owed);
+	pv_info(q->name, "journal: re-issuing %u %srequest(s) the previous daemon left "
+		"unanswered, consuming from ring index %u", r->nr_reissue, label(q, r, lb, sizeof(lb)),
+		cons);
+	return 1;
+}
+
+static int journal_start(struct pv_queue *q, struct qring *r, const struct pv_queue_params *p)
+{
+	struct pv_journal_id id = {
+		.domid = p->domid,
+		.evtchn = p->ports[r->p.port],
+		.tag = r->p.journal_tag,
+		.nr_refs = r->p.nr_refs,
+		.nr_slots = r->nr_slots,
+		.ent_size = (uint32_t)r->p.ent_size,
+	};
+	char path[PATH_MAX];
+	int rc;
+
+	if (p->resume)
+		pv_ring_back_resume(&r->ring);
+	if (!p->journal_dir || !r->p.journal)
+		return 0;
+	memcpy(id.refs, r->p.refs, r->p.nr_refs * sizeof(uint32_t));
+	journal_path(q, r, p->journal_dir, path, sizeof(path));
+	if (p->resume) {
+		rc = pv_journal_reopen(path, &id, &r->journal);
+		if (rc == 0)
+			rc = journal_resume(q, r, path);
+		else if (rc != -ENOENT)
+			pv_warn(q->name, "journal %s: %s; resuming at rsp_prod", path, strerror(-rc));
+		if (rc == 1 || rc == -ENOMEM)
+			return rc < 0 ? rc : 0;
+	}
+	rc = pv_journal_create(path, &id, &r->journal);
+	if (rc < 0) {
+		r->journal = NULL;
+		pv_warn(q->name, "cannot create journal %s: %s (in-flight requests would be lost if "
+			"the daemon were killed)", path, strerror(-rc));
+	}
+	return 0;
+}
+
+/* ---------------------------------------------------------- lifecycle */
+
+static int ring_start(struct pv_queue *q, struct qring *r, const struct pv_queue_params *p)
+{
+	unsigned i;
+	int rc;
+
+	rc = pv_hv_map(q->hv, p->domid, r->p.nr_refs, r->p.refs, true, &r->addr);
+	if (rc < 0) {
+		r->addr = NULL;
+		pv_err(q->name, "cannot map the %s ring: %s", r->p.name, strerror(-rc));
+		return rc;
+	}
+	rc = pv_ring_back_init(&r->ring, r->addr, (size_t)r->p.nr_refs * PV_PAGE_SIZE,
+			       r->p.ent_size);
+	if (rc < 0)
+		return rc;
+	r->nr_slots = r->ring.nr_ents;
+	r->slots = calloc(r->nr_slots, r->p.slot_size);
+	r->free = calloc(r->nr_slots, sizeof(*r->free));
+	r->answered = calloc(r->nr_slots, sizeof(*r->answered));
+	if (!r->slots || !r->free || !r->answered)
+		return -ENOMEM;
+	/* Lowest slot on top: a light load keeps to the first slots. */
+	for (i = r->nr_slots; i-- > 0;)
+		r->free[r->nr_free++] = i;
+	return journal_start(q, r, p);
+}
+
+static bool nothing_owed(const struct pv_queue *q)
+{
+	unsigned k;
+
+	for (k = 0; k < q->nr_rings; k++)
+		if (q->rings[k].nr_free + q->rings[k].nr_answered != q->rings[k].nr_slots)
+			return false;
+	return true;
+}
+
+static void queue_free(struct pv_queue *q)
+{
+	/* Stopped with every slot free: nothing is owed, drop the files.
+	 * Otherwise (a queue that never ran, buffers posted for us still
+	 * held, a dead queue) a successor may need them. */
+	bool remove = q->thread_started && nothing_owed(q);
+	unsigned k;
+
+	if (q->started)
+		q->ops->fini(q);
+	if (q->evtchn_in_loop)
+		pv_loop_del_fd(q->loop, pv_hv_evtchn_fd(q->hv));
+	for (k = 0; k < q->nr_ports; k++)
+		if (q->port[k] >= 0)
+			pv_hv_evtchn_close(q->hv, (uint32_t)q->port[k]);
+	for (k = 0; k < q->nr_rings; k++) {
+		struct qring *r = &q->rings[k];
+
+		if (r->addr)
+			pv_hv_unmap(q->hv, r->addr, r->p.nr_refs);
+		pv_journal_close(r->journal, remove);
+		free(r->reissue);
+		free(r->slots);
+		free(r->free);
+		free(r->answered);
+	}
+	if (q->loop)
+		pv_loop_destroy(q->loop);
+	if (q->hv)
+		pv_hv_close(q->hv);
+	free(q);
+}
+
+static bool params_valid(const struct pv_queue_ops *ops, const struct pv_queue_params *p)
+{
+	unsigned k;
+
+	if (!ops->proto || !ops->start || !ops->run || !ops->poll || !ops->idle || !ops->fini)
+		return false;
+	if (!p->nr_rings || p->nr_rings > PV_QUEUE_MAX_RINGS || !p->nr_ports ||
+	    p->nr_ports > PV_QUEUE_MAX_PORTS || !p->name)
+		return false;
+	for (k = 0; k < p->nr_rings; k++) {
+		const struct pv_queue_ring_params *r = &p->rings[k];
+
+		if (!r->name || !r->nr_refs || r->nr_refs > PV_RING_MAX_PAGES || !r->ent_size ||
+		    r->ent_size > PV_QUEUE_MAX_ENT || !r->slot_size || r->port >= p->nr_ports)
+			return false;
+	}
+	return true;
+}
+
+int pv_queue_start(const struct pv_queue_ops *ops, const struct pv_queue_params *p,
+		   struct pv_queue **out)
+{
+	struct pv_queue *q;
+	unsigned k;
+	int rc;
+
+	if (!params_valid(ops, p))
+		return -EINVAL;
+	q = calloc(1, sizeof(*q));
+	if (!q)
+		return -ENOMEM;
+	q->ops = ops;
+	q->dev = p->dev;
+	q->idx = p->idx;
+	q->domid = p->domid;
+	q->priv = p->priv;
+	q->nr_rings = p->nr_rings;
+	q->nr_ports = p->nr_ports;
+	snprintf(q->name, sizeof(q->name), "%s/q%u", p->name, p->idx);
+	snprintf(q->dev_name, sizeof(q->dev_name), "%s", p->name);
+	for (k = 0; k < q->nr_ports; k++) {
+		q->port[k] = -1;
+		q->remote_port[k] = p->ports[k];
+	}
+	for (k = 0; k < q->nr_rings; k++)
+		q->rings[k].p = p->rings[k];
+
+	rc = pv_hv_open(p->hv_kind, &q->hv);
+	if (rc < 0) {
+		q->hv = NULL;
+		pv_err(q->name, "cannot open the hypervisor interface: %s", strerror(-rc));
+		goto fail;
+	}
+	for (k = 0; k < q->nr_rings; k++) {
+		rc = ring_start(q, &q->rings[k], p);
+		if (rc < 0)
+			goto fail;
+	}
+	for (k = 0; k < q->nr_ports; k++) {
+		rc = pv_hv_evtchn_bind(q->hv, p->domid, p->ports[k]);
+		if (rc < 0) {
+			pv_err(q->name, "cannot bind event channel %u: %s", p->ports[k], strerror(-rc));
+			goto fail;
+		}
+		q->port[k] = rc;
+	}
+	rc = pv_loop_create(&q->loop);
+	if (rc < 0) {
+		q->loop = NULL;
+		goto fail;
+	}
+	rc = pv_loop_add_fd(q->loop, pv_hv_evtchn_fd(q->hv), PV_LOOP_IN, on_evtchn, q);
+	if (rc < 0)
+		goto fail;
+	q->evtchn_in_loop = true;
+	q->started = true;
+	rc = ops->start(q);
+	if (rc < 0)
+		goto fail;
+	if (p->poll_us)
+		pv_loop_set_poll(q->loop, on_poll, q, p->poll_us);
+	/* Requests may be waiting already: look once when the thread starts. */
+	rc = pv_loop_call(q->loop, on_kick, q);
+	if (rc < 0)
+		goto fail;
+	rc = -pthread_create(&q->thread, NULL, queue_thread, q);
+	if (rc < 0)
+		goto fail;
+	q->thread_started = true;
+	*out = q;
+	return 0;
+fail:
+	queue_free(q);
+	return rc;
+}
+
+void pv_queue_stop(struct pv_queue *q)
+{
+	if (q->thread_started) {
+		if (pv_loop_call(q->loop, on_stop, q) == 0)
+			pthread_join(q->thread, NULL);
+		else
+			pv_err(q->name, "cannot stop the queue thread");
+	}
+	/* The thread is gone: this thread owns the loop, hv and rings now. */
+	queue_free(q);
+}
+
+void pv_queue_info(struct pv_queue *q, unsigned ring, struct pv_queue_ring_info *out)
+{
+	struct qring *r = &q->rings[ring];
+	volatile struct pv_sring_hdr *s = r->ring.sring;
+
+	*out = (struct pv_queue_ring_info){
+		.req_prod = s->req_prod,
+		.req_event = s->req_event,
+		.rsp_prod = s->rsp_prod,
+		.rsp_event = s->rsp_event,
+		.req_cons = __atomic_load_n(&r->ring.req_cons, __ATOMIC_RELAXED),
+		.rsp_prod_pvt = __atomic_load_n(&r->ring.rsp_prod_pvt, __ATOMIC_RELAXED),
+		.nr_ents = r->nr_slots,
+		.slots_busy = r->nr_slots - __atomic_load_n(&r->nr_free, __ATOMIC_RELAXED),
+		.no_slot = __atomic_load_n(&r->no_slot, __ATOMIC_RELAXED),
+		.events = __atomic_load_n(&r->events, __ATOMIC_RELAXED),
+		.notifies = __atomic_load_n(&r->notifies, __ATOMIC_RELAXED),
+		.dead = __atomic_load_n(&q->dead, __ATOMIC_RELAXED),
+	};
+}
