@@ -200,25 +200,6 @@ static int rpc(struct hv_sim *s, uint32_t op, uint32_t a0, uint32_t a1,
 
 /* ---------------------------------------------------------- open/close */
 
-static int sim_connect(const char *path)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int fd, rc;
-
-	if (strlen(path) >= sizeof(sa.sun_path))
-		return -ENAMETOOLONG;
-	strcpy(sa.sun_path, path);
-	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		rc = -errno;
-		close(fd);
-		return rc;
-	}
-	return fd;
-}
-
 static void *map_fd(int fd, size_t size, int prot)
 {
 	void *p;
@@ -308,7 +289,7 @@ static int hs_open(struct pv_hv *hv)
 		rc = -errno;
 		goto err_free;
 	}
-	s->sock = sim_connect(path);
+	s->sock = pv_unix_connect(path, SOCK_SEQPACKET);
 	if (s->sock < 0) {
 		rc = s->sock;
 		goto err_ep;

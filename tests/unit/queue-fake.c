@@ -305,6 +305,21 @@ void fq_fixture_close(struct fq_fixture *f)
 		fq_front_close(&f->front[k]);
 }
 
+int fq_setup_one_ring(void **state)
+{
+	struct fq_fixture *f = *state;
+
+	if (fq_fixture_open(f, 1, 1) < 0 || pv_queue_start(&fq_ops, &f->p, &f->q) < 0)
+		return -1;
+	return 0;
+}
+
+int fq_teardown(void **state)
+{
+	fq_fixture_close(*state);
+	return 0;
+}
+
 bool fq_journal_exists(struct fq_fixture *f, const char *file)
 {
 	char path[512];

@@ -94,6 +94,10 @@ struct fq_fixture {
 
 int fq_group_setup(void **state);
 int fq_group_teardown(void **state);
+/* Per-test setup of one ring on one port with its queue started, and the
+ * teardown (fq_fixture_close) for any fixture a test opened. */
+int fq_setup_one_ring(void **state);
+int fq_teardown(void **state);
 /* Rings (each with its own port, or all on the first ring's port when
  * nr_ports is 1), the backend and the params.  0 or -errno. */
 int fq_fixture_open(struct fq_fixture *f, unsigned nr_rings, unsigned nr_ports);

@@ -15,21 +15,6 @@
 
 #include "queue-fake.h"
 
-static int setup(void **state)
-{
-	struct fq_fixture *f = *state;
-
-	assert_int_equal(fq_fixture_open(f, 1, 1), 0);
-	assert_int_equal(pv_queue_start(&fq_ops, &f->p, &f->q), 0);
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	fq_fixture_close(*state);
-	return 0;
-}
-
 static bool dead(struct fq_backend *b, void *arg)
 {
 	struct pv_queue_ring_info ri;
@@ -50,7 +35,7 @@ static void overflow(struct fq_fixture *f)
 static void test_an_overflow_kills_the_queue_and_nothing_more_is_consumed(void **state)
 {
 	struct fq_fixture *f = *state;
-	struct fq_cons c = { 0, 2 };
+	struct fq_cons c = {0, 2};
 	struct pv_queue_ring_info ri;
 	uint64_t ids[8];
 
@@ -70,7 +55,7 @@ static void test_an_overflow_kills_the_queue_and_nothing_more_is_consumed(void *
 static void test_a_dead_queue_still_answers_what_was_in_flight(void **state)
 {
 	struct fq_fixture *f = *state;
-	struct fq_cons c = { 0, 3 };
+	struct fq_cons c = {0, 3};
 	uint64_t ids[8];
 
 	fq_push(&f->front[0], 5, 3, FQ_HOLD);
@@ -89,10 +74,11 @@ static void test_a_dead_queue_still_answers_what_was_in_flight(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(
-			test_an_overflow_kills_the_queue_and_nothing_more_is_consumed, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_a_dead_queue_still_answers_what_was_in_flight,
-						setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_an_overflow_kills_the_queue_and_nothing_more_is_consumed, fq_setup_one_ring,
+		fq_teardown),
+	    cmocka_unit_test_setup_teardown(test_a_dead_queue_still_answers_what_was_in_flight,
+					    fq_setup_one_ring, fq_teardown),
 	};
 
 	/* The violations are expected: ERR lines only. */

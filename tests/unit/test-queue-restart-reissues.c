@@ -19,12 +19,6 @@
 
 #define JOURNAL "fake-1-0-q0.journal"
 
-static int teardown(void **state)
-{
-	fq_fixture_close(*state);
-	return 0;
-}
-
 static bool two_answered(struct fq_backend *b, void *arg)
 {
 	return __atomic_load_n(&b->answered, __ATOMIC_SEQ_CST) >= 2;
@@ -33,7 +27,7 @@ static bool two_answered(struct fq_backend *b, void *arg)
 static void test_a_successor_reissues_what_was_unanswered_once_in_order(void **state)
 {
 	struct fq_fixture *f = *state;
-	struct fq_cons c = { 0, 4 }, c6 = { 0, 6 };
+	struct fq_cons c = {0, 4}, c6 = {0, 6};
 	uint64_t ids[8];
 	int i;
 
@@ -78,7 +72,7 @@ static void test_a_successor_reissues_what_was_unanswered_once_in_order(void **s
 static void test_without_a_journal_a_successor_resumes_at_rsp_prod(void **state)
 {
 	struct fq_fixture *f = *state;
-	struct fq_cons c = { 0, 3 };
+	struct fq_cons c = {0, 3};
 	uint64_t ids[8];
 
 	assert_int_equal(fq_fixture_open(f, 1, 1), 0);
@@ -104,10 +98,10 @@ static void test_without_a_journal_a_successor_resumes_at_rsp_prod(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_teardown(test_a_successor_reissues_what_was_unanswered_once_in_order,
-					  teardown),
-		cmocka_unit_test_teardown(test_without_a_journal_a_successor_resumes_at_rsp_prod,
-					  teardown),
+	    cmocka_unit_test_teardown(test_a_successor_reissues_what_was_unanswered_once_in_order,
+				      fq_teardown),
+	    cmocka_unit_test_teardown(test_without_a_journal_a_successor_resumes_at_rsp_prod,
+				      fq_teardown),
 	};
 
 	pv_log_init("test-queue", false, PV_LOG_WARN);

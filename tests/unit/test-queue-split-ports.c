@@ -18,12 +18,6 @@
 #include "hv-harness.h"
 #include "queue-fake.h"
 
-static int teardown(void **state)
-{
-	fq_fixture_close(*state);
-	return 0;
-}
-
 /* The start is behind us: the kick ran, and so did the event a bind
  * leaves pending on each port (Xen's bind_interdomain notifies). */
 static bool started(struct fq_backend *b, void *arg)
@@ -38,7 +32,7 @@ static bool started(struct fq_backend *b, void *arg)
 
 static bool both_consumed(struct fq_backend *b, void *arg)
 {
-	struct fq_cons c0 = { 0, 2 }, c1 = { 1, 2 };
+	struct fq_cons c0 = {0, 2}, c1 = {1, 2};
 
 	return fq_consumed(b, &c0) && fq_consumed(b, &c1);
 }
@@ -46,7 +40,7 @@ static bool both_consumed(struct fq_backend *b, void *arg)
 static void test_each_ring_is_kicked_by_its_own_port_and_notifies_it(void **state)
 {
 	struct fq_fixture *f = *state;
-	struct fq_cons c = { 1, 3 };
+	struct fq_cons c = {1, 3};
 	struct pv_queue_ring_info tx, rx;
 	uint64_t ids[8];
 
@@ -109,10 +103,10 @@ static void test_two_rings_on_one_port_notify_it_once_per_flush(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_teardown(test_each_ring_is_kicked_by_its_own_port_and_notifies_it,
-					  teardown),
-		cmocka_unit_test_teardown(test_two_rings_on_one_port_notify_it_once_per_flush,
-					  teardown),
+	    cmocka_unit_test_teardown(test_each_ring_is_kicked_by_its_own_port_and_notifies_it,
+				      fq_teardown),
+	    cmocka_unit_test_teardown(test_two_rings_on_one_port_notify_it_once_per_flush,
+				      fq_teardown),
 	};
 
 	pv_log_init("test-queue", false, PV_LOG_WARN);

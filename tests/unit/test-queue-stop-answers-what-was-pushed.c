@@ -16,21 +16,6 @@
 
 #include "queue-fake.h"
 
-static int setup(void **state)
-{
-	struct fq_fixture *f = *state;
-
-	assert_int_equal(fq_fixture_open(f, 1, 1), 0);
-	assert_int_equal(pv_queue_start(&fq_ops, &f->p, &f->q), 0);
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	fq_fixture_close(*state);
-	return 0;
-}
-
 static void test_a_stop_answers_requests_pushed_without_a_notify(void **state)
 {
 	struct fq_fixture *f = *state;
@@ -49,7 +34,7 @@ static void test_a_stop_answers_requests_pushed_without_a_notify(void **state)
 static void test_a_stop_waits_for_requests_in_flight_and_answers_them(void **state)
 {
 	struct fq_fixture *f = *state;
-	struct fq_cons c = { 0, 3 };
+	struct fq_cons c = {0, 3};
 	uint64_t ids[8];
 
 	fq_push(&f->front[0], 10, 3, FQ_HOLD);
@@ -85,12 +70,13 @@ static void test_requests_pushed_after_the_stop_are_not_consumed(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_a_stop_answers_requests_pushed_without_a_notify,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(
-			test_a_stop_waits_for_requests_in_flight_and_answers_them, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_requests_pushed_after_the_stop_are_not_consumed,
-						setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_a_stop_answers_requests_pushed_without_a_notify,
+					    fq_setup_one_ring, fq_teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_a_stop_waits_for_requests_in_flight_and_answers_them, fq_setup_one_ring,
+		fq_teardown),
+	    cmocka_unit_test_setup_teardown(test_requests_pushed_after_the_stop_are_not_consumed,
+					    fq_setup_one_ring, fq_teardown),
 	};
 
 	pv_log_init("test-queue", false, PV_LOG_WARN);
