@@ -10,7 +10,7 @@
 # The backing files live on /var/tmp (a real filesystem, not tmpfs).
 . "$(dirname "$0")/blk-lib.sh"
 
-pvsim --dir "$S" create g1 --mem 128M >/dev/null || { echo "Bail out! pvsim create"; exit 1; }
+pvsim --dir "$S" create g1 --mem 128M >/dev/null || bail_out "pvsim create"
 truncate -s 64M "$W/a.img" "$W/b.img" "$W/ro.img"
 
 guest() { (eval "$(pvsim --dir "$S" env g1)"; timeout 60 blkfront-tool "$@"); }
@@ -82,4 +82,4 @@ check "xvda reconnects and verifies after the violations" guest --seed 9 verify 
 check "SIGTERM stops the daemon with exit status 0" stop_daemon
 check "no error other than the hostile ones was logged" \
 	sh -c "! grep -E ' ERR ' '$W/blk.log' | grep -vE 'protocol violation|fatal: (bad indirect|ring producer)'"
-blk_done
+t_done

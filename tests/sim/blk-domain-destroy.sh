@@ -9,12 +9,12 @@
 # other guest's data must verify, during and after.
 . "$(dirname "$0")/blk-lib.sh"
 
-pvsim --dir "$S" create g1 --mem 256M >/dev/null || { echo "Bail out! pvsim create"; exit 1; }
-pvsim --dir "$S" create g2 --mem 256M >/dev/null || { echo "Bail out! pvsim create"; exit 1; }
+pvsim --dir "$S" create g1 --mem 256M >/dev/null || bail_out "pvsim create"
+pvsim --dir "$S" create g2 --mem 256M >/dev/null || bail_out "pvsim create"
 g1id=$(domid_of g1)
 truncate -s 64M "$W/a.img" "$W/b.img"
 start_daemon
-wait_until 10 daemon_ready || { echo "Bail out! the daemon does not answer"; exit 1; }
+wait_until 10 daemon_ready || bail_out "the daemon does not answer"
 pvsim --dir "$S" attach g1 vbd target="$W/a.img" vdev=xvda access=rw >/dev/null
 pvsim --dir "$S" attach g2 vbd target="$W/b.img" vdev=xvda access=rw >/dev/null
 check "both devices reach InitWait" wait_until 10 state_is g2 51712 2
@@ -51,4 +51,4 @@ echo "# guest mappings now: $(guest_maps "$blkpid")"
 check "g2 still verifies after the crash" guest_of g2 --persistent --order 4 --seed 22 verify 16
 check "the daemon logged g1's device going away" grep -q "vbd-1-51712: disconnected" "$W/blk.log"
 check "SIGTERM stops the daemon with exit status 0" stop_daemon
-blk_done
+t_done

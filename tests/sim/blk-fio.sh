@@ -11,7 +11,7 @@
 
 pvfio_setup 24m
 
-pvsim --dir "$S" create g1 --mem 256M >/dev/null || { echo "Bail out! pvsim create"; exit 1; }
+pvsim --dir "$S" create g1 --mem 256M >/dev/null || bail_out "pvsim create"
 truncate -s 64M "$W/a.img"
 cd "$W" # fio writes any state files to its working directory
 start_daemon
@@ -43,4 +43,4 @@ second_job_refused() {
 }
 check "a second job on the same vbd is refused with a message" second_job_refused
 check "SIGTERM stops the daemon with exit status 0" stop_daemon
-blk_done
+t_done

@@ -11,11 +11,11 @@
 # (3) of one whose frontend never connected: both reach Closed at once.
 . "$(dirname "$0")/blk-lib.sh"
 
-pvsim --dir "$S" create g1 --mem 256M >/dev/null || { echo "Bail out! pvsim create"; exit 1; }
+pvsim --dir "$S" create g1 --mem 256M >/dev/null || bail_out "pvsim create"
 g1id=$(domid_of g1)
 truncate -s 64M "$W/a.img" "$W/b.img" "$W/c.img" "$W/d.img"
 start_daemon
-wait_until 10 daemon_ready || { echo "Bail out! the daemon does not answer"; exit 1; }
+wait_until 10 daemon_ready || bail_out "the daemon does not answer"
 for d in a:xvda b:xvdb c:xvdc d:xvdd; do
 	pvsim --dir "$S" attach g1 vbd target="$W/${d%%:*}.img" vdev="${d#*:}" access=rw >/dev/null
 done
@@ -86,4 +86,4 @@ check "it reached Closed at once (${took} ms), not by libxl's timeout" test "$to
 check "xvdd is freed" wait_until 10 not_listed "vbd-$g1id-51760"
 check "xvdb still verifies" guest --devid 51728 --seed 13 verify 4
 check "SIGTERM stops the daemon with exit status 0" stop_daemon
-blk_done
+t_done
