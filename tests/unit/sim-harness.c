@@ -33,7 +33,7 @@ int t_sh(char *out, size_t outlen, const char *fmt, ...)
 	return pclose(p);
 }
 
-int t_sim_start(struct t_sim *s, const char *tag, const char *guest_name)
+int t_pvsim_start(struct t_pvsim *s, const char *tag, const char *guest_name)
 {
 	const char *build = getenv("PVBACK_BUILD");
 	char out[256], path[128], *p;
@@ -60,7 +60,7 @@ int t_sim_start(struct t_sim *s, const char *tag, const char *guest_name)
 	return 0;
 }
 
-void t_sim_stop(struct t_sim *s)
+void t_pvsim_stop(struct t_pvsim *s)
 {
 	if (!s->dir[0])
 		return;

@@ -38,7 +38,7 @@ static int n_connect, n_disconnect, n_marker;
 static struct pv_xb_dev *last_dev;  /* set by connect on the loop thread */
 static bool raise_in_disconnect;     /* disconnect op raises a request itself */
 
-static struct t_sim sim; /* pvsim instance with domain "guest" */
+static struct t_pvsim sim; /* pvsim instance with domain "guest" */
 static struct pv_loop *be_loop;
 static struct pv_xs *be_xs;
 static struct pv_xb_backend *be_vbd;
@@ -118,7 +118,7 @@ static void stop_backend(void *opaque)
 
 static int setup(void **state)
 {
-	if (t_sim_start(&sim, "pvxbstale", "guest"))
+	if (t_pvsim_start(&sim, "pvxbstale", "guest"))
 		return -1;
 
 	pv_log_init("test-stale", false, getenv("PV_LOG_DEBUG") ? PV_LOG_DEBUG : PV_LOG_ERR);
@@ -136,7 +136,7 @@ static int teardown(void **state)
 		pv_xs_close(be_xs);
 		pv_loop_destroy(be_loop);
 	}
-	t_sim_stop(&sim);
+	t_pvsim_stop(&sim);
 	return 0;
 }
 

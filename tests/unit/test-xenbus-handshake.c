@@ -40,7 +40,7 @@ static pthread_mutex_t rec_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t rec_cond = PTHREAD_COND_INITIALIZER;
 static struct rec recs[2]; /* 0: vbd backend, 1: vif backend */
 
-static struct t_sim sim; /* pvsim instance with domain "guest" */
+static struct t_pvsim sim; /* pvsim instance with domain "guest" */
 static struct pv_loop *be_loop;
 static struct pv_xs *be_xs;
 static struct pv_xb_backend *be_vbd, *be_vif;
@@ -131,7 +131,7 @@ static void stop_backends(void *opaque)
 
 static int setup(void **state)
 {
-	if (t_sim_start(&sim, "pvxb", "guest"))
+	if (t_pvsim_start(&sim, "pvxb", "guest"))
 		return -1;
 
 	pv_log_init("test-xenbus", false, getenv("PV_LOG_DEBUG") ? PV_LOG_DEBUG : PV_LOG_WARN);
@@ -150,7 +150,7 @@ static int teardown(void **state)
 		pv_xs_close(be_xs);
 		pv_loop_destroy(be_loop);
 	}
-	t_sim_stop(&sim);
+	t_pvsim_stop(&sim);
 	return 0;
 }
 
