@@ -18,11 +18,6 @@ test-blk-pgrant-slots_pkgs := cmocka
 test-blk-io-fixed-bufs_srcs := tests/unit/test-blk-io-fixed-bufs.c
 test-blk-io-fixed-bufs_deps := blk
 test-blk-io-fixed-bufs_pkgs := cmocka
-# The xenbus framework's disconnect requests from queue threads (issue 3 fix); needs pvsim.
-tests += test-blk-xenbus-stale-disconnect
-test-blk-xenbus-stale-disconnect_srcs := tests/unit/test-blk-xenbus-stale-disconnect.c tests/unit/sim-harness.c
-test-blk-xenbus-stale-disconnect_deps := pvfront pvcommon
-test-blk-xenbus-stale-disconnect_pkgs := cmocka
 # The in-flight journal a killed daemon leaves for its successor.
 tests += test-blk-journal-recover
 test-blk-journal-recover_srcs := tests/unit/test-blk-journal-recover.c
