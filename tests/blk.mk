@@ -7,7 +7,7 @@ test-blk-validate_pkgs := cmocka
 test-blk-pgrant_srcs := tests/unit/test-blk-pgrant.c
 test-blk-pgrant_deps := blk
 test-blk-pgrant_pkgs := cmocka
-test-blk-io_srcs := tests/unit/test-blk-io.c
+test-blk-io_srcs := tests/unit/test-blk-io.c tests/unit/blk-io-fixture.c
 test-blk-io_deps := blk
 test-blk-io_pkgs := cmocka
 # Persistent-grant pages as io_uring registered buffers: the cache's slots, the engines.
@@ -15,7 +15,7 @@ tests += test-blk-pgrant-slots test-blk-io-fixed-bufs
 test-blk-pgrant-slots_srcs := tests/unit/test-blk-pgrant-slots.c
 test-blk-pgrant-slots_deps := blk
 test-blk-pgrant-slots_pkgs := cmocka
-test-blk-io-fixed-bufs_srcs := tests/unit/test-blk-io-fixed-bufs.c
+test-blk-io-fixed-bufs_srcs := tests/unit/test-blk-io-fixed-bufs.c tests/unit/blk-io-fixture.c
 test-blk-io-fixed-bufs_deps := blk
 test-blk-io-fixed-bufs_pkgs := cmocka
 # The in-flight journal a killed daemon leaves for its successor.
