@@ -13,10 +13,9 @@ loop=$(losetup -f --show "$W/dev.img") || bail_out "losetup: no loop device"
 on_exit 'losetup -d "$loop"'
 ldev=$(basename "$loop")
 
-pvsim --dir "$S" create g1 --mem 128M >/dev/null || bail_out "pvsim create"
-start_daemon
-wait_until 10 daemon_ready
-check "a loop device attaches as xvda" pvsim --dir "$S" attach g1 vbd target="$loop" vdev=xvda access=rw
+guest_create g1 128M
+daemon_up
+check "a loop device attaches as xvda" vbd_attach g1 "$loop" xvda rw
 check "the backend reaches InitWait" wait_until 10 state_is g1 51712 2
 guest_of g1 info >"$W/info" 2>&1
 check "the frontend sees the device's 131072 sectors" grep -q "^sectors 131072 " "$W/info"

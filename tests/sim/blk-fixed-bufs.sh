@@ -14,7 +14,7 @@
 
 pvfio_setup 8m
 
-pvsim --dir "$S" create g1 --mem 256M >/dev/null || bail_out "pvsim create"
+guest_create g1 256M
 truncate -s 64M "$W/a.img"
 cd "$W" # fio writes any state files to its working directory
 
@@ -34,7 +34,7 @@ restart() {
 	start_daemon --direct on "$@"
 	wait_until 10 listed
 }
-check "xvda attaches" pvsim --dir "$S" attach g1 vbd target="$W/a.img" vdev=xvda access=rw
+check "xvda attaches" vbd_attach g1 "$W/a.img" xvda rw
 check "the daemon serves it (O_DIRECT, --fixed-bufs auto)" restart
 
 # 4 KiB requests on zero-copy fio buffers: one whole persistent page each.

@@ -12,14 +12,13 @@
 . "$(dirname "$0")/blk-lib.sh"
 script=$T_TOP/scripts/pvback-block
 
-pvsim --dir "$S" create g1 --mem 64M >/dev/null || bail_out "pvsim create"
+guest_create g1 64M
 truncate -s 16M "$W/ok.img" "$W/ro.img"
 mkdir "$W/dir"
-attach() { pvsim --dir "$S" attach g1 vbd target="$1" vdev="$2" access="$3" >/dev/null; }
-attach "$W/ok.img" xvda rw
-attach "$W/ro.img" xvdb r
-attach "$W/missing.img" xvdc rw
-attach "$W/dir" xvdd rw
+vbd_attach g1 "$W/ok.img" xvda rw
+vbd_attach g1 "$W/ro.img" xvdb r
+vbd_attach g1 "$W/missing.img" xvdc rw
+vbd_attach g1 "$W/dir" xvdd rw
 run() { # devid command
 	(eval "$(pvsim --dir "$S" env)"; XENBUS_PATH=$(be_path g1 "$1") "$script" "$2")
 }
@@ -35,7 +34,7 @@ check "with hotplug-status=error and the path in hotplug-error" is_error 51744 "
 check "add fails for a directory" fails run 51760 add
 check "with a hotplug-error naming the problem" is_error 51760 "neither a file nor a block device"
 if chattr +i "$W/ro.img" 2>/dev/null; then
-	attach "$W/ro.img" xvde rw
+	vbd_attach g1 "$W/ro.img" xvde rw
 	check "add fails for an immutable file with mode w" \
 		fails run 51776 add
 	check "with a hotplug-error saying it cannot be opened read-write" is_error 51776 "read-write"

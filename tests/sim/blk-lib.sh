@@ -27,6 +27,12 @@ start_daemon() { # args: extra pvback-blk options
 		>>"$W/blk.log" 2>&1 &
 	blkpid=$!
 }
+# daemon_up [OPTIONS]: start_daemon, then wait until it answers (bails out
+# when it does not within 10 s).
+daemon_up() {
+	start_daemon "$@"
+	wait_until 10 daemon_ready || bail_out "the daemon does not answer"
+}
 stop_daemon() {
 	kill -TERM "$blkpid"; wait "$blkpid"; local rc=$?; blkpid=; return $rc
 }
@@ -37,6 +43,18 @@ be_path() { echo "/local/domain/0/backend/vbd/$(domid_of "$1")/$2"; }
 be_read() { dom0 xenstore-read "$(be_path "$1" "$2")/$3" 2>/dev/null; }
 stats() { dom0 pvback-blk stats "$@"; }
 
+# guest_create NAME MEM: a pvsim guest (bails out when pvsim refuses).
+guest_create() { pvsim --dir "$S" create "$1" --mem "$2" >/dev/null || bail_out "pvsim create $1"; }
+# vbd_attach GUEST TARGET VDEV ACCESS: libxl's nodes for a vbd, as xl block-attach.
+vbd_attach() { pvsim --dir "$S" attach "$1" vbd target="$2" vdev="$3" access="$4" >/dev/null; }
+# g1_xvda [DAEMON OPTIONS]: guest g1 (256 MiB) with a 64 MiB $W/a.img as its
+# xvda, and a daemon that answers; the backend's InitWait is the caller's check.
+g1_xvda() {
+	guest_create g1 256M
+	truncate -s 64M "$W/a.img"
+	daemon_up "$@"
+	vbd_attach g1 "$W/a.img" xvda rw
+}
 state_is() { [ "$(be_read "$1" "$2" state)" = "$3" ]; }
 daemon_ready() { stats >/dev/null 2>&1; }
 # Guest mappings of the daemon: the pvsim memfds it maps (guest RAM pages,
@@ -62,6 +80,22 @@ sh_cmd() {
 }
 sh_ok() { local r; r=$(sh_cmd "$@"); echo "$r"; [ "$r" = ok ]; }
 shell_stop() { echo quit >&"$sh_in"; exec {sh_in}>&-; wait "$sh_pid"; }
+# stream_start GUEST OPTIONS... stream N ACKED: blkfront-tool's write stream
+# as GUEST in the background (pid in spid, its output on fd $sfd); returns
+# once it says "running", 1 when it does not within 30 s.
+stream_start() {
+	local g=$1 line
+	shift
+	coproc STREAM { guest_of "$g" "$@" 2>&1; }
+	# bash drops STREAM when the coprocess exits: keep our own copy of its output.
+	exec {sfd}<&"${STREAM[0]}"
+	spid=$STREAM_PID
+	while IFS= read -r -t 30 line <&"$sfd"; do
+		[ "$line" = running ] && return 0
+		echo "$line"
+	done
+	return 1
+}
 
 # pvfio_setup SIZE: then `pvfio ARGS...` runs fio with the pvblk engine as
 # guest g1 on its xvda (the first SIZE of it).  In the sanitizer build the

@@ -12,15 +12,8 @@
 # while the daemon is killed and restarted three times, and verifies.
 . "$(dirname "$0")/blk-lib.sh"
 
-pvsim --dir "$S" create g1 --mem 256M >/dev/null || bail_out "pvsim create"
-truncate -s 64M "$W/a.img"
 J=$S/pvback-blk.state
-
-export PVBACK_BLK_FAULT=stall-io
-start_daemon
-unset PVBACK_BLK_FAULT
-wait_until 10 daemon_ready || bail_out "the daemon does not answer"
-pvsim --dir "$S" attach g1 vbd target="$W/a.img" vdev=xvda access=rw >/dev/null
+PVBACK_BLK_FAULT=stall-io g1_xvda
 check "xvda reaches InitWait" wait_until 10 state_is g1 51712 2
 
 shell_start g1 --queues 2 --persistent --indirect 64

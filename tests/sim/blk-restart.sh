@@ -9,11 +9,7 @@
 # that reconnects after another restart is served too.
 . "$(dirname "$0")/blk-lib.sh"
 
-pvsim --dir "$S" create g1 --mem 256M >/dev/null || bail_out "pvsim create"
-truncate -s 64M "$W/a.img"
-start_daemon
-wait_until 10 daemon_ready || bail_out "the daemon does not answer"
-pvsim --dir "$S" attach g1 vbd target="$W/a.img" vdev=xvda access=rw >/dev/null
+g1_xvda
 check "xvda reaches InitWait" wait_until 10 state_is g1 51712 2
 
 shell_start g1 --queues 2 --persistent --indirect 64

@@ -10,16 +10,15 @@
 # first one's devices.
 . "$(dirname "$0")/blk-lib.sh"
 
-pvsim --dir "$S" create g1 --mem 256M >/dev/null || bail_out "pvsim create"
+guest_create g1 256M
 truncate -s 64M "$W/a.img" "$W/b.img"
 no_daemon() { dom0 pvback-blk stats 2>&1 | grep -q 'cannot reach the daemon'; }
 check "stats without a daemon fails with a message" no_daemon
-start_daemon
-wait_until 10 daemon_ready || bail_out "the daemon does not answer"
+daemon_up
 check "the control socket is in the pvsim directory, mode 0600" \
 	test "$(stat -c %a "$S/pvback-blk.sock")" = 600
-pvsim --dir "$S" attach g1 vbd target="$W/a.img" vdev=xvda access=rw >/dev/null
-pvsim --dir "$S" attach g1 vbd target="$W/b.img" vdev=xvdb access=rw >/dev/null
+vbd_attach g1 "$W/a.img" xvda rw
+vbd_attach g1 "$W/b.img" xvdb rw
 check "both devices reach InitWait" wait_until 10 state_is g1 51728 2
 
 shell_start g1 --queues 2 --persistent
