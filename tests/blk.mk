@@ -4,16 +4,11 @@ tests += test-blk-validate test-blk-io
 test-blk-validate_srcs := tests/unit/test-blk-validate.c
 test-blk-validate_deps := blk
 test-blk-validate_pkgs := cmocka
-test-blk-io_srcs := tests/unit/test-blk-io.c
+test-blk-io_srcs := tests/unit/test-blk-io.c tests/unit/blk-io-fixture.c
 test-blk-io_deps := blk
 test-blk-io_pkgs := cmocka
 # Persistent-grant pages as io_uring registered buffers: the engines.
 tests += test-blk-io-fixed-bufs
-test-blk-io-fixed-bufs_srcs := tests/unit/test-blk-io-fixed-bufs.c
+test-blk-io-fixed-bufs_srcs := tests/unit/test-blk-io-fixed-bufs.c tests/unit/blk-io-fixture.c
 test-blk-io-fixed-bufs_deps := blk
 test-blk-io-fixed-bufs_pkgs := cmocka
-# The xenbus framework's disconnect requests from queue threads (issue 3 fix); needs pvsim.
-tests += test-blk-xenbus-stale-disconnect
-test-blk-xenbus-stale-disconnect_srcs := tests/unit/test-blk-xenbus-stale-disconnect.c tests/unit/sim-harness.c
-test-blk-xenbus-stale-disconnect_deps := pvfront pvcommon
-test-blk-xenbus-stale-disconnect_pkgs := cmocka

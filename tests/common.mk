@@ -1,8 +1,9 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # Unit tests of libpvcommon (loop, log, stats, xenstore, xenbus), pvring.h and
-# libpvfront.  test-xenbus-handshake needs $(O)/bin/pvsim (exits 77 without).
+# libpvfront.  test-xenbus-handshake and test-xenbus-stale-disconnect need
+# $(O)/bin/pvsim (exit 77 without).
 tests += test-loop-dispatch test-stats-percentile test-xs-read-uint-strict \
-	 test-ring-push-consume-notify test-xenbus-handshake
+	 test-ring-push-consume-notify test-xenbus-handshake test-xenbus-stale-disconnect
 
 test-loop-dispatch_srcs := tests/unit/test-loop-dispatch.c
 test-loop-dispatch_deps := pvcommon
@@ -24,3 +25,8 @@ test-ring-push-consume-notify_pkgs := cmocka
 test-xenbus-handshake_srcs := tests/unit/test-xenbus-handshake.c tests/unit/sim-harness.c
 test-xenbus-handshake_deps := pvfront pvcommon
 test-xenbus-handshake_pkgs := cmocka
+
+# The xenbus framework's disconnect requests from queue threads (issue 3 fix).
+test-xenbus-stale-disconnect_srcs := tests/unit/test-xenbus-stale-disconnect.c tests/unit/sim-harness.c
+test-xenbus-stale-disconnect_deps := pvfront pvcommon
+test-xenbus-stale-disconnect_pkgs := cmocka

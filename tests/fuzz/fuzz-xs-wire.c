@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * libFuzzer harness for pvsim's xenstore wire layer and store: the input is
- * a stream of xenstore messages as a guest would send them.  Each message is
- * decoded, split, its path canonicalised and validated, its permissions
- * parsed, and then applied to a store as domain 1 (READ/WRITE/MKDIR/RM/
- * DIRECTORY/SET_PERMS/GET_PERMS), so parser and store both see hostile bytes.
+ * Description: libFuzzer harness for pvsim's xenstore wire layer and store:
+ * the input is a stream of xenstore messages as a guest would send them.
+ * Each message is decoded, split, its path canonicalised and validated, its
+ * permissions parsed, and then applied to a store as domain 1 (READ/WRITE/
+ * MKDIR/RM/DIRECTORY/SET_PERMS/GET_PERMS), so parser and store both see
+ * hostile bytes.
  * Build: make fuzz-xs (clang).  Not part of make check.
  */
 #include <stdint.h>

@@ -10,14 +10,13 @@
 # The backing files live on /var/tmp (a real filesystem, not tmpfs).
 . "$(dirname "$0")/blk-lib.sh"
 
-pvsim --dir "$S" create g1 --mem 128M >/dev/null || { echo "Bail out! pvsim create"; exit 1; }
+guest_create g1 128M
 truncate -s 64M "$W/a.img" "$W/b.img" "$W/ro.img"
 
 guest() { (eval "$(pvsim --dir "$S" env g1)"; timeout 60 blkfront-tool "$@"); }
 
-start_daemon
-wait_until 10 daemon_ready
-check "xvda attaches" pvsim --dir "$S" attach g1 vbd target="$W/a.img" vdev=xvda access=rw
+daemon_up
+check "xvda attaches" vbd_attach g1 "$W/a.img" xvda rw
 check "backend state reaches InitWait (2) within a second" wait_until 1 state_is g1 51712 2
 guest info >"$W/info" 2>&1
 check "the frontend connects and reads 131072 sectors" grep -q "^sectors 131072 " "$W/info"
@@ -26,8 +25,7 @@ check "flush, barrier and discard are offered" grep -q "^flush 1 barrier 1 disca
 for io in uring aio sync; do
 	if [ "$io" != uring ]; then
 		stop_daemon || not_ok "daemon exits 0 on SIGTERM before io=$io"
-		start_daemon --io "$io"
-		wait_until 10 daemon_ready
+		daemon_up --io "$io"
 	fi
 	for f in "" "--order 4" "--queues 2" "--indirect 256" "--persistent" "--x86-32" \
 		 "--order 4 --queues 2 --indirect 256 --persistent" \
@@ -39,8 +37,7 @@ done
 check "barriers and flushes, with and without data, complete in order" guest ordered
 check "barriers and flushes also work on the x86_32 ABI with persistent grants" guest --x86-32 --persistent ordered
 stop_daemon || not_ok "daemon exits 0 on SIGTERM before polling"
-start_daemon --poll-us 50
-wait_until 10 daemon_ready
+daemon_up --poll-us 50
 check "adaptive polling (--poll-us 50): data verifies" guest --queues 2 --persistent --seed 5 verify 16
 check "adaptive polling: barriers complete" guest ordered
 
@@ -56,7 +53,7 @@ import os,sys; fd=os.open('$W/a.img',os.O_RDONLY); sys.exit(0 if os.lseek(fd,0,o
 
 # Readonly device.
 check "a readonly xvdc attaches" \
-	pvsim --dir "$S" attach g1 vbd target="$W/ro.img" vdev=xvdc access=r
+	vbd_attach g1 "$W/ro.img" xvdc r
 wait_until 10 state_is g1 51744 2
 guest --devid 51744 info >"$W/info" 2>&1
 check "xvdc reports VDISK_READONLY" grep -q "info 4" "$W/info"
@@ -65,7 +62,7 @@ check "writes to the readonly device fail with BLKIF_RSP_ERROR" grep -q "request
 check "the readonly backing file was not written" test "$(stat -c %b "$W/ro.img")" = 0
 
 # Hostile requests on xvda; a second device xvdb keeps serving.
-check "xvdb attaches" pvsim --dir "$S" attach g1 vbd target="$W/b.img" vdev=xvdb access=rw
+check "xvdb attaches" vbd_attach g1 "$W/b.img" xvdb rw
 wait_until 10 state_is g1 51728 2
 for rule in bad-op:-2 too-many-segs:-1 first-after-last:-1 last-beyond-page:-1 past-end:-1 \
 	    overflow:-1 indirect-too-many:-1 bad-indirect-gref:-1 prod-overflow:sent-overflow; do
@@ -82,4 +79,4 @@ check "xvda reconnects and verifies after the violations" guest --seed 9 verify 
 check "SIGTERM stops the daemon with exit status 0" stop_daemon
 check "no error other than the hostile ones was logged" \
 	sh -c "! grep -E ' ERR ' '$W/blk.log' | grep -vE 'protocol violation|fatal: (bad indirect|ring producer)'"
-blk_done
+t_done

@@ -7,16 +7,15 @@
 # hole in its file).
 . "$(dirname "$0")/blk-lib.sh"
 
-command -v losetup >/dev/null || { echo "Bail out! losetup missing"; exit 1; }
+requires losetup
 truncate -s 64M "$W/dev.img"
-loop=$(losetup -f --show "$W/dev.img") || { echo "Bail out! losetup: no loop device"; exit 1; }
-trap 'losetup -d "$loop"; blk_cleanup' EXIT
+loop=$(losetup -f --show "$W/dev.img") || bail_out "losetup: no loop device"
+on_exit 'losetup -d "$loop"'
 ldev=$(basename "$loop")
 
-pvsim --dir "$S" create g1 --mem 128M >/dev/null || { echo "Bail out! pvsim create"; exit 1; }
-start_daemon
-wait_until 10 daemon_ready
-check "a loop device attaches as xvda" pvsim --dir "$S" attach g1 vbd target="$loop" vdev=xvda access=rw
+guest_create g1 128M
+daemon_up
+check "a loop device attaches as xvda" vbd_attach g1 "$loop" xvda rw
 check "the backend reaches InitWait" wait_until 10 state_is g1 51712 2
 guest_of g1 info >"$W/info" 2>&1
 check "the frontend sees the device's 131072 sectors" grep -q "^sectors 131072 " "$W/info"
@@ -35,4 +34,4 @@ after=$(stat -c %b "$W/dev.img")
 check "BLKDISCARD punched a hole in the loop file ($before -> $after blocks)" test "$after" -lt "$before"
 check "the device still serves verified I/O after the discard" guest_of g1 --seed 11 verify 16
 check "SIGTERM stops the daemon with exit status 0" stop_daemon
-blk_done
+t_done

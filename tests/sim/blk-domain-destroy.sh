@@ -9,27 +9,20 @@
 # other guest's data must verify, during and after.
 . "$(dirname "$0")/blk-lib.sh"
 
-pvsim --dir "$S" create g1 --mem 256M >/dev/null || { echo "Bail out! pvsim create"; exit 1; }
-pvsim --dir "$S" create g2 --mem 256M >/dev/null || { echo "Bail out! pvsim create"; exit 1; }
+guest_create g1 256M
+guest_create g2 256M
 g1id=$(domid_of g1)
 truncate -s 64M "$W/a.img" "$W/b.img"
-start_daemon
-wait_until 10 daemon_ready || { echo "Bail out! the daemon does not answer"; exit 1; }
-pvsim --dir "$S" attach g1 vbd target="$W/a.img" vdev=xvda access=rw >/dev/null
-pvsim --dir "$S" attach g2 vbd target="$W/b.img" vdev=xvda access=rw >/dev/null
+daemon_up
+vbd_attach g1 "$W/a.img" xvda rw
+vbd_attach g2 "$W/b.img" xvda rw
 check "both devices reach InitWait" wait_until 10 state_is g2 51712 2
 check "g1's device is in InitWait too" state_is g1 51712 2
 base=$(guest_maps "$blkpid")
 echo "# guest mappings before any connection: $base"
 
-coproc STREAM { guest_of g1 --queues 2 --persistent --indirect 64 stream 8192 "$W/acked" 2>&1; }
-exec {sfd}<&"${STREAM[0]}"; spid=$STREAM_PID
-running=
-while IFS= read -r -t 30 line <&"$sfd"; do
-	[ "$line" = running ] && { running=1; break; }
-	echo "# $line"
-done
-check "g1 writes are flowing" test -n "$running"
+check "g1 writes are flowing" \
+	stream_start g1 --queues 2 --persistent --indirect 64 stream 8192 "$W/acked"
 during=$(guest_maps "$blkpid")
 check "the daemon maps g1's memory while connected ($base -> $during)" test "$during" -gt "$base"
 pg=$(stats --json | python3 -c 'import json,sys; print(sum(q["pgrants"] for d in json.load(sys.stdin)["devices"] for q in d["queues"]))')
@@ -51,4 +44,4 @@ echo "# guest mappings now: $(guest_maps "$blkpid")"
 check "g2 still verifies after the crash" guest_of g2 --persistent --order 4 --seed 22 verify 16
 check "the daemon logged g1's device going away" grep -q "vbd-1-51712: disconnected" "$W/blk.log"
 check "SIGTERM stops the daemon with exit status 0" stop_daemon
-blk_done
+t_done

@@ -11,12 +11,11 @@
 
 pvfio_setup 24m
 
-pvsim --dir "$S" create g1 --mem 256M >/dev/null || { echo "Bail out! pvsim create"; exit 1; }
+guest_create g1 256M
 truncate -s 64M "$W/a.img"
 cd "$W" # fio writes any state files to its working directory
-start_daemon
-wait_until 10 daemon_ready
-check "xvda attaches" pvsim --dir "$S" attach g1 vbd target="$W/a.img" vdev=xvda access=rw
+daemon_up
+check "xvda attaches" vbd_attach g1 "$W/a.img" xvda rw
 wait_until 10 state_is g1 51712 2
 
 # Every combination of ring order 0/4, queues 1/2, indirect on/off and
@@ -43,4 +42,4 @@ second_job_refused() {
 }
 check "a second job on the same vbd is refused with a message" second_job_refused
 check "SIGTERM stops the daemon with exit status 0" stop_daemon
-blk_done
+t_done

@@ -14,7 +14,7 @@
 
 pvfio_setup 8m
 
-pvsim --dir "$S" create g1 --mem 256M >/dev/null || { echo "Bail out! pvsim create"; exit 1; }
+guest_create g1 256M
 truncate -s 64M "$W/a.img"
 cd "$W" # fio writes any state files to its working directory
 
@@ -34,7 +34,7 @@ restart() {
 	start_daemon --direct on "$@"
 	wait_until 10 listed
 }
-check "xvda attaches" pvsim --dir "$S" attach g1 vbd target="$W/a.img" vdev=xvda access=rw
+check "xvda attaches" vbd_attach g1 "$W/a.img" xvda rw
 check "the daemon serves it (O_DIRECT, --fixed-bufs auto)" restart
 
 # 4 KiB requests on zero-copy fio buffers: one whole persistent page each.
@@ -96,4 +96,4 @@ check "fio verify without persistent grants" pvfio --name=n --rw=randwrite --bs=
 	--iodepth=16 --verify=crc32c --verify_fatal=1 --do_verify=1 --persistent=0
 check "no persistent grants: nothing ran fixed" none_fixed
 check "SIGTERM stops the daemon with exit status 0" stop_daemon
-blk_done
+t_done

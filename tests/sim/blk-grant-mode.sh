@@ -10,12 +10,12 @@
 # granted in place, the rest bounced).
 . "$(dirname "$0")/blk-lib.sh"
 
-pvsim --dir "$S" create g1 --mem 128M >/dev/null || { echo "Bail out! pvsim create"; exit 1; }
+guest_create g1 128M
 truncate -s 64M "$W/a.img"
 guest() { guest_of g1 "$@"; }
 ready() { grep -q "vbd-.*sectors" "$W/blk.log"; }
 
-check "xvda attaches" pvsim --dir "$S" attach g1 vbd target="$W/a.img" vdev=xvda access=rw
+check "xvda attaches" vbd_attach g1 "$W/a.img" xvda rw
 for mode in map copy auto; do
 	: >"$W/blk.log"
 	start_daemon --grant-mode "$mode"
@@ -38,4 +38,4 @@ for mode in map copy auto; do
 		"grep -q 'persistent grants' '$W/blk.log' && ! grep 'persistent grants' '$W/blk.log' | grep -q 'grant copy'"
 	stop_daemon || not_ok "grant-mode $mode: daemon exits 0 on SIGTERM"
 done
-blk_done
+t_done

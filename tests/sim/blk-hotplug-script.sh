@@ -10,16 +10,15 @@
 # missing XENBUS_PATH is refused.  Then `make install` puts it in
 # /etc/xen/scripts and the systemd unit in $(PREFIX)/lib/systemd/system.
 . "$(dirname "$0")/blk-lib.sh"
-script=$top/scripts/pvback-block
+script=$T_TOP/scripts/pvback-block
 
-pvsim --dir "$S" create g1 --mem 64M >/dev/null || { echo "Bail out! pvsim create"; exit 1; }
+guest_create g1 64M
 truncate -s 16M "$W/ok.img" "$W/ro.img"
 mkdir "$W/dir"
-attach() { pvsim --dir "$S" attach g1 vbd target="$1" vdev="$2" access="$3" >/dev/null; }
-attach "$W/ok.img" xvda rw
-attach "$W/ro.img" xvdb r
-attach "$W/missing.img" xvdc rw
-attach "$W/dir" xvdd rw
+vbd_attach g1 "$W/ok.img" xvda rw
+vbd_attach g1 "$W/ro.img" xvdb r
+vbd_attach g1 "$W/missing.img" xvdc rw
+vbd_attach g1 "$W/dir" xvdd rw
 run() { # devid command
 	(eval "$(pvsim --dir "$S" env)"; XENBUS_PATH=$(be_path g1 "$1") "$script" "$2")
 }
@@ -35,7 +34,7 @@ check "with hotplug-status=error and the path in hotplug-error" is_error 51744 "
 check "add fails for a directory" fails run 51760 add
 check "with a hotplug-error naming the problem" is_error 51760 "neither a file nor a block device"
 if chattr +i "$W/ro.img" 2>/dev/null; then
-	attach "$W/ro.img" xvde rw
+	vbd_attach g1 "$W/ro.img" xvde rw
 	check "add fails for an immutable file with mode w" \
 		fails run 51776 add
 	check "with a hotplug-error saying it cannot be opened read-write" is_error 51776 "read-write"
@@ -50,10 +49,10 @@ check "udev-style ACTION=add works too" udev_add
 check "a bad command is refused" fails env XENBUS_PATH=x "$script" frobnicate
 check "a missing XENBUS_PATH is refused" fails env -u XENBUS_PATH "$script" add
 
-san=0; [ "$(basename "$build")" = build-san ] && san=1
-make -C "$top" --no-print-directory -s install DESTDIR="$W/inst" O="$build" SAN=$san >"$W/inst.log" 2>&1
+san=0; [ "$(basename "$T_BUILD")" = build-san ] && san=1
+make -C "$T_TOP" --no-print-directory -s install DESTDIR="$W/inst" O="$T_BUILD" SAN=$san >"$W/inst.log" 2>&1
 check "make install puts the script in /etc/xen/scripts, executable" test -x "$W/inst/etc/xen/scripts/pvback-block"
 check "and the systemd unit in \$(PREFIX)/lib/systemd/system" \
 	grep -q '^ExecStart=/usr/local/bin/pvback-blk --hv xen --foreground' "$W/inst/usr/local/lib/systemd/system/pvback-blk.service"
 check "and the man page" test -f "$W/inst/usr/local/share/man/man8/pvback-blk.8"
-blk_done
+t_done

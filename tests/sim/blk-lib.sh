@@ -1,43 +1,37 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
-# Shared by tests/sim/blk-*.sh (sourced, not run): TAP helpers, a private
-# pvsim in a /var/tmp directory (a real filesystem, not tmpfs), pvback-blk
-# start/stop, guests, and waits on conditions (bounded; never a bare sleep
-# standing in for an event).
-set -u
-top=$(cd "$(dirname "$0")/../.." && pwd)
-build=${PVBACK_BUILD:-$top/build}
-export PATH="$build/bin:$PATH"
-
-n=0; failed=0
-ok() { n=$((n + 1)); echo "ok $n - $*"; }
-not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $*"; }
-check() { local d=$1; shift; if "$@" >"$W/out" 2>&1; then ok "$d"; else not_ok "$d"; sed 's/^/# /' "$W/out"; fi; }
-blk_done() {
-	echo "1..$n"
-	if [ "$failed" -ne 0 ]; then echo "# daemon log:"; tail -40 "$W/blk.log" | sed 's/^/# /'; fi
-	[ "$failed" -eq 0 ]
-}
-
-for b in pvsim pvback-blk blkfront-tool xenstore-read python3; do
-	command -v $b >/dev/null || { echo "1..0 # SKIP $b missing"; exit 77; }
-done
+# Description: the domain library of tests/sim/blk-*.sh (sourced, not run),
+# on top of tap.sh: a private pvsim in a /var/tmp directory (a real
+# filesystem, not tmpfs), pvback-blk start/stop, guests and their
+# blkfront-tool, and the conditions the scripts wait on.  W is the test's
+# directory, S the pvsim's in it, $W/blk.log the daemon's log (shown when a
+# test failed).
+. "$(dirname "${BASH_SOURCE[0]}")/tap.sh"
+requires pvsim pvback-blk blkfront-tool xenstore-read python3
 
 W=$(mktemp -d /var/tmp/pvback-blk-test.XXXXXX)
 S=$W/sim
 blkpid=
+on_exit 'rm -rf "$W"'
+t_pvsim_start "$S"
 blk_cleanup() {
 	[ -n "$blkpid" ] && kill "$blkpid" 2>/dev/null && wait "$blkpid" 2>/dev/null
-	pvsim --dir "$S" stop >/dev/null 2>&1
-	rm -rf "$W"
+	if t_failed && [ -f "$W/blk.log" ]; then
+		echo "# daemon log:"
+		tail -40 "$W/blk.log" | sed 's/^/# /'
+	fi
 }
-trap blk_cleanup EXIT
-
-pvsim --dir "$S" start >"$W/pvsim.log" 2>&1 || { echo "Bail out! pvsim start"; exit 1; }
+on_exit blk_cleanup
 
 start_daemon() { # args: extra pvback-blk options
 	(eval "$(pvsim --dir "$S" env)"; exec pvback-blk --foreground --log-level info "$@") \
 		>>"$W/blk.log" 2>&1 &
 	blkpid=$!
+}
+# daemon_up [OPTIONS]: start_daemon, then wait until it answers (bails out
+# when it does not within 10 s).
+daemon_up() {
+	start_daemon "$@"
+	wait_until 10 daemon_ready || bail_out "the daemon does not answer"
 }
 stop_daemon() {
 	kill -TERM "$blkpid"; wait "$blkpid"; local rc=$?; blkpid=; return $rc
@@ -49,13 +43,17 @@ be_path() { echo "/local/domain/0/backend/vbd/$(domid_of "$1")/$2"; }
 be_read() { dom0 xenstore-read "$(be_path "$1" "$2")/$3" 2>/dev/null; }
 stats() { dom0 pvback-blk stats "$@"; }
 
-# wait_until SECONDS CMD...: CMD re-checked every 20 ms until it succeeds.
-wait_until() {
-	local t=$(( $1 * 50 )); shift
-	while ! "$@" >/dev/null 2>&1; do
-		t=$((t - 1)); [ "$t" -gt 0 ] || return 1
-		sleep 0.02
-	done
+# guest_create NAME MEM: a pvsim guest (bails out when pvsim refuses).
+guest_create() { pvsim --dir "$S" create "$1" --mem "$2" >/dev/null || bail_out "pvsim create $1"; }
+# vbd_attach GUEST TARGET VDEV ACCESS: libxl's nodes for a vbd, as xl block-attach.
+vbd_attach() { pvsim --dir "$S" attach "$1" vbd target="$2" vdev="$3" access="$4" >/dev/null; }
+# g1_xvda [DAEMON OPTIONS]: guest g1 (256 MiB) with a 64 MiB $W/a.img as its
+# xvda, and a daemon that answers; the backend's InitWait is the caller's check.
+g1_xvda() {
+	guest_create g1 256M
+	truncate -s 64M "$W/a.img"
+	daemon_up "$@"
+	vbd_attach g1 "$W/a.img" xvda rw
 }
 state_is() { [ "$(be_read "$1" "$2" state)" = "$3" ]; }
 daemon_ready() { stats >/dev/null 2>&1; }
@@ -82,14 +80,29 @@ sh_cmd() {
 }
 sh_ok() { local r; r=$(sh_cmd "$@"); echo "$r"; [ "$r" = ok ]; }
 shell_stop() { echo quit >&"$sh_in"; exec {sh_in}>&-; wait "$sh_pid"; }
-fails() { ! "$@"; }
+# stream_start GUEST OPTIONS... stream N ACKED: blkfront-tool's write stream
+# as GUEST in the background (pid in spid, its output on fd $sfd); returns
+# once it says "running", 1 when it does not within 30 s.
+stream_start() {
+	local g=$1 line
+	shift
+	coproc STREAM { guest_of "$g" "$@" 2>&1; }
+	# bash drops STREAM when the coprocess exits: keep our own copy of its output.
+	exec {sfd}<&"${STREAM[0]}"
+	spid=$STREAM_PID
+	while IFS= read -r -t 30 line <&"$sfd"; do
+		[ "$line" = running ] && return 0
+		echo "$line"
+	done
+	return 1
+}
 
 # pvfio_setup SIZE: then `pvfio ARGS...` runs fio with the pvblk engine as
 # guest g1 on its xvda (the first SIZE of it).  In the sanitizer build the
 # engine is an ASan/UBSan .so, so fio runs with those runtimes preloaded.
 pvfio_setup() {
-	engine=$build/lib/pvblk.so
-	[ -f "$engine" ] || { echo "Bail out! $engine not built (make fio-engine)"; exit 1; }
+	engine=$T_BUILD/lib/pvblk.so
+	[ -f "$engine" ] || bail_out "$engine not built (make fio-engine)"
 	pvfio_size=$1 pvfio_pre=
 	if ldd "$engine" | grep -q libasan; then
 		pvfio_pre="$(gcc -print-file-name=libasan.so) $(gcc -print-file-name=libubsan.so)"

@@ -9,11 +9,7 @@
 # takes writes that read back.  A resize with no size change pokes nothing.
 . "$(dirname "$0")/blk-lib.sh"
 
-pvsim --dir "$S" create g1 --mem 256M >/dev/null || { echo "Bail out! pvsim create"; exit 1; }
-truncate -s 64M "$W/a.img"
-start_daemon
-wait_until 10 daemon_ready || { echo "Bail out! the daemon does not answer"; exit 1; }
-pvsim --dir "$S" attach g1 vbd target="$W/a.img" vdev=xvda access=rw >/dev/null
+g1_xvda
 check "xvda reaches InitWait" wait_until 10 state_is g1 51712 2
 shell_start g1 --indirect 64
 check "the frontend connects with 131072 sectors ($sh_ready)" grep -q "^ready sectors 131072" <<<"$sh_ready"
@@ -44,4 +40,4 @@ check "an unknown device is an error" fails dom0 pvback-blk resize vbd-9-9
 check "the frontend closes cleanly" shell_stop
 check "SIGTERM stops the daemon with exit status 0" stop_daemon
 check "no error was logged" sh -c "! grep -q ' ERR ' '$W/blk.log'"
-blk_done
+t_done

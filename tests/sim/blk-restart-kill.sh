@@ -12,15 +12,8 @@
 # while the daemon is killed and restarted three times, and verifies.
 . "$(dirname "$0")/blk-lib.sh"
 
-pvsim --dir "$S" create g1 --mem 256M >/dev/null || { echo "Bail out! pvsim create"; exit 1; }
-truncate -s 64M "$W/a.img"
 J=$S/pvback-blk.state
-
-export PVBACK_BLK_FAULT=stall-io
-start_daemon
-unset PVBACK_BLK_FAULT
-wait_until 10 daemon_ready || { echo "Bail out! the daemon does not answer"; exit 1; }
-pvsim --dir "$S" attach g1 vbd target="$W/a.img" vdev=xvda access=rw >/dev/null
+PVBACK_BLK_FAULT=stall-io g1_xvda
 check "xvda reaches InitWait" wait_until 10 state_is g1 51712 2
 
 shell_start g1 --queues 2 --persistent --indirect 64
@@ -89,4 +82,4 @@ check "a verify with ${kills:-0} kills of the daemon passes ($(tail -1 "$W/verif
 check "the daemon was killed under load at least once" test "${kills:-0}" -ge 1
 check "SIGTERM stops the last daemon with exit status 0" stop_daemon
 check "no error was logged" sh -c "! grep -q ' ERR ' '$W/blk.log'"
-blk_done
+t_done

@@ -9,11 +9,7 @@
 # that reconnects after another restart is served too.
 . "$(dirname "$0")/blk-lib.sh"
 
-pvsim --dir "$S" create g1 --mem 256M >/dev/null || { echo "Bail out! pvsim create"; exit 1; }
-truncate -s 64M "$W/a.img"
-start_daemon
-wait_until 10 daemon_ready || { echo "Bail out! the daemon does not answer"; exit 1; }
-pvsim --dir "$S" attach g1 vbd target="$W/a.img" vdev=xvda access=rw >/dev/null
+g1_xvda
 check "xvda reaches InitWait" wait_until 10 state_is g1 51712 2
 
 shell_start g1 --queues 2 --persistent --indirect 64
@@ -41,4 +37,4 @@ check "a third daemon starts" wait_until 10 daemon_ready
 check "a reconnecting frontend is served by it" guest_of g1 --order 4 --persistent --seed 3 verify 8
 check "SIGTERM stops the daemon with exit status 0" stop_daemon
 check "no error was logged" sh -c "! grep -q ' ERR ' '$W/blk.log'"
-blk_done
+t_done

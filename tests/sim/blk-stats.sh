@@ -10,16 +10,15 @@
 # first one's devices.
 . "$(dirname "$0")/blk-lib.sh"
 
-pvsim --dir "$S" create g1 --mem 256M >/dev/null || { echo "Bail out! pvsim create"; exit 1; }
+guest_create g1 256M
 truncate -s 64M "$W/a.img" "$W/b.img"
 no_daemon() { dom0 pvback-blk stats 2>&1 | grep -q 'cannot reach the daemon'; }
 check "stats without a daemon fails with a message" no_daemon
-start_daemon
-wait_until 10 daemon_ready || { echo "Bail out! the daemon does not answer"; exit 1; }
+daemon_up
 check "the control socket is in the pvsim directory, mode 0600" \
 	test "$(stat -c %a "$S/pvback-blk.sock")" = 600
-pvsim --dir "$S" attach g1 vbd target="$W/a.img" vdev=xvda access=rw >/dev/null
-pvsim --dir "$S" attach g1 vbd target="$W/b.img" vdev=xvdb access=rw >/dev/null
+vbd_attach g1 "$W/a.img" xvda rw
+vbd_attach g1 "$W/b.img" xvdb rw
 check "both devices reach InitWait" wait_until 10 state_is g1 51728 2
 
 shell_start g1 --queues 2 --persistent
@@ -78,4 +77,4 @@ check "the first daemon's devices were not touched" state_is g1 51712 6
 check "and still serve" guest_of g1 --seed 4 verify 2
 check "SIGTERM stops the daemon with exit status 0" stop_daemon
 check "it removed its socket" test ! -e "$S/pvback-blk.sock"
-blk_done
+t_done

@@ -11,31 +11,30 @@
 # (3) of one whose frontend never connected: both reach Closed at once.
 . "$(dirname "$0")/blk-lib.sh"
 
-pvsim --dir "$S" create g1 --mem 256M >/dev/null || { echo "Bail out! pvsim create"; exit 1; }
+guest_create g1 256M
 g1id=$(domid_of g1)
 truncate -s 64M "$W/a.img" "$W/b.img" "$W/c.img" "$W/d.img"
-start_daemon
-wait_until 10 daemon_ready || { echo "Bail out! the daemon does not answer"; exit 1; }
+daemon_up
 for d in a:xvda b:xvdb c:xvdc d:xvdd; do
-	pvsim --dir "$S" attach g1 vbd target="$W/${d%%:*}.img" vdev="${d#*:}" access=rw >/dev/null
+	vbd_attach g1 "$W/${d%%:*}.img" "${d#*:}" rw
 done
 check "the four devices reach InitWait" wait_until 10 state_is g1 51760 2
 guest() { guest_of g1 "$@"; }
+# detach_timed VDEV: pvsim detach g1 vbd VDEV, as libxl's graceful removal;
+# how long it took in $took (ms).
+detach_timed() {
+	local start rc
+	start=$(date +%s%N)
+	pvsim --dir "$S" detach g1 vbd "$1"
+	rc=$?
+	took=$((($(date +%s%N) - start) / 1000000))
+	return $rc
+}
 
 # (1) unplug with I/O in flight
-coproc STREAM { guest --queues 2 --order 2 --indirect 32 stream 8192 "$W/acked" 2>&1; }
-# bash drops STREAM when the coprocess exits: keep our own copy of its output.
-exec {sfd}<&"${STREAM[0]}"; spid=$STREAM_PID
-running=
-while IFS= read -r -t 30 line <&"$sfd"; do
-	[ "$line" = running ] && { running=1; break; }
-	echo "# $line"
-done
-check "writes are flowing through xvda" test -n "$running"
-start=$(date +%s%N)
-check "pvsim detach g1 vbd xvda succeeds while the writes are in flight" \
-	pvsim --dir "$S" detach g1 vbd xvda
-took=$(( ($(date +%s%N) - start) / 1000000 ))
+check "writes are flowing through xvda" \
+	stream_start g1 --queues 2 --order 2 --indirect 32 stream 8192 "$W/acked"
+check "pvsim detach g1 vbd xvda succeeds while the writes are in flight" detach_timed xvda
 check "the backend reached Closed well before libxl's 10 s timeout (${took} ms)" test "$took" -lt 5000
 out=$(timeout 30 cat <&"$sfd")
 wait "$spid" 2>/dev/null
@@ -71,19 +70,15 @@ check "xvdb still serves correct data" guest --devid 51728 --queues 2 --seed 11 
 # (2) online=0 of an idle device whose frontend has closed
 check "xvdc connects and verifies, then closes" guest --devid 51744 --seed 12 verify 2
 check "xvdc's backend is Closed" state_is g1 51744 6
-start=$(date +%s%N)
-check "pvsim detach g1 vbd xvdc (idle, closed) succeeds" pvsim --dir "$S" detach g1 vbd xvdc
-took=$(( ($(date +%s%N) - start) / 1000000 ))
+check "pvsim detach g1 vbd xvdc (idle, closed) succeeds" detach_timed xvdc
 check "it reached Closed at once (${took} ms), not by libxl's timeout" test "$took" -lt 5000
 check "xvdc is freed" wait_until 10 not_listed "vbd-$g1id-51744"
 
 # (3) online=0 of a device whose frontend never connected
 check "xvdd waits in InitWait" state_is g1 51760 2
-start=$(date +%s%N)
-check "pvsim detach g1 vbd xvdd (never connected) succeeds" pvsim --dir "$S" detach g1 vbd xvdd
-took=$(( ($(date +%s%N) - start) / 1000000 ))
+check "pvsim detach g1 vbd xvdd (never connected) succeeds" detach_timed xvdd
 check "it reached Closed at once (${took} ms), not by libxl's timeout" test "$took" -lt 5000
 check "xvdd is freed" wait_until 10 not_listed "vbd-$g1id-51760"
 check "xvdb still verifies" guest --devid 51728 --seed 13 verify 4
 check "SIGTERM stops the daemon with exit status 0" stop_daemon
-blk_done
+t_done

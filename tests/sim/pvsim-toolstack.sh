@@ -4,8 +4,8 @@
 # libxl 4.17 does for xl's vbd, vif and usbctrl devices. The expected listings
 # were recorded on real Xen by tests/xen (scenarios 03-05, state-1 snapshots);
 # only the domid and the MAC differ.  detach removes everything again.
-set -u
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/tap.sh"
+requires xenstore-exists xenstore-ls
 t_plan 9
 t_pvsim_start
 pvsim create g1 --mem 16M >/dev/null
@@ -13,13 +13,11 @@ eval "$(pvsim env)"
 
 # "key = value (perms)" lines of a subtree, sorted, without the dotted padding.
 listing() { xenstore-ls -p "$1" | sed -E 's/ *\.[ .]*\(/ (/; s/^ +//' | sort; }
-expect() { # name actual expected
-	if [ "$2" = "$3" ]; then return 0; fi
-	diff <(echo "$3") <(echo "$2"); return 1
-}
+# same_listing PATH: PATH's listing is the one on stdin, in any order (the diff if not).
+same_listing() { diff <(sort) <(listing "$1"); }
 
 pvsim attach g1 vbd target=/var/tmp/x.img vdev=xvda access=rw >/dev/null
-t_ok "vbd backend keys and perms match libxl" expect vbd-be "$(listing /local/domain/0/backend/vbd/1/51712)" "$(sort <<'X'
+check "vbd backend keys and perms match libxl" same_listing /local/domain/0/backend/vbd/1/51712 <<'X'
 bootable = "1" (n0,r1)
 dev = "xvda" (n0,r1)
 device-type = "disk" (n0,r1)
@@ -35,8 +33,7 @@ specification = "xen" (n0,r1)
 state = "1" (n0,r1)
 type = "phy" (n0,r1)
 X
-)"
-t_ok "vbd frontend keys and perms match libxl" expect vbd-fe "$(listing /local/domain/1/device/vbd/51712)" "$(sort <<'X'
+check "vbd frontend keys and perms match libxl" same_listing /local/domain/1/device/vbd/51712 <<'X'
 backend = "/local/domain/0/backend/vbd/1/51712" (n1,r0)
 backend-id = "0" (n1,r0)
 device-type = "disk" (n1,r0)
@@ -45,12 +42,11 @@ state = "1" (n1,r0)
 trusted = "1" (n1,r0)
 virtual-device = "51712" (n1,r0)
 X
-)"
-t_ok "the per-domain backend directory is dom0's alone" \
+check "the per-domain backend directory is dom0's alone" \
 	sh -c 'xenstore-ls -p /local/domain/0/backend/vbd | grep -q "^1 = .*(n0)$"'
 
 pvsim attach g1 vif mac=00:16:3e:aa:bb:cc >/dev/null
-t_ok "vif backend keys and perms match libxl" expect vif-be "$(listing /local/domain/0/backend/vif/1/0)" "$(sort <<'X'
+check "vif backend keys and perms match libxl" same_listing /local/domain/0/backend/vif/1/0 <<'X'
 bridge = "xenbr0" (n0,r1)
 frontend = "/local/domain/1/device/vif/0" (n0,r1)
 frontend-id = "1" (n0,r1)
@@ -62,8 +58,7 @@ script = "/etc/xen/scripts/vif-bridge" (n0,r1)
 state = "1" (n0,r1)
 type = "vif" (n0,r1)
 X
-)"
-t_ok "vif frontend keys match libxl, mtu owned by dom0" expect vif-fe "$(listing /local/domain/1/device/vif/0)" "$(sort <<'X'
+check "vif frontend keys match libxl, mtu owned by dom0" same_listing /local/domain/1/device/vif/0 <<'X'
 backend = "/local/domain/0/backend/vif/1/0" (n1,r0)
 backend-id = "0" (n1,r0)
 handle = "0" (n1,r0)
@@ -72,10 +67,9 @@ mtu = "1500" (n0,r1)
 state = "1" (n1,r0)
 trusted = "1" (n1,r0)
 X
-)"
 
 pvsim attach g1 vusb version=2 ports=4 >/dev/null
-t_ok "vusb backend keys and perms match libxl" expect vusb-be "$(listing /local/domain/0/backend/vusb/1/0)" "$(sort <<'X'
+check "vusb backend keys and perms match libxl" same_listing /local/domain/0/backend/vusb/1/0 <<'X'
 frontend = "/local/domain/1/device/vusb/0" (n0,r1)
 frontend-id = "1" (n0,r1)
 num-ports = "4" (n0,r1)
@@ -89,14 +83,13 @@ state = "1" (n0,r1)
 type = "pv" (n0,r1)
 usb-ver = "2" (n0,r1)
 X
-)"
-t_ok "a typo in an option is refused" t_fails_with "unknown option" pvsim attach g1 vbd target=/x vdev=xvdb acess=r
-t_ok "detach --force removes frontend, backend and /libxl nodes" sh -c '
+check "a typo in an option is refused" t_fails_with "unknown option" pvsim attach g1 vbd target=/x vdev=xvdb acess=r
+check "detach --force removes frontend, backend and /libxl nodes" sh -c '
 	pvsim detach --force g1 vbd xvda &&
 	! xenstore-exists /local/domain/0/backend/vbd/1/51712 &&
 	! xenstore-exists /local/domain/1/device/vbd/51712 &&
 	! xenstore-exists /libxl/1/device/vbd/51712'
-t_ok "xvdq and sda map to libxl's devids" sh -c '
+check "xvdq and sda map to libxl's devids" sh -c '
 	pvsim attach g1 vbd target=/x vdev=xvdq >/dev/null &&
 	xenstore-exists /local/domain/0/backend/vbd/1/268439552 &&
 	test "$(pvsim attach g1 vbd target=/x vdev=sda)" = 2048'

@@ -1,23 +1,12 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
-# Sourced by tests/sim/xs-*.sh: TAP helpers and the pvsim-xs-testd daemon
-# (sockets $D/xs0 for dom0, $D/xs1, $D/xs2; commands on fd 3, answers on fd 4).
-B=${PVBACK_BUILD:-$(cd "$(dirname "$0")/../.." && pwd)/build}
-PATH=$B/bin:$PATH
-N=0
-FAILED=0
-ok() { # name cmd...
-	local name=$1 out; shift
-	N=$((N + 1))
-	if out=$("$@" 2>&1); then
-		echo "ok $N - $name"
-	else
-		echo "not ok $N - $name"
-		printf '%s\n' "$out" | head -20 | sed 's/^/# /'
-		FAILED=$((FAILED + 1))
-	fi
-}
-# Succeeds when the command fails.
-fails() { ! "$@"; }
+# Description: the domain library of tests/sim/xs-*.sh (sourced, not run),
+# on top of tap.sh: the pvsim-xs-testd daemon (pvsim's xenstored alone;
+# sockets $D/xs0 for dom0, $D/xs1, $D/xs2; commands on fd 3, answers on fd
+# 4) and checks of what xenstore clients print.  A daemon that exits
+# non-zero (a leak under ASan) fails the script.
+. "$(dirname "${BASH_SOURCE[0]}")/tap.sh"
+requires pvsim-xs-testd pvsim-xs-client xenstore-read
+
 # Succeeds when the command's stdout equals the expected text.
 outputs() { # expected cmd...
 	local want=$1 got; shift
@@ -32,13 +21,16 @@ export -f as_dom
 testd_start() {
 	D=$(mktemp -d /tmp/pvsim-xs.XXXXXX)
 	export D
-	trap testd_stop EXIT
+	on_exit testd_stop
 	mkfifo "$D/in" "$D/out"
 	pvsim-xs-testd "$D" <"$D/in" >"$D/out" 2>"$D/testd.log" &
 	TESTD_PID=$!
 	exec 3>"$D/in" 4<"$D/out"
 	local line
-	read -r -t 10 line <&4 && [ "$line" = ready ] || { echo "Bail out! testd not ready"; cat "$D/testd.log"; exit 1; }
+	read -r -t 10 line <&4 && [ "$line" = ready ] || {
+		sed 's/^/# /' "$D/testd.log"
+		bail_out "testd not ready"
+	}
 }
 # Send one command to the daemon and succeed if it answers "ok".
 testd_cmd() {
@@ -54,14 +46,9 @@ testd_stop() {
 		wait "$TESTD_PID" || rc=$?
 		TESTD_PID=
 		if [ "$rc" -ne 0 ]; then
-			echo "# pvsim-xs-testd exited with $rc"; sed 's/^/# /' "$D/testd.log" | tail -30
+			t_error "pvsim-xs-testd exited with $rc"
+			sed 's/^/# /' "$D/testd.log" | tail -30
 		fi
 	fi
-	[ -n "${D:-}" ] && rm -rf "$D"
-	return $rc
-}
-done_tests() {
-	testd_stop || FAILED=$((FAILED + 1))
-	trap - EXIT
-	exit $((FAILED != 0))
+	rm -rf "$D"
 }

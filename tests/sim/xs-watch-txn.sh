@@ -6,9 +6,8 @@
 # makes xs_transaction_end fail with EAGAIN, a clean transaction commits,
 # sim_xs_release fires @releaseDomain to dom0 and closes the guest's
 # connections, and xenstore-watch sees a removal.
-set -u
 . "$(dirname "$0")/xs-lib.sh"
-echo "1..8"
+t_plan 8
 testd_start
 
 # Start "pvsim-xs-client watch ..." as domain $1 in the background, output in $D/w.out,
@@ -33,7 +32,7 @@ deep_write() {
 	as_dom 0 xenstore-write /w/x/y v || return 1
 	watch_wait && grep -qx "/w/x/y tok" "$D/w.out"
 }
-ok "a watch on /w fires for a write of /w/x/y" deep_write
+check "a watch on /w fires for a write of /w/x/y" deep_write
 
 relative_watch() {
 	as_dom 0 xenstore-write /local/domain/1/dev "" && as_dom 0 xenstore-chmod /local/domain/1 n1 &&
@@ -42,11 +41,11 @@ relative_watch() {
 	as_dom 0 xenstore-write /local/domain/1/dev/state 4 || return 1
 	watch_wait && grep -qx "dev/state rel" "$D/w.out"
 }
-ok "a relative watch reports relative paths" relative_watch
+check "a relative watch reports relative paths" relative_watch
 
-ok "conflicting write yields EAGAIN from xs_transaction_end" outputs EAGAIN \
+check "conflicting write yields EAGAIN from xs_transaction_end" outputs EAGAIN \
 	as_dom 0 pvsim-xs-client txn-conflict /txn/k
-ok "a clean transaction commits" bash -c \
+check "a clean transaction commits" bash -c \
 	'as_dom 1 pvsim-xs-client txn-commit data/t 1 >/dev/null && [ "$(as_dom 0 xenstore-read /local/domain/1/data/t)" = 1 ]'
 
 removal() {
@@ -55,21 +54,21 @@ removal() {
 	as_dom 0 xenstore-rm /gone || return 1
 	watch_wait && grep -qx "/gone/a/b tok" "$D/w.out"
 }
-ok "removing a tree fires the watch" removal
+check "removing a tree fires the watch" removal
 
 release() {
 	watch_start 0 @releaseDomain rel 5 @releaseDomain || return 1
 	testd_cmd release 1 || return 1
 	watch_wait && grep -qx "@releaseDomain rel" "$D/w.out"
 }
-ok "sim_xs_release fires @releaseDomain for dom0" release
+check "sim_xs_release fires @releaseDomain for dom0" release
 release_closes() {
 	testd_cmd introduce 1 || return 1
 	watch_start 1 dev x 5 || return 1
 	testd_cmd release 1 || return 1
 	! watch_wait # the watcher loses its connection instead of timing out
 }
-ok "a released domain's watch connection is closed" release_closes
-ok "xenstore-watch sees the initial event" bash -c \
+check "a released domain's watch connection is closed" release_closes
+check "xenstore-watch sees the initial event" bash -c \
 	'as_dom 0 xenstore-watch -n 1 /local >/dev/null'
-done_tests
+t_done

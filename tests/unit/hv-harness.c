@@ -188,6 +188,36 @@ struct pv_hv *t_hv_open(uint16_t domid)
 	return hv;
 }
 
+int t_hv_fixture_setup(void **state)
+{
+	struct t_hv_fixture *f = calloc(1, sizeof(*f));
+
+	if (!f)
+		return -1;
+	*state = f;
+	if (t_sim_start(&f->ts))
+		return -1;
+	f->guest = t_hv_open(1);
+	f->be = t_hv_open(0);
+	return f->guest && f->be ? 0 : -1;
+}
+
+int t_hv_fixture_teardown(void **state)
+{
+	struct t_hv_fixture *f = *state;
+
+	if (!f)
+		return 0;
+	if (f->guest)
+		pv_hv_close(f->guest);
+	if (f->be)
+		pv_hv_close(f->be);
+	t_sim_stop(f->ts);
+	free(f);
+	*state = NULL;
+	return 0;
+}
+
 static void segv_exit(int sig)
 {
 	_exit(T_SEGV_EXIT);

@@ -31,6 +31,18 @@ void t_sim_sync(struct t_sim *ts);
 unsigned t_sim_crashes(struct t_sim *ts);
 /* Open a sim handle acting as domid (sets PVSIM_DOMID). NULL on failure. */
 struct pv_hv *t_hv_open(uint16_t domid);
+
+/* The group fixture of the hv integration tests: the sim, and a handle of
+ * the guest (domain 1, which shares) and of the backend (domain 0, which
+ * maps). */
+struct t_hv_fixture {
+	struct t_sim *ts;
+	struct pv_hv *guest;
+	struct pv_hv *be;
+};
+/* cmocka group setup and teardown: *state is the struct t_hv_fixture. */
+int t_hv_fixture_setup(void **state);
+int t_hv_fixture_teardown(void **state);
 /* Fork; the child runs fn(arg) and exits with its return value.  Returns the
  * wait status, or -1.  SIGSEGV in the child exits with T_SEGV_EXIT (also
  * under ASan, which would otherwise report and abort). */

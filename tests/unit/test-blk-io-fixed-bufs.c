@@ -26,67 +26,27 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "../../blkback/blkback.h"
+#include "blk-io-fixture.h"
 
 #define FILE_SIZE (1u << 20)
 #define PAGE 4096u
 #define NR_SLOTS 8
 
 struct env {
-	enum blk_direct direct;
-	char path[64];
-	struct blk_backing bs;
-	struct blk_io *io;
-	unsigned done;
+	struct t_blk_io b;       /* backing file and engine */
 	char *pages;             /* NR_SLOTS pages, page i registered at slot i */
 };
-
-static void on_done(struct blk_io_req *r, void *opaque)
-{
-	struct env *e = opaque;
-
-	e->done++;
-}
-
-/* Submit what is queued; reap until `want` more completed, sleeping in
- * poll() on the engine's completion fd (sync: completes inline). */
-static void wait_done(struct env *e, unsigned want)
-{
-	unsigned target = e->done + want;
-	struct pollfd p = { .fd = e->io->efd, .events = POLLIN };
-	uint64_t cnt;
-
-	assert_int_equal(blk_io_submit(e->io), 0);
-	for (;;) {
-		blk_io_reap(e->io);
-		if (e->done >= target || p.fd < 0)
-			break;
-		assert_int_equal(poll(&p, 1, 10000), 1);
-		if (e->io->efd_counter)
-			assert_int_equal(read(p.fd, &cnt, sizeof(cnt)), sizeof(cnt));
-	}
-	assert_int_equal(e->done, target);
-}
 
 static int setup(void **state, enum blk_io_kind kind, enum blk_direct direct)
 {
 	struct env *e = calloc(1, sizeof(*e));
-	int fd, rc;
 
-	e->direct = direct;
-	snprintf(e->path, sizeof(e->path), "/var/tmp/test-blk-fixed.XXXXXX");
-	fd = mkstemp(e->path);
-	if (fd < 0 || ftruncate(fd, FILE_SIZE) < 0)
+	*state = e;
+	if (!e || t_blk_io_open(&e->b, "test-blk-fixed", FILE_SIZE, kind, direct, 32))
 		return -1;
-	close(fd);
-	rc = blk_backing_open(e->path, false, direct, &e->bs);
-	if (rc < 0 || (direct == BLK_DIRECT_ON && e->bs.dio_align > PAGE)) {
-		fprintf(stderr, "open %s: %s\n", e->path, strerror(-rc));
-		return -1;
-	}
-	rc = blk_io_create(kind, &e->bs, 32, on_done, e, &e->io);
-	if (rc < 0) {
-		fprintf(stderr, "engine: %s\n", strerror(-rc));
+	if (direct == BLK_DIRECT_ON && e->b.bs.dio_align > PAGE) {
+		fprintf(stderr, "%s: O_DIRECT alignment %u above a page\n", e->b.path,
+			e->b.bs.dio_align);
 		return -1;
 	}
 	/* Anonymous pages, as a memfd's on pvsim: the kernel pins them. */
@@ -94,7 +54,6 @@ static int setup(void **state, enum blk_io_kind kind, enum blk_direct direct)
 			-1, 0);
 	if (e->pages == MAP_FAILED)
 		return -1;
-	*state = e;
 	return 0;
 }
 
@@ -102,10 +61,8 @@ static int teardown(void **state)
 {
 	struct env *e = *state;
 
-	blk_io_destroy(e->io); /* before the pages: the kernel may pin them */
+	t_blk_io_close(&e->b); /* before the pages: the kernel may pin them */
 	munmap(e->pages, NR_SLOTS * PAGE);
-	blk_backing_close(&e->bs);
-	unlink(e->path);
 	free(e);
 	return 0;
 }
@@ -124,9 +81,9 @@ static void register_all(struct env *e)
 {
 	unsigned i;
 
-	assert_int_equal(blk_io_reg_bufs(e->io, NR_SLOTS), 0);
+	assert_int_equal(blk_io_reg_bufs(e->b.io, NR_SLOTS), 0);
 	for (i = 0; i < NR_SLOTS; i++)
-		assert_int_equal(blk_io_reg_buf(e->io, i, page(e, i), PAGE), 0);
+		assert_int_equal(blk_io_reg_buf(e->b.io, i, page(e, i), PAGE), 0);
 }
 
 /* One request of len bytes at file offset off from/to p; returns r.fixed. */
@@ -137,8 +94,8 @@ static bool rw(struct env *e, enum blk_io_op op, bool durable, int buf_index, vo
 	struct blk_io_req r = { .op = op, .flush_after = durable, .offset = off, .len = len,
 				.iov = &iov, .iovcnt = 1, .buf_index = buf_index };
 
-	assert_int_equal(blk_io_queue(e->io, &r), 0);
-	wait_done(e, 1);
+	assert_int_equal(blk_io_queue(e->b.io, &r), 0);
+	t_blk_io_wait(&e->b, 1);
 	assert_int_equal(r.res, 0);
 	return r.fixed;
 }
@@ -146,7 +103,7 @@ static bool rw(struct env *e, enum blk_io_op op, bool durable, int buf_index, vo
 /* The file's bytes at off, read without the engine. */
 static void file_bytes(struct env *e, void *buf, size_t len, uint64_t off)
 {
-	int fd = open(e->path, O_RDONLY);
+	int fd = open(e->b.path, O_RDONLY);
 
 	assert_true(fd >= 0);
 	assert_int_equal(pread(fd, buf, len, (off_t)off), (ssize_t)len);
@@ -175,7 +132,7 @@ static void test_io_inside_a_filled_slot_runs_fixed_with_the_right_bytes(void **
 	memset(page(e, 5), 0, PAGE);
 	assert_true(rw(e, BLK_IO_READ, false, 5, page(e, 5), PAGE, 8 * PAGE));
 	assert_memory_equal(page(e, 5), want, PAGE);
-	if (e->direct == BLK_DIRECT_OFF) {
+	if (e->b.direct == BLK_DIRECT_OFF) {
 		/* Part of a page (sectors 2..4 of it), buffered. */
 		memset(page(e, 6), 0, PAGE);
 		assert_true(rw(e, BLK_IO_READ, false, 6, page(e, 6) + 1024, 1536, 8 * PAGE + 512));
@@ -212,17 +169,17 @@ static void test_io_outside_its_slot_or_on_an_empty_slot_runs_vectored(void **st
 	assert_false(rw(e, BLK_IO_READ, false, -1, page(e, 1), PAGE, 4 * PAGE)); /* none */
 	assert_memory_equal(page(e, 1), want, PAGE);
 	assert_false(rw(e, BLK_IO_READ, false, NR_SLOTS, page(e, 1), PAGE, 4 * PAGE)); /* past */
-	assert_int_equal(blk_io_reg_buf(e->io, NR_SLOTS, page(e, 1), PAGE), -ENOSPC);
+	assert_int_equal(blk_io_reg_buf(e->b.io, NR_SLOTS, page(e, 1), PAGE), -ENOSPC);
 	/* Cleared: the page is no longer the kernel's to use. */
-	assert_int_equal(blk_io_reg_buf(e->io, 1, NULL, 0), 0);
+	assert_int_equal(blk_io_reg_buf(e->b.io, 1, NULL, 0), 0);
 	memset(page(e, 1), 0, PAGE);
 	assert_false(rw(e, BLK_IO_READ, false, 1, page(e, 1), PAGE, 4 * PAGE));
 	assert_memory_equal(page(e, 1), want, PAGE);
 	/* Refilled, it runs fixed again. */
-	assert_int_equal(blk_io_reg_buf(e->io, 1, page(e, 1), PAGE), 0);
+	assert_int_equal(blk_io_reg_buf(e->b.io, 1, page(e, 1), PAGE), 0);
 	assert_true(rw(e, BLK_IO_READ, false, 1, page(e, 1), PAGE, 4 * PAGE));
 	/* The whole table dropped. */
-	assert_int_equal(blk_io_reg_bufs(e->io, 0), 0);
+	assert_int_equal(blk_io_reg_bufs(e->b.io, 0), 0);
 	assert_false(rw(e, BLK_IO_READ, false, 1, page(e, 1), PAGE, 4 * PAGE));
 	assert_memory_equal(page(e, 1), want, PAGE);
 }
@@ -237,8 +194,8 @@ static void test_several_iovecs_never_run_fixed(void **state)
 
 	register_all(e);
 	fill(page(e, 4), 2 * PAGE, 9);
-	assert_int_equal(blk_io_queue(e->io, &r), 0);
-	wait_done(e, 1);
+	assert_int_equal(blk_io_queue(e->b.io, &r), 0);
+	t_blk_io_wait(&e->b, 1);
 	assert_int_equal(r.res, 0);
 	assert_false(r.fixed);
 	file_bytes(e, got, 2 * PAGE, 0);
@@ -259,7 +216,7 @@ static void test_a_refused_registration_leaves_the_slot_vectored(void **state)
 	assert_true(shared != MAP_FAILED);
 	register_all(e);
 	/* Like a gntdev page on Xen: the kernel will not pin it long-term. */
-	rc = blk_io_reg_buf(e->io, 2, shared, PAGE);
+	rc = blk_io_reg_buf(e->b.io, 2, shared, PAGE);
 	assert_true(rc == -EOPNOTSUPP || rc == -EFAULT);
 	fill(shared, PAGE, 5);
 	memcpy(want, shared, PAGE);
@@ -270,7 +227,7 @@ static void test_a_refused_registration_leaves_the_slot_vectored(void **state)
 	/* The other slots are unaffected. */
 	assert_true(rw(e, BLK_IO_READ, false, 3, page(e, 3), PAGE, 12 * PAGE));
 	assert_memory_equal(page(e, 3), want, PAGE);
-	assert_int_equal(blk_io_reg_buf(e->io, 2, NULL, 0), 0);
+	assert_int_equal(blk_io_reg_buf(e->b.io, 2, NULL, 0), 0);
 	munmap(shared, PAGE);
 	close(fd);
 	unlink(path);
@@ -281,8 +238,8 @@ static void test_engines_without_registered_buffers_ignore_buf_index(void **stat
 	struct env *e = *state;
 	char want[PAGE];
 
-	assert_int_equal(blk_io_reg_bufs(e->io, NR_SLOTS), -EOPNOTSUPP);
-	assert_int_equal(blk_io_reg_buf(e->io, 0, page(e, 0), PAGE), -EOPNOTSUPP);
+	assert_int_equal(blk_io_reg_bufs(e->b.io, NR_SLOTS), -EOPNOTSUPP);
+	assert_int_equal(blk_io_reg_buf(e->b.io, 0, page(e, 0), PAGE), -EOPNOTSUPP);
 	fill(page(e, 0), PAGE, 11);
 	memcpy(want, page(e, 0), PAGE);
 	assert_false(rw(e, BLK_IO_WRITE, true, 0, page(e, 0), PAGE, 2 * PAGE));

@@ -6,6 +6,8 @@
  * written data reads back, a flush and a write-with-flush complete, a
  * discard punches a hole (SEEK_HOLE finds it, st_blocks drops), a batch of
  * requests completes in one submit, and a read past the end fails.
+ * Completions are waited for in poll() on the engine's completion fd
+ * (blk-io-fixture.c), not by sleeping.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -21,75 +23,22 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "../../blkback/blkback.h"
+#include "blk-io-fixture.h"
 
 #define FILE_SIZE (4u << 20)
 
-struct env {
-	enum blk_io_kind kind;
-	enum blk_direct direct;
-	char path[64];
-	struct blk_backing bs;
-	struct blk_io *io;
-	unsigned done;
-};
-
-static void on_done(struct blk_io_req *r, void *opaque)
-{
-	struct env *e = opaque;
-
-	e->done++;
-}
-
-/* Submit what is queued and reap until `want` more requests completed. */
-static void wait_done(struct env *e, unsigned want)
-{
-	unsigned target = e->done + want;
-	int i;
-
-	assert_int_equal(blk_io_submit(e->io), 0);
-	for (i = 0; i < 5000 && e->done < target; i++) {
-		blk_io_reap(e->io);
-		if (e->done < target)
-			usleep(1000);
-	}
-	assert_int_equal(e->done, target);
-}
-
 static int setup(void **state, enum blk_io_kind kind, enum blk_direct direct)
 {
-	struct env *e = calloc(1, sizeof(*e));
-	int fd, rc;
+	struct t_blk_io *e = calloc(1, sizeof(*e));
 
-	e->kind = kind;
-	e->direct = direct;
-	snprintf(e->path, sizeof(e->path), "/var/tmp/test-blk-io.XXXXXX");
-	fd = mkstemp(e->path);
-	if (fd < 0 || ftruncate(fd, FILE_SIZE) < 0)
-		return -1;
-	close(fd);
-	rc = blk_backing_open(e->path, false, direct, &e->bs);
-	if (rc < 0) {
-		fprintf(stderr, "open %s: %s\n", e->path, strerror(-rc));
-		return -1;
-	}
-	rc = blk_io_create(kind, &e->bs, 64, on_done, e, &e->io);
-	if (rc < 0) {
-		fprintf(stderr, "engine: %s\n", strerror(-rc));
-		return -1;
-	}
 	*state = e;
-	return 0;
+	return e && t_blk_io_open(e, "test-blk-io", FILE_SIZE, kind, direct, 64) == 0 ? 0 : -1;
 }
 
 static int teardown(void **state)
 {
-	struct env *e = *state;
-
-	blk_io_destroy(e->io);
-	blk_backing_close(&e->bs);
-	unlink(e->path);
-	free(e);
+	t_blk_io_close(*state);
+	free(*state);
 	return 0;
 }
 
@@ -111,7 +60,7 @@ static void *page_buf(size_t len, int fill)
 
 static void test_written_data_reads_back(void **state)
 {
-	struct env *e = *state;
+	struct t_blk_io *e = *state;
 	size_t len = 3 * 4096;
 	char *w = page_buf(len, 0), *r = page_buf(len, 0);
 	struct iovec wiov[2] = { { w, 4096 }, { w + 4096, 2 * 4096 } }, riov = { r, len };
@@ -124,10 +73,10 @@ static void test_written_data_reads_back(void **state)
 	for (i = 0; i < len; i++)
 		w[i] = (char)(i * 7 + 3);
 	assert_int_equal(blk_io_queue(e->io, &wr), 0);
-	wait_done(e, 1);
+	t_blk_io_wait(e, 1);
 	assert_int_equal(wr.res, 0);
 	assert_int_equal(blk_io_queue(e->io, &rd), 0);
-	wait_done(e, 1);
+	t_blk_io_wait(e, 1);
 	assert_int_equal(rd.res, 0);
 	assert_memory_equal(w, r, len);
 	free(w);
@@ -136,7 +85,7 @@ static void test_written_data_reads_back(void **state)
 
 static void test_a_flush_and_a_durable_write_complete(void **state)
 {
-	struct env *e = *state;
+	struct t_blk_io *e = *state;
 	char *w = page_buf(4096, 0x5a), *r = page_buf(4096, 0);
 	struct iovec wiov = { w, 4096 }, riov = { r, 4096 };
 	struct blk_io_req fl = { .op = BLK_IO_FLUSH };
@@ -147,11 +96,11 @@ static void test_a_flush_and_a_durable_write_complete(void **state)
 
 	assert_int_equal(blk_io_queue(e->io, &fl), 0);
 	assert_int_equal(blk_io_queue(e->io, &wr), 0);
-	wait_done(e, 2);
+	t_blk_io_wait(e, 2);
 	assert_int_equal(fl.res, 0);
 	assert_int_equal(wr.res, 0);
 	assert_int_equal(blk_io_queue(e->io, &rd), 0);
-	wait_done(e, 1);
+	t_blk_io_wait(e, 1);
 	assert_memory_equal(w, r, 4096);
 	free(w);
 	free(r);
@@ -159,7 +108,7 @@ static void test_a_flush_and_a_durable_write_complete(void **state)
 
 static void test_a_discard_punches_a_hole(void **state)
 {
-	struct env *e = *state;
+	struct t_blk_io *e = *state;
 	size_t len = 1u << 20;
 	char *w = page_buf(len, 0x11), *r = page_buf(4096, 0x77);
 	struct iovec wiov = { w, len }, riov = { r, 4096 };
@@ -174,11 +123,11 @@ static void test_a_discard_punches_a_hole(void **state)
 	int fd;
 
 	assert_int_equal(blk_io_queue(e->io, &wr), 0);
-	wait_done(e, 1);
+	t_blk_io_wait(e, 1);
 	assert_int_equal(wr.res, 0);
 	assert_int_equal(stat(e->path, &before), 0);
 	assert_int_equal(blk_io_queue(e->io, &ds), 0);
-	wait_done(e, 1);
+	t_blk_io_wait(e, 1);
 	assert_int_equal(ds.res, 0);
 	assert_int_equal(stat(e->path, &after), 0);
 	assert_true(after.st_blocks < before.st_blocks);
@@ -189,7 +138,7 @@ static void test_a_discard_punches_a_hole(void **state)
 	close(fd);
 	assert_int_equal(hole, 256 * 1024);
 	assert_int_equal(blk_io_queue(e->io, &rd), 0);
-	wait_done(e, 1);
+	t_blk_io_wait(e, 1);
 	assert_memory_equal(r, zero, 4096);
 	free(w);
 	free(r);
@@ -197,7 +146,7 @@ static void test_a_discard_punches_a_hole(void **state)
 
 static void test_a_batch_completes_from_one_submit(void **state)
 {
-	struct env *e = *state;
+	struct t_blk_io *e = *state;
 	enum { N = 32 };
 	char *buf = page_buf(N * 4096, 0);
 	struct iovec iov[N];
@@ -211,7 +160,7 @@ static void test_a_batch_completes_from_one_submit(void **state)
 					     .len = 4096, .iov = &iov[i], .iovcnt = 1 };
 		assert_int_equal(blk_io_queue(e->io, &rq[i]), 0);
 	}
-	wait_done(e, N);
+	t_blk_io_wait(e, N);
 	memset(buf, 0, N * 4096);
 	for (i = 0; i < N; i++) {
 		iov[i] = (struct iovec){ buf + i * 4096, 4096 };
@@ -219,7 +168,7 @@ static void test_a_batch_completes_from_one_submit(void **state)
 					     .len = 4096, .iov = &iov[i], .iovcnt = 1 };
 		assert_int_equal(blk_io_queue(e->io, &rq[i]), 0);
 	}
-	wait_done(e, N);
+	t_blk_io_wait(e, N);
 	for (i = 0; i < N; i++) {
 		assert_int_equal(rq[i].res, 0);
 		assert_int_equal((unsigned char)buf[i * 4096 + 100], i + 1);
@@ -229,21 +178,21 @@ static void test_a_batch_completes_from_one_submit(void **state)
 
 static void test_a_read_past_the_end_of_the_file_fails(void **state)
 {
-	struct env *e = *state;
+	struct t_blk_io *e = *state;
 	char *r = page_buf(8192, 0);
 	struct iovec riov = { r, 8192 };
 	struct blk_io_req rd = { .op = BLK_IO_READ, .offset = FILE_SIZE - 4096, .len = 8192,
 				 .iov = &riov, .iovcnt = 1 };
 
 	assert_int_equal(blk_io_queue(e->io, &rd), 0);
-	wait_done(e, 1);
+	t_blk_io_wait(e, 1);
 	assert_int_equal(rd.res, -EIO);
 	free(r);
 }
 
 static void test_the_backing_reports_its_geometry(void **state)
 {
-	struct env *e = *state;
+	struct t_blk_io *e = *state;
 
 	assert_int_equal(e->bs.size, FILE_SIZE);
 	assert_false(e->bs.blkdev);

@@ -36,7 +36,13 @@ static struct blkif_request rw_req(uint8_t op, uint64_t sector, unsigned nseg)
 	return r;
 }
 
-/* parse + both validation steps, as ring.c runs them (indirect pages given). */
+/*
+ * parse, validate, load the indirect segments, validate_segs: ring.c's
+ * dispatch() order.  ring.c copies the segment list out of the guest's
+ * indirect pages by grant copy (load_indirect()); here the pages are local
+ * (pages[]), so blk_req_load_indirect() copies them into the same
+ * req->seg layout, a page of BLKIF_SEGS_PER_INDIRECT_FRAME segments at a time.
+ */
 static int check(const struct blk_limits *l, const void *ent, const void *const *pages,
 		 struct blk_req *req)
 {

@@ -20,36 +20,9 @@
 
 #include "hv-harness.h"
 
-struct fixture {
-	struct t_sim *ts;
-	struct pv_hv *be;
-};
-
-static int group_setup(void **state)
-{
-	static struct fixture f;
-
-	if (t_sim_start(&f.ts))
-		return -1;
-	f.be = t_hv_open(0);
-	if (!f.be)
-		return -1;
-	*state = &f;
-	return 0;
-}
-
-static int group_teardown(void **state)
-{
-	struct fixture *f = *state;
-
-	pv_hv_close(f->be);
-	t_sim_stop(f->ts);
-	return 0;
-}
-
 static void test_destroy_revokes_grants_but_keeps_existing_mappings(void **state)
 {
-	struct fixture *f = *state;
+	struct t_hv_fixture *f = *state;
 	struct pv_hv *guest;
 	uint32_t refs[2];
 	char *g, *b, *b2, buf[8];
@@ -86,7 +59,7 @@ static void test_destroy_revokes_grants_but_keeps_existing_mappings(void **state
 
 static void test_a_recreated_domain_starts_fresh(void **state)
 {
-	struct fixture *f = *state;
+	struct t_hv_fixture *f = *state;
 	struct pv_hv *guest;
 	uint32_t ref;
 	char *g, *b;
@@ -106,7 +79,7 @@ static void test_a_recreated_domain_starts_fresh(void **state)
 
 static void test_closing_a_claiming_handle_destroys_its_domain(void **state)
 {
-	struct fixture *f = *state;
+	struct t_hv_fixture *f = *state;
 	unsigned before = t_sim_crashes(f->ts);
 	struct pv_hv *guest, *plain;
 	uint32_t ref, ref2;
@@ -146,7 +119,7 @@ static int claim_and_exit(void *arg)
 
 static void test_a_claiming_process_that_exits_takes_its_domain_down(void **state)
 {
-	struct fixture *f = *state;
+	struct t_hv_fixture *f = *state;
 	unsigned before = t_sim_crashes(f->ts);
 	int st;
 
@@ -167,5 +140,5 @@ int main(void)
 		cmocka_unit_test(test_a_claiming_process_that_exits_takes_its_domain_down),
 	};
 
-	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+	return cmocka_run_group_tests(tests, t_hv_fixture_setup, t_hv_fixture_teardown);
 }

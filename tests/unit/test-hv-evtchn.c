@@ -22,35 +22,6 @@
 
 #include "hv-harness.h"
 
-struct fixture {
-	struct t_sim *ts;
-	struct pv_hv *guest, *be;
-};
-
-static int group_setup(void **state)
-{
-	static struct fixture f;
-
-	if (t_sim_start(&f.ts))
-		return -1;
-	f.guest = t_hv_open(1);
-	f.be = t_hv_open(0);
-	if (!f.guest || !f.be)
-		return -1;
-	*state = &f;
-	return 0;
-}
-
-static int group_teardown(void **state)
-{
-	struct fixture *f = *state;
-
-	pv_hv_close(f->guest);
-	pv_hv_close(f->be);
-	t_sim_stop(f->ts);
-	return 0;
-}
-
 /* Wait for one event on hv; returns the port (unmasked again) or -errno. */
 static int wait_event(struct pv_hv *hv, int ms)
 {
@@ -65,7 +36,7 @@ static int wait_event(struct pv_hv *hv, int ms)
 }
 
 /* Bind the backend to a fresh guest port; consume the bind-time event. */
-static void connect_pair(struct fixture *f, int *gport, int *bport)
+static void connect_pair(struct t_hv_fixture *f, int *gport, int *bport)
 {
 	*gport = pv_hv_evtchn_alloc(f->guest, 0);
 	assert_true(*gport > 0);
@@ -105,7 +76,7 @@ static int guest_child(void *arg)
 
 static void test_notify_wakes_the_peer_across_processes(void **state)
 {
-	struct fixture *f = *state;
+	struct t_hv_fixture *f = *state;
 	struct xproc x;
 	int gport, bport, st, done = 1;
 	pid_t pid;
@@ -137,7 +108,7 @@ static void test_notify_wakes_the_peer_across_processes(void **state)
 
 static void test_bind_sets_a_pending_event_on_the_new_port(void **state)
 {
-	struct fixture *f = *state;
+	struct t_hv_fixture *f = *state;
 	int g = pv_hv_evtchn_alloc(f->guest, 0), b;
 
 	assert_true(g > 0);
@@ -152,7 +123,7 @@ static void test_bind_sets_a_pending_event_on_the_new_port(void **state)
 
 static void test_a_fired_port_stays_masked_and_notifies_coalesce(void **state)
 {
-	struct fixture *f = *state;
+	struct t_hv_fixture *f = *state;
 	int g, b;
 
 	connect_pair(f, &g, &b);
@@ -177,7 +148,7 @@ static void test_a_fired_port_stays_masked_and_notifies_coalesce(void **state)
 
 static void test_close_returns_the_peer_to_unbound(void **state)
 {
-	struct fixture *f = *state;
+	struct t_hv_fixture *f = *state;
 	int g, b, b2;
 
 	connect_pair(f, &g, &b);
@@ -204,7 +175,7 @@ static void test_close_returns_the_peer_to_unbound(void **state)
 
 static void test_notify_on_a_never_bound_port_fails(void **state)
 {
-	struct fixture *f = *state;
+	struct t_hv_fixture *f = *state;
 
 	assert_int_equal(pv_hv_evtchn_notify(f->be, 77), -EINVAL);
 	assert_int_equal(pv_hv_evtchn_notify(f->be, 1u << 30), -EINVAL);
@@ -214,7 +185,7 @@ static void test_notify_on_a_never_bound_port_fails(void **state)
 
 static void test_bind_needs_a_port_left_unbound_for_us(void **state)
 {
-	struct fixture *f = *state;
+	struct t_hv_fixture *f = *state;
 	int g = pv_hv_evtchn_alloc(f->guest, 2); /* for domain 2, not us */
 
 	assert_true(g > 0);
@@ -226,7 +197,7 @@ static void test_bind_needs_a_port_left_unbound_for_us(void **state)
 
 static void test_another_handle_of_the_same_domain_cannot_use_our_port(void **state)
 {
-	struct fixture *f = *state;
+	struct t_hv_fixture *f = *state;
 	struct pv_hv *be2 = t_hv_open(0);
 	int g, b;
 
@@ -241,7 +212,7 @@ static void test_another_handle_of_the_same_domain_cannot_use_our_port(void **st
 
 static void test_closing_a_handle_closes_its_ports(void **state)
 {
-	struct fixture *f = *state;
+	struct t_hv_fixture *f = *state;
 	struct pv_hv *g2 = t_hv_open(1);
 	int g, b;
 
@@ -263,7 +234,7 @@ static void test_closing_a_handle_closes_its_ports(void **state)
 
 static void test_ports_fired_together_each_come_out_once(void **state)
 {
-	struct fixture *f = *state;
+	struct t_hv_fixture *f = *state;
 	int g[NR_BURST], b[NR_BURST], seen[NR_BURST] = { 0 };
 	int i, port, total = 0;
 
@@ -321,5 +292,5 @@ int main(void)
 		cmocka_unit_test(test_ports_fired_together_each_come_out_once),
 	};
 
-	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+	return cmocka_run_group_tests(tests, t_hv_fixture_setup, t_hv_fixture_teardown);
 }

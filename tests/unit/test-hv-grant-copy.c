@@ -16,38 +16,9 @@
 
 #include "hv-harness.h"
 
-struct fixture {
-	struct t_sim *ts;
-	struct pv_hv *guest, *be;
-};
-
-static int group_setup(void **state)
-{
-	static struct fixture f;
-
-	if (t_sim_start(&f.ts))
-		return -1;
-	f.guest = t_hv_open(1);
-	f.be = t_hv_open(0);
-	if (!f.guest || !f.be)
-		return -1;
-	*state = &f;
-	return 0;
-}
-
-static int group_teardown(void **state)
-{
-	struct fixture *f = *state;
-
-	pv_hv_close(f->guest);
-	pv_hv_close(f->be);
-	t_sim_stop(f->ts);
-	return 0;
-}
-
 static void test_copy_moves_data_both_ways(void **state)
 {
-	struct fixture *f = *state;
+	struct t_hv_fixture *f = *state;
 	char local[64] = "backend data", back[64] = { 0 };
 	uint32_t ref;
 	char *g;
@@ -71,7 +42,7 @@ static void test_copy_moves_data_both_ways(void **state)
 
 static void test_copy_to_a_readonly_grant_fails(void **state)
 {
-	struct fixture *f = *state;
+	struct t_hv_fixture *f = *state;
 	char local[16] = "x", back[16] = { 0 };
 	uint32_t ref;
 	char *g;
@@ -92,7 +63,7 @@ static void test_copy_to_a_readonly_grant_fails(void **state)
 
 static void test_copy_beyond_the_page_or_of_a_bad_ref_fails(void **state)
 {
-	struct fixture *f = *state;
+	struct t_hv_fixture *f = *state;
 	char buf[4096];
 	uint32_t ref;
 	void *g;
@@ -114,7 +85,7 @@ static void test_copy_beyond_the_page_or_of_a_bad_ref_fails(void **state)
 
 static void test_copy_by_a_domain_the_grant_does_not_name_fails(void **state)
 {
-	struct fixture *f = *state;
+	struct t_hv_fixture *f = *state;
 	struct pv_hv *other = t_hv_open(2);
 	char buf[8];
 	uint32_t ref;
@@ -137,5 +108,5 @@ int main(void)
 		cmocka_unit_test(test_copy_by_a_domain_the_grant_does_not_name_fails),
 	};
 
-	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+	return cmocka_run_group_tests(tests, t_hv_fixture_setup, t_hv_fixture_teardown);
 }

@@ -19,38 +19,9 @@
 
 #include "hv-harness.h"
 
-struct fixture {
-	struct t_sim *ts;
-	struct pv_hv *guest, *be;
-};
-
-static int group_setup(void **state)
-{
-	static struct fixture f;
-
-	if (t_sim_start(&f.ts))
-		return -1;
-	f.guest = t_hv_open(1);
-	f.be = t_hv_open(0);
-	if (!f.guest || !f.be)
-		return -1;
-	*state = &f;
-	return 0;
-}
-
-static int group_teardown(void **state)
-{
-	struct fixture *f = *state;
-
-	pv_hv_close(f->guest);
-	pv_hv_close(f->be);
-	t_sim_stop(f->ts);
-	return 0;
-}
-
 static void test_handles_know_their_domain(void **state)
 {
-	struct fixture *f = *state;
+	struct t_hv_fixture *f = *state;
 
 	assert_int_equal(pv_hv_domid(f->guest), 1);
 	assert_int_equal(pv_hv_domid(f->be), 0);
@@ -60,7 +31,7 @@ static void test_handles_know_their_domain(void **state)
 
 static void test_map_of_a_shared_page_sees_the_guest_data(void **state)
 {
-	struct fixture *f = *state;
+	struct t_hv_fixture *f = *state;
 	uint32_t ref;
 	char *g, *b;
 
@@ -77,7 +48,7 @@ static void test_map_of_a_shared_page_sees_the_guest_data(void **state)
 
 static void test_map_of_an_ungranted_ref_fails(void **state)
 {
-	struct fixture *f = *state;
+	struct t_hv_fixture *f = *state;
 	uint32_t ref = 4000, big = 1u << 20;
 	void *p;
 
@@ -88,7 +59,7 @@ static void test_map_of_an_ungranted_ref_fails(void **state)
 
 static void test_writable_map_of_a_readonly_grant_fails(void **state)
 {
-	struct fixture *f = *state;
+	struct t_hv_fixture *f = *state;
 	uint32_t ref;
 	char *g, *b;
 
@@ -103,7 +74,7 @@ static void test_writable_map_of_a_readonly_grant_fails(void **state)
 
 static void test_map_by_a_domain_the_grant_does_not_name_fails(void **state)
 {
-	struct fixture *f = *state;
+	struct t_hv_fixture *f = *state;
 	struct pv_hv *other = t_hv_open(2);
 	uint32_t ref;
 	void *g, *b;
@@ -117,7 +88,7 @@ static void test_map_by_a_domain_the_grant_does_not_name_fails(void **state)
 
 static void test_end_access_while_mapped_fails_and_succeeds_after_unmap(void **state)
 {
-	struct fixture *f = *state;
+	struct t_hv_fixture *f = *state;
 	uint32_t ref;
 	void *g, *b;
 
@@ -132,7 +103,7 @@ static void test_end_access_while_mapped_fails_and_succeeds_after_unmap(void **s
 
 static void test_unshare_of_a_batch_is_all_or_nothing(void **state)
 {
-	struct fixture *f = *state;
+	struct t_hv_fixture *f = *state;
 	uint32_t refs[3];
 	void *g, *b;
 
@@ -148,7 +119,7 @@ static void test_unshare_of_a_batch_is_all_or_nothing(void **state)
 
 static void test_a_batch_map_is_contiguous_and_fails_as_a_whole(void **state)
 {
-	struct fixture *f = *state;
+	struct t_hv_fixture *f = *state;
 	uint32_t refs[11];
 	unsigned char *g, *b;
 	void *p;
@@ -170,7 +141,7 @@ static void test_a_batch_map_is_contiguous_and_fails_as_a_whole(void **state)
 
 static void test_unmap_of_an_unknown_address_fails(void **state)
 {
-	struct fixture *f = *state;
+	struct t_hv_fixture *f = *state;
 	int x;
 
 	assert_int_equal(pv_hv_unmap(f->be, &x, 1), -EINVAL);
@@ -190,7 +161,7 @@ static int touch_child(void *arg)
 
 static void test_touching_the_page_next_to_a_mapped_frame_faults(void **state)
 {
-	struct fixture *f = *state;
+	struct t_hv_fixture *f = *state;
 	uint32_t refs[2];
 	struct touch t;
 	char *g, *b;
@@ -224,7 +195,7 @@ static int write_child(void *arg)
 
 static void test_writing_a_readonly_mapping_faults(void **state)
 {
-	struct fixture *f = *state;
+	struct t_hv_fixture *f = *state;
 	uint32_t ref;
 	struct touch t;
 	void *g, *b;
@@ -256,5 +227,5 @@ int main(void)
 		cmocka_unit_test(test_writing_a_readonly_mapping_faults),
 	};
 
-	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+	return cmocka_run_group_tests(tests, t_hv_fixture_setup, t_hv_fixture_teardown);
 }

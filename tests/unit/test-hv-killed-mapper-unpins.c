@@ -30,34 +30,16 @@
 #include "hv-harness.h"
 #include "hv_sim_abi.h"
 
-struct fixture {
-	struct t_sim *ts;
-	struct pv_hv *guest, *be;
-};
-
+/* An entry left locked would make a map spin for ever: fail instead. */
 static int group_setup(void **state)
 {
-	static struct fixture f;
-
-	/* An entry left locked would make a map spin for ever: fail instead. */
 	alarm(120);
-	if (t_sim_start(&f.ts))
-		return -1;
-	f.guest = t_hv_open(1);
-	f.be = t_hv_open(0);
-	if (!f.guest || !f.be)
-		return -1;
-	*state = &f;
-	return 0;
+	return t_hv_fixture_setup(state);
 }
 
 static int group_teardown(void **state)
 {
-	struct fixture *f = *state;
-
-	pv_hv_close(f->guest);
-	pv_hv_close(f->be);
-	t_sim_stop(f->ts);
+	t_hv_fixture_teardown(state);
 	alarm(0);
 	return 0;
 }
@@ -114,7 +96,7 @@ static pid_t mapper_start(int (*fn)(void *arg), void *arg)
 }
 
 /* SIGKILL it, reap it, and let the daemon handle its death. */
-static void mapper_kill(struct fixture *f, pid_t pid)
+static void mapper_kill(struct t_hv_fixture *f, pid_t pid)
 {
 	int status;
 
@@ -160,7 +142,7 @@ static int map_every_kind(void *arg)
 
 static void test_grants_a_killed_mapper_held_can_be_ended(void **state)
 {
-	struct fixture *f = *state;
+	struct t_hv_fixture *f = *state;
 	struct shared_set g;
 	void *w, *r;
 	pid_t pid;
@@ -213,7 +195,7 @@ static int map_all_of_x(void *arg)
 
 static void test_only_the_killed_mappers_pins_are_dropped(void **state)
 {
-	struct fixture *f = *state;
+	struct t_hv_fixture *f = *state;
 	struct one_set g;
 	void *x[3], *b0, *b1;
 	pid_t live, dead;
@@ -259,7 +241,7 @@ static int map_from_dom3(void *arg)
 
 static void test_pins_in_a_destroyed_domain_spare_its_successor(void **state)
 {
-	struct fixture *f = *state;
+	struct t_hv_fixture *f = *state;
 	struct pv_hv *old, *now;
 	uint32_t ref, ref2;
 	void *g, *g2, *b;
@@ -354,7 +336,7 @@ static int copy_forever(void *arg)
 
 static void test_a_mapper_killed_anywhere_leaves_nothing_pinned_or_locked(void **state)
 {
-	struct fixture *f = *state;
+	struct t_hv_fixture *f = *state;
 	struct busy_refs g;
 	pid_t live;
 	void *pb;
@@ -462,7 +444,7 @@ static int map_then_garble(void *arg)
 
 static void test_a_garbled_journal_does_not_crash_the_daemon(void **state)
 {
-	struct fixture *f = *state;
+	struct t_hv_fixture *f = *state;
 	uint32_t refs[2];
 	struct pv_hv *hv;
 	void *g, *b;

@@ -13,18 +13,7 @@
 
 #include "xs-store-helpers.h"
 
-static struct sim_xs_store *store;
-
-static int setup(void **state)
-{
-	return sim_xs_store_create(NULL, NULL, NULL, &store);
-}
-
-static int teardown(void **state)
-{
-	sim_xs_store_destroy(store);
-	return 0;
-}
+static struct t_store fx; /* the running case's store (t_store_setup) */
 
 static void expect_children(const char *path, const char *want, uint32_t wantlen)
 {
@@ -32,7 +21,7 @@ static void expect_children(const char *path, const char *want, uint32_t wantlen
 	const char *ch;
 	uint32_t len;
 
-	assert_int_equal(sim_xs_store_directory(store, &dom0, path, &ch, &len, NULL), 0);
+	assert_int_equal(sim_xs_store_directory(fx.store, &dom0, path, &ch, &len, NULL), 0);
 	assert_int_equal(len, wantlen);
 	assert_memory_equal(ch, want, wantlen);
 }
@@ -49,14 +38,14 @@ static void test_children_are_listed_in_creation_order(void **state)
 {
 	struct sim_xs_caller dom0 = t_dom(0);
 
-	assert_int_equal(t_write(store, &dom0, "/d/zeta", ""), 0);
-	assert_int_equal(t_write(store, &dom0, "/d/alpha", ""), 0);
-	assert_int_equal(sim_xs_store_mkdir(store, &dom0, "/d/mid"), 0);
-	assert_int_equal(t_write(store, &dom0, "/d/alpha", "again"), 0);
+	assert_int_equal(t_write(fx.store, &dom0, "/d/zeta", ""), 0);
+	assert_int_equal(t_write(fx.store, &dom0, "/d/alpha", ""), 0);
+	assert_int_equal(sim_xs_store_mkdir(fx.store, &dom0, "/d/mid"), 0);
+	assert_int_equal(t_write(fx.store, &dom0, "/d/alpha", "again"), 0);
 	expect_children("/d", "zeta\0alpha\0mid", 15);
-	assert_int_equal(sim_xs_store_rm(store, &dom0, "/d/alpha"), 0);
+	assert_int_equal(sim_xs_store_rm(fx.store, &dom0, "/d/alpha"), 0);
 	expect_children("/d", "zeta\0mid", 9);
-	assert_int_equal(t_write(store, &dom0, "/d/alpha", ""), 0);
+	assert_int_equal(t_write(fx.store, &dom0, "/d/alpha", ""), 0);
 	expect_children("/d", "zeta\0mid\0alpha", 15);
 }
 
@@ -64,13 +53,13 @@ static void test_write_creates_missing_parents_empty(void **state)
 {
 	struct sim_xs_caller dom0 = t_dom(0);
 
-	assert_int_equal(t_write(store, &dom0, "/p/q/r", "v"), 0);
-	assert_string_equal(t_read(store, &dom0, "/p"), "");
-	assert_string_equal(t_read(store, &dom0, "/p/q"), "");
+	assert_int_equal(t_write(fx.store, &dom0, "/p/q/r", "v"), 0);
+	assert_string_equal(t_read(fx.store, &dom0, "/p"), "");
+	assert_string_equal(t_read(fx.store, &dom0, "/p/q"), "");
 	expect_children("/p", "q", 2);
 	/* mkdir leaves existing values alone. */
-	assert_int_equal(sim_xs_store_mkdir(store, &dom0, "/p/q/r"), 0);
-	assert_string_equal(t_read(store, &dom0, "/p/q/r"), "v");
+	assert_int_equal(sim_xs_store_mkdir(fx.store, &dom0, "/p/q/r"), 0);
+	assert_string_equal(t_read(fx.store, &dom0, "/p/q/r"), "v");
 }
 
 static void test_generation_changes_with_the_child_list(void **state)
@@ -80,25 +69,22 @@ static void test_generation_changes_with_the_child_list(void **state)
 	uint32_t len;
 	uint64_t g1, g2, g3;
 
-	assert_int_equal(sim_xs_store_mkdir(store, &dom0, "/g"), 0);
-	assert_int_equal(sim_xs_store_directory(store, &dom0, "/g", &ch, &len, &g1), 0);
-	assert_int_equal(sim_xs_store_directory(store, &dom0, "/g", &ch, &len, &g2), 0);
+	assert_int_equal(sim_xs_store_mkdir(fx.store, &dom0, "/g"), 0);
+	assert_int_equal(sim_xs_store_directory(fx.store, &dom0, "/g", &ch, &len, &g1), 0);
+	assert_int_equal(sim_xs_store_directory(fx.store, &dom0, "/g", &ch, &len, &g2), 0);
 	assert_true(g1 == g2);
-	assert_int_equal(t_write(store, &dom0, "/g/c", ""), 0);
-	assert_int_equal(sim_xs_store_directory(store, &dom0, "/g", &ch, &len, &g3), 0);
+	assert_int_equal(t_write(fx.store, &dom0, "/g/c", ""), 0);
+	assert_int_equal(sim_xs_store_directory(fx.store, &dom0, "/g", &ch, &len, &g3), 0);
 	assert_true(g3 != g2);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_initial_tree_is_xenstoreds, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_children_are_listed_in_creation_order, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_write_creates_missing_parents_empty, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_generation_changes_with_the_child_list, setup,
-						teardown),
+		T_STORE_CASE(test_initial_tree_is_xenstoreds, &fx),
+		T_STORE_CASE(test_children_are_listed_in_creation_order, &fx),
+		T_STORE_CASE(test_write_creates_missing_parents_empty, &fx),
+		T_STORE_CASE(test_generation_changes_with_the_child_list, &fx),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
-# The Xen toolstack is up in dom0: device nodes a userspace backend opens,
-# xenstored, xl. Everything later depends on this.
+# Description: The Xen toolstack is up in dom0: device nodes a userspace
+# backend opens, xenstored, xl. Everything later depends on this.
 xt_check "/dev/xen/{evtchn,gntdev,gntalloc,privcmd,xenbus} present" \
 	sh -c 'for d in evtchn gntdev gntalloc privcmd xenbus xenbus_backend; do [ -c /dev/xen/$d ] || { echo "missing /dev/xen/$d"; exit 1; }; done'
 xt_check "xenstored answers on /run/xenstored/socket" \

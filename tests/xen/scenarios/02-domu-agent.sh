@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
-# A device-less PV domU boots Debian's kernel with our agent, runs a job
-# given at create time, and runs commands sent later through its console:
-# the two ways every later scenario drives a domU.
+# Description: A device-less PV domU boots Debian's kernel with our agent,
+# runs a job given at create time, and runs commands sent later through its
+# console: the two ways every later scenario drives a domU.
 cat >/tmp/xt/agent-job.sh <<'EOJ'
 #!/bin/sh
 echo "job: kernel $(uname -r), $(nproc) cpu(s), $(grep MemTotal /proc/meminfo)"

@@ -1,10 +1,10 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
-# What libxl 4.17 writes for a vbd whose backend it does not start
-# (xen-blkback not loaded): pvsim's toolstack (sim/toolstack.c) must write the
-# same keys with the same permissions. A stand-in backend moves state 1 -> 2 so
-# xl create completes; the stand-in's snapshot, taken at state 1, is exactly
-# libxl's transaction. Then the domU is unpaused and Linux's blkfront answers
-# InitWait: its keys are recorded too.
+# Description: What libxl 4.17 writes for a vbd whose backend it does not
+# start (xen-blkback not loaded): pvsim's toolstack (sim/toolstack.c) must
+# write the same keys with the same permissions. A stand-in backend moves
+# state 1 -> 2 so xl create completes; the stand-in's snapshot, taken at state
+# 1, is exactly libxl's transaction. Then the domU is unpaused and Linux's
+# blkfront answers InitWait: its keys are recorded too.
 truncate -s 64M /tmp/xt/vbd.img
 xt_standin_start vbd
 if xt_check "xl create with a phy vbd, no kernel blkback" xt_domu_start vbdprobe -p -- \

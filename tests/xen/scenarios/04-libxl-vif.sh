@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
-# As 03 for a vif (xen-netback not loaded): libxl's keys and permissions at
-# state 1, then Linux's netfront's answer to InitWait.
+# Description: As 03 for a vif (xen-netback not loaded): libxl's keys and
+# permissions at state 1, then Linux's netfront's answer to InitWait.
 xt_standin_start vif
 if xt_check "xl create with a vif, no kernel netback" xt_domu_start vifprobe -p -- \
 	"vif = [ 'bridge=xenbr0' ]"; then

@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
-# As 03 for a PV USB controller. Debian's kernel has no xen-hcd, so the domU
-# never answers: only libxl's side is recorded.
+# Description: As 03 for a PV USB controller. Debian's kernel has no xen-hcd,
+# so the domU never answers: only libxl's side is recorded.
 xt_standin_start vusb
 if xt_check "xl create with usbctrl type=pv, no usbback" xt_domu_start usbprobe -p -- \
 	"usbctrl = [ 'type=pv,version=2,ports=4' ]"; then

@@ -1,8 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
-# pvback-blk (kernel xen-blkback not loaded) serves a domU two disks from a
-# plain xl config: xvda on a file, xvdb on a loop block device (losetup in
-# dom0). In the domU, on each: mkfs.ext4, mount, files with sha256, umount,
-# drop caches, mount, compare, umount, e2fsck -fn clean.
+# Description: pvback-blk (kernel xen-blkback not loaded) serves a domU two
+# disks from a plain xl config: xvda on a file, xvdb on a loop block device
+# (losetup in dom0). In the domU, on each: mkfs.ext4, mount, files with
+# sha256, umount, drop caches, mount, compare, umount, e2fsck -fn clean.
 xt_check "kernel xen-blkback not loaded" sh -c '! grep -q "^xen_blkback " /proc/modules'
 xt_blk_start || { xt_fail "pvback-blk starts"; return 0; }
 xt_pass "pvback-blk --hv xen starts (control socket answers)"

@@ -1,10 +1,10 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
-# fio verify (randwrite, then sequential write; crc32c, verify_fatal) in
-# domUs with vcpus=2, once with blkfront's features all on
+# Description: fio verify (randwrite, then sequential write; crc32c,
+# verify_fatal) in domUs with vcpus=2, once with blkfront's features all on
 # (feature_persistent=1 max_indirect_segments=256 max_queues=2) and once all
-# off (feature_persistent=0 max_indirect_segments=0 max_queues=1): xen-blkfront
-# module parameters from the agent's BLKFRONT_OPTS. What was negotiated is
-# checked in xenstore (frontend + backend dirs, recorded as
+# off (feature_persistent=0 max_indirect_segments=0 max_queues=1):
+# xen-blkfront module parameters from the agent's BLKFRONT_OPTS. What was
+# negotiated is checked in xenstore (frontend + backend dirs, recorded as
 # record-blk-negotiated-{on,off}.txt), in the domU's queue limits, and in
 # pvback-blk's own view (stats, connect log line).
 xt_blk_start || { xt_fail "pvback-blk starts"; return 0; }

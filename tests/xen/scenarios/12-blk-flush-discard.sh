@@ -1,9 +1,9 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
-# Flush and discard reach the backing file. A marker written in the domU and
-# flushed (dd conv=fsync: a FLUSH/FUA request) is in the backing file when the
-# domU's write returns; `sync` on a mounted ext4 sends a flush; blkdiscard on
-# the raw disk and fstrim on a mounted ext4 punch holes in the backing file
-# (st_blocks drops).
+# Description: Flush and discard reach the backing file. A marker written in
+# the domU and flushed (dd conv=fsync: a FLUSH/FUA request) is in the backing
+# file when the domU's write returns; `sync` on a mounted ext4 sends a flush;
+# blkdiscard on the raw disk and fstrim on a mounted ext4 punch holes in the
+# backing file (st_blocks drops).
 xt_blk_start || { xt_fail "pvback-blk starts"; return 0; }
 img=$XT_IMG/fd.img
 xt_blk_img $img 64

@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
-# A readonly disk (access=ro -> mode=r) refuses writes: the domU sees ro=1,
-# a write fails, and the backing file is unchanged. Online resize: the
-# backing file grows in dom0, `pvback-blk resize` re-checks it, the new
+# Description: A readonly disk (access=ro -> mode=r) refuses writes: the domU
+# sees ro=1, a write fails, and the backing file is unchanged. Online resize:
+# the backing file grows in dom0, `pvback-blk resize` re-checks it, the new
 # size goes to the backend's `sectors` and the domU's /sys/block/xvda/size.
 xt_blk_start || { xt_fail "pvback-blk starts"; return 0; }
 rw=$XT_IMG/rs.img

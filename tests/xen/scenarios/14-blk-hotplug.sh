@@ -1,9 +1,9 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
-# Hot-plug and unplug at run time. While fio verifies on xvda: xl block-attach
-# xvdb, fio verify on it, xl block-detach once it finished (clean unplug).
-# Then xl block-detach of xvdc while fio is running on it: blkfront fails the
-# outstanding I/O (the disk is gone), the detach completes, the domU and its
-# other disk go on, pvback-blk serves on.
+# Description: Hot-plug and unplug at run time. While fio verifies on xvda: xl
+# block-attach xvdb, fio verify on it, xl block-detach once it finished (clean
+# unplug). Then xl block-detach of xvdc while fio is running on it: blkfront
+# fails the outstanding I/O (the disk is gone), the detach completes, the domU
+# and its other disk go on, pvback-blk serves on.
 xt_blk_start || { xt_fail "pvback-blk starts"; return 0; }
 for d in a b c; do xt_blk_img $XT_IMG/hp-$d.img 48; done
 if xt_check "domU with xvda connects" xt_blk_domu hp1 -- "$(xt_blk_disk $XT_IMG/hp-a.img xvda)"; then

@@ -1,8 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
-# Two domUs on the same pvback-blk, each with its own disk, both running fio
-# verify. xl destroy of A in the middle of its I/O (grants revoked, event
-# channel gone, frontend never says Closing): pvback-blk drops A's device,
-# libxl's cleanup completes, and B's fio goes on and verifies.
+# Description: Two domUs on the same pvback-blk, each with its own disk, both
+# running fio verify. xl destroy of A in the middle of its I/O (grants
+# revoked, event channel gone, frontend never says Closing): pvback-blk drops
+# A's device, libxl's cleanup completes, and B's fio goes on and verifies.
 xt_blk_start || { xt_fail "pvback-blk starts"; return 0; }
 xt_blk_img $XT_IMG/dA.img 64
 xt_blk_img $XT_IMG/dB.img 48

@@ -1,9 +1,9 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
-# Restart of pvback-blk while a domU is idle: ext4 mounted with files on it,
-# SIGTERM (the daemon drains and leaves the backend Connected), a new
-# pvback-blk re-attaches to the live rings; the domU writes, syncs and reads
-# back without an I/O error. Stretch: a second restart while fio runs; then
-# a SIGKILL while fio runs (the in-flight journal).
+# Description: Restart of pvback-blk while a domU is idle: ext4 mounted with
+# files on it, SIGTERM (the daemon drains and leaves the backend Connected), a
+# new pvback-blk re-attaches to the live rings; the domU writes, syncs and
+# reads back without an I/O error. Stretch: a second restart while fio runs;
+# then a SIGKILL while fio runs (the in-flight journal).
 xt_blk_start || { xt_fail "pvback-blk starts"; return 0; }
 xt_blk_img $XT_IMG/rst.img 64
 if xt_check "domU (vcpus=2, 2 queues) connects" xt_blk_domu rs1 -c 2 -- "$(xt_blk_disk $XT_IMG/rst.img)"; then

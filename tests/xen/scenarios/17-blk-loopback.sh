@@ -1,8 +1,9 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
-# Loopback on real grants: our userspace blkfront (blkfront-tool, gntalloc +
-# unbound event channels, PVBACK_HV=xen) in dom0 against pvback-blk in dom0.
-# The vbds' frontend is dom0 itself: `xl block-attach 0 ...` writes them as
-# for any domain. The checks are those tests/sim/blk-basic.sh runs on pvsim.
+# Description: Loopback on real grants: our userspace blkfront (blkfront-tool,
+# gntalloc + unbound event channels, PVBACK_HV=xen) in dom0 against pvback-blk
+# in dom0. The vbds' frontend is dom0 itself: `xl block-attach 0 ...` writes
+# them as for any domain. The checks are those tests/sim/blk-basic.sh runs on
+# pvsim.
 export PVBACK_HV=xen
 # gntalloc shares at most `limit` pages (default 1024) across dom0: a ring of
 # order 4 or 256 indirect segments per request needs more (ENOSPC otherwise)

@@ -1,8 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
-# bench-xen (only with tests/xen/run --bench, i.e. make bench-xen): the same
-# fio jobs in a PV domU (Linux's xen-blkfront with its default module
-# parameters; 1 vCPU, pinned to a pCPU dom0 does not use when there is one)
-# against three backends in dom0, one after the other, each
+# Description: bench-xen (only with tests/xen/run --bench, i.e. make
+# bench-xen): the same fio jobs in a PV domU (Linux's xen-blkfront with its
+# default module parameters; 1 vCPU, pinned to a pCPU dom0 does not use when
+# there is one) against three backends in dom0, one after the other, each
 # serving the same fully written 256 MiB raw file on a dom0 tmpfs, in
 # XB_ROUNDS rounds (kernel, qdisk, pvback, kernel, qdisk, pvback):
 #   kernel  Linux's xen-blkback (modprobe; backendtype=phy, the `block` hotplug
