@@ -241,13 +241,14 @@ int fq_release(struct fq_backend *b)
 int fq_group_setup(void **state)
 {
 	static struct fq_fixture f;
+	struct t_hv_fixture *hf;
 
-	if (t_sim_start(&f.ts))
+	/* Its last handle acts as dom0, so pv_queue's handles do too. */
+	if (t_hv_fixture_setup(state))
 		return -1;
-	f.guest = t_hv_open(1);
-	setenv("PVSIM_DOMID", "0", 1); /* pv_queue's own handles act as dom0 */
-	if (!f.guest)
-		return -1;
+	hf = *state;
+	f.hv_fixture = hf;
+	f.guest = hf->guest;
 	*state = &f;
 	return 0;
 }
@@ -256,9 +257,8 @@ int fq_group_teardown(void **state)
 {
 	struct fq_fixture *f = *state;
 
-	pv_hv_close(f->guest);
-	t_sim_stop(f->ts);
-	return 0;
+	*state = f->hv_fixture;
+	return t_hv_fixture_teardown(state);
 }
 
 int fq_fixture_open(struct fq_fixture *f, unsigned nr_rings, unsigned nr_ports)

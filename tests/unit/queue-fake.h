@@ -81,7 +81,7 @@ int fq_release(struct fq_backend *b);
 /* A cmocka fixture: the in-process pvsim (group), the guest's rings, the
  * fake backend, its params (journal in a fresh directory) and queue. */
 struct fq_fixture {
-	struct t_sim *ts;
+	void *hv_fixture;          /* hv-harness's t_hv_fixture (the group's) */
 	struct pv_hv *guest;       /* domain 1; pv_queue's handles act as 0 */
 	struct fq_front front[PV_QUEUE_MAX_RINGS];
 	unsigned nr_rings;

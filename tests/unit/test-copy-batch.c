@@ -22,11 +22,6 @@
 
 #define NSEG 100 /* more than one batch */
 
-struct fixture {
-	struct t_sim *ts;
-	struct pv_hv *guest, *be;
-};
-
 struct seen {
 	unsigned n;
 	uintptr_t owner[NSEG];
@@ -41,33 +36,9 @@ static void on_done(void *opaque, void *owner, const struct pv_hv_copy_seg *seg)
 	s->status[s->n++] = seg->status;
 }
 
-static int group_setup(void **state)
-{
-	static struct fixture f;
-
-	if (t_sim_start(&f.ts))
-		return -1;
-	f.guest = t_hv_open(1);
-	f.be = t_hv_open(0);
-	if (!f.guest || !f.be)
-		return -1;
-	*state = &f;
-	return 0;
-}
-
-static int group_teardown(void **state)
-{
-	struct fixture *f = *state;
-
-	pv_hv_close(f->guest);
-	pv_hv_close(f->be);
-	t_sim_stop(f->ts);
-	return 0;
-}
-
 static void test_every_segment_is_copied_and_reported_in_order(void **state)
 {
-	struct fixture *f = *state;
+	struct t_hv_fixture *f = *state;
 	static char local[NSEG][16];
 	struct pv_copy_batch b;
 	struct seen s = { 0 };
@@ -101,7 +72,7 @@ static void test_every_segment_is_copied_and_reported_in_order(void **state)
 
 static void test_a_failure_in_an_early_batch_is_reported_by_flush(void **state)
 {
-	struct fixture *f = *state;
+	struct t_hv_fixture *f = *state;
 	char a[8] = "", c[8] = "";
 	struct pv_copy_batch b;
 	struct seen s = { 0 };
@@ -143,5 +114,5 @@ int main(void)
 		cmocka_unit_test(test_a_failure_in_an_early_batch_is_reported_by_flush),
 	};
 
-	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+	return cmocka_run_group_tests(tests, t_hv_fixture_setup, t_hv_fixture_teardown);
 }
