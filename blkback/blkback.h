@@ -8,8 +8,8 @@
  *            map/copy the data, submit, complete, respond
  *  request.c parse/validate of requests (callable without hv: unit tests)
  *  io*.c     struct blk_io: host I/O engines behind struct blk_io_ops
- *  ctl.c     the control socket: `pvback-blk stats` / `resize` (both sides)
- *  main.c    options, signals, the main loop
+ *  ctl.c     stats tables and emitter, `resize` (common/ctl.c, daemon.c serve them)
+ *  main.c    the descriptor for pv_backend_main() and blk's option parsers
  *
  * Threads: the main loop thread runs xenbus.c; each queue runs its own loop
  * thread and touches only its queue, its pv_hv handle and its io engine.
@@ -65,18 +65,27 @@ enum blk_fixed_bufs { BLK_FIXED_AUTO, BLK_FIXED_ON, BLK_FIXED_OFF };
 
 /* Daemon-wide settings, read-only after start-up (no mutable globals). */
 struct blk_config {
-	enum pv_hv_kind hv_kind;   /* resolved (never AUTO) once the daemon runs */
+	/* The settings every backend has, which pv_backend_main() fills.  The
+	 * anonymous view keeps the names ring.c and xenbus.c read
+	 * (cfg->poll_us): its members are struct pv_backend_cfg's, in order
+	 * (main.c checks), until they read cfg->pv. */
+	union {
+		struct pv_backend_cfg pv;
+		struct {
+			enum pv_hv_kind hv_kind;
+			unsigned poll_us;
+			unsigned max_queues;
+			const char *state_dir;
+		};
+	};
 	enum blk_io_kind io_kind;
 	enum blk_direct direct;
-	unsigned poll_us;          /* 0: event driven only */
-	unsigned max_queues;
 	unsigned max_ring_order;
 	unsigned max_indirect;     /* feature-max-indirect-segments; 0 disables */
 	unsigned max_pgrants;      /* persistent grants per queue */
 	bool persistent;           /* offer feature-persistent */
 	enum blk_grant_mode grant_mode;
 	enum blk_fixed_bufs fixed_bufs;
-	const char *state_dir;     /* in-flight journals (journal.c); NULL: none */
 	bool fault_stall_io;       /* testing: hold every other request (PVBACK_BLK_FAULT=stall-io) */
 };
 
@@ -303,24 +312,15 @@ int blk_vbd_resize(struct blk_vbd *vbd);
 
 /* ------------------------------------------------------------ control */
 
-struct blk_ctl;
-
-/* Default control socket: $PVSIM_DIR/pvback-blk.sock (or pvsim's default
- * dir) on sim, /run/pvback-blk/control.sock on xen.  Fills buf. */
-void blk_ctl_default_path(enum pv_hv_kind kind, char *buf, size_t len);
-/* sim: $PVSIM_DIR (or pvsim's default dir)/sim_name; xen: xen_path. */
-void blk_default_path(enum pv_hv_kind kind, const char *sim_name, const char *xen_path, char *buf,
-		      size_t len);
-/* Listen on path from loop (the xenbus loop); be[] are the daemon's
- * backends, read when a request comes.  -EADDRINUSE when a live daemon
- * already answers there. */
-int blk_ctl_start(struct pv_loop *loop, const char *path, struct pv_xb_backend **be,
-		  unsigned nr_be, struct blk_ctl **out);
-void blk_ctl_stop(struct blk_ctl *ctl);
-/* Resize every device (SIGHUP), or the one named ("vbd-1-51712"). Returns
- * how many devices were resized, -ENOENT when name matched nothing. */
-int blk_ctl_resize_all(struct pv_xb_backend **be, unsigned nr_be, const char *name);
-/* Client side: `pvback-blk stats|resize ...`; returns the exit status. */
-int blk_ctl_client_main(int argc, char **argv);
+/* struct blk_stats as a stats table (ctl.c): Linux blkback's counters and
+ * the latency histogram. */
+extern const struct pv_stats_table blk_stats_table;
+/* `pvback-blk resize [DEVICE]`: re-check backing sizes. */
+extern const struct pv_ctl_cmd blk_ctl_resize;
+/* The descriptor's stats hook: one device in d->fmt; false while it has no
+ * vbd yet. */
+bool blk_ctl_stats(struct pv_xb_dev *dev, struct pv_stats_dump *d);
+/* SIGHUP: resize every device. */
+void blk_ctl_sighup(struct pv_backend *b);
 
 #endif /* BLKBACK_H */

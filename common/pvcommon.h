@@ -296,6 +296,230 @@ void pv_stats_hist_merge(struct pv_stats_hist *dst, const struct pv_stats_hist *
 /* Percentile (0..100) estimate in ns, from the bucket midpoints. */
 uint64_t pv_stats_hist_percentile(const struct pv_stats_hist *h, double pct);
 
+/* ------------------------------------------------------------- out */
+
+/*
+ * A growable text buffer for replies (common/ctl.c): what a control-socket
+ * command writes.  An allocation failure is sticky: later writes are
+ * dropped and pv_out_failed() says so.  One thread at a time.
+ */
+struct pv_out;
+
+int pv_out_create(struct pv_out **out);
+void pv_out_destroy(struct pv_out *o);
+void pv_out_printf(struct pv_out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* s as a JSON string, quotes included ("" for NULL): \" \\ and \u00XX for
+ * control characters; other bytes as they are. */
+void pv_out_json_str(struct pv_out *o, const char *s);
+const char *pv_out_str(const struct pv_out *o); /* NUL-terminated, "" when empty */
+size_t pv_out_len(const struct pv_out *o);
+/* Keep the first len bytes (len <= pv_out_len()). */
+void pv_out_truncate(struct pv_out *o, size_t len);
+bool pv_out_failed(const struct pv_out *o);
+
+/* ------------------------------------------------------- stats tables */
+
+/*
+ * Table-driven counters (common/stats.c).  A backend keeps its counters in
+ * a struct of uint64_t (and struct pv_stats_hist) members and describes it
+ * once with a table; summing (queues into a device total, stopped queues
+ * into "past") and the text, JSON and Prometheus forms come from the table.
+ *
+ * Field names are [a-z_][a-z0-9_]*: the text and JSON key, and the
+ * Prometheus metric <prefix>_<name> with _total (counters) or _seconds
+ * (histograms, which are latencies in ns) appended.
+ */
+enum pv_stats_kind {
+	PV_STATS_COUNTER, /* uint64_t that only grows */
+	PV_STATS_GAUGE,   /* uint64_t that goes up and down (e.g. in flight) */
+	PV_STATS_HIST,    /* struct pv_stats_hist of latencies in ns */
+};
+
+struct pv_stats_field {
+	const char *name;
+	const char *help;        /* one line: Prometheus # HELP */
+	size_t off;              /* offsetof the member in the stats struct */
+	enum pv_stats_kind kind;
+};
+
+struct pv_stats_table {
+	const struct pv_stats_field *fields;
+	unsigned nr;
+	size_t size;             /* sizeof the stats struct */
+};
+
+/* dst += src for every field (histograms merged, gauges added too). */
+void pv_stats_sum(const struct pv_stats_table *t, void *dst, const void *src);
+/* Every field of st in table order.  Text: "name value" pairs joined by
+ * one space, no newline; JSON: "name":value members joined by commas, no
+ * braces.  A histogram is <name>_p50_us and <name>_p99_us (%.1f), in JSON
+ * preceded by <name>_count. */
+void pv_stats_emit(struct pv_out *o, const struct pv_stats_table *t, const void *st, bool json);
+
+/*
+ * The Prometheus text exposition format (version 0.0.4, what node_exporter's
+ * textfile collector reads).  Samples of one metric must be one group after
+ * its # HELP and # TYPE, so series are collected first and written at once.
+ */
+struct pv_stats_prom;
+
+/* prefix: the metric name prefix; characters not valid in a metric name
+ * ("pvback-blk") become '_'. */
+int pv_stats_prom_create(const char *prefix, struct pv_stats_prom **out);
+void pv_stats_prom_destroy(struct pv_stats_prom *p);
+/* One series per field of t, valued from st now (copied).  labels: NULL-
+ * terminated name, value pairs (names [a-zA-Z_][a-zA-Z0-9_]*; values are
+ * escaped here).  -EEXIST when a field of a table not added before has the
+ * metric name of another table's field; -ENOMEM. */
+int pv_stats_prom_add(struct pv_stats_prom *p, const struct pv_stats_table *t, const void *st,
+		      const char *const *labels);
+/* Every metric in the order first added: # HELP, # TYPE, its samples.
+ * Histograms have cumulative _bucket{le="..."} series in seconds up to
+ * le="+Inf", then _sum and _count. */
+void pv_stats_prom_write(struct pv_stats_prom *p, struct pv_out *o);
+
+/* ------------------------------------------------------------------ ctl */
+
+/*
+ * A daemon's control socket, both sides (common/ctl.c).  The server listens
+ * on a unix stream socket from a pv_loop, serves one request per connection
+ * on that loop's thread: the client sends one line "<command> [ARG]\n" and
+ * reads the reply until EOF.  The reply's first line is "ok" or
+ * "err <text>", the rest is the command's output.
+ */
+struct pv_ctl;
+
+struct pv_ctl_cmd {
+	const char *name;  /* request word; "<cmd>-<flag>" is the client's `<cmd> --<flag>` */
+	const char *args;  /* for the usage: "[DEVICE]", or "" */
+	const char *help;  /* one line for the usage; NULL: a --flag variant, not listed */
+	/* Loop thread.  arg: the request's second word or NULL.  Returns 0: the
+	 * reply is "ok" and what run wrote to o; -errno: "err " and what run
+	 * wrote (strerror when nothing).  opaque: given to pv_ctl_start. */
+	int (*run)(void *opaque, const char *arg, struct pv_out *o);
+};
+
+/* Listen on path (mode 0600: root only, as /dev/xen/gntdev) from loop.
+ * cmds (nr_cmds of them) must outlive the server.  -EADDRINUSE when a live
+ * server answers there, -EEXIST when path is not a socket, other -errno;
+ * a stale socket file is replaced. */
+int pv_ctl_start(struct pv_loop *loop, const char *path, const struct pv_ctl_cmd *cmds,
+		 unsigned nr_cmds, void *opaque, struct pv_ctl **out);
+/* Stop serving and remove the socket file.  NULL is fine. */
+void pv_ctl_stop(struct pv_ctl *ctl);
+
+/* Client: send req (one line, without "\n") to the server at path and read
+ * the whole reply into reply.  0 when a reply came (it may be "err ..."),
+ * -ECONNREFUSED/-ENOENT when nobody listens, -ENODATA on an empty reply,
+ * other -errno. */
+int pv_ctl_call(const char *path, const char *req, struct pv_out *reply);
+/* Where the daemon prog of this host listens when the client is not told:
+ * on pvsim when $PVSIM_DIR is set, else the xen socket if it exists, else
+ * the pvsim one if it exists, else the xen one (pv_run_path).  0 or
+ * -ENAMETOOLONG. */
+int pv_ctl_default_path(const char *prog, char *buf, size_t len);
+/* Into o, one line per listed command: "<prog> <cmd> [--<flag>|...]
+ * [--ctl PATH] <args>  <help>", the first after lead, the others after 7
+ * spaces when lead is not "" ("usage: "). */
+void pv_ctl_usage(struct pv_out *o, const char *lead, const char *prog,
+		  const struct pv_ctl_cmd *cmds, unsigned nr);
+/* `<prog> <cmd> [--<flag>] [--ctl PATH] [ARG]` (argv[0] is <cmd>): prints
+ * the output to stdout, an error to stderr.  note (may be NULL) ends the
+ * usage.  Returns the exit status: 0, 1 (error, no daemon), 2 (usage). */
+int pv_ctl_client_main(const char *prog, const struct pv_ctl_cmd *cmds, unsigned nr_cmds,
+		       const char *note, int argc, char **argv);
+
+/* --------------------------------------------------------------- daemon */
+
+/*
+ * The protocol-neutral daemon (common/daemon.c), nbdkit's server/plugin
+ * split: pv_backend_main() owns the options every backend has, signals,
+ * daemon(), the run directories, the control socket with its built-in
+ * `stats` commands, and the xenbus backends of each --type; a backend
+ * supplies a descriptor.  Every callback is required (give a trivial one
+ * where there is nothing to do); the descriptor is checked once.
+ *
+ * Common options: --hv --type (repeatable) --log-level --syslog
+ * --foreground --ctl PATH|none --state-dir DIR|none --poll-us N
+ * --max-queues N --help.  `<prog> stats [--json|--prometheus] [DEVICE]`
+ * and `<prog> <cmd> ...` for each of the backend's commands are clients.
+ * SIGINT/SIGTERM stop every backend (drain, disconnect) and exit 0;
+ * SIGHUP calls the descriptor's hook.
+ */
+struct pv_backend; /* the running daemon: every --type's pv_xb_backend */
+
+/* The settings every backend has.  The backend fills the defaults; the
+ * daemon sets them from the options before start().  Read-only after. */
+struct pv_backend_cfg {
+	enum pv_hv_kind hv_kind;   /* resolved (never AUTO) once the daemon runs */
+	unsigned poll_us;          /* adaptive polling per queue; 0: event driven */
+	unsigned max_queues;       /* multi-queue-max-queues */
+	const char *state_dir;     /* in-flight journals; NULL: none */
+};
+
+struct pv_backend_opt {
+	const char *name;          /* long option, without "--" */
+	const char *arg;           /* the value for the usage ("N", "on|off"); NULL: a flag */
+	/* Usage text; may hold up to 3 %u conversions, filled from help_args.
+	 * Lines after a '\n' are indented under the first. */
+	const char *help;
+	unsigned help_args[3];
+	/* Parse arg (NULL for a flag) into cfg: 0 or -EINVAL. */
+	int (*set)(void *cfg, const char *arg);
+};
+
+/* For option setters: a strict decimal in [min, max]; 0 or -EINVAL. */
+int pv_opt_uint(const char *arg, unsigned min, unsigned max, unsigned *out);
+/* arg's index in names (NULL-terminated), or -EINVAL. */
+int pv_opt_choice(const char *arg, const char *const *names);
+
+/* One `stats` request, written one device at a time by desc->stats. */
+enum pv_stats_fmt { PV_STATS_TEXT, PV_STATS_JSON, PV_STATS_PROM };
+
+struct pv_stats_dump {
+	enum pv_stats_fmt fmt;
+	struct pv_out *out;         /* TEXT, JSON: write the device here */
+	struct pv_stats_prom *prom; /* PROM: add the device's series (pv_stats_dump_add) */
+	int err;                    /* the first pv_stats_dump_add failure: the reply's */
+};
+
+/* PROM: t's series for dev, labelled device="<name>", domid="<domid>" and,
+ * when key is not NULL, key="<value>".  0 or -errno (pv_stats_prom_add),
+ * also kept in d->err. */
+int pv_stats_dump_add(struct pv_stats_dump *d, struct pv_xb_dev *dev,
+		      const struct pv_stats_table *t, const void *st, const char *key,
+		      const char *value);
+
+struct pv_backend_desc {
+	const char *prog;                     /* "pvback-blk": log ident, run files, metric prefix */
+	const char *type;                     /* default xenstore type: "vbd" */
+	const struct pv_xb_backend_ops *xb;   /* its .type is replaced by each --type */
+	unsigned max_queues;                  /* the largest --max-queues */
+	const struct pv_backend_opt *opts;    /* the backend's own options */
+	unsigned nr_opts;
+	const struct pv_ctl_cmd *cmds;        /* its own commands ("resize"); opaque: struct pv_backend * */
+	unsigned nr_cmds;
+	/* Write dev in d->fmt (TEXT: its lines; JSON: one object; PROM: its
+	 * series).  false: dev has nothing to show yet (not listed). */
+	bool (*stats)(struct pv_xb_dev *dev, struct pv_stats_dump *d);
+	void (*sighup)(struct pv_backend *b);
+	/* Options parsed, hv kind resolved, control socket up, state dir made;
+	 * before any device is served.  0, or -errno after logging why. */
+	int (*start)(struct pv_backend *b);
+	void *cfg;                            /* protocol config, defaults filled; xb ctx */
+	struct pv_backend_cfg *common;        /* the common part (usually inside cfg) */
+};
+
+/* Runs the daemon (or the client when argv[1] is a command); returns the
+ * process exit status. */
+int pv_backend_main(const struct pv_backend_desc *d, int argc, char **argv);
+void *pv_backend_config(struct pv_backend *b);            /* d->cfg */
+/* fn for every device of every type (loop thread: commands, hooks). */
+void pv_backend_foreach_dev(struct pv_backend *b, pv_xb_dev_fn *fn, void *opaque);
+/* Block signals (before any thread starts, so every thread inherits the
+ * mask) and return a non-blocking signalfd that reads them, or -errno. */
+int pv_signalfd_open(const int *signals, unsigned n);
+
 /* ---------------------------------------------------- pvsim environment */
 
 /*

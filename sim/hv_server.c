@@ -40,7 +40,6 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include "pvcommon.h"
@@ -770,14 +769,13 @@ err_close:
 
 static int dom_listen(struct sim_dom *d, const char *path)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	char dir[sizeof(sa.sun_path)];
+	char dir[PATH_MAX];
 	char *slash;
-	int fd, rc;
+	mode_t mask;
+	int fd;
 
-	if (strlen(path) >= sizeof(sa.sun_path))
+	if (strlen(path) >= sizeof(dir))
 		return -ENAMETOOLONG;
-	strcpy(sa.sun_path, path);
 	strcpy(dir, path);
 	slash = strrchr(dir, '/');
 	if (slash && slash != dir) {
@@ -785,15 +783,12 @@ static int dom_listen(struct sim_dom *d, const char *path)
 		if (mkdir(dir, 0755) < 0 && errno != EEXIST)
 			return -errno;
 	}
-	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	/* The permissions bind() gives: what the umask leaves of 0777. */
+	mask = umask(0);
+	umask(mask);
+	fd = pv_unix_listen(path, SOCK_SEQPACKET, 0777 & ~mask);
 	if (fd < 0)
-		return -errno;
-	unlink(path);
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 64) < 0) {
-		rc = -errno;
-		close(fd);
-		return rc;
-	}
+		return fd;
 	d->lfd = fd;
 	return 0;
 }

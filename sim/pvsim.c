@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -369,55 +370,24 @@ static void ctl_accept(struct pv_loop *loop, int lfd, uint32_t events, void *opa
 		close(fd);
 }
 
-static int listen_unix(const char *path)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int fd;
-
-	if (strlen(path) >= sizeof(sa.sun_path))
-		return -ENAMETOOLONG;
-	strcpy(sa.sun_path, path);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (fd < 0)
-		return -errno;
-	unlink(path);
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) || listen(fd, 64)) {
-		int err = -errno;
-
-		close(fd);
-		return err;
-	}
-	return fd;
-}
-
 static void on_signal(struct pv_loop *loop, int fd, uint32_t events, void *opaque)
 {
 	struct pvsim *s = opaque;
-	char buf[128];
+	struct signalfd_siginfo si;
 
-	while (read(fd, buf, sizeof(buf)) > 0)
-		;
+	if (read(fd, &si, sizeof(si)) != sizeof(si))
+		return;
+	pv_info(NULL, "signal %u: stopping", si.ssi_signo);
 	s->stopping = true;
 	pv_loop_stop(loop);
 }
 
-static int sig_pipe[2] = { -1, -1 };
-
-static void sig_handler(int sig)
-{
-	int saved = errno;
-	char c = (char)sig;
-
-	if (write(sig_pipe[1], &c, 1) < 0) {
-		/* the pipe is full: a stop is already pending */
-	}
-	errno = saved;
-}
-
 static int daemon_main(struct pvsim *s, int ready_fd)
 {
+	static const int signals[] = { SIGTERM, SIGINT };
 	char path[PATH_MAX];
-	int rc;
+	int rc, sfd;
+	mode_t mask;
 
 	rc = pv_loop_create(&s->loop);
 	if (rc)
@@ -439,19 +409,23 @@ static int daemon_main(struct pvsim *s, int ready_fd)
 		return rc;
 	}
 	sock_path(path, sizeof(path), s->dir, "ctl.sock", -1);
-	s->ctl_fd = listen_unix(path);
+	/* The permissions bind() gives: what the umask leaves of 0777. */
+	mask = umask(0);
+	umask(mask);
+	s->ctl_fd = pv_unix_listen(path, SOCK_STREAM, 0777 & ~mask);
 	if (s->ctl_fd < 0) {
 		pv_err(NULL, "cannot listen on %s: %s", path, strerror(-s->ctl_fd));
 		return s->ctl_fd;
 	}
 	pv_loop_add_fd(s->loop, s->ctl_fd, PV_LOOP_IN, ctl_accept, s);
 
-	if (pipe2(sig_pipe, O_CLOEXEC | O_NONBLOCK) == 0) {
-		struct sigaction sa = { .sa_handler = sig_handler };
-
-		sigaction(SIGTERM, &sa, NULL);
-		sigaction(SIGINT, &sa, NULL);
-		pv_loop_add_fd(s->loop, sig_pipe[0], PV_LOOP_IN, on_signal, s);
+	/* The daemon starts no thread and runs no program: blocking the
+	 * signals for their signalfd reaches nothing else. */
+	sfd = pv_signalfd_open(signals, sizeof(signals) / sizeof(signals[0]));
+	rc = sfd < 0 ? sfd : pv_loop_add_fd(s->loop, sfd, PV_LOOP_IN, on_signal, s);
+	if (rc < 0) {
+		pv_err(NULL, "signalfd: %s", strerror(-rc));
+		return rc;
 	}
 	signal(SIGPIPE, SIG_IGN);
 
@@ -480,6 +454,7 @@ static int daemon_main(struct pvsim *s, int ready_fd)
 	sim_hv_destroy(s->hv);
 	sim_xs_destroy(s->xs);
 	pv_loop_destroy(s->loop);
+	close(sfd);
 	snprintf(path, sizeof(path), "%s/xs/0", s->dir);
 	unlink(path);
 	snprintf(path, sizeof(path), "%s/hv/0", s->dir);
@@ -495,21 +470,17 @@ static int daemon_main(struct pvsim *s, int ready_fd)
 /* Send one request; print the reply's body to out; return 0 on "ok", else -1. */
 static int ctl_call(const char *dir, const char *req, char *okval, size_t oklen, bool quiet)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	char buf[65536];
+	char buf[65536], path[PATH_MAX];
 	size_t off = 0;
 	ssize_t n;
 	int fd;
 
-	if (sock_path(sa.sun_path, sizeof(sa.sun_path), dir, "ctl.sock", -1))
+	if (sock_path(path, sizeof(path), dir, "ctl.sock", -1))
 		return -ENAMETOOLONG;
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
-		int err = -errno;
+	fd = pv_unix_connect(path, SOCK_STREAM);
+	if (fd < 0) {
+		int err = fd;
 
-		close(fd);
 		if (!quiet)
 			fprintf(stderr, "pvsim: no pvsim running in %s (start it with 'pvsim start')\n",
 				dir);

@@ -32,7 +32,6 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include "pvcommon.h"
@@ -1187,22 +1186,13 @@ void sim_xs_destroy(struct sim_xs *xs)
 
 int sim_xs_listen(struct sim_xs *xs, uint16_t domid, const char *sock_path)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct listener *l;
-	struct stat st;
+	mode_t mask;
 	int fd, err;
 
 	for (l = xs->listeners; l; l = l->next)
 		if (l->domid == domid)
 			return -EEXIST;
-	if (strlen(sock_path) >= sizeof(sa.sun_path))
-		return -ENAMETOOLONG;
-	strcpy(sa.sun_path, sock_path);
-	if (!lstat(sock_path, &st)) {
-		if (!S_ISSOCK(st.st_mode))
-			return -EEXIST;
-		unlink(sock_path);
-	}
 	l = calloc(1, sizeof(*l));
 	if (!l)
 		return -ENOMEM;
@@ -1211,14 +1201,13 @@ int sim_xs_listen(struct sim_xs *xs, uint16_t domid, const char *sock_path)
 		err = -ENOMEM;
 		goto fail_l;
 	}
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	/* The permissions bind() gives: what the umask leaves of 0777. */
+	mask = umask(0);
+	umask(mask);
+	fd = pv_unix_listen(sock_path, SOCK_STREAM, 0777 & ~mask);
 	if (fd < 0) {
-		err = -errno;
+		err = fd;
 		goto fail_l;
-	}
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) || listen(fd, 64)) {
-		err = -errno;
-		goto fail_fd;
 	}
 	l->xs = xs;
 	l->fd = fd;
@@ -1232,7 +1221,6 @@ int sim_xs_listen(struct sim_xs *xs, uint16_t domid, const char *sock_path)
 
 fail_bound:
 	unlink(sock_path);
-fail_fd:
 	close(fd);
 fail_l:
 	free(l->path);

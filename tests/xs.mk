@@ -16,7 +16,7 @@ test-xs-store-directory_pkgs := cmocka
 # Helpers for tests/sim/xs-*.sh: in $(O)/bin, so tests/run-tests does not run them.
 bins += pvsim-xs-testd pvsim-xs-client
 noinst_bins += pvsim-xs-testd pvsim-xs-client
-pvsim-xs-testd_srcs := tests/sim/xs-testd.c $(sim_xs_srcs) common/loop.c common/log.c
+pvsim-xs-testd_srcs := tests/sim/xs-testd.c $(sim_xs_srcs) common/loop.c common/log.c common/util.c
 pvsim-xs-client_srcs := tests/sim/xs-client.c
 pvsim-xs-client_pkgs := xenstore
 

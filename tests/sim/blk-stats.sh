@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-or-later
-# Description: `pvback-blk stats [--json]` through the daemon's control
-# socket ($PVSIM_DIR/pvback-blk.sock on pvsim): per device and queue,
-# Linux's counters (oo_req rd_req wr_req f_req ds_req rd_sect wr_sect),
-# latency p50/p99 and the persistent-grant cache, exact for a known
-# workload; counters survive the frontend's disconnect in the device total;
+# Description: `pvback-blk stats [--json|--prometheus]` through the
+# daemon's control socket ($PVSIM_DIR/pvback-blk.sock on pvsim): per device
+# and queue, Linux's counters (oo_req rd_req wr_req f_req ds_req rd_sect
+# wr_sect), latency p50/p99 and the persistent-grant cache, exact for a
+# known workload; the Prometheus text format is valid (names, # HELP and
+# # TYPE before each metric's one group of samples, histogram buckets) and
+# its counters move with the I/O and sum over queue labels to the JSON
+# totals; counters survive the frontend's disconnect in the device total;
 # a device filter; errors for an unknown device and an absent daemon; a
 # second daemon on the same socket refuses to start without touching the
 # first one's devices.
@@ -20,6 +23,53 @@ check "the control socket is in the pvsim directory, mode 0600" \
 vbd_attach g1 "$W/a.img" xvda rw
 vbd_attach g1 "$W/b.img" xvdb rw
 check "both devices reach InitWait" wait_until 10 state_is g1 51728 2
+
+# prom FILE [DEVICE METRIC]: check FILE is valid Prometheus text exposition
+# format (version 0.0.4); with DEVICE METRIC, print METRIC's sum over the
+# device's series.
+cat >"$W/prom.py" <<'PY'
+import re, sys
+name = r'[a-zA-Z_:][a-zA-Z0-9_:]*'
+lv = r'"(?:[^"\\\n]|\\[\\"n])*"'
+sample = re.compile(r'^(%s)(?:\{((?:[a-zA-Z_][a-zA-Z0-9_]*=%s)(?:,[a-zA-Z_][a-zA-Z0-9_]*=%s)*)?\})? (\S+)$' % (name, lv, lv))
+helps, types, done, sums, cur = {}, {}, set(), {}, None
+for ln in open(sys.argv[1]).read().splitlines():
+    m = re.match(r'^# (HELP|TYPE) (%s) (.*)$' % name, ln)
+    if m:
+        kind, fam, rest = m.groups()
+        d = helps if kind == 'HELP' else types
+        assert fam not in d, 'second %s for %s' % (kind, fam)
+        assert fam not in done, '%s after its samples' % fam
+        assert kind == 'HELP' or rest in ('counter', 'gauge', 'histogram', 'summary'), ln
+        d[fam] = rest
+        if cur and cur != fam:
+            done.add(cur)
+        cur = fam
+        continue
+    m = sample.match(ln)
+    assert m, 'not a sample line: %r' % ln
+    metric, labels, value = m.groups()
+    float(value)
+    fam = metric
+    if fam not in types:
+        fam = re.sub(r'_(bucket|sum|count)$', '', metric)
+        assert types.get(fam) == 'histogram', 'no TYPE before %s' % metric
+    assert fam in helps, 'no HELP before %s' % metric
+    assert fam == cur and fam not in done, '%s samples are not one group' % fam
+    assert types[fam] != 'counter' or metric.endswith('_total'), metric
+    lab = dict(re.findall(r'([a-zA-Z_][a-zA-Z0-9_]*)=(%s)' % lv, labels or ''))
+    key = (lab.get('device', '""')[1:-1], metric)
+    sums[key] = sums.get(key, 0) + float(value)
+if len(sys.argv) > 3:
+    print(int(sums.get((sys.argv[2], sys.argv[3]), 0)))
+PY
+prom() { python3 "$W/prom.py" "$@"; }
+stats --prometheus >"$W/p0.prom"
+check "stats --prometheus is valid exposition format" prom "$W/p0.prom"
+check "before any I/O it counts 0 sectors written on xvda" \
+	test "$(prom "$W/p0.prom" vbd-1-51712 pvback_blk_wr_sect_total)" = 0
+check "and shows the device's state and size" \
+	grep -qE '^pvback_blk_state\{device="vbd-1-51712",domid="1"\} 2$' "$W/p0.prom"
 
 shell_start g1 --queues 2 --persistent
 check "a 2-queue persistent frontend connects" grep -q "^ready" <<<"$sh_ready"
@@ -55,6 +105,33 @@ bad = [m for ok, m in checks if not ok]
 print('failed:', bad) if bad else None
 sys.exit(1 if bad else 0)
 PY
+stats --prometheus >"$W/p1.prom"
+check "stats --prometheus after the I/O is valid" prom "$W/p1.prom"
+check "its counters moved: 8192 sectors written on xvda" \
+	test "$(prom "$W/p1.prom" vbd-1-51712 pvback_blk_wr_sect_total)" = 8192
+prom_matches_json() {
+	python3 - "$W/s.json" <<'PY' || return 1
+import json, sys
+for d in json.load(open(sys.argv[1]))['devices']:
+    t = d['total']
+    for k in ('oo_req', 'rd_req', 'wr_req', 'f_req', 'ds_req', 'rd_sect', 'wr_sect', 'errors', 'eopnotsupp', 'io_fixed', 'io_vec'):
+        print(d['name'], 'pvback_blk_%s_total' % k, t[k])
+    print(d['name'], 'pvback_blk_lat_seconds_count', t['lat_count'])
+    print(d['name'], 'pvback_blk_pgrants', d['pgrants'])
+PY
+}
+prom_vs_json() {
+	local dev m v got
+	prom_matches_json >"$W/pj" || return 1
+	[ -s "$W/pj" ] || return 1
+	while read -r dev m v; do
+		got=$(prom "$W/p1.prom" "$dev" "$m")
+		[ "$got" = "$v" ] || { echo "$dev $m: prometheus $got, json $v"; return 1; }
+	done <"$W/pj"
+}
+check "summed over queues, the Prometheus counters are the JSON totals" prom_vs_json
+check "per queue, with the latency histogram up to le=+Inf" \
+	grep -qE '^pvback_blk_lat_seconds_bucket\{device="vbd-1-51712",domid="1",queue="1",le="\+Inf"\} [1-9]' "$W/p1.prom"
 stats >"$W/s.txt"
 sed 's/^/# /' "$W/s.txt"
 check "the text form has Linux's counter names per queue" \
@@ -68,6 +145,13 @@ totals() { stats --json | python3 -c '
 import json,sys; a=[x for x in json.load(sys.stdin)["devices"] if x["name"]=="vbd-1-51712"][0]
 sys.exit(0 if a["queues"]==[] and a["total"]["wr_sect"]==8192 and a["total"]["rd_sect"]==8192 else 1)'; }
 check "after the disconnect the device total keeps the counters" totals
+past_only() {
+	stats --prometheus vbd-1-51712 >"$W/p2.prom" && prom "$W/p2.prom" &&
+		test "$(prom "$W/p2.prom" vbd-1-51712 pvback_blk_wr_sect_total)" = 8192 &&
+		grep -q '^pvback_blk_wr_sect_total{device="vbd-1-51712",domid="1",queue="past"} 8192$' "$W/p2.prom" &&
+		! grep -q 'queue="0"' "$W/p2.prom"
+}
+check "and in Prometheus the stopped queues count as queue=\"past\"" past_only
 second_refuses() {
 	! dom0 timeout 10 pvback-blk --foreground >"$W/2nd.log" 2>&1 &&
 		grep -q 'another pvback-blk' "$W/2nd.log"
