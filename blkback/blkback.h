@@ -279,13 +279,12 @@ struct blk_queue_info {
 	uint64_t pgrant_hits, pgrant_misses;
 	unsigned inflight, ring_slots;
 	bool persistent;
+	struct pv_queue_ring_info ring; /* the ring's indexes (pv_queue) */
 };
 
 /* Snapshot of the queue's counters, from the xenbus thread while the queue
  * runs: racy but tear-free reads of aligned 64-bit counters (x86-64). */
 void blk_queue_stats(struct blk_queue *q, struct blk_queue_info *out);
-/* Add src's counters and histogram to dst. */
-void blk_stats_add(struct blk_stats *dst, const struct blk_stats *src);
 
 /* ---------------------------------------------------------------- vbd */
 

@@ -111,6 +111,9 @@ static void write_text(struct pv_out *o, struct pv_xb_dev *dev, struct blk_vbd *
 		pv_out_printf(o, "\n         pgrants %u/%u hits %llu misses %llu inflight %u slots %u\n",
 			      q->pgrants, q->pgrants_max, (unsigned long long)q->pgrant_hits,
 			      (unsigned long long)q->pgrant_misses, q->inflight, q->ring_slots);
+		pv_out_printf(o, "         ");
+		pv_stats_emit(o, &pv_queue_ring_table, &q->ring, false);
+		pv_out_printf(o, "\n");
 	}
 	pv_out_printf(o, "  total  ");
 	pv_stats_emit(o, &blk_stats_table, &s->total, false);
@@ -134,6 +137,8 @@ static void write_json(struct pv_out *o, struct pv_xb_dev *dev, struct blk_vbd *
 		pv_stats_emit(o, &blk_stats_table, &s->qi[i].st, true);
 		pv_out_printf(o, ",\"persistent\":%s,", s->qi[i].persistent ? "true" : "false");
 		pv_stats_emit(o, &queue_table, &s->qn[i], true);
+		pv_out_printf(o, ",");
+		pv_stats_emit(o, &pv_queue_ring_table, &s->qi[i].ring, true);
 		pv_out_printf(o, "}");
 	}
 	pv_out_printf(o, "],\"total\":{");
@@ -151,6 +156,7 @@ static void add_series(struct pv_stats_dump *d, struct pv_xb_dev *dev, struct bl
 		snprintf(q, sizeof(q), "%u", i);
 		pv_stats_dump_add(d, dev, &blk_stats_table, &s->qi[i].st, "queue", q);
 		pv_stats_dump_add(d, dev, &queue_table, &s->qn[i], "queue", q);
+		pv_stats_dump_add(d, dev, &pv_queue_ring_table, &s->qi[i].ring, "queue", q);
 	}
 	pv_stats_dump_add(d, dev, &blk_stats_table, &vbd->past, "queue", "past");
 	pv_stats_dump_add(d, dev, &vbd_table, &s->vn, NULL, NULL);

@@ -703,7 +703,7 @@ void blk_queue_stop(struct blk_queue *q)
 	/* Answers everything pushed before now, then ends (queue_fini). */
 	snprintf(name, sizeof(name), "%s", q->name);
 	pv_queue_stop(q->pq);
-	blk_stats_add(&q->vbd->past, &q->st);
+	pv_stats_sum(&blk_stats_table, &q->vbd->past, &q->st);
 	pv_info(name, "stopped: rd %llu wr %llu flush %llu discard %llu errors %llu",
 		(unsigned long long)q->st.rd_req, (unsigned long long)q->st.wr_req,
 		(unsigned long long)q->st.f_req, (unsigned long long)q->st.ds_req,
@@ -723,24 +723,9 @@ void blk_queue_stats(struct blk_queue *q, struct blk_queue_info *out)
 		.pgrant_hits = __atomic_load_n(&q->pgc.hits, __ATOMIC_RELAXED),
 		.pgrant_misses = __atomic_load_n(&q->pgc.misses, __ATOMIC_RELAXED),
 		.inflight = __atomic_load_n(&q->inflight, __ATOMIC_RELAXED),
-		.ring_slots = ri.nr_ents,
+		.ring_slots = (unsigned)ri.entries,
 		.persistent = q->persistent,
+		.ring = ri,
 	};
 	out->st.oo_req = ri.no_slot;
-}
-
-void blk_stats_add(struct blk_stats *dst, const struct blk_stats *src)
-{
-	dst->oo_req += src->oo_req;
-	dst->rd_req += src->rd_req;
-	dst->wr_req += src->wr_req;
-	dst->f_req += src->f_req;
-	dst->ds_req += src->ds_req;
-	dst->rd_sect += src->rd_sect;
-	dst->wr_sect += src->wr_sect;
-	dst->errors += src->errors;
-	dst->eopnotsupp += src->eopnotsupp;
-	dst->io_fixed += src->io_fixed;
-	dst->io_vec += src->io_vec;
-	pv_stats_hist_merge(&dst->lat, &src->lat);
 }

@@ -717,16 +717,20 @@ void pv_queue_violation(struct pv_queue *q, const char *fmt, ...)
 void pv_queue_bad_request(struct pv_queue *q, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/* A ring's indexes and counters, as Linux netback's debugfs io_ring dump
+ * (all uint64_t: pv_queue_ring_table emits them as ring_<name>). */
 struct pv_queue_ring_info {
-	uint32_t req_prod, req_event, rsp_prod, rsp_event; /* shared, read now */
-	uint32_t req_cons, rsp_prod_pvt;                   /* ours */
-	unsigned nr_ents, slots_busy;  /* slots consumed and not yet recycled */
+	uint64_t req_prod, req_event, rsp_prod, rsp_event; /* shared, read now */
+	uint64_t req_cons, rsp_prod_pvt;                   /* ours */
+	uint64_t entries, slots_busy;  /* slots consumed and not yet recycled */
 	uint64_t no_slot;              /* requests that waited for a slot (blkif oo_req) */
 	uint64_t events, notifies;     /* on this ring's port */
-	bool dead;
+	uint64_t dead;                 /* 1 after a protocol violation */
 };
 /* Any thread: racy but tear-free reads of aligned counters. */
 void pv_queue_info(struct pv_queue *q, unsigned ring, struct pv_queue_ring_info *out);
+/* The stats table of struct pv_queue_ring_info (for `<prog> stats`). */
+extern const struct pv_stats_table pv_queue_ring_table;
 
 /* -------------------------------------------------------------- journal */
 

@@ -26,6 +26,7 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <stddef.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -651,7 +652,7 @@ void pv_queue_info(struct pv_queue *q, unsigned ring, struct pv_queue_ring_info 
 		.rsp_event = s->rsp_event,
 		.req_cons = __atomic_load_n(&r->ring.req_cons, __ATOMIC_RELAXED),
 		.rsp_prod_pvt = __atomic_load_n(&r->ring.rsp_prod_pvt, __ATOMIC_RELAXED),
-		.nr_ents = r->nr_slots,
+		.entries = r->nr_slots,
 		.slots_busy = r->nr_slots - __atomic_load_n(&r->nr_free, __ATOMIC_RELAXED),
 		.no_slot = __atomic_load_n(&r->no_slot, __ATOMIC_RELAXED),
 		.events = __atomic_load_n(&r->events, __ATOMIC_RELAXED),
@@ -659,3 +660,25 @@ void pv_queue_info(struct pv_queue *q, unsigned ring, struct pv_queue_ring_info 
 		.dead = __atomic_load_n(&q->dead, __ATOMIC_RELAXED),
 	};
 }
+
+#define RING(m, kind, help) \
+	{ "ring_" #m, help, offsetof(struct pv_queue_ring_info, m), PV_STATS_##kind }
+
+static const struct pv_stats_field ring_fields[] = {
+	RING(req_prod, GAUGE, "Shared ring: the frontend's request producer index"),
+	RING(req_cons, GAUGE, "Requests consumed (our index)"),
+	RING(req_event, GAUGE, "Shared ring: request index at which we want an event"),
+	RING(rsp_prod, GAUGE, "Shared ring: responses pushed"),
+	RING(rsp_prod_pvt, GAUGE, "Responses written (our index)"),
+	RING(rsp_event, GAUGE, "Shared ring: response index at which the frontend wants an event"),
+	RING(entries, GAUGE, "Entries of the shared ring"),
+	RING(slots_busy, GAUGE, "Request slots consumed and not yet recycled"),
+	RING(no_slot, COUNTER, "Times a request waited for a free slot"),
+	RING(events, COUNTER, "Event-channel events received"),
+	RING(notifies, COUNTER, "Event-channel notifications sent"),
+	RING(dead, GAUGE, "1 after a protocol violation stopped the queue"),
+};
+
+const struct pv_stats_table pv_queue_ring_table = {
+	ring_fields, sizeof(ring_fields) / sizeof(ring_fields[0]), sizeof(struct pv_queue_ring_info),
+};

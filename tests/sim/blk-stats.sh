@@ -3,8 +3,9 @@
 # Description: `pvback-blk stats [--json|--prometheus]` through the
 # daemon's control socket ($PVSIM_DIR/pvback-blk.sock on pvsim): per device
 # and queue, Linux's counters (oo_req rd_req wr_req f_req ds_req rd_sect
-# wr_sect), latency p50/p99 and the persistent-grant cache, exact for a
-# known workload; the Prometheus text format is valid (names, # HELP and
+# wr_sect), latency p50/p99, the persistent-grant cache and the ring's
+# indexes (as Linux netback's io_ring debugfs dump), exact for a known
+# workload; the Prometheus text format is valid (names, # HELP and
 # # TYPE before each metric's one group of samples, histogram buckets) and
 # its counters move with the I/O and sum over queue labels to the JSON
 # totals; counters survive the frontend's disconnect in the device total;
@@ -100,6 +101,12 @@ checks = [
      'every request timed'),
     (a['total']['wr_sect'] == 8192, 'total'),
     (b['total']['ds_req'] == 1 and b['queues'] == [], 'xvdb: one discard, now closed'),
+    # The rings' indexes (pv_queue): idle, every request consumed and answered.
+    (all(q['ring_req_cons'] == q['ring_req_prod'] == q['ring_rsp_prod'] ==
+         q['ring_rsp_prod_pvt'] > 0 for q in qs), 'ring indexes: all consumed and answered'),
+    (all(q['ring_entries'] == q['ring_slots'] and q['ring_slots_busy'] == 0 and
+         q['ring_dead'] == 0 for q in qs), 'ring slots all free, queues alive'),
+    (all(q['ring_events'] > 0 and q['ring_notifies'] > 0 for q in qs), 'ring events counted'),
 ]
 bad = [m for ok, m in checks if not ok]
 print('failed:', bad) if bad else None
@@ -137,6 +144,10 @@ sed 's/^/# /' "$W/s.txt"
 check "the text form has Linux's counter names per queue" \
 	grep -qE '^  q1 +oo_req [0-9]+ rd_req [0-9]+ wr_req [0-9]+ f_req [0-9]+ ds_req [0-9]+ rd_sect [0-9]+ wr_sect [0-9]+ .*lat_p50_us [0-9.]+ lat_p99_us [0-9.]+' "$W/s.txt"
 check "and the persistent-grant cache" grep -qE '^ +pgrants [1-9][0-9]*/1056 ' "$W/s.txt"
+check "and each ring's indexes" \
+	grep -qE '^ +ring_req_prod [1-9][0-9]* ring_req_cons [1-9][0-9]* ring_req_event [0-9]+ ring_rsp_prod [1-9]' "$W/s.txt"
+check "which Prometheus has per queue too" \
+	grep -qE '^pvback_blk_ring_req_cons\{device="vbd-1-51712",domid="1",queue="0"\} [1-9]' "$W/p1.prom"
 check "a device filter shows just that device" \
 	test "$(stats vbd-1-51728 | grep -c '^vbd-')" = 1
 check "an unknown device is an error" fails stats vbd-7-7
