@@ -191,6 +191,18 @@ int pv_xs_write(struct pv_xs *xs, pv_xs_txn t, const char *path, const char *val
 int pv_xs_printf(struct pv_xs *xs, pv_xs_txn t, const char *path, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 int pv_xs_rm(struct pv_xs *xs, pv_xs_txn t, const char *path);
+/* The same on "<dir>/<key>" (a key relative to a device directory); a path
+ * longer than xenstore takes is -ENAMETOOLONG (errno for pv_xs_read_at). */
+char *pv_xs_read_at(struct pv_xs *xs, pv_xs_txn t, const char *dir, const char *key);
+int pv_xs_read_uint_at(struct pv_xs *xs, pv_xs_txn t, const char *dir, const char *key,
+		       uint64_t min, uint64_t max, uint64_t *out);
+int pv_xs_write_at(struct pv_xs *xs, pv_xs_txn t, const char *dir, const char *key,
+		   const char *val);
+int pv_xs_printf_at(struct pv_xs *xs, pv_xs_txn t, const char *dir, const char *key,
+		    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+int pv_xs_vprintf_at(struct pv_xs *xs, pv_xs_txn t, const char *dir, const char *key,
+		     const char *fmt, va_list ap) __attribute__((format(printf, 5, 0)));
+int pv_xs_rm_at(struct pv_xs *xs, pv_xs_txn t, const char *dir, const char *key);
 /* NULL-terminated array of malloc'd names (free with pv_xs_free_list), NULL + errno. */
 char **pv_xs_directory(struct pv_xs *xs, pv_xs_txn t, const char *path, unsigned *n);
 void pv_xs_free_list(char **list);

@@ -85,64 +85,36 @@ int pv_xb_dev_state(const struct pv_xb_dev *dev) { return dev->state; }
 bool pv_xb_dev_resuming(const struct pv_xb_dev *dev) { return dev->resuming; }
 void *pv_xb_backend_ctx(struct pv_xb_backend *be) { return be->ctx; }
 
-static char *read_rel(struct pv_xs *xs, const char *dir, const char *key)
-{
-	char path[512];
-
-	if (snprintf(path, sizeof(path), "%s/%s", dir, key) >= (int)sizeof(path)) {
-		errno = ENAMETOOLONG;
-		return NULL;
-	}
-	return pv_xs_read(xs, XBT_NULL, path);
-}
-
-static int read_rel_uint(struct pv_xs *xs, const char *dir, const char *key, uint64_t min,
-			 uint64_t max, uint64_t *out)
-{
-	char path[512];
-
-	if (snprintf(path, sizeof(path), "%s/%s", dir, key) >= (int)sizeof(path))
-		return -ENAMETOOLONG;
-	return pv_xs_read_uint(xs, XBT_NULL, path, min, max, out);
-}
-
 char *pv_xb_dev_read_be(struct pv_xb_dev *dev, const char *key)
 {
-	return read_rel(dev->be->xs, dev->bepath, key);
+	return pv_xs_read_at(dev->be->xs, XBT_NULL, dev->bepath, key);
 }
 
 char *pv_xb_dev_read_fe(struct pv_xb_dev *dev, const char *key)
 {
-	return read_rel(dev->be->xs, dev->fepath, key);
+	return pv_xs_read_at(dev->be->xs, XBT_NULL, dev->fepath, key);
 }
 
 int pv_xb_dev_read_fe_uint(struct pv_xb_dev *dev, const char *key, uint64_t min, uint64_t max,
 			   uint64_t *out)
 {
-	return read_rel_uint(dev->be->xs, dev->fepath, key, min, max, out);
+	return pv_xs_read_uint_at(dev->be->xs, XBT_NULL, dev->fepath, key, min, max, out);
 }
 
 int pv_xb_dev_read_be_uint(struct pv_xb_dev *dev, const char *key, uint64_t min, uint64_t max,
 			   uint64_t *out)
 {
-	return read_rel_uint(dev->be->xs, dev->bepath, key, min, max, out);
+	return pv_xs_read_uint_at(dev->be->xs, XBT_NULL, dev->bepath, key, min, max, out);
 }
 
 int pv_xb_dev_printf_be(struct pv_xb_dev *dev, pv_xs_txn t, const char *key, const char *fmt, ...)
 {
-	char path[512], *val;
 	va_list ap;
 	int ret;
 
-	if (snprintf(path, sizeof(path), "%s/%s", dev->bepath, key) >= (int)sizeof(path))
-		return -ENAMETOOLONG;
 	va_start(ap, fmt);
-	ret = vasprintf(&val, fmt, ap);
+	ret = pv_xs_vprintf_at(dev->be->xs, t, dev->bepath, key, fmt, ap);
 	va_end(ap);
-	if (ret < 0)
-		return -ENOMEM;
-	ret = pv_xs_write(dev->be->xs, t, path, val);
-	free(val);
 	return ret;
 }
 
@@ -157,16 +129,14 @@ struct be_write {
 static int be_write_txn(struct pv_xs *xs, pv_xs_txn t, void *opaque)
 {
 	struct be_write *w = opaque;
-	char path[512], *s;
+	char *s;
 
 	/* Never recreate a directory the toolstack has just removed. */
 	s = pv_xs_read(xs, t, w->dev->bepath);
 	if (!s)
 		return errno ? -errno : -EIO;
 	free(s);
-	if (snprintf(path, sizeof(path), "%s/%s", w->dev->bepath, w->key) >= (int)sizeof(path))
-		return -ENAMETOOLONG;
-	return pv_xs_write(xs, t, path, w->val);
+	return pv_xs_write_at(xs, t, w->dev->bepath, w->key, w->val);
 }
 
 static int be_write_guarded(struct pv_xb_dev *dev, const char *key, const char *val)
@@ -202,17 +172,13 @@ static void set_state(struct pv_xb_dev *dev, int state)
 
 static void write_error(struct pv_xb_dev *dev, int err, const char *msg)
 {
-	char path[600], *val;
 	int ret;
 
 	/* As Linux xenbus_dev_error: "error/<nodename>/error" = "<errno> <text>". */
-	snprintf(path, sizeof(path), "%s/error", dev->errpath);
-	if (asprintf(&val, "%d %s", err < 0 ? -err : err, msg) < 0)
-		return;
-	ret = pv_xs_write(dev->be->xs, XBT_NULL, path, val);
+	ret = pv_xs_printf_at(dev->be->xs, XBT_NULL, dev->errpath, "error", "%d %s",
+			      err < 0 ? -err : err, msg);
 	if (ret < 0)
-		pv_err(dev->name, "cannot write %s: %s", path, strerror(-ret));
-	free(val);
+		pv_err(dev->name, "cannot write %s/error: %s", dev->errpath, strerror(-ret));
 }
 
 /* -------------------------------------------------------- state machine */
@@ -307,7 +273,7 @@ static bool dev_online(struct pv_xb_dev *dev)
 	uint64_t v;
 
 	/* As Linux xenbus_dev_is_online(): a missing key means offline. */
-	if (read_rel_uint(dev->be->xs, dev->bepath, "online", 0, 1, &v) < 0)
+	if (pv_xb_dev_read_be_uint(dev, "online", 0, 1, &v) < 0)
 		return false;
 	return v == 1;
 }
@@ -405,7 +371,7 @@ static void fe_state_cb(struct pv_xs *xs, const char *path, void *opaque)
 
 	if (dev->gone)
 		return;
-	ret = read_rel_uint(xs, dev->fepath, "state", 0, XenbusStateReconfigured, &v);
+	ret = pv_xb_dev_read_fe_uint(dev, "state", 0, XenbusStateReconfigured, &v);
 	if (ret == -ENOENT) {
 		/* The frontend directory went away: treat as Closed. */
 		if (dev->fe_state != XenbusStateClosed || dev->state != XenbusStateClosed)
@@ -444,7 +410,7 @@ static void be_dir_cb(struct pv_xs *xs, const char *path, void *opaque)
 		 * if we had closed (and removed) already, it would wait for
 		 * Closed in vain: say it again. */
 		if (dev->state == XenbusStateClosed && !dev_online(dev) &&
-		    read_rel_uint(xs, dev->bepath, "state", 0, XenbusStateReconfigured, &st) == 0 &&
+		    pv_xb_dev_read_be_uint(dev, "state", 0, XenbusStateReconfigured, &st) == 0 &&
 		    st != XenbusStateClosed)
 			pv_xb_dev_switch_state(dev, XenbusStateClosed);
 		return;
@@ -500,14 +466,15 @@ static int check_frontend(struct pv_xb_backend *be, const char *name, uint16_t d
 	uint64_t fid;
 	int ret;
 
-	ret = read_rel_uint(be->xs, bepath, "frontend-id", 0, DOMID_FIRST_RESERVED - 1, &fid);
+	ret = pv_xs_read_uint_at(be->xs, XBT_NULL, bepath, "frontend-id", 0, DOMID_FIRST_RESERVED - 1,
+				 &fid);
 	if (ret == -ENOENT)
 		return -EAGAIN; /* not written yet: wait for the next event */
 	if (ret < 0) {
 		pv_err(name, "invalid %s/frontend-id", bepath);
 		return ret;
 	}
-	fepath = read_rel(be->xs, bepath, "frontend");
+	fepath = pv_xs_read_at(be->xs, XBT_NULL, bepath, "frontend");
 	if (!fepath)
 		return errno == ENOENT ? -EAGAIN : -errno;
 	snprintf(prefix, sizeof(prefix), "/local/domain/%u/device/", (unsigned)fid);
@@ -527,10 +494,10 @@ static bool live_connection(struct pv_xb_dev *dev)
 {
 	uint64_t bst, fst;
 
-	if (read_rel_uint(dev->be->xs, dev->bepath, "state", 0, XenbusStateReconfigured, &bst) < 0 ||
+	if (pv_xb_dev_read_be_uint(dev, "state", 0, XenbusStateReconfigured, &bst) < 0 ||
 	    bst != XenbusStateConnected || !dev_online(dev))
 		return false;
-	if (read_rel_uint(dev->be->xs, dev->fepath, "state", 0, XenbusStateReconfigured, &fst) < 0 ||
+	if (pv_xb_dev_read_fe_uint(dev, "state", 0, XenbusStateReconfigured, &fst) < 0 ||
 	    (fst != XenbusStateInitialised && fst != XenbusStateConnected))
 		return false;
 	dev->fe_state = (int)fst;
