@@ -1,11 +1,20 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* A private pvsim instance for cmocka tests (see sim-harness.h). */
+/*
+ * A private pvsim instance for cmocka tests, and the xenbus framework
+ * scaffolding they share (see sim-harness.h).  Counters live under one lock
+ * and condition; the backend loop runs in its own thread and is stopped from
+ * inside itself (pv_loop_call), so the framework is only ever touched there.
+ */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "pvcommon.h"
+#include "pvfront.h"
 #include "sim-harness.h"
 
 int t_sh(char *out, size_t outlen, const char *fmt, ...)
@@ -67,4 +76,235 @@ void t_sim_stop(struct t_sim *s)
 	t_sh(NULL, 0, "%s --dir %s stop", s->pvsim, s->dir);
 	t_sh(NULL, 0, "rm -rf %s", s->dir);
 	s->dir[0] = '\0';
+}
+
+/* libxenstore finds the daemon through $XENSTORED_PATH: dom's own socket. */
+static void act_as(struct t_sim *s, unsigned dom)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "%s/xs/%u", s->dir, dom);
+	setenv("XENSTORED_PATH", path, 1);
+}
+
+int t_sim_xs(struct t_sim *s, unsigned dom, struct pv_xs **out)
+{
+	act_as(s, dom);
+	return pv_xs_open(NULL, out);
+}
+
+int t_dom0_write(struct t_sim *s, const char *dir, const char *key, const char *val)
+{
+	struct pv_xs *xs;
+	int ret = t_sim_xs(s, 0, &xs);
+
+	if (ret < 0)
+		return ret;
+	if (val)
+		ret = pv_xs_write_at(xs, 0, dir, key, val);
+	else
+		ret = key ? pv_xs_rm_at(xs, 0, dir, key) : pv_xs_rm(xs, 0, dir);
+	pv_xs_close(xs);
+	return ret;
+}
+
+long t_sim_attach(struct t_sim *s, const char *dom, const char *type, const char *args)
+{
+	char out[64];
+
+	if (t_sh(out, sizeof(out), "%s --dir %s attach %s %s %s", s->pvsim, s->dir, dom, type,
+		 args))
+		return -1;
+	return atol(out);
+}
+
+/* ------------------------------------------------------------ counters */
+
+static pthread_mutex_t count_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t count_cond = PTHREAD_COND_INITIALIZER;
+
+void t_count_bump(int *c)
+{
+	pthread_mutex_lock(&count_lock);
+	(*c)++;
+	pthread_cond_broadcast(&count_cond);
+	pthread_mutex_unlock(&count_lock);
+}
+
+int t_count_get(int *c)
+{
+	int v;
+
+	pthread_mutex_lock(&count_lock);
+	v = *c;
+	pthread_mutex_unlock(&count_lock);
+	return v;
+}
+
+int t_count_wait(int *c, int want)
+{
+	struct timespec ts;
+	int ret = 0, v;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += T_WAIT_MS / 1000;
+	pthread_mutex_lock(&count_lock);
+	while (*c < want && ret == 0)
+		ret = pthread_cond_timedwait(&count_cond, &count_lock, &ts);
+	v = *c;
+	pthread_mutex_unlock(&count_lock);
+	return v;
+}
+
+/* ------------------------------------------------------------ backends */
+
+static void *backend_main(void *opaque)
+{
+	struct t_backend *b = opaque;
+
+	pv_loop_run(b->loop);
+	return NULL;
+}
+
+int t_backend_start(struct t_backend *b, struct t_sim *s, unsigned n,
+		    const struct pv_xb_backend_ops *const *ops, void *const *ctx)
+{
+	memset(b, 0, sizeof(*b));
+	if (n > T_BACKENDS_MAX || pv_loop_create(&b->loop))
+		return -1;
+	act_as(s, 0);
+	if (pv_xs_open(b->loop, &b->xs)) {
+		b->xs = NULL;
+		return -1;
+	}
+	for (b->n = 0; b->n < n; b->n++)
+		if (pv_xb_backend_start(b->loop, b->xs, ops[b->n], ctx[b->n], &b->be[b->n]))
+			return -1;
+	if (pthread_create(&b->thread, NULL, backend_main, b))
+		return -1;
+	b->running = true;
+	return 0;
+}
+
+static void stop_on_loop(void *opaque)
+{
+	struct t_backend *b = opaque;
+
+	for (unsigned i = 0; i < b->n; i++)
+		pv_xb_backend_stop(b->be[i]);
+	pv_loop_stop(b->loop);
+}
+
+void t_backend_stop(struct t_backend *b)
+{
+	if (b->running) {
+		pv_loop_call(b->loop, stop_on_loop, b);
+		pthread_join(b->thread, NULL);
+		b->running = false;
+	} else {
+		for (unsigned i = 0; i < b->n; i++)
+			pv_xb_backend_stop(b->be[i]);
+	}
+	b->n = 0;
+	if (b->xs)
+		pv_xs_close(b->xs);
+	if (b->loop)
+		pv_loop_destroy(b->loop);
+	b->xs = NULL;
+	b->loop = NULL;
+}
+
+static void mark_fn(void *opaque)
+{
+	t_count_bump(opaque);
+}
+
+int t_backend_sync(struct t_backend *b)
+{
+	int want = t_count_get(&b->marks) + 1;
+
+	if (pv_loop_call(b->loop, mark_fn, &b->marks))
+		return -1;
+	return t_count_wait(&b->marks, want) >= want ? 0 : -1;
+}
+
+/* -------------------------------------------------------- fake backend */
+
+static struct t_fake *fake_of(struct pv_xb_dev *dev)
+{
+	return pv_xb_dev_ctx(dev);
+}
+
+int t_fake_probe(struct pv_xb_dev *dev)
+{
+	t_count_bump(&fake_of(dev)->probe);
+	return pv_xb_dev_printf_be(dev, 0, "feature-fake", "1");
+}
+
+int t_fake_connect(struct pv_xb_dev *dev)
+{
+	struct t_fake *fk = fake_of(dev);
+	uint64_t st = 0;
+
+	pv_xb_dev_read_fe_uint(dev, "state", 0, 8, &st);
+	pthread_mutex_lock(&count_lock);
+	fk->fe_state_at_connect = (int)st;
+	fk->dev = dev;
+	pthread_mutex_unlock(&count_lock);
+	t_count_bump(&fk->connect);
+	return t_count_get(&fk->connect_rc);
+}
+
+void t_fake_disconnect(struct pv_xb_dev *dev) { t_count_bump(&fake_of(dev)->disconnect); }
+void t_fake_remove(struct pv_xb_dev *dev) { t_count_bump(&fake_of(dev)->remove); }
+void t_fake_changed(struct pv_xb_dev *dev, const char *key) { t_count_bump(&fake_of(dev)->changed); }
+
+int t_fake_reconfigure(struct pv_xb_dev *dev)
+{
+	struct t_fake *fk = fake_of(dev);
+
+	t_count_bump(&fk->reconfigure);
+	return t_count_get(&fk->reconfigure_rc);
+}
+
+struct pv_xb_dev *t_fake_dev(struct t_fake *fk)
+{
+	struct pv_xb_dev *dev;
+
+	pthread_mutex_lock(&count_lock);
+	dev = fk->dev;
+	pthread_mutex_unlock(&count_lock);
+	return dev;
+}
+
+/* ----------------------------------------------------------- frontends */
+
+int t_front_open(struct t_front *tf, struct t_sim *s, const char *dom_name, unsigned domid,
+		 const char *type, const char *args)
+{
+	long devid = t_sim_attach(s, dom_name, type, args);
+
+	memset(tf, 0, sizeof(*tf));
+	if (devid < 0 || t_sim_xs(s, domid, &tf->xs))
+		return -1;
+	tf->devid = (uint32_t)devid;
+	if (pvfront_open(tf->xs, (uint16_t)domid, type, tf->devid, &tf->f)) {
+		pv_xs_close(tf->xs);
+		return -1;
+	}
+	return 0;
+}
+
+void t_front_close(struct t_front *tf)
+{
+	pvfront_close(tf->f);
+	pv_xs_close(tf->xs);
+	tf->f = NULL;
+	tf->xs = NULL;
+}
+
+int t_front_write_ring(struct pvfront *f, uint32_t t, void *opaque)
+{
+	return pvfront_printf(f, t, "ring-ref", "%u", 8) ?:
+	       pvfront_printf(f, t, "event-channel", "%u", 5);
 }

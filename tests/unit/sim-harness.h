@@ -1,12 +1,28 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Test helper (t_ prefix): a private pvsim instance driven through its CLI,
- * for cmocka tests that need a real xenstored (xenbus framework tests).
+ * for cmocka tests that need a real xenstored (xenbus framework tests), and
+ * what those tests share: backends on the xenbus framework with their loop
+ * in a thread, a fake backend whose ops record what they saw, counters the
+ * test thread waits on (never a sleep), and a frontend opened through
+ * libpvfront.  Helpers return 0 / -1 (or -errno); they do not assert.
  */
 #ifndef T_SIM_HARNESS_H
 #define T_SIM_HARNESS_H
 
+#include <pthread.h>
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+
+struct pv_loop;
+struct pv_xs;
+struct pv_xb_backend;
+struct pv_xb_backend_ops;
+struct pv_xb_dev;
+struct pvfront;
+
+#define T_WAIT_MS 10000 /* bound of every wait on the other side */
 
 struct t_sim {
 	char dir[64];    /* the instance's run directory (removed by t_sim_stop) */
@@ -21,5 +37,75 @@ int t_sh(char *out, size_t outlen, const char *fmt, ...) __attribute__((format(p
  * XENSTORED_PATH and PVSIM_DOMID at dom0.  Exits 77 if pvsim is not built. */
 int t_sim_start(struct t_sim *s, const char *tag, const char *guest_name);
 void t_sim_stop(struct t_sim *s);
+/* A xenstore connection acting as domain dom (points XENSTORED_PATH at its
+ * socket).  0 or -errno. */
+int t_sim_xs(struct t_sim *s, unsigned dom, struct pv_xs **out);
+/* As the toolstack (dom0): write dir/key = val; val NULL removes dir/key,
+ * or dir itself when key is NULL too.  0 or -errno. */
+int t_dom0_write(struct t_sim *s, const char *dir, const char *key, const char *val);
+/* `pvsim attach DOM TYPE ARGS` (libxl's nodes): the new devid, or -1. */
+long t_sim_attach(struct t_sim *s, const char *dom, const char *type, const char *args);
+
+/* ------------------------------------------------ counters (any thread) */
+
+void t_count_bump(int *c);
+int t_count_get(int *c);
+/* Wait until *c >= want, at most T_WAIT_MS: the value then. */
+int t_count_wait(int *c, int want);
+
+/* ------------------------------------- backends on the xenbus framework */
+
+#define T_BACKENDS_MAX 2
+
+struct t_backend {
+	struct pv_loop *loop;
+	struct pv_xs *xs;
+	struct pv_xb_backend *be[T_BACKENDS_MAX];
+	unsigned n;
+	pthread_t thread;
+	bool running;
+	int marks;               /* t_backend_sync's counter */
+};
+
+/* Start n backends (ops[i] with ctx[i]) as dom0 of s, on one loop thread. */
+int t_backend_start(struct t_backend *b, struct t_sim *s, unsigned n,
+		    const struct pv_xb_backend_ops *const *ops, void *const *ctx);
+/* Stops the backends on their loop (ops->disconnect/remove run), joins. */
+void t_backend_stop(struct t_backend *b);
+/* Return once everything queued on the backend loop before now has run,
+ * e.g. the watch event a frontend write raised.  0 or -1. */
+int t_backend_sync(struct t_backend *b);
+
+/* A fake backend: the t_fake_* ops record calls in the struct t_fake that
+ * is the backend's ctx; connect and reconfigure return what it says. */
+struct t_fake {
+	int probe, connect, disconnect, remove, changed, reconfigure;
+	int fe_state_at_connect;     /* frontend state when connect ran */
+	int connect_rc, reconfigure_rc;
+	struct pv_xb_dev *dev;       /* device of the last connect (read with t_fake_dev) */
+};
+int t_fake_probe(struct pv_xb_dev *dev);      /* writes feature-fake=1 */
+int t_fake_connect(struct pv_xb_dev *dev);
+void t_fake_disconnect(struct pv_xb_dev *dev);
+void t_fake_remove(struct pv_xb_dev *dev);
+void t_fake_changed(struct pv_xb_dev *dev, const char *key);
+int t_fake_reconfigure(struct pv_xb_dev *dev);
+struct pv_xb_dev *t_fake_dev(struct t_fake *fk);
+
+/* -------------------------------------------------------- frontends */
+
+struct t_front {
+	struct pv_xs *xs;            /* the guest's own xenstore connection */
+	struct pvfront *f;
+	uint32_t devid;
+};
+
+/* Attach a device of type to domain dom_name (id domid) and open its
+ * frontend.  0 or -1. */
+int t_front_open(struct t_front *tf, struct t_sim *s, const char *dom_name, unsigned domid,
+		 const char *type, const char *args);
+void t_front_close(struct t_front *tf);
+/* Writes ring-ref=8 and event-channel=5 (what the fake backends ignore). */
+int t_front_write_ring(struct pvfront *f, uint32_t t, void *opaque);
 
 #endif
