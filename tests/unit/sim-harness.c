@@ -214,6 +214,21 @@ void t_backend_stop(struct t_backend *b)
 	b->loop = NULL;
 }
 
+int t_backend_setup(struct t_backend *b, struct t_sim *s, const char *tag, unsigned n,
+		    const struct pv_xb_backend_ops *const *ops, void *const *ctx)
+{
+	if (t_sim_start(s, tag, "guest"))
+		return -1;
+	pv_log_init(tag, false, getenv("PV_LOG_DEBUG") ? PV_LOG_DEBUG : PV_LOG_ERR);
+	return t_backend_start(b, s, n, ops, ctx);
+}
+
+void t_backend_teardown(struct t_backend *b, struct t_sim *s)
+{
+	t_backend_stop(b);
+	t_sim_stop(s);
+}
+
 static void mark_fn(void *opaque)
 {
 	t_count_bump(opaque);

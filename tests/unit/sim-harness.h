@@ -72,6 +72,12 @@ int t_backend_start(struct t_backend *b, struct t_sim *s, unsigned n,
 		    const struct pv_xb_backend_ops *const *ops, void *const *ctx);
 /* Stops the backends on their loop (ops->disconnect/remove run), joins. */
 void t_backend_stop(struct t_backend *b);
+/* A cmocka group's setup and teardown: t_sim_start(s, tag, "guest"),
+ * logging as tag (errors only; everything with $PV_LOG_DEBUG set), then
+ * t_backend_start; the teardown stops both. */
+int t_backend_setup(struct t_backend *b, struct t_sim *s, const char *tag, unsigned n,
+		    const struct pv_xb_backend_ops *const *ops, void *const *ctx);
+void t_backend_teardown(struct t_backend *b, struct t_sim *s);
 /* Return once everything queued on the backend loop before now has run,
  * e.g. the watch event a frontend write raised.  0 or -1. */
 int t_backend_sync(struct t_backend *b);

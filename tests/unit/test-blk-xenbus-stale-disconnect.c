@@ -53,16 +53,12 @@ static int setup(void **state)
 	const struct pv_xb_backend_ops *ops[] = { &vbd_ops };
 	void *ctx[] = { &fake };
 
-	if (t_sim_start(&sim, "pvxbstale", "guest"))
-		return -1;
-	pv_log_init("test-stale", false, getenv("PV_LOG_DEBUG") ? PV_LOG_DEBUG : PV_LOG_ERR);
-	return t_backend_start(&tb, &sim, 1, ops, ctx);
+	return t_backend_setup(&tb, &sim, "pvxbstale", 1, ops, ctx);
 }
 
 static int teardown(void **state)
 {
-	t_backend_stop(&tb);
-	t_sim_stop(&sim);
+	t_backend_teardown(&tb, &sim);
 	return 0;
 }
 

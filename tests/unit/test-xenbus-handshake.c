@@ -47,16 +47,12 @@ static int setup(void **state)
 	const struct pv_xb_backend_ops *ops[] = { &vbd_ops, &vif_ops };
 	void *ctx[] = { &fakes[0], &fakes[1] };
 
-	if (t_sim_start(&sim, "pvxb", "guest"))
-		return -1;
-	pv_log_init("test-xenbus", false, getenv("PV_LOG_DEBUG") ? PV_LOG_DEBUG : PV_LOG_WARN);
-	return t_backend_start(&tb, &sim, 2, ops, ctx);
+	return t_backend_setup(&tb, &sim, "pvxb", 2, ops, ctx);
 }
 
 static int teardown(void **state)
 {
-	t_backend_stop(&tb);
-	t_sim_stop(&sim);
+	t_backend_teardown(&tb, &sim);
 	return 0;
 }
 
