@@ -31,26 +31,17 @@ static const char *strip_prefix(const char *params)
 	return params;
 }
 
-static int write_probe_keys(struct pv_xs *xs, pv_xs_txn t, void *opaque)
+static int write_probe_keys(struct blk_vbd *vbd)
 {
-	struct blk_vbd *vbd = opaque;
-	struct pv_xb_dev *dev = vbd->dev;
 	const struct blk_config *cfg = vbd->cfg;
-	int rc;
+	struct pv_xb_keys *k = pv_xb_keys_begin(vbd->dev);
 
-	if (cfg->max_indirect) {
-		rc = pv_xb_dev_printf_be(dev, t, "feature-max-indirect-segments", "%u",
-					 cfg->max_indirect);
-		if (rc < 0)
-			return rc;
-	}
-	rc = pv_xb_dev_printf_be(dev, t, "multi-queue-max-queues", "%u", cfg->max_queues);
-	if (rc < 0)
-		return rc;
-	rc = pv_xb_dev_printf_be(dev, t, "max-ring-page-order", "%u", cfg->max_ring_order);
-	if (rc < 0)
-		return rc;
-	return pv_xb_dev_printf_be(dev, t, "feature-persistent", "%u", cfg->persistent ? 1 : 0);
+	if (cfg->max_indirect)
+		pv_xb_keys_printf(k, "feature-max-indirect-segments", "%u", cfg->max_indirect);
+	pv_xb_keys_printf(k, "multi-queue-max-queues", "%u", cfg->max_queues);
+	pv_xb_keys_printf(k, "max-ring-page-order", "%u", cfg->max_ring_order);
+	pv_xb_keys_printf(k, "feature-persistent", "%u", cfg->persistent ? 1 : 0);
+	return pv_xb_keys_end(k);
 }
 
 static int vbd_probe(struct pv_xb_dev *dev)
@@ -94,7 +85,7 @@ static int vbd_probe(struct pv_xb_dev *dev)
 		(unsigned long long)vbd->lim.sectors, vbd->bs.direct ? "O_DIRECT" : "buffered",
 		vbd->lim.discard ? ", discard" : "");
 
-	rc = pv_xs_transaction(pv_xb_dev_xs(dev), write_probe_keys, vbd);
+	rc = write_probe_keys(vbd);
 	if (rc < 0) {
 		pv_err(vbd->name, "cannot write features: %s", strerror(-rc));
 		goto fail_close;
@@ -144,40 +135,25 @@ static int read_queue_keys(struct blk_vbd *vbd, const char *dir, unsigned order,
 	return 0;
 }
 
-static int write_connect_keys(struct pv_xs *xs, pv_xs_txn t, void *opaque)
+static int write_connect_keys(struct blk_vbd *vbd)
 {
-	struct blk_vbd *vbd = opaque;
-	struct pv_xb_dev *dev = vbd->dev;
 	const struct blk_backing *bs = &vbd->bs;
-	unsigned info = vbd->lim.readonly ? VDISK_READONLY : 0;
-	int rc;
+	struct pv_xb_keys *k = pv_xb_keys_begin(vbd->dev);
 
-	rc = pv_xb_dev_printf_be(dev, t, "feature-flush-cache", "1");
-	if (rc == 0)
-		rc = pv_xb_dev_printf_be(dev, t, "feature-barrier", "1");
-	if (rc == 0)
-		rc = pv_xb_dev_printf_be(dev, t, "feature-discard", "%u", vbd->lim.discard ? 1 : 0);
-	if (rc == 0 && vbd->lim.discard) {
-		rc = pv_xb_dev_printf_be(dev, t, "discard-granularity", "%u", bs->discard_granularity);
-		if (rc == 0)
-			rc = pv_xb_dev_printf_be(dev, t, "discard-alignment", "%u",
-						 bs->discard_alignment);
-		if (rc == 0)
-			rc = pv_xb_dev_printf_be(dev, t, "discard-secure", "%u", bs->can_secure ? 1 : 0);
+	pv_xb_keys_printf(k, "feature-flush-cache", "1");
+	pv_xb_keys_printf(k, "feature-barrier", "1");
+	pv_xb_keys_printf(k, "feature-discard", "%u", vbd->lim.discard ? 1 : 0);
+	if (vbd->lim.discard) {
+		pv_xb_keys_printf(k, "discard-granularity", "%u", bs->discard_granularity);
+		pv_xb_keys_printf(k, "discard-alignment", "%u", bs->discard_alignment);
+		pv_xb_keys_printf(k, "discard-secure", "%u", bs->can_secure ? 1 : 0);
 	}
-	if (rc == 0)
-		rc = pv_xb_dev_printf_be(dev, t, "sectors", "%llu",
-					 (unsigned long long)vbd->lim.sectors);
-	if (rc == 0)
-		rc = pv_xb_dev_printf_be(dev, t, "info", "%u", info);
-	if (rc == 0)
-		rc = pv_xb_dev_printf_be(dev, t, "sector-size", "%u", bs->logical_block);
-	if (rc == 0)
-		rc = pv_xb_dev_printf_be(dev, t, "physical-sector-size", "%u", bs->physical_block);
-	if (rc == 0)
-		rc = pv_xb_dev_printf_be(dev, t, "feature-persistent", "%u",
-					 vbd->cfg->persistent ? 1 : 0);
-	return rc;
+	pv_xb_keys_printf(k, "sectors", "%llu", (unsigned long long)vbd->lim.sectors);
+	pv_xb_keys_printf(k, "info", "%u", vbd->lim.readonly ? VDISK_READONLY : 0);
+	pv_xb_keys_printf(k, "sector-size", "%u", bs->logical_block);
+	pv_xb_keys_printf(k, "physical-sector-size", "%u", bs->physical_block);
+	pv_xb_keys_printf(k, "feature-persistent", "%u", vbd->cfg->persistent ? 1 : 0);
+	return pv_xb_keys_end(k);
 }
 
 static void stop_queues(struct blk_vbd *vbd)
@@ -244,7 +220,7 @@ static int vbd_connect(struct pv_xb_dev *dev)
 		}
 		vbd->nr_queues = i + 1;
 	}
-	rc = pv_xs_transaction(pv_xb_dev_xs(dev), write_connect_keys, vbd);
+	rc = write_connect_keys(vbd);
 	if (rc < 0) {
 		pv_err(vbd->name, "cannot write connect keys: %s", strerror(-rc));
 		goto fail;

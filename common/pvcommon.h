@@ -282,6 +282,28 @@ int pv_xb_dev_read_be_uint(struct pv_xb_dev *dev, const char *key, uint64_t min,
 /* Write keys in our backend dir; t may be 0. */
 int pv_xb_dev_printf_be(struct pv_xb_dev *dev, pv_xs_txn t, const char *key, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
+/*
+ * Keys of our backend directory written together, as a backend's probe and
+ * connect do:
+ *
+ *	struct pv_xb_keys *k = pv_xb_keys_begin(dev);
+ *	pv_xb_keys_printf(k, "feature-sg", "%u", 1);
+ *	...
+ *	rc = pv_xb_keys_end(k);
+ *
+ * The keys are recorded, then written in one transaction that first checks
+ * the backend directory still exists (a write racing with the toolstack's
+ * removal never recreates a half directory), retried on EAGAIN (bounded).
+ * The first error sticks: pv_xb_keys_end() returns it, be it an allocation
+ * failure while recording (begin may return NULL: printf then does nothing
+ * and end returns -ENOMEM), -ENOENT for a removed directory or the write's
+ * -errno; nothing is written then.  end frees k.  Loop thread only.
+ */
+struct pv_xb_keys;
+struct pv_xb_keys *pv_xb_keys_begin(struct pv_xb_dev *dev);
+void pv_xb_keys_printf(struct pv_xb_keys *k, const char *key, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+int pv_xb_keys_end(struct pv_xb_keys *k);
 /* Report a fatal device error: logs, writes error/<bepath>/error, goes Closing. */
 void pv_xb_dev_fatal(struct pv_xb_dev *dev, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

@@ -120,30 +120,105 @@ int pv_xb_dev_printf_be(struct pv_xb_dev *dev, pv_xs_txn t, const char *key, con
 
 /* ------------------------------------------------------- guarded writes */
 
-struct be_write {
-	struct pv_xb_dev *dev;
-	const char *key;
-	const char *val;
+struct xb_key {
+	const char *key, *val;
+	char *buf;                   /* owns key and val ("key\0val"), or NULL */
 };
 
-static int be_write_txn(struct pv_xs *xs, pv_xs_txn t, void *opaque)
-{
-	struct be_write *w = opaque;
-	char *s;
+struct pv_xb_keys {
+	struct pv_xb_dev *dev;
+	struct xb_key *v;
+	unsigned n, cap;
+	int err;                     /* first error while recording, sticky */
+};
 
-	/* Never recreate a directory the toolstack has just removed. */
-	s = pv_xs_read(xs, t, w->dev->bepath);
+/* Write every recorded key, in a transaction that first checks our
+ * directory still exists: never recreate one the toolstack just removed. */
+static int keys_txn(struct pv_xs *xs, pv_xs_txn t, void *opaque)
+{
+	const struct pv_xb_keys *k = opaque;
+	char *s;
+	int ret = 0;
+
+	s = pv_xs_read(xs, t, k->dev->bepath);
 	if (!s)
 		return errno ? -errno : -EIO;
 	free(s);
-	return pv_xs_write_at(xs, t, w->dev->bepath, w->key, w->val);
+	for (unsigned i = 0; i < k->n && !ret; i++)
+		ret = pv_xs_write_at(xs, t, k->dev->bepath, k->v[i].key, k->v[i].val);
+	return ret;
 }
 
 static int be_write_guarded(struct pv_xb_dev *dev, const char *key, const char *val)
 {
-	struct be_write w = { dev, key, val };
+	struct xb_key one = { key, val, NULL };
+	struct pv_xb_keys k = { .dev = dev, .v = &one, .n = 1 };
 
-	return pv_xs_transaction(dev->be->xs, be_write_txn, &w);
+	return pv_xs_transaction(dev->be->xs, keys_txn, &k);
+}
+
+struct pv_xb_keys *pv_xb_keys_begin(struct pv_xb_dev *dev)
+{
+	struct pv_xb_keys *k = calloc(1, sizeof(*k));
+
+	if (k)
+		k->dev = dev;
+	return k;
+}
+
+void pv_xb_keys_printf(struct pv_xb_keys *k, const char *key, const char *fmt, ...)
+{
+	struct xb_key *e;
+	char *val = NULL;
+	va_list ap;
+	int len;
+
+	if (!k || k->err)
+		return;
+	if (k->n == k->cap) {
+		unsigned cap = k->cap ? k->cap * 2 : 16;
+
+		e = realloc(k->v, cap * sizeof(*e));
+		if (!e) {
+			k->err = -ENOMEM;
+			return;
+		}
+		k->v = e;
+		k->cap = cap;
+	}
+	va_start(ap, fmt);
+	len = vasprintf(&val, fmt, ap);
+	va_end(ap);
+	if (len < 0) {
+		k->err = -ENOMEM;
+		return;
+	}
+	e = &k->v[k->n];
+	if (asprintf(&e->buf, "%s%c%s", key, '\0', val) < 0) {
+		free(val);
+		k->err = -ENOMEM;
+		return;
+	}
+	free(val);
+	e->key = e->buf;
+	e->val = e->buf + strlen(key) + 1;
+	k->n++;
+}
+
+int pv_xb_keys_end(struct pv_xb_keys *k)
+{
+	int ret;
+
+	if (!k)
+		return -ENOMEM;
+	ret = k->err;
+	if (!ret)
+		ret = pv_xs_transaction(k->dev->be->xs, keys_txn, k);
+	for (unsigned i = 0; i < k->n; i++)
+		free(k->v[i].buf);
+	free(k->v);
+	free(k);
+	return ret;
 }
 
 int pv_xb_dev_switch_state(struct pv_xb_dev *dev, int state)

@@ -24,3 +24,9 @@ test-ring-push-consume-notify_pkgs := cmocka
 test-xenbus-handshake_srcs := tests/unit/test-xenbus-handshake.c tests/unit/sim-harness.c
 test-xenbus-handshake_deps := pvfront pvcommon
 test-xenbus-handshake_pkgs := cmocka
+
+# The backends' transactional key writer (pv_xb_keys); needs pvsim.
+tests += test-xenbus-keys-guarded
+test-xenbus-keys-guarded_srcs := tests/unit/test-xenbus-keys-guarded.c tests/unit/sim-harness.c
+test-xenbus-keys-guarded_deps := pvfront pvcommon
+test-xenbus-keys-guarded_pkgs := cmocka
