@@ -102,38 +102,8 @@ fail:
 	return rc;
 }
 
-/* Read ring-ref / ring-refN and event-channel from dir ("" or "queue-N/"). */
-static int read_queue_keys(struct blk_vbd *vbd, const char *dir, unsigned order,
-			   struct blk_queue_params *p)
-{
-	struct pv_xb_dev *dev = vbd->dev;
-	char key[64];
-	uint64_t v;
-	unsigned i;
-	int rc;
-
-	p->nr_ring_pages = 1u << order;
-	for (i = 0; i < p->nr_ring_pages; i++) {
-		if (order == 0)
-			snprintf(key, sizeof(key), "%sring-ref", dir);
-		else
-			snprintf(key, sizeof(key), "%sring-ref%u", dir, i);
-		rc = pv_xb_dev_read_fe_uint(dev, key, 0, UINT32_MAX, &v);
-		if (rc < 0) {
-			pv_err(vbd->name, "frontend %s: %s", key, strerror(-rc));
-			return rc;
-		}
-		p->ring_refs[i] = (uint32_t)v;
-	}
-	snprintf(key, sizeof(key), "%sevent-channel", dir);
-	rc = pv_xb_dev_read_fe_uint(dev, key, 0, UINT32_MAX, &v);
-	if (rc < 0) {
-		pv_err(vbd->name, "frontend %s: %s", key, strerror(-rc));
-		return rc;
-	}
-	p->evtchn = (uint32_t)v;
-	return 0;
-}
+/* Every ring order we advertise can be read. */
+_Static_assert(BLK_MAX_RING_ORDER <= PV_XB_RING_ORDER_MAX, "ring-ref keys beyond the reader");
 
 static int write_connect_keys(struct blk_vbd *vbd)
 {
@@ -172,9 +142,9 @@ static int vbd_connect(struct pv_xb_dev *dev)
 	struct blk_vbd *vbd = pv_xb_dev_priv(dev);
 	const struct blk_config *cfg = vbd->cfg;
 	struct blk_queue_params p = { .domid = pv_xb_dev_domid(dev) };
-	uint64_t order = 0, nq = 1, v;
+	uint64_t order = 0, v;
 	char *proto;
-	unsigned i;
+	unsigned i, nq;
 	int rc;
 
 	rc = pv_xb_dev_read_fe_uint(dev, "ring-page-order", 0, cfg->max_ring_order, &order);
@@ -182,8 +152,8 @@ static int vbd_connect(struct pv_xb_dev *dev)
 		pv_xb_dev_fatal(dev, rc, "bad ring-page-order (max %u)", cfg->max_ring_order);
 		return rc;
 	}
-	rc = pv_xb_dev_read_fe_uint(dev, "multi-queue-num-queues", 1, cfg->max_queues, &nq);
-	if (rc < 0 && rc != -ENOENT) {
+	rc = pv_xb_dev_read_nr_queues(dev, cfg->max_queues, &nq);
+	if (rc < 0) {
 		pv_xb_dev_fatal(dev, rc, "bad multi-queue-num-queues (max %u)", cfg->max_queues);
 		return rc;
 	}
@@ -209,9 +179,14 @@ static int vbd_connect(struct pv_xb_dev *dev)
 
 		if (nq > 1)
 			snprintf(dir, sizeof(dir), "queue-%u/", i);
-		rc = read_queue_keys(vbd, dir, (unsigned)order, &p);
-		if (rc < 0)
+		p.nr_ring_pages = 1u << order;
+		rc = pv_xb_dev_read_grefs(dev, dir, "ring-ref", (unsigned)order, p.ring_refs);
+		if (rc == 0)
+			rc = pv_xb_dev_read_evtchns(dev, dir, "event-channel", false, &p.evtchn);
+		if (rc < 0) {
+			pv_err(vbd->name, "frontend %s: %s", pv_xb_dev_failed_key(dev), strerror(-rc));
 			goto fail;
+		}
 		p.idx = i;
 		rc = blk_queue_start(vbd, &p, &vbd->queues[i]);
 		if (rc < 0) {

@@ -279,6 +279,36 @@ int pv_xb_dev_read_fe_uint(struct pv_xb_dev *dev, const char *key, uint64_t min,
 			   uint64_t *out);
 int pv_xb_dev_read_be_uint(struct pv_xb_dev *dev, const char *key, uint64_t min, uint64_t max,
 			   uint64_t *out);
+/*
+ * Ring keys, read from the frontend directory as the three layouts have
+ * them.  dir is "" or a subdirectory with its slash ("queue-1/"); name is
+ * the protocol's key: blkif "ring-ref", netif "tx-ring-ref"/"rx-ring-ref",
+ * usbif "urb-ring-ref"/"conn-ring-ref"; "event-channel" for all.  Grant
+ * refs and ports are 32-bit decimals.  These return -errno (-ENOENT
+ * missing, -EINVAL not a number or out of range) and log nothing:
+ * pv_xb_dev_failed_key() then names the key ("queue-1/ring-ref3") for the
+ * caller's message.  Loop thread only.
+ */
+#define PV_XB_RING_ORDER_MAX 4u /* Xen's XENBUS_MAX_RING_GRANT_ORDER: 16 pages */
+/* The key of page i of a ring of 1 << order pages: <dir><name> for order 0,
+ * <dir><name><i> (ring-ref0..N-1) above.  0 or -ENAMETOOLONG. */
+int pv_xb_ring_key(char *buf, size_t len, const char *dir, const char *name, unsigned order,
+		   unsigned i);
+/* The 1 << order grant refs of one ring into refs[]; -EINVAL for an order
+ * above PV_XB_RING_ORDER_MAX. */
+int pv_xb_dev_read_grefs(struct pv_xb_dev *dev, const char *dir, const char *name,
+			 unsigned order, uint32_t *refs);
+/* The event channel(s) of a ring set: <dir><name> into ports[0]; with split
+ * (netif's feature-split-event-channels; ports has room for two) the pair
+ * <dir><name>-tx and -rx into ports[0] and [1] is tried first.  Returns how
+ * many ports were read (1 or 2); half a pair is -ENOENT naming the missing
+ * half. */
+int pv_xb_dev_read_evtchns(struct pv_xb_dev *dev, const char *dir, const char *name, bool split,
+			   uint32_t *ports);
+/* multi-queue-num-queues: 1 when absent, else 1..max (-EINVAL outside). */
+int pv_xb_dev_read_nr_queues(struct pv_xb_dev *dev, unsigned max, unsigned *out);
+/* The relative key the last failed read above stopped at. */
+const char *pv_xb_dev_failed_key(const struct pv_xb_dev *dev);
 /* Write keys in our backend dir; t may be 0. */
 int pv_xb_dev_printf_be(struct pv_xb_dev *dev, pv_xs_txn t, const char *key, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));

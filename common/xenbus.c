@@ -67,6 +67,7 @@ struct pv_xb_dev {
 	bool resuming;               /* ops->connect re-attaches to a live ring (restart) */
 	uint64_t conn_gen;           /* bumped before each ops->connect (atomic: read by
 				      * data-path threads in request_disconnect) */
+	char failed_key[64];         /* the key the last failed ring-key read stopped at */
 };
 
 /* ------------------------------------------------------------ accessors */
@@ -116,6 +117,107 @@ int pv_xb_dev_printf_be(struct pv_xb_dev *dev, pv_xs_txn t, const char *key, con
 	ret = pv_xs_vprintf_at(dev->be->xs, t, dev->bepath, key, fmt, ap);
 	va_end(ap);
 	return ret;
+}
+
+/* --------------------------------------------------------- ring keys */
+
+int pv_xb_ring_key(char *buf, size_t len, const char *dir, const char *name, unsigned order,
+		   unsigned i)
+{
+	int n;
+
+	if (order == 0)
+		n = snprintf(buf, len, "%s%s", dir, name);
+	else
+		n = snprintf(buf, len, "%s%s%u", dir, name, i);
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+const char *pv_xb_dev_failed_key(const struct pv_xb_dev *dev)
+{
+	return dev->failed_key;
+}
+
+/* Remember key as the one a reader failed on; passes ret through. */
+static int key_failed(struct pv_xb_dev *dev, const char *key, int ret)
+{
+	snprintf(dev->failed_key, sizeof(dev->failed_key), "%s", key);
+	return ret;
+}
+
+/* A uint32 of the frontend dir: grant refs and event channels. */
+static int read_fe_u32(struct pv_xb_dev *dev, const char *key, uint32_t *out)
+{
+	uint64_t v;
+	int ret = pv_xb_dev_read_fe_uint(dev, key, 0, UINT32_MAX, &v);
+
+	if (ret < 0)
+		return key_failed(dev, key, ret);
+	*out = (uint32_t)v;
+	return 0;
+}
+
+int pv_xb_dev_read_grefs(struct pv_xb_dev *dev, const char *dir, const char *name,
+			 unsigned order, uint32_t *refs)
+{
+	char key[sizeof(dev->failed_key)];
+	int ret;
+
+	if (order > PV_XB_RING_ORDER_MAX)
+		return key_failed(dev, name, -EINVAL);
+	for (unsigned i = 0; i < 1u << order; i++) {
+		ret = pv_xb_ring_key(key, sizeof(key), dir, name, order, i);
+		if (ret < 0)
+			return key_failed(dev, name, ret);
+		ret = read_fe_u32(dev, key, &refs[i]);
+		if (ret < 0)
+			return ret;
+	}
+	return 0;
+}
+
+int pv_xb_dev_read_evtchns(struct pv_xb_dev *dev, const char *dir, const char *name, bool split,
+			   uint32_t *ports)
+{
+	char key[sizeof(dev->failed_key)], tx[sizeof(key)], rx[sizeof(key)];
+	int rtx, rrx;
+
+	if (pv_xb_ring_key(key, sizeof(key), dir, name, 0, 0) < 0 ||
+	    snprintf(tx, sizeof(tx), "%s-tx", key) >= (int)sizeof(tx) ||
+	    snprintf(rx, sizeof(rx), "%s-rx", key) >= (int)sizeof(rx))
+		return key_failed(dev, name, -ENAMETOOLONG);
+	if (split) {
+		/* The pair first, as Linux netback does; half a pair is broken,
+		 * not absent (Linux would fall back to the single key). */
+		rtx = read_fe_u32(dev, tx, &ports[0]);
+		if (rtx < 0 && rtx != -ENOENT)
+			return rtx;
+		rrx = read_fe_u32(dev, rx, &ports[1]);
+		if (rrx < 0 && rrx != -ENOENT)
+			return rrx;
+		if (rtx == 0 && rrx == 0)
+			return 2;
+		if (rtx == 0)
+			return key_failed(dev, rx, -ENOENT);
+		if (rrx == 0)
+			return key_failed(dev, tx, -ENOENT);
+	}
+	return read_fe_u32(dev, key, &ports[0]) ?: 1;
+}
+
+int pv_xb_dev_read_nr_queues(struct pv_xb_dev *dev, unsigned max, unsigned *out)
+{
+	uint64_t v;
+	int ret = pv_xb_dev_read_fe_uint(dev, "multi-queue-num-queues", 1, max, &v);
+
+	if (ret == -ENOENT) {
+		*out = 1; /* a frontend without multi-queue */
+		return 0;
+	}
+	if (ret < 0)
+		return key_failed(dev, "multi-queue-num-queues", ret);
+	*out = (unsigned)v;
+	return 0;
 }
 
 /* ------------------------------------------------------- guarded writes */

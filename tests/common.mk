@@ -30,3 +30,9 @@ tests += test-xenbus-keys-guarded
 test-xenbus-keys-guarded_srcs := tests/unit/test-xenbus-keys-guarded.c tests/unit/sim-harness.c
 test-xenbus-keys-guarded_deps := pvfront pvcommon
 test-xenbus-keys-guarded_pkgs := cmocka
+
+# The framework's ring key readers (grant refs, event channels, queues); needs pvsim.
+tests += test-xenbus-ring-keys
+test-xenbus-ring-keys_srcs := tests/unit/test-xenbus-ring-keys.c tests/unit/sim-harness.c
+test-xenbus-ring-keys_deps := pvfront pvcommon
+test-xenbus-ring-keys_pkgs := cmocka

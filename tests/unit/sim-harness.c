@@ -229,17 +229,34 @@ void t_backend_teardown(struct t_backend *b, struct t_sim *s)
 	t_sim_stop(s);
 }
 
-static void mark_fn(void *opaque)
+struct t_run {
+	struct t_backend *b;
+	void (*fn)(void *arg);
+	void *arg;
+};
+
+static void run_fn(void *opaque)
 {
-	t_count_bump(opaque);
+	struct t_run *r = opaque;
+
+	if (r->fn)
+		r->fn(r->arg);
+	t_count_bump(&r->b->marks);
+	free(r);
 }
 
-int t_backend_sync(struct t_backend *b)
+int t_backend_run(struct t_backend *b, void (*fn)(void *arg), void *arg)
 {
+	struct t_run *r = malloc(sizeof(*r));
 	int want = t_count_get(&b->marks) + 1;
 
-	if (pv_loop_call(b->loop, mark_fn, &b->marks))
+	if (!r)
 		return -1;
+	*r = (struct t_run){ b, fn, arg };
+	if (pv_loop_call(b->loop, run_fn, r)) {
+		free(r);
+		return -1;
+	}
 	return t_count_wait(&b->marks, want) >= want ? 0 : -1;
 }
 
@@ -252,7 +269,12 @@ static struct t_fake *fake_of(struct pv_xb_dev *dev)
 
 int t_fake_probe(struct pv_xb_dev *dev)
 {
-	t_count_bump(&fake_of(dev)->probe);
+	struct t_fake *fk = fake_of(dev);
+
+	pthread_mutex_lock(&count_lock);
+	fk->dev = dev;
+	pthread_mutex_unlock(&count_lock);
+	t_count_bump(&fk->probe);
 	return pv_xb_dev_printf_be(dev, 0, "feature-fake", "1");
 }
 

@@ -64,7 +64,7 @@ struct t_backend {
 	unsigned n;
 	pthread_t thread;
 	bool running;
-	int marks;               /* t_backend_sync's counter */
+	int marks;               /* t_backend_run's counter */
 };
 
 /* Start n backends (ops[i] with ctx[i]) as dom0 of s, on one loop thread. */
@@ -78,9 +78,14 @@ void t_backend_stop(struct t_backend *b);
 int t_backend_setup(struct t_backend *b, struct t_sim *s, const char *tag, unsigned n,
 		    const struct pv_xb_backend_ops *const *ops, void *const *ctx);
 void t_backend_teardown(struct t_backend *b, struct t_sim *s);
-/* Return once everything queued on the backend loop before now has run,
- * e.g. the watch event a frontend write raised.  0 or -1. */
-int t_backend_sync(struct t_backend *b);
+/* Run fn(arg) on the backend loop (fn may be NULL) and return once it ran,
+ * with everything queued there before it, e.g. the watch event a frontend
+ * write raised.  0 or -1. */
+int t_backend_run(struct t_backend *b, void (*fn)(void *arg), void *arg);
+static inline int t_backend_sync(struct t_backend *b)
+{
+	return t_backend_run(b, NULL, NULL);
+}
 
 /* A fake backend: the t_fake_* ops record calls in the struct t_fake that
  * is the backend's ctx; connect and reconfigure return what it says. */
@@ -88,7 +93,7 @@ struct t_fake {
 	int probe, connect, disconnect, remove, changed, reconfigure;
 	int fe_state_at_connect;     /* frontend state when connect ran */
 	int connect_rc, reconfigure_rc;
-	struct pv_xb_dev *dev;       /* device of the last connect (read with t_fake_dev) */
+	struct pv_xb_dev *dev;       /* device of the last probe or connect (t_fake_dev) */
 };
 int t_fake_probe(struct pv_xb_dev *dev);      /* writes feature-fake=1 */
 int t_fake_connect(struct pv_xb_dev *dev);
