@@ -289,6 +289,12 @@ static void vbd_changed(struct pv_xb_dev *dev, const char *key)
 	blk_vbd_resize(vbd);
 }
 
+/* blkif has no reconfiguration: a frontend going Reconfiguring is ignored. */
+static int vbd_reconfigure(struct pv_xb_dev *dev)
+{
+	return -EOPNOTSUPP;
+}
+
 const struct pv_xb_backend_ops blk_vbd_ops = {
 	.type = "vbd",
 	.connect_on_initialised = true,
@@ -297,4 +303,5 @@ const struct pv_xb_backend_ops blk_vbd_ops = {
 	.disconnect = vbd_disconnect,
 	.remove = vbd_remove,
 	.changed = vbd_changed,
+	.reconfigure = vbd_reconfigure,
 };

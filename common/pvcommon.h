@@ -227,9 +227,19 @@ bool pv_xs_domain_exists(struct pv_xs *xs, uint16_t domid);
  *   disconnect  frontend Closing/Closed, online=0, domain gone: stop I/O, drain,
  *               unmap.  Called only after a successful connect.
  *   remove      backend directory gone: free everything probe made.
- *   changed     optional (may be NULL): a key in the backend directory changed.
+ *   changed     a key in the backend directory changed (the toolstack's:
+ *               params, rate, mac, port/N...); keys the framework owns
+ *               (state, online, hotplug-status) are not passed on.
+ *   reconfigure frontend Reconfiguring while we are Connected (netfront's
+ *               xdp-headroom): re-read what may change.  0: the framework
+ *               switches to Reconfigured, and back to Connected when the
+ *               frontend is; -EOPNOTSUPP: the protocol has no
+ *               reconfiguration, the frontend's state is ignored; other
+ *               -errno: the device fails (disconnect, error node, Closing).
  *
- * A failing probe/connect leaves the device in Closed with error/<path> written.
+ * Every op is required (pv_xb_backend_start() returns -EINVAL otherwise):
+ * a backend with nothing to do supplies a trivial one.  A failing
+ * probe/connect leaves the device in Closed with error/<path> written.
  */
 struct pv_xb_backend;
 struct pv_xb_dev;
@@ -242,6 +252,7 @@ struct pv_xb_backend_ops {
 	void (*disconnect)(struct pv_xb_dev *dev);
 	void (*remove)(struct pv_xb_dev *dev);
 	void (*changed)(struct pv_xb_dev *dev, const char *key);
+	int (*reconfigure)(struct pv_xb_dev *dev);
 };
 
 int pv_xb_backend_start(struct pv_loop *loop, struct pv_xs *xs,

@@ -371,7 +371,8 @@ static void dev_disconnect(struct pv_xb_dev *dev)
 
 /*
  * A restarted daemon finds a connection its predecessor left live (our state
- * Connected, the frontend Initialised or Connected, rings still granted):
+ * Connected or Reconfigured, the frontend Initialised, Connected or
+ * Reconfiguring, rings still granted):
  * connect to it again without a state change, so an idle frontend never
  * notices.  ops->connect sees pv_xb_dev_resuming() and re-attaches its rings
  * at rsp_prod.  On failure the device goes Closed like a failed connect.
@@ -382,7 +383,6 @@ static void dev_resume(struct pv_xb_dev *dev)
 
 	pv_info(dev->name, "re-attaching to the live connection (frontend %s)",
 		pv_xb_state_name(dev->fe_state));
-	dev->state = XenbusStateConnected; /* as our predecessor left it */
 	__atomic_add_fetch(&dev->conn_gen, 1, __ATOMIC_RELEASE);
 	ret = dev->be->ops->connect(dev);
 	dev->resuming = false;
@@ -443,6 +443,36 @@ static void dev_connect(struct pv_xb_dev *dev)
 	}
 	dev->connected = true;
 	set_state(dev, XenbusStateConnected);
+}
+
+/*
+ * Frontend Reconfiguring (netfront's XDP headroom change) on a live
+ * connection: the backend re-reads what may change, then we say
+ * Reconfigured; the frontend's return to Connected brings us back to
+ * Connected (frontend_changed).  Also while Reconfigured: watches coalesce,
+ * so a second Reconfiguring may arrive without the Connected between.
+ */
+static void dev_reconfigure(struct pv_xb_dev *dev)
+{
+	int ret;
+
+	if (!dev->connected ||
+	    (dev->state != XenbusStateConnected && dev->state != XenbusStateReconfigured)) {
+		pv_debug(dev->name, "frontend Reconfiguring while we are %s: ignored",
+			 pv_xb_state_name(dev->state));
+		return;
+	}
+	ret = dev->be->ops->reconfigure(dev);
+	if (ret == -EOPNOTSUPP) {
+		pv_debug(dev->name, "frontend Reconfiguring: nothing to reconfigure, ignored");
+		return;
+	}
+	if (ret < 0) {
+		dev_disconnect(dev);
+		pv_xb_dev_fatal(dev, ret, "reconfigure failed");
+		return;
+	}
+	set_state(dev, XenbusStateReconfigured);
 }
 
 static bool dev_online(struct pv_xb_dev *dev)
@@ -522,8 +552,16 @@ static void frontend_changed(struct pv_xb_dev *dev, int fe_state)
 			dev_connect(dev);
 		break;
 	case XenbusStateConnected:
+		/* The end of a reconfiguration. */
+		if (dev->connected && dev->state == XenbusStateReconfigured) {
+			set_state(dev, XenbusStateConnected);
+			break;
+		}
 		/* Also covers a missed Initialised: watches coalesce. */
 		dev_connect(dev);
+		break;
+	case XenbusStateReconfiguring:
+		dev_reconfigure(dev);
 		break;
 	case XenbusStateClosing:
 		dev_disconnect(dev);
@@ -533,7 +571,6 @@ static void frontend_changed(struct pv_xb_dev *dev, int fe_state)
 		dev_closed(dev);
 		break;
 	case XenbusStateInitWait:
-	case XenbusStateReconfiguring:
 	case XenbusStateReconfigured:
 	default:
 		break;
@@ -607,7 +644,7 @@ static void be_dir_cb(struct pv_xs *xs, const char *path, void *opaque)
 	}
 	if (!strcmp(key, "hotplug-status"))
 		return;
-	if (dev->probed && dev->be->ops->changed)
+	if (dev->probed)
 		dev->be->ops->changed(dev, key);
 }
 
@@ -672,11 +709,15 @@ static bool live_connection(struct pv_xb_dev *dev)
 	uint64_t bst, fst;
 
 	if (pv_xb_dev_read_be_uint(dev, "state", 0, XenbusStateReconfigured, &bst) < 0 ||
-	    bst != XenbusStateConnected || !dev_online(dev))
+	    (bst != XenbusStateConnected && bst != XenbusStateReconfigured) || !dev_online(dev))
 		return false;
 	if (pv_xb_dev_read_fe_uint(dev, "state", 0, XenbusStateReconfigured, &fst) < 0 ||
-	    (fst != XenbusStateInitialised && fst != XenbusStateConnected))
+	    (fst != XenbusStateInitialised && fst != XenbusStateConnected &&
+	     fst != XenbusStateReconfiguring))
 		return false;
+	/* As our predecessor left it; the first frontend watch event then
+	 * finishes a reconfiguration it was in. */
+	dev->state = (int)bst;
 	dev->fe_state = (int)fst;
 	return true;
 }
@@ -859,7 +900,9 @@ int pv_xb_backend_start(struct pv_loop *loop, struct pv_xs *xs,
 	struct pv_xb_backend *be;
 	int ret;
 
-	if (!ops || !ops->type || !ops->probe || !ops->connect || !ops->disconnect || !ops->remove)
+	/* Complete once here, so no call site tests for NULL. */
+	if (!ops || !ops->type || !ops->probe || !ops->connect || !ops->disconnect ||
+	    !ops->remove || !ops->changed || !ops->reconfigure)
 		return -EINVAL;
 	be = calloc(1, sizeof(*be));
 	if (!be)

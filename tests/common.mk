@@ -36,3 +36,9 @@ tests += test-xenbus-ring-keys
 test-xenbus-ring-keys_srcs := tests/unit/test-xenbus-ring-keys.c tests/unit/sim-harness.c
 test-xenbus-ring-keys_deps := pvfront pvcommon
 test-xenbus-ring-keys_pkgs := cmocka
+
+# Frontend Reconfiguring -> ops->reconfigure -> Reconfigured -> Connected; needs pvsim.
+tests += test-xenbus-reconfigure
+test-xenbus-reconfigure_srcs := tests/unit/test-xenbus-reconfigure.c tests/unit/sim-harness.c
+test-xenbus-reconfigure_deps := pvfront pvcommon
+test-xenbus-reconfigure_pkgs := cmocka

@@ -108,6 +108,20 @@ int t_dom0_write(struct t_sim *s, const char *dir, const char *key, const char *
 	return ret;
 }
 
+char *t_error_node(struct t_sim *s, const char *type, unsigned dom, uint32_t devid)
+{
+	char dir[128];
+	struct pv_xs *xs;
+	char *v;
+
+	if (t_sim_xs(s, 0, &xs))
+		return NULL;
+	snprintf(dir, sizeof(dir), "/local/domain/0/error/backend/%s/%u/%u", type, dom, devid);
+	v = pv_xs_read_at(xs, 0, dir, "error");
+	pv_xs_close(xs);
+	return v;
+}
+
 long t_sim_attach(struct t_sim *s, const char *dom, const char *type, const char *args)
 {
 	char out[64];
@@ -139,6 +153,13 @@ int t_count_get(int *c)
 	v = *c;
 	pthread_mutex_unlock(&count_lock);
 	return v;
+}
+
+void t_count_set(int *c, int v)
+{
+	pthread_mutex_lock(&count_lock);
+	*c = v;
+	pthread_mutex_unlock(&count_lock);
 }
 
 int t_count_wait(int *c, int want)
@@ -294,7 +315,12 @@ int t_fake_connect(struct pv_xb_dev *dev)
 
 void t_fake_disconnect(struct pv_xb_dev *dev) { t_count_bump(&fake_of(dev)->disconnect); }
 void t_fake_remove(struct pv_xb_dev *dev) { t_count_bump(&fake_of(dev)->remove); }
-void t_fake_changed(struct pv_xb_dev *dev, const char *key) { t_count_bump(&fake_of(dev)->changed); }
+#define FENCE_KEY "t-fence"
+
+void t_fake_changed(struct pv_xb_dev *dev, const char *key)
+{
+	t_count_bump(!strcmp(key, FENCE_KEY) ? &fake_of(dev)->fences : &fake_of(dev)->changed);
+}
 
 int t_fake_reconfigure(struct pv_xb_dev *dev)
 {
@@ -312,6 +338,28 @@ struct pv_xb_dev *t_fake_dev(struct t_fake *fk)
 	dev = fk->dev;
 	pthread_mutex_unlock(&count_lock);
 	return dev;
+}
+
+struct pv_xb_backend_ops t_fake_ops(const char *type, bool connect_on_initialised)
+{
+	return (struct pv_xb_backend_ops){
+		.type = type, .connect_on_initialised = connect_on_initialised,
+		.probe = t_fake_probe, .connect = t_fake_connect, .disconnect = t_fake_disconnect,
+		.remove = t_fake_remove, .changed = t_fake_changed, .reconfigure = t_fake_reconfigure,
+	};
+}
+
+int t_backend_fence(struct t_sim *s, struct t_fake *fk, const char *bepath)
+{
+	int want = t_count_get(&fk->fences) + 1;
+	char val[16];
+
+	/* A new value each time: a write of the same value fires too, but say
+	 * in the store which fence this was. */
+	snprintf(val, sizeof(val), "%d", want);
+	if (t_dom0_write(s, bepath, FENCE_KEY, val))
+		return -1;
+	return t_count_wait(&fk->fences, want) >= want ? 0 : -1;
 }
 
 /* ----------------------------------------------------------- frontends */

@@ -43,6 +43,9 @@ int t_sim_xs(struct t_sim *s, unsigned dom, struct pv_xs **out);
 /* As the toolstack (dom0): write dir/key = val; val NULL removes dir/key,
  * or dir itself when key is NULL too.  0 or -errno. */
 int t_dom0_write(struct t_sim *s, const char *dir, const char *key, const char *val);
+/* The framework's error node of a device (error/backend/<type>/<dom>/<devid>/
+ * error, "<errno> <text>"), malloc'd, or NULL. */
+char *t_error_node(struct t_sim *s, const char *type, unsigned dom, uint32_t devid);
 /* `pvsim attach DOM TYPE ARGS` (libxl's nodes): the new devid, or -1. */
 long t_sim_attach(struct t_sim *s, const char *dom, const char *type, const char *args);
 
@@ -50,6 +53,7 @@ long t_sim_attach(struct t_sim *s, const char *dom, const char *type, const char
 
 void t_count_bump(int *c);
 int t_count_get(int *c);
+void t_count_set(int *c, int v);
 /* Wait until *c >= want, at most T_WAIT_MS: the value then. */
 int t_count_wait(int *c, int want);
 
@@ -91,6 +95,7 @@ static inline int t_backend_sync(struct t_backend *b)
  * is the backend's ctx; connect and reconfigure return what it says. */
 struct t_fake {
 	int probe, connect, disconnect, remove, changed, reconfigure;
+	int fences;                  /* changed calls for t_backend_fence's key */
 	int fe_state_at_connect;     /* frontend state when connect ran */
 	int connect_rc, reconfigure_rc;
 	struct pv_xb_dev *dev;       /* device of the last probe or connect (t_fake_dev) */
@@ -102,6 +107,13 @@ void t_fake_remove(struct pv_xb_dev *dev);
 void t_fake_changed(struct pv_xb_dev *dev, const char *key);
 int t_fake_reconfigure(struct pv_xb_dev *dev);
 struct pv_xb_dev *t_fake_dev(struct t_fake *fk);
+/* An ops table of the t_fake_* ops (SELF hotplug), to copy and adjust. */
+struct pv_xb_backend_ops t_fake_ops(const char *type, bool connect_on_initialised);
+/* Return once the fake backend of the device at bepath handled every
+ * xenstore event raised before now (the frontend's state writes
+ * included): the toolstack writes a key there, and its changed op is in
+ * order behind them.  Needs ops->changed = t_fake_changed.  0 or -1. */
+int t_backend_fence(struct t_sim *s, struct t_fake *fk, const char *bepath);
 
 /* -------------------------------------------------------- frontends */
 

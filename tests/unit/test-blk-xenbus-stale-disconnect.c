@@ -43,15 +43,15 @@ static void raising_disconnect(struct pv_xb_dev *dev)
 	t_fake_disconnect(dev);
 }
 
-static const struct pv_xb_backend_ops vbd_ops = {
-	.type = "vbd", .connect_on_initialised = true, .probe = t_fake_probe,
-	.connect = t_fake_connect, .disconnect = raising_disconnect, .remove = t_fake_remove,
-};
+static struct pv_xb_backend_ops vbd_ops;
 
 static int setup(void **state)
 {
 	const struct pv_xb_backend_ops *ops[] = { &vbd_ops };
 	void *ctx[] = { &fake };
+
+	vbd_ops = t_fake_ops("vbd", true);
+	vbd_ops.disconnect = raising_disconnect;
 
 	return t_backend_setup(&tb, &sim, "pvxbstale", 1, ops, ctx);
 }

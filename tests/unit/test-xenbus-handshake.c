@@ -33,19 +33,15 @@ static struct t_sim sim; /* pvsim instance with domain "guest" */
 static struct t_backend tb;
 static struct t_fake fakes[2]; /* 0: vbd backend, 1: vif backend */
 
-static const struct pv_xb_backend_ops vbd_ops = {
-	.type = "vbd", .connect_on_initialised = true, .probe = t_fake_probe,
-	.connect = t_fake_connect, .disconnect = t_fake_disconnect, .remove = t_fake_remove,
-};
-static const struct pv_xb_backend_ops vif_ops = {
-	.type = "vif", .connect_on_initialised = false, .probe = t_fake_probe,
-	.connect = t_fake_connect, .disconnect = t_fake_disconnect, .remove = t_fake_remove,
-};
+static struct pv_xb_backend_ops vbd_ops, vif_ops;
 
 static int setup(void **state)
 {
 	const struct pv_xb_backend_ops *ops[] = { &vbd_ops, &vif_ops };
 	void *ctx[] = { &fakes[0], &fakes[1] };
+
+	vbd_ops = t_fake_ops("vbd", true);
+	vif_ops = t_fake_ops("vif", false);
 
 	return t_backend_setup(&tb, &sim, "pvxb", 2, ops, ctx);
 }

@@ -36,10 +36,7 @@ static struct t_backend tb;
 static struct t_fake fake;
 static struct t_front tf; /* one vif, in InitWait for the whole group */
 
-static const struct pv_xb_backend_ops vif_ops = {
-	.type = "vif", .connect_on_initialised = false, .probe = t_fake_probe,
-	.connect = t_fake_connect, .disconnect = t_fake_disconnect, .remove = t_fake_remove,
-};
+static struct pv_xb_backend_ops vif_ops;
 
 enum what { GREFS, EVTCHNS, NR_QUEUES };
 
@@ -59,6 +56,8 @@ static int setup(void **state)
 {
 	const struct pv_xb_backend_ops *ops[] = { &vif_ops };
 	void *ctx[] = { &fake };
+
+	vif_ops = t_fake_ops("vif", false);
 
 	if (t_backend_setup(&tb, &sim, "pvxbrings", 1, ops, ctx) ||
 	    t_front_open(&tf, &sim, "guest", sim.guest, "vif", ""))
