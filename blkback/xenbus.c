@@ -298,6 +298,7 @@ static int vbd_reconfigure(struct pv_xb_dev *dev)
 const struct pv_xb_backend_ops blk_vbd_ops = {
 	.type = "vbd",
 	.connect_on_initialised = true,
+	.hotplug = PV_XB_HOTPLUG_SELF, /* pvback-block only validates the target */
 	.probe = vbd_probe,
 	.connect = vbd_connect,
 	.disconnect = vbd_disconnect,

@@ -220,10 +220,12 @@ bool pv_xs_domain_exists(struct pv_xs *xs, uint16_t domid);
  * <domid>/<devid> entry, drives the xenbus state machine and calls the ops:
  *
  *   probe       device found: open the host side, write feature keys.
- *               The framework then writes hotplug-status=connected and InitWait.
+ *               The framework then writes hotplug-status=connected (hotplug
+ *               SELF) and InitWait.
  *   connect     frontend Initialised (if connect_on_initialised) or Connected:
  *               read ring refs, map, start I/O, write connect-time keys.
- *               The framework then switches to Connected.
+ *               The framework then switches to Connected (hotplug SCRIPT:
+ *               once the script wrote hotplug-status=connected).
  *   disconnect  frontend Closing/Closed, online=0, domain gone: stop I/O, drain,
  *               unmap.  Called only after a successful connect.
  *   remove      backend directory gone: free everything probe made.
@@ -244,9 +246,23 @@ bool pv_xs_domain_exists(struct pv_xs *xs, uint16_t domid);
 struct pv_xb_backend;
 struct pv_xb_dev;
 
+/* Who writes hotplug-status=connected in the backend directory. */
+enum pv_xb_hotplug {
+	/* The framework, after probe: no hotplug script, or one that only
+	 * validates (blkback's pvback-block). */
+	PV_XB_HOTPLUG_SELF = 1,
+	/* The toolstack's script (xl's vif-bridge, run after InitWait): the
+	 * framework watches the key and switches to Connected only once it is
+	 * "connected" (ops->connect runs before, as in Linux netback);
+	 * "error" fails the device (logged with hotplug-error, error node,
+	 * Closed). */
+	PV_XB_HOTPLUG_SCRIPT,
+};
+
 struct pv_xb_backend_ops {
 	const char *type;            /* "vbd", "vif", "vusb" */
 	bool connect_on_initialised; /* blk/usb: true; netback: false */
+	enum pv_xb_hotplug hotplug;  /* required: SELF or SCRIPT */
 	int (*probe)(struct pv_xb_dev *dev);
 	int (*connect)(struct pv_xb_dev *dev);
 	void (*disconnect)(struct pv_xb_dev *dev);

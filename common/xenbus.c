@@ -4,8 +4,10 @@
  * <domid>/<devid> from watch events (never polling), validate each device's
  * frontend link as Linux xenbus does, and drive the backend half of the xenbus
  * state machine (research/handshakes.md): probe -> hotplug-status=connected ->
- * InitWait; connect on frontend Initialised (blk/usb) or Connected; Closing and
- * Closed teardown; online=0 removal; reconnect from Closed; removal when the
+ * InitWait; connect on frontend Initialised (blk/usb) or Connected, Connected
+ * at once or, with a hotplug script, once it wrote hotplug-status=connected;
+ * Reconfiguring -> Reconfigured -> Connected (netfront); Closing and Closed
+ * teardown; online=0 removal; reconnect from Closed; removal when the
  * backend directory or the frontend domain goes away.
  *
  * Everything runs on the loop thread that owns the pv_xs; the only other entry
@@ -395,6 +397,50 @@ static void dev_resume(struct pv_xb_dev *dev)
 	dev->connected = true;
 }
 
+/*
+ * PV_XB_HOTPLUG_SCRIPT: the toolstack's hotplug script (xl's vif-bridge)
+ * writes hotplug-status once the host side is plumbed, and we go Connected
+ * only then, as Linux netback's hotplug_status_watch does (our watch on
+ * the backend directory sees the key).  "error" (the script's fatal(),
+ * with its reason in hotplug-error) fails the device: 1 when the device
+ * may be Connected, 0 while the script runs, -EIO once it failed.
+ */
+static int hotplug_ready(struct pv_xb_dev *dev)
+{
+	char *st, *why;
+	int ret = 0;
+
+	if (dev->be->ops->hotplug == PV_XB_HOTPLUG_SELF)
+		return 1;
+	st = pv_xb_dev_read_be(dev, "hotplug-status");
+	if (st && !strcmp(st, "connected"))
+		ret = 1;
+	if (st && !strcmp(st, "error")) {
+		why = pv_xb_dev_read_be(dev, "hotplug-error");
+		pv_err(dev->name, "hotplug script failed: %s", why ? why : "no reason given");
+		free(why);
+		dev_disconnect(dev);
+		write_error(dev, -EIO, "hotplug script failed");
+		set_state(dev, XenbusStateClosed);
+		ret = -EIO;
+	}
+	free(st);
+	return ret;
+}
+
+/* hotplug-status changed: finish a connect that waited for the script
+ * (connected, yet still InitWait or Initialised), or fail on "error". */
+static void hotplug_changed(struct pv_xb_dev *dev)
+{
+	if (dev->be->ops->hotplug != PV_XB_HOTPLUG_SCRIPT || dev->state == XenbusStateClosed)
+		return;
+	if (hotplug_ready(dev) > 0 && dev->connected &&
+	    (dev->state == XenbusStateInitWait || dev->state == XenbusStateInitialised)) {
+		pv_debug(dev->name, "hotplug script done");
+		set_state(dev, XenbusStateConnected);
+	}
+}
+
 static void dev_probe(struct pv_xb_dev *dev)
 {
 	int ret;
@@ -408,10 +454,12 @@ static void dev_probe(struct pv_xb_dev *dev)
 		return;
 	}
 	dev->probed = true;
-	/* No hotplug script or kernel driver writes this for a userspace backend. */
-	ret = be_write_guarded(dev, "hotplug-status", "connected");
-	if (ret < 0)
-		pv_err(dev->name, "cannot write hotplug-status: %s", strerror(-ret));
+	if (dev->be->ops->hotplug == PV_XB_HOTPLUG_SELF) {
+		/* No hotplug script or kernel driver writes this for us. */
+		ret = be_write_guarded(dev, "hotplug-status", "connected");
+		if (ret < 0)
+			pv_err(dev->name, "cannot write hotplug-status: %s", strerror(-ret));
+	}
 	if (dev->resuming) {
 		dev_resume(dev);
 		return;
@@ -442,6 +490,11 @@ static void dev_connect(struct pv_xb_dev *dev)
 		return;
 	}
 	dev->connected = true;
+	ret = hotplug_ready(dev);
+	if (ret == 0)
+		pv_debug(dev->name, "connected; Connected once the hotplug script is done");
+	if (ret <= 0)
+		return;
 	set_state(dev, XenbusStateConnected);
 }
 
@@ -642,8 +695,10 @@ static void be_dir_cb(struct pv_xs *xs, const char *path, void *opaque)
 		}
 		return;
 	}
-	if (!strcmp(key, "hotplug-status"))
+	if (!strcmp(key, "hotplug-status")) {
+		hotplug_changed(dev);
 		return;
+	}
 	if (dev->probed)
 		dev->be->ops->changed(dev, key);
 }
@@ -902,7 +957,8 @@ int pv_xb_backend_start(struct pv_loop *loop, struct pv_xs *xs,
 
 	/* Complete once here, so no call site tests for NULL. */
 	if (!ops || !ops->type || !ops->probe || !ops->connect || !ops->disconnect ||
-	    !ops->remove || !ops->changed || !ops->reconfigure)
+	    !ops->remove || !ops->changed || !ops->reconfigure ||
+	    (ops->hotplug != PV_XB_HOTPLUG_SELF && ops->hotplug != PV_XB_HOTPLUG_SCRIPT))
 		return -EINVAL;
 	be = calloc(1, sizeof(*be));
 	if (!be)

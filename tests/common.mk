@@ -1,8 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # Unit tests of libpvcommon (loop, log, stats, xenstore, xenbus), pvring.h and
-# libpvfront.  test-xenbus-handshake needs $(O)/bin/pvsim (exits 77 without).
+# libpvfront.
 tests += test-loop-dispatch test-stats-percentile test-xs-read-uint-strict \
-	 test-ring-push-consume-notify test-xenbus-handshake
+	 test-ring-push-consume-notify
 
 test-loop-dispatch_srcs := tests/unit/test-loop-dispatch.c
 test-loop-dispatch_deps := pvcommon
@@ -21,24 +21,11 @@ test-xs-read-uint-strict_ldlibs := -Wl,--wrap=xs_open,--wrap=xs_close,--wrap=xs_
 test-ring-push-consume-notify_srcs := tests/unit/test-ring-push-consume-notify.c
 test-ring-push-consume-notify_pkgs := cmocka
 
-test-xenbus-handshake_srcs := tests/unit/test-xenbus-handshake.c tests/unit/sim-harness.c
-test-xenbus-handshake_deps := pvfront pvcommon
-test-xenbus-handshake_pkgs := cmocka
-
-# The backends' transactional key writer (pv_xb_keys); needs pvsim.
-tests += test-xenbus-keys-guarded
-test-xenbus-keys-guarded_srcs := tests/unit/test-xenbus-keys-guarded.c tests/unit/sim-harness.c
-test-xenbus-keys-guarded_deps := pvfront pvcommon
-test-xenbus-keys-guarded_pkgs := cmocka
-
-# The framework's ring key readers (grant refs, event channels, queues); needs pvsim.
-tests += test-xenbus-ring-keys
-test-xenbus-ring-keys_srcs := tests/unit/test-xenbus-ring-keys.c tests/unit/sim-harness.c
-test-xenbus-ring-keys_deps := pvfront pvcommon
-test-xenbus-ring-keys_pkgs := cmocka
-
-# Frontend Reconfiguring -> ops->reconfigure -> Reconfigured -> Connected; needs pvsim.
-tests += test-xenbus-reconfigure
-test-xenbus-reconfigure_srcs := tests/unit/test-xenbus-reconfigure.c tests/unit/sim-harness.c
-test-xenbus-reconfigure_deps := pvfront pvcommon
-test-xenbus-reconfigure_pkgs := cmocka
+# The xenbus framework on pvsim's xenstored (tests/unit/sim-harness.c): the
+# handshake, the guarded key writer, the ring key readers, Reconfiguring,
+# the hotplug policies.  They need $(O)/bin/pvsim (exit 77 without).
+xenbus_tests := test-xenbus-handshake test-xenbus-keys-guarded test-xenbus-ring-keys \
+		test-xenbus-reconfigure test-xenbus-hotplug-script
+tests += $(xenbus_tests)
+$(foreach t,$(xenbus_tests),$(eval $(t)_srcs := tests/unit/$(t).c tests/unit/sim-harness.c) \
+	$(eval $(t)_deps := pvfront pvcommon) $(eval $(t)_pkgs := cmocka))

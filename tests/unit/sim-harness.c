@@ -281,6 +281,37 @@ int t_backend_run(struct t_backend *b, void (*fn)(void *arg), void *arg)
 	return t_count_wait(&b->marks, want) >= want ? 0 : -1;
 }
 
+struct try_ops {
+	struct t_backend *b;
+	const struct pv_xb_backend_ops *ops;
+	int rc;
+};
+
+static void try_ops_fn(void *opaque)
+{
+	struct try_ops *t = opaque;
+	struct pv_xb_backend *be;
+
+	t->rc = pv_xb_backend_start(t->b->loop, t->b->xs, t->ops, NULL, &be);
+	if (t->rc == 0)
+		pv_xb_backend_stop(be);
+}
+
+int t_backend_try_ops(struct t_backend *b, const struct pv_xb_backend_ops *ops)
+{
+	struct try_ops *t = malloc(sizeof(*t));
+	int rc;
+
+	if (!t)
+		return -1;
+	*t = (struct try_ops){ b, ops, -1 };
+	if (t_backend_run(b, try_ops_fn, t))
+		return -1; /* the loop may still run it: t stays allocated */
+	rc = t->rc;
+	free(t);
+	return rc;
+}
+
 /* -------------------------------------------------------- fake backend */
 
 static struct t_fake *fake_of(struct pv_xb_dev *dev)
@@ -344,6 +375,7 @@ struct pv_xb_backend_ops t_fake_ops(const char *type, bool connect_on_initialise
 {
 	return (struct pv_xb_backend_ops){
 		.type = type, .connect_on_initialised = connect_on_initialised,
+		.hotplug = PV_XB_HOTPLUG_SELF,
 		.probe = t_fake_probe, .connect = t_fake_connect, .disconnect = t_fake_disconnect,
 		.remove = t_fake_remove, .changed = t_fake_changed, .reconfigure = t_fake_reconfigure,
 	};
@@ -386,6 +418,13 @@ void t_front_close(struct t_front *tf)
 	pv_xs_close(tf->xs);
 	tf->f = NULL;
 	tf->xs = NULL;
+}
+
+int t_front_switch(struct t_front *tf, int fe_state, int be_state)
+{
+	int ret = pvfront_switch_state(tf->f, fe_state);
+
+	return ret < 0 ? ret : pvfront_wait_backend(tf->f, PVFRONT_STATE(be_state), T_WAIT_MS);
 }
 
 int t_front_write_ring(struct pvfront *f, uint32_t t, void *opaque)

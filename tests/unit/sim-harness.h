@@ -76,6 +76,9 @@ int t_backend_start(struct t_backend *b, struct t_sim *s, unsigned n,
 		    const struct pv_xb_backend_ops *const *ops, void *const *ctx);
 /* Stops the backends on their loop (ops->disconnect/remove run), joins. */
 void t_backend_stop(struct t_backend *b);
+/* What pv_xb_backend_start() says to ops (run on the backend loop; a
+ * backend it starts is stopped again at once): 0, -errno, or -1. */
+int t_backend_try_ops(struct t_backend *b, const struct pv_xb_backend_ops *ops);
 /* A cmocka group's setup and teardown: t_sim_start(s, tag, "guest"),
  * logging as tag (errors only; everything with $PV_LOG_DEBUG set), then
  * t_backend_start; the teardown stops both. */
@@ -128,6 +131,9 @@ struct t_front {
 int t_front_open(struct t_front *tf, struct t_sim *s, const char *dom_name, unsigned domid,
 		 const char *type, const char *args);
 void t_front_close(struct t_front *tf);
+/* Switch the frontend to fe_state, then wait (T_WAIT_MS) for the backend
+ * to reach be_state: be_state, or -errno (-ETIMEDOUT). */
+int t_front_switch(struct t_front *tf, int fe_state, int be_state);
 /* Writes ring-ref=8 and event-channel=5 (what the fake backends ignore). */
 int t_front_write_ring(struct pvfront *f, uint32_t t, void *opaque);
 

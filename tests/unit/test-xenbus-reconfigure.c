@@ -51,12 +51,6 @@ static int teardown(void **state)
 	return 0;
 }
 
-static void switch_and_wait(struct pvfront *f, int fe, int be)
-{
-	assert_int_equal(pvfront_switch_state(f, fe), 0);
-	assert_int_equal(pvfront_wait_backend(f, PVFRONT_STATE(be), T_WAIT_MS), be);
-}
-
 /* A new vif, connected as netfront connects (straight to Connected). */
 static void open_connected(struct t_front *tf)
 {
@@ -66,7 +60,7 @@ static void open_connected(struct t_front *tf)
 	assert_int_equal(pvfront_wait_backend(tf->f, PVFRONT_STATE(XenbusStateInitWait), T_WAIT_MS),
 			 XenbusStateInitWait);
 	assert_int_equal(pvfront_transaction(tf->f, t_front_write_ring, NULL), 0);
-	switch_and_wait(tf->f, XenbusStateConnected, XenbusStateConnected);
+	assert_int_equal(t_front_switch(tf, XenbusStateConnected, XenbusStateConnected), XenbusStateConnected);
 	assert_int_equal(t_count_get(&fake.connect), connects + 1);
 }
 
@@ -84,9 +78,9 @@ static void test_reconfiguring_goes_reconfigured_then_connected_again(void **sta
 	t_count_set(&fake.reconfigure_rc, 0);
 	open_connected(&tf);
 	for (int round = 1; round <= 2; round++) {
-		switch_and_wait(tf.f, XenbusStateReconfiguring, XenbusStateReconfigured);
+		assert_int_equal(t_front_switch(&tf, XenbusStateReconfiguring, XenbusStateReconfigured), XenbusStateReconfigured);
 		assert_int_equal(t_count_get(&fake.reconfigure), reconf + round);
-		switch_and_wait(tf.f, XenbusStateConnected, XenbusStateConnected);
+		assert_int_equal(t_front_switch(&tf, XenbusStateConnected, XenbusStateConnected), XenbusStateConnected);
 	}
 	/* The connection stayed up throughout. */
 	assert_int_equal(t_count_get(&fake.disconnect), disc);
@@ -100,13 +94,13 @@ static void test_reconfiguring_again_before_connected_reconfigures_again(void **
 
 	t_count_set(&fake.reconfigure_rc, 0);
 	open_connected(&tf);
-	switch_and_wait(tf.f, XenbusStateReconfiguring, XenbusStateReconfigured);
+	assert_int_equal(t_front_switch(&tf, XenbusStateReconfiguring, XenbusStateReconfigured), XenbusStateReconfigured);
 	/* Connected then Reconfiguring, coalesced into Reconfiguring twice. */
 	assert_int_equal(pvfront_switch_state(tf.f, XenbusStateReconfiguring), 0);
 	assert_int_equal(t_backend_fence(&sim, &fake, pvfront_bepath(tf.f)), 0);
 	assert_int_equal(t_count_get(&fake.reconfigure), reconf + 2);
 	assert_int_equal(pvfront_backend_state(tf.f), XenbusStateReconfigured);
-	switch_and_wait(tf.f, XenbusStateConnected, XenbusStateConnected);
+	assert_int_equal(t_front_switch(&tf, XenbusStateConnected, XenbusStateConnected), XenbusStateConnected);
 	close_front(&tf);
 }
 
@@ -124,7 +118,7 @@ static void test_reconfiguring_before_the_connection_is_ignored(void **state)
 	assert_int_equal(pvfront_backend_state(tf.f), XenbusStateInitWait);
 	/* And the device still connects. */
 	assert_int_equal(pvfront_transaction(tf.f, t_front_write_ring, NULL), 0);
-	switch_and_wait(tf.f, XenbusStateConnected, XenbusStateConnected);
+	assert_int_equal(t_front_switch(&tf, XenbusStateConnected, XenbusStateConnected), XenbusStateConnected);
 	close_front(&tf);
 }
 
@@ -152,49 +146,31 @@ static void test_a_failed_reconfigure_disconnects_and_closes_with_an_error(void 
 
 	t_count_set(&fake.reconfigure_rc, -EIO);
 	open_connected(&tf);
-	switch_and_wait(tf.f, XenbusStateReconfiguring, XenbusStateClosing);
+	assert_int_equal(t_front_switch(&tf, XenbusStateReconfiguring, XenbusStateClosing), XenbusStateClosing);
 	assert_int_equal(t_count_get(&fake.disconnect), disc + 1);
 	err = t_error_node(&sim, "vif", sim.guest, tf.devid);
 	assert_non_null(err);
 	assert_string_equal(err, "5 reconfigure failed");
 	free(err);
 	/* The frontend closes in turn; the backend follows to Closed. */
-	switch_and_wait(tf.f, XenbusStateClosed, XenbusStateClosed);
+	assert_int_equal(t_front_switch(&tf, XenbusStateClosed, XenbusStateClosed), XenbusStateClosed);
 	t_front_close(&tf);
 	t_count_set(&fake.reconfigure_rc, 0);
 }
 
-struct start_args {
-	struct pv_xb_backend_ops ops;
-	int rc;
-};
-
-static void start_on_loop(void *opaque)
-{
-	struct start_args *a = opaque;
-	struct pv_xb_backend *be;
-
-	a->rc = pv_xb_backend_start(tb.loop, tb.xs, &a->ops, &fake, &be);
-	if (a->rc == 0)
-		pv_xb_backend_stop(be);
-}
-
 static void test_an_ops_table_without_changed_or_reconfigure_is_refused(void **state)
 {
-	struct start_args a = { .ops = vif_ops };
+	struct pv_xb_backend_ops ops = vif_ops;
 
-	a.ops.type = "vtest";
-	a.ops.changed = NULL;
-	assert_int_equal(t_backend_run(&tb, start_on_loop, &a), 0);
-	assert_int_equal(a.rc, -EINVAL);
-	a.ops.changed = t_fake_changed;
-	a.ops.reconfigure = NULL;
-	assert_int_equal(t_backend_run(&tb, start_on_loop, &a), 0);
-	assert_int_equal(a.rc, -EINVAL);
+	ops.type = "vtest";
+	ops.changed = NULL;
+	assert_int_equal(t_backend_try_ops(&tb, &ops), -EINVAL);
+	ops.changed = t_fake_changed;
+	ops.reconfigure = NULL;
+	assert_int_equal(t_backend_try_ops(&tb, &ops), -EINVAL);
 	/* Complete: accepted. */
-	a.ops.reconfigure = t_fake_reconfigure;
-	assert_int_equal(t_backend_run(&tb, start_on_loop, &a), 0);
-	assert_int_equal(a.rc, 0);
+	ops.reconfigure = t_fake_reconfigure;
+	assert_int_equal(t_backend_try_ops(&tb, &ops), 0);
 }
 
 int main(void)
