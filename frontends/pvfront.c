@@ -2,7 +2,10 @@
 /*
  * libpvfront: frontend-side xenbus helpers (see pvfront.h).  One watch on the
  * backend's state key records each change; waits dispatch the pv_xs until the
- * recorded state matches, so there is no sleep and no polling.  Single thread.
+ * recorded state matches, so there is no sleep and no polling.  Shared rings
+ * are granted, initialised and described in xenstore here for every
+ * protocol's frontend, with the hooks hostile-frontend tests need.  Single
+ * thread.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -205,4 +208,96 @@ int pvfront_close_device(struct pvfront *f, int timeout_ms)
 	if (ret < 0)
 		return ret;
 	return ret2 < 0 ? ret2 : 0;
+}
+
+/* ---------------------------------------------------------- shared rings */
+
+int pvfront_ring_setup(struct pvfront *f, struct pv_hv *hv, unsigned order, size_t ent_size,
+		       bool with_port, struct pvfront_ring *r)
+{
+	unsigned pages = 1u << order;
+	int ret;
+
+	memset(r, 0, sizeof(*r));
+	r->port = -1;
+	if (order > PVFRONT_RING_MAX_ORDER)
+		return -EINVAL;
+	ret = pv_hv_share(hv, f->backend_id, pages, true, r->refs, &r->sring);
+	if (ret < 0) {
+		r->sring = NULL;
+		return ret;
+	}
+	r->order = order;
+	ret = pv_ring_front_init(&r->front, r->sring, (size_t)pages * PV_PAGE_SIZE, ent_size);
+	if (ret == 0 && with_port) {
+		r->port = pv_hv_evtchn_alloc(hv, f->backend_id);
+		ret = r->port < 0 ? r->port : 0;
+	}
+	if (ret < 0)
+		pvfront_ring_teardown(hv, r);
+	return ret;
+}
+
+int pvfront_ring_write_keys(struct pvfront *f, uint32_t t, const struct pvfront_ring *r,
+			    const char *dir, const char *name, const char *evtchn)
+{
+	char key[128];
+	int ret;
+
+	for (unsigned i = 0; i < 1u << r->order; i++) {
+		ret = pv_xb_ring_key(key, sizeof(key), dir, name, r->order, i);
+		if (ret == 0)
+			ret = pvfront_printf(f, t, key, "%u", r->refs[i]);
+		if (ret < 0)
+			return ret;
+	}
+	if (r->port < 0)
+		return 0;
+	if (!evtchn)
+		return -EINVAL;
+	ret = pv_xb_ring_key(key, sizeof(key), dir, evtchn, 0, 0);
+	return ret ?: pvfront_printf(f, t, key, "%d", r->port);
+}
+
+void pvfront_ring_teardown(struct pv_hv *hv, struct pvfront_ring *r)
+{
+	if (r->port >= 0)
+		pv_hv_evtchn_close(hv, (uint32_t)r->port);
+	if (r->sring)
+		pv_hv_unshare(hv, r->sring, 1u << r->order);
+	memset(r, 0, sizeof(*r));
+	r->port = -1;
+}
+
+int pvfront_ring_put_raw(struct pvfront_ring *r, const void *req, size_t len)
+{
+	void *slot;
+
+	if (len > r->front.ent_size)
+		return -EINVAL;
+	if (!pv_ring_front_free(&r->front))
+		return -EAGAIN;
+	slot = pv_ring_front_req_slot(&r->front);
+	memset(slot, 0, r->front.ent_size);
+	memcpy(slot, req, len);
+	return 0;
+}
+
+void pvfront_ring_set_req_prod(struct pvfront_ring *r, uint32_t prod)
+{
+	pv_wmb(); /* The slots written so far are visible before the producer index. */
+	r->front.sring->req_prod = prod;
+	pv_mb(); /* As a push: req_prod is out before anything that follows. */
+}
+
+void *pvfront_ring_sring(const struct pvfront_ring *r)
+{
+	return r->sring;
+}
+
+int pvfront_ring_notify(struct pv_hv *hv, const struct pvfront_ring *r)
+{
+	if (r->port < 0)
+		return -ENOTCONN;
+	return pv_hv_evtchn_notify(hv, (uint32_t)r->port);
 }

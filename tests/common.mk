@@ -23,9 +23,10 @@ test-ring-push-consume-notify_pkgs := cmocka
 
 # The xenbus framework on pvsim's xenstored (tests/unit/sim-harness.c): the
 # handshake, the guarded key writer, the ring key readers, Reconfiguring,
-# the hotplug policies.  They need $(O)/bin/pvsim (exit 77 without).
+# the hotplug policies; and libpvfront's shared rings against those readers.
+# They need $(O)/bin/pvsim (exit 77 without).
 xenbus_tests := test-xenbus-handshake test-xenbus-keys-guarded test-xenbus-ring-keys \
-		test-xenbus-reconfigure test-xenbus-hotplug-script
+		test-xenbus-reconfigure test-xenbus-hotplug-script test-pvfront-ring
 tests += $(xenbus_tests)
 $(foreach t,$(xenbus_tests),$(eval $(t)_srcs := tests/unit/$(t).c tests/unit/sim-harness.c) \
 	$(eval $(t)_deps := pvfront pvcommon) $(eval $(t)_pkgs := cmocka))

@@ -93,6 +93,17 @@ int t_sim_xs(struct t_sim *s, unsigned dom, struct pv_xs **out)
 	return pv_xs_open(NULL, out);
 }
 
+struct pv_hv *t_sim_hv(struct t_sim *s, unsigned dom)
+{
+	struct pv_hv *hv = NULL;
+	char id[16];
+
+	snprintf(id, sizeof(id), "%u", dom);
+	setenv("PVSIM_DIR", s->dir, 1);
+	setenv("PVSIM_DOMID", id, 1);
+	return pv_hv_open(PV_HV_SIM, &hv) < 0 ? NULL : hv;
+}
+
 int t_dom0_write(struct t_sim *s, const char *dir, const char *key, const char *val)
 {
 	struct pv_xs *xs;

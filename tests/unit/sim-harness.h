@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct pv_hv;
 struct pv_loop;
 struct pv_xs;
 struct pv_xb_backend;
@@ -40,6 +41,9 @@ void t_sim_stop(struct t_sim *s);
 /* A xenstore connection acting as domain dom (points XENSTORED_PATH at its
  * socket).  0 or -errno. */
 int t_sim_xs(struct t_sim *s, unsigned dom, struct pv_xs **out);
+/* A pvsim hv handle acting as domain dom of s (sets PVSIM_DIR and
+ * PVSIM_DOMID), or NULL. */
+struct pv_hv *t_sim_hv(struct t_sim *s, unsigned dom);
 /* As the toolstack (dom0): write dir/key = val; val NULL removes dir/key,
  * or dir itself when key is NULL too.  0 or -errno. */
 int t_dom0_write(struct t_sim *s, const char *dir, const char *key, const char *val);
