@@ -31,26 +31,17 @@ static const char *strip_prefix(const char *params)
 	return params;
 }
 
-static int write_probe_keys(struct pv_xs *xs, pv_xs_txn t, void *opaque)
+static int write_probe_keys(struct blk_vbd *vbd)
 {
-	struct blk_vbd *vbd = opaque;
-	struct pv_xb_dev *dev = vbd->dev;
 	const struct blk_config *cfg = vbd->cfg;
-	int rc;
+	struct pv_xb_keys *k = pv_xb_keys_begin(vbd->dev);
 
-	if (cfg->max_indirect) {
-		rc = pv_xb_dev_printf_be(dev, t, "feature-max-indirect-segments", "%u",
-					 cfg->max_indirect);
-		if (rc < 0)
-			return rc;
-	}
-	rc = pv_xb_dev_printf_be(dev, t, "multi-queue-max-queues", "%u", cfg->max_queues);
-	if (rc < 0)
-		return rc;
-	rc = pv_xb_dev_printf_be(dev, t, "max-ring-page-order", "%u", cfg->max_ring_order);
-	if (rc < 0)
-		return rc;
-	return pv_xb_dev_printf_be(dev, t, "feature-persistent", "%u", cfg->persistent ? 1 : 0);
+	if (cfg->max_indirect)
+		pv_xb_keys_printf(k, "feature-max-indirect-segments", "%u", cfg->max_indirect);
+	pv_xb_keys_printf(k, "multi-queue-max-queues", "%u", cfg->max_queues);
+	pv_xb_keys_printf(k, "max-ring-page-order", "%u", cfg->max_ring_order);
+	pv_xb_keys_printf(k, "feature-persistent", "%u", cfg->persistent ? 1 : 0);
+	return pv_xb_keys_end(k);
 }
 
 static int vbd_probe(struct pv_xb_dev *dev)
@@ -94,7 +85,7 @@ static int vbd_probe(struct pv_xb_dev *dev)
 		(unsigned long long)vbd->lim.sectors, vbd->bs.direct ? "O_DIRECT" : "buffered",
 		vbd->lim.discard ? ", discard" : "");
 
-	rc = pv_xs_transaction(pv_xb_dev_xs(dev), write_probe_keys, vbd);
+	rc = write_probe_keys(vbd);
 	if (rc < 0) {
 		pv_err(vbd->name, "cannot write features: %s", strerror(-rc));
 		goto fail_close;
@@ -111,73 +102,28 @@ fail:
 	return rc;
 }
 
-/* Read ring-ref / ring-refN and event-channel from dir ("" or "queue-N/"). */
-static int read_queue_keys(struct blk_vbd *vbd, const char *dir, unsigned order,
-			   struct blk_queue_params *p)
-{
-	struct pv_xb_dev *dev = vbd->dev;
-	char key[64];
-	uint64_t v;
-	unsigned i;
-	int rc;
+/* Every ring order we advertise can be read. */
+_Static_assert(BLK_MAX_RING_ORDER <= PV_XB_RING_ORDER_MAX, "ring-ref keys beyond the reader");
 
-	p->nr_ring_pages = 1u << order;
-	for (i = 0; i < p->nr_ring_pages; i++) {
-		if (order == 0)
-			snprintf(key, sizeof(key), "%sring-ref", dir);
-		else
-			snprintf(key, sizeof(key), "%sring-ref%u", dir, i);
-		rc = pv_xb_dev_read_fe_uint(dev, key, 0, UINT32_MAX, &v);
-		if (rc < 0) {
-			pv_err(vbd->name, "frontend %s: %s", key, strerror(-rc));
-			return rc;
-		}
-		p->ring_refs[i] = (uint32_t)v;
-	}
-	snprintf(key, sizeof(key), "%sevent-channel", dir);
-	rc = pv_xb_dev_read_fe_uint(dev, key, 0, UINT32_MAX, &v);
-	if (rc < 0) {
-		pv_err(vbd->name, "frontend %s: %s", key, strerror(-rc));
-		return rc;
-	}
-	p->evtchn = (uint32_t)v;
-	return 0;
-}
-
-static int write_connect_keys(struct pv_xs *xs, pv_xs_txn t, void *opaque)
+static int write_connect_keys(struct blk_vbd *vbd)
 {
-	struct blk_vbd *vbd = opaque;
-	struct pv_xb_dev *dev = vbd->dev;
 	const struct blk_backing *bs = &vbd->bs;
-	unsigned info = vbd->lim.readonly ? VDISK_READONLY : 0;
-	int rc;
+	struct pv_xb_keys *k = pv_xb_keys_begin(vbd->dev);
 
-	rc = pv_xb_dev_printf_be(dev, t, "feature-flush-cache", "1");
-	if (rc == 0)
-		rc = pv_xb_dev_printf_be(dev, t, "feature-barrier", "1");
-	if (rc == 0)
-		rc = pv_xb_dev_printf_be(dev, t, "feature-discard", "%u", vbd->lim.discard ? 1 : 0);
-	if (rc == 0 && vbd->lim.discard) {
-		rc = pv_xb_dev_printf_be(dev, t, "discard-granularity", "%u", bs->discard_granularity);
-		if (rc == 0)
-			rc = pv_xb_dev_printf_be(dev, t, "discard-alignment", "%u",
-						 bs->discard_alignment);
-		if (rc == 0)
-			rc = pv_xb_dev_printf_be(dev, t, "discard-secure", "%u", bs->can_secure ? 1 : 0);
+	pv_xb_keys_printf(k, "feature-flush-cache", "1");
+	pv_xb_keys_printf(k, "feature-barrier", "1");
+	pv_xb_keys_printf(k, "feature-discard", "%u", vbd->lim.discard ? 1 : 0);
+	if (vbd->lim.discard) {
+		pv_xb_keys_printf(k, "discard-granularity", "%u", bs->discard_granularity);
+		pv_xb_keys_printf(k, "discard-alignment", "%u", bs->discard_alignment);
+		pv_xb_keys_printf(k, "discard-secure", "%u", bs->can_secure ? 1 : 0);
 	}
-	if (rc == 0)
-		rc = pv_xb_dev_printf_be(dev, t, "sectors", "%llu",
-					 (unsigned long long)vbd->lim.sectors);
-	if (rc == 0)
-		rc = pv_xb_dev_printf_be(dev, t, "info", "%u", info);
-	if (rc == 0)
-		rc = pv_xb_dev_printf_be(dev, t, "sector-size", "%u", bs->logical_block);
-	if (rc == 0)
-		rc = pv_xb_dev_printf_be(dev, t, "physical-sector-size", "%u", bs->physical_block);
-	if (rc == 0)
-		rc = pv_xb_dev_printf_be(dev, t, "feature-persistent", "%u",
-					 vbd->cfg->persistent ? 1 : 0);
-	return rc;
+	pv_xb_keys_printf(k, "sectors", "%llu", (unsigned long long)vbd->lim.sectors);
+	pv_xb_keys_printf(k, "info", "%u", vbd->lim.readonly ? VDISK_READONLY : 0);
+	pv_xb_keys_printf(k, "sector-size", "%u", bs->logical_block);
+	pv_xb_keys_printf(k, "physical-sector-size", "%u", bs->physical_block);
+	pv_xb_keys_printf(k, "feature-persistent", "%u", vbd->cfg->persistent ? 1 : 0);
+	return pv_xb_keys_end(k);
 }
 
 static void stop_queues(struct blk_vbd *vbd)
@@ -196,9 +142,9 @@ static int vbd_connect(struct pv_xb_dev *dev)
 	struct blk_vbd *vbd = pv_xb_dev_priv(dev);
 	const struct blk_config *cfg = vbd->cfg;
 	struct blk_queue_params p = { .domid = pv_xb_dev_domid(dev) };
-	uint64_t order = 0, nq = 1, v;
+	uint64_t order = 0, v;
 	char *proto;
-	unsigned i;
+	unsigned i, nq;
 	int rc;
 
 	rc = pv_xb_dev_read_fe_uint(dev, "ring-page-order", 0, cfg->max_ring_order, &order);
@@ -206,8 +152,8 @@ static int vbd_connect(struct pv_xb_dev *dev)
 		pv_xb_dev_fatal(dev, rc, "bad ring-page-order (max %u)", cfg->max_ring_order);
 		return rc;
 	}
-	rc = pv_xb_dev_read_fe_uint(dev, "multi-queue-num-queues", 1, cfg->max_queues, &nq);
-	if (rc < 0 && rc != -ENOENT) {
+	rc = pv_xb_dev_read_nr_queues(dev, cfg->max_queues, &nq);
+	if (rc < 0) {
 		pv_xb_dev_fatal(dev, rc, "bad multi-queue-num-queues (max %u)", cfg->max_queues);
 		return rc;
 	}
@@ -233,9 +179,14 @@ static int vbd_connect(struct pv_xb_dev *dev)
 
 		if (nq > 1)
 			snprintf(dir, sizeof(dir), "queue-%u/", i);
-		rc = read_queue_keys(vbd, dir, (unsigned)order, &p);
-		if (rc < 0)
+		p.nr_ring_pages = 1u << order;
+		rc = pv_xb_dev_read_grefs(dev, dir, "ring-ref", (unsigned)order, p.ring_refs);
+		if (rc == 0)
+			rc = pv_xb_dev_read_evtchns(dev, dir, "event-channel", false, &p.evtchn);
+		if (rc < 0) {
+			pv_err(vbd->name, "frontend %s: %s", pv_xb_dev_failed_key(dev), strerror(-rc));
 			goto fail;
+		}
 		p.idx = i;
 		rc = blk_queue_start(vbd, &p, &vbd->queues[i]);
 		if (rc < 0) {
@@ -244,7 +195,7 @@ static int vbd_connect(struct pv_xb_dev *dev)
 		}
 		vbd->nr_queues = i + 1;
 	}
-	rc = pv_xs_transaction(pv_xb_dev_xs(dev), write_connect_keys, vbd);
+	rc = write_connect_keys(vbd);
 	if (rc < 0) {
 		pv_err(vbd->name, "cannot write connect keys: %s", strerror(-rc));
 		goto fail;
@@ -338,12 +289,20 @@ static void vbd_changed(struct pv_xb_dev *dev, const char *key)
 	blk_vbd_resize(vbd);
 }
 
+/* blkif has no reconfiguration: a frontend going Reconfiguring is ignored. */
+static int vbd_reconfigure(struct pv_xb_dev *dev)
+{
+	return -EOPNOTSUPP;
+}
+
 const struct pv_xb_backend_ops blk_vbd_ops = {
 	.type = "vbd",
 	.connect_on_initialised = true,
+	.hotplug = PV_XB_HOTPLUG_SELF, /* pvback-block only validates the target */
 	.probe = vbd_probe,
 	.connect = vbd_connect,
 	.disconnect = vbd_disconnect,
 	.remove = vbd_remove,
 	.changed = vbd_changed,
+	.reconfigure = vbd_reconfigure,
 };

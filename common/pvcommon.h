@@ -195,6 +195,18 @@ int pv_xs_write(struct pv_xs *xs, pv_xs_txn t, const char *path, const char *val
 int pv_xs_printf(struct pv_xs *xs, pv_xs_txn t, const char *path, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 int pv_xs_rm(struct pv_xs *xs, pv_xs_txn t, const char *path);
+/* The same on "<dir>/<key>" (a key relative to a device directory); a path
+ * longer than xenstore takes is -ENAMETOOLONG (errno for pv_xs_read_at). */
+char *pv_xs_read_at(struct pv_xs *xs, pv_xs_txn t, const char *dir, const char *key);
+int pv_xs_read_uint_at(struct pv_xs *xs, pv_xs_txn t, const char *dir, const char *key,
+		       uint64_t min, uint64_t max, uint64_t *out);
+int pv_xs_write_at(struct pv_xs *xs, pv_xs_txn t, const char *dir, const char *key,
+		   const char *val);
+int pv_xs_printf_at(struct pv_xs *xs, pv_xs_txn t, const char *dir, const char *key,
+		    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+int pv_xs_vprintf_at(struct pv_xs *xs, pv_xs_txn t, const char *dir, const char *key,
+		     const char *fmt, va_list ap) __attribute__((format(printf, 5, 0)));
+int pv_xs_rm_at(struct pv_xs *xs, pv_xs_txn t, const char *dir, const char *key);
 /* NULL-terminated array of malloc'd names (free with pv_xs_free_list), NULL + errno. */
 char **pv_xs_directory(struct pv_xs *xs, pv_xs_txn t, const char *path, unsigned *n);
 void pv_xs_free_list(char **list);
@@ -212,28 +224,55 @@ bool pv_xs_domain_exists(struct pv_xs *xs, uint16_t domid);
  * <domid>/<devid> entry, drives the xenbus state machine and calls the ops:
  *
  *   probe       device found: open the host side, write feature keys.
- *               The framework then writes hotplug-status=connected and InitWait.
+ *               The framework then writes hotplug-status=connected (hotplug
+ *               SELF) and InitWait.
  *   connect     frontend Initialised (if connect_on_initialised) or Connected:
  *               read ring refs, map, start I/O, write connect-time keys.
- *               The framework then switches to Connected.
+ *               The framework then switches to Connected (hotplug SCRIPT:
+ *               once the script wrote hotplug-status=connected).
  *   disconnect  frontend Closing/Closed, online=0, domain gone: stop I/O, drain,
  *               unmap.  Called only after a successful connect.
  *   remove      backend directory gone: free everything probe made.
- *   changed     optional (may be NULL): a key in the backend directory changed.
+ *   changed     a key in the backend directory changed (the toolstack's:
+ *               params, rate, mac, port/N...); keys the framework owns
+ *               (state, online, hotplug-status) are not passed on.
+ *   reconfigure frontend Reconfiguring while we are Connected (netfront's
+ *               xdp-headroom): re-read what may change.  0: the framework
+ *               switches to Reconfigured, and back to Connected when the
+ *               frontend is; -EOPNOTSUPP: the protocol has no
+ *               reconfiguration, the frontend's state is ignored; other
+ *               -errno: the device fails (disconnect, error node, Closing).
  *
- * A failing probe/connect leaves the device in Closed with error/<path> written.
+ * Every op is required (pv_xb_backend_start() returns -EINVAL otherwise):
+ * a backend with nothing to do supplies a trivial one.  A failing
+ * probe/connect leaves the device in Closed with error/<path> written.
  */
 struct pv_xb_backend;
 struct pv_xb_dev;
 
+/* Who writes hotplug-status=connected in the backend directory. */
+enum pv_xb_hotplug {
+	/* The framework, after probe: no hotplug script, or one that only
+	 * validates (blkback's pvback-block). */
+	PV_XB_HOTPLUG_SELF = 1,
+	/* The toolstack's script (xl's vif-bridge, run after InitWait): the
+	 * framework watches the key and switches to Connected only once it is
+	 * "connected" (ops->connect runs before, as in Linux netback);
+	 * "error" fails the device (logged with hotplug-error, error node,
+	 * Closed). */
+	PV_XB_HOTPLUG_SCRIPT,
+};
+
 struct pv_xb_backend_ops {
 	const char *type;            /* "vbd", "vif", "vusb" */
 	bool connect_on_initialised; /* blk/usb: true; netback: false */
+	enum pv_xb_hotplug hotplug;  /* required: SELF or SCRIPT */
 	int (*probe)(struct pv_xb_dev *dev);
 	int (*connect)(struct pv_xb_dev *dev);
 	void (*disconnect)(struct pv_xb_dev *dev);
 	void (*remove)(struct pv_xb_dev *dev);
 	void (*changed)(struct pv_xb_dev *dev, const char *key);
+	int (*reconfigure)(struct pv_xb_dev *dev);
 };
 
 int pv_xb_backend_start(struct pv_loop *loop, struct pv_xs *xs,
@@ -271,9 +310,61 @@ int pv_xb_dev_read_fe_uint(struct pv_xb_dev *dev, const char *key, uint64_t min,
 			   uint64_t *out);
 int pv_xb_dev_read_be_uint(struct pv_xb_dev *dev, const char *key, uint64_t min, uint64_t max,
 			   uint64_t *out);
+/*
+ * Ring keys, read from the frontend directory as the three layouts have
+ * them.  dir is "" or a subdirectory with its slash ("queue-1/"); name is
+ * the protocol's key: blkif "ring-ref", netif "tx-ring-ref"/"rx-ring-ref",
+ * usbif "urb-ring-ref"/"conn-ring-ref"; "event-channel" for all.  Grant
+ * refs and ports are 32-bit decimals.  These return -errno (-ENOENT
+ * missing, -EINVAL not a number or out of range) and log nothing:
+ * pv_xb_dev_failed_key() then names the key ("queue-1/ring-ref3") for the
+ * caller's message.  Loop thread only.
+ */
+#define PV_XB_RING_ORDER_MAX 4u /* Xen's XENBUS_MAX_RING_GRANT_ORDER: 16 pages */
+/* The key of page i of a ring of 1 << order pages: <dir><name> for order 0,
+ * <dir><name><i> (ring-ref0..N-1) above.  0 or -ENAMETOOLONG. */
+int pv_xb_ring_key(char *buf, size_t len, const char *dir, const char *name, unsigned order,
+		   unsigned i);
+/* The 1 << order grant refs of one ring into refs[]; -EINVAL for an order
+ * above PV_XB_RING_ORDER_MAX. */
+int pv_xb_dev_read_grefs(struct pv_xb_dev *dev, const char *dir, const char *name,
+			 unsigned order, uint32_t *refs);
+/* The event channel(s) of a ring set: <dir><name> into ports[0]; with split
+ * (netif's feature-split-event-channels; ports has room for two) the pair
+ * <dir><name>-tx and -rx into ports[0] and [1] is tried first.  Returns how
+ * many ports were read (1 or 2); half a pair is -ENOENT naming the missing
+ * half. */
+int pv_xb_dev_read_evtchns(struct pv_xb_dev *dev, const char *dir, const char *name, bool split,
+			   uint32_t *ports);
+/* multi-queue-num-queues: 1 when absent, else 1..max (-EINVAL outside). */
+int pv_xb_dev_read_nr_queues(struct pv_xb_dev *dev, unsigned max, unsigned *out);
+/* The relative key the last failed read above stopped at. */
+const char *pv_xb_dev_failed_key(const struct pv_xb_dev *dev);
 /* Write keys in our backend dir; t may be 0. */
 int pv_xb_dev_printf_be(struct pv_xb_dev *dev, pv_xs_txn t, const char *key, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
+/*
+ * Keys of our backend directory written together, as a backend's probe and
+ * connect do:
+ *
+ *	struct pv_xb_keys *k = pv_xb_keys_begin(dev);
+ *	pv_xb_keys_printf(k, "feature-sg", "%u", 1);
+ *	...
+ *	rc = pv_xb_keys_end(k);
+ *
+ * The keys are recorded, then written in one transaction that first checks
+ * the backend directory still exists (a write racing with the toolstack's
+ * removal never recreates a half directory), retried on EAGAIN (bounded).
+ * The first error sticks: pv_xb_keys_end() returns it, be it an allocation
+ * failure while recording (begin may return NULL: printf then does nothing
+ * and end returns -ENOMEM), -ENOENT for a removed directory or the write's
+ * -errno; nothing is written then.  end frees k.  Loop thread only.
+ */
+struct pv_xb_keys;
+struct pv_xb_keys *pv_xb_keys_begin(struct pv_xb_dev *dev);
+void pv_xb_keys_printf(struct pv_xb_keys *k, const char *key, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+int pv_xb_keys_end(struct pv_xb_keys *k);
 /* Report a fatal device error: logs, writes error/<bepath>/error, goes Closing. */
 void pv_xb_dev_fatal(struct pv_xb_dev *dev, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

@@ -4,8 +4,10 @@
  * <domid>/<devid> from watch events (never polling), validate each device's
  * frontend link as Linux xenbus does, and drive the backend half of the xenbus
  * state machine (research/handshakes.md): probe -> hotplug-status=connected ->
- * InitWait; connect on frontend Initialised (blk/usb) or Connected; Closing and
- * Closed teardown; online=0 removal; reconnect from Closed; removal when the
+ * InitWait; connect on frontend Initialised (blk/usb) or Connected, Connected
+ * at once or, with a hotplug script, once it wrote hotplug-status=connected;
+ * Reconfiguring -> Reconfigured -> Connected (netfront); Closing and Closed
+ * teardown; online=0 removal; reconnect from Closed; removal when the
  * backend directory or the frontend domain goes away.
  *
  * Everything runs on the loop thread that owns the pv_xs; the only other entry
@@ -67,6 +69,7 @@ struct pv_xb_dev {
 	bool resuming;               /* ops->connect re-attaches to a live ring (restart) */
 	uint64_t conn_gen;           /* bumped before each ops->connect (atomic: read by
 				      * data-path threads in request_disconnect) */
+	char failed_key[64];         /* the key the last failed ring-key read stopped at */
 };
 
 /* ------------------------------------------------------------ accessors */
@@ -85,95 +88,241 @@ int pv_xb_dev_state(const struct pv_xb_dev *dev) { return dev->state; }
 bool pv_xb_dev_resuming(const struct pv_xb_dev *dev) { return dev->resuming; }
 void *pv_xb_backend_ctx(struct pv_xb_backend *be) { return be->ctx; }
 
-static char *read_rel(struct pv_xs *xs, const char *dir, const char *key)
-{
-	char path[512];
-
-	if (snprintf(path, sizeof(path), "%s/%s", dir, key) >= (int)sizeof(path)) {
-		errno = ENAMETOOLONG;
-		return NULL;
-	}
-	return pv_xs_read(xs, XBT_NULL, path);
-}
-
-static int read_rel_uint(struct pv_xs *xs, const char *dir, const char *key, uint64_t min,
-			 uint64_t max, uint64_t *out)
-{
-	char path[512];
-
-	if (snprintf(path, sizeof(path), "%s/%s", dir, key) >= (int)sizeof(path))
-		return -ENAMETOOLONG;
-	return pv_xs_read_uint(xs, XBT_NULL, path, min, max, out);
-}
-
 char *pv_xb_dev_read_be(struct pv_xb_dev *dev, const char *key)
 {
-	return read_rel(dev->be->xs, dev->bepath, key);
+	return pv_xs_read_at(dev->be->xs, XBT_NULL, dev->bepath, key);
 }
 
 char *pv_xb_dev_read_fe(struct pv_xb_dev *dev, const char *key)
 {
-	return read_rel(dev->be->xs, dev->fepath, key);
+	return pv_xs_read_at(dev->be->xs, XBT_NULL, dev->fepath, key);
 }
 
 int pv_xb_dev_read_fe_uint(struct pv_xb_dev *dev, const char *key, uint64_t min, uint64_t max,
 			   uint64_t *out)
 {
-	return read_rel_uint(dev->be->xs, dev->fepath, key, min, max, out);
+	return pv_xs_read_uint_at(dev->be->xs, XBT_NULL, dev->fepath, key, min, max, out);
 }
 
 int pv_xb_dev_read_be_uint(struct pv_xb_dev *dev, const char *key, uint64_t min, uint64_t max,
 			   uint64_t *out)
 {
-	return read_rel_uint(dev->be->xs, dev->bepath, key, min, max, out);
+	return pv_xs_read_uint_at(dev->be->xs, XBT_NULL, dev->bepath, key, min, max, out);
 }
 
 int pv_xb_dev_printf_be(struct pv_xb_dev *dev, pv_xs_txn t, const char *key, const char *fmt, ...)
 {
-	char path[512], *val;
 	va_list ap;
 	int ret;
 
-	if (snprintf(path, sizeof(path), "%s/%s", dev->bepath, key) >= (int)sizeof(path))
-		return -ENAMETOOLONG;
 	va_start(ap, fmt);
-	ret = vasprintf(&val, fmt, ap);
+	ret = pv_xs_vprintf_at(dev->be->xs, t, dev->bepath, key, fmt, ap);
 	va_end(ap);
-	if (ret < 0)
-		return -ENOMEM;
-	ret = pv_xs_write(dev->be->xs, t, path, val);
-	free(val);
 	return ret;
+}
+
+/* --------------------------------------------------------- ring keys */
+
+int pv_xb_ring_key(char *buf, size_t len, const char *dir, const char *name, unsigned order,
+		   unsigned i)
+{
+	int n;
+
+	if (order == 0)
+		n = snprintf(buf, len, "%s%s", dir, name);
+	else
+		n = snprintf(buf, len, "%s%s%u", dir, name, i);
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+const char *pv_xb_dev_failed_key(const struct pv_xb_dev *dev)
+{
+	return dev->failed_key;
+}
+
+/* Remember key as the one a reader failed on; passes ret through. */
+static int key_failed(struct pv_xb_dev *dev, const char *key, int ret)
+{
+	snprintf(dev->failed_key, sizeof(dev->failed_key), "%s", key);
+	return ret;
+}
+
+/* A uint32 of the frontend dir: grant refs and event channels. */
+static int read_fe_u32(struct pv_xb_dev *dev, const char *key, uint32_t *out)
+{
+	uint64_t v;
+	int ret = pv_xb_dev_read_fe_uint(dev, key, 0, UINT32_MAX, &v);
+
+	if (ret < 0)
+		return key_failed(dev, key, ret);
+	*out = (uint32_t)v;
+	return 0;
+}
+
+int pv_xb_dev_read_grefs(struct pv_xb_dev *dev, const char *dir, const char *name,
+			 unsigned order, uint32_t *refs)
+{
+	char key[sizeof(dev->failed_key)];
+	int ret;
+
+	if (order > PV_XB_RING_ORDER_MAX)
+		return key_failed(dev, name, -EINVAL);
+	for (unsigned i = 0; i < 1u << order; i++) {
+		ret = pv_xb_ring_key(key, sizeof(key), dir, name, order, i);
+		if (ret < 0)
+			return key_failed(dev, name, ret);
+		ret = read_fe_u32(dev, key, &refs[i]);
+		if (ret < 0)
+			return ret;
+	}
+	return 0;
+}
+
+int pv_xb_dev_read_evtchns(struct pv_xb_dev *dev, const char *dir, const char *name, bool split,
+			   uint32_t *ports)
+{
+	char key[sizeof(dev->failed_key)], tx[sizeof(key)], rx[sizeof(key)];
+	int rtx, rrx;
+
+	if (pv_xb_ring_key(key, sizeof(key), dir, name, 0, 0) < 0 ||
+	    snprintf(tx, sizeof(tx), "%s-tx", key) >= (int)sizeof(tx) ||
+	    snprintf(rx, sizeof(rx), "%s-rx", key) >= (int)sizeof(rx))
+		return key_failed(dev, name, -ENAMETOOLONG);
+	if (split) {
+		/* The pair first, as Linux netback does; half a pair is broken,
+		 * not absent (Linux would fall back to the single key). */
+		rtx = read_fe_u32(dev, tx, &ports[0]);
+		if (rtx < 0 && rtx != -ENOENT)
+			return rtx;
+		rrx = read_fe_u32(dev, rx, &ports[1]);
+		if (rrx < 0 && rrx != -ENOENT)
+			return rrx;
+		if (rtx == 0 && rrx == 0)
+			return 2;
+		if (rtx == 0)
+			return key_failed(dev, rx, -ENOENT);
+		if (rrx == 0)
+			return key_failed(dev, tx, -ENOENT);
+	}
+	return read_fe_u32(dev, key, &ports[0]) ?: 1;
+}
+
+int pv_xb_dev_read_nr_queues(struct pv_xb_dev *dev, unsigned max, unsigned *out)
+{
+	uint64_t v;
+	int ret = pv_xb_dev_read_fe_uint(dev, "multi-queue-num-queues", 1, max, &v);
+
+	if (ret == -ENOENT) {
+		*out = 1; /* a frontend without multi-queue */
+		return 0;
+	}
+	if (ret < 0)
+		return key_failed(dev, "multi-queue-num-queues", ret);
+	*out = (unsigned)v;
+	return 0;
 }
 
 /* ------------------------------------------------------- guarded writes */
 
-struct be_write {
-	struct pv_xb_dev *dev;
-	const char *key;
-	const char *val;
+struct xb_key {
+	const char *key, *val;
+	char *buf;                   /* owns key and val ("key\0val"), or NULL */
 };
 
-static int be_write_txn(struct pv_xs *xs, pv_xs_txn t, void *opaque)
-{
-	struct be_write *w = opaque;
-	char path[512], *s;
+struct pv_xb_keys {
+	struct pv_xb_dev *dev;
+	struct xb_key *v;
+	unsigned n, cap;
+	int err;                     /* first error while recording, sticky */
+};
 
-	/* Never recreate a directory the toolstack has just removed. */
-	s = pv_xs_read(xs, t, w->dev->bepath);
+/* Write every recorded key, in a transaction that first checks our
+ * directory still exists: never recreate one the toolstack just removed. */
+static int keys_txn(struct pv_xs *xs, pv_xs_txn t, void *opaque)
+{
+	const struct pv_xb_keys *k = opaque;
+	char *s;
+	int ret = 0;
+
+	s = pv_xs_read(xs, t, k->dev->bepath);
 	if (!s)
 		return errno ? -errno : -EIO;
 	free(s);
-	if (snprintf(path, sizeof(path), "%s/%s", w->dev->bepath, w->key) >= (int)sizeof(path))
-		return -ENAMETOOLONG;
-	return pv_xs_write(xs, t, path, w->val);
+	for (unsigned i = 0; i < k->n && !ret; i++)
+		ret = pv_xs_write_at(xs, t, k->dev->bepath, k->v[i].key, k->v[i].val);
+	return ret;
 }
 
 static int be_write_guarded(struct pv_xb_dev *dev, const char *key, const char *val)
 {
-	struct be_write w = { dev, key, val };
+	struct xb_key one = { key, val, NULL };
+	struct pv_xb_keys k = { .dev = dev, .v = &one, .n = 1 };
 
-	return pv_xs_transaction(dev->be->xs, be_write_txn, &w);
+	return pv_xs_transaction(dev->be->xs, keys_txn, &k);
+}
+
+struct pv_xb_keys *pv_xb_keys_begin(struct pv_xb_dev *dev)
+{
+	struct pv_xb_keys *k = calloc(1, sizeof(*k));
+
+	if (k)
+		k->dev = dev;
+	return k;
+}
+
+void pv_xb_keys_printf(struct pv_xb_keys *k, const char *key, const char *fmt, ...)
+{
+	struct xb_key *e;
+	char *val = NULL;
+	va_list ap;
+	int len;
+
+	if (!k || k->err)
+		return;
+	if (k->n == k->cap) {
+		unsigned cap = k->cap ? k->cap * 2 : 16;
+
+		e = realloc(k->v, cap * sizeof(*e));
+		if (!e) {
+			k->err = -ENOMEM;
+			return;
+		}
+		k->v = e;
+		k->cap = cap;
+	}
+	va_start(ap, fmt);
+	len = vasprintf(&val, fmt, ap);
+	va_end(ap);
+	if (len < 0) {
+		k->err = -ENOMEM;
+		return;
+	}
+	e = &k->v[k->n];
+	if (asprintf(&e->buf, "%s%c%s", key, '\0', val) < 0) {
+		free(val);
+		k->err = -ENOMEM;
+		return;
+	}
+	free(val);
+	e->key = e->buf;
+	e->val = e->buf + strlen(key) + 1;
+	k->n++;
+}
+
+int pv_xb_keys_end(struct pv_xb_keys *k)
+{
+	int ret;
+
+	if (!k)
+		return -ENOMEM;
+	ret = k->err;
+	if (!ret)
+		ret = pv_xs_transaction(k->dev->be->xs, keys_txn, k);
+	for (unsigned i = 0; i < k->n; i++)
+		free(k->v[i].buf);
+	free(k->v);
+	free(k);
+	return ret;
 }
 
 int pv_xb_dev_switch_state(struct pv_xb_dev *dev, int state)
@@ -202,17 +351,13 @@ static void set_state(struct pv_xb_dev *dev, int state)
 
 static void write_error(struct pv_xb_dev *dev, int err, const char *msg)
 {
-	char path[600], *val;
 	int ret;
 
 	/* As Linux xenbus_dev_error: "error/<nodename>/error" = "<errno> <text>". */
-	snprintf(path, sizeof(path), "%s/error", dev->errpath);
-	if (asprintf(&val, "%d %s", err < 0 ? -err : err, msg) < 0)
-		return;
-	ret = pv_xs_write(dev->be->xs, XBT_NULL, path, val);
+	ret = pv_xs_printf_at(dev->be->xs, XBT_NULL, dev->errpath, "error", "%d %s",
+			      err < 0 ? -err : err, msg);
 	if (ret < 0)
-		pv_err(dev->name, "cannot write %s: %s", path, strerror(-ret));
-	free(val);
+		pv_err(dev->name, "cannot write %s/error: %s", dev->errpath, strerror(-ret));
 }
 
 /* -------------------------------------------------------- state machine */
@@ -228,7 +373,8 @@ static void dev_disconnect(struct pv_xb_dev *dev)
 
 /*
  * A restarted daemon finds a connection its predecessor left live (our state
- * Connected, the frontend Initialised or Connected, rings still granted):
+ * Connected or Reconfigured, the frontend Initialised, Connected or
+ * Reconfiguring, rings still granted):
  * connect to it again without a state change, so an idle frontend never
  * notices.  ops->connect sees pv_xb_dev_resuming() and re-attaches its rings
  * at rsp_prod.  On failure the device goes Closed like a failed connect.
@@ -239,7 +385,6 @@ static void dev_resume(struct pv_xb_dev *dev)
 
 	pv_info(dev->name, "re-attaching to the live connection (frontend %s)",
 		pv_xb_state_name(dev->fe_state));
-	dev->state = XenbusStateConnected; /* as our predecessor left it */
 	__atomic_add_fetch(&dev->conn_gen, 1, __ATOMIC_RELEASE);
 	ret = dev->be->ops->connect(dev);
 	dev->resuming = false;
@@ -250,6 +395,50 @@ static void dev_resume(struct pv_xb_dev *dev)
 		return;
 	}
 	dev->connected = true;
+}
+
+/*
+ * PV_XB_HOTPLUG_SCRIPT: the toolstack's hotplug script (xl's vif-bridge)
+ * writes hotplug-status once the host side is plumbed, and we go Connected
+ * only then, as Linux netback's hotplug_status_watch does (our watch on
+ * the backend directory sees the key).  "error" (the script's fatal(),
+ * with its reason in hotplug-error) fails the device: 1 when the device
+ * may be Connected, 0 while the script runs, -EIO once it failed.
+ */
+static int hotplug_ready(struct pv_xb_dev *dev)
+{
+	char *st, *why;
+	int ret = 0;
+
+	if (dev->be->ops->hotplug == PV_XB_HOTPLUG_SELF)
+		return 1;
+	st = pv_xb_dev_read_be(dev, "hotplug-status");
+	if (st && !strcmp(st, "connected"))
+		ret = 1;
+	if (st && !strcmp(st, "error")) {
+		why = pv_xb_dev_read_be(dev, "hotplug-error");
+		pv_err(dev->name, "hotplug script failed: %s", why ? why : "no reason given");
+		free(why);
+		dev_disconnect(dev);
+		write_error(dev, -EIO, "hotplug script failed");
+		set_state(dev, XenbusStateClosed);
+		ret = -EIO;
+	}
+	free(st);
+	return ret;
+}
+
+/* hotplug-status changed: finish a connect that waited for the script
+ * (connected, yet still InitWait or Initialised), or fail on "error". */
+static void hotplug_changed(struct pv_xb_dev *dev)
+{
+	if (dev->be->ops->hotplug != PV_XB_HOTPLUG_SCRIPT || dev->state == XenbusStateClosed)
+		return;
+	if (hotplug_ready(dev) > 0 && dev->connected &&
+	    (dev->state == XenbusStateInitWait || dev->state == XenbusStateInitialised)) {
+		pv_debug(dev->name, "hotplug script done");
+		set_state(dev, XenbusStateConnected);
+	}
 }
 
 static void dev_probe(struct pv_xb_dev *dev)
@@ -265,10 +454,12 @@ static void dev_probe(struct pv_xb_dev *dev)
 		return;
 	}
 	dev->probed = true;
-	/* No hotplug script or kernel driver writes this for a userspace backend. */
-	ret = be_write_guarded(dev, "hotplug-status", "connected");
-	if (ret < 0)
-		pv_err(dev->name, "cannot write hotplug-status: %s", strerror(-ret));
+	if (dev->be->ops->hotplug == PV_XB_HOTPLUG_SELF) {
+		/* No hotplug script or kernel driver writes this for us. */
+		ret = be_write_guarded(dev, "hotplug-status", "connected");
+		if (ret < 0)
+			pv_err(dev->name, "cannot write hotplug-status: %s", strerror(-ret));
+	}
 	if (dev->resuming) {
 		dev_resume(dev);
 		return;
@@ -299,7 +490,42 @@ static void dev_connect(struct pv_xb_dev *dev)
 		return;
 	}
 	dev->connected = true;
+	ret = hotplug_ready(dev);
+	if (ret == 0)
+		pv_debug(dev->name, "connected; Connected once the hotplug script is done");
+	if (ret <= 0)
+		return;
 	set_state(dev, XenbusStateConnected);
+}
+
+/*
+ * Frontend Reconfiguring (netfront's XDP headroom change) on a live
+ * connection: the backend re-reads what may change, then we say
+ * Reconfigured; the frontend's return to Connected brings us back to
+ * Connected (frontend_changed).  Also while Reconfigured: watches coalesce,
+ * so a second Reconfiguring may arrive without the Connected between.
+ */
+static void dev_reconfigure(struct pv_xb_dev *dev)
+{
+	int ret;
+
+	if (!dev->connected ||
+	    (dev->state != XenbusStateConnected && dev->state != XenbusStateReconfigured)) {
+		pv_debug(dev->name, "frontend Reconfiguring while we are %s: ignored",
+			 pv_xb_state_name(dev->state));
+		return;
+	}
+	ret = dev->be->ops->reconfigure(dev);
+	if (ret == -EOPNOTSUPP) {
+		pv_debug(dev->name, "frontend Reconfiguring: nothing to reconfigure, ignored");
+		return;
+	}
+	if (ret < 0) {
+		dev_disconnect(dev);
+		pv_xb_dev_fatal(dev, ret, "reconfigure failed");
+		return;
+	}
+	set_state(dev, XenbusStateReconfigured);
 }
 
 static bool dev_online(struct pv_xb_dev *dev)
@@ -307,7 +533,7 @@ static bool dev_online(struct pv_xb_dev *dev)
 	uint64_t v;
 
 	/* As Linux xenbus_dev_is_online(): a missing key means offline. */
-	if (read_rel_uint(dev->be->xs, dev->bepath, "online", 0, 1, &v) < 0)
+	if (pv_xb_dev_read_be_uint(dev, "online", 0, 1, &v) < 0)
 		return false;
 	return v == 1;
 }
@@ -379,8 +605,16 @@ static void frontend_changed(struct pv_xb_dev *dev, int fe_state)
 			dev_connect(dev);
 		break;
 	case XenbusStateConnected:
+		/* The end of a reconfiguration. */
+		if (dev->connected && dev->state == XenbusStateReconfigured) {
+			set_state(dev, XenbusStateConnected);
+			break;
+		}
 		/* Also covers a missed Initialised: watches coalesce. */
 		dev_connect(dev);
+		break;
+	case XenbusStateReconfiguring:
+		dev_reconfigure(dev);
 		break;
 	case XenbusStateClosing:
 		dev_disconnect(dev);
@@ -390,7 +624,6 @@ static void frontend_changed(struct pv_xb_dev *dev, int fe_state)
 		dev_closed(dev);
 		break;
 	case XenbusStateInitWait:
-	case XenbusStateReconfiguring:
 	case XenbusStateReconfigured:
 	default:
 		break;
@@ -405,7 +638,7 @@ static void fe_state_cb(struct pv_xs *xs, const char *path, void *opaque)
 
 	if (dev->gone)
 		return;
-	ret = read_rel_uint(xs, dev->fepath, "state", 0, XenbusStateReconfigured, &v);
+	ret = pv_xb_dev_read_fe_uint(dev, "state", 0, XenbusStateReconfigured, &v);
 	if (ret == -ENOENT) {
 		/* The frontend directory went away: treat as Closed. */
 		if (dev->fe_state != XenbusStateClosed || dev->state != XenbusStateClosed)
@@ -444,7 +677,7 @@ static void be_dir_cb(struct pv_xs *xs, const char *path, void *opaque)
 		 * if we had closed (and removed) already, it would wait for
 		 * Closed in vain: say it again. */
 		if (dev->state == XenbusStateClosed && !dev_online(dev) &&
-		    read_rel_uint(xs, dev->bepath, "state", 0, XenbusStateReconfigured, &st) == 0 &&
+		    pv_xb_dev_read_be_uint(dev, "state", 0, XenbusStateReconfigured, &st) == 0 &&
 		    st != XenbusStateClosed)
 			pv_xb_dev_switch_state(dev, XenbusStateClosed);
 		return;
@@ -462,9 +695,11 @@ static void be_dir_cb(struct pv_xs *xs, const char *path, void *opaque)
 		}
 		return;
 	}
-	if (!strcmp(key, "hotplug-status"))
+	if (!strcmp(key, "hotplug-status")) {
+		hotplug_changed(dev);
 		return;
-	if (dev->probed && dev->be->ops->changed)
+	}
+	if (dev->probed)
 		dev->be->ops->changed(dev, key);
 }
 
@@ -500,14 +735,15 @@ static int check_frontend(struct pv_xb_backend *be, const char *name, uint16_t d
 	uint64_t fid;
 	int ret;
 
-	ret = read_rel_uint(be->xs, bepath, "frontend-id", 0, DOMID_FIRST_RESERVED - 1, &fid);
+	ret = pv_xs_read_uint_at(be->xs, XBT_NULL, bepath, "frontend-id", 0, DOMID_FIRST_RESERVED - 1,
+				 &fid);
 	if (ret == -ENOENT)
 		return -EAGAIN; /* not written yet: wait for the next event */
 	if (ret < 0) {
 		pv_err(name, "invalid %s/frontend-id", bepath);
 		return ret;
 	}
-	fepath = read_rel(be->xs, bepath, "frontend");
+	fepath = pv_xs_read_at(be->xs, XBT_NULL, bepath, "frontend");
 	if (!fepath)
 		return errno == ENOENT ? -EAGAIN : -errno;
 	snprintf(prefix, sizeof(prefix), "/local/domain/%u/device/", (unsigned)fid);
@@ -527,12 +763,16 @@ static bool live_connection(struct pv_xb_dev *dev)
 {
 	uint64_t bst, fst;
 
-	if (read_rel_uint(dev->be->xs, dev->bepath, "state", 0, XenbusStateReconfigured, &bst) < 0 ||
-	    bst != XenbusStateConnected || !dev_online(dev))
+	if (pv_xb_dev_read_be_uint(dev, "state", 0, XenbusStateReconfigured, &bst) < 0 ||
+	    (bst != XenbusStateConnected && bst != XenbusStateReconfigured) || !dev_online(dev))
 		return false;
-	if (read_rel_uint(dev->be->xs, dev->fepath, "state", 0, XenbusStateReconfigured, &fst) < 0 ||
-	    (fst != XenbusStateInitialised && fst != XenbusStateConnected))
+	if (pv_xb_dev_read_fe_uint(dev, "state", 0, XenbusStateReconfigured, &fst) < 0 ||
+	    (fst != XenbusStateInitialised && fst != XenbusStateConnected &&
+	     fst != XenbusStateReconfiguring))
 		return false;
+	/* As our predecessor left it; the first frontend watch event then
+	 * finishes a reconfiguration it was in. */
+	dev->state = (int)bst;
 	dev->fe_state = (int)fst;
 	return true;
 }
@@ -715,7 +955,10 @@ int pv_xb_backend_start(struct pv_loop *loop, struct pv_xs *xs,
 	struct pv_xb_backend *be;
 	int ret;
 
-	if (!ops || !ops->type || !ops->probe || !ops->connect || !ops->disconnect || !ops->remove)
+	/* Complete once here, so no call site tests for NULL. */
+	if (!ops || !ops->type || !ops->probe || !ops->connect || !ops->disconnect ||
+	    !ops->remove || !ops->changed || !ops->reconfigure ||
+	    (ops->hotplug != PV_XB_HOTPLUG_SELF && ops->hotplug != PV_XB_HOTPLUG_SCRIPT))
 		return -EINVAL;
 	be = calloc(1, sizeof(*be));
 	if (!be)

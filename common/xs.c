@@ -233,26 +233,14 @@ char *pv_xs_read(struct pv_xs *xs, pv_xs_txn t, const char *path)
 int pv_xs_read_uint(struct pv_xs *xs, pv_xs_txn t, const char *path, uint64_t min,
 		    uint64_t max, uint64_t *out)
 {
-	unsigned long long v;
-	char *s, *end;
-	int ret = 0;
+	char *s;
+	int ret;
 
 	s = pv_xs_read(xs, t, path);
 	if (!s)
 		return errno ? -errno : -EIO;
 	/* Strict: decimal digits only, no sign, spaces or trailing junk. */
-	if (s[0] < '0' || s[0] > '9') {
-		ret = -EINVAL;
-		goto out;
-	}
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || *end || v < min || v > max) {
-		ret = -EINVAL;
-		goto out;
-	}
-	*out = v;
-out:
+	ret = pv_parse_uint(s, min, max, out);
 	free(s);
 	return ret;
 }
@@ -264,19 +252,27 @@ int pv_xs_write(struct pv_xs *xs, pv_xs_txn t, const char *path, const char *val
 	return 0;
 }
 
-int pv_xs_printf(struct pv_xs *xs, pv_xs_txn t, const char *path, const char *fmt, ...)
+static int xs_vprintf(struct pv_xs *xs, pv_xs_txn t, const char *path, const char *fmt,
+		      va_list ap)
 {
-	va_list ap;
 	char *val;
 	int ret;
 
-	va_start(ap, fmt);
-	ret = vasprintf(&val, fmt, ap);
-	va_end(ap);
-	if (ret < 0)
+	if (vasprintf(&val, fmt, ap) < 0)
 		return -ENOMEM;
 	ret = pv_xs_write(xs, t, path, val);
 	free(val);
+	return ret;
+}
+
+int pv_xs_printf(struct pv_xs *xs, pv_xs_txn t, const char *path, const char *fmt, ...)
+{
+	va_list ap;
+	int ret;
+
+	va_start(ap, fmt);
+	ret = xs_vprintf(xs, t, path, fmt, ap);
+	va_end(ap);
 	return ret;
 }
 
@@ -285,6 +281,73 @@ int pv_xs_rm(struct pv_xs *xs, pv_xs_txn t, const char *path)
 	if (!xs_rm(xs->h, t, path))
 		return errno ? -errno : -EIO;
 	return 0;
+}
+
+/* ------------------------------------------------- relative key names */
+
+/* "<dir>/<key>" into buf (XS_PATH_BUF bytes): 0 or -ENAMETOOLONG. */
+#define XS_PATH_BUF (XENSTORE_ABS_PATH_MAX + 1)
+
+static int join(char *buf, const char *dir, const char *key)
+{
+	int n = snprintf(buf, XS_PATH_BUF, "%s/%s", dir, key);
+
+	return n < 0 || n >= XS_PATH_BUF ? -ENAMETOOLONG : 0;
+}
+
+char *pv_xs_read_at(struct pv_xs *xs, pv_xs_txn t, const char *dir, const char *key)
+{
+	char path[XS_PATH_BUF];
+	int ret = join(path, dir, key);
+
+	if (ret < 0) {
+		errno = -ret;
+		return NULL;
+	}
+	return pv_xs_read(xs, t, path);
+}
+
+int pv_xs_read_uint_at(struct pv_xs *xs, pv_xs_txn t, const char *dir, const char *key,
+		       uint64_t min, uint64_t max, uint64_t *out)
+{
+	char path[XS_PATH_BUF];
+
+	return join(path, dir, key) ?: pv_xs_read_uint(xs, t, path, min, max, out);
+}
+
+int pv_xs_write_at(struct pv_xs *xs, pv_xs_txn t, const char *dir, const char *key,
+		   const char *val)
+{
+	char path[XS_PATH_BUF];
+
+	return join(path, dir, key) ?: pv_xs_write(xs, t, path, val);
+}
+
+int pv_xs_vprintf_at(struct pv_xs *xs, pv_xs_txn t, const char *dir, const char *key,
+		     const char *fmt, va_list ap)
+{
+	char path[XS_PATH_BUF];
+
+	return join(path, dir, key) ?: xs_vprintf(xs, t, path, fmt, ap);
+}
+
+int pv_xs_printf_at(struct pv_xs *xs, pv_xs_txn t, const char *dir, const char *key,
+		    const char *fmt, ...)
+{
+	va_list ap;
+	int ret;
+
+	va_start(ap, fmt);
+	ret = pv_xs_vprintf_at(xs, t, dir, key, fmt, ap);
+	va_end(ap);
+	return ret;
+}
+
+int pv_xs_rm_at(struct pv_xs *xs, pv_xs_txn t, const char *dir, const char *key)
+{
+	char path[XS_PATH_BUF];
+
+	return join(path, dir, key) ?: pv_xs_rm(xs, t, path);
 }
 
 char **pv_xs_directory(struct pv_xs *xs, pv_xs_txn t, const char *path, unsigned *n)

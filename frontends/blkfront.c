@@ -22,7 +22,7 @@
 #include "blkfront.h"
 #include "abi/blkif.h"
 
-#define BF_MAX_ORDER  4u
+#define BF_MAX_ORDER  PVFRONT_RING_MAX_ORDER
 #define BF_MAX_QUEUES 16u
 
 struct bf_chunk { /* one pv_hv_share() allocation, for unsharing */
@@ -59,10 +59,7 @@ struct bf_slot {
 };
 
 struct bf_queue {
-	void *sring;
-	uint32_t ring_refs[1u << BF_MAX_ORDER];
-	struct pv_ring_front ring;
-	int port;
+	struct pvfront_ring r;       /* the shared ring and its event channel */
 	struct bf_slot *slots;
 	unsigned *free;              /* stack of free slot indexes */
 	unsigned nr_free;
@@ -104,7 +101,7 @@ unsigned blkfront_inflight(const struct blkfront *bf, unsigned q)
 
 void *blkfront_sring(struct blkfront *bf, unsigned q)
 {
-	return q < bf->info.nr_queues ? bf->q[q].sring : NULL;
+	return q < bf->info.nr_queues ? pvfront_ring_sring(&bf->q[q].r) : NULL;
 }
 
 int blkfront_share(struct blkfront *bf, unsigned count, bool writable, uint32_t *refs, void **addr)
@@ -121,7 +118,7 @@ int blkfront_notify(struct blkfront *bf, unsigned q)
 {
 	if (q >= bf->info.nr_queues)
 		return -EINVAL;
-	return pv_hv_evtchn_notify(bf->hv, (uint32_t)bf->q[q].port);
+	return pvfront_ring_notify(bf->hv, &bf->q[q].r);
 }
 
 /* ------------------------------------------------------------ handshake */
@@ -129,7 +126,7 @@ int blkfront_notify(struct blkfront *bf, unsigned q)
 static int write_keys(struct pvfront *f, uint32_t t, void *opaque)
 {
 	struct blkfront *bf = opaque;
-	unsigned i, j, n = bf->info.nr_queues, order = bf->info.ring_order;
+	unsigned i, n = bf->info.nr_queues, order = bf->info.ring_order;
 	char key[64];
 	int rc = 0;
 
@@ -155,17 +152,7 @@ static int write_keys(struct pvfront *f, uint32_t t, void *opaque)
 
 		if (n > 1)
 			snprintf(dir, sizeof(dir), "queue-%u/", i);
-		for (j = 0; rc == 0 && j < (1u << order); j++) {
-			if (order == 0)
-				snprintf(key, sizeof(key), "%sring-ref", dir);
-			else
-				snprintf(key, sizeof(key), "%sring-ref%u", dir, j);
-			rc = pvfront_printf(f, t, key, "%u", bf->q[i].ring_refs[j]);
-		}
-		if (rc == 0) {
-			snprintf(key, sizeof(key), "%sevent-channel", dir);
-			rc = pvfront_printf(f, t, key, "%d", bf->q[i].port);
-		}
+		rc = pvfront_ring_write_keys(f, t, &bf->q[i].r, dir, "ring-ref", "event-channel");
 	}
 	if (rc == 0)
 		rc = pvfront_printf(f, t, "protocol", "%s",
@@ -184,26 +171,18 @@ static uint64_t be_uint(struct blkfront *bf, const char *key, uint64_t def, uint
 
 static int queue_setup(struct blkfront *bf, struct bf_queue *q)
 {
-	unsigned pages = 1u << bf->info.ring_order, i;
+	unsigned i;
 	int rc;
 
-	rc = pv_hv_share(bf->hv, bf->backend, pages, true, q->ring_refs, &q->sring);
-	if (rc < 0) {
-		q->sring = NULL;
-		return rc;
-	}
-	rc = pv_ring_front_init(&q->ring, q->sring, (size_t)pages * PV_PAGE_SIZE, ent_size(bf));
+	rc = pvfront_ring_setup(bf->f, bf->hv, bf->info.ring_order, ent_size(bf), true, &q->r);
 	if (rc < 0)
 		return rc;
-	q->port = pv_hv_evtchn_alloc(bf->hv, bf->backend);
-	if (q->port < 0)
-		return q->port;
-	bf->info.nr_slots = q->ring.nr_ents;
-	q->slots = calloc(q->ring.nr_ents, sizeof(*q->slots));
-	q->free = calloc(q->ring.nr_ents, sizeof(*q->free));
+	bf->info.nr_slots = q->r.front.nr_ents;
+	q->slots = calloc(q->r.front.nr_ents, sizeof(*q->slots));
+	q->free = calloc(q->r.front.nr_ents, sizeof(*q->free));
 	if (!q->slots || !q->free)
 		return -ENOMEM;
-	for (i = q->ring.nr_ents; i-- > 0;)
+	for (i = q->r.front.nr_ents; i-- > 0;)
 		q->free[q->nr_free++] = i;
 	return 0;
 }
@@ -222,7 +201,7 @@ static void queue_teardown(struct blkfront *bf, struct bf_queue *q)
 {
 	unsigned i, j;
 
-	for (i = 0; q->slots && i < q->ring.nr_ents; i++) {
+	for (i = 0; q->slots && i < q->r.front.nr_ents; i++) {
 		struct bf_slot *s = &q->slots[i];
 
 		slot_release_tmp(bf, s);
@@ -236,12 +215,9 @@ static void queue_teardown(struct blkfront *bf, struct bf_queue *q)
 	}
 	free(q->slots);
 	free(q->free);
-	if (q->port >= 0)
-		pv_hv_evtchn_close(bf->hv, (uint32_t)q->port);
-	if (q->sring)
-		pv_hv_unshare(bf->hv, q->sring, 1u << bf->info.ring_order);
+	pvfront_ring_teardown(bf->hv, &q->r);
 	memset(q, 0, sizeof(*q));
-	q->port = -1;
+	q->r.port = -1;
 }
 
 static void read_connect_keys(struct blkfront *bf)
@@ -279,7 +255,7 @@ int blkfront_open(const struct blkfront_opts *opts, struct blkfront **out)
 	if (!bf)
 		return -ENOMEM;
 	for (i = 0; i < BF_MAX_QUEUES; i++)
-		bf->q[i].port = -1;
+		bf->q[i].r.port = -1;
 	bf->timeout_ms = opts->timeout_ms > 0 ? opts->timeout_ms : 10000;
 	bf->x86_32 = opts->x86_32;
 	rc = pv_hv_open(PV_HV_AUTO, &bf->hv);
@@ -378,7 +354,7 @@ void blkfront_close(struct blkfront *bf)
 	/* The backend unmaps everything before it reaches Closed: then end access. */
 	blkfront_disconnect(bf);
 	for (i = 0; i < BF_MAX_QUEUES; i++)
-		if (bf->q[i].slots || bf->q[i].sring || bf->q[i].port >= 0)
+		if (bf->q[i].slots || bf->q[i].r.sring || bf->q[i].r.port >= 0)
 			queue_teardown(bf, &bf->q[i]);
 	if (bf->buf)
 		pv_hv_unshare(bf->hv, bf->buf, bf->buf_pages);
@@ -484,7 +460,7 @@ static int slot_grow(struct blkfront *bf, struct bf_slot *s, unsigned n)
 static void write_slot(struct blkfront *bf, struct bf_queue *q, const struct blkif_request *rw,
 		       const struct blkif_request_indirect *in)
 {
-	void *slot = pv_ring_front_req_slot(&q->ring);
+	void *slot = pv_ring_front_req_slot(&q->r.front);
 
 	if (!bf->x86_32) {
 		if (in)
@@ -637,7 +613,7 @@ int blkfront_submit(struct blkfront *bf, unsigned qi, enum blkfront_op op, uint6
 	if (indirect && op != BLKFRONT_READ && op != BLKFRONT_WRITE)
 		return -E2BIG; /* indirect carries only READ/WRITE */
 	q = &bf->q[qi];
-	if (!pv_ring_front_free(&q->ring) || !(s = slot_get(q, &idx)))
+	if (!pv_ring_front_free(&q->r.front) || !(s = slot_get(q, &idx)))
 		return -EAGAIN;
 
 	if (npages && (op == BLKFRONT_READ || op == BLKFRONT_WRITE))
@@ -785,7 +761,7 @@ int blkfront_discard(struct blkfront *bf, unsigned qi, uint64_t sector, uint64_t
 	if (qi >= bf->info.nr_queues)
 		return -EINVAL;
 	q = &bf->q[qi];
-	if (!pv_ring_front_free(&q->ring) || !(s = slot_get(q, &idx)))
+	if (!pv_ring_front_free(&q->r.front) || !(s = slot_get(q, &idx)))
 		return -EAGAIN;
 	s->used = true;
 	s->raw = false;
@@ -794,7 +770,7 @@ int blkfront_discard(struct blkfront *bf, unsigned qi, uint64_t sector, uint64_t
 	s->tag = tag;
 	s->operation = BLKIF_OP_DISCARD;
 	d.id = idx;
-	slot = pv_ring_front_req_slot(&q->ring);
+	slot = pv_ring_front_req_slot(&q->r.front);
 	if (bf->x86_32) {
 		struct blkif_x86_32_request_discard r = {
 			.operation = d.operation, .flag = d.flag, .id = d.id,
@@ -815,21 +791,22 @@ int blkfront_submit_raw(struct blkfront *bf, unsigned qi, const void *req, size_
 	struct bf_queue *q;
 	struct bf_slot *s;
 	unsigned idx;
-	void *slot;
+	int rc;
 
 	if (qi >= bf->info.nr_queues || len > ent_size(bf))
 		return -EINVAL;
 	q = &bf->q[qi];
-	if (!pv_ring_front_free(&q->ring) || !(s = slot_get(q, &idx)))
+	if (!q->nr_free)
 		return -EAGAIN;
+	rc = pvfront_ring_put_raw(&q->r, req, len);
+	if (rc < 0)
+		return rc;
+	s = slot_get(q, &idx);
 	s->used = true;
 	s->raw = true;
 	s->tag = tag;
 	s->read = false;
 	s->len = 0;
-	slot = pv_ring_front_req_slot(&q->ring);
-	memset(slot, 0, ent_size(bf));
-	memcpy(slot, req, len);
 	q->inflight++;
 	return 0;
 }
@@ -841,8 +818,8 @@ int blkfront_kick(struct blkfront *bf, unsigned qi)
 	if (qi >= bf->info.nr_queues)
 		return -EINVAL;
 	q = &bf->q[qi];
-	if (pv_ring_front_push(&q->ring))
-		return pv_hv_evtchn_notify(bf->hv, (uint32_t)q->port);
+	if (pv_ring_front_push(&q->r.front))
+		return pv_hv_evtchn_notify(bf->hv, (uint32_t)q->r.port);
 	return 0;
 }
 
@@ -852,11 +829,11 @@ static struct bf_slot *slot_of(struct bf_queue *q, uint64_t id, unsigned *idx)
 {
 	unsigned i;
 
-	if (id < q->ring.nr_ents && q->slots[id].used && !q->slots[id].raw) {
+	if (id < q->r.front.nr_ents && q->slots[id].used && !q->slots[id].raw) {
 		*idx = (unsigned)id;
 		return &q->slots[id];
 	}
-	for (i = 0; i < q->ring.nr_ents; i++) {
+	for (i = 0; i < q->r.front.nr_ents; i++) {
 		if (q->slots[i].used && q->slots[i].raw) {
 			*idx = i;
 			return &q->slots[i];
@@ -874,7 +851,7 @@ int blkfront_complete(struct blkfront *bf, unsigned qi, blkfront_done_fn *fn, vo
 		return -EINVAL;
 	q = &bf->q[qi];
 	do {
-		n = pv_ring_front_avail(&q->ring);
+		n = pv_ring_front_avail(&q->r.front);
 		if (n < 0)
 			return n;
 		while (n-- > 0) {
@@ -887,7 +864,7 @@ int blkfront_complete(struct blkfront *bf, unsigned qi, blkfront_done_fn *fn, vo
 			struct bf_slot *s;
 			unsigned idx;
 
-			pv_ring_front_copy_rsp(&q->ring, &raw, ent_size(bf) < sizeof(raw) ?
+			pv_ring_front_copy_rsp(&q->r.front, &raw, ent_size(bf) < sizeof(raw) ?
 								     ent_size(bf) : sizeof(raw));
 			id = bf->x86_32 ? raw.r32.id : raw.r64.id;
 			status = bf->x86_32 ? raw.r32.status : raw.r64.status;
@@ -918,7 +895,7 @@ int blkfront_complete(struct blkfront *bf, unsigned qi, blkfront_done_fn *fn, vo
 			if (fn)
 				fn(opaque, s->tag, status);
 		}
-	} while (pv_ring_front_final_check(&q->ring));
+	} while (pv_ring_front_final_check(&q->r.front));
 	return done;
 }
 
@@ -934,7 +911,7 @@ int blkfront_wait(struct blkfront *bf, int timeout_ms)
 		blkfront_kick(bf, i);
 	for (i = 0; i < bf->info.nr_queues; i++) {
 		/* Responses already there: don't sleep. */
-		if (bf->q[i].ring.sring->rsp_prod != bf->q[i].ring.rsp_cons)
+		if (bf->q[i].r.front.sring->rsp_prod != bf->q[i].r.front.rsp_cons)
 			return 0;
 	}
 	rc = poll(&pfd, 1, timeout_ms);

@@ -2,7 +2,10 @@
 /*
  * libpvfront: frontend-side xenbus helpers (see pvfront.h).  One watch on the
  * backend's state key records each change; waits dispatch the pv_xs until the
- * recorded state matches, so there is no sleep and no polling.  Single thread.
+ * recorded state matches, so there is no sleep and no polling.  Shared rings
+ * are granted, initialised and described in xenstore here for every
+ * protocol's frontend, with the hooks hostile-frontend tests need.  Single
+ * thread.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -37,26 +40,12 @@ const char *pvfront_bepath(const struct pvfront *f) { return f->bepath; }
 uint16_t pvfront_backend_id(const struct pvfront *f) { return f->backend_id; }
 struct pv_xs *pvfront_xs(const struct pvfront *f) { return f->xs; }
 
-static char *path_of(const char *dir, const char *key)
-{
-	char *p;
-
-	if (asprintf(&p, "%s/%s", dir, key) < 0)
-		return NULL;
-	return p;
-}
-
 int pvfront_backend_state(struct pvfront *f)
 {
 	uint64_t v;
-	char *p;
 	int ret;
 
-	p = path_of(f->bepath, "state");
-	if (!p)
-		return -ENOMEM;
-	ret = pv_xs_read_uint(f->xs, XBT_NULL, p, 0, XenbusStateReconfigured, &v);
-	free(p);
+	ret = pv_xs_read_uint_at(f->xs, XBT_NULL, f->bepath, "state", 0, XenbusStateReconfigured, &v);
 	if (ret == -ENOENT)
 		return XenbusStateUnknown;
 	return ret < 0 ? ret : (int)v;
@@ -72,7 +61,7 @@ static void be_state_cb(struct pv_xs *xs, const char *path, void *opaque)
 int pvfront_open(struct pv_xs *xs, uint16_t self, const char *type, uint32_t devid,
 		 struct pvfront **out)
 {
-	char prefix[64], *p = NULL;
+	char prefix[64], watch[80]; /* bepath equals prefix: watch has room for "/state" */
 	struct pvfront *f;
 	uint64_t bid;
 	int ret;
@@ -86,18 +75,16 @@ int pvfront_open(struct pv_xs *xs, uint16_t self, const char *type, uint32_t dev
 		ret = -ENOMEM;
 		goto err;
 	}
-	p = path_of(f->fepath, "backend-id");
-	ret = p ? pv_xs_read_uint(xs, XBT_NULL, p, 0, DOMID_FIRST_RESERVED - 1, &bid) : -ENOMEM;
-	free(p);
+	ret = pv_xs_read_uint_at(xs, XBT_NULL, f->fepath, "backend-id", 0, DOMID_FIRST_RESERVED - 1,
+				 &bid);
 	if (ret < 0)
 		goto err;
 	f->backend_id = (uint16_t)bid;
-	p = path_of(f->fepath, "backend");
-	f->bepath = p ? pv_xs_read(xs, XBT_NULL, p) : NULL;
-	ret = f->bepath ? 0 : (p ? -errno : -ENOMEM);
-	free(p);
-	if (ret < 0)
+	f->bepath = pv_xs_read_at(xs, XBT_NULL, f->fepath, "backend");
+	if (!f->bepath) {
+		ret = errno ? -errno : -EIO;
 		goto err;
+	}
 
 	/* The backend must be the one backend-id names, and for this device. */
 	snprintf(prefix, sizeof(prefix), "/local/domain/%u/backend/%s/%u/%u", f->backend_id, type,
@@ -106,9 +93,8 @@ int pvfront_open(struct pv_xs *xs, uint16_t self, const char *type, uint32_t dev
 		ret = -EINVAL;
 		goto err;
 	}
-	p = path_of(f->bepath, "state");
-	ret = p ? pv_xs_watch(xs, p, be_state_cb, f, &f->be_watch) : -ENOMEM;
-	free(p);
+	snprintf(watch, sizeof(watch), "%s/state", f->bepath);
+	ret = pv_xs_watch(xs, watch, be_state_cb, f, &f->be_watch);
 	if (ret < 0)
 		goto err;
 	f->be_state = pvfront_backend_state(f);
@@ -164,71 +150,34 @@ int pvfront_switch_state(struct pvfront *f, int state)
 
 char *pvfront_read_be(struct pvfront *f, const char *key)
 {
-	char *p = path_of(f->bepath, key), *v;
-
-	if (!p) {
-		errno = ENOMEM;
-		return NULL;
-	}
-	v = pv_xs_read(f->xs, XBT_NULL, p);
-	free(p);
-	return v;
+	return pv_xs_read_at(f->xs, XBT_NULL, f->bepath, key);
 }
 
 int pvfront_read_be_uint(struct pvfront *f, const char *key, uint64_t min, uint64_t max,
 			 uint64_t *out)
 {
-	char *p = path_of(f->bepath, key);
-	int ret;
-
-	if (!p)
-		return -ENOMEM;
-	ret = pv_xs_read_uint(f->xs, XBT_NULL, p, min, max, out);
-	free(p);
-	return ret;
+	return pv_xs_read_uint_at(f->xs, XBT_NULL, f->bepath, key, min, max, out);
 }
 
 char *pvfront_read_fe(struct pvfront *f, const char *key)
 {
-	char *p = path_of(f->fepath, key), *v;
-
-	if (!p) {
-		errno = ENOMEM;
-		return NULL;
-	}
-	v = pv_xs_read(f->xs, XBT_NULL, p);
-	free(p);
-	return v;
+	return pv_xs_read_at(f->xs, XBT_NULL, f->fepath, key);
 }
 
 int pvfront_printf(struct pvfront *f, uint32_t t, const char *key, const char *fmt, ...)
 {
-	char *p, *val;
 	va_list ap;
 	int ret;
 
 	va_start(ap, fmt);
-	ret = vasprintf(&val, fmt, ap);
+	ret = pv_xs_vprintf_at(f->xs, t, f->fepath, key, fmt, ap);
 	va_end(ap);
-	if (ret < 0)
-		return -ENOMEM;
-	p = path_of(f->fepath, key);
-	ret = p ? pv_xs_write(f->xs, t, p, val) : -ENOMEM;
-	free(p);
-	free(val);
 	return ret;
 }
 
 int pvfront_rm(struct pvfront *f, uint32_t t, const char *key)
 {
-	char *p = path_of(f->fepath, key);
-	int ret;
-
-	if (!p)
-		return -ENOMEM;
-	ret = pv_xs_rm(f->xs, t, p);
-	free(p);
-	return ret;
+	return pv_xs_rm_at(f->xs, t, f->fepath, key);
 }
 
 static int txn_tramp(struct pv_xs *xs, pv_xs_txn t, void *opaque)
@@ -259,4 +208,96 @@ int pvfront_close_device(struct pvfront *f, int timeout_ms)
 	if (ret < 0)
 		return ret;
 	return ret2 < 0 ? ret2 : 0;
+}
+
+/* ---------------------------------------------------------- shared rings */
+
+int pvfront_ring_setup(struct pvfront *f, struct pv_hv *hv, unsigned order, size_t ent_size,
+		       bool with_port, struct pvfront_ring *r)
+{
+	unsigned pages = 1u << order;
+	int ret;
+
+	memset(r, 0, sizeof(*r));
+	r->port = -1;
+	if (order > PVFRONT_RING_MAX_ORDER)
+		return -EINVAL;
+	ret = pv_hv_share(hv, f->backend_id, pages, true, r->refs, &r->sring);
+	if (ret < 0) {
+		r->sring = NULL;
+		return ret;
+	}
+	r->order = order;
+	ret = pv_ring_front_init(&r->front, r->sring, (size_t)pages * PV_PAGE_SIZE, ent_size);
+	if (ret == 0 && with_port) {
+		r->port = pv_hv_evtchn_alloc(hv, f->backend_id);
+		ret = r->port < 0 ? r->port : 0;
+	}
+	if (ret < 0)
+		pvfront_ring_teardown(hv, r);
+	return ret;
+}
+
+int pvfront_ring_write_keys(struct pvfront *f, uint32_t t, const struct pvfront_ring *r,
+			    const char *dir, const char *name, const char *evtchn)
+{
+	char key[128];
+	int ret;
+
+	for (unsigned i = 0; i < 1u << r->order; i++) {
+		ret = pv_xb_ring_key(key, sizeof(key), dir, name, r->order, i);
+		if (ret == 0)
+			ret = pvfront_printf(f, t, key, "%u", r->refs[i]);
+		if (ret < 0)
+			return ret;
+	}
+	if (r->port < 0)
+		return 0;
+	if (!evtchn)
+		return -EINVAL;
+	ret = pv_xb_ring_key(key, sizeof(key), dir, evtchn, 0, 0);
+	return ret ?: pvfront_printf(f, t, key, "%d", r->port);
+}
+
+void pvfront_ring_teardown(struct pv_hv *hv, struct pvfront_ring *r)
+{
+	if (r->port >= 0)
+		pv_hv_evtchn_close(hv, (uint32_t)r->port);
+	if (r->sring)
+		pv_hv_unshare(hv, r->sring, 1u << r->order);
+	memset(r, 0, sizeof(*r));
+	r->port = -1;
+}
+
+int pvfront_ring_put_raw(struct pvfront_ring *r, const void *req, size_t len)
+{
+	void *slot;
+
+	if (len > r->front.ent_size)
+		return -EINVAL;
+	if (!pv_ring_front_free(&r->front))
+		return -EAGAIN;
+	slot = pv_ring_front_req_slot(&r->front);
+	memset(slot, 0, r->front.ent_size);
+	memcpy(slot, req, len);
+	return 0;
+}
+
+void pvfront_ring_set_req_prod(struct pvfront_ring *r, uint32_t prod)
+{
+	pv_wmb(); /* The slots written so far are visible before the producer index. */
+	r->front.sring->req_prod = prod;
+	pv_mb(); /* As a push: req_prod is out before anything that follows. */
+}
+
+void *pvfront_ring_sring(const struct pvfront_ring *r)
+{
+	return r->sring;
+}
+
+int pvfront_ring_notify(struct pv_hv *hv, const struct pvfront_ring *r)
+{
+	if (r->port < 0)
+		return -ENOTCONN;
+	return pv_hv_evtchn_notify(hv, (uint32_t)r->port);
 }

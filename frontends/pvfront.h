@@ -14,8 +14,12 @@
 #define PVFRONT_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
+#include "pvring.h" /* struct pv_ring_front, embedded in struct pvfront_ring */
+
+struct pv_hv;
 struct pv_xs;
 struct pvfront;
 
@@ -72,5 +76,62 @@ int pvfront_transaction(struct pvfront *f, pvfront_txn_fn *fn, void *opaque);
  * Returns 0 or -ETIMEDOUT (our state is Closed either way).
  */
 int pvfront_close_device(struct pvfront *f, int timeout_ms);
+
+/*
+ * Shared rings, the same for every userspace frontend: blkfront's ring per
+ * queue, netfront's tx and rx rings, usbfront's urb and conn rings.  Setup
+ * grants the pages to the backend and inits the producer side; the keys are
+ * written separately, inside the caller's transaction (which may run more
+ * than once), with the layout the backend's readers expect (pvcommon.h
+ * pv_xb_ring_key): <dir><name> for one page, <dir><name>0..N-1 for more.
+ * hv is the caller's handle (a pvfront has none).  One thread.
+ */
+#define PVFRONT_RING_MAX_ORDER 4u /* 16 pages: PV_XB_RING_ORDER_MAX */
+
+struct pvfront_ring {
+	void *sring;                 /* the granted pages (sring header first), or NULL */
+	unsigned order;              /* 1 << order pages */
+	uint32_t refs[1u << PVFRONT_RING_MAX_ORDER]; /* their grant refs */
+	struct pv_ring_front front;  /* our producer side (pvring.h) */
+	int port;                    /* our end of the ring's event channel, or -1 */
+};
+
+/*
+ * Grant 1 << order pages to f's backend (writable), init r->front for
+ * ent_size-byte entries and, with with_port, allocate an unbound event
+ * channel for the backend.  A ring without its own port kicks through
+ * another's (netfront's rx ring without split channels, usbfront's conn
+ * ring).  Every field of r is set first, so r is fit for
+ * pvfront_ring_teardown() even when this fails; on failure nothing stays
+ * allocated.  0 or -errno (-EINVAL: order above PVFRONT_RING_MAX_ORDER or
+ * an entry larger than the ring).
+ */
+int pvfront_ring_setup(struct pvfront *f, struct pv_hv *hv, unsigned order, size_t ent_size,
+		       bool with_port, struct pvfront_ring *r);
+/* In transaction t: r's grant refs as <dir><name>[N] and, when r has its
+ * own port, <dir><evtchn> = port ("event-channel", "event-channel-tx").
+ * dir is "" or "queue-N/".  0 or -errno. */
+int pvfront_ring_write_keys(struct pvfront *f, uint32_t t, const struct pvfront_ring *r,
+			    const char *dir, const char *name, const char *evtchn);
+/* Close the port and end the grants (call once the backend unmapped, i.e.
+ * after it reached Closed: pvsim refuses, -EBUSY, while the pages are
+ * mapped, and they then stay allocated).  r is left torn down. */
+void pvfront_ring_teardown(struct pv_hv *hv, struct pvfront_ring *r);
+
+/* ---- hostile-frontend hooks (tests), for any protocol ---- */
+
+/* Copy len bytes into the next request slot exactly as given, no
+ * validation (the rest of the entry is zeroed), consuming it; the backend
+ * sees it after pv_ring_front_push() or pvfront_ring_set_req_prod().
+ * -EINVAL: len above the entry size; -EAGAIN: the ring is full. */
+int pvfront_ring_put_raw(struct pvfront_ring *r, const void *req, size_t len);
+/* Publish prod as the shared req_prod, whatever it is (beyond the ring,
+ * backwards); the slots written so far are visible before it. */
+void pvfront_ring_set_req_prod(struct pvfront_ring *r, uint32_t prod);
+/* The shared ring (struct pv_sring_hdr / xen/io/ring.h layout at its start). */
+void *pvfront_ring_sring(const struct pvfront_ring *r);
+/* Notify the backend on r's port, whether it asked or not.  -ENOTCONN when
+ * r has no port of its own. */
+int pvfront_ring_notify(struct pv_hv *hv, const struct pvfront_ring *r);
 
 #endif /* PVFRONT_H */

@@ -1,9 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # Unit tests of libpvcommon (loop, log, stats, xenstore, xenbus), pvring.h and
-# libpvfront.  test-xenbus-handshake and test-xenbus-stale-disconnect need
-# $(O)/bin/pvsim (exit 77 without).
+# libpvfront.
 tests += test-loop-dispatch test-stats-percentile test-xs-read-uint-strict \
-	 test-ring-push-consume-notify test-xenbus-handshake test-xenbus-stale-disconnect
+	 test-ring-push-consume-notify
 
 test-loop-dispatch_srcs := tests/unit/test-loop-dispatch.c
 test-loop-dispatch_deps := pvcommon
@@ -22,11 +21,14 @@ test-xs-read-uint-strict_ldlibs := -Wl,--wrap=xs_open,--wrap=xs_close,--wrap=xs_
 test-ring-push-consume-notify_srcs := tests/unit/test-ring-push-consume-notify.c
 test-ring-push-consume-notify_pkgs := cmocka
 
-test-xenbus-handshake_srcs := tests/unit/test-xenbus-handshake.c tests/unit/sim-harness.c
-test-xenbus-handshake_deps := pvfront pvcommon
-test-xenbus-handshake_pkgs := cmocka
-
-# The xenbus framework's disconnect requests from queue threads (issue 3 fix).
-test-xenbus-stale-disconnect_srcs := tests/unit/test-xenbus-stale-disconnect.c tests/unit/sim-harness.c
-test-xenbus-stale-disconnect_deps := pvfront pvcommon
-test-xenbus-stale-disconnect_pkgs := cmocka
+# The xenbus framework on pvsim's xenstored (tests/unit/sim-harness.c): the
+# handshake, the guarded key writer, the ring key readers, Reconfiguring,
+# the hotplug policies, disconnect requests from data-path threads (issue 3:
+# stale ones are dropped); and libpvfront's shared rings against those readers.
+# They need $(O)/bin/pvsim (exit 77 without).
+xenbus_tests := test-xenbus-handshake test-xenbus-keys-guarded test-xenbus-ring-keys \
+		test-xenbus-reconfigure test-xenbus-hotplug-script test-pvfront-ring \
+		test-xenbus-stale-disconnect
+tests += $(xenbus_tests)
+$(foreach t,$(xenbus_tests),$(eval $(t)_srcs := tests/unit/$(t).c tests/unit/sim-harness.c) \
+	$(eval $(t)_deps := pvfront pvcommon) $(eval $(t)_pkgs := cmocka))

@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * A private pvsim instance, a backend loop thread and cross-thread counters
- * for cmocka tests (see sim-harness.h).
+ * A private pvsim instance for cmocka tests, and the xenbus framework
+ * scaffolding they share (see sim-harness.h).  Counters live under one lock
+ * and condition; the backend loop runs in its own thread and is stopped from
+ * inside itself (pv_loop_call), so the framework is only ever touched there.
  */
 #include <errno.h>
-#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,24 +42,10 @@ int t_sh(char *out, size_t outlen, const char *fmt, ...)
 	return pclose(p);
 }
 
-int t_pvsim_create(struct t_pvsim *s, const char *name)
-{
-	char out[256], *p;
-
-	if (t_sh(NULL, 0, "%s --dir %s create %s --mem 64M", s->pvsim, s->dir, name) ||
-	    t_sh(out, sizeof(out), "%s --dir %s env %s", s->pvsim, s->dir, name))
-		return -1;
-	p = strstr(out, "PVSIM_DOMID=");
-	if (!p)
-		return -1;
-	return atoi(p + strlen("PVSIM_DOMID="));
-}
-
 int t_pvsim_start(struct t_pvsim *s, const char *tag, const char *guest_name)
 {
 	const char *build = getenv("PVBACK_BUILD");
-	char path[128];
-	int guest;
+	char out[256], path[128], *p;
 
 	snprintf(s->pvsim, sizeof(s->pvsim), "%s/bin/pvsim", build ? build : "build");
 	if (access(s->pvsim, X_OK)) {
@@ -68,12 +55,14 @@ int t_pvsim_start(struct t_pvsim *s, const char *tag, const char *guest_name)
 	snprintf(s->dir, sizeof(s->dir), "/tmp/%s.XXXXXX", tag);
 	if (!mkdtemp(s->dir))
 		return -1;
-	if (t_sh(NULL, 0, "%s --dir %s start", s->pvsim, s->dir))
+	if (t_sh(NULL, 0, "%s --dir %s start", s->pvsim, s->dir) ||
+	    t_sh(NULL, 0, "%s --dir %s create %s --mem 64M", s->pvsim, s->dir, guest_name) ||
+	    t_sh(out, sizeof(out), "%s --dir %s env %s", s->pvsim, s->dir, guest_name))
 		return -1;
-	guest = t_pvsim_create(s, guest_name);
-	if (guest < 0)
+	p = strstr(out, "PVSIM_DOMID=");
+	if (!p)
 		return -1;
-	s->guest = (unsigned)guest;
+	s->guest = (unsigned)atoi(p + strlen("PVSIM_DOMID="));
 	snprintf(path, sizeof(path), "%s/xs/0", s->dir);
 	setenv("XENSTORED_PATH", path, 1);
 	setenv("PVSIM_DOMID", "0", 1);
@@ -89,87 +78,117 @@ void t_pvsim_stop(struct t_pvsim *s)
 	s->dir[0] = '\0';
 }
 
-int64_t t_pvsim_attach(struct t_pvsim *s, const char *name, const char *type, const char *args)
-{
-	char out[64];
-
-	if (t_sh(out, sizeof(out), "%s --dir %s attach %s %s %s", s->pvsim, s->dir, name, type,
-		 args))
-		return -1;
-	return strtoll(out, NULL, 10);
-}
-
-struct pv_xs *t_pvsim_xs(struct t_pvsim *s, unsigned dom)
+/* libxenstore finds the daemon through $XENSTORED_PATH: dom's own socket. */
+static void act_as(struct t_pvsim *s, unsigned dom)
 {
 	char path[128];
-	struct pv_xs *xs;
 
 	snprintf(path, sizeof(path), "%s/xs/%u", s->dir, dom);
 	setenv("XENSTORED_PATH", path, 1);
-	return pv_xs_open(NULL, &xs) ? NULL : xs;
 }
 
-/* ---------------------------------------------------------------- counters */
+int t_pvsim_xs(struct t_pvsim *s, unsigned dom, struct pv_xs **out)
+{
+	act_as(s, dom);
+	return pv_xs_open(NULL, out);
+}
+
+struct pv_hv *t_pvsim_hv(struct t_pvsim *s, unsigned dom)
+{
+	struct pv_hv *hv = NULL;
+	char id[16];
+
+	snprintf(id, sizeof(id), "%u", dom);
+	setenv("PVSIM_DIR", s->dir, 1);
+	setenv("PVSIM_DOMID", id, 1);
+	return pv_hv_open(PV_HV_SIM, &hv) < 0 ? NULL : hv;
+}
+
+int t_dom0_write(struct t_pvsim *s, const char *dir, const char *key, const char *val)
+{
+	struct pv_xs *xs;
+	int ret = t_pvsim_xs(s, 0, &xs);
+
+	if (ret < 0)
+		return ret;
+	if (val)
+		ret = pv_xs_write_at(xs, 0, dir, key, val);
+	else
+		ret = key ? pv_xs_rm_at(xs, 0, dir, key) : pv_xs_rm(xs, 0, dir);
+	pv_xs_close(xs);
+	return ret;
+}
+
+char *t_error_node(struct t_pvsim *s, const char *type, unsigned dom, uint32_t devid)
+{
+	char dir[128];
+	struct pv_xs *xs;
+	char *v;
+
+	if (t_pvsim_xs(s, 0, &xs))
+		return NULL;
+	snprintf(dir, sizeof(dir), "/local/domain/0/error/backend/%s/%u/%u", type, dom, devid);
+	v = pv_xs_read_at(xs, 0, dir, "error");
+	pv_xs_close(xs);
+	return v;
+}
+
+long t_pvsim_attach(struct t_pvsim *s, const char *dom, const char *type, const char *args)
+{
+	char out[64];
+
+	if (t_sh(out, sizeof(out), "%s --dir %s attach %s %s %s", s->pvsim, s->dir, dom, type,
+		 args))
+		return -1;
+	return atol(out);
+}
+
+/* ------------------------------------------------------------ counters */
 
 static pthread_mutex_t count_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t count_cond = PTHREAD_COND_INITIALIZER;
 
-void t_count_bump(int *count)
+void t_count_bump(int *c)
 {
 	pthread_mutex_lock(&count_lock);
-	(*count)++;
+	(*c)++;
 	pthread_cond_broadcast(&count_cond);
 	pthread_mutex_unlock(&count_lock);
 }
 
-void t_count_set(int *v, int value)
+int t_count_get(int *c)
+{
+	int v;
+
+	pthread_mutex_lock(&count_lock);
+	v = *c;
+	pthread_mutex_unlock(&count_lock);
+	return v;
+}
+
+void t_count_set(int *c, int v)
 {
 	pthread_mutex_lock(&count_lock);
-	*v = value;
-	pthread_cond_broadcast(&count_cond);
+	*c = v;
 	pthread_mutex_unlock(&count_lock);
 }
 
-int t_count_get(const int *v)
-{
-	int x;
-
-	pthread_mutex_lock(&count_lock);
-	x = *v;
-	pthread_mutex_unlock(&count_lock);
-	return x;
-}
-
-int t_count_wait(const int *count, int want, int ms)
+int t_count_wait(int *c, int want)
 {
 	struct timespec ts;
 	int ret = 0, v;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_sec += ms / 1000;
-	ts.tv_nsec += (long)(ms % 1000) * 1000000;
-	if (ts.tv_nsec >= 1000000000) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000;
-	}
+	ts.tv_sec += T_WAIT_MS / 1000;
 	pthread_mutex_lock(&count_lock);
-	while (*count < want && ret == 0)
+	while (*c < want && ret == 0)
 		ret = pthread_cond_timedwait(&count_cond, &count_lock, &ts);
-	v = *count;
+	v = *c;
 	pthread_mutex_unlock(&count_lock);
 	return v;
 }
 
-/* ---------------------------------------------------------------- backend */
-
-struct t_backend {
-	struct pv_loop *loop;
-	struct pv_xs *xs;
-	struct pv_xb_backend *be;
-	pthread_t thread;
-	int synced; /* sync round trips completed (bumped on the loop) */
-	int asked;  /* and asked for (test thread only) */
-};
+/* ------------------------------------------------------------ backends */
 
 static void *backend_main(void *opaque)
 {
@@ -179,77 +198,248 @@ static void *backend_main(void *opaque)
 	return NULL;
 }
 
-int t_backend_start(const struct pv_xb_backend_ops *ops, void *ctx, struct t_backend **out)
+int t_backend_start(struct t_backend *b, struct t_pvsim *s, unsigned n,
+		    const struct pv_xb_backend_ops *const *ops, void *const *ctx)
 {
-	struct t_backend *b = calloc(1, sizeof(*b));
-	int rc;
-
-	if (!b)
-		return -ENOMEM;
-	rc = pv_loop_create(&b->loop);
-	if (rc)
-		goto err_free;
-	rc = pv_xs_open(b->loop, &b->xs);
-	if (rc)
-		goto err_loop;
-	rc = pv_xb_backend_start(b->loop, b->xs, ops, ctx, &b->be);
-	if (rc)
-		goto err_xs;
-	rc = -pthread_create(&b->thread, NULL, backend_main, b);
-	if (rc)
-		goto err_be;
-	*out = b;
+	memset(b, 0, sizeof(*b));
+	if (n > T_BACKENDS_MAX || pv_loop_create(&b->loop))
+		return -1;
+	act_as(s, 0);
+	if (pv_xs_open(b->loop, &b->xs)) {
+		b->xs = NULL;
+		return -1;
+	}
+	for (b->n = 0; b->n < n; b->n++)
+		if (pv_xb_backend_start(b->loop, b->xs, ops[b->n], ctx[b->n], &b->be[b->n]))
+			return -1;
+	if (pthread_create(&b->thread, NULL, backend_main, b))
+		return -1;
+	b->running = true;
 	return 0;
-
-err_be:
-	pv_xb_backend_stop(b->be);
-err_xs:
-	pv_xs_close(b->xs);
-err_loop:
-	pv_loop_destroy(b->loop);
-err_free:
-	free(b);
-	return rc;
 }
 
-static void backend_stop_fn(void *opaque)
+static void stop_on_loop(void *opaque)
 {
 	struct t_backend *b = opaque;
 
-	pv_xb_backend_stop(b->be);
+	for (unsigned i = 0; i < b->n; i++)
+		pv_xb_backend_stop(b->be[i]);
 	pv_loop_stop(b->loop);
 }
 
 void t_backend_stop(struct t_backend *b)
 {
-	if (!b)
-		return;
-	pv_loop_call(b->loop, backend_stop_fn, b);
-	pthread_join(b->thread, NULL);
-	pv_xs_close(b->xs);
-	pv_loop_destroy(b->loop);
-	free(b);
+	if (b->running) {
+		pv_loop_call(b->loop, stop_on_loop, b);
+		pthread_join(b->thread, NULL);
+		b->running = false;
+	} else {
+		for (unsigned i = 0; i < b->n; i++)
+			pv_xb_backend_stop(b->be[i]);
+	}
+	b->n = 0;
+	if (b->xs)
+		pv_xs_close(b->xs);
+	if (b->loop)
+		pv_loop_destroy(b->loop);
+	b->xs = NULL;
+	b->loop = NULL;
 }
 
-static void sync_fn(void *opaque)
+int t_backend_setup(struct t_backend *b, struct t_pvsim *s, const char *tag, unsigned n,
+		    const struct pv_xb_backend_ops *const *ops, void *const *ctx)
 {
-	struct t_backend *b = opaque;
-
-	t_count_bump(&b->synced);
+	if (t_pvsim_start(s, tag, "guest"))
+		return -1;
+	pv_log_init(tag, false, getenv("PV_LOG_DEBUG") ? PV_LOG_DEBUG : PV_LOG_ERR);
+	return t_backend_start(b, s, n, ops, ctx);
 }
 
-int t_backend_sync(struct t_backend *b, int ms)
+void t_backend_teardown(struct t_backend *b, struct t_pvsim *s)
 {
-	int rc = pv_loop_call(b->loop, sync_fn, b);
-
-	if (rc)
-		return rc;
-	b->asked++;
-	return t_count_wait(&b->synced, b->asked, ms) >= b->asked ? 0 : -ETIMEDOUT;
+	t_backend_stop(b);
+	t_pvsim_stop(s);
 }
 
-int t_front_fake_ring(struct pvfront *f, uint32_t txn, void *opaque)
+struct t_run {
+	struct t_backend *b;
+	void (*fn)(void *arg);
+	void *arg;
+};
+
+static void run_fn(void *opaque)
 {
-	return pvfront_printf(f, txn, "ring-ref", "%u", 8) ?:
-	       pvfront_printf(f, txn, "event-channel", "%u", 5);
+	struct t_run *r = opaque;
+
+	if (r->fn)
+		r->fn(r->arg);
+	t_count_bump(&r->b->marks);
+	free(r);
+}
+
+int t_backend_run(struct t_backend *b, void (*fn)(void *arg), void *arg)
+{
+	struct t_run *r = malloc(sizeof(*r));
+	int want = t_count_get(&b->marks) + 1;
+
+	if (!r)
+		return -1;
+	*r = (struct t_run){ b, fn, arg };
+	if (pv_loop_call(b->loop, run_fn, r)) {
+		free(r);
+		return -1;
+	}
+	return t_count_wait(&b->marks, want) >= want ? 0 : -1;
+}
+
+struct try_ops {
+	struct t_backend *b;
+	const struct pv_xb_backend_ops *ops;
+	int rc;
+};
+
+static void try_ops_fn(void *opaque)
+{
+	struct try_ops *t = opaque;
+	struct pv_xb_backend *be;
+
+	t->rc = pv_xb_backend_start(t->b->loop, t->b->xs, t->ops, NULL, &be);
+	if (t->rc == 0)
+		pv_xb_backend_stop(be);
+}
+
+int t_backend_try_ops(struct t_backend *b, const struct pv_xb_backend_ops *ops)
+{
+	struct try_ops *t = malloc(sizeof(*t));
+	int rc;
+
+	if (!t)
+		return -1;
+	*t = (struct try_ops){ b, ops, -1 };
+	if (t_backend_run(b, try_ops_fn, t))
+		return -1; /* the loop may still run it: t stays allocated */
+	rc = t->rc;
+	free(t);
+	return rc;
+}
+
+/* -------------------------------------------------------- fake backend */
+
+static struct t_fake *fake_of(struct pv_xb_dev *dev)
+{
+	return pv_xb_dev_ctx(dev);
+}
+
+int t_fake_probe(struct pv_xb_dev *dev)
+{
+	struct t_fake *fk = fake_of(dev);
+
+	pthread_mutex_lock(&count_lock);
+	fk->dev = dev;
+	pthread_mutex_unlock(&count_lock);
+	t_count_bump(&fk->probe);
+	return pv_xb_dev_printf_be(dev, 0, "feature-fake", "1");
+}
+
+int t_fake_connect(struct pv_xb_dev *dev)
+{
+	struct t_fake *fk = fake_of(dev);
+	uint64_t st = 0;
+
+	pv_xb_dev_read_fe_uint(dev, "state", 0, 8, &st);
+	pthread_mutex_lock(&count_lock);
+	fk->fe_state_at_connect = (int)st;
+	fk->dev = dev;
+	pthread_mutex_unlock(&count_lock);
+	t_count_bump(&fk->connect);
+	return t_count_get(&fk->connect_rc);
+}
+
+void t_fake_disconnect(struct pv_xb_dev *dev) { t_count_bump(&fake_of(dev)->disconnect); }
+void t_fake_remove(struct pv_xb_dev *dev) { t_count_bump(&fake_of(dev)->remove); }
+#define FENCE_KEY "t-fence"
+
+void t_fake_changed(struct pv_xb_dev *dev, const char *key)
+{
+	t_count_bump(!strcmp(key, FENCE_KEY) ? &fake_of(dev)->fences : &fake_of(dev)->changed);
+}
+
+int t_fake_reconfigure(struct pv_xb_dev *dev)
+{
+	struct t_fake *fk = fake_of(dev);
+
+	t_count_bump(&fk->reconfigure);
+	return t_count_get(&fk->reconfigure_rc);
+}
+
+struct pv_xb_dev *t_fake_dev(struct t_fake *fk)
+{
+	struct pv_xb_dev *dev;
+
+	pthread_mutex_lock(&count_lock);
+	dev = fk->dev;
+	pthread_mutex_unlock(&count_lock);
+	return dev;
+}
+
+struct pv_xb_backend_ops t_fake_ops(const char *type, bool connect_on_initialised)
+{
+	return (struct pv_xb_backend_ops){
+		.type = type, .connect_on_initialised = connect_on_initialised,
+		.hotplug = PV_XB_HOTPLUG_SELF,
+		.probe = t_fake_probe, .connect = t_fake_connect, .disconnect = t_fake_disconnect,
+		.remove = t_fake_remove, .changed = t_fake_changed, .reconfigure = t_fake_reconfigure,
+	};
+}
+
+int t_backend_fence(struct t_pvsim *s, struct t_fake *fk, const char *bepath)
+{
+	int want = t_count_get(&fk->fences) + 1;
+	char val[16];
+
+	/* A new value each time: a write of the same value fires too, but say
+	 * in the store which fence this was. */
+	snprintf(val, sizeof(val), "%d", want);
+	if (t_dom0_write(s, bepath, FENCE_KEY, val))
+		return -1;
+	return t_count_wait(&fk->fences, want) >= want ? 0 : -1;
+}
+
+/* ----------------------------------------------------------- frontends */
+
+int t_front_open(struct t_front *tf, struct t_pvsim *s, const char *dom_name, unsigned domid,
+		 const char *type, const char *args)
+{
+	long devid = t_pvsim_attach(s, dom_name, type, args);
+
+	memset(tf, 0, sizeof(*tf));
+	if (devid < 0 || t_pvsim_xs(s, domid, &tf->xs))
+		return -1;
+	tf->devid = (uint32_t)devid;
+	if (pvfront_open(tf->xs, (uint16_t)domid, type, tf->devid, &tf->f)) {
+		pv_xs_close(tf->xs);
+		return -1;
+	}
+	return 0;
+}
+
+void t_front_close(struct t_front *tf)
+{
+	pvfront_close(tf->f);
+	pv_xs_close(tf->xs);
+	tf->f = NULL;
+	tf->xs = NULL;
+}
+
+int t_front_switch(struct t_front *tf, int fe_state, int be_state)
+{
+	int ret = pvfront_switch_state(tf->f, fe_state);
+
+	return ret < 0 ? ret : pvfront_wait_backend(tf->f, PVFRONT_STATE(be_state), T_WAIT_MS);
+}
+
+int t_front_write_ring(struct pvfront *f, uint32_t t, void *opaque)
+{
+	return pvfront_printf(f, t, "ring-ref", "%u", 8) ?:
+	       pvfront_printf(f, t, "event-channel", "%u", 5);
 }
