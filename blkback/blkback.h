@@ -65,19 +65,7 @@ enum blk_fixed_bufs { BLK_FIXED_AUTO, BLK_FIXED_ON, BLK_FIXED_OFF };
 
 /* Daemon-wide settings, read-only after start-up (no mutable globals). */
 struct blk_config {
-	/* The settings every backend has, which pv_backend_main() fills.  The
-	 * anonymous view keeps the names ring.c and xenbus.c read
-	 * (cfg->poll_us): its members are struct pv_backend_cfg's, in order
-	 * (main.c checks), until they read cfg->pv. */
-	union {
-		struct pv_backend_cfg pv;
-		struct {
-			enum pv_hv_kind hv_kind;
-			unsigned poll_us;
-			unsigned max_queues;
-			const char *state_dir;
-		};
-	};
+	struct pv_backend_cfg pv;  /* what every backend has: pv_backend_main fills it */
 	enum blk_io_kind io_kind;
 	enum blk_direct direct;
 	unsigned max_ring_order;

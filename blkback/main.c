@@ -14,12 +14,6 @@
 
 #include "blkback.h"
 
-#define SAME_MEMBER(m) (offsetof(struct blk_config, m) == offsetof(struct blk_config, pv.m))
-_Static_assert(SAME_MEMBER(hv_kind) && SAME_MEMBER(poll_us) && SAME_MEMBER(max_queues) &&
-	       SAME_MEMBER(state_dir) && sizeof(((struct blk_config *)0)->pv) ==
-	       offsetof(struct blk_config, state_dir) + sizeof(const char *),
-	       "blk_config's anonymous view differs from struct pv_backend_cfg");
-
 static const char *const auto_on_off[] = { "auto", "on", "off", NULL };      /* enum order */
 static const char *const grant_modes[] = { "auto", "map", "copy", NULL };    /* enum order */
 

@@ -498,7 +498,7 @@ static void fixed_bufs_start(struct blk_queue *q)
 	int rc;
 
 	if (cfg->fixed_bufs == BLK_FIXED_OFF ||
-	    (cfg->fixed_bufs == BLK_FIXED_AUTO && cfg->hv_kind != PV_HV_SIM))
+	    (cfg->fixed_bufs == BLK_FIXED_AUTO && cfg->pv.hv_kind != PV_HV_SIM))
 		return;
 	rc = blk_io_reg_bufs(q->io, cfg->max_pgrants);
 	if (rc < 0) {
@@ -647,9 +647,9 @@ int blk_queue_start(struct blk_vbd *vbd, const struct blk_queue_params *p, struc
 		.dev = vbd->dev,
 		.idx = p->idx,
 		.domid = p->domid,
-		.hv_kind = cfg->hv_kind,
-		.poll_us = cfg->poll_us,
-		.journal_dir = cfg->state_dir,
+		.hv_kind = cfg->pv.hv_kind,
+		.poll_us = cfg->pv.poll_us,
+		.journal_dir = cfg->pv.state_dir,
 		.resume = p->resume,
 		.nr_rings = 1,
 		.rings = { {
@@ -688,7 +688,7 @@ int blk_queue_start(struct blk_vbd *vbd, const struct blk_queue_params *p, struc
 		p->resume ? "re-attached ring" : "ring", p->nr_ring_pages, q->nr_ctxs,
 		p->abi == BLK_ABI_X86_32 ? "x86_32" : "native", p->evtchn, q->io->ops->name,
 		q->persistent ? ", persistent grants" : "", q->copy_max_segs ? ", grant copy" : "",
-		cfg->poll_us ? ", polling" : "");
+		cfg->pv.poll_us ? ", polling" : "");
 	if (q->copy_max_segs)
 		pv_debug(q->name, "grant copy up to %u segments, bounce pool %zu KiB",
 			 q->copy_max_segs, q->bounce_size >> 10);

@@ -38,7 +38,7 @@ static int write_probe_keys(struct blk_vbd *vbd)
 
 	if (cfg->max_indirect)
 		pv_xb_keys_printf(k, "feature-max-indirect-segments", "%u", cfg->max_indirect);
-	pv_xb_keys_printf(k, "multi-queue-max-queues", "%u", cfg->max_queues);
+	pv_xb_keys_printf(k, "multi-queue-max-queues", "%u", cfg->pv.max_queues);
 	pv_xb_keys_printf(k, "max-ring-page-order", "%u", cfg->max_ring_order);
 	pv_xb_keys_printf(k, "feature-persistent", "%u", cfg->persistent ? 1 : 0);
 	return pv_xb_keys_end(k);
@@ -152,9 +152,9 @@ static int vbd_connect(struct pv_xb_dev *dev)
 		pv_xb_dev_fatal(dev, rc, "bad ring-page-order (max %u)", cfg->max_ring_order);
 		return rc;
 	}
-	rc = pv_xb_dev_read_nr_queues(dev, cfg->max_queues, &nq);
+	rc = pv_xb_dev_read_nr_queues(dev, cfg->pv.max_queues, &nq);
 	if (rc < 0) {
-		pv_xb_dev_fatal(dev, rc, "bad multi-queue-num-queues (max %u)", cfg->max_queues);
+		pv_xb_dev_fatal(dev, rc, "bad multi-queue-num-queues (max %u)", cfg->pv.max_queues);
 		return rc;
 	}
 	proto = pv_xb_dev_read_fe(dev, "protocol");

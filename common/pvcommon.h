@@ -7,11 +7,15 @@
  *  - pv_hv_*    the hypervisor-ops layer: grants, event channels (xen | sim)
  *  - pv_xs_*    xenstore (libxenstore) bound to a loop: watches, transactions
  *  - pv_xb_*    the xenbus backend device framework (state machine, keys)
- *  - pv_stats_* statistics counters and latency histograms
+ *  - pv_stats_* statistics counters, latency histograms, and stats tables
+ *               emitted as text, JSON and Prometheus exposition format
  *  - pv_queue_* the data-path skeleton of every backend: a queue's thread,
  *               rings, ports, slots, stop protocol and restart journal
  *  - pv_journal_*, pv_gcache_*, pv_copy_batch_*: the queue's in-flight
  *               journal, the grant cache, batched grant copy
+ *  - pv_ctl_*, pv_out_*: the daemons' control socket (server and client)
+ *  - pv_backend_main: a backend daemon from its descriptor (common options,
+ *               signals, run files, control socket, stats)
  *  - pv_sim_*   the pvsim environment and the daemons' run-file layout
  *  - util       strict number parsing, unix sockets, mkdir -p, vdev names
  *
