@@ -661,22 +661,32 @@ void pv_queue_info(struct pv_queue *q, unsigned ring, struct pv_queue_ring_info 
 	};
 }
 
-#define RING(m, kind, help) \
-	{ "ring_" #m, help, offsetof(struct pv_queue_ring_info, m), PV_STATS_##kind }
-
+/* Metric names: ring_<member>; the help is Prometheus' # HELP line. */
 static const struct pv_stats_field ring_fields[] = {
-	RING(req_prod, GAUGE, "Shared ring: the frontend's request producer index"),
-	RING(req_cons, GAUGE, "Requests consumed (our index)"),
-	RING(req_event, GAUGE, "Shared ring: request index at which we want an event"),
-	RING(rsp_prod, GAUGE, "Shared ring: responses pushed"),
-	RING(rsp_prod_pvt, GAUGE, "Responses written (our index)"),
-	RING(rsp_event, GAUGE, "Shared ring: response index at which the frontend wants an event"),
-	RING(entries, GAUGE, "Entries of the shared ring"),
-	RING(slots_busy, GAUGE, "Request slots consumed and not yet recycled"),
-	RING(no_slot, COUNTER, "Times a request waited for a free slot"),
-	RING(events, COUNTER, "Event-channel events received"),
-	RING(notifies, COUNTER, "Event-channel notifications sent"),
-	RING(dead, GAUGE, "1 after a protocol violation stopped the queue"),
+	{ "ring_req_prod", "Shared ring: the frontend's request producer index",
+	  offsetof(struct pv_queue_ring_info, req_prod), PV_STATS_GAUGE },
+	{ "ring_req_cons", "Requests consumed (our index)",
+	  offsetof(struct pv_queue_ring_info, req_cons), PV_STATS_GAUGE },
+	{ "ring_req_event", "Shared ring: request index at which we want an event",
+	  offsetof(struct pv_queue_ring_info, req_event), PV_STATS_GAUGE },
+	{ "ring_rsp_prod", "Shared ring: responses pushed",
+	  offsetof(struct pv_queue_ring_info, rsp_prod), PV_STATS_GAUGE },
+	{ "ring_rsp_prod_pvt", "Responses written (our index)",
+	  offsetof(struct pv_queue_ring_info, rsp_prod_pvt), PV_STATS_GAUGE },
+	{ "ring_rsp_event", "Shared ring: response index at which the frontend wants an event",
+	  offsetof(struct pv_queue_ring_info, rsp_event), PV_STATS_GAUGE },
+	{ "ring_entries", "Entries of the shared ring",
+	  offsetof(struct pv_queue_ring_info, entries), PV_STATS_GAUGE },
+	{ "ring_slots_busy", "Request slots consumed and not yet recycled",
+	  offsetof(struct pv_queue_ring_info, slots_busy), PV_STATS_GAUGE },
+	{ "ring_no_slot", "Times a request waited for a free slot",
+	  offsetof(struct pv_queue_ring_info, no_slot), PV_STATS_COUNTER },
+	{ "ring_events", "Event-channel events received",
+	  offsetof(struct pv_queue_ring_info, events), PV_STATS_COUNTER },
+	{ "ring_notifies", "Event-channel notifications sent",
+	  offsetof(struct pv_queue_ring_info, notifies), PV_STATS_COUNTER },
+	{ "ring_dead", "1 after a protocol violation stopped the queue",
+	  offsetof(struct pv_queue_ring_info, dead), PV_STATS_GAUGE },
 };
 
 const struct pv_stats_table pv_queue_ring_table = {
