@@ -68,6 +68,7 @@ include sim/hv.mk
 include sim/module.mk
 include frontends/module.mk
 include blkback/module.mk
+include netback/module.mk
 include tests/module.mk
 include bench/module.mk
 

@@ -793,6 +793,13 @@ struct pv_hv *pv_queue_hv(struct pv_queue *q);
 int pv_queue_next(struct pv_queue *q, unsigned ring, void **slot, const void **req);
 /* Would pv_queue_next() give a request now?  Reads req_prod, arms nothing. */
 bool pv_queue_pending(struct pv_queue *q, unsigned ring);
+/* How many requests pv_queue_next() would give now, in a row (owed ones
+ * first, the rest bounded by the free slots).  Arms nothing. */
+unsigned pv_queue_avail(struct pv_queue *q, unsigned ring);
+/* Are n requests available?  If not, ask the frontend for an event when it
+ * pushes the next one (req_event), closing the race: for a protocol that
+ * needs several requests per unit of work (netif rx: a packet's slots). */
+bool pv_queue_want(struct pv_queue *q, unsigned ring, unsigned n);
 /* The response slot for slot's request: fill it before the next answer
  * or flush.  Journalled; slot is recycled by the next pv_queue_flush(). */
 void *pv_queue_answer(struct pv_queue *q, unsigned ring, void *slot);

@@ -169,6 +169,37 @@ bool pv_queue_pending(struct pv_queue *q, unsigned ring)
 	return r->ring.req_cons != limit_of(r, q);
 }
 
+unsigned pv_queue_avail(struct pv_queue *q, unsigned ring)
+{
+	struct qring *r = &q->rings[ring];
+	unsigned owed = r->nr_reissue - r->reissue_next;
+	uint32_t n;
+
+	if (q->dead)
+		return 0;
+	if (q->stopping && !r->p.drain_on_stop)
+		return owed;
+	n = limit_of(r, q) - r->ring.req_cons;
+	return owed + (n < r->nr_free ? n : r->nr_free);
+}
+
+bool pv_queue_want(struct pv_queue *q, unsigned ring, unsigned n)
+{
+	struct qring *r = &q->rings[ring];
+	uint32_t prod;
+
+	if (pv_queue_avail(q, ring) >= n)
+		return true;
+	if (q->dead || q->stopping)
+		return false;
+	do {
+		prod = r->ring.sring->req_prod;
+		r->ring.sring->req_event = prod + 1;
+		pv_mb(); /* req_event is visible before we re-read req_prod. */
+	} while (r->ring.sring->req_prod != prod);
+	return pv_queue_avail(q, ring) >= n;
+}
+
 int pv_queue_next(struct pv_queue *q, unsigned ring, void **slot, const void **req)
 {
 	struct qring *r = &q->rings[ring];

@@ -1,0 +1,350 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * pvback-net private types and the few functions that cross files.
+ *
+ *  xenbus.c   struct net_vif: negotiation (features, queues, rings, split
+ *             event channels, ctrl ring, rate, mac, mtu), owns the host port
+ *  tx.c       guest TX on each queue's tx ring: slots -> packets -> port
+ *  rx.c       guest RX on each queue's rx ring: port -> grant copy -> slots
+ *  request.c  netif TX slot rules (pure: unit tests, fuzzing)
+ *  offload.c  netif flags and extras <-> virtio_net_hdr (pure)
+ *  ctrl.c     the ctrl ring: Toeplitz hash key, flags, mapping
+ *  port*.c    host ports behind struct net_port_ops (tap; dpdk later)
+ *  ctl.c      stats tables; main.c  the descriptor and net's options
+ *
+ * Threads: the xenbus thread runs xenbus.c; each netif queue runs on its own
+ * pv_queue thread (tx and rx rings, one or two event channels) with its own
+ * port queue, and touches only its queue.  Never include this header
+ * outside netback/ (unit tests excepted).
+ */
+#ifndef NETBACK_H
+#define NETBACK_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <linux/virtio_net.h>
+
+#include <xen/xen.h>
+#include <xen/grant_table.h>
+#include <xen/io/netif.h>
+
+#include "pvcommon.h"
+
+#define NET_PAGE_SIZE      4096u
+#define NET_ETH_HLEN       14u
+#define NET_ETH_ALEN       6u
+/* Follow-on TX slots a packet may have (Linux XEN_NETBK_LEGACY_SLOTS_MAX);
+ * the 19th and 20th drop it, reaching a 21st is malicious (fatal_skb_slots). */
+#define NET_TX_MAX_FRAGS   XEN_NETIF_NR_SLOTS_MIN
+#define NET_TX_FATAL_SLOTS 20u
+/* Guest RX: data slots per packet (netfront drops more: "Too many slots"). */
+#define NET_RX_MAX_SLOTS   XEN_NETIF_NR_SLOTS_MIN
+#define NET_MAX_PKT        (XEN_NETIF_MAX_TX_SIZE + NET_ETH_HLEN) /* GSO super-frames */
+#define NET_MAX_QUEUES     8u
+#define NET_DEF_MAX_QUEUES 4u
+#define NET_MCAST_MAX      64u   /* Linux XEN_NETBK_MCAST_MAX */
+#define NET_HASH_KEY_MAX   40u   /* XEN_NETBK_MAX_HASH_KEY_SIZE */
+#define NET_HASH_MAP_MAX   128u  /* XEN_NETBK_MAX_HASH_MAPPING_SIZE */
+
+/* --------------------------------------------------------- TX requests */
+
+enum net_tx_state { NET_TX_FIRST, NET_TX_EXTRA, NET_TX_FRAG, NET_TX_DONE };
+enum { NET_TX_NEED = 0, NET_TX_READY = 1 };
+
+/* One guest-TX packet as its slots arrive (request.c).  Every slot fed is
+ * one response owed: the first, each extra (XEN_NETIF_RSP_NULL), each frag. */
+struct net_tx_pkt {
+	enum net_tx_state state;
+	struct netif_tx_request first;  /* first.size: the whole packet as sent */
+	uint32_t first_len;             /* data in the first slot (after the frags) */
+	/* extras by type - 1; .type == 0: absent */
+	struct netif_extra_info extra[XEN_NETIF_EXTRA_TYPE_MAX - 1];
+	unsigned nr_extras;
+	struct netif_tx_request frag[NET_TX_MAX_FRAGS];
+	unsigned nr_frags;              /* kept in frag[] (none once dropped) */
+	unsigned nr_frags_seen;         /* follow-on slots consumed */
+	unsigned nr_slots;              /* every slot consumed: responses owed */
+	int drop;                       /* 0, or why every slot is answered with an error */
+};
+
+void net_tx_pkt_init(struct net_tx_pkt *p);
+/* Feed the packet's next slot (our private copy of the ring entry).
+ * NET_TX_NEED: feed another; NET_TX_READY: the packet is complete (check
+ * p->drop, and net_tx_pkt_is_dummy); -EPROTO: the frontend is malicious
+ * and loses its vif.  *why: the rule broken (drops too), or NULL. */
+int net_tx_feed(struct net_tx_pkt *p, const void *ent, const char **why);
+/* Bytes of packet data in its slots (first_len + the frags'). */
+uint32_t net_tx_pkt_len(const struct net_tx_pkt *p);
+static inline bool net_tx_pkt_is_dummy(const struct net_tx_pkt *p)
+{
+	return p->extra[XEN_NETIF_EXTRA_TYPE_MCAST_ADD - 1].type ||
+	       p->extra[XEN_NETIF_EXTRA_TYPE_MCAST_DEL - 1].type;
+}
+
+/* ------------------------------------------------------------ offloads */
+
+/* What the frontend negotiated (xenbus.c), read by both directions. */
+struct net_features {
+	bool sg;             /* feature-sg: multi-slot packets */
+	bool gso_tcpv4;      /* feature-gso-tcpv4: TSO4 both ways */
+	bool gso_tcpv6;
+	bool csum;           /* !feature-no-csum-offload: IPv4 checksum offload */
+	bool ipv6_csum;      /* feature-ipv6-csum-offload */
+	bool rx_notify;      /* feature-rx-notify */
+	bool mcast_control;  /* request-multicast-control */
+	unsigned xdp_headroom;
+};
+
+/*
+ * Guest TX: the frontend's NETTXF_csum_blank / data_validated flags and GSO
+ * extra (gso->type 0: none) as the virtio_net_hdr the host port takes (the
+ * checksum start found by parsing the Ethernet/IPv4/IPv6 headers of frame,
+ * our own copy: a GSO frame without csum_blank gets its pseudo-header sum
+ * written).  -EINVAL when the frame cannot carry what the flags ask (then
+ * the packet is dropped).
+ */
+int net_offload_from_tx(uint16_t txflags, const struct netif_extra_info *gso, uint8_t *frame,
+			uint32_t len, struct virtio_net_hdr *vh);
+/* Guest RX: the port's virtio_net_hdr as netif RX flags and, for a GSO
+ * frame, the GSO extra to send (gso->type == 0: none).  -EOPNOTSUPP for a
+ * GSO type the frontend did not negotiate (the frame is dropped). */
+int net_offload_to_rx(const struct virtio_net_hdr *vh, const struct net_features *f,
+		      uint16_t *flags, struct netif_extra_info *gso);
+
+/* Finish a partial checksum in software (NEEDS_CSUM: the field holds the
+ * pseudo-header sum), for a frontend that takes no csum_blank.  0 or -EINVAL. */
+int net_csum_complete(uint8_t *frame, uint32_t len, const struct virtio_net_hdr *vh);
+
+/* ----------------------------------------------------------- host port */
+
+/*
+ * A host port is the host side of a vif (TAP in a bridge, DPDK): one
+ * struct net_port per vif, created at probe so that the toolstack's hotplug
+ * script can put it into a bridge, and one struct net_port_queue per netif
+ * queue, used by that queue's thread only.  All ops are required.
+ *
+ * Packets carry their offloads as a virtio_net_hdr (what a TAP with
+ * IFF_VNET_HDR reads and writes, and what DPDK's mbuf offload flags map to).
+ */
+struct net_pkt {
+	struct virtio_net_hdr vh;
+	uint8_t *data;          /* the frame, from the Ethernet header */
+	uint32_t len;
+	void *owner;            /* the side that lent the buffer: its own use */
+};
+
+struct net_port;
+struct net_port_queue;
+
+struct net_port_params {
+	const char *ifname;     /* "vif5.0" (or the toolstack's vifname) */
+	const uint8_t *mac;     /* the host side's address (Linux: fe:ff:ff:ff:ff:ff) */
+	unsigned mtu;
+	unsigned max_queues;    /* queues the port must be able to open */
+	const char *args;       /* port-specific (dpdk devargs), may be NULL */
+};
+
+/* Callbacks into the netif queue that owns a port queue (its thread). */
+struct net_port_queue_cbs {
+	void (*rx_ready)(void *opaque);                      /* rx_burst has packets */
+	void (*tx_done)(void *opaque, struct net_pkt *pkt);  /* pkt->data no longer used */
+};
+
+#define NET_OFF_CSUM 0x1u /* the port may hand us frames with a partial checksum */
+#define NET_OFF_TSO4 0x2u /* ... and TCPv4 GSO super-frames */
+#define NET_OFF_TSO6 0x4u
+
+struct net_port_ops {
+	const char *name;                                    /* "tap" */
+	/* xenbus thread. */
+	int (*open)(const struct net_port_params *p, struct net_port **out);
+	void (*close)(struct net_port *port);
+	const char *(*ifname)(const struct net_port *port);
+	int (*set_carrier)(struct net_port *port, bool up);
+	/* What guest RX may receive (NET_OFF_*): what the frontend accepts. */
+	int (*set_offloads)(struct net_port *port, unsigned off);
+	int (*set_mtu)(struct net_port *port, unsigned mtu);
+	/* Open queue idx for a queue thread whose loop is loop (called before
+	 * that thread starts, from its pv_queue's start hook). */
+	int (*queue_open)(struct net_port *port, unsigned idx, struct pv_loop *loop,
+			  const struct net_port_queue_cbs *cbs, void *opaque,
+			  struct net_port_queue **out);
+	void (*queue_close)(struct net_port_queue *q);
+	/*
+	 * Guest TX: hand n packets to the host.  The port takes the first k it
+	 * returns (the caller counts the rest as dropped) and calls tx_done for
+	 * each when it no longer reads its data (possibly before returning).
+	 * tx_flush submits what was queued (one system call per batch).
+	 */
+	unsigned (*tx_burst)(struct net_port_queue *q, struct net_pkt **pkts, unsigned n);
+	void (*tx_flush)(struct net_port_queue *q);
+	/* Guest RX: up to max packets from the host, each ours (its data
+	 * writable) until rx_release gives it back. */
+	unsigned (*rx_burst)(struct net_port_queue *q, struct net_pkt **pkts, unsigned max);
+	void (*rx_release)(struct net_port_queue *q, struct net_pkt **pkts, unsigned n);
+	/* No guest buffers: stop rx_ready until resumed (the host queues or drops). */
+	void (*rx_pause)(struct net_port_queue *q, bool pause);
+};
+
+extern const struct net_port_ops net_port_tap_ops;
+
+/* -------------------------------------------------------------- config */
+
+enum net_port_kind { NET_PORT_TAP };
+
+/* Daemon-wide settings, read-only after start-up. */
+struct net_config {
+	struct pv_backend_cfg pv;  /* what every backend has: pv_backend_main fills it */
+	enum net_port_kind port;
+	const struct net_port_ops *port_ops;
+	const char *port_args;     /* --port-args */
+	bool split_evtchn;         /* offer feature-split-event-channels */
+	bool ctrl_ring;            /* offer feature-ctrl-ring */
+	unsigned rx_stall_ms;      /* carrier off after the guest posts no RX buffer this long */
+};
+
+/* -------------------------------------------------------------- stats */
+
+struct net_stats {
+	uint64_t tx_packets, tx_bytes, tx_drops, tx_errors, tx_slot_violations;
+	uint64_t tx_gso, tx_csum_blank, tx_mcast;
+	uint64_t rx_packets, rx_bytes, rx_drops, rx_errors, rx_gso, rx_csum_blank;
+	uint64_t rx_no_buffers;    /* packets that waited for guest buffers */
+	uint64_t credit_waits;     /* times the rate limit held TX back */
+	uint64_t carrier_offs;
+};
+extern const struct pv_stats_table net_stats_table;
+
+/* -------------------------------------------------------------- queues */
+
+struct net_vif;
+struct net_queue;
+
+struct net_queue_params {
+	unsigned idx;
+	unsigned order_tx, order_rx;           /* always 0 today (netif rings are one page) */
+	uint32_t tx_ref, rx_ref;
+	unsigned nr_ports;                     /* 1, or 2 (split: tx, rx) */
+	uint32_t ports[2];
+	bool resume;
+};
+
+/* Map the queue's rings, bind its ports, open its port queue, start its thread. */
+int net_queue_start(struct net_vif *vif, const struct net_queue_params *p,
+		    struct net_queue **out);
+/* Answer every TX request pushed before now, stop, join, unmap. */
+void net_queue_stop(struct net_queue *q);
+/* Racy snapshot for `stats` (any thread). */
+void net_queue_stats(struct net_queue *q, struct net_stats *st,
+		     struct pv_queue_ring_info *tx, struct pv_queue_ring_info *rx);
+
+/* The queue's state, shared by ring.c (lifecycle), tx.c and rx.c; queue
+ * thread only, except the counters (read racily by `stats`). */
+enum { NET_RING_TX = 0, NET_RING_RX = 1 };
+#define NET_TX_BATCH     64u   /* packets gathered before one copy + one port burst */
+#define NET_TX_BUFS      128u  /* packet buffers: in the batch or still held by the port */
+#define NET_RX_BATCH     64u
+#define NET_TX_PKT_SLOTS (1u + (XEN_NETIF_EXTRA_TYPE_MAX - 1) + NET_TX_FATAL_SLOTS)
+
+struct net_tx_slot {             /* a tx ring slot's context */
+	uint16_t id;             /* the request's id, echoed in its response */
+	bool null_rsp;           /* an extra: answered XEN_NETIF_RSP_NULL */
+};
+
+struct net_rx_slot {             /* an rx ring slot's context: a buffer posted */
+	uint16_t id;
+	uint32_t gref;
+};
+
+struct net_txbuf {               /* a guest-TX packet on its way to the port */
+	struct net_pkt pkt;
+	struct net_txbuf *next;      /* free list */
+	uint16_t txflags;            /* the first slot's NETTXF_* */
+	struct netif_extra_info gso; /* its GSO extra (type 0: none) */
+	void *slots[NET_TX_PKT_SLOTS]; /* its ring slots, in order: answered together */
+	unsigned nr_slots;
+	int copy_err;                /* a grant copy of it failed */
+};
+
+struct net_queue {
+	struct pv_queue *pq;
+	struct net_vif *vif;
+	const char *name;            /* vif-D-N/qI */
+	unsigned idx;
+	struct pv_hv *hv;
+	uint16_t domid;
+	const struct net_port_ops *po;
+	struct net_port_queue *port;
+	struct pv_copy_batch copy;   /* guest TX's */
+	/* guest TX */
+	struct net_tx_pkt cur;       /* the packet being assembled */
+	void *cur_slots[NET_TX_PKT_SLOTS];
+	bool cur_held;               /* complete, waiting for credit */
+	struct net_txbuf *bufs;      /* NET_TX_BUFS of them */
+	uint8_t *buf_mem;            /* their data: NET_TX_BUFS x NET_MAX_PKT, touched as used */
+	struct net_txbuf *free_bufs;
+	struct net_txbuf *batch[NET_TX_BATCH];
+	unsigned nr_batch;
+	bool tx_want_buf;            /* every buffer is with the port: kick on tx_done */
+	uint64_t remaining_credit, credit_window_ns;
+	int64_t credit_timer;
+	/* guest RX */
+	struct pv_copy_batch rx_copy;
+	struct net_pkt *rx_pkts[NET_RX_BATCH]; /* from the port, not yet delivered */
+	unsigned rx_n, rx_next;
+	bool rx_paused;              /* no guest buffers: the port holds back */
+	bool rx_stalled;             /* ... for rx_stall_ms: counted in the vif */
+	int64_t rx_stall_timer;
+	struct net_stats st;
+};
+
+/* tx.c: drain the tx ring (queue thread). */
+void net_tx_run(struct net_queue *q);
+void net_tx_done(void *opaque, struct net_pkt *pkt); /* port callback */
+int net_tx_init(struct net_queue *q);
+void net_tx_fini(struct net_queue *q);
+bool net_tx_idle(const struct net_queue *q);
+/* rx.c: deliver what the port received into the rx ring (queue thread). */
+void net_rx_run(struct net_queue *q);
+void net_rx_init(struct net_queue *q);
+void net_rx_ready(void *opaque);                     /* port callback */
+void net_rx_fini(struct net_queue *q);
+
+/* mcast.c: the frontend's multicast list (request-multicast-control). */
+struct net_mcast {
+	pthread_mutex_t lock;        /* queue threads add/del and look up */
+	unsigned n;
+	uint8_t addr[NET_MCAST_MAX][NET_ETH_ALEN];
+};
+void net_mcast_init(struct net_mcast *m);
+void net_mcast_fini(struct net_mcast *m);
+/* A dummy TX request's add/del extra: 0, -ENOSPC (list full), -EINVAL. */
+int net_mcast_update(struct net_vif *vif, const struct net_tx_pkt *p);
+/* Guest RX filter: deliver a frame with this destination? */
+bool net_mcast_pass(struct net_vif *vif, const uint8_t *dst);
+
+/* ---------------------------------------------------------------- vif */
+
+struct net_vif {
+	struct pv_xb_dev *dev;
+	const struct net_config *cfg;
+	const char *name;          /* log prefix: vif-D-N */
+	uint8_t mac[NET_ETH_ALEN]; /* the guest's, from `mac` */
+	struct net_port *port;
+	struct net_features feat;  /* negotiated at connect */
+	struct net_mcast mcast;
+	/* rate: credit_bytes per credit_usec (0: unlimited), atomic */
+	uint64_t credit_bytes, credit_usec;
+	unsigned nr_queues;
+	struct net_queue *queues[NET_MAX_QUEUES];
+	unsigned stalled_queues;   /* carrier off while > 0 (atomic) */
+	struct net_stats past;     /* counters of queues already stopped */
+	bool connected;
+};
+
+extern const struct pv_xb_backend_ops net_vif_ops;
+/* ctl.c: `pvback-net stats` for one vif. */
+bool net_ctl_stats(struct pv_xb_dev *dev, struct pv_stats_dump *d);
+
+#endif /* NETBACK_H */

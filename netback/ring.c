@@ -1,0 +1,168 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * A netif queue on a pv_queue (common/queue.c owns the thread, the two
+ * rings, the one or two event channels, the slots, the stop protocol and
+ * the restart journal): the tx ring is requests to serve (journalled,
+ * answered on a stop), the rx ring buffers posted for us (a stop takes no
+ * more of them).  A run serves guest TX (tx.c), then delivers what the port
+ * received (rx.c); the port's own fds sit on the queue's loop and call back
+ * into rx_ready and tx_done.  Never calls xenstore.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "netback.h"
+
+static void queue_run(struct pv_queue *pq, unsigned events)
+{
+	struct net_queue *q = pv_queue_priv(pq);
+
+	net_tx_run(q);
+	net_rx_run(q);
+}
+
+/* Polling: a run finds what there is; busy while either ring moved. */
+static bool queue_poll(struct pv_queue *pq)
+{
+	struct net_queue *q = pv_queue_priv(pq);
+	bool busy = pv_queue_pending(pq, NET_RING_TX) || q->rx_n > q->rx_next;
+
+	if (busy)
+		pv_queue_run(pq);
+	return busy;
+}
+
+static bool queue_idle(struct pv_queue *pq)
+{
+	return net_tx_idle(pv_queue_priv(pq));
+}
+
+static int queue_start(struct pv_queue *pq)
+{
+	static const struct net_port_queue_cbs cbs = { .rx_ready = net_rx_ready,
+						       .tx_done = net_tx_done };
+	struct net_queue *q = pv_queue_priv(pq);
+	int rc;
+
+	q->pq = pq;
+	q->name = pv_queue_name(pq);
+	q->hv = pv_queue_hv(pq);
+	net_rx_init(q);
+	rc = net_tx_init(q);
+	if (rc < 0)
+		return rc;
+	rc = q->po->queue_open(q->vif->port, q->idx, pv_queue_loop(pq), &cbs, q, &q->port);
+	if (rc < 0) {
+		q->port = NULL;
+		pv_err(q->name, "cannot open %s queue %u: %s", q->po->name, q->idx, strerror(-rc));
+	}
+	return rc;
+}
+
+static void queue_fini(struct pv_queue *pq)
+{
+	struct net_queue *q = pv_queue_priv(pq);
+
+	if (q->port) {
+		net_rx_fini(q);
+		q->po->queue_close(q->port); /* gives every TX buffer back first */
+	}
+	net_tx_fini(q);
+}
+
+static const struct pv_queue_ops net_queue_ops = {
+	.proto = "net",
+	.start = queue_start,
+	.run = queue_run,
+	.poll = queue_poll,
+	.idle = queue_idle,
+	.fini = queue_fini,
+};
+
+int net_queue_start(struct net_vif *vif, const struct net_queue_params *p,
+		    struct net_queue **out)
+{
+	const struct net_config *cfg = vif->cfg;
+	struct pv_queue_params qp = {
+		.name = vif->name,
+		.dev = vif->dev,
+		.idx = p->idx,
+		.domid = pv_xb_dev_domid(vif->dev),
+		.hv_kind = cfg->pv.hv_kind,
+		.poll_us = cfg->pv.poll_us,
+		.journal_dir = cfg->pv.state_dir,
+		.resume = p->resume,
+		.nr_rings = 2,
+		.rings = {
+			[NET_RING_TX] = {
+				.name = "tx",
+				.nr_refs = 1,
+				.refs = { p->tx_ref },
+				.ent_size = sizeof(union netif_tx_sring_entry),
+				.slot_size = sizeof(struct net_tx_slot),
+				.port = 0,
+				.journal = true,
+				.drain_on_stop = true,
+			},
+			[NET_RING_RX] = {
+				.name = "rx",
+				.nr_refs = 1,
+				.refs = { p->rx_ref },
+				.ent_size = sizeof(union netif_rx_sring_entry),
+				.slot_size = sizeof(struct net_rx_slot),
+				.port = p->nr_ports == 2 ? 1 : 0,
+				.journal = true,
+				.drain_on_stop = false,
+			},
+		},
+		.nr_ports = p->nr_ports,
+		.ports = { p->ports[0], p->ports[1] },
+	};
+	struct net_queue *q = calloc(1, sizeof(*q));
+	int rc;
+
+	if (!q)
+		return -ENOMEM;
+	q->vif = vif;
+	q->idx = p->idx;
+	q->domid = qp.domid;
+	q->po = cfg->port_ops;
+	qp.priv = q;
+	rc = pv_queue_start(&net_queue_ops, &qp, &q->pq);
+	if (rc < 0) {
+		free(q);
+		return rc;
+	}
+	pv_info(q->name, "%s rings, %s event channel%s %u%s%u, %s port queue %u%s",
+		p->resume ? "re-attached" : "tx and rx", p->nr_ports == 2 ? "split" : "one",
+		p->nr_ports == 2 ? "s" : "", p->ports[0], p->nr_ports == 2 ? "/" : "",
+		p->nr_ports == 2 ? p->ports[1] : p->ports[0], q->po->name, q->idx,
+		cfg->pv.poll_us ? ", polling" : "");
+	*out = q;
+	return 0;
+}
+
+void net_queue_stop(struct net_queue *q)
+{
+	char name[64];
+
+	snprintf(name, sizeof(name), "%s", q->name);
+	pv_queue_stop(q->pq);
+	pv_stats_sum(&net_stats_table, &q->vif->past, &q->st);
+	pv_info(name, "stopped: tx %llu packets %llu bytes, rx %llu packets %llu bytes, "
+		"drops tx %llu rx %llu", (unsigned long long)q->st.tx_packets,
+		(unsigned long long)q->st.tx_bytes, (unsigned long long)q->st.rx_packets,
+		(unsigned long long)q->st.rx_bytes, (unsigned long long)q->st.tx_drops,
+		(unsigned long long)q->st.rx_drops);
+	free(q);
+}
+
+void net_queue_stats(struct net_queue *q, struct net_stats *st, struct pv_queue_ring_info *tx,
+		     struct pv_queue_ring_info *rx)
+{
+	*st = q->st;
+	pv_queue_info(q->pq, NET_RING_TX, tx);
+	pv_queue_info(q->pq, NET_RING_RX, rx);
+}
