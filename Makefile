@@ -126,8 +126,8 @@ $(foreach t,$(tests),$(eval $(call link_rule,$(t),$(O)/tests)))
 # make check: the normal build, then the ASan+UBSan build, each running the
 # whole suite. The runner prints 'N passed, N failed' as its last line.
 check: $(DEPS_STAMP)
-	$(Q)$(MAKE) --no-print-directory all fio-engine
-	$(Q)$(MAKE) --no-print-directory SAN=1 all fio-engine
+	$(Q)$(MAKE) --no-print-directory all fio-engine fuzzers
+	$(Q)$(MAKE) --no-print-directory SAN=1 all fio-engine fuzzers
 	$(Q)tests/run-tests build build-san
 
 check-unit: all

@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # pvsim xenstored (sim/xs*.c): cmocka unit tests, the test daemon and libxenstore
-# client that tests/sim/xs-*.sh drive, and a libFuzzer harness (make fuzz-xs).
+# client that tests/sim/xs-*.sh drive (its libFuzzer harness: tests/fuzz.mk).
 xs_unit_srcs := sim/xs_wire.c sim/xs_store.c
 
 tests += test-xs-wire-decode test-xs-store-perms test-xs-store-txn test-xs-store-directory
@@ -19,11 +19,3 @@ noinst_bins += pvsim-xs-testd pvsim-xs-client
 pvsim-xs-testd_srcs := tests/sim/xs-testd.c $(sim_xs_srcs) common/loop.c common/log.c common/util.c
 pvsim-xs-client_srcs := tests/sim/xs-client.c
 pvsim-xs-client_pkgs := xenstore
-
-.PHONY: fuzz-xs
-fuzz-xs: $(O)/fuzz/fuzz-xs-wire
-$(O)/fuzz/fuzz-xs-wire: tests/fuzz/fuzz-xs-wire.c sim/xs_wire.c sim/xs_store.c
-	$(call msg,FUZZ,$@)
-	$(Q)mkdir -p $(@D)
-	$(Q)clang -std=gnu11 -g -O1 -D_GNU_SOURCE -Isim -Icommon -fsanitize=fuzzer,address,undefined \
-		-o $@ $^

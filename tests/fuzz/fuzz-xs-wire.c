@@ -6,7 +6,7 @@
  * permissions parsed, and then applied to a store as domain 1 (READ/WRITE/
  * MKDIR/RM/DIRECTORY/SET_PERMS/GET_PERMS), so parser and store both see
  * hostile bytes.
- * Build: make fuzz-xs (clang).  Not part of make check.
+ * Build: make fuzz-xs (clang); make fuzz and make check run it (tests/fuzz.mk).
  */
 #include <stdint.h>
 #include <stdlib.h>

@@ -1,0 +1,34 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# libFuzzer harnesses (clang, ASan + UBSan): each over a parser a guest or a
+# file can reach.  make fuzzers builds them into $(O)/fuzz; make fuzz runs
+# each for FUZZ_SECONDS (default 600) from its seed corpus in
+# tests/fuzz/corpus/<name> (new inputs go to $(O)/fuzz/corpus/<name>);
+# make check runs each for a few seconds (tests/sim/fuzz-smoke.sh).
+fuzzers += fuzz-xs-wire fuzz-net-tx
+fuzz-xs-wire_srcs := tests/fuzz/fuzz-xs-wire.c sim/xs_wire.c sim/xs_store.c
+fuzz-xs-wire_inc := -Isim -Icommon
+fuzz-net-tx_srcs := tests/fuzz/fuzz-net-tx.c netback/request.c netback/offload.c
+fuzz-net-tx_inc := -Icommon -Inetback
+
+FUZZ_SECONDS ?= 600
+FUZZ_CFLAGS := -std=gnu11 -g -O1 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined
+
+define fuzz_rule
+$(O)/fuzz/$(1): $($(1)_srcs)
+	$$(call msg,FUZZ,$$@)
+	$(Q)mkdir -p $$(@D)
+	$(Q)clang $(FUZZ_CFLAGS) $($(1)_inc) -o $$@ $$^
+endef
+$(foreach f,$(fuzzers),$(eval $(call fuzz_rule,$(f))))
+
+.PHONY: fuzzers fuzz fuzz-xs fuzz-net
+fuzzers: $(addprefix $(O)/fuzz/,$(fuzzers))
+fuzz-xs: $(O)/fuzz/fuzz-xs-wire
+fuzz-net: $(O)/fuzz/fuzz-net-tx
+fuzz: fuzzers
+	$(Q)for f in $(fuzzers); do \
+		mkdir -p $(O)/fuzz/corpus/$$f && \
+		echo "fuzz: $$f for $(FUZZ_SECONDS) s" && \
+		$(O)/fuzz/$$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+			$(O)/fuzz/corpus/$$f tests/fuzz/corpus/$$f || exit 1; \
+	done

@@ -1,0 +1,10 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# netback unit tests (cmocka) over the pure parts (libnet), and the libFuzzer
+# harness of the guest-TX parser (make fuzz-net; a smoke run in make check).
+tests += test-net-tx-slot-rules test-net-offload
+test-net-tx-slot-rules_srcs := tests/unit/test-net-tx-slot-rules.c
+test-net-tx-slot-rules_deps := net
+test-net-tx-slot-rules_pkgs := cmocka
+test-net-offload_srcs := tests/unit/test-net-offload.c
+test-net-offload_deps := net
+test-net-offload_pkgs := cmocka
