@@ -3,8 +3,8 @@
 # parts (TX slot rules, offloads) that the unit tests and the fuzzer link.
 bins += pvback-net
 libs += net
-net_srcs := $(addprefix netback/,request.c offload.c)
-pvback-net_srcs := $(addprefix netback/,main.c xenbus.c ring.c tx.c rx.c mcast.c ctl.c port_tap.c)
+net_srcs := $(addprefix netback/,request.c offload.c hash.c)
+pvback-net_srcs := $(addprefix netback/,main.c xenbus.c ring.c tx.c rx.c mcast.c ctrl.c ctl.c port_tap.c)
 pvback-net_deps := net pvcommon
 pvback-net_pkgs := liburing
 $(call mod_cflags,netback,-Icommon -Inetback $(call pkgcflags,liburing))

@@ -116,6 +116,34 @@ int net_offload_to_rx(const struct virtio_net_hdr *vh, const struct net_features
  * pseudo-header sum), for a frontend that takes no csum_blank.  0 or -EINVAL. */
 int net_csum_complete(uint8_t *frame, uint32_t len, const struct virtio_net_hdr *vh);
 
+/* -------------------------------------------------------------- hash */
+
+/* The frontend's hash settings (ctrl ring), read by the RX threads. */
+struct net_hash {
+	uint32_t alg;                    /* XEN_NETIF_CTRL_HASH_ALGORITHM_* */
+	uint32_t flags;                  /* XEN_NETIF_CTRL_HASH_TYPE_* bits */
+	uint8_t key[NET_HASH_KEY_MAX];   /* missing octets are zero */
+	uint32_t size;                   /* mapping table entries, 0: modular */
+	uint32_t mapping[NET_HASH_MAP_MAX];
+};
+
+#define NET_HASH_FLAGS_SUPPORTED \
+	(XEN_NETIF_CTRL_HASH_TYPE_IPV4 | XEN_NETIF_CTRL_HASH_TYPE_IPV4_TCP | \
+	 XEN_NETIF_CTRL_HASH_TYPE_IPV6 | XEN_NETIF_CTRL_HASH_TYPE_IPV6_TCP)
+
+/* The Toeplitz hash of frame's headers as h asks (the 'maximal' type its
+ * flags allow, netif.h): true with *value and *type (the _XEN_NETIF_CTRL_
+ * HASH_TYPE_* index a HASH extra carries), false when none applies. */
+bool net_hash_frame(const struct net_hash *h, const uint8_t *frame, uint32_t len,
+		    uint32_t *value, uint8_t *type);
+/* One ctrl-ring request against h (num_queues bounds the mapping); copy
+ * fetches guest memory (the key, the mapping) into a buffer: 0 or -errno.
+ * Returns the XEN_NETIF_CTRL_STATUS_* and sets *data for the response. */
+typedef int net_ctrl_copy_fn(void *opaque, uint32_t gref, void *buf, uint32_t len);
+uint32_t net_ctrl_handle(struct net_hash *h, unsigned num_queues,
+			 const struct xen_netif_ctrl_request *req, net_ctrl_copy_fn *copy,
+			 void *opaque, uint32_t *data);
+
 /* ----------------------------------------------------------- host port */
 
 /*
@@ -295,6 +323,8 @@ struct net_queue {
 	unsigned rx_n, rx_next;
 	bool rx_paused;              /* no guest buffers: the port holds back */
 	bool rx_stalled;             /* ... for rx_stall_ms: counted in the vif */
+	struct net_hash hash;        /* the vif's, as of hash_gen */
+	unsigned hash_gen;
 	int64_t rx_stall_timer;
 	struct net_stats st;
 };
@@ -339,11 +369,20 @@ struct net_vif {
 	unsigned nr_queues;
 	struct net_queue *queues[NET_MAX_QUEUES];
 	unsigned stalled_queues;   /* carrier off while > 0 (atomic) */
+	struct net_ctrl *ctrl;     /* the ctrl ring, or NULL */
+	pthread_mutex_t hash_lock; /* hash changes (ctrl thread), copies (rx threads) */
+	struct net_hash hash;
+	unsigned hash_gen;         /* bumped on every change (atomic) */
 	struct net_stats past;     /* counters of queues already stopped */
 	bool connected;
 };
 
 extern const struct pv_xb_backend_ops net_vif_ops;
+
+/* ctrl.c: the ctrl ring's own queue thread (xenbus thread starts/stops it). */
+struct net_ctrl;
+int net_ctrl_start(struct net_vif *vif, uint32_t ref, uint32_t port, struct net_ctrl **out);
+void net_ctrl_stop(struct net_ctrl *c); /* NULL: nothing */
 /* ctl.c: `pvback-net stats` for one vif. */
 bool net_ctl_stats(struct pv_xb_dev *dev, struct pv_stats_dump *d);
 

@@ -23,16 +23,19 @@
 
 #include "netback.h"
 
-#define RX_MAX_SLOTS (NET_RX_MAX_SLOTS + 1) /* data + the GSO extra */
+#define RX_MAX_EXTRAS 2u /* GSO, HASH */
+#define RX_MAX_SLOTS (NET_RX_MAX_SLOTS + RX_MAX_EXTRAS)
 
-/* A frame whose slots are consumed and data queued for copying. */
+/* A frame whose slots are consumed and data queued for copying: slot 0 is
+ * the first data slot, slots 1..nr_extras the extras, then the data. */
 struct rx_frame {
 	struct net_pkt *pkt;
 	void *slots[RX_MAX_SLOTS];
 	uint16_t len[RX_MAX_SLOTS];  /* data bytes per data slot (0 for an extra) */
 	unsigned nr_slots;
 	uint16_t flags;              /* first data slot's NETRXF_* */
-	struct netif_extra_info gso; /* type 0: none */
+	struct netif_extra_info extra[RX_MAX_EXTRAS];
+	unsigned nr_extras;
 	unsigned headroom;
 	int err[RX_MAX_SLOTS];       /* copy status per slot */
 };
@@ -136,11 +139,11 @@ static void batch_flush(struct net_queue *q, struct rx_batch *b)
 			const struct net_rx_slot *rs = f->slots[k];
 			void *rsp = pv_queue_answer(q->pq, NET_RING_RX, f->slots[k]);
 
-			if (k == 1 && f->gso.type) {
+			if (k >= 1 && k <= f->nr_extras) {
 				struct netif_extra_info *e = rsp;
 
-				*e = f->gso;
-				e->flags = 0;
+				*e = f->extra[k - 1];
+				e->flags = k < f->nr_extras ? XEN_NETIF_EXTRA_FLAG_MORE : 0;
 				continue;
 			}
 			struct netif_rx_response *r = rsp;
@@ -150,7 +153,7 @@ static void batch_flush(struct net_queue *q, struct rx_batch *b)
 			r->offset = 0;
 			r->flags = data_left ? NETRXF_more_data : 0;
 			if (k == 0)
-				r->flags |= f->flags | (f->gso.type ? NETRXF_extra_info : 0);
+				r->flags |= f->flags | (f->nr_extras ? NETRXF_extra_info : 0);
 			r->status = f->err[k] ? NETIF_RSP_ERROR :
 						(int16_t)(f->headroom + f->len[k]);
 			if (f->err[k])
@@ -161,6 +164,30 @@ static void batch_flush(struct net_queue *q, struct rx_batch *b)
 	pv_queue_flush(q->pq);
 	q->po->rx_release(q->port, done, b->n);
 	b->n = 0;
+}
+
+/* The frontend's Toeplitz hash of the frame, as a HASH extra (ctrl ring);
+ * the vif's settings are copied when they changed. */
+static bool hash_extra(struct net_queue *q, const struct net_pkt *pkt, struct netif_extra_info *e)
+{
+	struct net_vif *vif = q->vif;
+	unsigned gen = __atomic_load_n(&vif->hash_gen, __ATOMIC_ACQUIRE);
+	uint32_t value;
+	uint8_t type;
+
+	if (gen != q->hash_gen) {
+		pthread_mutex_lock(&vif->hash_lock);
+		q->hash = vif->hash;
+		q->hash_gen = vif->hash_gen;
+		pthread_mutex_unlock(&vif->hash_lock);
+	}
+	if (!net_hash_frame(&q->hash, pkt->data, pkt->len, &value, &type))
+		return false;
+	*e = (struct netif_extra_info){ .type = XEN_NETIF_EXTRA_TYPE_HASH };
+	e->u.hash.type = type;
+	e->u.hash.algorithm = XEN_NETIF_CTRL_HASH_ALGORITHM_TOEPLITZ;
+	memcpy(e->u.hash.value, &value, sizeof(value));
+	return true;
 }
 
 /* Deliver one frame: 1 done (delivered or dropped), 0 wait for buffers. */
@@ -187,12 +214,16 @@ static int deliver(struct net_queue *q, struct rx_batch *b, struct net_pkt *pkt)
 	data_slots = (pkt->len + room - 1) / room;
 	if (data_slots > NET_RX_MAX_SLOTS || (data_slots > 1 && !vif->feat.sg))
 		goto drop;
-	need = data_slots + (gso.type ? 1 : 0);
+	f = &b->f[b->n];
+	*f = (struct rx_frame){ .pkt = pkt, .flags = flags, .headroom = headroom };
+	if (gso.type)
+		f->extra[f->nr_extras++] = gso;
+	if (hash_extra(q, pkt, &f->extra[f->nr_extras]))
+		f->nr_extras++;
+	need = data_slots + f->nr_extras;
 	if (!pv_queue_want(q->pq, NET_RING_RX, need))
 		return 0;
-
-	f = &b->f[b->n++];
-	*f = (struct rx_frame){ .pkt = pkt, .flags = flags, .gso = gso, .headroom = headroom };
+	b->n++;
 	for (k = 0; k < need; k++) {
 		struct netif_rx_request req;
 		struct net_rx_slot *rs;
@@ -205,8 +236,8 @@ static int deliver(struct net_queue *q, struct rx_batch *b, struct net_pkt *pkt)
 		rs->id = req.id;
 		rs->gref = req.gref;
 		f->slots[f->nr_slots++] = slot;
-		if (k == 1 && gso.type)
-			continue; /* the extra's slot carries no data */
+		if (k >= 1 && k <= f->nr_extras)
+			continue; /* an extra's slot carries no data */
 		f->len[k] = (uint16_t)(pkt->len - pos < room ? pkt->len - pos : room);
 		struct pv_hv_copy_seg seg = {
 			.ref = req.gref,

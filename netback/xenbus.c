@@ -89,6 +89,7 @@ static int vif_probe(struct pv_xb_dev *dev)
 	vif->cfg = cfg;
 	vif->name = pv_xb_dev_name(dev);
 	net_mcast_init(&vif->mcast);
+	pthread_mutex_init(&vif->hash_lock, NULL);
 
 	rc = pv_xb_dev_read_be_uint(dev, "handle", 0, UINT32_MAX, &handle);
 	if (rc < 0) {
@@ -145,6 +146,7 @@ fail_port:
 	cfg->port_ops->close(vif->port);
 fail:
 	net_mcast_fini(&vif->mcast);
+	pthread_mutex_destroy(&vif->hash_lock);
 	free(vif);
 	return rc;
 }
@@ -204,6 +206,8 @@ static void stop_queues(struct net_vif *vif)
 {
 	unsigned i;
 
+	net_ctrl_stop(vif->ctrl);
+	vif->ctrl = NULL;
 	for (i = vif->nr_queues; i-- > 0;) {
 		net_queue_stop(vif->queues[i]);
 		vif->queues[i] = NULL;
@@ -232,6 +236,31 @@ static int read_queue(struct net_vif *vif, const char *dir, struct net_queue_par
 	return rc;
 }
 
+/* The optional ctrl ring (Windows PV drivers use it, Linux netfront not). */
+static int start_ctrl(struct net_vif *vif)
+{
+	struct pv_xb_dev *dev = vif->dev;
+	uint32_t ref, port;
+	char *s;
+	int rc;
+
+	s = pv_xb_dev_read_fe(dev, "ctrl-ring-ref");
+	free(s);
+	if (!s || !vif->cfg->ctrl_ring)
+		return 0;
+	rc = pv_xb_dev_read_grefs(dev, "", "ctrl-ring-ref", 0, &ref);
+	if (rc == 0)
+		rc = pv_xb_dev_read_evtchns(dev, "", "event-channel-ctrl", false, &port);
+	if (rc < 0) {
+		pv_xb_dev_fatal(dev, rc, "frontend %s", pv_xb_dev_failed_key(dev));
+		return rc;
+	}
+	rc = net_ctrl_start(vif, ref, port, &vif->ctrl);
+	if (rc < 0)
+		pv_err(vif->name, "ctrl ring: %s", strerror(-rc));
+	return rc < 0 ? rc : 0;
+}
+
 static int vif_connect(struct pv_xb_dev *dev)
 {
 	struct net_vif *vif = pv_xb_dev_priv(dev);
@@ -245,6 +274,10 @@ static int vif_connect(struct pv_xb_dev *dev)
 	if (rc < 0)
 		return rc;
 	vif->mcast.n = 0; /* a new connection starts with an empty list */
+	pthread_mutex_lock(&vif->hash_lock);
+	memset(&vif->hash, 0, sizeof(vif->hash)); /* and no hashing */
+	__atomic_add_fetch(&vif->hash_gen, 1, __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&vif->hash_lock);
 	rc = pv_xb_dev_read_nr_queues(dev, cfg->pv.max_queues, &nq);
 	if (rc < 0) {
 		pv_xb_dev_fatal(dev, rc, "bad multi-queue-num-queues (max %u)", cfg->pv.max_queues);
@@ -269,6 +302,9 @@ static int vif_connect(struct pv_xb_dev *dev)
 		}
 		vif->nr_queues = i + 1;
 	}
+	rc = start_ctrl(vif);
+	if (rc < 0)
+		goto fail;
 	rc = po->set_carrier(vif->port, true);
 	if (rc < 0)
 		pv_warn(vif->name, "cannot set the carrier on: %s", strerror(-rc));
@@ -304,6 +340,7 @@ static void vif_remove(struct pv_xb_dev *dev)
 	stop_queues(vif);
 	vif->cfg->port_ops->close(vif->port);
 	net_mcast_fini(&vif->mcast);
+	pthread_mutex_destroy(&vif->hash_lock);
 	free(vif);
 	pv_xb_dev_set_priv(dev, NULL);
 }
