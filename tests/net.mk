@@ -8,3 +8,7 @@ test-net-tx-slot-rules_pkgs := cmocka
 test-net-offload_srcs := tests/unit/test-net-offload.c
 test-net-offload_deps := net
 test-net-offload_pkgs := cmocka
+tests += test-net-ctrl-hash
+test-net-ctrl-hash_srcs := tests/unit/test-net-ctrl-hash.c
+test-net-ctrl-hash_deps := net
+test-net-ctrl-hash_pkgs := cmocka
