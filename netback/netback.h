@@ -186,8 +186,12 @@ struct net_port_queue_cbs {
 struct net_port_ops {
 	const char *name;                                    /* "tap" */
 	/* xenbus thread. */
+	/* Create the host interface, or take over the one a previous daemon
+	 * left (keep below), so a bridge keeps it across a restart. */
 	int (*open)(const struct net_port_params *p, struct net_port **out);
-	void (*close)(struct net_port *port);
+	/* keep: the vif lives on (the daemon stops): leave the interface for
+	 * the next daemon; else (the device was removed) delete it. */
+	void (*close)(struct net_port *port, bool keep);
 	const char *(*ifname)(const struct net_port *port);
 	int (*set_carrier)(struct net_port *port, bool up);
 	/* What guest RX may receive (NET_OFF_*): what the frontend accepts. */

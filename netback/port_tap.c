@@ -140,6 +140,14 @@ static int tap_open(const struct net_port_params *p, struct net_port **out)
 		free(port);
 		return rc;
 	}
+	/* Persistent: a daemon killed or restarted leaves the interface, and
+	 * its bridge port, to its successor (close decides when it goes). */
+	if (ioctl(port->fd0, TUNSETPERSIST, 1) < 0) {
+		rc = -errno;
+		close(port->fd0);
+		free(port);
+		return rc;
+	}
 	/* The host side's address and MTU, as Linux netback gives its vif. */
 	ifr.ifr_hwaddr.sa_family = 1; /* ARPHRD_ETHER */
 	memcpy(ifr.ifr_hwaddr.sa_data, p->mac, NET_ETH_ALEN);
@@ -150,6 +158,7 @@ static int tap_open(const struct net_port_params *p, struct net_port **out)
 		rc = if_ioctl(port->ifname, SIOCSIFMTU, &ifr);
 	}
 	if (rc < 0) {
+		ioctl(port->fd0, TUNSETPERSIST, 0);
 		close(port->fd0);
 		free(port);
 		return rc;
@@ -158,11 +167,13 @@ static int tap_open(const struct net_port_params *p, struct net_port **out)
 	return 0;
 }
 
-static void tap_close(struct net_port *port)
+static void tap_close(struct net_port *port, bool keep)
 {
 	if (!port)
 		return;
-	close(port->fd0); /* the last fd: the device goes */
+	if (!keep)
+		ioctl(port->fd0, TUNSETPERSIST, 0); /* with the last fd, the device goes */
+	close(port->fd0);
 	free(port);
 }
 

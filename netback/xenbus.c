@@ -143,7 +143,7 @@ static int vif_probe(struct pv_xb_dev *dev)
 	pv_xb_dev_set_priv(dev, vif);
 	return 0;
 fail_port:
-	cfg->port_ops->close(vif->port);
+	cfg->port_ops->close(vif->port, false);
 fail:
 	net_mcast_fini(&vif->mcast);
 	pthread_mutex_destroy(&vif->hash_lock);
@@ -331,14 +331,25 @@ static void vif_disconnect(struct pv_xb_dev *dev)
 	pv_info(vif->name, "disconnected");
 }
 
+/* The device is gone (the toolstack removed it, or the guest died), or
+ * only this daemon stops and the vif lives on (online=1 and its directory
+ * still there): then its interface stays for the next daemon, in its
+ * bridge, as the guest's connection does. */
 static void vif_remove(struct pv_xb_dev *dev)
 {
 	struct net_vif *vif = pv_xb_dev_priv(dev);
+	uint64_t online = 0;
+	bool keep;
 
 	if (!vif)
 		return;
 	stop_queues(vif);
-	vif->cfg->port_ops->close(vif->port);
+	keep = pv_xb_dev_read_be_uint(dev, "online", 0, 1, &online) == 0 && online &&
+	       pv_xs_domain_exists(pv_xb_dev_xs(dev), pv_xb_dev_domid(dev));
+	if (keep)
+		pv_info(vif->name, "leaving %s to the next daemon",
+			vif->cfg->port_ops->ifname(vif->port));
+	vif->cfg->port_ops->close(vif->port, keep);
 	net_mcast_fini(&vif->mcast);
 	pthread_mutex_destroy(&vif->hash_lock);
 	free(vif);
