@@ -619,37 +619,71 @@ static int cmd_env(const char *dir, const char *name)
 	return 0;
 }
 
+/* Act as dom0 from now on (what `pvsim env` prints: hotplug scripts
+ * inherit it) and connect to its xenstored. */
 static struct xs_handle *dom0_xs(const char *dir)
 {
-	char path[PATH_MAX];
+	char abs[PATH_MAX], path[PATH_MAX];
 	struct xs_handle *xs;
+	int rc;
 
-	snprintf(path, sizeof(path), "%s/xs/0", dir);
-	setenv("XENSTORED_PATH", path, 1);
+	/* Absolute, for scripts that change directory. */
+	if (!realpath(dir, abs))
+		snprintf(abs, sizeof(abs), "%s", dir);
+	rc = pv_sim_become(abs, "0");
+	if (rc < 0) {
+		fprintf(stderr, "pvsim: cannot act as dom0 of %s: %s\n", abs, strerror(-rc));
+		return NULL;
+	}
 	xs = xs_open(0);
-	if (!xs)
+	if (!xs) {
+		pv_sim_path(path, sizeof(path), abs, "xs", 0);
 		fprintf(stderr, "pvsim: cannot connect to xenstored at %s: %s\n", path,
 			strerror(errno));
+	}
 	return xs;
+}
+
+/* Leading --flags of attach/detach: each of allowed may come once, in any
+ * order.  Returns the number of arguments taken, or -1 (usage). */
+static int take_flags(int argc, char **argv, const char *const *allowed, bool *set)
+{
+	int i;
+
+	for (i = 0; i < argc && !strncmp(argv[i], "--", 2); i++) {
+		unsigned k;
+
+		for (k = 0; allowed[k] && strcmp(argv[i], allowed[k]); k++)
+			;
+		if (!allowed[k])
+			return -1;
+		set[k] = true;
+	}
+	return i;
 }
 
 static int cmd_attach(const char *dir, int argc, char **argv)
 {
+	static const char *const flags[] = { "--no-script", NULL };
+	bool set[1] = { false };
 	struct xs_handle *xs;
-	char err[256] = "";
-	int domid, rc;
+	char err[1024] = "";
+	int domid, rc, n;
 
-	if (argc < 2) {
-		fprintf(stderr, "usage: pvsim attach DOMAIN vbd|vif|vusb [key=value ...]\n");
+	n = take_flags(argc, argv, flags, set);
+	if (n < 0 || argc - n < 2) {
+		fprintf(stderr, "usage: pvsim attach [--no-script] DOMAIN vbd|vif|vusb [key=value ...]\n");
 		return 2;
 	}
+	argc -= n, argv += n;
 	domid = lookup(dir, argv[0]);
 	if (domid < 0)
 		return 1;
 	xs = dom0_xs(dir);
 	if (!xs)
 		return 1;
-	rc = sim_ts_attach(xs, (unsigned)domid, argv[1], argc - 2, argv + 2, err, sizeof(err));
+	rc = sim_ts_attach(xs, (unsigned)domid, argv[1], argc - 2, argv + 2, set[0], err,
+			   sizeof(err));
 	xs_close(xs);
 	if (rc < 0) {
 		fprintf(stderr, "pvsim: attach %s to %s: %s\n", argv[1], argv[0], err);
@@ -661,26 +695,26 @@ static int cmd_attach(const char *dir, int argc, char **argv)
 
 static int cmd_detach(const char *dir, int argc, char **argv)
 {
+	static const char *const flags[] = { "--force", "--no-script", NULL };
+	bool set[2] = { false, false };
 	struct xs_handle *xs;
-	char err[256] = "";
-	bool force = false;
-	int domid, rc;
+	char err[1024] = "";
+	int domid, rc, n;
 
-	if (argc >= 1 && !strcmp(argv[0], "--force")) {
-		force = true;
-		argc--, argv++;
-	}
-	if (argc != 3) {
-		fprintf(stderr, "usage: pvsim detach [--force] DOMAIN vbd|vif|vusb DEVID\n");
+	n = take_flags(argc, argv, flags, set);
+	if (n < 0 || argc - n != 3) {
+		fprintf(stderr, "usage: pvsim detach [--force] [--no-script] DOMAIN vbd|vif|vusb DEVID\n");
 		return 2;
 	}
+	argc -= n, argv += n;
 	domid = lookup(dir, argv[0]);
 	if (domid < 0)
 		return 1;
 	xs = dom0_xs(dir);
 	if (!xs)
 		return 1;
-	rc = sim_ts_detach(xs, (unsigned)domid, argv[1], argv[2], force, err, sizeof(err));
+	rc = sim_ts_detach(xs, (unsigned)domid, argv[1], argv[2], set[0], set[1], err,
+			   sizeof(err));
 	xs_close(xs);
 	if (rc < 0 || err[0])
 		fprintf(stderr, "pvsim: detach %s %s from %s: %s\n", argv[1], argv[2], argv[0],
@@ -754,8 +788,11 @@ static void usage(FILE *f)
 		"  destroy NAME|DOMID                    destroy a guest domain (as a crash)\n"
 		"  list                                  list domains: name, id, MiB\n"
 		"  env [NAME]                            print exports to act as dom0 / NAME\n"
-		"  attach DOMAIN vbd|vif|vusb [k=v ...]  add a device as `xl *-attach` does\n"
-		"  detach [--force] DOMAIN TYPE DEVID    remove it as `xl *-detach` does\n"
+		"  attach [--no-script] DOMAIN vbd|vif|vusb [k=v ...]\n"
+		"                                        add a device as `xl *-attach` does\n"
+		"                                        (a vif: also its hotplug script)\n"
+		"  detach [--force] [--no-script] DOMAIN TYPE DEVID\n"
+		"                                        remove it as `xl *-detach` does\n"
 		"  run [--crash-on-exit] NAME -- CMD     run CMD as guest NAME (its death\n"
 		"                                        crashes the guest with that option)\n"
 		"DIR defaults to $PVSIM_DIR, else %s.\n"

@@ -5,11 +5,14 @@
  * `xl usbctrl-attach` (libxl__device_generic_add and the per-kind key sets),
  * so a backend sees the same on pvsim as on Xen.  Runs in the CLI process and
  * speaks to xenstored through libxenstore as dom0, in one transaction per
- * device (EAGAIN retried).  Detach follows libxl's graceful removal:
- * online=0, state=Closing, wait for the backend to reach Closed (10 s), then
- * remove the frontend, backend and /libxl nodes.
+ * device (EAGAIN retried).  A vif then goes through libxl's device_hotplug:
+ * wait for the backend's InitWait (10 s), run its hotplug script `online`
+ * (hotplug.c).  Detach follows libxl's graceful removal: online=0,
+ * state=Closing, wait for the backend to reach Closed (10 s), run a vif's
+ * script `offline`, then remove the frontend, backend and /libxl nodes.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <poll.h>
@@ -268,7 +271,8 @@ static int vbd_keys(int argc, char **argv, unsigned domid, unsigned bdomid, int 
 }
 
 static int vif_keys(struct xs_handle *xs, int argc, char **argv, unsigned domid, unsigned bdomid,
-		    int *devid, struct kv *back, struct kv *front, char *err, size_t errlen)
+		    bool no_script, int *devid, struct kv *back, struct kv *front, char *err,
+		    size_t errlen)
 {
 	const char *mac = opt_get(argc, argv, "mac");
 	const char *bridge = opt_get(argc, argv, "bridge");
@@ -278,13 +282,19 @@ static int vif_keys(struct xs_handle *xs, int argc, char **argv, unsigned domid,
 	const char *ip = opt_get(argc, argv, "ip");
 	const char *vifname = opt_get(argc, argv, "vifname");
 	const char *devid_s = opt_get(argc, argv, "devid");
-	char macbuf[18];
+	char macbuf[18], script_path[PATH_MAX];
+	int rc;
 
 	*devid = devid_s ? atoi(devid_s) : next_devid(xs, domid, "vif");
 	if (*devid < 0) {
 		snprintf(err, errlen, "vif: invalid devid");
 		return -EINVAL;
 	}
+	/* Only a script pvsim will run must exist now (libxl finds out later). */
+	rc = sim_hotplug_resolve(script, !no_script && bdomid == 0, script_path,
+				 sizeof(script_path), err, errlen);
+	if (rc < 0)
+		return rc;
 	if (!mac) {
 		/* libxl: 00:16:3e + random; ours is derived from domid/devid to be stable. */
 		snprintf(macbuf, sizeof(macbuf), "00:16:3e:%02x:%02x:%02x", (domid >> 8) & 0xff,
@@ -294,8 +304,7 @@ static int vif_keys(struct xs_handle *xs, int argc, char **argv, unsigned domid,
 	kv_set(back, "frontend-id", "%u", domid);
 	kv_set(back, "online", "1");
 	kv_set(back, "state", "%d", XenbusStateInitialising);
-	kv_set(back, "script", "%s%s", script && script[0] == '/' ? "" : "/etc/xen/scripts/",
-		     script ? script : "vif-bridge");
+	kv_set(back, "script", "%s", script_path);
 	if (vifname)
 		kv_set(back, "vifname", "%s", vifname);
 	kv_set(back, "mac", "%s", mac);
@@ -356,8 +365,94 @@ static int vusb_keys(struct xs_handle *xs, int argc, char **argv, unsigned domid
 	return back->err ? back->err : front->err;
 }
 
+/* For sim_ts_wait: the node holds the integer *want (a XenbusState). */
+static bool state_is(const char *val, const void *want)
+{
+	char *end;
+	long n = strtol(val, &end, 10);
+
+	return end != val && !*end && n == *(const int *)want;
+}
+
+int sim_ts_wait(struct xs_handle *xs, const char *path, sim_ts_done_fn *done, const void *arg,
+		int timeout_ms, char **last)
+{
+	struct timespec t0, now;
+	char *val = NULL;
+	int rc = 0;
+
+	if (!xs_watch(xs, path, "ts-wait"))
+		return -errno;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		struct pollfd pfd = { .fd = xs_fileno(xs), .events = POLLIN };
+		unsigned n;
+		char **ev;
+		long left;
+
+		free(val);
+		val = xs_read(xs, XBT_NULL, path, NULL);
+		if (!val && errno == ENOENT) {
+			rc = -ENOENT;
+			break;
+		}
+		if (val && done(val, arg))
+			break;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		left = timeout_ms - ((now.tv_sec - t0.tv_sec) * 1000 +
+				     (now.tv_nsec - t0.tv_nsec) / 1000000);
+		if (left <= 0) {
+			rc = -ETIMEDOUT;
+			break;
+		}
+		if (poll(&pfd, 1, (int)left) > 0) {
+			ev = xs_read_watch(xs, &n);
+			free(ev);
+		}
+	}
+	xs_unwatch(xs, path, "ts-wait");
+	if (last)
+		*last = val;
+	else
+		free(val);
+	return rc;
+}
+
+/* libxl__wait_device_connection, then device_hotplug: a dom0 vif's
+ * backend reaches InitWait (it made the interface), its script plumbs it. */
+static int vif_online(struct xs_handle *xs, unsigned domid, int devid, char *err, size_t errlen)
+{
+	const int want = XenbusStateInitWait;
+	char path[300], msg[512], *st = NULL, *why;
+	int rc;
+
+	snprintf(path, sizeof(path), "/local/domain/0/backend/vif/%u/%d/state", domid, devid);
+	rc = sim_ts_wait(xs, path, state_is, &want, SIM_TS_INIT_TIMEOUT_MS, &st);
+	if (rc < 0) {
+		snprintf(path, sizeof(path), "/local/domain/0/error/backend/vif/%u/%d/error", domid,
+			 devid);
+		why = xs_read(xs, XBT_NULL, path, NULL);
+		if (rc == -ETIMEDOUT)
+			snprintf(err, errlen, "vif %d: the backend did not reach InitWait in %d s "
+				 "(state %s%s%s; is pvback-net running?)", devid,
+				 SIM_TS_INIT_TIMEOUT_MS / 1000, st ? pv_xb_state_name(atoi(st)) : "-",
+				 why ? ", error: " : "", why ? why : "");
+		else
+			snprintf(err, errlen, "vif %d: waiting for the backend's InitWait: %s", devid,
+				 rc == -ENOENT ? "the device was removed" : strerror(-rc));
+		free(why);
+		free(st);
+		return rc;
+	}
+	free(st);
+	rc = sim_hotplug_run_vif(xs, domid, devid, "online", msg, sizeof(msg));
+	if (rc < 0)
+		snprintf(err, errlen, "vif %d: %s", devid, msg);
+	return rc;
+}
+
 int sim_ts_attach(struct xs_handle *xs, unsigned domid, const char *type, int argc, char **argv,
-		  char *err, size_t errlen)
+		  bool no_script, char *err, size_t errlen)
 {
 	const char *bdom = opt_get(argc, argv, "backend");
 	unsigned bdomid = bdom ? (unsigned)atoi(bdom) : 0;
@@ -388,7 +483,8 @@ int sim_ts_attach(struct xs_handle *xs, unsigned domid, const char *type, int ar
 		rc = vbd_keys(argc, argv, domid, bdomid, &devid, &back, &front, err, errlen);
 	} else if (!strcmp(type, "vif")) {
 		kind = bkind = "vif";
-		rc = vif_keys(xs, argc, argv, domid, bdomid, &devid, &back, &front, err, errlen);
+		rc = vif_keys(xs, argc, argv, domid, bdomid, no_script, &devid, &back, &front, err,
+			      errlen);
 	} else if (!strcmp(type, "vusb")) {
 		kind = bkind = "vusb";
 		rc = vusb_keys(xs, argc, argv, domid, bdomid, &devid, &back, &front, err, errlen);
@@ -403,67 +499,23 @@ int sim_ts_attach(struct xs_handle *xs, unsigned domid, const char *type, int ar
 		else if (rc < 0)
 			snprintf(err, errlen, "writing xenstore nodes: %s", strerror(-rc));
 	}
+	/* libxl runs no script for a driver domain's devices. */
+	if (rc >= 0 && !strcmp(kind, "vif") && bdomid == 0 && !no_script) {
+		int hp = vif_online(xs, domid, devid, err, errlen);
+
+		rc = hp < 0 ? hp : rc;
+	}
 	kv_free(&back);
 	kv_free(&front);
 	return rc;
 }
 
-static int read_int(struct xs_handle *xs, const char *path, int *out)
-{
-	char *v = xs_read(xs, XBT_NULL, path, NULL);
-	char *end;
-	long n;
-
-	if (!v)
-		return -errno;
-	n = strtol(v, &end, 10);
-	if (end == v || *end) {
-		free(v);
-		return -EINVAL;
-	}
-	free(v);
-	*out = (int)n;
-	return 0;
-}
-
-/* Wait (watch-driven) until path holds an integer == want, or timeout. */
-static int wait_state(struct xs_handle *xs, const char *path, int want, int timeout_ms)
-{
-	struct timespec t0, now;
-	int st = -1, rc = 0;
-
-	if (!xs_watch(xs, path, "ts-wait"))
-		return -errno;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	for (;;) {
-		struct pollfd pfd = { .fd = xs_fileno(xs), .events = POLLIN };
-		unsigned n;
-		char **ev;
-		long left;
-
-		if (read_int(xs, path, &st) == -ENOENT || st == want)
-			break;
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		left = timeout_ms - ((now.tv_sec - t0.tv_sec) * 1000 +
-				     (now.tv_nsec - t0.tv_nsec) / 1000000);
-		if (left <= 0) {
-			rc = -ETIMEDOUT;
-			break;
-		}
-		if (poll(&pfd, 1, (int)left) > 0) {
-			ev = xs_read_watch(xs, &n);
-			free(ev);
-		}
-	}
-	xs_unwatch(xs, path, "ts-wait");
-	return rc;
-}
-
 int sim_ts_detach(struct xs_handle *xs, unsigned domid, const char *type, const char *devid_s,
-		  bool force, char *err, size_t errlen)
+		  bool force, bool no_script, char *err, size_t errlen)
 {
+	const int want = XenbusStateClosed;
 	struct dev_paths p;
-	char path[300], *be;
+	char path[300], msg[512], *be;
 	int devid, tries, rc = 0;
 	xs_transaction_t t;
 	uint64_t v;
@@ -494,10 +546,17 @@ int sim_ts_detach(struct xs_handle *xs, unsigned domid, const char *type, const 
 		xs_write(xs, XBT_NULL, path, "0", 1);
 		snprintf(path, sizeof(path), "%s/state", p.be);
 		xs_write(xs, XBT_NULL, path, "5", 1);
-		rc = wait_state(xs, path, XenbusStateClosed, 10000);
+		rc = sim_ts_wait(xs, path, state_is, &want, SIM_TS_DESTROY_TIMEOUT_MS, NULL);
 		if (rc == -ETIMEDOUT)
-			snprintf(err, errlen, "backend %s did not reach Closed in 10 s; removed anyway",
-				 p.be);
+			snprintf(err, errlen, "backend %s did not reach Closed in %d s; removed anyway",
+				 p.be, SIM_TS_DESTROY_TIMEOUT_MS / 1000);
+		/* libxl runs a dom0 vif's script once the backend closed; it only
+		 * logs a failure of `offline` and removes the device all the same. */
+		snprintf(path, sizeof(path), "/local/domain/0/backend/vif/%u/%d", domid, devid);
+		if (rc == 0 && !no_script && !strcmp(type, "vif") && !strcmp(p.be, path) &&
+		    sim_hotplug_run_vif(xs, domid, devid, "offline", msg, sizeof(msg)) < 0)
+			snprintf(err, errlen, "vif %d: %s", devid, msg);
+		rc = rc == -ENOENT ? 0 : rc;
 	}
 	for (tries = 0; tries < 16; tries++) {
 		t = xs_transaction_start(xs);

@@ -137,8 +137,9 @@ long t_pvsim_attach(struct t_pvsim *s, const char *dom, const char *type, const 
 {
 	char out[64];
 
-	if (t_sh(out, sizeof(out), "%s --dir %s attach %s %s %s", s->pvsim, s->dir, dom, type,
-		 args))
+	/* The fake backends plumb no host interface: no vif hotplug script. */
+	if (t_sh(out, sizeof(out), "%s --dir %s attach --no-script %s %s %s", s->pvsim, s->dir, dom,
+		 type, args))
 		return -1;
 	return atol(out);
 }

@@ -52,7 +52,8 @@ int t_dom0_write(struct t_pvsim *s, const char *dir, const char *key, const char
 /* The framework's error node of a device (error/backend/<type>/<dom>/<devid>/
  * error, "<errno> <text>"), malloc'd, or NULL. */
 char *t_error_node(struct t_pvsim *s, const char *type, unsigned dom, uint32_t devid);
-/* `pvsim attach DOM TYPE ARGS` (libxl's nodes): the new devid, or -1. */
+/* `pvsim attach --no-script DOM TYPE ARGS` (libxl's nodes; a test plays
+ * the hotplug script): the new devid, or -1. */
 long t_pvsim_attach(struct t_pvsim *s, const char *dom, const char *type, const char *args);
 
 /* ------------------------------------------------ counters (any thread) */

@@ -1,0 +1,271 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Description: the domain library of tests/sim/net-*.sh (sourced, not run),
+# on top of tap.sh: a private pvsim, pvback-net in a private network
+# namespace (the backend netns: its TAP vifs, the test bridges and the
+# hotplug scripts pvsim attach runs all live there), one network namespace
+# per guest for its netfront-tool TAP, and the conditions scripts wait on.
+# Nothing touches the machine's own networking; every namespace (and so
+# every bridge and interface in it) and every process started here goes at
+# exit, also when a test failed.  W is the test's directory, S the pvsim's
+# in it, $W/net.log the daemon's log and $W/front-GUEST-IF.log each
+# netfront's (shown when a test failed).  Needs root.
+#
+# Daemon    net_up [OPTS]               pvback-net --foreground OPTS in the backend netns as
+#                                       dom0; returns once it answers (bails out after 10 s)
+#           net_start [OPTS]            the same without waiting (netpid is its pid)
+#           net_stop                    SIGTERM, wait; its exit status
+#           net_stats [ARGS]            `pvback-net stats ARGS` of the running daemon
+# Netns     netns_add NAME              a namespace (loopback up), deleted at exit
+#           ns_run NS CMD...            CMD in netns NS (`-`: the backend's)
+#           be_ns CMD...                CMD in the backend netns
+#           guest_ns GUEST              the name of GUEST's netns (made by guest_create)
+#           in_guest GUEST CMD...       CMD in GUEST's netns, as domain GUEST (pvsim env GUEST)
+#           dom0 CMD...                 CMD as dom0 (pvsim env), e.g. xenstore-read
+# Bridges   bridge_add BR [ADDR/LEN] [MTU]  a bridge in the backend netns, up (and its address)
+#           master_of IF                the bridge backend interface IF is a port of (fails
+#                                       when IF does not exist)
+#           in_bridge IF BR             IF exists and is a port of BR (BR empty: of none)
+#           link_up NS IF               IF in netns NS (`-` for the backend's) is administratively up
+#           link_gone NS IF             IF does not exist in NS
+#           link_mtu NS IF              IF's MTU in NS
+# Guests    guest_create GUEST MEM      a pvsim guest and its netns (bails out when refused)
+#           domid_of GUEST              its domid
+#           vif_attach GUEST [--FLAG...] K=V...  `pvsim attach FLAGS GUEST vif K=V...` in the
+#                                       backend netns (the hotplug script runs there); prints
+#                                       the devid
+#           vif_detach GUEST DEVID [--FLAG...]  `pvsim detach FLAGS GUEST vif DEVID`, same netns
+#           vif_name GUEST DEVID        the backend's interface: vifname key, else vif<domid>.<devid>
+#           be_path GUEST DEVID         /local/domain/0/backend/vif/<domid>/<devid>
+#           be_read GUEST DEVID KEY     a backend key (fails when absent)
+#           be_is GUEST DEVID KEY VAL   the backend key KEY is VAL
+#           be_error GUEST DEVID        the backend's error node (error/backend/vif/...)
+#           fe_read GUEST DEVID KEY     a frontend key
+#           state_is GUEST DEVID N      the backend's state is N
+#           be_gone GUEST DEVID         the backend directory is gone
+# Frontend  net_requires_front          skip (exit 77) without netfront-tool
+#           front_start GUEST IF [OPTS] `netfront-tool OPTS tap IF` as GUEST in its netns, in
+#                                       the background; returns once it printed "ready" (1
+#                                       after 30 s); its pid in front_pid[GUEST/IF]
+#           front_stop GUEST IF         SIGTERM it, wait; its exit status
+#           guest_ip GUEST IF ADDR/LEN  give the guest's TAP an address and bring it up
+#           vif_connect GUEST IF ADDR/LEN [OPTS]  attach a vif to the bridge $NET_BR,
+#                                       front_start, wait for Connected (4), guest_ip; the
+#                                       devid in vif_devid (not in $(...): front_pid is kept)
+# Traffic   ping_from NS ADDR [COUNT]   COUNT (3) pings from netns NS all answered
+#           iperf_server NS [PORT]      a one-shot iperf3 server in NS, listening on return
+#           iperf_client NS ADDR [PORT] [ARGS]  iperf3 -c ADDR -J ARGS from NS; prints the
+#                                       received bits per second
+#           tcp_verify FROM_NS TO_NS ADDR MIB [PORT]  MIB of random data over one TCP
+#                                       connection (socat) from FROM_NS to ADDR in TO_NS;
+#                                       succeeds when the sha256 of what arrived is what left
+#           listening NS PORT           a TCP socket listens on PORT in NS
+#           bg_ns NAME NS CMD...        CMD in netns NS in the background, killed at exit;
+#                                       pid in bg_pid[NAME]
+# Variables NET_ID (prefix of this test's netns names), BE_NS, NET_BR (the bridge
+#           vif_connect uses: br0), NET_PFX (10.99.0: the /24 tests put on it; every
+#           namespace is private, so tests running at once do not collide).
+. "$(dirname "${BASH_SOURCE[0]}")/tap.sh"
+requires pvsim pvback-net xenstore-read xenstore-write xenstore-ls ip python3
+if [ "$(id -u)" != 0 ]; then
+	echo "1..0 # SKIP network namespaces need root"
+	exit 77
+fi
+
+W=$(mktemp -d /tmp/pvback-net-test.XXXXXX)
+S=$W/sim
+NET_ID=pvn$$
+BE_NS=$NET_ID-be
+NET_BR=br0
+NET_PFX=10.99.0
+netpid=
+vif_devid=
+net_nss=()
+declare -A front_pid=() bg_pid=()
+on_exit 'rm -rf "$W"'
+t_pvsim_start "$S"
+
+net_cleanup() {
+	local p ns
+	for p in "${front_pid[@]}" "${bg_pid[@]}"; do
+		kill "$p" 2>/dev/null
+	done
+	for p in "${front_pid[@]}" "${bg_pid[@]}"; do
+		wait "$p" 2>/dev/null
+	done
+	if [ -n "$netpid" ]; then
+		kill "$netpid" 2>/dev/null && wait "$netpid" 2>/dev/null
+	fi
+	# The bridges and interfaces go with their namespace.
+	for ns in "${net_nss[@]}"; do
+		ip netns del "$ns" 2>/dev/null
+	done
+	if t_failed; then
+		for p in "$W"/net.log "$W"/front-*.log; do
+			[ -f "$p" ] || continue
+			echo "# ${p##*/}:"
+			tail -40 "$p" | sed 's/^/# /'
+		done
+	fi
+}
+on_exit net_cleanup
+
+# netns_add NAME: a namespace that goes at exit, with its loopback up.
+netns_add() {
+	ip netns add "$1" || bail_out "ip netns add $1"
+	net_nss+=("$1")
+	ip netns exec "$1" ip link set lo up
+}
+netns_add "$BE_NS"
+
+be_ns() { ip netns exec "$BE_NS" "$@"; }
+dom0() { (eval "$(pvsim --dir "$S" env)"; "$@"); }
+guest_ns() { echo "$NET_ID-$1"; }
+in_guest() {
+	local g=$1; shift
+	(eval "$(pvsim --dir "$S" env "$g")"; exec ip netns exec "$(guest_ns "$g")" "$@")
+}
+
+net_start() {
+	(eval "$(pvsim --dir "$S" env)"; exec ip netns exec "$BE_NS" \
+		pvback-net --foreground --log-level debug "$@") >>"$W/net.log" 2>&1 &
+	netpid=$!
+}
+net_stats() { dom0 pvback-net stats "$@"; }
+net_ready() { net_stats >/dev/null 2>&1; }
+net_up() {
+	net_start "$@"
+	wait_until 10 net_ready || bail_out "pvback-net does not answer"
+}
+net_stop() {
+	kill -TERM "$netpid"; wait "$netpid"; local rc=$?; netpid=; return $rc
+}
+
+# ns_run NS CMD...: CMD in netns NS; `-` is the backend's.
+ns_run() {
+	local ns=$1; shift
+	[ "$ns" = - ] && ns=$BE_NS
+	ip netns exec "$ns" "$@"
+}
+bridge_add() { # BR [ADDR/LEN] [MTU]
+	be_ns ip link add "$1" type bridge || return 1
+	[ -z "${3:-}" ] || be_ns ip link set dev "$1" mtu "$3" || return 1
+	[ -z "${2:-}" ] || be_ns ip addr add "$2" dev "$1" || return 1
+	be_ns ip link set dev "$1" up
+}
+master_of() {
+	local l
+	l=$(be_ns ip -o link show dev "$1") || return 1
+	sed -n 's/.* master \([^ ]*\) .*/\1/p' <<<"$l"
+}
+in_bridge() {
+	local m
+	m=$(master_of "$1") || { echo "no interface $1"; return 1; }
+	[ "$m" = "$2" ] || { echo "$1's master is '$m', not '$2'"; return 1; }
+}
+link_up() { ns_run "$1" ip -o link show dev "$2" | grep -Eq '[<,]UP[,>]'; }
+link_gone() { ! ns_run "$1" ip link show dev "$2" >/dev/null 2>&1; }
+link_mtu() { ns_run "$1" ip -o link show dev "$2" | sed -n 's/.* mtu \([0-9]*\) .*/\1/p'; }
+
+guest_create() {
+	pvsim --dir "$S" create "$1" --mem "$2" >/dev/null || bail_out "pvsim create $1"
+	netns_add "$(guest_ns "$1")"
+}
+domid_of() { pvsim --dir "$S" env "$1" | sed -n 's/.*PVSIM_DOMID=\([0-9]*\).*/\1/p'; }
+vif_attach() {
+	local g=$1 flags=()
+	shift
+	while [ $# -gt 0 ] && [ "${1#--}" != "$1" ]; do flags+=("$1"); shift; done
+	be_ns pvsim --dir "$S" attach "${flags[@]}" "$g" vif "$@"
+}
+vif_detach() { be_ns pvsim --dir "$S" detach "${@:3}" "$1" vif "$2"; }
+be_path() { echo "/local/domain/0/backend/vif/$(domid_of "$1")/$2"; }
+be_read() { dom0 xenstore-read "$(be_path "$1" "$2")/$3" 2>/dev/null; }
+be_error() { dom0 xenstore-read "/local/domain/0/error/backend/vif/$(domid_of "$1")/$2/error"; }
+fe_read() { dom0 xenstore-read "/local/domain/$(domid_of "$1")/device/vif/$2/$3" 2>/dev/null; }
+be_is() {
+	local v
+	v=$(be_read "$1" "$2" "$3")
+	[ "$v" = "$4" ] || { echo "$3 is '$v', not '$4'"; return 1; }
+}
+state_is() { [ "$(be_read "$1" "$2" state)" = "$3" ]; }
+be_gone() { ! dom0 xenstore-read "$(be_path "$1" "$2")/state" >/dev/null 2>&1; }
+vif_name() {
+	local n
+	n=$(be_read "$1" "$2" vifname) && [ -n "$n" ] && { echo "$n"; return; }
+	echo "vif$(domid_of "$1").$2"
+}
+
+net_requires_front() { requires netfront-tool; }
+front_start() { # GUEST IF [OPTS]
+	local g=$1 ifn=$2 log=$W/front-$1-$2.log
+	shift 2
+	: >"$log"
+	# exec all the way down: $! is netfront-tool itself.
+	(eval "$(pvsim --dir "$S" env "$g")"; exec ip netns exec "$(guest_ns "$g")" \
+		netfront-tool "$@" tap "$ifn") >"$log" 2>&1 &
+	front_pid[$g/$ifn]=$!
+	wait_until 30 grep -qx ready "$log"
+}
+front_stop() {
+	local k=$1/$2 rc
+	kill -TERM "${front_pid[$k]}"
+	wait "${front_pid[$k]}"
+	rc=$?
+	unset "front_pid[$k]"
+	return $rc
+}
+guest_ip() {
+	in_guest "$1" ip addr add "$3" dev "$2" && in_guest "$1" ip link set dev "$2" up
+}
+vif_connect() { # GUEST IF ADDR/LEN [OPTS]
+	local g=$1 ifn=$2 addr=$3
+	shift 3
+	vif_devid=$(vif_attach "$g" bridge="$NET_BR") || return 1
+	front_start "$g" "$ifn" --devid "$vif_devid" "$@" || return 1
+	wait_until 10 state_is "$g" "$vif_devid" 4 || return 1
+	guest_ip "$g" "$ifn" "$addr"
+}
+
+bg_ns() { # NAME NS CMD...
+	local name=$1 ns=$2
+	shift 2
+	[ "$ns" = - ] && ns=$BE_NS
+	(exec ip netns exec "$ns" "$@") &
+	bg_pid[$name]=$!
+}
+ping_from() { # NS ADDR [COUNT]
+	local n=${3:-3} out
+	out=$(ns_run "$1" ping -n -c "$n" -i 0.2 -W 2 "$2" 2>&1)
+	grep -q " $n received" <<<"$out" || { echo "$out"; return 1; }
+}
+listening() { ns_run "$1" ss -Htln "sport = :$2" | grep -q .; }
+iperf_server() { # NS [PORT]
+	local port=${2:-5201}
+	bg_ns "iperf-$1-$port" "$1" iperf3 -s -1 -p "$port" >>"$W/iperf-server.log" 2>&1
+	wait_until 10 listening "$1" "$port"
+}
+iperf_client() { # NS ADDR [PORT] [ARGS]
+	local ns=$1 addr=$2 port=${3:-5201}
+	shift $(($# < 3 ? $# : 3))
+	ns_run "$ns" timeout 120 iperf3 -c "$addr" -p "$port" -J "$@" >"$W/iperf.json" || {
+		cat "$W/iperf.json"; return 1; }
+	python3 -c 'import json,sys; print(int(json.load(open(sys.argv[1]))["end"]["sum_received"]["bits_per_second"]))' \
+		"$W/iperf.json"
+}
+tcp_verify() { # FROM_NS TO_NS ADDR MIB [PORT]
+	local from=$1 to=$2 addr=$3 mib=$4 port=${5:-5301} rx=$W/tcp-rx.bin tx=$W/tcp-tx.bin
+	local k=socat-$port a b rc=0
+	head -c "$((mib << 20))" /dev/urandom >"$tx"
+	rm -f "$rx"
+	bg_ns "$k" "$to" timeout 120 socat -u TCP-LISTEN:"$port",reuseaddr OPEN:"$rx",creat,trunc
+	wait_until 10 listening "$to" "$port" &&
+		ns_run "$from" timeout 120 socat -u OPEN:"$tx" TCP:"$addr":"$port" || rc=1
+	# The receiver ends with the connection; when the sender failed, end it.
+	[ "$rc" = 0 ] || kill "${bg_pid[$k]}" 2>/dev/null
+	wait "${bg_pid[$k]}" || rc=1
+	unset "bg_pid[$k]"
+	[ "$rc" = 0 ] || return 1
+	a=$(sha256sum <"$tx") b=$(sha256sum <"$rx")
+	[ "$a" = "$b" ] || { echo "sent $(stat -c %s "$tx") bytes ($a), received" \
+		"$(stat -c %s "$rx") ($b)"; return 1; }
+}
