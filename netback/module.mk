@@ -8,3 +8,7 @@ pvback-net_srcs := $(addprefix netback/,main.c xenbus.c ring.c tx.c rx.c mcast.c
 pvback-net_deps := net pvcommon
 pvback-net_pkgs := liburing
 $(call mod_cflags,netback,-Icommon -Inetback $(call pkgcflags,liburing))
+
+# The bridge hotplug script for xl's vif script= (make install puts it in
+# /etc/xen/scripts; pvsim runs it by default when Xen's vif-bridge is absent).
+sbin_scripts += scripts/pvback-vif-bridge
