@@ -79,7 +79,10 @@ static void test_reconfiguring_goes_reconfigured_then_connected_again(void **sta
 	open_connected(&tf);
 	for (int round = 1; round <= 2; round++) {
 		assert_int_equal(t_front_switch(&tf, XenbusStateReconfiguring, XenbusStateReconfigured), XenbusStateReconfigured);
-		assert_int_equal(t_count_get(&fake.reconfigure), reconf + round);
+		/* At least once per round: a late watch event of an earlier write
+		 * that reads Reconfiguring again re-runs it, which is harmless
+		 * (it re-reads keys) and cannot be told from a new one. */
+		assert_true(t_count_get(&fake.reconfigure) >= reconf + round);
 		assert_int_equal(t_front_switch(&tf, XenbusStateConnected, XenbusStateConnected), XenbusStateConnected);
 	}
 	/* The connection stayed up throughout. */
@@ -98,7 +101,7 @@ static void test_reconfiguring_again_before_connected_reconfigures_again(void **
 	/* Connected then Reconfiguring, coalesced into Reconfiguring twice. */
 	assert_int_equal(pvfront_switch_state(tf.f, XenbusStateReconfiguring), 0);
 	assert_int_equal(t_backend_fence(&sim, &fake, pvfront_bepath(tf.f)), 0);
-	assert_int_equal(t_count_get(&fake.reconfigure), reconf + 2);
+	assert_true(t_count_get(&fake.reconfigure) >= reconf + 2);
 	assert_int_equal(pvfront_backend_state(tf.f), XenbusStateReconfigured);
 	assert_int_equal(t_front_switch(&tf, XenbusStateConnected, XenbusStateConnected), XenbusStateConnected);
 	close_front(&tf);
