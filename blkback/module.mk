@@ -21,12 +21,5 @@ blkfront-tool_deps := pvfront pvcommon
 # The hotplug script for xl's script= (make install puts it in /etc/xen/scripts).
 sbin_scripts += scripts/pvback-block
 
-# make install also installs the systemd unit, pointing at $(PREFIX)/bin
-# (the top Makefile installs docs/*.8).
-.PHONY: install-blk
-install: install-blk
-install-blk: all
-	install -d $(DESTDIR)$(PREFIX)/lib/systemd/system
-	sed 's|/usr/local/bin/|$(PREFIX)/bin/|' scripts/pvback-blk.service \
-		>$(DESTDIR)$(PREFIX)/lib/systemd/system/pvback-blk.service
-	chmod 0644 $(DESTDIR)$(PREFIX)/lib/systemd/system/pvback-blk.service
+# make install also installs the systemd unit, pointing at $(PREFIX)/bin.
+systemd_units += scripts/pvback-blk.service

@@ -12,3 +12,6 @@ $(call mod_cflags,netback,-Icommon -Inetback $(call pkgcflags,liburing))
 # The bridge hotplug script for xl's vif script= (make install puts it in
 # /etc/xen/scripts; pvsim runs it by default when Xen's vif-bridge is absent).
 sbin_scripts += scripts/pvback-vif-bridge
+
+# make install also installs the systemd unit, pointing at $(PREFIX)/bin.
+systemd_units += scripts/pvback-net.service
