@@ -2,7 +2,7 @@
 # libpvfront: userspace frontends.  Frontends see common/ (libpvcommon and
 # the shared protocol ABI in common/abi/), never a backend's directory.
 libs += pvfront
-pvfront_srcs := $(addprefix frontends/,pvfront.c blkfront.c)
+pvfront_srcs := $(addprefix frontends/,pvfront.c blkfront.c netfront.c netfront-slots.c)
 $(call mod_cflags,frontends,-Icommon -Ifrontends)
 
 # The fio external ioengine pvblk.so (frontends/fio-pvblk.c), built against
