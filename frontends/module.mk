@@ -5,6 +5,12 @@ libs += pvfront
 pvfront_srcs := $(addprefix frontends/,pvfront.c blkfront.c netfront.c netfront-slots.c)
 $(call mod_cflags,frontends,-Icommon -Ifrontends)
 
+# netfront-tool: drives a vif through the userspace netfront (TAP, gen/sink
+# benchmarks, handshake, hostile requests); installed with the daemons.
+bins += netfront-tool
+netfront-tool_srcs := $(addprefix frontends/,netfront-tool.c netfront-tap.c netfront-bench.c)
+netfront-tool_deps := pvfront pvcommon
+
 # The fio external ioengine pvblk.so (frontends/fio-pvblk.c), built against
 # the configured source of the installed Debian fio, fetched once by
 # scripts/fio-src into build/fio-src (shared by both builds).  In the
