@@ -7,12 +7,17 @@
  * the kernel hands us partial checksums and TSO frames only when netif can
  * carry them).  Frames go both ways with their virtio_net_hdr.
  *
- * One thread per queue, event-driven: epoll on its TAP queue, its event
- * channel and the stop eventfd.  Each wake-up drains up to --batch frames
- * each way, then pushes once (netfront_kick); when the tx ring is full the
- * TAP is taken out of the epoll set until completions make room, so a full
- * ring never spins.  The TAP side moves frames with readv/writev, one
- * system call per frame.
+ * One thread per queue, event-driven: epoll on its TAP queue (or its
+ * io_uring), its event channel and the stop eventfd.  Each wake-up drains
+ * up to --batch frames each way, then pushes once (netfront_kick); while
+ * the tx ring is full the TAP is left unread until completions make room,
+ * so a full ring never spins.  --io uring (default) keeps --batch reads
+ * posted and writes a batch with one submit; --io rw moves each frame with
+ * one readv/writev.  Measured here (pvsim, pvback-net, 2 vCPUs, load ~1,
+ * interleaved): iperf3 TCP 7.8-9.0 / 6.9-7.5 Gbit/s (guest->host /
+ * host->guest) with uring against 7.3-8.4 / 5.8-7.7 with rw; 64-byte UDP
+ * floods about 170 kpps each way with either (the pipeline, not the TAP
+ * system calls, is the limit there).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -29,6 +34,7 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
+#include <liburing.h>
 
 #include "netfront.h"
 #include "netfront-tool.h"
@@ -40,6 +46,7 @@ struct tap {
 	char ifname[IFNAMSIZ];
 	int fd[NETFRONT_MAX_QUEUES];
 	unsigned batch;
+	bool uring;                  /* --io uring: batched TAP I/O */
 	struct tapq {
 		uint64_t rx_frames, tx_frames, rx_drops, tx_drops;
 	} st[NETFRONT_MAX_QUEUES];
@@ -92,7 +99,8 @@ static int tap_open(struct tap *tp, const struct netfront_info *in)
 	struct ifreq ifr;
 
 	for (q = 0; q < in->nr_queues; q++) {
-		int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC | O_NONBLOCK);
+		/* io_uring reads must block (it polls for us); read(2) must not. */
+		int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC | (tp->uring ? 0 : O_NONBLOCK));
 
 		if (fd < 0)
 			return -errno;
@@ -225,10 +233,217 @@ out:
 	t->rc = rc;
 }
 
+/* ---------------------------------------------------------- io_uring */
+
+/*
+ * --io uring: the same loop with the TAP side on an io_uring.  batch reads
+ * stay posted on the (blocking) TAP queue; a completed read is sent on the
+ * netfront queue when the ring has room, else held until completions make
+ * room, then read again.  Frames to the TAP are taken batch at a time and
+ * written with one submit (TAP writes complete inline); their buffers are
+ * reused once every write of the batch completed.  epoll watches the
+ * io_uring's fd instead of the TAP.
+ */
+#define TAG_READ  0x10000u
+#define TAG_WRITE 0x20000u
+
+struct ubuf {
+	struct virtio_net_hdr vh;
+	struct iovec iov[2];
+	uint8_t *data;               /* page-aligned, 64 KiB */
+	int len;                     /* a completed read's bytes; -1: posted */
+};
+
+struct uring_q {
+	struct io_uring ring;
+	struct ubuf *rd, *wr;
+	unsigned *held, nheld;       /* completed reads waiting for tx room */
+	unsigned writes;             /* in the kernel */
+};
+
+static void u_post_read(struct uring_q *u, int fd, unsigned k)
+{
+	struct io_uring_sqe *sqe = io_uring_get_sqe(&u->ring);
+	struct ubuf *b = &u->rd[k];
+
+	b->iov[0] = (struct iovec){ &b->vh, VH_LEN };
+	b->iov[1] = (struct iovec){ b->data, 65536 };
+	b->len = -1;
+	io_uring_prep_readv(sqe, fd, b->iov, 2, 0);
+	io_uring_sqe_set_data64(sqe, TAG_READ | k);
+}
+
+static void u_reap(struct uring_q *u, struct tapq *st, int fd)
+{
+	struct io_uring_cqe *cqe;
+	unsigned head, n = 0;
+
+	io_uring_for_each_cqe(&u->ring, head, cqe) {
+		uint64_t tag = io_uring_cqe_get_data64(cqe);
+		unsigned k = (unsigned)(tag & 0xffffu);
+
+		n++;
+		if (tag & TAG_WRITE) {
+			u->writes--;
+			if (cqe->res < 0)
+				st->rx_drops++;
+			else
+				st->rx_frames++;
+		} else if (cqe->res > (int)VH_LEN) {
+			u->rd[k].len = cqe->res - (int)VH_LEN;
+			u->held[u->nheld++] = k;
+		} else if (cqe->res != -ECANCELED) {
+			u_post_read(u, fd, k); /* an error or nothing: read again */
+		}
+	}
+	io_uring_cq_advance(&u->ring, n);
+}
+
+static int u_to_tap(struct nft_thread *t, struct tap *tp, struct uring_q *u, bool *more)
+{
+	unsigned i;
+	int n;
+
+	*more = false;
+	for (i = 0; i < tp->batch; i++) {
+		struct ubuf *b = &u->wr[i];
+		struct io_uring_sqe *sqe;
+
+		n = netfront_recv(t->nf, t->q, b->data, NETFRONT_MAX_FRAME, &b->vh);
+		if (n < 0)
+			return n;
+		if (!n)
+			break;
+		b->iov[0] = (struct iovec){ &b->vh, VH_LEN };
+		b->iov[1] = (struct iovec){ b->data, (size_t)n };
+		sqe = io_uring_get_sqe(&u->ring);
+		io_uring_prep_writev(sqe, tp->fd[t->q], b->iov, 2, 0);
+		io_uring_sqe_set_data64(sqe, TAG_WRITE | i);
+		u->writes++;
+	}
+	*more = i == tp->batch;
+	return 0;
+}
+
+static int u_from_tap(struct nft_thread *t, struct tap *tp, struct uring_q *u)
+{
+	struct tapq *st = &tp->st[t->q];
+	unsigned i = 0;
+	int rc;
+
+	while (i < u->nheld && netfront_tx_ready(t->nf, t->q)) {
+		unsigned k = u->held[i++];
+
+		rc = netfront_send(t->nf, t->q, u->rd[k].data, (size_t)u->rd[k].len, &u->rd[k].vh);
+		if (rc == -EIO)
+			return rc;
+		if (rc < 0)
+			st->tx_drops++;
+		else
+			st->tx_frames++;
+		u_post_read(u, tp->fd[t->q], k);
+	}
+	memmove(u->held, u->held + i, (u->nheld - i) * sizeof(*u->held));
+	u->nheld -= i;
+	return 0;
+}
+
+static void tap_thread_uring(struct nft_thread *t)
+{
+	struct tap *tp = t->arg;
+	struct uring_q u = { 0 };
+	int ep = epoll_create1(EPOLL_CLOEXEC), fd = tp->fd[t->q], rc, n, i;
+	struct epoll_event ev[3], e;
+	bool more_rx = false, ring_ok = false;
+	uint8_t *mem = NULL;
+	unsigned k, nb = tp->batch;
+
+	rc = ep < 0 ? -errno : io_uring_queue_init(4 * nb, &u.ring, 0);
+	if (rc < 0)
+		goto out;
+	ring_ok = true;
+	u.rd = calloc(nb, sizeof(*u.rd));
+	u.wr = calloc(nb, sizeof(*u.wr));
+	u.held = calloc(nb, sizeof(*u.held));
+	mem = aligned_alloc(PAGE, (size_t)2 * nb * 65536);
+	if (!u.rd || !u.wr || !u.held || !mem) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	for (k = 0; k < nb; k++) {
+		u.rd[k].data = mem + (size_t)k * 65536;
+		u.wr[k].data = mem + (size_t)(nb + k) * 65536;
+		u_post_read(&u, fd, k);
+	}
+	io_uring_submit(&u.ring);
+	e = (struct epoll_event){ .events = EPOLLIN, .data.u32 = 0 };
+	if (epoll_ctl(ep, EPOLL_CTL_ADD, u.ring.ring_fd, &e) < 0)
+		rc = -errno;
+	e.data.u32 = 1;
+	if (rc == 0 && epoll_ctl(ep, EPOLL_CTL_ADD, netfront_queue_fd(t->nf, t->q), &e) < 0)
+		rc = -errno;
+	e.data.u32 = 2;
+	if (rc == 0 && epoll_ctl(ep, EPOLL_CTL_ADD, t->stop_fd, &e) < 0)
+		rc = -errno;
+	while (rc == 0 && !*t->stop) {
+		n = epoll_wait(ep, ev, 3, more_rx ? 0 : -1);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			rc = -errno;
+			break;
+		}
+		for (i = 0; i < n; i++)
+			if (ev[i].data.u32 == 1)
+				netfront_queue_ack(t->nf, t->q);
+		u_reap(&u, &tp->st[t->q], fd);
+		rc = netfront_tx_complete(t->nf, t->q);
+		if (rc >= 0)
+			rc = u_from_tap(t, tp, &u);
+		if (rc >= 0)
+			rc = u_to_tap(t, tp, &u, &more_rx);
+		if (rc >= 0)
+			rc = netfront_kick(t->nf, t->q);
+		if (rc < 0)
+			break;
+		rc = 0;
+		/* One submit: re-posted reads and this batch's writes.  The
+		 * writes' buffers are reused next round: wait for them. */
+		io_uring_submit(&u.ring);
+		while (u.writes) {
+			struct io_uring_cqe *cqe;
+
+			if (io_uring_wait_cqe(&u.ring, &cqe) < 0)
+				break;
+			u_reap(&u, &tp->st[t->q], fd);
+		}
+	}
+out:
+	if (ring_ok) {
+		struct io_uring_sqe *sqe = io_uring_get_sqe(&u.ring);
+
+		/* Posted reads land in mem: cancel them before it goes. */
+		if (sqe) {
+			io_uring_prep_cancel64(sqe, 0, IORING_ASYNC_CANCEL_ANY | IORING_ASYNC_CANCEL_ALL);
+			io_uring_sqe_set_data64(sqe, 0);
+			io_uring_submit(&u.ring);
+		}
+		io_uring_queue_exit(&u.ring);
+	}
+	if (ep >= 0)
+		close(ep);
+	free(mem);
+	free(u.rd);
+	free(u.wr);
+	free(u.held);
+	t->rc = rc;
+}
+
 int nft_tap(struct netfront *nf, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "batch", required_argument, NULL, 'b' },
+		{ "io", required_argument, NULL, 'i' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const struct netfront_info *in = netfront_info(nf);
@@ -241,14 +456,18 @@ int nft_tap(struct netfront *nf, int argc, char **argv)
 	if (!tp)
 		return -ENOMEM;
 	tp->batch = 32;
+	tp->uring = true;
 	for (q = 0; q < NETFRONT_MAX_QUEUES; q++)
 		tp->fd[q] = -1;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (c != 'b') {
+		if (c == 'b' && strtoul(optarg, NULL, 0) >= 1 && strtoul(optarg, NULL, 0) <= 256) {
+			tp->batch = (unsigned)strtoul(optarg, NULL, 0);
+		} else if (c == 'i' && (!strcmp(optarg, "uring") || !strcmp(optarg, "rw"))) {
+			tp->uring = !strcmp(optarg, "uring");
+		} else {
 			rc = -EINVAL;
 			goto out;
 		}
-		tp->batch = (unsigned)strtoul(optarg, NULL, 0) ?: 1;
 	}
 	if (optind >= argc || strlen(argv[optind]) >= IFNAMSIZ) {
 		rc = -EINVAL;
@@ -260,7 +479,7 @@ int nft_tap(struct netfront *nf, int argc, char **argv)
 		fprintf(stderr, "netfront-tool: tap %s: %s\n", tp->ifname, strerror(-rc));
 		goto out;
 	}
-	rc = nft_run_queues(nf, tap_thread, tp, 0, "ready", th);
+	rc = nft_run_queues(nf, tp->uring ? tap_thread_uring : tap_thread, tp, 0, "ready", th);
 	for (q = 0; q < in->nr_queues; q++) {
 		sum.rx_frames += tp->st[q].rx_frames;
 		sum.tx_frames += tp->st[q].tx_frames;

@@ -7,7 +7,7 @@
  *   handshake            connect, print what was negotiated and the keys
  *                        written, close
  *   tap IFNAME           the vif as a TAP device (netfront-tap.c); prints
- *                        "ready", runs until SIGTERM
+ *                        "ready", runs until SIGTERM, then one JSON line
  *   gen / sink           packet generator and sink (netfront-bench.c); one
  *                        JSON line each
  *   reconfigure N        change xdp-headroom to N on the live connection
@@ -514,9 +514,10 @@ static void usage(FILE *f)
 		"  --regrant            grant per packet, end access per response (as Linux)\n"
 		"  --xdp-headroom N     written at connect\n"
 		"  --timeout MS         handshake waits, default 10000\n"
-		"commands: handshake | tap IFNAME [--io rw|uring] [--batch N] |\n"
-		"  gen [--size N] [--dst MAC] [--count N] [--seconds S] [--csum sw|offload|none] |\n"
-		"  sink [--count N] [--seconds S] [--idle S] [--verify] |\n"
+		"commands: handshake | tap IFNAME [--io uring|rw] [--batch N] |\n"
+		"  gen [--size N] [--offset N] [--dst MAC] [--count N] [--seconds S] [--batch N]\n"
+		"      [--csum none|sw|offload] |\n"
+		"  sink [--count N] [--seconds S] [--idle S] [--batch N] [--verify] |\n"
 		"  reconfigure N | mcast add|del MAC... | ctrl TYPE [D0 D1 D2] |\n"
 		"  raw tx-slots N|first-short|cross-page|bad-extra T|gso-size-0|bad-gso-type|\n"
 		"      prod-overflow|bad-gref|missing-extra|too-many-extras|big-slot|event-storm N\n");
