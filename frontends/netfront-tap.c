@@ -386,7 +386,11 @@ static void tap_thread_uring(struct nft_thread *t)
 	if (rc == 0 && epoll_ctl(ep, EPOLL_CTL_ADD, t->stop_fd, &e) < 0)
 		rc = -errno;
 	while (rc == 0 && !*t->stop) {
-		n = epoll_wait(ep, ev, 3, more_rx ? 0 : -1);
+		/* Reads reaped while waiting for writes raise no new event:
+		 * held frames with room to send mean work now. */
+		bool busy = more_rx || (u.nheld && netfront_tx_ready(t->nf, t->q));
+
+		n = epoll_wait(ep, ev, 3, busy ? 0 : -1);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
