@@ -544,6 +544,9 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	static const char *const commands[] = {
+		"handshake", "tap", "gen", "sink", "reconfigure", "mcast", "ctrl", "raw", NULL,
+	};
 	struct netfront_opts o;
 	struct netfront *nf;
 	const char *cmd;
@@ -584,6 +587,13 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	cmd = argv[optind];
+	for (c = 0; commands[c] && strcmp(commands[c], cmd); c++)
+		;
+	if (!commands[c]) {
+		fprintf(stderr, "netfront-tool: unknown command '%s'\n", cmd);
+		usage(stderr);
+		return 2;
+	}
 	/* Before any thread exists (libxenstore starts one in netfront_open):
 	 * SIGTERM/SIGINT then reach only nft_run_queues' signalfd. */
 	sigemptyset(&sigs);

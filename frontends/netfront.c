@@ -115,7 +115,10 @@ void netfront_opts_default(struct netfront_opts *o, uint32_t devid)
 
 const struct netfront_info *netfront_info(const struct netfront *nf) { return &nf->info; }
 const char *netfront_keys(const struct netfront *nf) { return nf->keys; }
-const char *netfront_broken(const struct netfront *nf) { return nf->broken; }
+const char *netfront_broken(const struct netfront *nf)
+{
+	return __atomic_load_n(&nf->broken, __ATOMIC_ACQUIRE);
+}
 
 static struct nf_queue *queue_of(struct netfront *nf, unsigned q)
 {
@@ -127,12 +130,20 @@ const struct netfront_stats *netfront_stats(const struct netfront *nf, unsigned 
 	return q < nf->info.nr_queues ? &nf->q[q].st : NULL;
 }
 
-/* "Disabled for further use": the first reason sticks. */
+/* "Disabled for further use": the first reason sticks (any queue thread
+ * may set it, every thread reads it). */
 static int set_broken(struct netfront *nf, const char *why)
 {
-	if (!nf->broken)
-		nf->broken = why;
+	const char *none = NULL;
+
+	__atomic_compare_exchange_n(&nf->broken, &none, why, false, __ATOMIC_RELEASE,
+				    __ATOMIC_RELAXED);
 	return -EIO;
+}
+
+static bool is_broken(const struct netfront *nf)
+{
+	return __atomic_load_n(&nf->broken, __ATOMIC_ACQUIRE) != NULL;
 }
 
 /* --------------------------------------------------------------- pools */
@@ -638,11 +649,10 @@ int netfront_kick(struct netfront *nf, unsigned qi)
 	struct nf_queue *q = queue_of(nf, qi);
 	bool tx_notify, rx_notify;
 	unsigned i;
-	int rc;
 
 	if (!q)
 		return -EINVAL;
-	if (nf->broken)
+	if (is_broken(nf))
 		return -EIO;
 	/* xennet_mark_tx_pending: what is pushed now may be answered. */
 	for (i = 0; i < q->nr_queued; i++)
@@ -650,7 +660,9 @@ int netfront_kick(struct netfront *nf, unsigned qi)
 			q->ids[q->queued[i]].state = ID_PENDING;
 	q->nr_queued = 0;
 	tx_notify = pv_ring_front_push(&q->tx.front);
-	rc = rx_refill(nf, q);
+	/* A buffer that could not be granted (regrant) is tried again at the
+	 * next kick, as Linux's refill timer does; what was posted goes. */
+	rx_refill(nf, q);
 	rx_notify = pv_ring_front_push(&q->rx.front);
 	q->st.tx_kicks++;
 	if (tx_notify) {
@@ -661,7 +673,7 @@ int netfront_kick(struct netfront *nf, unsigned qi)
 		q->st.rx_notifies++;
 		pv_hv_evtchn_notify(q->hv, (uint32_t)q->rx_port);
 	}
-	return rc;
+	return 0;
 }
 
 /* ------------------------------------------------------------------ TX */
@@ -671,7 +683,7 @@ bool netfront_tx_ready(const struct netfront *nf, unsigned qi)
 	const struct nf_queue *q = qi < nf->info.nr_queues ? &nf->q[qi] : NULL;
 
 	/* netfront_tx_slot_available: room for XEN_NETIF_NR_SLOTS_MIN + 1. */
-	return q && !nf->broken &&
+	return q && !is_broken(nf) &&
 	       q->tx.front.req_prod_pvt - q->tx.front.rsp_cons <
 		       q->tx.front.nr_ents - XEN_NETIF_NR_SLOTS_MIN - 1 &&
 	       q->nr_free >= NF_TX_MAX_SLOTS;
@@ -711,7 +723,7 @@ int netfront_sendv(struct netfront *nf, unsigned qi, const struct iovec *iov, un
 
 	if (!q)
 		return -EINVAL;
-	if (nf->broken)
+	if (is_broken(nf))
 		return -EIO;
 	rc = nf_tx_plan(iov, iovcnt, vh, &nf->caps, &p);
 	if (rc < 0)
@@ -847,7 +859,7 @@ int netfront_tx_complete(struct netfront *nf, unsigned qi)
 
 	if (!q)
 		return -EINVAL;
-	if (nf->broken)
+	if (is_broken(nf))
 		return -EIO;
 	do {
 		n = pv_ring_front_avail(&q->tx.front);
@@ -936,7 +948,7 @@ int netfront_recv(struct netfront *nf, unsigned qi, void *buf, size_t max,
 
 	if (!q)
 		return -EINVAL;
-	if (nf->broken)
+	if (is_broken(nf))
 		return -EIO;
 	r = &q->rx.front;
 	mask = r->nr_ents - 1;
@@ -1020,7 +1032,7 @@ int netfront_mcast(struct netfront *nf, bool add, const uint8_t *mac)
 
 	if (!q)
 		return -EINVAL;
-	if (nf->broken)
+	if (is_broken(nf))
 		return -EIO;
 	if (!nf->info.mcast_control)
 		return -EOPNOTSUPP;
