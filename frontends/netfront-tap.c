@@ -173,38 +173,63 @@ static int from_tap(struct nft_thread *t, struct tap *tp, uint8_t *buf, bool *mo
 	return 0;
 }
 
+/* The thread's epoll set: the TAP side's fd (the TAP or the io_uring),
+ * the queue's event channels, the stop eventfd.  An epoll fd or -errno. */
+static int epoll_open(struct nft_thread *t, int io_fd)
+{
+	const int fds[3] = { io_fd, netfront_queue_fd(t->nf, t->q), t->stop_fd };
+	int ep = epoll_create1(EPOLL_CLOEXEC), rc = 0;
+	uint32_t i;
+
+	if (ep < 0)
+		return -errno;
+	for (i = 0; i < 3 && rc == 0; i++) {
+		struct epoll_event e = { .events = EPOLLIN, .data.u32 = i };
+
+		if (epoll_ctl(ep, EPOLL_CTL_ADD, fds[i], &e) < 0)
+			rc = -errno;
+	}
+	if (rc < 0)
+		close(ep);
+	return rc < 0 ? rc : ep;
+}
+
+/* Wait (not at all when busy); a fired event channel is acked here. */
+static int epoll_next(struct nft_thread *t, int ep, bool busy)
+{
+	struct epoll_event ev[3];
+	int n, i;
+
+	n = epoll_wait(ep, ev, 3, busy ? 0 : -1);
+	if (n < 0)
+		return errno == EINTR ? 0 : -errno;
+	for (i = 0; i < n; i++)
+		if (ev[i].data.u32 == 1)
+			netfront_queue_ack(t->nf, t->q);
+	return 0;
+}
+
 static void tap_thread(struct nft_thread *t)
 {
 	struct tap *tp = t->arg;
-	int ep = epoll_create1(EPOLL_CLOEXEC), tapfd = tp->fd[t->q], rc = 0, n, i;
-	struct epoll_event ev[3], e;
+	int ep = -1, tapfd = tp->fd[t->q], rc = 0;
+	struct epoll_event e;
 	uint8_t *rxbuf = aligned_alloc(PAGE, 65536), *txbuf = aligned_alloc(PAGE, 65536);
 	bool tap_on = true, more_rx = false, more_tx = false;
 
-	if (ep < 0 || !rxbuf || !txbuf) {
-		rc = ep < 0 ? -errno : -ENOMEM;
+	if (!rxbuf || !txbuf) {
+		rc = -ENOMEM;
 		goto out;
 	}
-	e = (struct epoll_event){ .events = EPOLLIN, .data.u32 = 0 };
-	if (epoll_ctl(ep, EPOLL_CTL_ADD, tapfd, &e) < 0)
-		rc = -errno;
-	e.data.u32 = 1;
-	if (rc == 0 && epoll_ctl(ep, EPOLL_CTL_ADD, netfront_queue_fd(t->nf, t->q), &e) < 0)
-		rc = -errno;
-	e.data.u32 = 2;
-	if (rc == 0 && epoll_ctl(ep, EPOLL_CTL_ADD, t->stop_fd, &e) < 0)
-		rc = -errno;
+	ep = epoll_open(t, tapfd);
+	if (ep < 0) {
+		rc = ep;
+		goto out;
+	}
 	while (rc == 0 && !*t->stop) {
-		n = epoll_wait(ep, ev, 3, more_rx || more_tx ? 0 : -1);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			rc = -errno;
+		rc = epoll_next(t, ep, more_rx || more_tx);
+		if (rc < 0)
 			break;
-		}
-		for (i = 0; i < n; i++)
-			if (ev[i].data.u32 == 1)
-				netfront_queue_ack(t->nf, t->q);
 		/* Completions first: they make room for what the TAP holds. */
 		rc = netfront_tx_complete(t->nf, t->q);
 		if (rc >= 0)
@@ -352,13 +377,12 @@ static void tap_thread_uring(struct nft_thread *t)
 {
 	struct tap *tp = t->arg;
 	struct uring_q u = { 0 };
-	int ep = epoll_create1(EPOLL_CLOEXEC), fd = tp->fd[t->q], rc, n, i;
-	struct epoll_event ev[3], e;
+	int ep = -1, fd = tp->fd[t->q], rc;
 	bool more_rx = false, ring_ok = false;
 	uint8_t *mem = NULL;
 	unsigned k, nb = tp->batch;
 
-	rc = ep < 0 ? -errno : io_uring_queue_init(4 * nb, &u.ring, 0);
+	rc = io_uring_queue_init(4 * nb, &u.ring, 0);
 	if (rc < 0)
 		goto out;
 	ring_ok = true;
@@ -376,30 +400,17 @@ static void tap_thread_uring(struct nft_thread *t)
 		u_post_read(&u, fd, k);
 	}
 	io_uring_submit(&u.ring);
-	e = (struct epoll_event){ .events = EPOLLIN, .data.u32 = 0 };
-	if (epoll_ctl(ep, EPOLL_CTL_ADD, u.ring.ring_fd, &e) < 0)
-		rc = -errno;
-	e.data.u32 = 1;
-	if (rc == 0 && epoll_ctl(ep, EPOLL_CTL_ADD, netfront_queue_fd(t->nf, t->q), &e) < 0)
-		rc = -errno;
-	e.data.u32 = 2;
-	if (rc == 0 && epoll_ctl(ep, EPOLL_CTL_ADD, t->stop_fd, &e) < 0)
-		rc = -errno;
+	ep = epoll_open(t, u.ring.ring_fd);
+	if (ep < 0) {
+		rc = ep;
+		goto out;
+	}
 	while (rc == 0 && !*t->stop) {
 		/* Reads reaped while waiting for writes raise no new event:
 		 * held frames with room to send mean work now. */
-		bool busy = more_rx || (u.nheld && netfront_tx_ready(t->nf, t->q));
-
-		n = epoll_wait(ep, ev, 3, busy ? 0 : -1);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			rc = -errno;
+		rc = epoll_next(t, ep, more_rx || (u.nheld && netfront_tx_ready(t->nf, t->q)));
+		if (rc < 0)
 			break;
-		}
-		for (i = 0; i < n; i++)
-			if (ev[i].data.u32 == 1)
-				netfront_queue_ack(t->nf, t->q);
 		u_reap(&u, &tp->st[t->q], fd);
 		rc = netfront_tx_complete(t->nf, t->q);
 		if (rc >= 0)
