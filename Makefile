@@ -83,8 +83,8 @@ all: $(addprefix $(O)/bin/,$(bins)) $(addprefix $(O)/tests/,$(tests)) \
 
 # Every public header compiles alone (as Xen's headers.chk checks), seeing
 # only common/ and its own directory.
-pub_headers := common/pvcommon.h common/pvring.h common/abi/blkif.h \
-	       frontends/pvfront.h frontends/blkfront.h
+pub_headers := common/pvcommon.h common/pvring.h common/pvnet.h common/abi/blkif.h \
+	       common/abi/netif.h frontends/pvfront.h frontends/blkfront.h frontends/netfront.h
 $(O)/.headers-ok: $(pub_headers)
 	$(call msg,HDRCHK,public-headers)
 	$(Q)for h in $^; do echo "#include \"$$h\"" | \

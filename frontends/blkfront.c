@@ -258,22 +258,10 @@ int blkfront_open(const struct blkfront_opts *opts, struct blkfront **out)
 		bf->q[i].r.port = -1;
 	bf->timeout_ms = opts->timeout_ms > 0 ? opts->timeout_ms : 10000;
 	bf->x86_32 = opts->x86_32;
-	rc = pv_hv_open(PV_HV_AUTO, &bf->hv);
-	if (rc < 0) {
-		bf->hv = NULL;
+	rc = pvfront_env_open("vbd", opts->devid, &bf->hv, &bf->xs, &bf->f);
+	if (rc < 0)
 		goto fail;
-	}
 	bf->self = pv_hv_domid(bf->hv);
-	rc = pv_xs_open(NULL, &bf->xs);
-	if (rc < 0) {
-		bf->xs = NULL;
-		goto fail;
-	}
-	rc = pvfront_open(bf->xs, bf->self, "vbd", opts->devid, &bf->f);
-	if (rc < 0) {
-		bf->f = NULL;
-		goto fail;
-	}
 	bf->backend = pvfront_backend_id(bf->f);
 	/* A previous user may have left us Closed: Initialising asks the
 	 * backend to go back to InitWait (reconnect). */
@@ -315,18 +303,10 @@ int blkfront_open(const struct blkfront_opts *opts, struct blkfront **out)
 	rc = pvfront_transaction(bf->f, write_keys, bf);
 	if (rc < 0)
 		goto fail;
-	rc = pvfront_switch_state(bf->f, XenbusStateInitialised);
+	rc = pvfront_switch_wait(bf->f, XenbusStateInitialised, XenbusStateConnected,
+				 bf->timeout_ms);
 	if (rc < 0)
 		goto fail;
-	rc = pvfront_wait_backend(bf->f, PVFRONT_STATE(XenbusStateConnected) |
-					 PVFRONT_STATE(XenbusStateClosing) |
-					 PVFRONT_STATE(XenbusStateClosed), bf->timeout_ms);
-	if (rc < 0)
-		goto fail;
-	if (rc != XenbusStateConnected) {
-		rc = -ECONNREFUSED;
-		goto fail;
-	}
 	read_connect_keys(bf);
 	rc = pvfront_switch_state(bf->f, XenbusStateConnected);
 	if (rc < 0)
@@ -361,30 +341,18 @@ void blkfront_close(struct blkfront *bf)
 	free(bf->buf_refs);
 	if (bf->be_watch)
 		pv_xs_unwatch(bf->xs, bf->be_watch);
-	if (bf->f)
-		pvfront_close(bf->f);
-	if (bf->xs)
-		pv_xs_close(bf->xs);
-	if (bf->hv)
-		pv_hv_close(bf->hv);
+	pvfront_env_close(&bf->hv, &bf->xs, &bf->f);
 	free(bf);
 }
 
 int blkfront_disconnect(struct blkfront *bf)
 {
-	int rc;
-
 	if (!bf->f || bf->disconnected)
 		return 0;
 	bf->disconnected = true;
-	rc = pvfront_close_device(bf->f, bf->timeout_ms);
-	if (rc < 0)
-		return rc;
 	/* The backend may have been Closing already (an unplug): it finishes
 	 * the I/O in flight, answers it and unmaps before it reaches Closed. */
-	rc = pvfront_wait_backend(bf->f, PVFRONT_STATE(XenbusStateClosed) |
-				  PVFRONT_STATE(XenbusStateUnknown), bf->timeout_ms);
-	return rc < 0 ? rc : 0;
+	return pvfront_disconnect(bf->f, bf->timeout_ms);
 }
 
 int blkfront_backend_state(struct blkfront *bf)

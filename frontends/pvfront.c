@@ -148,6 +148,19 @@ int pvfront_switch_state(struct pvfront *f, int state)
 	return pvfront_printf(f, XBT_NULL, "state", "%d", state);
 }
 
+int pvfront_switch_wait(struct pvfront *f, int state, int want, int timeout_ms)
+{
+	int ret = pvfront_switch_state(f, state);
+
+	if (ret < 0)
+		return ret;
+	ret = pvfront_wait_backend(f, PVFRONT_STATE(want) | PVFRONT_STATE(XenbusStateClosing) |
+				      PVFRONT_STATE(XenbusStateClosed), timeout_ms);
+	if (ret < 0)
+		return ret;
+	return ret == want ? 0 : -ECONNREFUSED;
+}
+
 char *pvfront_read_be(struct pvfront *f, const char *key)
 {
 	return pv_xs_read_at(f->xs, XBT_NULL, f->bepath, key);
@@ -208,6 +221,48 @@ int pvfront_close_device(struct pvfront *f, int timeout_ms)
 	if (ret < 0)
 		return ret;
 	return ret2 < 0 ? ret2 : 0;
+}
+
+int pvfront_disconnect(struct pvfront *f, int timeout_ms)
+{
+	int ret;
+
+	ret = pvfront_close_device(f, timeout_ms);
+	if (ret == 0)
+		ret = pvfront_wait_backend(f, PVFRONT_STATE(XenbusStateClosed) |
+					      PVFRONT_STATE(XenbusStateUnknown), timeout_ms);
+	return ret < 0 ? ret : 0;
+}
+
+int pvfront_env_open(const char *type, uint32_t devid, struct pv_hv **hv, struct pv_xs **xs,
+		     struct pvfront **f)
+{
+	int ret;
+
+	*hv = NULL;
+	*xs = NULL;
+	*f = NULL;
+	ret = pv_hv_open(PV_HV_AUTO, hv);
+	if (ret == 0)
+		ret = pv_xs_open(NULL, xs);
+	if (ret == 0)
+		ret = pvfront_open(*xs, pv_hv_domid(*hv), type, devid, f);
+	if (ret < 0) /* a failing open leaves its out-pointer as it was: NULL */
+		pvfront_env_close(hv, xs, f);
+	return ret;
+}
+
+void pvfront_env_close(struct pv_hv **hv, struct pv_xs **xs, struct pvfront **f)
+{
+	if (*f)
+		pvfront_close(*f);
+	if (*xs)
+		pv_xs_close(*xs);
+	if (*hv)
+		pv_hv_close(*hv);
+	*f = NULL;
+	*xs = NULL;
+	*hv = NULL;
 }
 
 /* ---------------------------------------------------------- shared rings */

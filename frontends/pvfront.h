@@ -54,6 +54,9 @@ int pvfront_wait_backend(struct pvfront *f, uint32_t mask, int timeout_ms);
 
 /* Write our state key. */
 int pvfront_switch_state(struct pvfront *f, int state);
+/* Switch to state, then wait (timeout_ms) for the backend to reach want:
+ * 0, -ECONNREFUSED when it went Closing or Closed instead, or -errno. */
+int pvfront_switch_wait(struct pvfront *f, int state, int want, int timeout_ms);
 /* Read a key of the backend's directory / ours (relative name; malloc'd, NULL + errno). */
 char *pvfront_read_be(struct pvfront *f, const char *key);
 int pvfront_read_be_uint(struct pvfront *f, const char *key, uint64_t min, uint64_t max,
@@ -76,6 +79,21 @@ int pvfront_transaction(struct pvfront *f, pvfront_txn_fn *fn, void *opaque);
  * Returns 0 or -ETIMEDOUT (our state is Closed either way).
  */
 int pvfront_close_device(struct pvfront *f, int timeout_ms);
+/* pvfront_close_device, then wait (timeout_ms) for the backend's Closed (or
+ * its directory gone): it has unmapped our rings, their grants can end.
+ * 0 or -errno. */
+int pvfront_disconnect(struct pvfront *f, int timeout_ms);
+
+/*
+ * What every userspace frontend starts from, in its own domain (the
+ * environment: PVSIM_DIR/PVSIM_DOMID/XENSTORED_PATH on pvsim): an hv handle
+ * (pv_hv_open(PV_HV_AUTO)), a xenstore connection and the pvfront of device
+ * type/devid.  On failure nothing stays open and all three are NULL.
+ * pvfront_env_close closes what is not NULL and sets it so.
+ */
+int pvfront_env_open(const char *type, uint32_t devid, struct pv_hv **hv, struct pv_xs **xs,
+		     struct pvfront **f);
+void pvfront_env_close(struct pv_hv **hv, struct pv_xs **xs, struct pvfront **f);
 
 /*
  * Shared rings, the same for every userspace frontend: blkfront's ring per
