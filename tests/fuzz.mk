@@ -7,7 +7,7 @@
 fuzzers += fuzz-xs-wire fuzz-net-tx
 fuzz-xs-wire_srcs := tests/fuzz/fuzz-xs-wire.c sim/xs_wire.c sim/xs_store.c
 fuzz-xs-wire_inc := -Isim -Icommon
-fuzz-net-tx_srcs := tests/fuzz/fuzz-net-tx.c netback/request.c netback/offload.c
+fuzz-net-tx_srcs := tests/fuzz/fuzz-net-tx.c netback/request.c netback/offload.c common/pvnet.c
 fuzz-net-tx_inc := -Icommon -Inetback
 
 FUZZ_SECONDS ?= 600

@@ -3,12 +3,12 @@
 # harness of the guest-TX parser (make fuzz-net; a smoke run in make check).
 tests += test-net-tx-slot-rules test-net-offload
 test-net-tx-slot-rules_srcs := tests/unit/test-net-tx-slot-rules.c
-test-net-tx-slot-rules_deps := net
+test-net-tx-slot-rules_deps := net pvcommon
 test-net-tx-slot-rules_pkgs := cmocka
 test-net-offload_srcs := tests/unit/test-net-offload.c
-test-net-offload_deps := net
+test-net-offload_deps := net pvcommon
 test-net-offload_pkgs := cmocka
 tests += test-net-ctrl-hash
 test-net-ctrl-hash_srcs := tests/unit/test-net-ctrl-hash.c
-test-net-ctrl-hash_deps := net
+test-net-ctrl-hash_deps := net pvcommon
 test-net-ctrl-hash_pkgs := cmocka

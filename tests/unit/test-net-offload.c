@@ -100,6 +100,7 @@ static void test_ipv6_with_a_hop_by_hop_header_and_udp(void **state)
 	struct virtio_net_hdr vh;
 
 	f[o] = 0x60;
+	f[o + 5] = 8 + 8 + 10; /* payload: hop-by-hop, UDP header, data */
 	f[o + 6] = 0;        /* next: hop-by-hop */
 	f[o + 40] = 17;      /* its next: UDP */
 	f[o + 41] = 0;       /* 8 bytes */
