@@ -630,12 +630,18 @@ static void queue_fini(struct pv_queue *pq)
 	q->st.oo_req = ri.no_slot;
 }
 
+/* Every I/O completed (idle): nothing of the engine is left in flight. */
+static void queue_quiesce(struct pv_queue *pq)
+{
+}
+
 static const struct pv_queue_ops blk_queue_ops = {
 	.proto = "blk",
 	.start = queue_start,
 	.run = queue_run,
 	.poll = queue_poll,
 	.idle = queue_idle,
+	.quiesce = queue_quiesce,
 	.fini = queue_fini,
 };
 

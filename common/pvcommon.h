@@ -751,6 +751,10 @@ struct pv_queue_ops {            /* all required */
 	/* Nothing in flight on the host side: a stopping queue ends once this
 	 * holds and every request pushed before the stop was consumed. */
 	bool (*idle)(struct pv_queue *q);
+	/* The stop is complete; the thread ends next.  Give back what is tied
+	 * to this thread (io_uring requests belong to the task that submitted
+	 * them: cancel and reap them here, not after the join). */
+	void (*quiesce)(struct pv_queue *q);
 	/* After the thread ended, or after start (even a failed one): release
 	 * the host side and remove its fds.  Rings are still mapped. */
 	void (*fini)(struct pv_queue *q);

@@ -308,6 +308,7 @@ static void maybe_finish(struct pv_queue *q)
 			return;
 	}
 	pv_queue_flush(q);
+	q->ops->quiesce(q);
 	pv_loop_stop(q->loop);
 }
 
@@ -567,7 +568,8 @@ static bool params_valid(const struct pv_queue_ops *ops, const struct pv_queue_p
 {
 	unsigned k;
 
-	if (!ops->proto || !ops->start || !ops->run || !ops->poll || !ops->idle || !ops->fini)
+	if (!ops->proto || !ops->start || !ops->run || !ops->poll || !ops->idle || !ops->quiesce ||
+	    !ops->fini)
 		return false;
 	if (!p->nr_rings || p->nr_rings > PV_QUEUE_MAX_RINGS || !p->nr_ports ||
 	    p->nr_ports > PV_QUEUE_MAX_PORTS || !p->name)

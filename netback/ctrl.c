@@ -76,6 +76,10 @@ static bool ctrl_idle(struct pv_queue *pq)
 	return true; /* every request is answered in the run that took it */
 }
 
+static void ctrl_quiesce(struct pv_queue *pq)
+{
+}
+
 static void ctrl_fini(struct pv_queue *pq)
 {
 }
@@ -86,6 +90,7 @@ static const struct pv_queue_ops net_ctrl_ops = {
 	.run = ctrl_run,
 	.poll = ctrl_poll,
 	.idle = ctrl_idle,
+	.quiesce = ctrl_quiesce,
 	.fini = ctrl_fini,
 };
 

@@ -30,6 +30,7 @@
 #include <xen/io/netif.h>
 
 #include "pvcommon.h"
+#include "abi/netif.h"
 
 #define NET_PAGE_SIZE      4096u
 #define NET_ETH_HLEN       14u
@@ -38,8 +39,10 @@
  * the 19th and 20th drop it, reaching a 21st is malicious (fatal_skb_slots). */
 #define NET_TX_MAX_FRAGS   XEN_NETIF_NR_SLOTS_MIN
 #define NET_TX_FATAL_SLOTS 20u
-/* Guest RX: data slots per packet (netfront drops more: "Too many slots"). */
-#define NET_RX_MAX_SLOTS   XEN_NETIF_NR_SLOTS_MIN
+/* Guest RX: data slots per packet.  Linux 6.1's netfront takes 17 frags
+ * after the first slot only when that one holds <= 256 bytes; 17 in all is
+ * what it always takes (a full-page 64 KiB frame needs 17). */
+#define NET_RX_MAX_SLOTS   (XEN_NETIF_NR_SLOTS_MIN - 1)
 #define NET_MAX_PKT        (XEN_NETIF_MAX_TX_SIZE + NET_ETH_HLEN) /* GSO super-frames */
 #define NET_MAX_QUEUES     8u
 #define NET_DEF_MAX_QUEUES 4u
@@ -59,7 +62,7 @@ struct net_tx_pkt {
 	struct netif_tx_request first;  /* first.size: the whole packet as sent */
 	uint32_t first_len;             /* data in the first slot (after the frags) */
 	/* extras by type - 1; .type == 0: absent */
-	struct netif_extra_info extra[XEN_NETIF_EXTRA_TYPE_MAX - 1];
+	struct netif_extra_info extra[PV_NETIF_EXTRA_TYPE_MAX - 1];
 	unsigned nr_extras;
 	struct netif_tx_request frag[NET_TX_MAX_FRAGS];
 	unsigned nr_frags;              /* kept in frag[] (none once dropped) */
@@ -202,6 +205,10 @@ struct net_port_ops {
 	int (*queue_open)(struct net_port *port, unsigned idx, struct pv_loop *loop,
 			  const struct net_port_queue_cbs *cbs, void *opaque,
 			  struct net_port_queue **out);
+	/* On the queue's own thread, its last act: cancel and reap whatever the
+	 * port has in flight in the kernel (nothing is posted again after).
+	 * 0, or -ETIMEDOUT when something would not finish. */
+	int (*queue_quiesce)(struct net_port_queue *q);
 	void (*queue_close)(struct net_port_queue *q);
 	/*
 	 * Guest TX: hand n packets to the host.  The port takes the first k it
@@ -277,7 +284,7 @@ enum { NET_RING_TX = 0, NET_RING_RX = 1 };
 #define NET_TX_BATCH     64u   /* packets gathered before one copy + one port burst */
 #define NET_TX_BUFS      128u  /* packet buffers: in the batch or still held by the port */
 #define NET_RX_BATCH     64u
-#define NET_TX_PKT_SLOTS (1u + (XEN_NETIF_EXTRA_TYPE_MAX - 1) + NET_TX_FATAL_SLOTS)
+#define NET_TX_PKT_SLOTS (1u + (PV_NETIF_EXTRA_TYPE_MAX - 1) + NET_TX_FATAL_SLOTS)
 
 struct net_tx_slot {             /* a tx ring slot's context */
 	uint16_t id;             /* the request's id, echoed in its response */

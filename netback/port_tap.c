@@ -78,6 +78,8 @@ struct net_port_queue {
 	struct tap_rx *ready, **ready_tail; /* completed reads, in order */
 	struct tap_rx *idle;        /* given back while paused: not posted */
 	bool paused;
+	bool posted;                /* the reads went out (from the queue's thread) */
+	bool closing;               /* quiesced: nothing is posted any more */
 	unsigned reads;             /* posted, not yet completed */
 	struct tap_tx tx[NET_TAP_WRITES];
 	struct tap_tx *free_tx;
@@ -215,8 +217,11 @@ static int tap_set_mtu(struct net_port *port, unsigned mtu)
 
 static void post_read(struct net_port_queue *q, struct tap_rx *r)
 {
-	struct io_uring_sqe *sqe = io_uring_get_sqe(&q->ring);
+	struct io_uring_sqe *sqe;
 
+	if (q->closing)
+		return;
+	sqe = io_uring_get_sqe(&q->ring);
 	if (!sqe) {
 		io_uring_submit(&q->ring);
 		sqe = io_uring_get_sqe(&q->ring);
@@ -345,9 +350,9 @@ static int tap_queue_open(struct net_port *port, unsigned idx, struct pv_loop *l
 		r->pkt.owner = r;
 		r->iov[0] = (struct iovec){ &r->pkt.vh, sizeof(r->pkt.vh) };
 		r->iov[1] = (struct iovec){ r->pkt.data, NET_TAP_RXBUF };
-		post_read(q, r);
+		r->next = q->idle; /* posted by the queue's thread (tap_rx_burst) */
+		q->idle = r;
 	}
-	submit(q);
 	rc = pv_loop_add_fd(loop, q->ring.ring_fd, PV_LOOP_IN, on_ring, q);
 	if (rc < 0)
 		goto fail;
@@ -367,17 +372,19 @@ fail:
 	return rc;
 }
 
-static void tap_queue_close(struct net_port_queue *q)
+/* Writes still in the kernel give their buffers back; posted reads are
+ * cancelled and waited for, so that none lands in rx_mem once it is
+ * unmapped.  On the thread that submitted them: an io_uring request
+ * belongs to its task, and one whose task has ended may not complete
+ * until that process is interrupted. */
+static int tap_queue_quiesce(struct net_port_queue *q)
 {
+	struct __kernel_timespec ts = { .tv_sec = 1 };
 	struct io_uring_cqe *cqe;
-
 	struct io_uring_sqe *sqe;
+	unsigned waits = 0;
 
-	if (q->in_loop)
-		pv_loop_del_fd(q->loop, q->ring.ring_fd);
-	/* Writes still in the kernel give their buffers back first; posted
-	 * reads are cancelled and waited for, so that no read lands in
-	 * rx_mem once it is unmapped. */
+	q->closing = true;
 	submit(q);
 	sqe = io_uring_get_sqe(&q->ring);
 	if (sqe) {
@@ -385,8 +392,21 @@ static void tap_queue_close(struct net_port_queue *q)
 		io_uring_sqe_set_data(sqe, NULL);
 		io_uring_submit(&q->ring);
 	}
-	while ((q->writes || q->reads) && io_uring_wait_cqe(&q->ring, &cqe) == 0)
+	reap(q);
+	while ((q->writes || q->reads) && waits++ < 5) {
+		if (io_uring_wait_cqe_timeout(&q->ring, &cqe, &ts) == 0)
+			waits = 0;
 		reap(q);
+	}
+	return q->writes || q->reads ? -ETIMEDOUT : 0;
+}
+
+static void tap_queue_close(struct net_port_queue *q)
+{
+	if (q->in_loop)
+		pv_loop_del_fd(q->loop, q->ring.ring_fd);
+	if (!q->closing || q->reads || q->writes)
+		tap_queue_quiesce(q); /* the thread never ran, or left some */
 	io_uring_queue_exit(&q->ring);
 	munmap(q->rx_mem, (size_t)NET_TAP_READS * NET_TAP_RXBUF);
 	if (q->fd == q->port->fd0)
@@ -432,10 +452,17 @@ static void tap_tx_flush(struct net_port_queue *q)
 		q->cbs->rx_ready(q->opaque);
 }
 
+static void tap_rx_pause(struct net_port_queue *q, bool pause);
+
 static unsigned tap_rx_burst(struct net_port_queue *q, struct net_pkt **pkts, unsigned max)
 {
 	unsigned n = 0;
 
+	if (!q->posted) {
+		q->posted = true;
+		if (!q->paused)
+			tap_rx_pause(q, false); /* posts every read */
+	}
 	if (!q->ready) {
 		reap(q);
 		submit(q);
@@ -491,6 +518,7 @@ const struct net_port_ops net_port_tap_ops = {
 	.set_offloads = tap_set_offloads,
 	.set_mtu = tap_set_mtu,
 	.queue_open = tap_queue_open,
+	.queue_quiesce = tap_queue_quiesce,
 	.queue_close = tap_queue_close,
 	.tx_burst = tap_tx_burst,
 	.tx_flush = tap_tx_flush,

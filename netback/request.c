@@ -6,8 +6,8 @@
  * xenvif_set_skb_gso), so a frontend cannot tell us apart:
  *
  *  - extras (NETTXF_extra_info) follow the first slot while FLAG_MORE; a
- *    type of 0 or >= XEN_NETIF_EXTRA_TYPE_MAX is fatal, and so (unlike
- *    Linux, which bounds them only by the ring) is a fifth extra;
+ *    type of 0 or above Linux's XDP (5) is fatal, and so (unlike Linux,
+ *    which bounds them only by the ring) is a sixth extra;
  *  - follow-on data slots (NETTXF_more_data): the 19th and 20th drop the
  *    packet (answered with errors), reaching a 21st is fatal ("malicious");
  *    a slot larger than what is left of the packet drops it; offset + size
@@ -94,11 +94,13 @@ int net_tx_feed(struct net_tx_pkt *p, const void *ent, const char **why)
 		memcpy(&extra, ent, sizeof(extra));
 		/* Linux takes any number (a later one of a type wins); netfront
 		 * sends at most one of each: more is a frontend flooding slots. */
-		if (p->nr_extras == XEN_NETIF_EXTRA_TYPE_MAX - 1)
+		if (p->nr_extras == PV_NETIF_EXTRA_TYPE_MAX - 1)
 			return fatal(why, "more extras than extra types");
 		p->nr_slots++;
 		p->nr_extras++;
-		if (extra.type == XEN_NETIF_EXTRA_TYPE_NONE || extra.type >= XEN_NETIF_EXTRA_TYPE_MAX)
+		/* Linux 6.1 knows type 5 (XDP: ignored on TX); Xen 4.17's
+		 * header stops before it. */
+		if (extra.type == XEN_NETIF_EXTRA_TYPE_NONE || extra.type >= PV_NETIF_EXTRA_TYPE_MAX)
 			return fatal(why, "invalid extra type");
 		p->extra[extra.type - 1] = extra;
 		if (extra.flags & XEN_NETIF_EXTRA_FLAG_MORE)

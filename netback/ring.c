@@ -39,6 +39,16 @@ static bool queue_idle(struct pv_queue *pq)
 	return net_tx_idle(pv_queue_priv(pq));
 }
 
+/* io_uring requests of the port belong to this thread: give them back now. */
+static void queue_quiesce(struct pv_queue *pq)
+{
+	struct net_queue *q = pv_queue_priv(pq);
+
+	if (q->port && q->po->queue_quiesce(q->port) < 0)
+		pv_warn(q->name, "%s queue %u: requests still in flight at the stop", q->po->name,
+			q->idx);
+}
+
 static int queue_start(struct pv_queue *pq)
 {
 	static const struct net_port_queue_cbs cbs = { .rx_ready = net_rx_ready,
@@ -78,6 +88,7 @@ static const struct pv_queue_ops net_queue_ops = {
 	.run = queue_run,
 	.poll = queue_poll,
 	.idle = queue_idle,
+	.quiesce = queue_quiesce,
 	.fini = queue_fini,
 };
 

@@ -4,7 +4,8 @@
  * on the rx ring, as Linux 6.1's xen-netback rx.c lays them out:
  *
  *  - a frame needs ceil(len / (4096 - xdp_headroom)) data slots (at most
- *    18: netfront drops more) plus one per extra (GSO); it is delivered only
+ *    17: what Linux netfront takes) plus one per extra (GSO, HASH, XDP
+ *    headroom); it is delivered only
  *    when that many requests are posted, else it waits (req_event asks for
  *    the next one) and the port holds back;
  *  - pages are filled densely from xdp_headroom, one response per request
@@ -23,7 +24,7 @@
 
 #include "netback.h"
 
-#define RX_MAX_EXTRAS 2u /* GSO, HASH */
+#define RX_MAX_EXTRAS 3u /* GSO, HASH, XDP: in type order, as Linux sends them */
 #define RX_MAX_SLOTS (NET_RX_MAX_SLOTS + RX_MAX_EXTRAS)
 
 /* A frame whose slots are consumed and data queued for copying: slot 0 is
@@ -220,6 +221,14 @@ static int deliver(struct net_queue *q, struct rx_batch *b, struct net_pkt *pkt)
 		f->extra[f->nr_extras++] = gso;
 	if (hash_extra(q, pkt, &f->extra[f->nr_extras]))
 		f->nr_extras++;
+	if (headroom) {
+		/* Where the data starts in each slot: Linux netback's XDP
+		 * extra; without it a netfront reads the headroom as data. */
+		struct netif_extra_info *e = &f->extra[f->nr_extras++];
+
+		*e = (struct netif_extra_info){ .type = PV_NETIF_EXTRA_TYPE_XDP };
+		pv_netif_extra_set_xdp_headroom(e, (uint16_t)headroom);
+	}
 	need = data_slots + f->nr_extras;
 	if (!pv_queue_want(q->pq, NET_RING_RX, need))
 		return 0;

@@ -60,7 +60,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		while (rc == NET_TX_NEED && off + ENT <= size) {
 			rc = net_tx_feed(&p, data + off, &why);
 			off += ENT;
-			if (p.nr_slots > 1 + (XEN_NETIF_EXTRA_TYPE_MAX - 1) + NET_TX_FATAL_SLOTS)
+			if (p.nr_slots > 1 + (PV_NETIF_EXTRA_TYPE_MAX - 1) + NET_TX_FATAL_SLOTS)
 				abort();
 		}
 		if (rc < 0)

@@ -79,6 +79,10 @@ static bool fq_idle(struct pv_queue *q)
 	return b->idle_while_holding || (!b->nr_held[0] && !b->nr_held[1]);
 }
 
+static void fq_quiesce(struct pv_queue *q)
+{
+}
+
 static void fq_fini(struct pv_queue *q)
 {
 }
@@ -89,6 +93,7 @@ const struct pv_queue_ops fq_ops = {
 	.run = fq_run,
 	.poll = fq_poll,
 	.idle = fq_idle,
+	.quiesce = fq_quiesce,
 	.fini = fq_fini,
 };
 

@@ -6,7 +6,7 @@
  * answered), reaching a 21st is fatal; a slot larger than what is left of
  * the packet drops it, as does a first slot shorter than an Ethernet
  * header; offset + size beyond the page is fatal for any slot; an extra of
- * type 0 or >= XEN_NETIF_EXTRA_TYPE_MAX, a fifth extra, a GSO extra with
+ * type 0 or above Linux's XDP (5), a sixth extra, a GSO extra with
  * size 0 or a type other than TCPv4/6 are fatal; a multicast extra makes a
  * dummy request.
  */
@@ -159,10 +159,15 @@ static void test_an_invalid_extra_type_is_fatal(void **state)
 	assert_int_equal(feed_extra(&p, XEN_NETIF_EXTRA_TYPE_NONE, false, &why), -EPROTO);
 	net_tx_pkt_init(&p);
 	assert_int_equal(feed_req(&p, 0, 100, NETTXF_extra_info, &why), NET_TX_NEED);
-	assert_int_equal(feed_extra(&p, XEN_NETIF_EXTRA_TYPE_MAX, false, &why), -EPROTO);
+	assert_int_equal(feed_extra(&p, PV_NETIF_EXTRA_TYPE_MAX, false, &why), -EPROTO);
+	/* Linux's XDP extra (5) is known, and ignored on TX. */
+	net_tx_pkt_init(&p);
+	assert_int_equal(feed_req(&p, 0, 100, NETTXF_extra_info, &why), NET_TX_NEED);
+	assert_int_equal(feed_extra(&p, PV_NETIF_EXTRA_TYPE_XDP, false, &why), NET_TX_READY);
+	assert_int_equal(p.drop, 0);
 }
 
-static void test_a_fifth_extra_is_fatal(void **state)
+static void test_a_sixth_extra_is_fatal(void **state)
 {
 	struct net_tx_pkt p;
 	const char *why;
@@ -170,7 +175,7 @@ static void test_a_fifth_extra_is_fatal(void **state)
 
 	net_tx_pkt_init(&p);
 	assert_int_equal(feed_req(&p, 0, 100, NETTXF_extra_info, &why), NET_TX_NEED);
-	for (i = 0; i < 4; i++)
+	for (i = 0; i < 5; i++)
 		assert_int_equal(feed_extra(&p, XEN_NETIF_EXTRA_TYPE_HASH, true, &why), NET_TX_NEED);
 	assert_int_equal(feed_extra(&p, XEN_NETIF_EXTRA_TYPE_HASH, false, &why), -EPROTO);
 }
@@ -232,7 +237,7 @@ int main(void)
 		cmocka_unit_test(test_a_first_slot_shorter_than_an_ethernet_header_drops_it),
 		cmocka_unit_test(test_any_slot_crossing_its_page_is_fatal),
 		cmocka_unit_test(test_an_invalid_extra_type_is_fatal),
-		cmocka_unit_test(test_a_fifth_extra_is_fatal),
+		cmocka_unit_test(test_a_sixth_extra_is_fatal),
 		cmocka_unit_test(test_a_gso_extra_needs_a_size_and_a_tcp_type),
 		cmocka_unit_test(test_a_multicast_extra_makes_a_dummy_request),
 		cmocka_unit_test(test_a_slot_fed_to_a_finished_packet_is_fatal),
