@@ -437,8 +437,8 @@ static int do_raw(struct netfront *nf, int argc, char **argv)
 	} else if (!strcmp(rule, "too-many-extras")) {
 		t.flags = NETTXF_extra_info;
 		rc = put(nf, &t, &n);
-		for (k = 0; k < 5 && rc == 0; k++)
-			rc = put_extra(nf, (uint8_t)(1 + k % 4), k < 4 ? XEN_NETIF_EXTRA_FLAG_MORE : 0,
+		for (k = 0; k < 6 && rc == 0; k++)
+			rc = put_extra(nf, (uint8_t)(1 + k % 4), k < 5 ? XEN_NETIF_EXTRA_FLAG_MORE : 0,
 				       1448, XEN_NETIF_GSO_TYPE_TCPV4, &n);
 	} else if (!strcmp(rule, "big-slot")) {
 		t.flags = NETTXF_more_data; /* the follow-on slot is larger than the rest */
