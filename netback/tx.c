@@ -47,13 +47,22 @@ static void answer_all(struct net_queue *q, void *const *slots, unsigned n, int1
  * packet until the window opens (a timer kicks the queue). */
 static void on_credit(struct pv_loop *loop, void *opaque);
 
+static void add_credit(struct net_queue *q)
+{
+	uint64_t bytes = __atomic_load_n(&q->vif->credit_bytes, __ATOMIC_ACQUIRE);
+	uint64_t burst = bytes > 131072 ? bytes : 131072, max = q->remaining_credit + bytes;
+
+	q->remaining_credit = max < burst ? max : burst;
+}
+
 static bool credit_exceeded(struct net_queue *q, uint32_t size)
 {
 	uint64_t bytes = __atomic_load_n(&q->vif->credit_bytes, __ATOMIC_ACQUIRE);
 	uint64_t usec = __atomic_load_n(&q->vif->credit_usec, __ATOMIC_RELAXED);
-	uint64_t now, next, burst, max;
+	uint64_t now, next;
 
-	if (!bytes)
+	/* A stop answers what was pushed before it, credit or not. */
+	if (!bytes || pv_queue_stopping(q->pq))
 		return false;
 	if (q->credit_timer > 0)
 		return true;
@@ -61,12 +70,11 @@ static bool credit_exceeded(struct net_queue *q, uint32_t size)
 	next = q->credit_window_ns + usec * 1000;
 	if (now >= next) {
 		q->credit_window_ns = now;
-		burst = bytes > 131072 ? bytes : 131072;
-		max = q->remaining_credit + bytes;
-		q->remaining_credit = max < burst ? max : burst;
+		add_credit(q);
 	}
 	if (size <= q->remaining_credit)
 		return false;
+	/* The window opens at next: the timer adds that window's credit. */
 	q->credit_window_ns = next;
 	q->credit_timer = pv_loop_add_timer(pv_queue_loop(q->pq), (next - now) / 1000000 + 1,
 					    on_credit, q);
@@ -79,6 +87,7 @@ static void on_credit(struct pv_loop *loop, void *opaque)
 	struct net_queue *q = opaque;
 
 	q->credit_timer = -1;
+	add_credit(q);
 	pv_queue_run(q->pq);
 }
 

@@ -48,7 +48,8 @@
 #                                       after 30 s); its pid in front_pid[GUEST/IF]
 #           front_stop GUEST IF         SIGTERM it, wait; its exit status
 #           guest_ip GUEST IF ADDR/LEN  give the guest's TAP an address and bring it up
-#           vif_connect GUEST IF ADDR/LEN [OPTS]  attach a vif to the bridge $NET_BR,
+#           vif_connect GUEST IF ADDR/LEN [OPTS]  attach a vif to the bridge $NET_BR (and
+#                                       $VIF_KEYS, e.g. "mtu=9000 rate=..."),
 #                                       front_start, wait for Connected (4), guest_ip; the
 #                                       devid in vif_devid (not in $(...): front_pid is kept)
 # Traffic   ping_from NS ADDR [COUNT]   COUNT (3) pings from netns NS all answered
@@ -220,7 +221,8 @@ guest_ip() {
 vif_connect() { # GUEST IF ADDR/LEN [OPTS]
 	local g=$1 ifn=$2 addr=$3
 	shift 3
-	vif_devid=$(vif_attach "$g" bridge="$NET_BR") || return 1
+	# shellcheck disable=SC2086 # VIF_KEYS: extra K=V words for the attach
+	vif_devid=$(vif_attach "$g" bridge="$NET_BR" ${VIF_KEYS:-}) || return 1
 	front_start "$g" "$ifn" --devid "$vif_devid" "$@" || return 1
 	wait_until 10 state_is "$g" "$vif_devid" 4 || return 1
 	guest_ip "$g" "$ifn" "$addr"
