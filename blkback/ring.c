@@ -628,6 +628,12 @@ static void queue_fini(struct pv_queue *pq)
 	free(q->ctx_mem);
 	pv_queue_info(pq, 0, &ri);
 	q->st.oo_req = ri.no_slot;
+	/* Its counters live on in the device's total. */
+	pv_stats_sum(&blk_stats_table, &q->vbd->past, &q->st);
+	pv_info(q->name, "stopped: rd %llu wr %llu flush %llu discard %llu errors %llu",
+		(unsigned long long)q->st.rd_req, (unsigned long long)q->st.wr_req,
+		(unsigned long long)q->st.f_req, (unsigned long long)q->st.ds_req,
+		(unsigned long long)q->st.errors);
 }
 
 /* Every I/O completed (idle): nothing of the engine is left in flight. */
@@ -704,16 +710,8 @@ int blk_queue_start(struct blk_vbd *vbd, const struct blk_queue_params *p, struc
 
 void blk_queue_stop(struct blk_queue *q)
 {
-	char name[64];
-
 	/* Answers everything pushed before now, then ends (queue_fini). */
-	snprintf(name, sizeof(name), "%s", q->name);
 	pv_queue_stop(q->pq);
-	pv_stats_sum(&blk_stats_table, &q->vbd->past, &q->st);
-	pv_info(name, "stopped: rd %llu wr %llu flush %llu discard %llu errors %llu",
-		(unsigned long long)q->st.rd_req, (unsigned long long)q->st.wr_req,
-		(unsigned long long)q->st.f_req, (unsigned long long)q->st.ds_req,
-		(unsigned long long)q->st.errors);
 	free(q);
 }
 

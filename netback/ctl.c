@@ -12,26 +12,27 @@
 
 #include "netback.h"
 
-#define NSTAT(m, kind, help) { #m, help, offsetof(struct net_stats, m), PV_STATS_##kind }
+/* Every netif counter only grows. */
+#define COUNTER(m, help) { #m, help, offsetof(struct net_stats, m), PV_STATS_COUNTER }
 
 static const struct pv_stats_field stats_fields[] = {
-	NSTAT(tx_packets, COUNTER, "Packets the guest sent (guest TX)"),
-	NSTAT(tx_bytes, COUNTER, "Bytes the guest sent"),
-	NSTAT(tx_drops, COUNTER, "Guest-TX packets dropped (slot rules, offloads, port full)"),
-	NSTAT(tx_errors, COUNTER, "Guest-TX packets whose grant copy failed"),
-	NSTAT(tx_slot_violations, COUNTER, "Guest-TX protocol violations (the vif was disconnected)"),
-	NSTAT(tx_gso, COUNTER, "Guest-TX GSO super-frames"),
-	NSTAT(tx_csum_blank, COUNTER, "Guest-TX frames with a partial checksum"),
-	NSTAT(tx_mcast, COUNTER, "Multicast list changes (dummy requests)"),
-	NSTAT(rx_packets, COUNTER, "Packets delivered to the guest (guest RX)"),
-	NSTAT(rx_bytes, COUNTER, "Bytes delivered to the guest"),
-	NSTAT(rx_drops, COUNTER, "Guest-RX frames dropped (filter, offload, size)"),
-	NSTAT(rx_errors, COUNTER, "Guest-RX slots whose grant copy failed"),
-	NSTAT(rx_gso, COUNTER, "Guest-RX GSO super-frames"),
-	NSTAT(rx_csum_blank, COUNTER, "Guest-RX frames with a partial checksum"),
-	NSTAT(rx_no_buffers, COUNTER, "Times guest RX waited for the guest's buffers"),
-	NSTAT(credit_waits, COUNTER, "Times the rate limit held guest TX back"),
-	NSTAT(carrier_offs, COUNTER, "Times a stalled queue turned the carrier off"),
+	COUNTER(tx_packets, "Packets the guest sent (guest TX)"),
+	COUNTER(tx_bytes, "Bytes the guest sent"),
+	COUNTER(tx_drops, "Guest-TX packets dropped (slot rules, offloads, port full)"),
+	COUNTER(tx_errors, "Guest-TX packets whose grant copy failed"),
+	COUNTER(tx_slot_violations, "Guest-TX protocol violations (the vif was disconnected)"),
+	COUNTER(tx_gso, "Guest-TX GSO super-frames"),
+	COUNTER(tx_csum_blank, "Guest-TX frames with a partial checksum"),
+	COUNTER(tx_mcast, "Multicast list changes (dummy requests)"),
+	COUNTER(rx_packets, "Packets delivered to the guest (guest RX)"),
+	COUNTER(rx_bytes, "Bytes delivered to the guest"),
+	COUNTER(rx_drops, "Guest-RX frames dropped (filter, offload, size)"),
+	COUNTER(rx_errors, "Guest-RX slots whose grant copy failed"),
+	COUNTER(rx_gso, "Guest-RX GSO super-frames"),
+	COUNTER(rx_csum_blank, "Guest-RX frames with a partial checksum"),
+	COUNTER(rx_no_buffers, "Times guest RX waited for the guest's buffers"),
+	COUNTER(credit_waits, "Times the rate limit held guest TX back"),
+	COUNTER(carrier_offs, "Times a stalled queue turned the carrier off"),
 };
 
 const struct pv_stats_table net_stats_table = {

@@ -15,7 +15,7 @@
 
 #include "netback.h"
 
-static void queue_run(struct pv_queue *pq, unsigned events)
+static void vifq_run(struct pv_queue *pq, unsigned events)
 {
 	struct net_queue *q = pv_queue_priv(pq);
 
@@ -24,7 +24,7 @@ static void queue_run(struct pv_queue *pq, unsigned events)
 }
 
 /* Polling: a run finds what there is; busy while either ring moved. */
-static bool queue_poll(struct pv_queue *pq)
+static bool vifq_poll(struct pv_queue *pq)
 {
 	struct net_queue *q = pv_queue_priv(pq);
 	bool busy = pv_queue_pending(pq, NET_RING_TX) || q->rx_n > q->rx_next;
@@ -34,13 +34,13 @@ static bool queue_poll(struct pv_queue *pq)
 	return busy;
 }
 
-static bool queue_idle(struct pv_queue *pq)
+static bool vifq_idle(struct pv_queue *pq)
 {
 	return net_tx_idle(pv_queue_priv(pq));
 }
 
 /* io_uring requests of the port belong to this thread: give them back now. */
-static void queue_quiesce(struct pv_queue *pq)
+static void vifq_quiesce(struct pv_queue *pq)
 {
 	struct net_queue *q = pv_queue_priv(pq);
 
@@ -49,7 +49,7 @@ static void queue_quiesce(struct pv_queue *pq)
 			q->idx);
 }
 
-static int queue_start(struct pv_queue *pq)
+static int vifq_start(struct pv_queue *pq)
 {
 	static const struct net_port_queue_cbs cbs = { .rx_ready = net_rx_ready,
 						       .tx_done = net_tx_done };
@@ -71,7 +71,7 @@ static int queue_start(struct pv_queue *pq)
 	return rc;
 }
 
-static void queue_fini(struct pv_queue *pq)
+static void vifq_fini(struct pv_queue *pq)
 {
 	struct net_queue *q = pv_queue_priv(pq);
 
@@ -80,16 +80,23 @@ static void queue_fini(struct pv_queue *pq)
 		q->po->queue_close(q->port); /* gives every TX buffer back first */
 	}
 	net_tx_fini(q);
+	/* Its counters live on in the vif's total. */
+	pv_stats_sum(&net_stats_table, &q->vif->past, &q->st);
+	pv_info(q->name, "stopped: tx %llu packets %llu bytes, rx %llu packets %llu bytes, "
+		"drops tx %llu rx %llu", (unsigned long long)q->st.tx_packets,
+		(unsigned long long)q->st.tx_bytes, (unsigned long long)q->st.rx_packets,
+		(unsigned long long)q->st.rx_bytes, (unsigned long long)q->st.tx_drops,
+		(unsigned long long)q->st.rx_drops);
 }
 
 static const struct pv_queue_ops net_queue_ops = {
 	.proto = "net",
-	.start = queue_start,
-	.run = queue_run,
-	.poll = queue_poll,
-	.idle = queue_idle,
-	.quiesce = queue_quiesce,
-	.fini = queue_fini,
+	.start = vifq_start,
+	.run = vifq_run,
+	.poll = vifq_poll,
+	.idle = vifq_idle,
+	.quiesce = vifq_quiesce,
+	.fini = vifq_fini,
 };
 
 int net_queue_start(struct net_vif *vif, const struct net_queue_params *p,
@@ -157,16 +164,8 @@ int net_queue_start(struct net_vif *vif, const struct net_queue_params *p,
 
 void net_queue_stop(struct net_queue *q)
 {
-	char name[64];
-
-	snprintf(name, sizeof(name), "%s", q->name);
+	/* Answers the TX requests pushed before now, then ends (vifq_fini). */
 	pv_queue_stop(q->pq);
-	pv_stats_sum(&net_stats_table, &q->vif->past, &q->st);
-	pv_info(name, "stopped: tx %llu packets %llu bytes, rx %llu packets %llu bytes, "
-		"drops tx %llu rx %llu", (unsigned long long)q->st.tx_packets,
-		(unsigned long long)q->st.tx_bytes, (unsigned long long)q->st.rx_packets,
-		(unsigned long long)q->st.rx_bytes, (unsigned long long)q->st.tx_drops,
-		(unsigned long long)q->st.rx_drops);
 	free(q);
 }
 
