@@ -68,7 +68,7 @@ check "g2's 32 MiB arrived intact meanwhile" test "$rc" = 0
 # Unplug g2's vif while it streams: the stream fails, the daemon carries on.
 before=$(tx_of "vif-$dom2-$d2")
 iperf_server - 6022
-(iperf_client "$(guest_ns g2)" "$NET_PFX.1" 6022 -t 30 >/dev/null 2>&1) &
+bg_ns unplugged "$(guest_ns g2)" iperf3 -c "$NET_PFX.1" -p 6022 -t 30 >/dev/null 2>&1
 check "g2 streams" wait_until 10 moving "$((before + 200))" "vif-$dom2-$d2"
 check "its vif is unplugged mid-traffic" vif_detach g2 "$d2"
 check "its interface goes" wait_until 10 link_gone - "$(vif_name g2 "$d2")"
