@@ -90,15 +90,19 @@ uint32_t net_ctrl_handle(struct net_hash *h, unsigned num_queues,
 		*data = NET_HASH_FLAGS_SUPPORTED;
 		return XEN_NETIF_CTRL_STATUS_SUCCESS;
 	case XEN_NETIF_CTRL_TYPE_SET_HASH_FLAGS:
+		/* Without an algorithm GET is NOT_SUPPORTED but SET is
+		 * INVALID_PARAMETER: Linux's xenvif_set_hash_flags. */
 		if (req->data[0] & ~NET_HASH_FLAGS_SUPPORTED)
 			return XEN_NETIF_CTRL_STATUS_INVALID_PARAMETER;
 		if (h->alg == XEN_NETIF_CTRL_HASH_ALGORITHM_NONE)
-			return XEN_NETIF_CTRL_STATUS_NOT_SUPPORTED;
+			return XEN_NETIF_CTRL_STATUS_INVALID_PARAMETER;
 		h->flags = req->data[0];
 		return XEN_NETIF_CTRL_STATUS_SUCCESS;
 	case XEN_NETIF_CTRL_TYPE_SET_HASH_KEY:
+		/* Linux answers every bad key INVALID_PARAMETER (netif.h's
+		 * BUFFER_OVERFLOW is never sent). */
 		if (req->data[1] > NET_HASH_KEY_MAX)
-			return XEN_NETIF_CTRL_STATUS_BUFFER_OVERFLOW;
+			return XEN_NETIF_CTRL_STATUS_INVALID_PARAMETER;
 		memset(key, 0, sizeof(key));
 		if (req->data[1] && copy(opaque, req->data[0], key, req->data[1]) < 0)
 			return XEN_NETIF_CTRL_STATUS_INVALID_PARAMETER;
@@ -115,11 +119,10 @@ uint32_t net_ctrl_handle(struct net_hash *h, unsigned num_queues,
 		return XEN_NETIF_CTRL_STATUS_SUCCESS;
 	case XEN_NETIF_CTRL_TYPE_SET_HASH_MAPPING:
 		/* data[1] entries at offset data[2], within the table's size
-		 * and the page (Linux's checks, overflow-safe). */
+		 * (and so the page): Linux's checks, overflow-safe.  The table
+		 * changes only when every entry names a queue. */
 		if (req->data[1] > h->size || req->data[2] > h->size - req->data[1])
 			return XEN_NETIF_CTRL_STATUS_INVALID_PARAMETER;
-		if (req->data[1] * sizeof(uint32_t) > NET_PAGE_SIZE)
-			return XEN_NETIF_CTRL_STATUS_BUFFER_OVERFLOW;
 		if (req->data[1] &&
 		    copy(opaque, req->data[0], map, req->data[1] * (uint32_t)sizeof(uint32_t)) < 0)
 			return XEN_NETIF_CTRL_STATUS_INVALID_PARAMETER;
