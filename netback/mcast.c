@@ -2,10 +2,14 @@
 /*
  * The frontend's multicast list (feature-multicast-control): netfront adds
  * and removes addresses with dummy TX requests carrying an MCAST_ADD/DEL
- * extra; with request-multicast-control, guest RX delivers only multicast
- * frames to listed addresses (broadcast always), as Linux netback's
- * xenvif_mcast_* do.  At most NET_MCAST_MAX addresses (Linux's 64).
- * Shared by the vif's queue threads: one mutex, held for a lookup.
+ * extra; with request-multicast-control (watched while connected: it may
+ * change at any time, feature-dynamic-multicast-control), guest RX delivers
+ * only multicast frames to listed addresses (broadcast always).  The list
+ * is Linux 6.1's xenvif_mcast_add/del: an add appends (a duplicate is a
+ * second entry, as is a unicast address: nothing is checked), a del removes
+ * one entry (an absent address is fine), and at XEN_NETBK_MCAST_MAX (64)
+ * entries an add is refused while the filter stays on.  Shared by the vif's
+ * queue threads: one mutex, held for a lookup.
  */
 #include <errno.h>
 #include <string.h>
@@ -41,15 +45,14 @@ int net_mcast_update(struct net_vif *vif, const struct net_tx_pkt *p)
 	int rc = 0, i;
 
 	pthread_mutex_lock(&m->lock);
+	/* A request with both extras is an add (Linux looks no further). */
 	if (add->type) {
-		if (!(add->u.mcast.addr[0] & 1))
-			rc = -EINVAL; /* not a multicast address */
-		else if (find(m, add->u.mcast.addr) < 0 && m->n == NET_MCAST_MAX)
+		if (m->n == NET_MCAST_MAX)
 			rc = -ENOSPC;
-		else if (find(m, add->u.mcast.addr) < 0)
+		else
 			memcpy(m->addr[m->n++], add->u.mcast.addr, NET_ETH_ALEN);
-	}
-	if (rc == 0 && del->type) {
+	} else if (del->type) {
+		/* The first match goes; the order of the rest does not matter. */
 		i = find(m, del->u.mcast.addr);
 		if (i >= 0)
 			memcpy(m->addr[i], m->addr[--m->n], NET_ETH_ALEN);
@@ -64,7 +67,8 @@ bool net_mcast_pass(struct net_vif *vif, const uint8_t *dst)
 	struct net_mcast *m = &vif->mcast;
 	bool pass;
 
-	if (!(dst[0] & 1) || !vif->feat.mcast_control || !memcmp(dst, bcast, NET_ETH_ALEN))
+	if (!(dst[0] & 1) || !__atomic_load_n(&vif->feat.mcast_control, __ATOMIC_RELAXED) ||
+	    !memcmp(dst, bcast, NET_ETH_ALEN))
 		return true;
 	pthread_mutex_lock(&m->lock);
 	pass = find(m, dst) >= 0;

@@ -360,7 +360,8 @@ struct net_mcast {
 };
 void net_mcast_init(struct net_mcast *m);
 void net_mcast_fini(struct net_mcast *m);
-/* A dummy TX request's add/del extra: 0, -ENOSPC (list full), -EINVAL. */
+/* A dummy TX request's add (else del) extra, as Linux's xenvif_mcast_add/
+ * del: 0, or -ENOSPC for an add to a full list (answered NETIF_RSP_ERROR). */
 int net_mcast_update(struct net_vif *vif, const struct net_tx_pkt *p);
 /* Guest RX filter: deliver a frame with this destination? */
 bool net_mcast_pass(struct net_vif *vif, const uint8_t *dst);
