@@ -95,7 +95,7 @@ struct net_features {
 	bool csum;           /* !feature-no-csum-offload: IPv4 checksum offload */
 	bool ipv6_csum;      /* feature-ipv6-csum-offload */
 	bool rx_notify;      /* feature-rx-notify */
-	bool mcast_control;  /* request-multicast-control */
+	bool mcast_control;  /* request-multicast-control (watched: atomic) */
 	unsigned xdp_headroom;
 };
 
@@ -382,6 +382,7 @@ struct net_vif {
 	struct net_queue *queues[NET_MAX_QUEUES];
 	unsigned stalled_queues;   /* carrier off while > 0 (atomic) */
 	struct net_ctrl *ctrl;     /* the ctrl ring, or NULL */
+	struct pv_xs_watch *mcast_watch; /* request-multicast-control while connected */
 	pthread_mutex_t hash_lock; /* hash changes (ctrl thread), copies (rx threads) */
 	struct net_hash hash;
 	unsigned hash_gen;         /* bumped on every change (atomic) */

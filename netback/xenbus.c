@@ -9,7 +9,10 @@
  * frontend's Connected (netfront skips Initialised), reads the frontend's
  * features, queues, rings and event channels (one, or split tx/rx), starts
  * one queue thread each, and sets the port's offloads and carrier; the
- * toolstack's `rate` is watched; Reconfiguring re-reads xdp-headroom.
+ * toolstack's `rate` is watched, and so is the frontend's
+ * request-multicast-control while connected (we offer
+ * feature-dynamic-multicast-control, as Linux); Reconfiguring re-reads
+ * xdp-headroom.
  *
  * Runs on the main (xenbus) loop thread only.  Never touches a ring slot.
  */
@@ -202,9 +205,39 @@ static unsigned rx_offloads(const struct net_features *f)
 	return off;
 }
 
+/* request-multicast-control changed (or the watch was just set): the
+ * filter follows at once, as Linux's xen_mcast_ctrl_changed. */
+static void mcast_ctrl_changed(struct pv_xs *xs, const char *path, void *opaque)
+{
+	struct net_vif *vif = opaque;
+	bool on = fe_flag(vif->dev, "request-multicast-control", false);
+
+	if (on != __atomic_load_n(&vif->feat.mcast_control, __ATOMIC_RELAXED))
+		pv_info(vif->name, "multicast control %s", on ? "on" : "off");
+	__atomic_store_n(&vif->feat.mcast_control, on, __ATOMIC_RELAXED);
+}
+
+static int watch_mcast_ctrl(struct net_vif *vif)
+{
+	char path[256];
+	int rc;
+
+	snprintf(path, sizeof(path), "%s/request-multicast-control", pv_xb_dev_fepath(vif->dev));
+	rc = pv_xs_watch(pv_xb_dev_xs(vif->dev), path, mcast_ctrl_changed, vif,
+			 &vif->mcast_watch);
+	if (rc < 0)
+		pv_err(vif->name, "cannot watch %s: %s", path, strerror(-rc));
+	return rc;
+}
+
 static void stop_queues(struct net_vif *vif)
 {
 	unsigned i;
+
+	if (vif->mcast_watch) {
+		pv_xs_unwatch(pv_xb_dev_xs(vif->dev), vif->mcast_watch);
+		vif->mcast_watch = NULL;
+	}
 
 	net_ctrl_stop(vif->ctrl);
 	vif->ctrl = NULL;
@@ -303,6 +336,8 @@ static int vif_connect(struct pv_xb_dev *dev)
 		vif->nr_queues = i + 1;
 	}
 	rc = start_ctrl(vif);
+	if (rc == 0)
+		rc = watch_mcast_ctrl(vif);
 	if (rc < 0)
 		goto fail;
 	rc = po->set_carrier(vif->port, true);
