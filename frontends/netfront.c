@@ -602,10 +602,11 @@ int netfront_reconfigure(struct netfront *nf, unsigned xdp_headroom)
 	if (rc == 0)
 		rc = pvfront_switch_wait(nf->f, XenbusStateReconfiguring, XenbusStateReconfigured,
 					 nf->timeout_ms);
+	/* xennet_xdp_set: back to Connected without waiting for the backend,
+	 * which may stay Reconfigured (Linux netback does). */
 	if (rc == 0) {
-		nf->info.xdp_headroom = xdp_headroom;
-		rc = pvfront_switch_wait(nf->f, XenbusStateConnected, XenbusStateConnected,
-					 nf->timeout_ms);
+		__atomic_store_n(&nf->info.xdp_headroom, xdp_headroom, __ATOMIC_RELAXED);
+		rc = pvfront_switch_state(nf->f, XenbusStateConnected);
 	}
 	return rc == -ECONNREFUSED ? -ECONNRESET : rc;
 }

@@ -120,12 +120,15 @@ int netfront_xs_fd(struct netfront *nf);
 int netfront_backend_state(struct netfront *nf);
 
 /*
- * Change xdp-headroom on a live connection as Linux's XDP attach does: write
- * it, Reconfiguring, wait for the backend's Reconfigured, Connected (we
- * write the key first: Linux switches first, a race a backend reading on
- * Reconfiguring can lose).  Data must be quiet meanwhile.  -EOPNOTSUPP
- * without feature-xdp-headroom, -ETIMEDOUT, -ECONNRESET if the backend
- * left instead.  Owner thread.
+ * Change xdp-headroom on a live connection as Linux's XDP attach
+ * (xennet_xdp_set) does: write it, Reconfiguring, wait for the backend's
+ * Reconfigured, Connected, and return without waiting for the backend any
+ * further: Linux's netback stays Reconfigured, pvback-net goes back to
+ * Connected (both are a live connection; netfront_backend_state may say
+ * either).  We write the key first: Linux switches first, a race a backend
+ * reading on Reconfiguring can lose.  Frames received meanwhile carry their
+ * own headroom (the XDP extra).  -EOPNOTSUPP without feature-xdp-headroom,
+ * -ETIMEDOUT, -ECONNRESET if the backend left instead.  Owner thread.
  */
 int netfront_reconfigure(struct netfront *nf, unsigned xdp_headroom);
 
