@@ -51,6 +51,7 @@ struct nf_txid {
 	uint16_t left;       /* its data slots not yet answered */
 	int16_t status;      /* the first non-OKAY status, or OKAY */
 	uint32_t bytes;
+	bool mcast;          /* a multicast control dummy request */
 	/* regrant: this slot's own page */
 	void *page;
 	uint32_t gref;
@@ -76,6 +77,7 @@ struct nf_queue {
 	int16_t raw_status[NF_RAW_STATUS];
 	unsigned nr_raw_status;
 	uint8_t *bounce;             /* a frame whose checksum we finish */
+	int mcast_status;            /* the last dummy request's NETIF_RSP_*, or -EINPROGRESS */
 	/* RX */
 	void *rx_pool;
 	uint32_t *rx_refs;
@@ -85,6 +87,7 @@ struct nf_queue {
 	uint8_t *rxc;                /* private copies of responses, per ring slot */
 	RING_IDX rx_copied;          /* responses copied up to here */
 	RING_IDX rx_unconsumed;      /* as Linux's rx_rsp_unconsumed */
+	struct netfront_rx_meta rx_meta; /* of the frame netfront_recv returned last */
 	struct netfront_stats st;
 };
 
@@ -468,7 +471,9 @@ static int negotiate(struct netfront *nf, const struct netfront_opts *o)
 	in->rx_gso_tcpv4 = o->gso_tcpv4;
 	in->rx_gso_tcpv6 = o->gso_tcpv6;
 	in->rx_notify = o->rx_notify;
-	in->mcast_control = o->mcast_control && be_flag(nf, "feature-multicast-control");
+	in->mcast_offered = be_flag(nf, "feature-multicast-control");
+	in->mcast_dynamic = in->mcast_offered && be_flag(nf, "feature-dynamic-multicast-control");
+	in->mcast_control = o->mcast_control && in->mcast_offered;
 	in->ctrl_ring = o->ctrl_ring && be_flag(nf, "feature-ctrl-ring");
 	in->regrant = o->regrant;
 	in->xdp = be_flag(nf, "feature-xdp-headroom");
@@ -841,6 +846,8 @@ static int tx_response(struct netfront *nf, struct nf_queue *q, const struct net
 	}
 	if (--h->left)
 		return 0;
+	if (h->mcast)
+		q->mcast_status = h->status;
 	if (h->status == NETIF_RSP_OKAY) {
 		q->st.tx_packets++;
 		q->st.tx_bytes += h->bytes;
@@ -936,6 +943,44 @@ static void rx_copy_out(struct nf_queue *q, RING_IDX rp)
 	__atomic_signal_fence(__ATOMIC_SEQ_CST); /* copies done before we read them */
 }
 
+/* What netfront_rx_meta says of an assembled frame (its extras by type). */
+static void rx_meta_fill(struct netfront_rx_meta *m, const struct nf_rx_frame *f,
+			 const struct netif_rx_response *first)
+{
+	const struct netif_extra_info *x;
+	unsigned t;
+
+	*m = (struct netfront_rx_meta){
+		.flags = f->flags,
+		.slots = f->consumed,
+		.nr_frags = f->nr_frags,
+		.rsp_offset = first->offset,
+		.offset = f->nr_frags ? f->frag[0].offset : 0,
+	};
+	for (t = 1; t <= NF_NR_EXTRAS; t++)
+		if (f->extras[t - 1].type)
+			m->extras |= 1u << t;
+	x = &f->extras[XEN_NETIF_EXTRA_TYPE_GSO - 1];
+	if (x->type) {
+		m->gso_type = x->u.gso.type;
+		m->gso_size = x->u.gso.size;
+	}
+	x = &f->extras[XEN_NETIF_EXTRA_TYPE_HASH - 1];
+	if (x->type) {
+		m->hash_type = x->u.hash.type;
+		m->hash_alg = x->u.hash.algorithm;
+		memcpy(&m->hash, x->u.hash.value, sizeof(m->hash));
+	}
+	x = &f->extras[PV_NETIF_EXTRA_TYPE_XDP - 1];
+	if (x->type)
+		m->xdp_headroom = pv_netif_extra_xdp_headroom(x);
+}
+
+const struct netfront_rx_meta *netfront_rx_meta(const struct netfront *nf, unsigned qi)
+{
+	return qi < nf->info.nr_queues ? &nf->q[qi].rx_meta : NULL;
+}
+
 int netfront_recv(struct netfront *nf, unsigned qi, void *buf, size_t max,
 		  struct virtio_net_hdr *vh)
 {
@@ -977,8 +1022,9 @@ int netfront_recv(struct netfront *nf, unsigned qi, void *buf, size_t max,
 			       sizeof(first));
 			if (first.id != (uint16_t)(r->rsp_cons & mask))
 				q->st.rx_id_mismatch++;
-			if (nf->info.xdp_headroom && !f.xdp_extra)
+			if (__atomic_load_n(&nf->info.xdp_headroom, __ATOMIC_RELAXED) && !f.xdp_extra)
 				q->st.rx_no_xdp_extra++;
+			rx_meta_fill(&q->rx_meta, &f, &first);
 			if (f.len > max) {
 				q->st.rx_too_big++;
 				q->st.rx_errors++;
@@ -1035,7 +1081,7 @@ int netfront_mcast(struct netfront *nf, bool add, const uint8_t *mac)
 		return -EINVAL;
 	if (is_broken(nf))
 		return -EIO;
-	if (!nf->info.mcast_control)
+	if (!nf->info.mcast_offered)
 		return -EOPNOTSUPP;
 	if (pv_ring_front_free(&q->tx.front) < 2 || !q->nr_free)
 		return -ENOBUFS;
@@ -1046,10 +1092,28 @@ int netfront_mcast(struct netfront *nf, bool add, const uint8_t *mac)
 	memcpy(pv_ring_front_req_slot(&q->tx.front), &req, sizeof(req));
 	memcpy(pv_ring_front_req_slot(&q->tx.front), &x, sizeof(x));
 	q->ids[id] = (struct nf_txid){ .state = ID_QUEUED, .head = id, .left = 1,
-				       .status = NETIF_RSP_OKAY };
+				       .status = NETIF_RSP_OKAY, .mcast = true };
 	q->queued[q->nr_queued++] = id;
 	q->inflight++;
+	q->mcast_status = -EINPROGRESS;
 	return netfront_kick(nf, 0);
+}
+
+int netfront_mcast_status(const struct netfront *nf)
+{
+	return nf->q[0].mcast_status;
+}
+
+int netfront_set_mcast_control(struct netfront *nf, bool on)
+{
+	int rc;
+
+	if (!nf->info.mcast_offered || !nf->info.mcast_dynamic)
+		return -EOPNOTSUPP;
+	rc = pvfront_printf(nf->f, XBT_NULL, "request-multicast-control", "%d", on);
+	if (rc == 0)
+		nf->info.mcast_control = on;
+	return rc;
 }
 
 /* ------------------------------------------------------------ ctrl ring */
@@ -1098,6 +1162,45 @@ int netfront_ctrl(struct netfront *nf, uint16_t type, uint32_t d0, uint32_t d1, 
 		if (port >= 0)
 			pv_hv_evtchn_unmask(nf->hv, (uint32_t)port);
 	}
+}
+
+/* A ctrl request whose data[0] is a grant of len bytes of buf (read-only,
+ * on the owner's handle), ended once answered. */
+static int ctrl_with_buf(struct netfront *nf, uint16_t type, const void *buf, uint32_t len,
+			 uint32_t d2, int timeout_ms)
+{
+	uint32_t ref;
+	void *page;
+	int rc, urc;
+
+	if (!nf->info.ctrl_ring || !nf->ctrl.sring)
+		return -ENOTCONN;
+	if (len > NF_PAGE_SIZE)
+		return -EINVAL;
+	rc = pv_hv_share(nf->hv, nf->backend, 1, false, &ref, &page);
+	if (rc < 0)
+		return rc;
+	memcpy(page, buf, len);
+	rc = netfront_ctrl(nf, type, ref, type == XEN_NETIF_CTRL_TYPE_SET_HASH_KEY ? len :
+					  len / (uint32_t)sizeof(uint32_t), d2, NULL, timeout_ms);
+	/* A backend that copies has let go; one that timed out may not have. */
+	urc = pv_hv_unshare(nf->hv, page, 1);
+	return rc < 0 ? rc : urc < 0 ? urc : rc;
+}
+
+int netfront_ctrl_set_hash_key(struct netfront *nf, const uint8_t *key, uint32_t len,
+			       int timeout_ms)
+{
+	return ctrl_with_buf(nf, XEN_NETIF_CTRL_TYPE_SET_HASH_KEY, key, len, 0, timeout_ms);
+}
+
+int netfront_ctrl_set_hash_mapping(struct netfront *nf, const uint32_t *map, uint32_t n,
+				   uint32_t off, int timeout_ms)
+{
+	if (n > NF_PAGE_SIZE / sizeof(uint32_t))
+		return -EINVAL;
+	return ctrl_with_buf(nf, XEN_NETIF_CTRL_TYPE_SET_HASH_MAPPING, map,
+			     n * (uint32_t)sizeof(uint32_t), off, timeout_ms);
 }
 
 /* ----------------------------------------------------------- raw hooks */

@@ -73,6 +73,8 @@ struct netfront_info {
 	/* What we said we take (our keys). */
 	bool rx_sg, rx_csum, rx_ipv6_csum, rx_gso_tcpv4, rx_gso_tcpv6, rx_notify;
 	bool mcast_control, ctrl_ring, regrant;
+	bool mcast_offered;             /* the backend has feature-multicast-control */
+	bool mcast_dynamic;             /* ... and feature-dynamic-multicast-control */
 	bool xdp;                       /* the backend has feature-xdp-headroom */
 	unsigned xdp_headroom;
 };
@@ -200,11 +202,37 @@ int netfront_recv(struct netfront *nf, unsigned q, void *buf, size_t max,
 
 const struct netfront_stats *netfront_stats(const struct netfront *nf, unsigned q);
 
+/* How the frame netfront_recv returned last on queue q came (queue q's
+ * thread; valid until its next netfront_recv): for logs and tests. */
+struct netfront_rx_meta {
+	uint16_t flags;          /* the first response's NETRXF_* */
+	unsigned slots;          /* responses it took: data slots and extras */
+	unsigned nr_frags;       /* data slots */
+	uint16_t rsp_offset;     /* the first response's offset field */
+	uint16_t offset;         /* where its data starts in the first page */
+	unsigned extras;         /* 1u << XEN_NETIF_EXTRA_TYPE_* of each extra */
+	uint8_t gso_type;        /* GSO extra */
+	uint16_t gso_size;
+	uint8_t hash_type;       /* HASH extra: _XEN_NETIF_CTRL_HASH_TYPE_* */
+	uint8_t hash_alg;        /* XEN_NETIF_CTRL_HASH_ALGORITHM_* */
+	uint32_t hash;
+	uint16_t xdp_headroom;   /* XDP extra */
+};
+const struct netfront_rx_meta *netfront_rx_meta(const struct netfront *nf, unsigned q);
+
 /* A dummy TX request with an XEN_NETIF_EXTRA_TYPE_MCAST_ADD (add) or _DEL
  * extra for mac, on queue 0 (its thread), pushed at once; its response
- * counts as a TX completion (tx_errors when refused).  -EOPNOTSUPP
- * without multicast control negotiated. */
+ * counts as a TX completion (tx_errors when refused) and its status comes
+ * out of netfront_mcast_status.  Whether request-multicast-control is on
+ * or not (the list and the filter are separate).  -EOPNOTSUPP when the
+ * backend has no feature-multicast-control. */
 int netfront_mcast(struct netfront *nf, bool add, const uint8_t *mac);
+/* The last dummy request's NETIF_RSP_* once answered (OKAY before any),
+ * -EINPROGRESS until then.  Queue 0's thread. */
+int netfront_mcast_status(const struct netfront *nf);
+/* Switch request-multicast-control on a live connection (the backend must
+ * offer feature-dynamic-multicast-control, else -EOPNOTSUPP).  Owner thread. */
+int netfront_set_mcast_control(struct netfront *nf, bool on);
 
 /* One request on the ctrl ring (type XEN_NETIF_CTRL_TYPE_*, data[3]);
  * waits up to timeout_ms for its response.  Its status
@@ -213,6 +241,13 @@ int netfront_mcast(struct netfront *nf, bool add, const uint8_t *mac);
  * asked.  Owner thread. */
 int netfront_ctrl(struct netfront *nf, uint16_t type, uint32_t d0, uint32_t d1, uint32_t d2,
 		  uint32_t *data, int timeout_ms);
+/* SET_HASH_KEY / SET_HASH_MAPPING (n entries at offset off) with the
+ * data in a page granted for the request and ended after it: the status,
+ * or -errno as netfront_ctrl (-EINVAL: more than a page).  Owner thread. */
+int netfront_ctrl_set_hash_key(struct netfront *nf, const uint8_t *key, uint32_t len,
+			       int timeout_ms);
+int netfront_ctrl_set_hash_mapping(struct netfront *nf, const uint32_t *map, uint32_t n,
+				   uint32_t off, int timeout_ms);
 
 /* ---- hostile-frontend hooks (tests) ---- */
 
