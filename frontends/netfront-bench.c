@@ -253,7 +253,7 @@ int nft_gen(struct netfront *nf, int argc, char **argv)
 	if (rc < 0)
 		return rc;
 	memset(res, 0, sizeof(res));
-	rc = nft_run_queues(nf, gen_thread, &b, b.seconds, NULL, th);
+	rc = nft_run_queues(nf, gen_thread, &b, b.seconds, NULL, th, NULL);
 	for (q = 0; q < nq; q++) {
 		sent += res[q].sent;
 		frames += res[q].frames;
@@ -425,7 +425,7 @@ int nft_sink(struct netfront *nf, int argc, char **argv)
 	if (rc < 0)
 		return rc;
 	memset(res, 0, sizeof(res));
-	rc = nft_run_queues(nf, sink_thread, &b, b.seconds, "ready", th);
+	rc = nft_run_queues(nf, sink_thread, &b, b.seconds, "ready", th, NULL);
 	for (q = 0; q < nq; q++) {
 		struct qres *r = &res[q];
 

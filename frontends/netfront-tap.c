@@ -18,10 +18,16 @@
  * host->guest) with uring against 7.3-8.4 / 5.8-7.7 with rw; 64-byte UDP
  * floods about 170 kpps each way with either (the pipeline, not the TAP
  * system calls, is the limit there).
+ *
+ * For protocol tests: --rx-log FILE writes one line per received frame
+ * (how it came: slots, flags, data offset, each extra); --control FIFO
+ * takes commands while running (nft_control: multicast list and control,
+ * XDP headroom, ctrl ring), each answered by a "control N:" line.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +42,9 @@
 #include <sys/uio.h>
 #include <liburing.h>
 
+#include <xen/xen.h>
+#include <xen/io/netif.h>
+
 #include "netfront.h"
 #include "netfront-tool.h"
 
@@ -47,6 +56,7 @@ struct tap {
 	int fd[NETFRONT_MAX_QUEUES];
 	unsigned batch;
 	bool uring;                  /* --io uring: batched TAP I/O */
+	FILE *rx_log;                /* --rx-log: a line per received frame, or NULL */
 	struct tapq {
 		uint64_t rx_frames, tx_frames, rx_drops, tx_drops;
 	} st[NETFRONT_MAX_QUEUES];
@@ -116,6 +126,28 @@ static int tap_open(struct tap *tp, const struct netfront_info *in)
 	return link_up(tp->ifname, in);
 }
 
+/* --rx-log: how frame (len bytes) came, from netfront_rx_meta.  Its
+ * destination, ethertype and last 4 bytes tell test frames apart. */
+static void rx_log(struct nft_thread *t, struct tap *tp, const uint8_t *f, int len)
+{
+	const struct netfront_rx_meta *m = netfront_rx_meta(t->nf, t->q);
+	uint32_t tail = 0;
+	int i;
+
+	if (!tp->rx_log)
+		return;
+	for (i = len >= 4 ? len - 4 : 0; i < len; i++)
+		tail = tail << 8 | f[i];
+	fprintf(tp->rx_log,
+		"rx q=%u len=%d dst=%02x:%02x:%02x:%02x:%02x:%02x proto=0x%04x tail=%08x "
+		"slots=%u frags=%u flags=0x%x rsp_offset=%u offset=%u extras=0x%x "
+		"gso=%u/%u hash=0x%08x/%u/%u xdp=%u\n",
+		t->q, len, f[0], f[1], f[2], f[3], f[4], f[5], f[12] << 8 | f[13], tail, m->slots,
+		m->nr_frags, m->flags, m->rsp_offset, m->offset, m->extras, m->gso_type,
+		m->gso_size, m->hash, m->hash_type, m->hash_alg, m->xdp_headroom);
+	fflush(tp->rx_log);
+}
+
 /* Guest RX -> TAP: up to batch frames; true if more may wait. */
 static int to_tap(struct nft_thread *t, struct tap *tp, uint8_t *buf, bool *more)
 {
@@ -131,6 +163,7 @@ static int to_tap(struct nft_thread *t, struct tap *tp, uint8_t *buf, bool *more
 		n = netfront_recv(t->nf, t->q, buf, NETFRONT_MAX_FRAME, &vh);
 		if (n <= 0)
 			return n;
+		rx_log(t, tp, buf, n);
 		iov[1].iov_len = (size_t)n;
 		if (writev(tp->fd[t->q], iov, 2) < 0)
 			st->rx_drops++; /* interface down, queue full: as a NIC drops */
@@ -174,19 +207,20 @@ static int from_tap(struct nft_thread *t, struct tap *tp, uint8_t *buf, bool *mo
 }
 
 /* The thread's epoll set: the TAP side's fd (the TAP or the io_uring),
- * the queue's event channels, the stop eventfd.  An epoll fd or -errno. */
+ * the queue's event channels, the stop eventfd, the control command's
+ * eventfd (queue 0 with --control).  An epoll fd or -errno. */
 static int epoll_open(struct nft_thread *t, int io_fd)
 {
-	const int fds[3] = { io_fd, netfront_queue_fd(t->nf, t->q), t->stop_fd };
+	const int fds[4] = { io_fd, netfront_queue_fd(t->nf, t->q), t->stop_fd, t->cmd_fd };
 	int ep = epoll_create1(EPOLL_CLOEXEC), rc = 0;
 	uint32_t i;
 
 	if (ep < 0)
 		return -errno;
-	for (i = 0; i < 3 && rc == 0; i++) {
+	for (i = 0; i < 4 && rc == 0; i++) {
 		struct epoll_event e = { .events = EPOLLIN, .data.u32 = i };
 
-		if (epoll_ctl(ep, EPOLL_CTL_ADD, fds[i], &e) < 0)
+		if (fds[i] >= 0 && epoll_ctl(ep, EPOLL_CTL_ADD, fds[i], &e) < 0)
 			rc = -errno;
 	}
 	if (rc < 0)
@@ -197,15 +231,18 @@ static int epoll_open(struct nft_thread *t, int io_fd)
 /* Wait (not at all when busy); a fired event channel is acked here. */
 static int epoll_next(struct nft_thread *t, int ep, bool busy)
 {
-	struct epoll_event ev[3];
+	struct epoll_event ev[4];
 	int n, i;
 
-	n = epoll_wait(ep, ev, 3, busy ? 0 : -1);
+	n = epoll_wait(ep, ev, 4, busy ? 0 : -1);
 	if (n < 0)
 		return errno == EINTR ? 0 : -errno;
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		if (ev[i].data.u32 == 1)
 			netfront_queue_ack(t->nf, t->q);
+		else if (ev[i].data.u32 == 3)
+			nft_thread_cmd_ack(t);
+	}
 	return 0;
 }
 
@@ -232,6 +269,8 @@ static void tap_thread(struct nft_thread *t)
 			break;
 		/* Completions first: they make room for what the TAP holds. */
 		rc = netfront_tx_complete(t->nf, t->q);
+		if (rc >= 0)
+			nft_thread_cmd(t);
 		if (rc >= 0)
 			rc = to_tap(t, tp, rxbuf, &more_rx);
 		if (rc >= 0)
@@ -339,6 +378,7 @@ static int u_to_tap(struct nft_thread *t, struct tap *tp, struct uring_q *u, boo
 			return n;
 		if (!n)
 			break;
+		rx_log(t, tp, b->data, n);
 		b->iov[0] = (struct iovec){ &b->vh, VH_LEN };
 		b->iov[1] = (struct iovec){ b->data, (size_t)n };
 		sqe = io_uring_get_sqe(&u->ring);
@@ -414,6 +454,8 @@ static void tap_thread_uring(struct nft_thread *t)
 		u_reap(&u, &tp->st[t->q], fd);
 		rc = netfront_tx_complete(t->nf, t->q);
 		if (rc >= 0)
+			nft_thread_cmd(t);
+		if (rc >= 0)
 			rc = u_from_tap(t, tp, &u);
 		if (rc >= 0)
 			rc = u_to_tap(t, tp, &u, &more_rx);
@@ -459,8 +501,11 @@ int nft_tap(struct netfront *nf, int argc, char **argv)
 	static const struct option opts[] = {
 		{ "batch", required_argument, NULL, 'b' },
 		{ "io", required_argument, NULL, 'i' },
+		{ "rx-log", required_argument, NULL, 'l' },
+		{ "control", required_argument, NULL, 'c' },
 		{ NULL, 0, NULL, 0 },
 	};
+	struct nft_control *ctl = NULL;
 	const struct netfront_info *in = netfront_info(nf);
 	struct nft_thread th[NETFRONT_MAX_QUEUES];
 	struct tap *tp = calloc(1, sizeof(*tp));
@@ -479,6 +524,20 @@ int nft_tap(struct netfront *nf, int argc, char **argv)
 			tp->batch = (unsigned)strtoul(optarg, NULL, 0);
 		} else if (c == 'i' && (!strcmp(optarg, "uring") || !strcmp(optarg, "rw"))) {
 			tp->uring = !strcmp(optarg, "uring");
+		} else if (c == 'l' && !tp->rx_log) {
+			tp->rx_log = fopen(optarg, "we");
+			if (!tp->rx_log) {
+				rc = -errno;
+				fprintf(stderr, "netfront-tool: --rx-log %s: %s\n", optarg, strerror(-rc));
+				goto out;
+			}
+		} else if (c == 'c' && !ctl) {
+			rc = nft_control_open(optarg, &ctl);
+			if (rc < 0) {
+				fprintf(stderr, "netfront-tool: --control %s: %s\n", optarg,
+					rc == -ENOTSUP ? "not a FIFO" : strerror(-rc));
+				goto out;
+			}
 		} else {
 			rc = -EINVAL;
 			goto out;
@@ -494,7 +553,7 @@ int nft_tap(struct netfront *nf, int argc, char **argv)
 		fprintf(stderr, "netfront-tool: tap %s: %s\n", tp->ifname, strerror(-rc));
 		goto out;
 	}
-	rc = nft_run_queues(nf, tp->uring ? tap_thread_uring : tap_thread, tp, 0, "ready", th);
+	rc = nft_run_queues(nf, tp->uring ? tap_thread_uring : tap_thread, tp, 0, "ready", th, ctl);
 	for (q = 0; q < in->nr_queues; q++) {
 		sum.rx_frames += tp->st[q].rx_frames;
 		sum.tx_frames += tp->st[q].tx_frames;
@@ -511,6 +570,9 @@ out:
 	for (q = 0; q < NETFRONT_MAX_QUEUES; q++)
 		if (tp->fd[q] >= 0)
 			close(tp->fd[q]);
+	if (tp->rx_log)
+		fclose(tp->rx_log);
+	nft_control_close(ctl);
 	free(tp);
 	return rc;
 }

@@ -7,7 +7,9 @@
  *   handshake            connect, print what was negotiated and the keys
  *                        written, close
  *   tap IFNAME           the vif as a TAP device (netfront-tap.c); prints
- *                        "ready", runs until SIGTERM, then one JSON line
+ *                        "ready", runs until SIGTERM, then one JSON line;
+ *                        --rx-log FILE, --control FIFO (commands while
+ *                        running, see netfront-tool.h)
  *   gen / sink           packet generator and sink (netfront-bench.c); one
  *                        JSON line each
  *   reconfigure N        change xdp-headroom to N on the live connection
@@ -26,15 +28,18 @@
  * a failure (message on stderr), 2 for a usage error.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include <sys/eventfd.h>
 #include <sys/signalfd.h>
 
@@ -113,15 +118,19 @@ int nft_wait_queue(struct nft_thread *t, int ms)
 	return 0;
 }
 
+static void control_serve(struct nft_control *c, struct netfront *nf, struct nft_thread *t);
+static int control_fd(const struct nft_control *c);
+
 int nft_run_queues(struct netfront *nf, nft_thread_fn *fn, void *arg, double seconds,
-		   const char *ready, struct nft_thread *t)
+		   const char *ready, struct nft_thread *t, struct nft_control *ctl)
 {
 	unsigned nq = netfront_info(nf)->nr_queues, i, started = 0, done = 0;
 	struct runner r[NETFRONT_MAX_QUEUES];
 	pthread_t th[NETFRONT_MAX_QUEUES];
 	volatile int stop = 0;
 	double end = seconds > 0 ? nft_now() + seconds : 0;
-	int sfd = -1, stop_fd = -1, done_fd = -1, rc = 0;
+	int sfd = -1, stop_fd = -1, done_fd = -1, cmd_fd = -1, rc = 0;
+	struct nft_cmd cmd = { .state = NFT_CMD_IDLE };
 	sigset_t set, old;
 	uint64_t v;
 
@@ -133,13 +142,16 @@ int nft_run_queues(struct netfront *nf, nft_thread_fn *fn, void *arg, double sec
 	sfd = signalfd(-1, &set, SFD_CLOEXEC);
 	stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	done_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (sfd < 0 || stop_fd < 0 || done_fd < 0) {
+	if (ctl)
+		cmd_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (sfd < 0 || stop_fd < 0 || done_fd < 0 || (ctl && cmd_fd < 0)) {
 		rc = -errno;
 		goto out;
 	}
 	for (i = 0; i < nq; i++) {
 		t[i] = (struct nft_thread){ .nf = nf, .q = i, .stop_fd = stop_fd, .stop = &stop,
-					    .arg = arg };
+					    .arg = arg, .cmd = i == 0 && ctl ? &cmd : NULL,
+					    .cmd_fd = i == 0 ? cmd_fd : -1 };
 		r[i] = (struct runner){ &t[i], fn, done_fd };
 		rc = -pthread_create(&th[i], NULL, thread_main, &r[i]);
 		if (rc < 0)
@@ -151,10 +163,11 @@ int nft_run_queues(struct netfront *nf, nft_thread_fn *fn, void *arg, double sec
 		fflush(stdout);
 	}
 	while (rc == 0 && done < started) {
-		struct pollfd pfd[3] = {
+		struct pollfd pfd[4] = {
 			{ .fd = sfd, .events = POLLIN },
 			{ .fd = netfront_xs_fd(nf), .events = POLLIN },
 			{ .fd = done_fd, .events = POLLIN },
+			{ .fd = ctl ? control_fd(ctl) : -1, .events = POLLIN },
 		};
 		int ms = -1, st;
 
@@ -165,7 +178,7 @@ int nft_run_queues(struct netfront *nf, nft_thread_fn *fn, void *arg, double sec
 				break;
 			ms = (int)(left * 1000) + 1;
 		}
-		if (poll(pfd, 3, ms) < 0 && errno != EINTR) {
+		if (poll(pfd, 4, ms) < 0 && errno != EINTR) {
 			rc = -errno;
 			break;
 		}
@@ -173,13 +186,15 @@ int nft_run_queues(struct netfront *nf, nft_thread_fn *fn, void *arg, double sec
 			break;
 		if (pfd[1].revents & POLLIN) {
 			st = netfront_backend_state(nf);
-			if (st != XenbusStateConnected) {
+			if (st != XenbusStateConnected && st != XenbusStateReconfigured) {
 				rc = -ECONNRESET;
 				break;
 			}
 		}
 		if ((pfd[2].revents & POLLIN) && read(done_fd, &v, sizeof(v)) == sizeof(v))
 			done += (unsigned)v;
+		if (pfd[3].revents & POLLIN)
+			control_serve(ctl, nf, t);
 	}
 	stop = 1;
 	v = 1;
@@ -197,8 +212,238 @@ out:
 		close(stop_fd);
 	if (done_fd >= 0)
 		close(done_fd);
+	if (cmd_fd >= 0)
+		close(cmd_fd);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	return rc;
+}
+
+/* ------------------------------------------------------- control FIFO */
+
+struct nft_control {
+	int fd;
+	char buf[1024];              /* a partial line */
+	size_t len;
+	unsigned seq;                /* commands read */
+};
+
+int nft_control_open(const char *path, struct nft_control **out)
+{
+	struct nft_control *c;
+	struct stat sb;
+	int fd;
+
+	/* Read-write: the FIFO never reads as ended while we hold it. */
+	fd = open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &sb) < 0 || !S_ISFIFO(sb.st_mode)) {
+		close(fd);
+		return -ENOTSUP;
+	}
+	c = calloc(1, sizeof(*c));
+	if (!c) {
+		close(fd);
+		return -ENOMEM;
+	}
+	c->fd = fd;
+	*out = c;
+	return 0;
+}
+
+void nft_control_close(struct nft_control *c)
+{
+	if (!c)
+		return;
+	close(c->fd);
+	free(c);
+}
+
+static int control_fd(const struct nft_control *c)
+{
+	return c->fd;
+}
+
+static void reply(unsigned seq, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void reply(unsigned seq, const char *fmt, ...)
+{
+	char line[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	/* One write per reply: queue 0's thread answers too. */
+	printf("control %u: %s\n", seq, line);
+	fflush(stdout);
+}
+
+static int hex_bytes(const char *s, uint8_t *out, unsigned max)
+{
+	unsigned n = 0, v;
+
+	while (s[0] && s[1] && n < max && sscanf(s, "%2x", &v) == 1) {
+		out[n++] = (uint8_t)v;
+		s += 2;
+	}
+	return *s ? -EINVAL : (int)n;
+}
+
+static const char *backend_state_name(int st);
+
+/* One command line, answered on stdout. */
+static void control_cmd(struct nft_control *c, struct netfront *nf, struct nft_thread *t,
+			char *line)
+{
+	char *argv[136], *save = NULL, *w;
+	unsigned seq = ++c->seq;
+	int argc = 0, rc;
+
+	for (w = strtok_r(line, " \t", &save); w && argc < 136; w = strtok_r(NULL, " \t", &save))
+		argv[argc++] = w;
+	if (!argc) {
+		reply(seq, "error empty command");
+		return;
+	}
+	if (!strcmp(argv[0], "mcast") && argc == 3 &&
+	    (!strcmp(argv[1], "add") || !strcmp(argv[1], "del"))) {
+		struct nft_cmd *k = t[0].cmd;
+		uint64_t one = 1;
+
+		if (nft_parse_mac(argv[2], k->mac) < 0) {
+			reply(seq, "mcast %s %s error bad address", argv[1], argv[2]);
+			return;
+		}
+		if (__atomic_load_n(&k->state, __ATOMIC_ACQUIRE) != NFT_CMD_IDLE) {
+			reply(seq, "mcast %s %s error busy", argv[1], argv[2]);
+			return;
+		}
+		k->add = !strcmp(argv[1], "add");
+		k->seq = seq;
+		__atomic_store_n(&k->state, NFT_CMD_POSTED, __ATOMIC_RELEASE);
+		if (write(t[0].cmd_fd, &one, sizeof(one)) < 0)
+			reply(seq, "mcast error %s", strerror(errno));
+		return; /* queue 0's thread answers */
+	}
+	if (!strcmp(argv[0], "mcast-control") && argc == 2 &&
+	    (!strcmp(argv[1], "on") || !strcmp(argv[1], "off"))) {
+		rc = netfront_set_mcast_control(nf, !strcmp(argv[1], "on"));
+		reply(seq, "mcast-control %s %s", argv[1], rc < 0 ? strerror(-rc) : "ok");
+		return;
+	}
+	if (!strcmp(argv[0], "reconfigure") && argc == 2) {
+		rc = netfront_reconfigure(nf, (unsigned)strtoul(argv[1], NULL, 0));
+		if (rc < 0)
+			reply(seq, "reconfigure %s error %s", argv[1], strerror(-rc));
+		else
+			reply(seq, "reconfigure %s ok backend %s", argv[1],
+			      backend_state_name(netfront_backend_state(nf)));
+		return;
+	}
+	if (!strcmp(argv[0], "ctrl") && argc >= 2 && argc <= 5) {
+		uint32_t d[3] = { 0, 0, 0 }, data = 0;
+		int i;
+
+		for (i = 2; i < argc; i++)
+			d[i - 2] = (uint32_t)strtoul(argv[i], NULL, 0);
+		rc = netfront_ctrl(nf, (uint16_t)strtoul(argv[1], NULL, 0), d[0], d[1], d[2], &data,
+				   2000);
+		if (rc < 0)
+			reply(seq, "ctrl %s error %s", argv[1], strerror(-rc));
+		else
+			reply(seq, "ctrl %s status %d data %u", argv[1], rc, data);
+		return;
+	}
+	if (!strcmp(argv[0], "hash-key") && argc == 2) {
+		uint8_t key[4096];
+		int n = hex_bytes(argv[1], key, sizeof(key));
+
+		rc = n < 0 ? n : netfront_ctrl_set_hash_key(nf, key, (uint32_t)n, 2000);
+		if (rc < 0)
+			reply(seq, "hash-key error %s", strerror(-rc));
+		else
+			reply(seq, "hash-key status %d", rc);
+		return;
+	}
+	if (!strcmp(argv[0], "hash-mapping") && argc >= 2) {
+		uint32_t map[128];
+		int i;
+
+		for (i = 2; i < argc && i - 2 < 128; i++)
+			map[i - 2] = (uint32_t)strtoul(argv[i], NULL, 0);
+		rc = netfront_ctrl_set_hash_mapping(nf, map, (uint32_t)(argc - 2),
+						    (uint32_t)strtoul(argv[1], NULL, 0), 2000);
+		if (rc < 0)
+			reply(seq, "hash-mapping error %s", strerror(-rc));
+		else
+			reply(seq, "hash-mapping status %d", rc);
+		return;
+	}
+	reply(seq, "error unknown command '%s'", argv[0]);
+}
+
+static void control_serve(struct nft_control *c, struct netfront *nf, struct nft_thread *t)
+{
+	ssize_t n;
+	char *nl;
+
+	n = read(c->fd, c->buf + c->len, sizeof(c->buf) - 1 - c->len);
+	if (n <= 0)
+		return;
+	c->len += (size_t)n;
+	c->buf[c->len] = '\0';
+	while ((nl = strchr(c->buf, '\n'))) {
+		*nl = '\0';
+		control_cmd(c, nf, t, c->buf);
+		c->len -= (size_t)(nl + 1 - c->buf);
+		memmove(c->buf, nl + 1, c->len + 1);
+	}
+	if (c->len == sizeof(c->buf) - 1) {
+		reply(++c->seq, "error line too long");
+		c->len = 0;
+	}
+}
+
+void nft_thread_cmd_ack(struct nft_thread *t)
+{
+	uint64_t v;
+
+	if (t->cmd_fd >= 0 && read(t->cmd_fd, &v, sizeof(v)) < 0)
+		return; /* nothing was posted: EAGAIN */
+}
+
+void nft_thread_cmd(struct nft_thread *t)
+{
+	struct nft_cmd *k = t->cmd;
+	const uint8_t *m;
+	int rc, st;
+
+	if (!k)
+		return;
+	m = k->mac;
+	switch (__atomic_load_n(&k->state, __ATOMIC_ACQUIRE)) {
+	case NFT_CMD_POSTED:
+		rc = netfront_mcast(t->nf, k->add, k->mac);
+		if (rc < 0) {
+			reply(k->seq, "mcast %s %02x:%02x:%02x:%02x:%02x:%02x error %s",
+			      k->add ? "add" : "del", m[0], m[1], m[2], m[3], m[4], m[5],
+			      strerror(-rc));
+			__atomic_store_n(&k->state, NFT_CMD_IDLE, __ATOMIC_RELEASE);
+			return;
+		}
+		__atomic_store_n(&k->state, NFT_CMD_SENT, __ATOMIC_RELAXED);
+		__attribute__((fallthrough)); /* answered already? */
+	case NFT_CMD_SENT:
+		st = netfront_mcast_status(t->nf);
+		if (st == -EINPROGRESS)
+			return;
+		reply(k->seq, "mcast %s %02x:%02x:%02x:%02x:%02x:%02x %s", k->add ? "add" : "del",
+		      m[0], m[1], m[2], m[3], m[4], m[5], st == NETIF_RSP_OKAY ? "OKAY" : "ERROR");
+		__atomic_store_n(&k->state, NFT_CMD_IDLE, __ATOMIC_RELEASE);
+		return;
+	default:
+		return;
+	}
 }
 
 void nft_print_stats_tail(struct netfront *nf)
@@ -277,7 +522,7 @@ static const char *status_name(int16_t s)
 	}
 }
 
-static const char *state_name(int st)
+static const char *backend_state_name(int st)
 {
 	static const char *const names[] = {
 		"unknown", "initialising", "initwait", "initialised", "connected",
@@ -490,7 +735,7 @@ static int do_raw(struct netfront *nf, int argc, char **argv)
 		       netfront_tx_inflight(nf, 0) ? "no-response" : "ERROR");
 	if (netfront_broken(nf))
 		printf("netfront broken: %s\n", netfront_broken(nf));
-	printf("backend %s\n", state_name(state));
+	printf("backend %s\n", backend_state_name(state));
 	rc = 0;
 out:
 	/* Ended at close if the backend still maps it (it copies: it won't). */
@@ -514,13 +759,18 @@ static void usage(FILE *f)
 		"  --regrant            grant per packet, end access per response (as Linux)\n"
 		"  --xdp-headroom N     written at connect\n"
 		"  --timeout MS         handshake waits, default 10000\n"
-		"commands: handshake | tap IFNAME [--io uring|rw] [--batch N] |\n"
+		"commands: handshake |\n"
+		"  tap IFNAME [--io uring|rw] [--batch N] [--rx-log FILE] [--control FIFO] |\n"
 		"  gen [--size N] [--offset N] [--dst MAC] [--count N] [--seconds S] [--batch N]\n"
 		"      [--csum none|sw|offload] |\n"
 		"  sink [--count N] [--seconds S] [--idle S] [--batch N] [--verify] |\n"
 		"  reconfigure N | mcast add|del MAC... | ctrl TYPE [D0 D1 D2] |\n"
 		"  raw tx-slots N|first-short|cross-page|bad-extra T|gso-size-0|bad-gso-type|\n"
-		"      prod-overflow|bad-gref|missing-extra|too-many-extras|big-slot|event-storm N\n");
+		"      prod-overflow|bad-gref|missing-extra|too-many-extras|big-slot|event-storm N\n"
+		"tap --rx-log FILE: a line per received frame (slots, flags, data offset, extras)\n"
+		"tap --control FIFO: a command a line, each answered \"control N: ...\" on stdout:\n"
+		"  mcast add|del MAC | mcast-control on|off | reconfigure HEADROOM |\n"
+		"  ctrl TYPE [D0 D1 D2] | hash-key HEX | hash-mapping OFFSET QUEUE...\n");
 }
 
 int main(int argc, char **argv)

@@ -15,6 +15,16 @@
 
 struct netfront;
 
+/* A command the control FIFO hands to queue 0's thread (netfront_mcast
+ * must run there): posted by the main thread, done by the queue's. */
+enum { NFT_CMD_IDLE, NFT_CMD_POSTED, NFT_CMD_SENT };
+struct nft_cmd {
+	int state;                   /* NFT_CMD_*, atomic: the handover */
+	unsigned seq;                /* the control command's number, in its reply */
+	bool add;                    /* mcast add, else del */
+	uint8_t mac[6];
+};
+
 /* A queue thread: it owns netfront queue q and runs until *stop (polling
  * stop_fd with its own fds), leaving 0 or -errno in rc. */
 struct nft_thread {
@@ -24,18 +34,38 @@ struct nft_thread {
 	volatile int *stop;
 	void *arg;                   /* the command's */
 	int rc;
+	/* With a control FIFO, on queue 0: its command, and an eventfd
+	 * readable when one was posted (else NULL and -1). */
+	struct nft_cmd *cmd;
+	int cmd_fd;
 };
+
+/* The control FIFO of a running command (tap --control): one command a
+ * line, each answered by one line "control N: ..." on stdout (N counts
+ * the commands from 1): mcast add|del MAC, mcast-control on|off,
+ * reconfigure N, ctrl TYPE [D0 D1 D2], hash-key HEX, hash-mapping OFF Q...
+ * Opened read-write so that writers come and go without an end of file. */
+struct nft_control;
+int nft_control_open(const char *path, struct nft_control **out);
+void nft_control_close(struct nft_control *c);
 typedef void nft_thread_fn(struct nft_thread *t);
 
 /*
  * Start fn on one thread per queue (signals blocked there), then wait on
  * the main thread for SIGTERM/SIGINT, seconds (0: none), the backend
- * leaving Connected, or every thread returning; stop and join them.
+ * leaving Connected (Reconfigured counts as connected: Linux netback stays
+ * there after an XDP change), or every thread returning; stop and join
+ * them.  ctl (NULL: none): a control FIFO served meanwhile.
  * ready: printed ("ready") once the threads run (NULL: nothing).  Returns
  * the first thread error, -ECONNRESET when the backend left, or 0.
  */
 int nft_run_queues(struct netfront *nf, nft_thread_fn *fn, void *arg, double seconds,
-		   const char *ready, struct nft_thread *threads);
+		   const char *ready, struct nft_thread *threads, struct nft_control *ctl);
+/* Queue threads with a control FIFO: call after each netfront_tx_complete
+ * (runs a posted command, answers it once its response came); and clear
+ * cmd_fd when it fired. */
+void nft_thread_cmd(struct nft_thread *t);
+void nft_thread_cmd_ack(struct nft_thread *t);
 /* Wait up to ms for queue q's event channel (or t->stop_fd); acks it.
  * 0 on an event or timeout, -errno. */
 int nft_wait_queue(struct nft_thread *t, int ms);
