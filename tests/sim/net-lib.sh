@@ -42,10 +42,14 @@
 #           fe_read GUEST DEVID KEY     a frontend key
 #           state_is GUEST DEVID N      the backend's state is N
 #           be_gone GUEST DEVID         the backend directory is gone
+#           linux_probe_keys MAXQ       the keys Linux 6.1's netback_probe writes ("KEY VALUE"
+#                                       lines, sorted), with multi-queue-max-queues MAXQ
+#           be_probe_keys GUEST DEVID   the backend's keys of that set, in the same form
 # Frontend  net_requires_front          skip (exit 77) without netfront-tool
-#           front_start GUEST IF [OPTS] `netfront-tool OPTS tap IF` as GUEST in its netns, in
-#                                       the background; returns once it printed "ready" (1
-#                                       after 30 s); its pid in front_pid[GUEST/IF]
+#           front_start GUEST IF [OPTS] [-- TAP_OPTS]  `netfront-tool OPTS tap TAP_OPTS IF` as
+#                                       GUEST in its netns, in the background; returns once it
+#                                       printed "ready" (1 after 30 s, or at once when it
+#                                       exited); its pid in front_pid[GUEST/IF]
 #           front_stop GUEST IF         SIGTERM it, wait; its exit status
 #           guest_ip GUEST IF ADDR/LEN  give the guest's TAP an address and bring it up
 #           vif_connect GUEST IF ADDR/LEN [OPTS]  attach a vif to the bridge $NET_BR (and
@@ -190,6 +194,30 @@ be_is() {
 }
 state_is() { [ "$(be_read "$1" "$2" state)" = "$3" ]; }
 be_gone() { ! dom0 xenstore-read "$(be_path "$1" "$2")/state" >/dev/null 2>&1; }
+# netback_probe (drivers/net/xen-netback/xenbus.c, v6.1): its transaction
+# (feature-sg, -gso-tcpv4/6, -ipv6-csum-offload, -rx-copy, -xdp-headroom,
+# -rx-flip, -multicast-control, -dynamic-multicast-control), then
+# feature-split-event-channels, multi-queue-max-queues, feature-ctrl-ring.
+linux_probe_keys() {
+	sort <<EOF
+feature-sg 1
+feature-gso-tcpv4 1
+feature-gso-tcpv6 1
+feature-ipv6-csum-offload 1
+feature-rx-copy 1
+feature-xdp-headroom 1
+feature-rx-flip 0
+feature-multicast-control 1
+feature-dynamic-multicast-control 1
+feature-split-event-channels 1
+multi-queue-max-queues $1
+feature-ctrl-ring 1
+EOF
+}
+be_probe_keys() {
+	dom0 xenstore-ls "$(be_path "$1" "$2")" |
+		sed -nE 's/^(feature-[a-z0-9-]*|multi-queue-max-queues) = "(.*)"$/\1 \2/p' | sort
+}
 vif_name() {
 	local n
 	n=$(be_read "$1" "$2" vifname) && [ -n "$n" ] && { echo "$n"; return; }
@@ -197,16 +225,21 @@ vif_name() {
 }
 
 net_requires_front() { requires netfront-tool; }
-front_start() { # GUEST IF [OPTS]
-	local g=$1 ifn=$2 log=$W/front-$1-$2.log
+front_start() { # GUEST IF [OPTS] [-- TAP_OPTS]
+	local g=$1 ifn=$2 log=$W/front-$1-$2.log opts=() tapopts=()
 	shift 2
+	while [ $# -gt 0 ] && [ "$1" != -- ]; do opts+=("$1"); shift; done
+	[ $# -gt 0 ] && shift
+	tapopts=("$@")
 	: >"$log"
 	# exec all the way down: $! is netfront-tool itself.
 	(eval "$(pvsim --dir "$S" env "$g")"; exec ip netns exec "$(guest_ns "$g")" \
-		netfront-tool "$@" tap "$ifn") >"$log" 2>&1 &
+		netfront-tool "${opts[@]}" tap "${tapopts[@]}" "$ifn") >"$log" 2>&1 &
 	front_pid[$g/$ifn]=$!
-	wait_until 30 grep -qx ready "$log"
+	wait_until 30 front_settled "$g" "$ifn"
+	grep -qx ready "$log" || { echo "netfront-tool did not start:"; cat "$log"; return 1; }
 }
+front_settled() { grep -qx ready "$W/front-$1-$2.log" || t_not_running "${front_pid[$1/$2]}"; }
 front_stop() {
 	local k=$1/$2 rc
 	kill -TERM "${front_pid[$k]}"

@@ -58,25 +58,9 @@ check "with the bridge's MTU (1400)" test "$(link_mtu - vif1.0)" = 1400
 check "and told the frontend (mtu key 1400), as Xen's set_mtu does" test "$(fe_read g1 0 mtu)" = 1400
 check "hotplug-status is connected" be_is g1 0 hotplug-status connected
 
-# Linux netback's probe keys (netback_probe, backend_create), --max-queues 2.
-be_keys() {
-	dom0 xenstore-ls "$(be_path g1 0)" |
-		sed -nE 's/^(feature-[a-z0-9-]*|multi-queue-max-queues) = "(.*)"$/\1 \2/p' | sort
-}
-check "the backend's feature keys are Linux netback's" diff -u - <(be_keys) <<'EOF'
-feature-ctrl-ring 1
-feature-dynamic-multicast-control 1
-feature-gso-tcpv4 1
-feature-gso-tcpv6 1
-feature-ipv6-csum-offload 1
-feature-multicast-control 1
-feature-rx-copy 1
-feature-rx-flip 0
-feature-sg 1
-feature-split-event-channels 1
-feature-xdp-headroom 1
-multi-queue-max-queues 2
-EOF
+# Linux netback's probe keys (netback_probe), --max-queues 2.
+check "the backend's feature keys are Linux netback's" \
+	diff -u <(linux_probe_keys 2) <(be_probe_keys g1 0)
 check "the backend waits in InitWait (2) for a frontend" state_is g1 0 2
 
 # No script=: Xen's vif-bridge when installed, else ours, found in the tree.
