@@ -1,10 +1,11 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # pvback-net: the userspace netif backend daemon.  libnet holds the pure
-# parts (TX slot rules, offloads) that the unit tests and the fuzzer link.
+# parts (TX slot rules, offloads, hashing, the multicast list) that the
+# unit tests and the fuzzer link.
 bins += pvback-net
 libs += net
-net_srcs := $(addprefix netback/,request.c offload.c hash.c)
-pvback-net_srcs := $(addprefix netback/,main.c xenbus.c ring.c tx.c rx.c mcast.c ctrl.c ctl.c port_tap.c)
+net_srcs := $(addprefix netback/,request.c offload.c hash.c mcast.c)
+pvback-net_srcs := $(addprefix netback/,main.c xenbus.c ring.c tx.c rx.c ctrl.c ctl.c port_tap.c)
 pvback-net_deps := net pvcommon
 pvback-net_pkgs := liburing
 $(call mod_cflags,netback,-Icommon -Inetback $(call pkgcflags,liburing))

@@ -12,3 +12,7 @@ tests += test-net-ctrl-hash
 test-net-ctrl-hash_srcs := tests/unit/test-net-ctrl-hash.c
 test-net-ctrl-hash_deps := net pvcommon
 test-net-ctrl-hash_pkgs := cmocka
+tests += test-net-mcast-list
+test-net-mcast-list_srcs := tests/unit/test-net-mcast-list.c
+test-net-mcast-list_deps := net pvcommon
+test-net-mcast-list_pkgs := cmocka
