@@ -27,6 +27,7 @@
  * on their event channels, never sleeping.  Exit status 0 on success, 1 on
  * a failure (message on stderr), 2 for a usage error.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -278,13 +279,15 @@ static void reply(unsigned seq, const char *fmt, ...)
 	fflush(stdout);
 }
 
+/* Pairs of hex digits (nothing else) into out: their count, or -EINVAL. */
 static int hex_bytes(const char *s, uint8_t *out, unsigned max)
 {
-	unsigned n = 0, v;
+	unsigned n = 0;
 
-	while (s[0] && s[1] && n < max && sscanf(s, "%2x", &v) == 1) {
-		out[n++] = (uint8_t)v;
-		s += 2;
+	for (; isxdigit((unsigned char)s[0]) && isxdigit((unsigned char)s[1]) && n < max; s += 2) {
+		char pair[3] = { s[0], s[1], '\0' };
+
+		out[n++] = (uint8_t)strtoul(pair, NULL, 16);
 	}
 	return *s ? -EINVAL : (int)n;
 }
