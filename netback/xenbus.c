@@ -154,13 +154,15 @@ fail:
 	return rc;
 }
 
+/* A frontend flag as Linux's xenbus_read_unsigned reads it: any number but
+ * 0 is on; absent or not a number is the default. */
 static bool fe_flag(struct pv_xb_dev *dev, const char *key, bool def)
 {
 	uint64_t v;
 
-	if (pv_xb_dev_read_fe_uint(dev, key, 0, 1, &v) < 0)
+	if (pv_xb_dev_read_fe_uint(dev, key, 0, UINT64_MAX, &v) < 0)
 		return def;
-	return v;
+	return v != 0;
 }
 
 /* The frontend's features (Linux read_xenbus_vif_flags). */

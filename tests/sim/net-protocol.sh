@@ -317,6 +317,17 @@ check "an unlisted group then passes" passes g2 "$g2_group"
 check "request-multicast-control on again" ctl_is g2 "mcast-control on" "mcast-control on ok"
 check "the backend saw that too" wait_until 5 logged "vif-$(domid_of g2)-$d2: multicast control on"
 check "the unlisted group is dropped again" dropped g2 "$g2_group"
+fe_write() { dom0 xenstore-write "/local/domain/$(domid_of "$1")/device/vif/$2/$3" "$4"; }
+log_count() { grep -cF -- "$1" "$W/net.log"; }
+more_logged() { [ "$(log_count "$1")" -gt "$2" ]; }
+mc_msg="vif-$(domid_of g2)-$d2: multicast control"
+n_on=$(log_count "$mc_msg on")
+n_off=$(log_count "$mc_msg off")
+check "request-multicast-control=0 written by the guest: off" \
+	eval 'fe_write g2 "$d2" request-multicast-control 0 && wait_until 5 more_logged "$mc_msg off" "$n_off"'
+check "=2 is on, as Linux's xenbus_read_unsigned reads it" \
+	eval 'fe_write g2 "$d2" request-multicast-control 2 && wait_until 5 more_logged "$mc_msg on" "$n_on"'
+check "and the unlisted group is dropped" dropped g2 "$g2_group"
 adds_ok() {
 	local i m
 	for i in $(seq 1 64); do
