@@ -3,7 +3,8 @@
 # Description: pvback-net end to end on pvsim: two guests (userspace
 # netfront with a TAP in their own netns) and the host on one bridge.
 # Ping guest <-> host and guest <-> guest; a TCP stream each way whose
-# sha256 matches at the other end; the daemon's stats count the traffic
+# sha256 matches at the other end; iperf3 TCP and UDP both ways (UDP: at
+# most 5% of 20 Mbit/s lost); the daemon's stats count the traffic
 # per queue with the rings' indexes; the frontend's close and the vif's
 # unplug end cleanly while the daemon keeps answering and the other guest
 # keeps its traffic; the interface leaves the bridge and goes.
@@ -27,6 +28,23 @@ check "16 MiB from g1 to the host arrive intact (sha256)" \
 check "16 MiB from the host to g2 arrive intact" tcp_verify - "$(guest_ns g2)" "$NET_PFX.12" 16 5002
 check "16 MiB from g2 to g1 arrive intact" \
 	tcp_verify "$(guest_ns g2)" "$(guest_ns g1)" "$NET_PFX.11" 16 5003
+iperf_udp() { # NS ADDR PORT [ARGS]: 20 Mbit/s of UDP for 2 s, more than 1000 datagrams, at most 5% lost
+	local ns=$1 addr=$2 port=$3
+	shift 3
+	iperf_server - "$port" || return 1
+	ns_run "$ns" timeout 60 iperf3 -c "$addr" -p "$port" -u -b 20M -l 1200 -t 2 -J "$@" >"$W/udp.json" ||
+		{ cat "$W/udp.json"; return 1; }
+	python3 -c 'import json, sys
+s = json.load(open(sys.argv[1]))["end"]["sum"]
+print(s["packets"], "datagrams,", s["lost_packets"], "lost")
+sys.exit(not (s["packets"] > 1000 and s["lost_percent"] <= 5))' "$W/udp.json"
+}
+iperf_server - 5004
+check "iperf3 TCP g1 -> host" iperf_client "$(guest_ns g1)" "$NET_PFX.1" 5004 -t 2
+iperf_server - 5005
+check "iperf3 TCP host -> g1" iperf_client "$(guest_ns g1)" "$NET_PFX.1" 5005 -t 2 -R
+check "iperf3 UDP g1 -> host" iperf_udp "$(guest_ns g1)" "$NET_PFX.1" 5006
+check "iperf3 UDP host -> g1" iperf_udp "$(guest_ns g1)" "$NET_PFX.1" 5007 -R
 
 net_stats --json >"$W/s.json"
 counted() {
