@@ -7,6 +7,7 @@
  * NETTXF_csum_blank.  Pure; every read is bounded by len.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <netinet/in.h>
 #include <linux/if_ether.h>
 
@@ -165,5 +166,18 @@ int pv_net_csum_complete(uint8_t *f, uint32_t len, uint32_t start, uint32_t offs
 		c = 0xffff; /* UDP: 0 means "no checksum" */
 	f[at] = (uint8_t)(c >> 8);
 	f[at + 1] = (uint8_t)c;
+	return 0;
+}
+
+int pv_net_parse_mac(const char *s, uint8_t *mac)
+{
+	unsigned v[6], i;
+	char tail;
+
+	if (sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5],
+		   &tail) != 6)
+		return -EINVAL;
+	for (i = 0; i < 6; i++)
+		mac[i] = (uint8_t)v[i];
 	return 0;
 }

@@ -52,4 +52,7 @@ uint16_t pv_net_pseudo_sum(const uint8_t *f, const struct pv_net_l4 *l4, uint32_
  * becomes 0xffff).  0, or -EINVAL when the field lies outside the frame. */
 int pv_net_csum_complete(uint8_t *f, uint32_t len, uint32_t start, uint32_t offset);
 
+/* "xx:xx:xx:xx:xx:xx" into mac[6]: 0, or -EINVAL (nothing may follow). */
+int pv_net_parse_mac(const char *s, uint8_t *mac);
+
 #endif /* PVNET_H */

@@ -73,7 +73,7 @@ static int common_opts(struct bench *b, int argc, char **argv, bool gen)
 		case 'o': b->offset = (uint32_t)strtoul(optarg, NULL, 0) % PAGE; break;
 		case 'b': b->batch = (uint32_t)strtoul(optarg, NULL, 0); break;
 		case 'd':
-			if (nft_parse_mac(optarg, b->dst) < 0)
+			if (pv_net_parse_mac(optarg, b->dst) < 0)
 				return -EINVAL;
 			break;
 		case 'n': b->count = strtoull(optarg, NULL, 0); break;
