@@ -22,6 +22,10 @@
 #           in_guest GUEST CMD...       CMD in GUEST's netns, as domain GUEST (pvsim env GUEST)
 #           dom0 CMD...                 CMD as dom0 (pvsim env), e.g. xenstore-read
 # Bridges   bridge_add BR [ADDR/LEN] [MTU]  a bridge in the backend netns, up (and its address)
+#           tap_add NS IF [BR]          a persistent TAP (vnet_hdr, multi-queue: pvback-net's
+#                                       flags) in NS (`-`: the backend's), up, a port of BR
+#           veth_add NS IF BR           a veth pair: IF in NS, its peer IF-br a port of BR
+#           ns_no_ipv6 NS               no IPv6 in NS (no router or MLD chatter on its links)
 #           master_of IF                the bridge backend interface IF is a port of (fails
 #                                       when IF does not exist)
 #           in_bridge IF BR             IF exists and is a port of BR (BR empty: of none)
@@ -152,6 +156,18 @@ bridge_add() { # BR [ADDR/LEN] [MTU]
 	[ -z "${3:-}" ] || be_ns ip link set dev "$1" mtu "$3" || return 1
 	[ -z "${2:-}" ] || be_ns ip addr add "$2" dev "$1" || return 1
 	be_ns ip link set dev "$1" up
+}
+tap_add() { # NS IF [BR]
+	ns_run "$1" ip tuntap add dev "$2" mode tap vnet_hdr multi_queue || return 1
+	[ -z "${3:-}" ] || ns_run "$1" ip link set dev "$2" master "$3" || return 1
+	ns_run "$1" ip link set dev "$2" up
+}
+veth_add() { # NS IF BR
+	be_ns ip link add "$2-br" type veth peer name "$2" netns "$1" || return 1
+	be_ns ip link set dev "$2-br" master "$3" up && ns_run "$1" ip link set dev "$2" up
+}
+ns_no_ipv6() {
+	ns_run "$1" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
 }
 master_of() {
 	local l
