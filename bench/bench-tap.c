@@ -3,8 +3,8 @@
  * pvbench-tap: what a TAP device takes and gives on this machine with no
  * PV path in the way, the baselines of `make bench-net` (bench/bench-net):
  *
- *   writer IF       frames (--size, Ethernet with a local experimental
- *                   ethertype, to --dst) into the TAP for --seconds:
+ *   writer IF       frames (--size; IPv4/UDP to --dst, as netfront-tool
+ *                   gen's) into the TAP for --seconds:
  *                   --batch IORING_OP_WRITEs per io_uring_enter, the fd
  *                   registered (IOSQE_FIXED_FILE), the virtio_net_hdr in
  *                   front of each frame in the same buffer;
@@ -37,6 +37,7 @@
 #include <liburing.h>
 
 #include "pvcommon.h"
+#include "pvnet.h"
 #include "benchlib.h"
 
 #define VH       sizeof(struct virtio_net_hdr)
@@ -186,6 +187,7 @@ static void stamp(struct counts *c)
 static int run_writer(struct side *s, const struct opts *o)
 {
 	struct io_uring ring;
+	static const uint8_t src[6] = { 0x02, 0, 0, 0, 0, 0x01 };
 	struct counts c = { 0 };
 	uint8_t *mem = buffers(o->batch);
 	uint64_t end;
@@ -197,14 +199,11 @@ static int run_writer(struct side *s, const struct opts *o)
 	rc = ring_setup(&ring, o->batch, &s->fd, 1);
 	if (rc < 0)
 		return rc;
-	for (i = 0; i < o->batch; i++) {
-		uint8_t *f = mem + (size_t)i * BUF_SIZE + VH; /* the header stays zero */
-
-		memcpy(f, o->dst, 6);
-		memcpy(f + 6, "\x02\x00\x00\x00\x00\x01", 6);
-		f[12] = 0x88;
-		f[13] = 0xb5;
-	}
+	/* netfront-tool gen's frames (IPv4/UDP: a bridge's netfilter hooks
+	 * see them as they see gen's), each in its own buffer; the
+	 * virtio_net_hdr before each stays zero. */
+	for (i = 0; i < o->batch; i++)
+		pv_net_udp4_hdrs(mem + (size_t)i * BUF_SIZE + VH, o->size, o->dst, src, 9000, 9);
 	end = pv_now_ns() + (uint64_t)(o->seconds * 1e9);
 	c.t_first = pv_now_ns();
 	while (!bench_stopped() && (c.t_last = pv_now_ns()) < end) {
@@ -334,7 +333,7 @@ int main(int argc, char **argv)
 	int rc = 0;
 
 	bench_opts_parse(argc, argv, opts, sizeof(opts) / sizeof(opts[0]), usage);
-	if (optind >= argc || o.size < 14 || o.size > 65536 || !o.batch || o.batch > MAX_BATCH)
+	if (optind >= argc || o.size < PV_NET_UDP4_HLEN || o.size > 65536 || !o.batch || o.batch > MAX_BATCH)
 		bench_usage_exit(usage, 2);
 	mode = argv[optind++];
 	nsides = !strcmp(mode, "forward") ? 2 : 1;
