@@ -160,10 +160,17 @@ uint32_t net_ctrl_handle(struct net_hash *h, unsigned num_queues,
  */
 struct net_pkt {
 	struct virtio_net_hdr vh;
-	uint8_t *data;          /* the frame, from the Ethernet header */
+	uint8_t *data;          /* the frame, from the Ethernet header; guest TX's
+				 * have NET_PKT_HEADROOM bytes the port may write
+				 * before it */
 	uint32_t len;
 	void *owner;            /* the side that lent the buffer: its own use */
 };
+
+/* Guest TX packets have this much room before data: a TAP writes its
+ * virtio_net_hdr there and the frame with it in one piece (one
+ * IORING_OP_WRITE of one buffer instead of a WRITEV of two). */
+#define NET_PKT_HEADROOM 64u
 
 struct net_port;
 struct net_port_queue;
