@@ -7,14 +7,12 @@
  * which keeps the device alive between connections) and an io_uring on its
  * thread's loop:
  *
- *  - guest TX: one IORING_OP_WRITE per frame, its vnet_hdr written into
- *    the packet's headroom so that header and frame are one buffer (a
- *    WRITEV of two cost 5% more per frame: iovec import), all of a burst
- *    submitted with one system call (measured 4.5-7x a write() per frame on
- *    these machines, research/net-usb.md 6); TAP writes complete inline, so
- *    the completions are reaped right after the submit and the buffers go
- *    back to the queue at once;
- *  - guest RX: NET_TAP_READS reads (vnet_hdr and 64 KiB, one buffer) stay posted; their
+ *  - guest TX: one IORING_OP_WRITEV per frame ({vnet_hdr, frame}), all of a
+ *    burst submitted with one system call (measured 4.5-7x a write() per
+ *    frame on these machines, research/net-usb.md 6); TAP writes complete
+ *    inline, so the completions are reaped right after the submit and the
+ *    buffers go back to the queue at once;
+ *  - guest RX: NET_TAP_READS reads ({vnet_hdr, 64 KiB}) stay posted; their
  *    completions (the ring fd is readable) queue frames for rx_burst, and a
  *    frame's buffer is posted again when rx_release gives it back (not
  *    while paused: then the kernel queues, and drops beyond txqueuelen).
@@ -217,6 +215,17 @@ static int tap_set_mtu(struct net_port *port, unsigned mtu)
 
 /* -------------------------------------------------------------- queues */
 
+/* Every request names the TAP as registered file 0: no fget/fput per frame. */
+static void prep_rw(struct io_uring_sqe *sqe, bool write, void *buf, unsigned len, uintptr_t tag)
+{
+	if (write)
+		io_uring_prep_write(sqe, 0, buf, len, 0);
+	else
+		io_uring_prep_read(sqe, 0, buf, len, 0);
+	sqe->flags |= IOSQE_FIXED_FILE;
+	io_uring_sqe_set_data(sqe, (void *)tag);
+}
+
 static void post_read(struct net_port_queue *q, struct tap_rx *r)
 {
 	struct io_uring_sqe *sqe;
@@ -234,8 +243,8 @@ static void post_read(struct net_port_queue *q, struct tap_rx *r)
 		return;
 	}
 	/* The header and the frame in one buffer: a plain read. */
-	io_uring_prep_read(sqe, q->fd, r->pkt.data - NET_TAP_VH, NET_TAP_VH + NET_TAP_RXLEN, 0);
-	io_uring_sqe_set_data(sqe, (void *)((uintptr_t)r | OP_READ));
+	prep_rw(sqe, false, r->pkt.data - NET_TAP_VH, NET_TAP_VH + NET_TAP_RXLEN,
+		(uintptr_t)r | OP_READ);
 	q->reads++;
 	q->unsubmitted = true;
 }
@@ -336,6 +345,9 @@ static int tap_queue_open(struct net_port *port, unsigned idx, struct pv_loop *l
 	if (rc < 0)
 		goto fail;
 	q->ring_ok = true;
+	rc = io_uring_register_files(&q->ring, &q->fd, 1);
+	if (rc < 0)
+		goto fail;
 	q->rx_mem = mmap(NULL, (size_t)NET_TAP_READS * NET_TAP_RXBUF, PROT_READ | PROT_WRITE,
 			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (q->rx_mem == MAP_FAILED) {
@@ -409,6 +421,9 @@ static void tap_queue_close(struct net_port_queue *q)
 		pv_loop_del_fd(q->loop, q->ring.ring_fd);
 	if (!q->closing || q->reads || q->writes)
 		tap_queue_quiesce(q); /* the thread never ran, or left some */
+	/* Now, not with the ring's deferred teardown: the TAP queue is free
+	 * for the next daemon as soon as we close it. */
+	io_uring_unregister_files(&q->ring);
 	io_uring_queue_exit(&q->ring);
 	munmap(q->rx_mem, (size_t)NET_TAP_READS * NET_TAP_RXBUF);
 	if (q->fd == q->port->fd0)
@@ -438,8 +453,8 @@ static unsigned tap_tx_burst(struct net_port_queue *q, struct net_pkt **pkts, un
 		t->pkt = p;
 		/* The header in the packet's headroom: one buffer, one plain write. */
 		memcpy(p->data - NET_TAP_VH, &p->vh, NET_TAP_VH);
-		io_uring_prep_write(sqe, q->fd, p->data - NET_TAP_VH, NET_TAP_VH + p->len, 0);
-		io_uring_sqe_set_data(sqe, (void *)((uintptr_t)t | OP_WRITE));
+		prep_rw(sqe, true, p->data - NET_TAP_VH, NET_TAP_VH + p->len,
+			(uintptr_t)t | OP_WRITE);
 		q->writes++;
 		q->unsubmitted = true;
 	}
