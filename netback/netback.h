@@ -288,8 +288,8 @@ void net_queue_stats(struct net_queue *q, struct net_stats *st,
 /* The queue's state, shared by ring.c (lifecycle), tx.c and rx.c; queue
  * thread only, except the counters (read racily by `stats`). */
 enum { NET_RING_TX = 0, NET_RING_RX = 1 };
-#define NET_TX_BATCH     128u  /* packets gathered before one copy + one port burst */
-#define NET_TX_BUFS      256u  /* packet buffers: in the batch or still held by the port */
+#define NET_TX_BATCH     256u  /* packets gathered before one copy + one port burst */
+#define NET_TX_BUFS      512u  /* packet buffers: in the batch or still held by the port */
 #define NET_RX_BATCH     64u
 #define NET_TX_PKT_SLOTS (1u + (PV_NETIF_EXTRA_TYPE_MAX - 1) + NET_TX_FATAL_SLOTS)
 

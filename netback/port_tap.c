@@ -38,12 +38,12 @@
 #include "netback.h"
 
 #define NET_TAP_READS   64u     /* reads posted per queue */
-#define NET_TAP_WRITES  128u    /* writes in flight per queue */
+#define NET_TAP_WRITES  256u    /* writes in flight per queue */
 #define NET_TAP_VH      sizeof(struct virtio_net_hdr)
 #define NET_TAP_RXLEN   (NET_MAX_PKT + 64) /* a read's frame room: a GSO super-frame fits */
 /* A read's buffer: the header, then the frame 64-byte aligned. */
 #define NET_TAP_RXBUF   ((NET_PKT_HEADROOM + NET_TAP_RXLEN + 63u) & ~63u)
-#define NET_TAP_SQ      256u    /* >= NET_TAP_READS + NET_TAP_WRITES */
+#define NET_TAP_SQ      512u    /* >= NET_TAP_READS + NET_TAP_WRITES */
 
 struct net_port {
 	char ifname[IFNAMSIZ];
