@@ -18,7 +18,9 @@
  * IF is an existing TAP's name (`ip tuntap add ... mode tap`), or NS/IF
  * for one in the network namespace /run/netns/NS.  reader and forward
  * print "ready" once their reads are posted; every mode ends with one JSON
- * line.  pps counts from the first frame to the last.  Single-threaded.
+ * line: pps counts from the first frame to the last, cpu_seconds is the
+ * process's CPU time over the run (reader, forward: from "ready" on).
+ * Single-threaded.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -32,6 +34,7 @@
 #include <net/if.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <linux/if_tun.h>
 #include <linux/virtio_net.h>
 #include <liburing.h>
@@ -58,7 +61,18 @@ struct side {                      /* one TAP: fixed file index = its number */
 
 struct counts {
 	uint64_t t_first, t_last;
+	double cpu0;                /* the process's CPU seconds at the start */
 };
+
+/* CPU seconds this process used so far (user + system). */
+static double cpu_seconds(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return ru.ru_utime.tv_sec + ru.ru_stime.tv_sec +
+	       (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
 
 /* Open IF (or NS/IF in /run/netns/NS) with IFF_VNET_HDR, offloads as asked. */
 static int tap_attach(const char *spec, unsigned offloads)
@@ -159,10 +173,10 @@ static void print_result(const char *mode, const struct side *s, unsigned n, con
 	}
 	printf("{\"tool\":\"pvbench-tap\",\"mode\":\"%s\",\"size\":%u,\"batch\":%u,"
 	       "\"frames\":%llu,\"bytes\":%llu,\"errors\":%llu,\"seconds\":%.3f,\"pps\":%.0f,"
-	       "\"gbps\":%.3f}\n",
+	       "\"gbps\":%.3f,\"cpu_seconds\":%.3f}\n",
 	       mode, o->size, o->batch, (unsigned long long)frames, (unsigned long long)bytes,
 	       (unsigned long long)errors, secs, secs > 0 ? frames / secs : 0,
-	       secs > 0 ? bytes * 8 / secs / 1e9 : 0);
+	       secs > 0 ? bytes * 8 / secs / 1e9 : 0, cpu_seconds() - c->cpu0);
 }
 
 static void *buffers(unsigned n)
@@ -205,6 +219,7 @@ static int run_writer(struct side *s, const struct opts *o)
 	for (i = 0; i < o->batch; i++)
 		pv_net_udp4_hdrs(mem + (size_t)i * BUF_SIZE + VH, o->size, o->dst, src, 9000, 9);
 	end = pv_now_ns() + (uint64_t)(o->seconds * 1e9);
+	c.cpu0 = cpu_seconds();
 	c.t_first = pv_now_ns();
 	while (!bench_stopped() && (c.t_last = pv_now_ns()) < end) {
 		struct io_uring_cqe *cqe;
@@ -260,6 +275,7 @@ static int run_io(struct side *s, unsigned nsides, const struct opts *o)
 		goto out;
 	printf("ready\n");
 	fflush(stdout);
+	c.cpu0 = cpu_seconds();
 	while (!bench_stopped()) {
 		struct io_uring_cqe *cqe;
 		unsigned head, n = 0;
