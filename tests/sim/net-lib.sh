@@ -12,7 +12,8 @@
 #
 # Daemon    net_up [OPTS]               pvback-net --foreground OPTS in the backend netns as
 #                                       dom0; returns once it answers (bails out after 10 s)
-#           net_start [OPTS]            the same without waiting (netpid is its pid)
+#           net_start [OPTS]            the same without waiting (netpid is its pid); the
+#                                       binary is $NET_DAEMON when set (another build's)
 #           net_stop                    SIGTERM, wait; its exit status
 #           net_stats [ARGS]            `pvback-net stats ARGS` of the running daemon
 # Netns     netns_add NAME              a namespace (loopback up), deleted at exit
@@ -132,7 +133,7 @@ in_guest() {
 
 net_start() {
 	(eval "$(pvsim --dir "$S" env)"; exec ip netns exec "$BE_NS" \
-		pvback-net --foreground --log-level debug "$@") >>"$W/net.log" 2>&1 &
+		"${NET_DAEMON:-pvback-net}" --foreground --log-level debug "$@") >>"$W/net.log" 2>&1 &
 	netpid=$!
 }
 net_stats() { dom0 pvback-net stats "$@"; }
