@@ -15,8 +15,9 @@
  *                   offloads on: every frame read from one TAP is written
  *                   to the other, header and all, until SIGTERM.
  *
- * IF is an existing TAP's name (`ip tuntap add ... mode tap`), or NS/IF
- * for one in the network namespace /run/netns/NS.  reader and forward
+ * IF is an existing TAP's name (`ip tuntap add IF mode tap vnet_hdr
+ * multi_queue`: pvback-net's flags), or NS/IF for one in the network
+ * namespace /run/netns/NS.  reader and forward
  * print "ready" once their reads are posted; every mode ends with one JSON
  * line: pps counts from the first frame to the last, cpu_seconds is the
  * process's CPU time over the run (reader, forward: from "ready" on).
