@@ -7,6 +7,8 @@
  * NETTXF_csum_blank.  Pure; every read is bounded by len.
  */
 #include <errno.h>
+#include <stdio.h>
+#include <string.h>
 #include <netinet/in.h>
 #include <linux/if_ether.h>
 
@@ -165,5 +167,44 @@ int pv_net_csum_complete(uint8_t *f, uint32_t len, uint32_t start, uint32_t offs
 		c = 0xffff; /* UDP: 0 means "no checksum" */
 	f[at] = (uint8_t)(c >> 8);
 	f[at + 1] = (uint8_t)c;
+	return 0;
+}
+
+static void put16(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+void pv_net_udp4_hdrs(uint8_t *f, uint32_t len, const uint8_t *dst, const uint8_t *src,
+		      uint16_t sport, uint16_t dport)
+{
+	uint8_t *ip = f + PV_NET_ETH_HLEN, *udp = ip + 20;
+
+	memset(f, 0, PV_NET_UDP4_HLEN);
+	memcpy(f, dst, 6);
+	memcpy(f + 6, src, 6);
+	put16(f + 12, ETH_P_IP);
+	ip[0] = 0x45;
+	put16(ip + 2, len - PV_NET_ETH_HLEN);
+	ip[8] = 64;
+	ip[9] = IPPROTO_UDP;
+	memcpy(ip + 12, "\xc0\x00\x02\x01\xc0\x00\x02\x02", 8);
+	put16(ip + 10, (uint16_t)~pv_net_csum_fold(pv_net_csum_add(0, ip, 20)));
+	put16(udp, sport);
+	put16(udp + 2, dport);
+	put16(udp + 4, len - PV_NET_ETH_HLEN - 20);
+}
+
+int pv_net_parse_mac(const char *s, uint8_t *mac)
+{
+	unsigned v[6], i;
+	char tail;
+
+	if (sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5],
+		   &tail) != 6)
+		return -EINVAL;
+	for (i = 0; i < 6; i++)
+		mac[i] = (uint8_t)v[i];
 	return 0;
 }

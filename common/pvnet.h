@@ -52,4 +52,15 @@ uint16_t pv_net_pseudo_sum(const uint8_t *f, const struct pv_net_l4 *l4, uint32_
  * becomes 0xffff).  0, or -EINVAL when the field lies outside the frame. */
 int pv_net_csum_complete(uint8_t *f, uint32_t len, uint32_t start, uint32_t offset);
 
+/* The headers of a test frame of len bytes (>= PV_NET_UDP4_HLEN): Ethernet
+ * dst <- src, IPv4 192.0.2.1 -> 192.0.2.2 (TEST-NET-1, TTL 64, its header
+ * checksum), UDP sport -> dport with no checksum.  The payload after them
+ * is the caller's. */
+#define PV_NET_UDP4_HLEN (PV_NET_ETH_HLEN + 20u + 8u)
+void pv_net_udp4_hdrs(uint8_t *f, uint32_t len, const uint8_t *dst, const uint8_t *src,
+		      uint16_t sport, uint16_t dport);
+
+/* "xx:xx:xx:xx:xx:xx" into mac[6]: 0, or -EINVAL (nothing may follow). */
+int pv_net_parse_mac(const char *s, uint8_t *mac);
+
 #endif /* PVNET_H */

@@ -73,7 +73,7 @@ static int common_opts(struct bench *b, int argc, char **argv, bool gen)
 		case 'o': b->offset = (uint32_t)strtoul(optarg, NULL, 0) % PAGE; break;
 		case 'b': b->batch = (uint32_t)strtoul(optarg, NULL, 0); break;
 		case 'd':
-			if (nft_parse_mac(optarg, b->dst) < 0)
+			if (pv_net_parse_mac(optarg, b->dst) < 0)
 				return -EINVAL;
 			break;
 		case 'n': b->count = strtoull(optarg, NULL, 0); break;
@@ -109,11 +109,6 @@ static void put16(uint8_t *p, uint16_t v)
 	p[1] = (uint8_t)v;
 }
 
-static uint16_t ip_csum(const uint8_t *ip)
-{
-	return (uint16_t)~pv_net_csum_fold(pv_net_csum_add(0, ip, 20));
-}
-
 /* ----------------------------------------------------------------- gen */
 
 /* The frame of queue q, all but its sequence fields. */
@@ -125,18 +120,7 @@ static void gen_template(const struct bench *b, const uint8_t *src, unsigned q, 
 	uint8_t *pat = f + NFT_MIN_FRAME;
 
 	memset(f, 0, NFT_MIN_FRAME);
-	memcpy(f, b->dst, 6);
-	memcpy(f + 6, src, 6);
-	put16(f + 12, 0x0800);
-	f[14] = 0x45;
-	put16(f + 16, (uint16_t)(len - 14));
-	f[22] = 64;
-	f[23] = IPPROTO_UDP;
-	memcpy(f + 26, "\xc0\x00\x02\x01\xc0\x00\x02\x02", 8);
-	put16(f + 24, ip_csum(f + 14));
-	put16(f + 34, (uint16_t)(9000 + q));
-	put16(f + 36, 9);
-	put16(f + 38, (uint16_t)(len - 34));
+	pv_net_udp4_hdrs(f, len, b->dst, src, (uint16_t)(9000 + q), 9);
 	for (i = 0; i < len - NFT_MIN_FRAME; i++)
 		pat[i] = nft_pattern_byte(i);
 	*pattern_sum = nft_pattern_sum(pat, len - NFT_MIN_FRAME);

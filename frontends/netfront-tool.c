@@ -49,6 +49,7 @@
 #include <xen/io/netif.h>
 #include <xen/io/xenbus.h>
 
+#include "pvnet.h"
 #include "pvring.h"
 #include "pvfront.h"
 #include "netfront.h"
@@ -60,19 +61,6 @@ double nft_now(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-int nft_parse_mac(const char *s, uint8_t *mac)
-{
-	unsigned v[6], i;
-	char tail;
-
-	if (sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5],
-		   &tail) != 6)
-		return -EINVAL;
-	for (i = 0; i < 6; i++)
-		mac[i] = (uint8_t)v[i];
-	return 0;
 }
 
 uint32_t nft_pattern_sum(const uint8_t *p, uint32_t len)
@@ -565,7 +553,7 @@ static int do_mcast(struct netfront *nf, int argc, char **argv)
 	for (i = 2; i < argc; i++) {
 		uint64_t errors = netfront_stats(nf, 0)->tx_errors;
 
-		if (nft_parse_mac(argv[i], mac) < 0)
+		if (pv_net_parse_mac(argv[i], mac) < 0)
 			return -EINVAL;
 		rc = netfront_mcast(nf, add, mac);
 		if (rc < 0)

@@ -73,7 +73,6 @@ double nft_now(void);
 /* The end of a command's JSON line: netfront's counters summed over the
  * queues, the broken reason if any, "}\n". */
 void nft_print_stats_tail(struct netfront *nf);
-int nft_parse_mac(const char *s, uint8_t *mac);
 
 /* netfront-tap.c / netfront-bench.c: argv starts at the command's name. */
 int nft_tap(struct netfront *nf, int argc, char **argv);

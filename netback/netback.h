@@ -160,10 +160,17 @@ uint32_t net_ctrl_handle(struct net_hash *h, unsigned num_queues,
  */
 struct net_pkt {
 	struct virtio_net_hdr vh;
-	uint8_t *data;          /* the frame, from the Ethernet header */
+	uint8_t *data;          /* the frame, from the Ethernet header; guest TX's
+				 * have NET_PKT_HEADROOM bytes the port may write
+				 * before it */
 	uint32_t len;
 	void *owner;            /* the side that lent the buffer: its own use */
 };
+
+/* Guest TX packets have this much room before data: a TAP writes its
+ * virtio_net_hdr there and the frame with it in one piece (one
+ * IORING_OP_WRITE of one buffer instead of a WRITEV of two). */
+#define NET_PKT_HEADROOM 64u
 
 struct net_port;
 struct net_port_queue;
@@ -281,8 +288,8 @@ void net_queue_stats(struct net_queue *q, struct net_stats *st,
 /* The queue's state, shared by ring.c (lifecycle), tx.c and rx.c; queue
  * thread only, except the counters (read racily by `stats`). */
 enum { NET_RING_TX = 0, NET_RING_RX = 1 };
-#define NET_TX_BATCH     64u   /* packets gathered before one copy + one port burst */
-#define NET_TX_BUFS      128u  /* packet buffers: in the batch or still held by the port */
+#define NET_TX_BATCH     256u  /* packets gathered before one copy + one port burst */
+#define NET_TX_BUFS      512u  /* packet buffers: in the batch or still held by the port */
 #define NET_RX_BATCH     64u
 #define NET_TX_PKT_SLOTS (1u + (PV_NETIF_EXTRA_TYPE_MAX - 1) + NET_TX_FATAL_SLOTS)
 

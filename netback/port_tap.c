@@ -32,16 +32,18 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
-#include <sys/uio.h>
 #include <unistd.h>
 #include <linux/if_tun.h>
 
 #include "netback.h"
 
 #define NET_TAP_READS   64u     /* reads posted per queue */
-#define NET_TAP_WRITES  128u    /* writes in flight per queue */
-#define NET_TAP_RXBUF   (NET_MAX_PKT + 64) /* a GSO super-frame fits */
-#define NET_TAP_SQ      256u    /* >= NET_TAP_READS + NET_TAP_WRITES */
+#define NET_TAP_WRITES  256u    /* writes in flight per queue */
+#define NET_TAP_VH      sizeof(struct virtio_net_hdr)
+#define NET_TAP_RXLEN   (NET_MAX_PKT + 64) /* a read's frame room: a GSO super-frame fits */
+/* A read's buffer: the header, then the frame 64-byte aligned. */
+#define NET_TAP_RXBUF   ((NET_PKT_HEADROOM + NET_TAP_RXLEN + 63u) & ~63u)
+#define NET_TAP_SQ      512u    /* >= NET_TAP_READS + NET_TAP_WRITES */
 
 struct net_port {
 	char ifname[IFNAMSIZ];
@@ -53,13 +55,11 @@ struct net_port {
 enum { OP_READ = 1, OP_WRITE = 2 };
 
 struct tap_rx {                     /* one posted read and the frame it fills */
-	struct net_pkt pkt;
-	struct iovec iov[2];
+	struct net_pkt pkt;         /* data: the frame, its header just before */
 	struct tap_rx *next;        /* ready list, or idle list while paused */
 };
 
 struct tap_tx {                     /* one write in flight */
-	struct iovec iov[2];
 	struct net_pkt *pkt;
 	struct tap_tx *next;        /* free list */
 };
@@ -215,6 +215,17 @@ static int tap_set_mtu(struct net_port *port, unsigned mtu)
 
 /* -------------------------------------------------------------- queues */
 
+/* Every request names the TAP as registered file 0: no fget/fput per frame. */
+static void prep_rw(struct io_uring_sqe *sqe, bool write, void *buf, unsigned len, uintptr_t tag)
+{
+	if (write)
+		io_uring_prep_write(sqe, 0, buf, len, 0);
+	else
+		io_uring_prep_read(sqe, 0, buf, len, 0);
+	sqe->flags |= IOSQE_FIXED_FILE;
+	io_uring_sqe_set_data(sqe, (void *)tag);
+}
+
 static void post_read(struct net_port_queue *q, struct tap_rx *r)
 {
 	struct io_uring_sqe *sqe;
@@ -231,8 +242,9 @@ static void post_read(struct net_port_queue *q, struct tap_rx *r)
 		q->idle = r;
 		return;
 	}
-	io_uring_prep_readv(sqe, q->fd, r->iov, 2, 0);
-	io_uring_sqe_set_data(sqe, (void *)((uintptr_t)r | OP_READ));
+	/* The header and the frame in one buffer: a plain read. */
+	prep_rw(sqe, false, r->pkt.data - NET_TAP_VH, NET_TAP_VH + NET_TAP_RXLEN,
+		(uintptr_t)r | OP_READ);
 	q->reads++;
 	q->unsubmitted = true;
 }
@@ -279,7 +291,8 @@ static unsigned reap(struct net_port_queue *q)
 			post_read(q, r); /* an error or a runt: read again */
 			continue;
 		}
-		r->pkt.len = (uint32_t)res - sizeof(struct virtio_net_hdr);
+		r->pkt.len = (uint32_t)res - NET_TAP_VH;
+		memcpy(&r->pkt.vh, r->pkt.data - NET_TAP_VH, NET_TAP_VH);
 		r->next = NULL;
 		*q->ready_tail = r;
 		q->ready_tail = &r->next;
@@ -332,6 +345,9 @@ static int tap_queue_open(struct net_port *port, unsigned idx, struct pv_loop *l
 	if (rc < 0)
 		goto fail;
 	q->ring_ok = true;
+	rc = io_uring_register_files(&q->ring, &q->fd, 1);
+	if (rc < 0)
+		goto fail;
 	q->rx_mem = mmap(NULL, (size_t)NET_TAP_READS * NET_TAP_RXBUF, PROT_READ | PROT_WRITE,
 			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (q->rx_mem == MAP_FAILED) {
@@ -346,10 +362,8 @@ static int tap_queue_open(struct net_port *port, unsigned idx, struct pv_loop *l
 	for (i = 0; i < NET_TAP_READS; i++) {
 		struct tap_rx *r = &q->rx[i];
 
-		r->pkt.data = q->rx_mem + (size_t)i * NET_TAP_RXBUF;
+		r->pkt.data = q->rx_mem + (size_t)i * NET_TAP_RXBUF + NET_PKT_HEADROOM;
 		r->pkt.owner = r;
-		r->iov[0] = (struct iovec){ &r->pkt.vh, sizeof(r->pkt.vh) };
-		r->iov[1] = (struct iovec){ r->pkt.data, NET_TAP_RXBUF };
 		r->next = q->idle; /* posted by the queue's thread (tap_rx_burst) */
 		q->idle = r;
 	}
@@ -407,6 +421,9 @@ static void tap_queue_close(struct net_port_queue *q)
 		pv_loop_del_fd(q->loop, q->ring.ring_fd);
 	if (!q->closing || q->reads || q->writes)
 		tap_queue_quiesce(q); /* the thread never ran, or left some */
+	/* Now, not with the ring's deferred teardown: the TAP queue is free
+	 * for the next daemon as soon as we close it. */
+	io_uring_unregister_files(&q->ring);
 	io_uring_queue_exit(&q->ring);
 	munmap(q->rx_mem, (size_t)NET_TAP_READS * NET_TAP_RXBUF);
 	if (q->fd == q->port->fd0)
@@ -434,10 +451,10 @@ static unsigned tap_tx_burst(struct net_port_queue *q, struct net_pkt **pkts, un
 		}
 		q->free_tx = t->next;
 		t->pkt = p;
-		t->iov[0] = (struct iovec){ &p->vh, sizeof(p->vh) };
-		t->iov[1] = (struct iovec){ p->data, p->len };
-		io_uring_prep_writev(sqe, q->fd, t->iov, 2, 0);
-		io_uring_sqe_set_data(sqe, (void *)((uintptr_t)t | OP_WRITE));
+		/* The header in the packet's headroom: one buffer, one plain write. */
+		memcpy(p->data - NET_TAP_VH, &p->vh, NET_TAP_VH);
+		prep_rw(sqe, true, p->data - NET_TAP_VH, NET_TAP_VH + p->len,
+			(uintptr_t)t | OP_WRITE);
 		q->writes++;
 		q->unsubmitted = true;
 	}

@@ -24,9 +24,20 @@
 
 #include "netback.h"
 
+/* Per packet on the TX hot path: reset what the next packet's slots are
+ * read against, not the ~300 bytes of frags and extra bodies, which are
+ * written before they are read (frag[] below nr_frags, an extra once its
+ * type is set). */
 void net_tx_pkt_init(struct net_tx_pkt *p)
 {
-	memset(p, 0, sizeof(*p));
+	unsigned i;
+
+	p->state = NET_TX_FIRST;
+	p->first_len = 0;
+	p->nr_extras = p->nr_frags = p->nr_frags_seen = p->nr_slots = 0;
+	p->drop = 0;
+	for (i = 0; i < PV_NETIF_EXTRA_TYPE_MAX - 1; i++)
+		p->extra[i].type = XEN_NETIF_EXTRA_TYPE_NONE;
 }
 
 static int fatal(const char **why, const char *reason)

@@ -102,9 +102,12 @@ static void copy_done(void *opaque, void *owner, const struct pv_hv_copy_seg *se
 }
 
 
+/* A packet buffer: the port's headroom, then the frame; data 64-byte aligned. */
+#define TX_BUF_SIZE ((NET_PKT_HEADROOM + NET_MAX_PKT + 63u) & ~63u)
+
 int net_tx_init(struct net_queue *q)
 {
-	size_t size = (size_t)NET_TX_BUFS * NET_MAX_PKT;
+	size_t size = (size_t)NET_TX_BUFS * TX_BUF_SIZE;
 	unsigned i;
 	void *m;
 
@@ -122,7 +125,7 @@ int net_tx_init(struct net_queue *q)
 	for (i = NET_TX_BUFS; i-- > 0;) {
 		struct net_txbuf *b = &q->bufs[i];
 
-		b->pkt.data = q->buf_mem + (size_t)i * NET_MAX_PKT;
+		b->pkt.data = q->buf_mem + (size_t)i * TX_BUF_SIZE + NET_PKT_HEADROOM;
 		b->pkt.owner = b;
 		b->next = q->free_bufs;
 		q->free_bufs = b;
@@ -135,7 +138,7 @@ void net_tx_fini(struct net_queue *q)
 	if (q->credit_timer > 0)
 		pv_loop_del_timer(pv_queue_loop(q->pq), q->credit_timer);
 	if (q->buf_mem)
-		munmap(q->buf_mem, (size_t)NET_TX_BUFS * NET_MAX_PKT);
+		munmap(q->buf_mem, (size_t)NET_TX_BUFS * TX_BUF_SIZE);
 	free(q->bufs);
 }
 

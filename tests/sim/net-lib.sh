@@ -12,7 +12,8 @@
 #
 # Daemon    net_up [OPTS]               pvback-net --foreground OPTS in the backend netns as
 #                                       dom0; returns once it answers (bails out after 10 s)
-#           net_start [OPTS]            the same without waiting (netpid is its pid)
+#           net_start [OPTS]            the same without waiting (netpid is its pid); the
+#                                       binary is $NET_DAEMON when set (another build's)
 #           net_stop                    SIGTERM, wait; its exit status
 #           net_stats [ARGS]            `pvback-net stats ARGS` of the running daemon
 # Netns     netns_add NAME              a namespace (loopback up), deleted at exit
@@ -22,6 +23,10 @@
 #           in_guest GUEST CMD...       CMD in GUEST's netns, as domain GUEST (pvsim env GUEST)
 #           dom0 CMD...                 CMD as dom0 (pvsim env), e.g. xenstore-read
 # Bridges   bridge_add BR [ADDR/LEN] [MTU]  a bridge in the backend netns, up (and its address)
+#           tap_add NS IF [BR]          a persistent TAP (vnet_hdr, multi-queue: pvback-net's
+#                                       flags) in NS (`-`: the backend's), up, a port of BR
+#           veth_add NS IF BR           a veth pair: IF in NS, its peer IF-br a port of BR
+#           ns_no_ipv6 NS               no IPv6 in NS (no router or MLD chatter on its links)
 #           master_of IF                the bridge backend interface IF is a port of (fails
 #                                       when IF does not exist)
 #           in_bridge IF BR             IF exists and is a port of BR (BR empty: of none)
@@ -132,7 +137,7 @@ in_guest() {
 
 net_start() {
 	(eval "$(pvsim --dir "$S" env)"; exec ip netns exec "$BE_NS" \
-		pvback-net --foreground --log-level debug "$@") >>"$W/net.log" 2>&1 &
+		"${NET_DAEMON:-pvback-net}" --foreground --log-level debug "$@") >>"$W/net.log" 2>&1 &
 	netpid=$!
 }
 net_stats() { dom0 pvback-net stats "$@"; }
@@ -156,6 +161,18 @@ bridge_add() { # BR [ADDR/LEN] [MTU]
 	[ -z "${3:-}" ] || be_ns ip link set dev "$1" mtu "$3" || return 1
 	[ -z "${2:-}" ] || be_ns ip addr add "$2" dev "$1" || return 1
 	be_ns ip link set dev "$1" up
+}
+tap_add() { # NS IF [BR]
+	ns_run "$1" ip tuntap add dev "$2" mode tap vnet_hdr multi_queue || return 1
+	[ -z "${3:-}" ] || ns_run "$1" ip link set dev "$2" master "$3" || return 1
+	ns_run "$1" ip link set dev "$2" up
+}
+veth_add() { # NS IF BR
+	be_ns ip link add "$2-br" type veth peer name "$2" netns "$1" || return 1
+	be_ns ip link set dev "$2-br" master "$3" up && ns_run "$1" ip link set dev "$2" up
+}
+ns_no_ipv6() {
+	ns_run "$1" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
 }
 master_of() {
 	local l
