@@ -461,11 +461,13 @@ xt_blk_no_io_error() { # NAME: the domU's kernel log has no block I/O error
 #                            gives eth0 ADDR (default none) and brings it up
 # xt_net_field DEV FIELD [QUEUE]  a pvback-net counter of vif DEV (vif-DOMID-DEVID):
 #                            queue QUEUE's, or the vif's total
-# xt_net_listen PORT TAG     dom0: nc.openbsd -l PORT | sha256sum > /tmp/xt/TAG.sum
-#                            in the background; returns once it listens
-# xt_net_received TAG [SEC]  wait for that receiver to end; print "SHA BYTES"
-# xt_tcp_listening PORT      a socket listens on TCP PORT here (/proc/net/tcp*)
-# xt_net_counter KEY         dom0's /proc/net/snmp counter, e.g. Tcp:EstabResets
+# xt_net_sh CMD ARGS...      guest/net.sh in dom0 (listen, received, mkdata, send,
+#                            stream-bg, iperf, counter...), its files on a tmpfs
+# xt_net_fe_clean NAME       the domU's kernel log has no complaint of xen-netfront
+# xt_net_to_dom0 NAME DOM0ADDR PORT MIB   MIB random MiB from the domU to dom0 over
+#                            one TCP connection: sha256 and length compared
+# xt_net_from_dom0 NAME DOMUADDR PORT MIB  the same from dom0 to the domU
+# xt_iperf_server PORT       dom0: a one-shot iperf3 server, listening on return
 XT_NET_LOG=/tmp/xt/pvback-net.daemon.log
 XT_NET_BR=xenbr0
 XT_NET_DOM0=10.0.0.1
@@ -499,8 +501,8 @@ xt_net_domu() {
 		esac
 	done
 	for v in "$@"; do vifs="$vifs${vifs:+, }'$v'"; done
-	xt_domu_start "$name" -f /xt/guest/net.sh -l "$XT_DOMU_NET" -e "${env:-XT_NOENV=1}" -c "$vcpus" -m "$mem" -- \
-		"vif = [ $vifs ]" || return 1
+	xt_domu_start "$name" -f /xt/guest/net.sh -l "$XT_DOMU_NET" -e "${env:-XT_NOENV=1}" \
+		-c "$vcpus" -m "$mem" -- "vif = [ $vifs ]" || return 1
 	id=$(xt_domid "$name")
 	for d in $(xenstore-list "/local/domain/0/backend/vif/$id" 2>/dev/null); do
 		xt_xs_wait "$(xt_net_be "$id" "$d")/state" 4 90 || return 1
@@ -516,44 +518,46 @@ xt_net_field() { # DEV FIELD [QUEUE]
 		$1 ~ /^q[0-9]+$/ || $1 == "total" { in_s = ($1 == s) }
 		in_s { for (i = 1; i < NF; i++) if ($i == k) { print $(i + 1); exit } }'
 }
-xt_tcp_listening() { # PORT
+xt_tcp_listening() { # PORT: a socket listens on TCP PORT here
 	local hex
 	hex=$(printf '%04X' "$1")
-	cat /proc/net/tcp /proc/net/tcp6 2>/dev/null | awk -v p=":$hex" '$2 ~ p "$" && $4 == "0A" { f = 1 } END { exit !f }'
+	cat /proc/net/tcp /proc/net/tcp6 2>/dev/null |
+		awk -v p=":$hex" '$2 ~ p "$" && $4 == "0A" { f = 1 } END { exit !f }'
 }
-xt_net_listen() { # PORT TAG
-	local port=$1 t=/tmp/xt/$2 n=0
-	rm -f "$t.fifo" "$t.sum" "$t.bytes" "$t.done" "$t.pid"
-	mkfifo "$t.fifo"
-	# sha256 and byte count of what arrived (the fifo feeds wc), then .done
-	(
-		wc -c <"$t.fifo" >"$t.bytes" &
-		sh -c 'echo $$ >"$1.pid"; exec nc.openbsd -l "$2" </dev/null' - "$t" "$port" |
-			tee "$t.fifo" | sha256sum | cut -d' ' -f1 >"$t.sum"
-		wait
-		touch "$t.done"
-	) >/dev/null 2>&1 &
-	xt_bg $!
-	while ! xt_tcp_listening "$port"; do
-		[ $n -lt 100 ] || { xt_log "nothing listens on port $port after 20 s"; return 1; }
-		sleep 0.2
-		n=$((n + 1))
-	done
+xt_net_sh() {
+	grep -q " $XT_IMG tmpfs " /proc/mounts || { mkdir -p "$XT_IMG" && mount -t tmpfs -o size=256m tmpfs "$XT_IMG"; }
+	NET_DIR=$XT_IMG/net NET_PIDS=/tmp/xt/pids sh /xt/guest/net.sh "$@"
 }
-xt_net_received() { # TAG [SEC]: "SHA256 BYTES" once the sender closed
-	local t=/tmp/xt/$1 n=0 to=$((${2:-120} * 5))
-	while [ ! -e "$t.done" ]; do
-		[ $n -lt $to ] || { xt_log "receiver $1 still running after ${2:-120} s"; return 1; }
-		sleep 0.2
-		n=$((n + 1))
-	done
-	echo "$(cat "$t.sum") $(cat "$t.bytes")"
+# xt_net_fe_clean NAME: none of the complaints of 6.1's xen-netfront.ko about
+# its backend in the domU's kernel log
+XT_NETFRONT_ERRORS='rides the rocket|too big for wire|going backwards|Illegal number of responses|incorrect id|inactive request|Grant still in use|Disabled for further use|GSO size must not|Bad GSO type|Missing extra info|Invalid extra type|Bad rx response|rx->offset|Need more slots|Too many slots|Driver BUG'
+xt_net_fe_clean() {
+	local out
+	out=$(xt_domu_run "$1" dmesg 30) || return 1
+	! echo "$out" | grep -E "$XT_NETFRONT_ERRORS"
 }
-xt_net_rx_kill() { # TAG: end a receiver whose sender is gone for good
-	kill "$(cat "/tmp/xt/$1.pid" 2>/dev/null)" 2>/dev/null
+xt_iperf_server() { xt_net_sh iperf-server "$1"; }
+# Verified transfers: the sender makes MIB random MiB in a file (its sha256
+# and length), the receiver takes one TCP connection into a file; equal
+# "SHA256 BYTES" at both ends or the check fails.
+xt_net_to_dom0() { # NAME DOM0ADDR PORT MIB
+	local name=$1 addr=$2 port=$3 want got
+	want=$(xt_domu_run "$name" "sh /extra/net.sh mkdata d$port $4" 120) || { echo "$want"; return 1; }
+	xt_net_sh listen "$port" "rx$port" || return 1
+	xt_domu_run "$name" "sh /extra/net.sh send $addr $port d$port && rm /tmp/d$port" 300 || {
+		echo "the domU's send failed"; xt_net_sh rx-kill "rx$port"; return 1; }
+	got=$(xt_net_sh received "rx$port" 60) || { echo "$got"; return 1; }
+	[ "$want" = "$got" ] || { echo "the domU sent $want, dom0 received $got"; return 1; }
+	echo "$got"
 }
-xt_net_counter() { # Proto:Field of /proc/net/snmp (e.g. Tcp:EstabResets)
-	awk -v p="${1%%:*}:" -v f="${1#*:}" '
-		$1 == p && !h { for (i = 2; i <= NF; i++) c[$i] = i; h = 1; next }
-		$1 == p && h { print $c[f]; exit }' /proc/net/snmp
+xt_net_from_dom0() { # NAME DOMUADDR PORT MIB
+	local name=$1 addr=$2 port=$3 want got
+	want=$(xt_net_sh mkdata "d$port" "$4") || { echo "$want"; return 1; }
+	xt_domu_run "$name" "sh /extra/net.sh listen $port rx$port" 60 || return 1
+	xt_net_sh send "$addr" "$port" "d$port" || { echo "dom0's send failed"
+		xt_domu_run "$name" "sh /extra/net.sh rx-kill rx$port" 30; return 1; }
+	rm -f "$XT_IMG/net/d$port"
+	got=$(xt_domu_run "$name" "sh /extra/net.sh received rx$port 60" 70) || { echo "$got"; return 1; }
+	[ "$want" = "$got" ] || { echo "dom0 sent $want, the domU received $got"; return 1; }
+	echo "$got"
 }

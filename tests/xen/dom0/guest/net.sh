@@ -1,31 +1,39 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-or-later
-# domU side of the net scenarios (busybox sh, iperf3, nc.openbsd). Shipped
-# in dom0 as /xt/guest/net.sh and added to a domU as /extra/net.sh
-# (xt_domu_start -f); dom0 runs the same kind of helpers from xt.sh.
-# usage: sh /extra/net.sh CMD ARGS; prints what it checked, exit 0 = ok.
+# Both ends of the net scenarios' traffic (busybox sh, iperf3, nc.openbsd):
+# shipped in dom0 as /xt/guest/net.sh, added to a domU as /extra/net.sh
+# (xt_domu_start -f); dom0 runs it through xt_net_sh (xt.sh) with NET_DIR
+# on a tmpfs of its own and NET_PIDS naming the runner's list of background
+# processes to kill.
+# usage: sh net.sh CMD ARGS; prints what it checked, exit 0 = ok.
 #   up IF ADDR/LEN [MTU]     wait for IF, (MTU,) address, up, wait for its carrier
 #   wait-if IF SEC | wait-gone IF SEC   until /sys/class/net/IF exists / does not
-#   info IF                  mtu, carrier, queues and the driver's features of IF
 #   ping ADDR COUNT [SIZE]   COUNT pings (0.2 s apart), every one answered
-#   mkdata NAME MIB          MIB random bytes in /tmp/NAME; prints "SHA256 BYTES"
-#   send ADDR PORT NAME      /tmp/NAME over one TCP connection (nc -N: FIN at EOF)
-#   listen PORT TAG          receive one TCP connection in the background, hashing
-#                            it on the fly; returns once it listens
+#   mkdata NAME MIB          MIB random MiB in NET_DIR/NAME; prints "SHA256 BYTES"
+#   send ADDR PORT NAME      NET_DIR/NAME over one TCP connection (nc -N: FIN at EOF)
+#   listen PORT TAG [hash]   receive one TCP connection in the background (into a
+#                            file; hash: through sha256sum, for streams of any
+#                            length); returns once it listens
 #   received TAG SEC         wait for that connection's end; prints "SHA256 BYTES"
+#                            ("SHA256" for hash)
 #   rx-kill TAG              end a receiver whose sender is gone
-#   stream-bg ADDR PORT TAG NAME   send /tmp/NAME again and again over one TCP
-#                            connection until stream-stop (background)
-#   stream-stop TAG SEC      end it after the copy in flight; prints "SHA256 BYTES" of
-#                            everything it sent, returns nc's exit status
-#   stream-count TAG         copies of NAME the stream sent so far
-#   iperf ADDR PORT ARGS...  iperf3 -c (Mbit/s); prints "sender X receiver Y" (Mbit/s)
+#   stream-bg ADDR PORT TAG NAME   send NET_DIR/NAME over and over on one TCP
+#                            connection until stream-stop (in the background)
+#   stream-count TAG         copies sent so far
+#   stream-stop TAG SEC      end it after the copy in flight; prints the SHA256 of all
+#                            it sent; its status is nc's
+#   iperf ADDR PORT ARGS...  iperf3 -c; prints "sender X receiver Y" (Mbit/s)
 #   iperf-server PORT        a one-shot iperf3 server in the background, listening on return
 #   counter Proto:Field      a /proc/net/snmp counter (Tcp:EstabResets, Ip:ReasmReqds...)
+# Every system call of a PV domain under TCG costs: whole files, big buffers, no
+# tee-to-a-fifo pipelines (16 MiB through one took 30 s, as a file 1 s).
 export PATH=/usr/sbin:/usr/bin:/sbin:/bin
+D=${NET_DIR:-/tmp}
+mkdir -p "$D"
 cmd=$1
 [ $# -gt 0 ] && shift
 
+bg_pid() { [ -z "${NET_PIDS:-}" ] || echo "$1" >>"$NET_PIDS"; }
 wait_cond() { # SEC CMD...: CMD until it succeeds, at most SEC seconds (checked every 0.2 s)
 	local n=$(($1 * 5))
 	shift
@@ -38,11 +46,14 @@ wait_cond() { # SEC CMD...: CMD until it succeeds, at most SEC seconds (checked 
 if_exists() { [ -e "/sys/class/net/$1" ]; }
 if_gone() { [ ! -e "/sys/class/net/$1" ]; }
 carrier() { [ "$(cat "/sys/class/net/$1/carrier" 2>/dev/null)" = 1 ]; }
-listening() { # PORT
+exists() { [ -e "$1" ]; }
+listening() { # PORT: a TCP socket listens on it
 	local hex
 	hex=$(printf '%04X' "$1")
-	cat /proc/net/tcp /proc/net/tcp6 2>/dev/null | awk -v p=":$hex" '$2 ~ p "$" && $4 == "0A" { f = 1 } END { exit !f }'
+	cat /proc/net/tcp /proc/net/tcp6 2>/dev/null |
+		awk -v p=":$hex" '$2 ~ p "$" && $4 == "0A" { f = 1 } END { exit !f }'
 }
+sum_of() { sha256sum <"$1" | cut -d' ' -f1; }
 
 up() { # IF ADDR/LEN [MTU]
 	wait_cond 30 if_exists "$1" || { echo "no interface $1"; return 1; }
@@ -56,12 +67,6 @@ up() { # IF ADDR/LEN [MTU]
 	echo "$1: $2 mtu $(cat "/sys/class/net/$1/mtu") up"
 }
 
-info() {
-	local d=/sys/class/net/$1
-	echo "mtu $(cat $d/mtu) carrier $(cat $d/carrier) tx_queues $(ls -d $d/queues/tx-* | wc -l)" \
-		"rx_queues $(ls -d $d/queues/rx-* | wc -l)"
-}
-
 ping_n() { # ADDR COUNT [SIZE]
 	local out
 	out=$(ping -c "$2" -i 0.2 -W 5 ${3:+-s "$3"} "$1" 2>&1)
@@ -70,55 +75,62 @@ ping_n() { # ADDR COUNT [SIZE]
 }
 
 mkdata() { # NAME MIB
-	dd if=/dev/urandom of="/tmp/$1" bs=1M count="$2" 2>/dev/null || return 1
-	echo "$(sha256sum <"/tmp/$1" | cut -d' ' -f1) $(stat -c %s "/tmp/$1")"
+	dd if=/dev/urandom of="$D/$1" bs=1M count="$2" 2>/dev/null || return 1
+	echo "$(sum_of "$D/$1") $(stat -c %s "$D/$1")"
 }
 
-listen() { # PORT TAG
-	local port=$1 t=/tmp/$2
-	rm -f "$t.fifo" "$t.sum" "$t.bytes" "$t.done" "$t.pid"
-	mkfifo "$t.fifo"
-	(
-		wc -c <"$t.fifo" >"$t.bytes" &
-		sh -c 'echo $$ >"$1.pid"; exec nc.openbsd -l "$2" </dev/null' - "$t" "$port" |
-			tee "$t.fifo" | sha256sum | cut -d' ' -f1 >"$t.sum"
-		wait
-		touch "$t.done"
-	) >/dev/null 2>&1 </dev/null &
+listen() { # PORT TAG [hash]
+	local port=$1 t=$D/$2
+	rm -f "$t.data" "$t.sum" "$t.done" "$t.pid"
+	# nc execs in a shell that noted its pid first: rx-kill's target
+	if [ "${3:-}" = hash ]; then
+		(sh -c 'echo $$ >"$1.pid"; exec nc.openbsd -l "$2"' - "$t" "$port" </dev/null |
+			sha256sum | cut -d' ' -f1 >"$t.sum"
+			touch "$t.done") >/dev/null 2>&1 &
+	else
+		(sh -c 'echo $$ >"$1.pid"; exec nc.openbsd -l "$2" >"$1.data"' - "$t" "$port" </dev/null
+			touch "$t.done") >/dev/null 2>&1 &
+	fi
+	bg_pid $!
 	wait_cond 20 listening "$port" || { echo "nothing listens on $port"; return 1; }
 }
-done_file() { [ -e "$1" ]; }
 received() { # TAG SEC
-	wait_cond "${2:-120}" done_file "/tmp/$1.done" || { echo "receiver $1 still running"; return 1; }
-	echo "$(cat "/tmp/$1.sum") $(cat "/tmp/$1.bytes")"
+	local t=$D/$1
+	wait_cond "${2:-120}" exists "$t.done" || { echo "receiver $1 still running"; return 1; }
+	if [ -e "$t.data" ]; then
+		echo "$(sum_of "$t.data") $(stat -c %s "$t.data")"
+		rm -f "$t.data"
+	else
+		cat "$t.sum"
+	fi
 }
 
-# stream-bg: one TCP connection carrying NAME over and over; /tmp/TAG.n
-# counts the copies handed to nc (a copy is written whole or the stream
-# failed), /tmp/TAG.rc is nc's exit status
+# stream-bg: one TCP connection carrying NAME over and over; TAG.n counts
+# the copies handed to nc (each whole, or the stream failed), TAG.rc is
+# nc's exit status
 stream_bg() { # ADDR PORT TAG NAME
-	local addr=$1 port=$2 t=/tmp/$3 name=$4
+	local addr=$1 port=$2 t=$D/$3 name=$4
 	rm -f "$t.stop" "$t.rc" "$t.n"
+	echo "$name" >"$t.name"
 	echo 0 >"$t.n"
 	(
 		n=0
 		while [ ! -e "$t.stop" ]; do
-			cat "/tmp/$name" || break
+			cat "$D/$name" || break
 			n=$((n + 1))
 			echo $n >"$t.n"
 		done | nc.openbsd -N "$addr" "$port"
 		echo $? >"$t.rc"
 	) >/dev/null 2>"$t.err" </dev/null &
+	bg_pid $!
 }
 stream_stop() { # TAG SEC
-	local t=/tmp/$1 n i=0 name
+	local t=$D/$1 n i=0 name
 	touch "$t.stop"
-	wait_cond "${2:-120}" done_file "$t.rc" || { echo "stream $1 does not end"; return 1; }
-	n=$(cat "$t.n")
+	wait_cond "${2:-120}" exists "$t.rc" || { echo "stream $1 does not end"; return 1; }
+	n=$(cat "$t.n") name=$(cat "$t.name")
 	cat "$t.err"
-	name=$(cat "$t.name")
-	echo "$(while [ $i -lt "$n" ]; do cat "/tmp/$name"; i=$((i + 1)); done | sha256sum | cut -d' ' -f1)" \
-		"$((n * $(stat -c %s "/tmp/$name")))"
+	while [ $i -lt "$n" ]; do cat "$D/$name"; i=$((i + 1)); done | sha256sum | cut -d' ' -f1
 	return "$(cat "$t.rc")"
 }
 
@@ -128,12 +140,12 @@ iperf() { # ADDR PORT ARGS...
 	out=$(timeout 180 iperf3 -c "$addr" -p "$port" -f m "$@" 2>&1)
 	rc=$?
 	[ $rc = 0 ] || { echo "$out" | tail -n 15; return $rc; }
-	# "[SUM] 0.00-5.00 sec 50.0 MBytes 83.9 Mbits/sec ... receiver" (or [  5] with -P 1)
+	# "[SUM] 0.00-5.00 sec 50.0 MBytes 83.9 Mbits/sec ... receiver" (or [  5] with one stream)
 	echo "$out" | awk '/(sender|receiver)$/ { for (i = 1; i < NF; i++) if ($(i + 1) == "Mbits/sec") r[$NF] = $i }
 		END { printf "sender %s receiver %s\n", r["sender"], r["receiver"]; exit !(r["receiver"] > 0) }'
 }
 
-counter() {
+counter() { # Proto:Field
 	awk -v p="${1%%:*}:" -v f="${1#*:}" '
 		$1 == p && !h { for (i = 2; i <= NF; i++) c[$i] = i; h = 1; next }
 		$1 == p && h { print $c[f]; exit }' /proc/net/snmp
@@ -143,19 +155,20 @@ case $cmd in
 up) up "$@" ;;
 wait-if) wait_cond "${2:-30}" if_exists "$1" || { echo "no interface $1"; exit 1; } ;;
 wait-gone) wait_cond "${2:-30}" if_gone "$1" || { echo "$1 is still there"; exit 1; } ;;
-info) info "$@" ;;
 ping) ping_n "$@" ;;
 mkdata) mkdata "$@" ;;
-send) timeout 300 nc.openbsd -N "$1" "$2" <"/tmp/$3" ;;
+send) timeout 300 nc.openbsd -N "$1" "$2" <"$D/$3" ;;
 listen) listen "$@" ;;
 received) received "$@" ;;
-rx-kill) kill "$(cat "/tmp/$1.pid")" ;;
-stream-bg) echo "$4" >"/tmp/$3.name" && stream_bg "$@" ;;
+rx-kill) kill "$(cat "$D/$1.pid")" ;;
+stream-bg) stream_bg "$@" ;;
+stream-count) cat "$D/$1.n" ;;
 stream-stop) stream_stop "$@" ;;
-stream-count) cat "/tmp/$1.n" ;;
 iperf) iperf "$@" ;;
 iperf-server)
-	(iperf3 -s -1 -p "$1" >"/tmp/iperf-server-$1.log" 2>&1 &) </dev/null
+	(iperf3 -s -1 -p "$1" >"$D/iperf-server-$1.log" 2>&1 </dev/null &
+		echo $! >"$D/iperf-server-$1.pid")
+	bg_pid "$(cat "$D/iperf-server-$1.pid")"
 	wait_cond 20 listening "$1" || { echo "iperf3 does not listen on $1"; exit 1; }
 	;;
 counter) counter "$@" ;;
