@@ -27,6 +27,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -109,8 +110,12 @@ static int tap_open(struct tap *tp, const struct netfront_info *in)
 	struct ifreq ifr;
 
 	for (q = 0; q < in->nr_queues; q++) {
-		/* io_uring reads must block (it polls for us); read(2) must not. */
-		int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC | (tp->uring ? 0 : O_NONBLOCK));
+		/* Non-blocking for both: read(2) must not block, and io_uring
+		 * issues a non-blocking file's reads and writes at once on this
+		 * thread, a read that finds nothing waiting on the TAP's poll; a
+		 * blocking TAP sent every request to an io-wq worker thread on
+		 * kernels whose tun lacks FMODE_NOWAIT (6.1), out of order. */
+		int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC | O_NONBLOCK);
 
 		if (fd < 0)
 			return -errno;
@@ -301,7 +306,7 @@ out:
 
 /*
  * --io uring: the same loop with the TAP side on an io_uring.  batch reads
- * stay posted on the (blocking) TAP queue; a completed read is sent on the
+ * stay posted on the (non-blocking: see tap_open) TAP queue; a completed read is sent on the
  * netfront queue when the ring has room, else held until completions make
  * room, then read again.  Frames to the TAP are taken batch at a time and
  * written with one submit (TAP writes complete inline); their buffers are
@@ -310,6 +315,7 @@ out:
  */
 #define TAG_READ  0x10000u
 #define TAG_WRITE 0x20000u
+#define TAG_POLL  0x40000u
 
 struct ubuf {
 	struct virtio_net_hdr vh;
@@ -322,6 +328,8 @@ struct uring_q {
 	struct io_uring ring;
 	struct ubuf *rd, *wr;
 	unsigned *held, nheld;       /* completed reads waiting for tx room */
+	unsigned *again, nagain;     /* reads that got -EAGAIN: re-posted when readable */
+	bool poll_armed;
 	unsigned writes;             /* in the kernel */
 };
 
@@ -353,9 +361,23 @@ static void u_reap(struct uring_q *u, struct tapq *st, int fd)
 				st->rx_drops++;
 			else
 				st->rx_frames++;
+		} else if (tag & TAG_POLL) {
+			u->poll_armed = false;
+			while (cqe->res != -ECANCELED && u->nagain)
+				u_post_read(u, fd, u->again[--u->nagain]);
 		} else if (cqe->res > (int)VH_LEN) {
 			u->rd[k].len = cqe->res - (int)VH_LEN;
 			u->held[u->nheld++] = k;
+		} else if (cqe->res == -EAGAIN) {
+			/* A kernel that does not poll a non-blocking file for us */
+			u->again[u->nagain++] = k;
+			if (!u->poll_armed) {
+				struct io_uring_sqe *sqe = io_uring_get_sqe(&u->ring);
+
+				io_uring_prep_poll_add(sqe, fd, POLLIN);
+				io_uring_sqe_set_data64(sqe, TAG_POLL);
+				u->poll_armed = true;
+			}
 		} else if (cqe->res != -ECANCELED) {
 			u_post_read(u, fd, k); /* an error or nothing: read again */
 		}
@@ -429,8 +451,9 @@ static void tap_thread_uring(struct nft_thread *t)
 	u.rd = calloc(nb, sizeof(*u.rd));
 	u.wr = calloc(nb, sizeof(*u.wr));
 	u.held = calloc(nb, sizeof(*u.held));
+	u.again = calloc(nb, sizeof(*u.again));
 	mem = aligned_alloc(PAGE, (size_t)2 * nb * 65536);
-	if (!u.rd || !u.wr || !u.held || !mem) {
+	if (!u.rd || !u.wr || !u.held || !u.again || !mem) {
 		rc = -ENOMEM;
 		goto out;
 	}
@@ -493,6 +516,7 @@ out:
 	free(u.rd);
 	free(u.wr);
 	free(u.held);
+	free(u.again);
 	t->rc = rc;
 }
 

@@ -301,7 +301,7 @@ static void control_cmd(struct nft_control *c, struct netfront *nf, struct nft_t
 		struct nft_cmd *k = t[0].cmd;
 		uint64_t one = 1;
 
-		if (nft_parse_mac(argv[2], k->mac) < 0) {
+		if (pv_net_parse_mac(argv[2], k->mac) < 0) {
 			reply(seq, "mcast %s %s error bad address", argv[1], argv[2]);
 			return;
 		}

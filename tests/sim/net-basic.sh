@@ -20,6 +20,9 @@ d1=$vif_devid
 check "g2's vif connects" vif_connect g2 eth0 "$NET_PFX.12/24"
 d2=$vif_devid
 check "the backend's interface is a bridge port, up" in_bridge "$(vif_name g1 "$d1")" "$NET_BR"
+check "the daemon's TAP queues are non-blocking (io_uring issues them inline, in order)" \
+	tun_fds_nonblocking "$netpid"
+check "so are netfront-tool's (io_uring mode)" tun_fds_nonblocking "${front_pid[g1/eth0]}"
 check "g1 pings the host" ping_from "$(guest_ns g1)" "$NET_PFX.1" 3
 check "the host pings g1" ping_from - "$NET_PFX.11" 3
 check "g1 pings g2 across the bridge" ping_from "$(guest_ns g1)" "$NET_PFX.12" 3

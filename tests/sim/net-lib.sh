@@ -69,6 +69,7 @@
 #                                       connection (socat) from FROM_NS to ADDR in TO_NS;
 #                                       succeeds when the sha256 of what arrived is what left
 #           listening NS PORT           a TCP socket listens on PORT in NS
+#           tun_fds_nonblocking PID     every /dev/net/tun fd of PID is O_NONBLOCK
 #           bg_ns NAME NS CMD...        CMD in netns NS in the background, killed at exit;
 #                                       pid in bg_pid[NAME]
 # Variables NET_ID (prefix of this test's netns names), BE_NS, NET_BR (the bridge
@@ -276,6 +277,22 @@ vif_connect() { # GUEST IF ADDR/LEN [OPTS]
 	front_start "$g" "$ifn" --devid "$vif_devid" "$@" || return 1
 	wait_until 10 state_is "$g" "$vif_devid" 4 || return 1
 	guest_ip "$g" "$ifn" "$addr"
+}
+
+# tun_fds_nonblocking PID: every /dev/net/tun fd of PID is O_NONBLOCK (at
+# least one).  io_uring issues a non-blocking TAP's requests at once, in
+# order, and polls for reads; a blocking TAP sent every request to an io-wq
+# worker thread on kernels whose tun lacks FMODE_NOWAIT (Debian 12's 6.1,
+# a Xen dom0), reordering frames.
+tun_fds_nonblocking() {
+	local fd n=0 flags
+	for fd in /proc/"$1"/fd/*; do
+		[ "$(readlink "$fd")" = /dev/net/tun ] || continue
+		flags=$(sed -n 's/^flags:[[:space:]]*//p' "/proc/$1/fdinfo/${fd##*/}")
+		(( 8#$flags & 04000 )) || { echo "fd ${fd##*/} of $1: flags $flags, not O_NONBLOCK"; return 1; }
+		n=$((n + 1))
+	done
+	[ "$n" -gt 0 ] || { echo "no /dev/net/tun fd in $1"; return 1; }
 }
 
 bg_ns() { # NAME NS CMD...

@@ -11,6 +11,8 @@
 #                              QEMU's Xen device model for qdisk disks
 #   tests/xen/out/domu.cpio    domU base initramfs, uncompressed: busybox, the
 #                              domU agent (/init), e2fsprogs, fio, blkfront/netfront/ext4
+#   tests/xen/out/domu-net.cpio  a layer on top of domu.cpio for the net scenarios'
+#                              domUs: iperf3, nc.openbsd and their libraries
 #   tests/xen/out/dom0.manifest  every path in dom0.cpio (run skips these libs in its overlay)
 #
 # Packages come from Debian's archive through `apt-get download` (binary .debs,
@@ -51,7 +53,12 @@ DOM0_PKGS="xen-hypervisor-4.17-amd64 xen-utils-4.17 xen-utils-common xenstore-ut
  libxenmisc4.17 libxencall1 libxenevtchn1 libxenforeignmemory1 libxengnttab1 libxenstore4
  libxentoollog1 libxendevicemodel1 libxenhypfs1 libxentoolcore1 libyajl2 liblzma5 libuuid1
  libzstd1 zlib1g libc6 libgcc-s1 libncurses6 libtinfo6 busybox-static"
-DOMU_PKGS="e2fsprogs libext2fs2 libcom-err2 libblkid1 libuuid1 libaio1"
+DOMU_PKGS="e2fsprogs libext2fs2 libcom-err2 libblkid1 libuuid1 libaio1
+ iperf3 libiperf0 libsctp1 libssl3 netcat-openbsd libbsd0 libmd0"
+# Network scenarios (20-29, 91) run iperf3 and netcat-openbsd (nc -N: a TCP
+# stream that ends at EOF, whose sha256 both ends compare; busybox's nc may
+# close before its data left) in dom0 and in the domU alike.
+NET_BINS="usr/bin/iperf3:usr/bin/iperf3 bin/nc.openbsd:usr/bin/nc.openbsd"
 # QEMU's Xen device model, for `backendtype=qdisk` disks (make bench-xen):
 # libxl 4.17 starts /usr/libexec/xen-qemu-system-i386 (qemu-system-xen) for a
 # PV domain with a qdisk disk. Its whole Depends closure (from the host's apt
@@ -201,6 +208,13 @@ add_modules() {
 	cp "$EXT/$mdir/modules.builtin" "$r/$mdir/" 2>/dev/null || true
 }
 
+add_net_bins() { # ROOT: iperf3 and nc.openbsd (NET_BINS), their libraries
+	local b
+	for b in $NET_BINS; do
+		add_elf "$1" "$EXT/${b%%:*}" "${b#*:}"
+	done
+}
+
 pack() { # pack TREE OUTFILE: uncompressed newc (decompressing under TCG costs seconds)
 	(cd "$1" && find . | LC_ALL=C sort | cpio -o -H newc --quiet) >"$2.tmp"
 	mv "$2.tmp" "$2"
@@ -219,6 +233,14 @@ build_domu() {
 	add_modules "$r" xen-blkfront xen-netfront ext4 crc32c-generic
 	install -m 0755 "$XT/domu/init" "$r/init"
 	pack "$r" "$OUT/domu.cpio"
+	# the net layer: iperf3, nc.openbsd and their libraries (libssl, 5 MB:
+	# every MB of initramfs costs a domU's boot about a second under TCG),
+	# appended only by the net scenarios' domUs (xt_net_domu)
+	(cd "$r" && find . | LC_ALL=C sort) >"$STAGE/domu.list"
+	add_net_bins "$r"
+	(cd "$r" && find . | LC_ALL=C sort) | LC_ALL=C comm -13 "$STAGE/domu.list" - >"$STAGE/domu-net.list"
+	(cd "$r" && cpio -o -H newc --quiet <"$STAGE/domu-net.list") >"$OUT/domu-net.cpio.tmp"
+	mv "$OUT/domu-net.cpio.tmp" "$OUT/domu-net.cpio"
 }
 
 build_dom0() {
@@ -234,12 +256,14 @@ build_dom0() {
 	cp -a "$EXT"/usr/lib/xen-4.17/bin "$r"/usr/lib/xen-4.17/
 	cp -a "$EXT"/usr/bin/xenstore* "$r"/usr/bin/
 	cp -a "$EXT"/etc/xen/xl.conf "$r"/etc/xen/
+	add_net_bins "$r"
 	# xen-blkback / xen-netback are present but not loaded: pvback serves
 	# backend/vbd and backend/vif unless a scenario modprobes them to compare.
 	add_modules "$r" xen-privcmd xenfs xen-evtchn xen-gntdev xen-gntalloc loop \
 		xen-blkback xen-netback bridge tun
 	cp "$OUT/vmlinux" "$r/xt/domu/vmlinux"
 	cp "$OUT/domu.cpio" "$r/xt/domu/initrd.cpio"
+	cp "$OUT/domu-net.cpio" "$r/xt/domu/net.cpio"
 	build_qemu_layer "$r"
 	pack "$r" "$OUT/dom0.cpio"
 	(cd "$r" && find . -type f -o -type l | sed 's|^\.||' | LC_ALL=C sort) >"$OUT/dom0.manifest"
@@ -284,7 +308,7 @@ main() {
 	# (they carry versions). The fio binary is cached on its own.
 	stamp=$( (cat "$0" "$XT/domu/init" "$XT/lib/extract-vmlinux.py"; ls "$DEBS"; echo "$KVER") | sha256sum | cut -c1-16)
 	if [ $FORCE = 0 ] && [ "$(cat "$OUT/stamp" 2>/dev/null)" = "$stamp" ] &&
-		[ -s "$OUT/dom0.cpio" ] && [ -s "$OUT/qemu.cpio" ] && [ -s "$OUT/xen" ] && [ -s "$OUT/vmlinux" ]; then
+		[ -s "$OUT/dom0.cpio" ] && [ -s "$OUT/qemu.cpio" ] && [ -s "$OUT/domu-net.cpio" ] && [ -s "$OUT/xen" ] && [ -s "$OUT/vmlinux" ]; then
 		log "images up to date ($stamp)"
 		return 0
 	fi
@@ -306,7 +330,7 @@ main() {
 	echo "$KVER" >"$OUT/kver"
 	rm -rf "$EXT" "$EXTQ" "$STAGE"   # ~500 MB unpacked; the stamp says the images are current
 	echo "$stamp" >"$OUT/stamp"
-	log "done: $(cd "$OUT" && du -sh xen vmlinux dom0.cpio qemu.cpio domu.cpio | tr '\t\n' ': ')"
+	log "done: $(cd "$OUT" && du -sh xen vmlinux dom0.cpio qemu.cpio domu.cpio domu-net.cpio | tr '\t\n' ': ')"
 }
 
 main "$@"

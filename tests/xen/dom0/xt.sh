@@ -3,6 +3,7 @@
 #
 # Results      xt_pass NAME | xt_fail NAME [DETAIL] | xt_skip NAME WHY | xt_todo NAME WHY
 #              xt_check NAME CMD...      pass iff CMD exits 0 (its output is shown on failure)
+# waits        xt_wait SEC CMD...         CMD every 0.2 s until it succeeds (no xenstore event)
 # xenstore     xt_xs_wait PATH ERE [SEC] wait (xenstore-watch, no polling) until PATH's value matches
 #              xt_xs_wait_gone PATH [SEC]
 #              xt_wait_event PATH SEC CMD...  re-run CMD on each watch event until it succeeds
@@ -20,6 +21,7 @@
 # runner kills them after the scenario.
 XT_DOMU_KERNEL=/xt/domu/vmlinux
 XT_DOMU_INITRD=/xt/domu/initrd.cpio
+XT_DOMU_NET=/xt/domu/net.cpio
 XT_CONSOLE_DIR=/var/log/xen/console
 
 xt_now() { cut -d' ' -f1 /proc/uptime; }
@@ -79,6 +81,17 @@ xt_wait_event() {
 	rm -f "$f"
 	return $rc
 }
+# xt_wait SEC CMD...: re-run CMD every 0.2 s until it succeeds, at most SEC
+# seconds; for conditions xenstore does not announce (interfaces, sockets)
+xt_wait() {
+	local n=$(($1 * 5))
+	shift
+	while ! "$@"; do
+		[ $n -gt 0 ] || return 1
+		sleep 0.2
+		n=$((n - 1))
+	done
+}
 xt_xs_matches() { # PATH ERE
 	local v
 	v=$(xenstore-read "$1" 2>/dev/null) && echo "$v" | grep -Eqx -- "$2"
@@ -107,19 +120,21 @@ xt_record() { # LABEL PATH...: keys and permissions, framed for the host
 xt_domid() { xl domid "$1" 2>/dev/null; }
 xt_domu_log() { echo "$XT_CONSOLE_DIR/guest-$1.log"; }
 
-# xt_domu_start NAME [-j JOBFILE] [-e 'VAR=value']... [-f FILE]... [-p] [-m MB] [-c VCPUS] -- 'cfg line'...
+# xt_domu_start NAME [-j JOBFILE] [-e 'VAR=value']... [-f FILE]... [-l CPIO]... [-p] [-m MB] [-c VCPUS] -- 'cfg line'...
 # Boots a PV domU with the agent initramfs. JOBFILE becomes /extra/job.sh,
 # run by the agent after boot; -e lines go to /extra/env (e.g. BLKFRONT_OPTS);
-# -f FILE is added as /extra/<basename> (e.g. -f /xt/guest/blk.sh).
+# -f FILE is added as /extra/<basename> (e.g. -f /xt/guest/blk.sh);
+# -l CPIO appends an image layer (e.g. /xt/domu/net.cpio: iperf3, nc.openbsd).
 # -p leaves the domain paused (xl create -p). The extra cfg lines are
 # appended to the xl config verbatim, as a user would write them.
 xt_domu_start() {
-	local name=$1 job= env= files= pause= mem=128 vcpus=1 cfg ramdisk x rc f
+	local name=$1 job= env= files= layers= pause= mem=128 vcpus=1 cfg ramdisk x rc f
 	shift
 	while [ $# -gt 0 ]; do
 		case $1 in
 		-j) job=$2; shift 2 ;;
 		-f) files="$files $2"; shift 2 ;;
+		-l) layers="$layers $2"; shift 2 ;;
 		-e) env="$env$2
 "; shift 2 ;;
 		-p) pause=-p; shift ;;
@@ -131,7 +146,7 @@ xt_domu_start() {
 	done
 	cfg=/tmp/xt/$name.cfg
 	ramdisk=$XT_DOMU_INITRD
-	if [ -n "$job$env$files" ]; then
+	if [ -n "$job$env$files$layers" ]; then
 		# the kernel unpacks concatenated newc archives in order: the job
 		# cpio adds /extra on top of the shared agent image
 		x=/tmp/xt/$name.extra
@@ -142,7 +157,7 @@ xt_domu_start() {
 		for f in $files; do cp "$f" "$x/extra/"; done
 		ramdisk=/tmp/xt/$name.cpio
 		(cd "$x" && find . | cpio -o -H newc 2>/dev/null) >"$ramdisk.tmp"
-		cat "$XT_DOMU_INITRD" "$ramdisk.tmp" >"$ramdisk"
+		cat "$XT_DOMU_INITRD" $layers "$ramdisk.tmp" >"$ramdisk"
 		rm -f "$ramdisk.tmp"
 	fi
 	{
@@ -297,43 +312,46 @@ xt_standin_stop() {
 	: >/tmp/xt/pids
 }
 
-# ---------------------------------------------------------------- pvback-blk
-# xt_blk_start [OPTION]...   start pvback-blk --hv xen --foreground --log-level debug
-#                            in the background (log: $XT_BLK_LOG, dumped by the
-#                            runner), wait until its control socket answers
-# xt_blk_stop                SIGTERM, wait, return its exit status
-# xt_blk_kill                SIGKILL, wait until it is gone
-# xt_blk_alive               the daemon started last is still running
-# xt_blk_disk TARGET [VDEV] [ACCESS]   an xl disk spec as a user writes it
-# xt_blk_img PATH MIB        a sparse backing file on the dom0 image tmpfs
-# xt_blk_be DOMID [DEVID]    backend dir of a vbd;  xt_blk_fe DOMID [DEVID]: frontend dir
-XT_BLK_LOG=/tmp/xt/pvback-blk.daemon.log
-XT_IMG=/tmp/xt/img
-xt_blk_start() {
-	local pid n=0
-	echo "==== $(xt_now) pvback-blk --hv xen --foreground --log-level debug $*" >>"$XT_BLK_LOG"
-	pvback-blk --hv xen --foreground --log-level debug "$@" >>"$XT_BLK_LOG" 2>&1 &
+# ---------------------------------------------------------------- daemons
+# xt_pvd_start PROG [OPTION]...  start PROG (pvback-blk, pvback-net) --hv xen
+#                            --foreground --log-level debug in the background (log:
+#                            /tmp/xt/PROG.daemon.log, dumped by the runner), wait
+#                            until its control socket answers
+# xt_pvd_stop PROG           SIGTERM, wait, return its exit status
+# xt_pvd_stop_check PROG NAME  the same as a check
+# xt_pvd_kill PROG           SIGKILL, wait until it is gone
+# xt_pvd_alive PROG          the daemon started last is still running
+xt_pvd_log() { echo "/tmp/xt/$1.daemon.log"; }
+xt_pvd_pid() { cat "/tmp/xt/$1.pid" 2>/dev/null; }
+xt_pvd_start() {
+	local prog=$1 log pid n=0
+	shift
+	log=$(xt_pvd_log "$prog")
+	echo "==== $(xt_now) $prog --hv xen --foreground --log-level debug $*" >>"$log"
+	"$prog" --hv xen --foreground --log-level debug "$@" >>"$log" 2>&1 &
 	pid=$!
 	xt_bg $pid
-	echo $pid >/tmp/xt/pvback-blk.pid
+	echo $pid >"/tmp/xt/$prog.pid"
 	while [ $n -lt 100 ]; do
-		pvback-blk stats >/dev/null 2>&1 && return 0
-		kill -0 $pid 2>/dev/null || { xt_log "pvback-blk exited at start"; tail -n 20 "$XT_BLK_LOG"; return 1; }
+		"$prog" stats >/dev/null 2>&1 && return 0
+		kill -0 $pid 2>/dev/null || { xt_log "$prog exited at start"; tail -n 20 "$log"; return 1; }
 		sleep 0.2
 		n=$((n + 1))
 	done
-	xt_log "pvback-blk control socket does not answer after 20 s"
+	xt_log "$prog control socket does not answer after 20 s"
 	return 1
 }
-xt_blk_pid() { cat /tmp/xt/pvback-blk.pid 2>/dev/null; }
-xt_blk_alive() { kill -0 "$(xt_blk_pid)" 2>/dev/null; }
-xt_blk_stop() { # wait for exit: busybox wait works only on our children, so poll /proc
-	local pid n=0 rc
-	pid=$(xt_blk_pid)
+xt_pvd_alive() { kill -0 "$(xt_pvd_pid "$1")" 2>/dev/null; }
+xt_pvd_gone() { # PID: exited (or a zombie)
+	[ ! -d "/proc/$1" ] || grep -q '^State:.*Z' "/proc/$1/status" 2>/dev/null
+}
+xt_pvd_stop() { # wait for exit: busybox wait works only on our children, so poll /proc
+	local prog=$1 pid n=0 rc
+	pid=$(xt_pvd_pid "$prog")
 	[ -n "$pid" ] || return 1
 	kill -TERM "$pid" 2>/dev/null || return 1
-	while [ -d /proc/$pid ] && ! grep -q '^State:.*Z' /proc/$pid/status 2>/dev/null; do
-		[ $n -lt 150 ] || { xt_log "pvback-blk did not exit 30 s after SIGTERM"; return 1; }
+	while ! xt_pvd_gone "$pid"; do
+		[ $n -lt 150 ] || { xt_log "$prog did not exit 30 s after SIGTERM"; return 1; }
 		sleep 0.2
 		n=$((n + 1))
 	done
@@ -342,31 +360,49 @@ xt_blk_stop() { # wait for exit: busybox wait works only on our children, so pol
 	wait "$pid" 2>/dev/null
 	rc=$?
 	[ $rc = 127 ] && rc=0
-	[ $rc = 0 ] || xt_log "pvback-blk exited with status $rc"
+	[ $rc = 0 ] || xt_log "$prog exited with status $rc"
 	return $rc
 }
-# xt_blk_stop_check NAME: xt_blk_stop in this shell (not in xt_check's
+# xt_pvd_stop_check PROG NAME: xt_pvd_stop in this shell (not in xt_check's
 # subshell), so the daemon's exit status is known
-xt_blk_stop_check() {
-	xt_blk_stop
+xt_pvd_stop_check() {
+	xt_pvd_stop "$1"
 	local rc=$?
-	if [ $rc = 0 ]; then xt_pass "$1"; else xt_fail "$1" "rc=$rc"; fi
+	if [ $rc = 0 ]; then xt_pass "$2"; else xt_fail "$2" "rc=$rc"; fi
 }
-# xt_blk_kill: SIGKILL (no drain: the in-flight journal is all the next
+# xt_pvd_kill PROG: SIGKILL (no drain: the in-flight journal is all the next
 # daemon has), wait until it is gone
-xt_blk_kill() {
-	local pid n=0
-	pid=$(xt_blk_pid)
+xt_pvd_kill() {
+	local prog=$1 pid n=0
+	pid=$(xt_pvd_pid "$prog")
 	[ -n "$pid" ] || return 1
 	kill -KILL "$pid" 2>/dev/null || return 1
-	while [ -d /proc/$pid ] && ! grep -q '^State:.*Z' /proc/$pid/status 2>/dev/null; do
-		[ $n -lt 150 ] || { xt_log "pvback-blk still there 30 s after SIGKILL"; return 1; }
+	while ! xt_pvd_gone "$pid"; do
+		[ $n -lt 150 ] || { xt_log "$prog still there 30 s after SIGKILL"; return 1; }
 		sleep 0.2
 		n=$((n + 1))
 	done
-	echo "==== $(xt_now) pvback-blk $pid killed (SIGKILL)" >>"$XT_BLK_LOG"
+	wait "$pid" 2>/dev/null
+	echo "==== $(xt_now) $prog $pid killed (SIGKILL)" >>"$(xt_pvd_log "$prog")"
 	return 0
 }
+
+# ---------------------------------------------------------------- pvback-blk
+# xt_blk_start [OPTION]...   xt_pvd_start pvback-blk (log: $XT_BLK_LOG)
+# xt_blk_stop                SIGTERM, wait, return its exit status
+# xt_blk_kill                SIGKILL, wait until it is gone
+# xt_blk_alive               the daemon started last is still running
+# xt_blk_disk TARGET [VDEV] [ACCESS]   an xl disk spec as a user writes it
+# xt_blk_img PATH MIB        a sparse backing file on the dom0 image tmpfs
+# xt_blk_be DOMID [DEVID]    backend dir of a vbd;  xt_blk_fe DOMID [DEVID]: frontend dir
+XT_BLK_LOG=/tmp/xt/pvback-blk.daemon.log
+XT_IMG=/tmp/xt/img
+xt_blk_start() { xt_pvd_start pvback-blk "$@"; }
+xt_blk_pid() { xt_pvd_pid pvback-blk; }
+xt_blk_alive() { xt_pvd_alive pvback-blk; }
+xt_blk_stop() { xt_pvd_stop pvback-blk; }
+xt_blk_stop_check() { xt_pvd_stop_check pvback-blk "$1"; }
+xt_blk_kill() { xt_pvd_kill pvback-blk; }
 xt_blk_script() {
 	if [ -x /etc/xen/scripts/pvback-block ]; then echo pvback-block; else echo xt-hotplug; fi
 }
@@ -410,4 +446,118 @@ xt_blk_no_io_error() { # NAME: the domU's kernel log has no block I/O error
 	local out
 	out=$(xt_domu_run "$1" dmesg 30) || return 1
 	! echo "$out" | grep -Ei 'I/O error|blk_update_request|critical medium|Buffer I/O|EXT4-fs error'
+}
+
+# ---------------------------------------------------------------- pvback-net
+# xt_net_start [OPTION]...   xt_pvd_start pvback-net (log: $XT_NET_LOG)
+# xt_net_stop / xt_net_stop_check NAME / xt_net_kill / xt_net_alive   as for blk
+# xt_net_bridge [BR] [ADDR/LEN] [MTU]  the bridge (default xenbr0, 10.0.0.1/24)
+#                            with dom0's address on it, up (bridge and tun loaded)
+# xt_net_vif [K=V,...]       an xl vif spec on xenbr0 with pvback-vif-bridge
+# xt_net_be DOMID [DEVID]    backend dir of a vif;  xt_net_fe DOMID [DEVID]: frontend dir
+# xt_net_domu NAME [-e ENVLINE] [-c VCPUS] [-m MB] [-a ADDR/LEN] -- VIFSPEC...
+#                            a domU with /extra/net.sh and these vifs; waits for
+#                            every vif's backend Connected and the agent, then
+#                            gives eth0 ADDR (default none) and brings it up
+# xt_net_field DEV FIELD [QUEUE]  a pvback-net counter of vif DEV (vif-DOMID-DEVID):
+#                            queue QUEUE's, or the vif's total
+# xt_net_sh CMD ARGS...      guest/net.sh in dom0 (listen, received, mkdata, send,
+#                            stream-bg, iperf, counter...), its files on a tmpfs
+# xt_net_fe_clean NAME       the domU's kernel log has no complaint of xen-netfront
+# xt_net_to_dom0 NAME DOM0ADDR PORT MIB   MIB random MiB from the domU to dom0 over
+#                            one TCP connection: sha256 and length compared
+# xt_net_from_dom0 NAME DOMUADDR PORT MIB  the same from dom0 to the domU
+# xt_iperf_server PORT       dom0: a one-shot iperf3 server, listening on return
+XT_NET_LOG=/tmp/xt/pvback-net.daemon.log
+XT_NET_BR=xenbr0
+XT_NET_DOM0=10.0.0.1
+xt_net_start() { xt_pvd_start pvback-net "$@"; }
+xt_net_alive() { xt_pvd_alive pvback-net; }
+xt_net_stop() { xt_pvd_stop pvback-net; }
+xt_net_stop_check() { xt_pvd_stop_check pvback-net "$1"; }
+xt_net_kill() { xt_pvd_kill pvback-net; }
+xt_net_bridge() {
+	local br=${1:-$XT_NET_BR} addr=${2:-$XT_NET_DOM0/24} mtu=${3:-1500}
+	modprobe bridge && modprobe tun || return 1
+	[ -d "/sys/class/net/$br/bridge" ] || ip link add "$br" type bridge || return 1
+	ip link set dev "$br" mtu "$mtu" || return 1
+	ip addr show dev "$br" | grep -q "inet $addr " || ip addr add "$addr" dev "$br" || return 1
+	ip link set dev "$br" up
+}
+xt_net_vif() { echo "bridge=$XT_NET_BR,script=pvback-vif-bridge${1:+,$1}"; }
+xt_net_be() { echo "/local/domain/0/backend/vif/$1/${2:-0}"; }
+xt_net_fe() { echo "/local/domain/$1/device/vif/${2:-0}"; }
+xt_net_domu() {
+	local name=$1 env= vcpus=1 mem=256 addr= v vifs= id d
+	shift
+	while [ $# -gt 0 ]; do
+		case $1 in
+		-e) env=$2; shift 2 ;;
+		-c) vcpus=$2; shift 2 ;;
+		-m) mem=$2; shift 2 ;;
+		-a) addr=$2; shift 2 ;;
+		--) shift; break ;;
+		*) break ;;
+		esac
+	done
+	for v in "$@"; do vifs="$vifs${vifs:+, }'$v'"; done
+	xt_domu_start "$name" -f /xt/guest/net.sh -l "$XT_DOMU_NET" -e "${env:-XT_NOENV=1}" \
+		-c "$vcpus" -m "$mem" -- "vif = [ $vifs ]" || return 1
+	id=$(xt_domid "$name")
+	for d in $(xenstore-list "/local/domain/0/backend/vif/$id" 2>/dev/null); do
+		xt_xs_wait "$(xt_net_be "$id" "$d")/state" 4 90 || return 1
+	done
+	xt_domu_wait "$name" 'XTD: ready' 120 || return 1
+	[ -z "$addr" ] || xt_domu_run "$name" "sh /extra/net.sh up eth0 $addr" 60
+}
+xt_net_field() { # DEV FIELD [QUEUE]
+	local sec=total
+	[ -z "$3" ] || sec=q$3
+	# lines: "  q0     tx_packets N ...", "         tx ring_...", "  total  tx_packets N ..."
+	pvback-net stats "$1" 2>/dev/null | awk -v k="$2" -v s="$sec" '
+		$1 ~ /^q[0-9]+$/ || $1 == "total" { in_s = ($1 == s) }
+		in_s { for (i = 1; i < NF; i++) if ($i == k) { print $(i + 1); exit } }'
+}
+xt_tcp_listening() { # PORT: a socket listens on TCP PORT here
+	local hex
+	hex=$(printf '%04X' "$1")
+	cat /proc/net/tcp /proc/net/tcp6 2>/dev/null |
+		awk -v p=":$hex" '$2 ~ p "$" && $4 == "0A" { f = 1 } END { exit !f }'
+}
+xt_net_sh() {
+	grep -q " $XT_IMG tmpfs " /proc/mounts || { mkdir -p "$XT_IMG" && mount -t tmpfs -o size=256m tmpfs "$XT_IMG"; }
+	NET_DIR=$XT_IMG/net NET_PIDS=/tmp/xt/pids sh /xt/guest/net.sh "$@"
+}
+# xt_net_fe_clean NAME: none of the complaints of 6.1's xen-netfront.ko about
+# its backend in the domU's kernel log
+XT_NETFRONT_ERRORS='rides the rocket|too big for wire|going backwards|Illegal number of responses|incorrect id|inactive request|Grant still in use|Disabled for further use|GSO size must not|Bad GSO type|Missing extra info|Invalid extra type|Bad rx response|rx->offset|Need more slots|Too many slots|Driver BUG'
+xt_net_fe_clean() {
+	local out
+	out=$(xt_domu_run "$1" dmesg 30) || return 1
+	! echo "$out" | grep -E "$XT_NETFRONT_ERRORS"
+}
+xt_iperf_server() { xt_net_sh iperf-server "$1"; }
+# Verified transfers: the sender makes MIB random MiB in a file (its sha256
+# and length), the receiver takes one TCP connection into a file; equal
+# "SHA256 BYTES" at both ends or the check fails.
+xt_net_to_dom0() { # NAME DOM0ADDR PORT MIB
+	local name=$1 addr=$2 port=$3 want got
+	want=$(xt_domu_run "$name" "sh /extra/net.sh mkdata d$port $4" 120) || { echo "$want"; return 1; }
+	xt_net_sh listen "$port" "rx$port" || return 1
+	xt_domu_run "$name" "sh /extra/net.sh send $addr $port d$port && rm /tmp/d$port" 300 || {
+		echo "the domU's send failed"; xt_net_sh rx-kill "rx$port"; return 1; }
+	got=$(xt_net_sh received "rx$port" 60) || { echo "$got"; return 1; }
+	[ "$want" = "$got" ] || { echo "the domU sent $want, dom0 received $got"; return 1; }
+	echo "$got"
+}
+xt_net_from_dom0() { # NAME DOMUADDR PORT MIB
+	local name=$1 addr=$2 port=$3 want got
+	want=$(xt_net_sh mkdata "d$port" "$4") || { echo "$want"; return 1; }
+	xt_domu_run "$name" "sh /extra/net.sh listen $port rx$port" 60 || return 1
+	xt_net_sh send "$addr" "$port" "d$port" || { echo "dom0's send failed"
+		xt_domu_run "$name" "sh /extra/net.sh rx-kill rx$port" 30; return 1; }
+	rm -f "$XT_IMG/net/d$port"
+	got=$(xt_domu_run "$name" "sh /extra/net.sh received rx$port 60" 70) || { echo "$got"; return 1; }
+	[ "$want" = "$got" ] || { echo "dom0 sent $want, the domU received $got"; return 1; }
+	echo "$got"
 }
