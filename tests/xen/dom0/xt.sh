@@ -567,15 +567,16 @@ xt_net_from_dom0() { # NAME DOMUADDR PORT MIB [KEEP]: KEEP, the file stays on bo
 # Streams: one TCP connection carrying a file dom0 and the domU both hold
 # (xt_net_from_dom0 ... KEEP), again and again, until stopped; the receiver
 # hashes what arrives, dom0 hashes what the sender counted it sent.
-# xt_net_stream_up NAME DOM0ADDR PORT TAG FILE   from the domU to dom0
-# xt_net_stream_down NAME DOMUADDR PORT TAG FILE from dom0 to the domU
+# xt_net_stream_up NAME DOM0ADDR PORT TAG FILE [PAUSE]   from the domU to dom0
+# xt_net_stream_down NAME DOMUADDR PORT TAG FILE [PAUSE] from dom0 to the domU
+#                            (PAUSE s between copies: default 0.2, 0 none)
 # xt_net_stream_check NAME up|down TAG FILE SEC   stop it, compare: prints
 #                            "N copies", fails unless nc ended with 0 and the hashes agree
 xt_net_stream_up() {
-	xt_net_sh listen "$3" "$4" hash && xt_domu_run "$1" "sh /extra/net.sh stream-bg $2 $3 $4 $5" 30
+	xt_net_sh listen "$3" "$4" hash && xt_domu_run "$1" "sh /extra/net.sh stream-bg $2 $3 $4 $5 ${6:-0.2}" 30
 }
 xt_net_stream_down() {
-	xt_domu_run "$1" "sh /extra/net.sh listen $3 $4 hash" 60 && xt_net_sh stream-bg "$2" "$3" "$4" "$5"
+	xt_domu_run "$1" "sh /extra/net.sh listen $3 $4 hash" 60 && xt_net_sh stream-bg "$2" "$3" "$4" "$5" "${6:-0.2}"
 }
 xt_net_stream_check() {
 	local name=$1 dir=$2 tag=$3 file=$4 to=${5:-120} n rc got want

@@ -17,8 +17,10 @@
 #   received TAG SEC [keep]  wait for that connection's end; prints "SHA256 BYTES"
 #                            ("SHA256" for hash); keep: the data stays as NET_DIR/TAG
 #   rx-kill TAG              end a receiver whose sender is gone
-#   stream-bg ADDR PORT TAG NAME   send NET_DIR/NAME over and over on one TCP
-#                            connection until stream-stop (in the background)
+#   stream-bg ADDR PORT TAG NAME [PAUSE]   send NET_DIR/NAME over and over on one
+#                            TCP connection until stream-stop (in the background),
+#                            PAUSE seconds between copies (a traffic shape that
+#                            leaves TCG the CPU for the rest of the scenario)
 #   stream-count TAG         copies sent so far
 #   stream-stop TAG SEC      end it after the copy in flight; prints how many copies
 #                            it sent; its status is nc's
@@ -110,8 +112,8 @@ received() { # TAG SEC
 # stream-bg: one TCP connection carrying NAME over and over; TAG.n counts
 # the copies handed to nc (each whole, or the stream failed), TAG.rc is
 # nc's exit status
-stream_bg() { # ADDR PORT TAG NAME
-	local addr=$1 port=$2 t=$D/$3 name=$4
+stream_bg() { # ADDR PORT TAG NAME [PAUSE]
+	local addr=$1 port=$2 t=$D/$3 name=$4 pause=${5:-0}
 	rm -f "$t.stop" "$t.rc" "$t.n" "$t.pid"
 	echo "$name" >"$t.name"
 	echo 0 >"$t.n"
@@ -121,6 +123,7 @@ stream_bg() { # ADDR PORT TAG NAME
 			cat "$D/$name" || break
 			n=$((n + 1))
 			echo $n >"$t.n"
+			[ "$pause" = 0 ] || sleep "$pause"
 		done | sh -c 'echo $$ >"$1.pid"; exec nc.openbsd -N "$2" "$3"' - "$t" "$addr" "$port"
 		echo $? >"$t.rc"
 	) >/dev/null 2>"$t.err" </dev/null &
