@@ -84,12 +84,11 @@ xt_wait_event() {
 # xt_wait SEC CMD...: re-run CMD every 0.2 s until it succeeds, at most SEC
 # seconds; for conditions xenstore does not announce (interfaces, sockets)
 xt_wait() {
-	local n=$(($1 * 5))
+	local end=$(($(date +%s) + $1))
 	shift
 	while ! "$@"; do
-		[ $n -gt 0 ] || return 1
+		[ "$(date +%s)" -lt $end ] || return 1
 		sleep 0.2
-		n=$((n - 1))
 	done
 }
 xt_xs_matches() { # PATH ERE
@@ -466,7 +465,9 @@ xt_blk_no_io_error() { # NAME: the domU's kernel log has no block I/O error
 # xt_net_fe_clean NAME       the domU's kernel log has no complaint of xen-netfront
 # xt_net_to_dom0 NAME DOM0ADDR PORT MIB   MIB random MiB from the domU to dom0 over
 #                            one TCP connection: sha256 and length compared
-# xt_net_from_dom0 NAME DOMUADDR PORT MIB  the same from dom0 to the domU
+# xt_net_from_dom0 NAME DOMUADDR PORT MIB [KEEP]  the same from dom0 to the domU
+#                            (KEEP: the file stays on both sides as KEEP, for streams)
+# xt_net_stream_up/_down/_check   TCP streams of such a file, verified (see below)
 # xt_iperf_server PORT       dom0: a one-shot iperf3 server, listening on return
 XT_NET_LOG=/tmp/xt/pvback-net.daemon.log
 XT_NET_BR=xenbr0
@@ -550,14 +551,47 @@ xt_net_to_dom0() { # NAME DOM0ADDR PORT MIB
 	[ "$want" = "$got" ] || { echo "the domU sent $want, dom0 received $got"; return 1; }
 	echo "$got"
 }
-xt_net_from_dom0() { # NAME DOMUADDR PORT MIB
-	local name=$1 addr=$2 port=$3 want got
-	want=$(xt_net_sh mkdata "d$port" "$4") || { echo "$want"; return 1; }
-	xt_domu_run "$name" "sh /extra/net.sh listen $port rx$port" 60 || return 1
-	xt_net_sh send "$addr" "$port" "d$port" || { echo "dom0's send failed"
-		xt_domu_run "$name" "sh /extra/net.sh rx-kill rx$port" 30; return 1; }
-	rm -f "$XT_IMG/net/d$port"
-	got=$(xt_domu_run "$name" "sh /extra/net.sh received rx$port 60" 70) || { echo "$got"; return 1; }
+xt_net_from_dom0() { # NAME DOMUADDR PORT MIB [KEEP]: KEEP, the file stays on both sides
+	local name=$1 addr=$2 port=$3 keep=${5:-} want got f
+	f=${keep:-d$port}
+	want=$(xt_net_sh mkdata "$f" "$4") || { echo "$want"; return 1; }
+	xt_domu_run "$name" "sh /extra/net.sh listen $port ${keep:-rx$port}" 60 || return 1
+	xt_net_sh send "$addr" "$port" "$f" || { echo "dom0's send failed"
+		xt_domu_run "$name" "sh /extra/net.sh rx-kill ${keep:-rx$port}" 30; return 1; }
+	[ -n "$keep" ] || rm -f "$XT_IMG/net/$f"
+	got=$(xt_domu_run "$name" "sh /extra/net.sh received ${keep:-rx$port} 60 ${keep:+keep}" 70) ||
+		{ echo "$got"; return 1; }
 	[ "$want" = "$got" ] || { echo "dom0 sent $want, the domU received $got"; return 1; }
 	echo "$got"
+}
+# Streams: one TCP connection carrying a file dom0 and the domU both hold
+# (xt_net_from_dom0 ... KEEP), again and again, until stopped; the receiver
+# hashes what arrives, dom0 hashes what the sender counted it sent.
+# xt_net_stream_up NAME DOM0ADDR PORT TAG FILE [PAUSE]   from the domU to dom0
+# xt_net_stream_down NAME DOMUADDR PORT TAG FILE [PAUSE] from dom0 to the domU
+#                            (PAUSE s between copies: default 0.2, 0 none)
+# xt_net_stream_check NAME up|down TAG FILE SEC   stop it, compare: prints
+#                            "N copies", fails unless nc ended with 0 and the hashes agree
+xt_net_stream_up() {
+	xt_net_sh listen "$3" "$4" hash && xt_domu_run "$1" "sh /extra/net.sh stream-bg $2 $3 $4 $5 ${6:-0.2}" 30
+}
+xt_net_stream_down() {
+	xt_domu_run "$1" "sh /extra/net.sh listen $3 $4 hash" 60 && xt_net_sh stream-bg "$2" "$3" "$4" "$5" "${6:-0.2}"
+}
+xt_net_stream_check() {
+	local name=$1 dir=$2 tag=$3 file=$4 to=${5:-120} n rc got want
+	if [ "$dir" = up ]; then
+		n=$(xt_domu_run "$name" "sh /extra/net.sh stream-stop $tag $to" $((to + 10)))
+		rc=$?
+		got=$(xt_net_sh received "$tag" "$to")
+	else
+		n=$(xt_net_sh stream-stop "$tag" "$to")
+		rc=$?
+		got=$(xt_domu_run "$name" "sh /extra/net.sh received $tag $to" $((to + 10)))
+	fi
+	n=$(echo "$n" | tail -n 1)
+	want=$(xt_net_sh repeat-sum "$file" "${n:-0}")
+	echo "$n copies"
+	[ "$rc" = 0 ] || { echo "the sender's nc ended with $rc"; return 1; }
+	[ -n "$got" ] && [ "$want" = "$got" ] || { echo "sent $n copies ($want), received $got"; return 1; }
 }

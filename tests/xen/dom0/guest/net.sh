@@ -14,14 +14,19 @@
 #   listen PORT TAG [hash]   receive one TCP connection in the background (into a
 #                            file; hash: through sha256sum, for streams of any
 #                            length); returns once it listens
-#   received TAG SEC         wait for that connection's end; prints "SHA256 BYTES"
-#                            ("SHA256" for hash)
+#   received TAG SEC [keep]  wait for that connection's end; prints "SHA256 BYTES"
+#                            ("SHA256" for hash); keep: the data stays as NET_DIR/TAG
 #   rx-kill TAG              end a receiver whose sender is gone
-#   stream-bg ADDR PORT TAG NAME   send NET_DIR/NAME over and over on one TCP
-#                            connection until stream-stop (in the background)
+#   stream-bg ADDR PORT TAG NAME [PAUSE]   send NET_DIR/NAME over and over on one
+#                            TCP connection until stream-stop (in the background),
+#                            PAUSE seconds between copies (a traffic shape that
+#                            leaves TCG the CPU for the rest of the scenario)
 #   stream-count TAG         copies sent so far
-#   stream-stop TAG SEC      end it after the copy in flight; prints the SHA256 of all
+#   stream-stop TAG SEC      end it after the copy in flight; prints how many copies
 #                            it sent; its status is nc's
+#   repeat-sum NAME N        SHA256 of N copies of NET_DIR/NAME (what such a stream
+#                            carried: dom0, the faster hasher, keeps the same NAME)
+#   stream-kill TAG          kill its nc (a stream whose interface went away)
 #   iperf ADDR PORT ARGS...  iperf3 -c; prints "sender X receiver Y" (Mbit/s)
 #   iperf-server PORT        a one-shot iperf3 server in the background, listening on return
 #   counter Proto:Field      a /proc/net/snmp counter (Tcp:EstabResets, Ip:ReasmReqds...)
@@ -35,12 +40,11 @@ cmd=$1
 
 bg_pid() { [ -z "${NET_PIDS:-}" ] || echo "$1" >>"$NET_PIDS"; }
 wait_cond() { # SEC CMD...: CMD until it succeeds, at most SEC seconds (checked every 0.2 s)
-	local n=$(($1 * 5))
+	local end=$(($(date +%s) + $1))
 	shift
 	while ! "$@"; do
-		[ $n -gt 0 ] || return 1
+		[ "$(date +%s)" -lt $end ] || return 1
 		sleep 0.2
-		n=$((n - 1))
 	done
 }
 if_exists() { [ -e "/sys/class/net/$1" ]; }
@@ -99,7 +103,7 @@ received() { # TAG SEC
 	wait_cond "${2:-120}" exists "$t.done" || { echo "receiver $1 still running"; return 1; }
 	if [ -e "$t.data" ]; then
 		echo "$(sum_of "$t.data") $(stat -c %s "$t.data")"
-		rm -f "$t.data"
+		if [ "${3:-}" = keep ]; then mv "$t.data" "$D/$1"; else rm -f "$t.data"; fi
 	else
 		cat "$t.sum"
 	fi
@@ -108,9 +112,9 @@ received() { # TAG SEC
 # stream-bg: one TCP connection carrying NAME over and over; TAG.n counts
 # the copies handed to nc (each whole, or the stream failed), TAG.rc is
 # nc's exit status
-stream_bg() { # ADDR PORT TAG NAME
-	local addr=$1 port=$2 t=$D/$3 name=$4
-	rm -f "$t.stop" "$t.rc" "$t.n"
+stream_bg() { # ADDR PORT TAG NAME [PAUSE]
+	local addr=$1 port=$2 t=$D/$3 name=$4 pause=${5:-0}
+	rm -f "$t.stop" "$t.rc" "$t.n" "$t.pid"
 	echo "$name" >"$t.name"
 	echo 0 >"$t.n"
 	(
@@ -119,19 +123,23 @@ stream_bg() { # ADDR PORT TAG NAME
 			cat "$D/$name" || break
 			n=$((n + 1))
 			echo $n >"$t.n"
-		done | nc.openbsd -N "$addr" "$port"
+			[ "$pause" = 0 ] || sleep "$pause"
+		done | sh -c 'echo $$ >"$1.pid"; exec nc.openbsd -N "$2" "$3"' - "$t" "$addr" "$port"
 		echo $? >"$t.rc"
 	) >/dev/null 2>"$t.err" </dev/null &
 	bg_pid $!
 }
 stream_stop() { # TAG SEC
-	local t=$D/$1 n i=0 name
+	local t=$D/$1
 	touch "$t.stop"
 	wait_cond "${2:-120}" exists "$t.rc" || { echo "stream $1 does not end"; return 1; }
-	n=$(cat "$t.n") name=$(cat "$t.name")
-	cat "$t.err"
-	while [ $i -lt "$n" ]; do cat "$D/$name"; i=$((i + 1)); done | sha256sum | cut -d' ' -f1
+	cat "$t.err" >&2
+	cat "$t.n"
 	return "$(cat "$t.rc")"
+}
+repeat_sum() { # NAME N
+	local i=0
+	while [ $i -lt "$2" ]; do cat "$D/$1"; i=$((i + 1)); done | sha256sum | cut -d' ' -f1
 }
 
 iperf() { # ADDR PORT ARGS...
@@ -163,7 +171,9 @@ received) received "$@" ;;
 rx-kill) kill "$(cat "$D/$1.pid")" ;;
 stream-bg) stream_bg "$@" ;;
 stream-count) cat "$D/$1.n" ;;
+stream-kill) kill "$(cat "$D/$1.pid")" ;;
 stream-stop) stream_stop "$@" ;;
+repeat-sum) repeat_sum "$@" ;;
 iperf) iperf "$@" ;;
 iperf-server)
 	(iperf3 -s -1 -p "$1" >"$D/iperf-server-$1.log" 2>&1 </dev/null &
