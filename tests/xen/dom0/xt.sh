@@ -17,6 +17,10 @@
 #              xt_domu_destroy NAME
 # stand-ins    xt_standin_start TYPE...     move backend/TYPE/*/*/state 1 -> 2 (what a backend
 #                                           does in probe), snapshot the device first, and 5 -> 6
+# daemons      xt_pvd_start|stop|kill|alive PROG   any pvback daemon; xt_blk_* and xt_net_* wrap them
+# pvback-blk   xt_blk_*  disks, images, domUs with /extra/blk.sh   (see that section)
+# pvback-net   xt_net_*  bridges, vifs, domUs with /extra/net.sh, counters, verified
+#                        transfers and streams                        (see that section)
 # Every background process a scenario starts goes into /tmp/xt/pids; the
 # runner kills them after the scenario.
 XT_DOMU_KERNEL=/xt/domu/vmlinux

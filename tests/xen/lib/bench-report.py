@@ -5,6 +5,9 @@
   bench-report.py RECORD.txt OUT.json [CONSOLE.log HOSTLOAD.txt]
                                            write OUT.json, print the tables
   bench-report.py --markdown OUT.json      the same tables from OUT.json, in Markdown
+  bench-report.py --net RECORD.txt OUT.json [CONSOLE.log HOSTLOAD.txt]
+  bench-report.py --net --markdown OUT.json
+                                           the same for 91-bench-net (below)
 
 RECORD.txt is tests/xen/out/record-bench-blk.txt, the XT-RECORD block the
 dom0 scenario 90-bench-blk printed: one line per fio run,
@@ -29,6 +32,17 @@ round's figures).
 The table puts the three backends side by side per job with the ratios
 pvback/kernel and pvback/qdisk (IOPS: above 1 is better for pvback; p50
 latency: below 1 is better for pvback).
+
+--net: RECORD.txt is tests/xen/out/record-bench-net.txt (scenario
+91-bench-net): one line per iperf3 run, `backend=kernel|pvback round=N
+name=tcp-tx|tcp-rx|udp64-tx|udp64-rx args=... mbps=X [pps=N lost_pct=X]
+wall_s=X dom0_cpu_s=X domu_cpu_s=X runtime_s=N omit_s=N` (the receiver's
+figures: for UDP the datagrams that arrived), and per backend a
+`name=idle` line.  OUT.json (bench/results/xen-net.json) holds one record
+per job and backend: name, backend, mbps, pps, lost_pct (medians over the
+rounds), dom0_cpu_share and domu_cpu_share (CPU seconds over wall seconds,
+medians), rounds, runs.  The table gives pvback/kernel ratios (above 1 is
+better for pvback).
 """
 import json
 import os
@@ -209,7 +223,118 @@ def idle_line(idle):
         i["backend"], i.get("dom0_cpu_s", 0), i.get("domu_cpu_s", 0), i.get("wall_s", 0)) for i in idle)
 
 
+# ------------------------------------------------------------------ net
+
+NET_BACKENDS = ("kernel", "pvback")
+NET_RUN_KEYS = ("round", "mbps", "pps", "lost_pct", "wall_s", "dom0_cpu_s", "domu_cpu_s",
+                "runtime_s", "omit_s", "host_other_cores")
+
+
+def net_aggregate(runs):
+    recs, keyed = [], {}
+    for r in runs:
+        k = (r["name"], r["backend"])
+        if k not in keyed:
+            keyed[k] = {"name": r["name"], "backend": r["backend"], "args": r.get("args", ""),
+                        "runs": []}
+            recs.append(keyed[k])
+        keyed[k]["runs"].append({x: r[x] for x in NET_RUN_KEYS if x in r})
+    for rec in recs:
+        rs = rec["runs"]
+        rec["mbps"] = round(median([r["mbps"] for r in rs]), 1)
+        if any("pps" in r for r in rs):
+            rec["pps"] = round(median([r.get("pps", 0) for r in rs]))
+            rec["lost_pct"] = round(median([r.get("lost_pct", 0) for r in rs]), 2)
+        for who in ("dom0", "domu"):
+            shares = [r["%s_cpu_s" % who] / r["wall_s"] for r in rs
+                      if r.get("wall_s") and "%s_cpu_s" % who in r]
+            rec["%s_cpu_share" % who] = round(median(shares), 2) if shares else None
+        rec["rounds"] = len(rs)
+        rec["runs"] = rec.pop("runs")
+    return recs
+
+
+NET_HEAD = ["job", "kernel Mbit/s", "pvback Mbit/s", "pvback/kernel", "kernel pps", "pvback pps",
+            "pvback/kernel pps", "lost % k / pv", "dom0 CPU k / pv", "domU CPU k / pv"]
+
+
+def net_rows(recs):
+    names, by = by_job(recs)
+    out = []
+    for n in names:
+        k, p = (by.get((n, b), {}) for b in NET_BACKENDS)
+        g = lambda r, key: r.get(key, "-") if r.get(key) is not None else "-"  # noqa: E731
+        out.append([
+            n, g(k, "mbps"), g(p, "mbps"), ratio(g(p, "mbps"), g(k, "mbps")),
+            g(k, "pps"), g(p, "pps"), ratio(g(p, "pps"), g(k, "pps")),
+            "%s / %s" % (fmt(g(k, "lost_pct")), fmt(g(p, "lost_pct"))),
+            "%s / %s" % (fmt(g(k, "dom0_cpu_share")), fmt(g(p, "dom0_cpu_share"))),
+            "%s / %s" % (fmt(g(k, "domu_cpu_share")), fmt(g(p, "domu_cpu_share"))),
+        ])
+    return out
+
+
+NET_ROUNDS_HEAD = ["job", "kernel Mbit/s or pps per round (host cores others took)", "pvback ..."]
+
+
+def net_rounds_rows(recs):
+    names, by = by_job(recs)
+    out = []
+    for n in names:
+        row = [n]
+        for b in NET_BACKENDS:
+            rs = by.get((n, b), {}).get("runs", [])
+            row.append(" / ".join(str(r.get("pps", r["mbps"])) + (
+                "" if r.get("host_other_cores") is None else " (%.1f)" % r["host_other_cores"])
+                for r in rs) or "-")
+        out.append(row)
+    return out
+
+
+def net_main(argv):
+    if len(argv) == 3 and argv[1] == "--markdown":
+        with open(argv[2]) as f:
+            recs = json.load(f)
+        print(md_table(NET_HEAD, net_rows(recs)))
+        print()
+        print(md_table(NET_ROUNDS_HEAD, net_rounds_rows(recs)))
+        return 0
+    if len(argv) not in (3, 5):
+        sys.stderr.write(__doc__)
+        return 2
+    runs, idle = parse_record(argv[1])
+    if not runs:
+        sys.stderr.write("bench-report: no figures in %s\n" % argv[1])
+        return 1
+    if len(argv) == 5 and os.path.exists(argv[3]) and os.path.exists(argv[4]):
+        host_load(runs, argv[3], argv[4])
+    recs = net_aggregate(runs)
+    write_json(argv[2], recs)
+    print("[bench-xen] net: %d runs -> %d records in %s (medians over %d round(s));"
+          " under TCG only the ratios mean something" %
+          (len(runs), len(recs), argv[2], max(r["rounds"] for r in recs)))
+    print(text_table(NET_HEAD, net_rows(recs)))
+    print(text_table(NET_ROUNDS_HEAD, net_rounds_rows(recs)))
+    if idle:
+        print("[bench-xen] net idle, vif connected: " + idle_line(idle))
+    missing = [b for b in NET_BACKENDS if not any(r["backend"] == b for r in recs)]
+    if missing:
+        print("[bench-xen] no net figures for: %s (see tests/xen/out/console.log)" % " ".join(missing))
+    return 0
+
+
+def write_json(path, recs):
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    tmp = path + ".tmp"
+    with open(tmp, "w") as f:
+        json.dump(recs, f, indent=1)
+        f.write("\n")
+    os.replace(tmp, path)
+
+
 def main(argv):
+    if len(argv) > 1 and argv[1] == "--net":
+        return net_main(argv[:1] + argv[2:])
     if len(argv) == 3 and argv[1] == "--markdown":
         with open(argv[2]) as f:
             recs = json.load(f)
@@ -227,12 +352,7 @@ def main(argv):
     if len(argv) == 5 and os.path.exists(argv[3]) and os.path.exists(argv[4]):
         host_load(runs, argv[3], argv[4])
     recs = aggregate(runs)
-    os.makedirs(os.path.dirname(os.path.abspath(argv[2])), exist_ok=True)
-    tmp = argv[2] + ".tmp"
-    with open(tmp, "w") as f:
-        json.dump(recs, f, indent=1)
-        f.write("\n")
-    os.replace(tmp, argv[2])
+    write_json(argv[2], recs)
     print("[bench-xen] %d runs -> %d records in %s (medians over %d round(s));"
           " under TCG only the ratios mean something" %
           (len(runs), len(recs), argv[2], max(r["rounds"] for r in recs)))

@@ -29,6 +29,8 @@
 #   stream-kill TAG          kill its nc (a stream whose interface went away)
 #   iperf ADDR PORT ARGS...  iperf3 -c; prints "sender X receiver Y" (Mbit/s)
 #   iperf-server PORT        a one-shot iperf3 server in the background, listening on return
+#   bench ADDR PORT ARGS...  one iperf3 -c run for make bench-xen; prints the receiver's
+#                            "mbps=X" and for UDP "pps=Y lost_pct=Z" (datagrams that arrived)
 #   counter Proto:Field      a /proc/net/snmp counter (Tcp:EstabResets, Ip:ReasmReqds...)
 # Every system call of a PV domain under TCG costs: whole files, big buffers, no
 # tee-to-a-fifo pipelines (16 MiB through one took 30 s, as a file 1 s).
@@ -153,6 +155,28 @@ iperf() { # ADDR PORT ARGS...
 		END { printf "sender %s receiver %s\n", r["sender"], r["receiver"]; exit !(r["receiver"] > 0) }'
 }
 
+bench() { # ADDR PORT ARGS...
+	local addr=$1 port=$2 out rc
+	shift 2
+	out=$(timeout 120 iperf3 -c "$addr" -p "$port" -f m "$@" 2>&1)
+	rc=$?
+	[ $rc = 0 ] || { echo "$out" | tail -n 15; return $rc; }
+	# the receiver's line: "[  5] 0.00-6.00 sec 31.2 MBytes 131 Mbits/sec [0.002 ms 5024/516460 (0.97%)] receiver"
+	echo "$out" | awk '/receiver$/ {
+		for (i = 1; i <= NF; i++) {
+			if ($i ~ /^[0-9.]+-[0-9.]+$/) { split($i, t, "-"); secs = t[2] - t[1] }
+			if ($(i + 1) == "Mbits/sec") mbps = $i
+			if ($i ~ /^[0-9]+\/[0-9]+$/) { split($i, l, "/"); lost = l[1]; total = l[2] }
+		}
+	}
+	END {
+		if (mbps == "") exit 1
+		printf "mbps=%s", mbps
+		if (total > 0 && secs > 0) printf " pps=%d lost_pct=%.2f", (total - lost) / secs, lost * 100 / total
+		printf "\n"
+	}'
+}
+
 counter() { # Proto:Field
 	awk -v p="${1%%:*}:" -v f="${1#*:}" '
 		$1 == p && !h { for (i = 2; i <= NF; i++) c[$i] = i; h = 1; next }
@@ -175,6 +199,7 @@ stream-kill) kill "$(cat "$D/$1.pid")" ;;
 stream-stop) stream_stop "$@" ;;
 repeat-sum) repeat_sum "$@" ;;
 iperf) iperf "$@" ;;
+bench) bench "$@" ;;
 iperf-server)
 	(iperf3 -s -1 -p "$1" >"$D/iperf-server-$1.log" 2>&1 </dev/null &
 		echo $! >"$D/iperf-server-$1.pid")
