@@ -158,12 +158,27 @@ uint32_t net_ctrl_handle(struct net_hash *h, unsigned num_queues,
  * Packets carry their offloads as a virtio_net_hdr (what a TAP with
  * IFF_VNET_HDR reads and writes, and what DPDK's mbuf offload flags map to).
  */
+struct net_seg {
+	uint8_t *base;
+	uint32_t len;
+};
+
+/* A guest-TX packet's data beyond its linear head: at most one segment per
+ * netif slot (a mapped guest page), so 1 + NET_TX_MAX_FRAGS. */
+#define NET_PKT_MAX_SEGS 19u
+
 struct net_pkt {
 	struct virtio_net_hdr vh;
 	uint8_t *data;          /* the frame, from the Ethernet header; guest TX's
 				 * have NET_PKT_HEADROOM bytes the port may write
 				 * before it */
-	uint32_t len;
+	uint32_t len;           /* the whole frame: head_len + the segments' */
+	uint32_t head_len;      /* bytes at data (== len when nr_segs == 0) */
+	unsigned nr_segs;       /* guest TX to a NET_PORT_TX_SEGS port only: the
+				 * rest of the frame in mapped guest pages, which
+				 * stay mapped (and the guest unanswered) until
+				 * tx_done */
+	struct net_seg *segs;
 	void *owner;            /* the side that lent the buffer: its own use */
 };
 
@@ -189,12 +204,20 @@ struct net_port_queue_cbs {
 	void (*tx_done)(void *opaque, struct net_pkt *pkt);  /* pkt->data no longer used */
 };
 
+/* What a port can do (net_port_ops.caps). */
+#define NET_PORT_POLLED  0x1u /* no fd wakes its queues: they are polled (poll op),
+			       * on the daemon's polling workers (DPDK) */
+#define NET_PORT_TX_SEGS 0x2u /* tx_burst takes packets with segments (mapped
+			       * guest pages) and calls tx_done when it no longer
+			       * reads them: guest-TX zero copy */
+
 #define NET_OFF_CSUM 0x1u /* the port may hand us frames with a partial checksum */
 #define NET_OFF_TSO4 0x2u /* ... and TCPv4 GSO super-frames */
 #define NET_OFF_TSO6 0x4u
 
 struct net_port_ops {
 	const char *name;                                    /* "tap" */
+	unsigned caps;                                       /* NET_PORT_* */
 	/* xenbus thread. */
 	/* Create the host interface, or take over the one a previous daemon
 	 * left (keep below), so a bridge keeps it across a restart. */
@@ -231,6 +254,11 @@ struct net_port_ops {
 	void (*rx_release)(struct net_port_queue *q, struct net_pkt **pkts, unsigned n);
 	/* No guest buffers: stop rx_ready until resumed (the host queues or drops). */
 	void (*rx_pause)(struct net_port_queue *q, bool pause);
+	/* The queue's polling round (adaptive polling, or always for a
+	 * NET_PORT_POLLED port): reap what finished (tx_done), look for frames
+	 * (rx_ready when there are some and the queue is not paused).  true
+	 * when it found anything. */
+	bool (*poll)(struct net_port_queue *q);
 };
 
 extern const struct net_port_ops net_port_tap_ops;

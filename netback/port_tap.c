@@ -350,7 +350,7 @@ static unsigned reap(struct net_port_queue *q)
 			post_read(q, r); /* an error or a runt: read again */
 			continue;
 		}
-		r->pkt.len = (uint32_t)res - NET_TAP_VH;
+		r->pkt.len = r->pkt.head_len = (uint32_t)res - NET_TAP_VH;
 		memcpy(&r->pkt.vh, r->pkt.data - NET_TAP_VH, NET_TAP_VH);
 		r->next = NULL;
 		*q->ready_tail = r;
@@ -585,8 +585,20 @@ static void tap_rx_pause(struct net_port_queue *q, bool pause)
 	submit(q);
 }
 
+/* Adaptive polling: completions without waiting for the ring fd. */
+static bool tap_poll(struct net_port_queue *q)
+{
+	unsigned frames = reap(q);
+
+	submit(q);
+	if (q->ready && !q->paused)
+		q->cbs->rx_ready(q->opaque);
+	return frames > 0;
+}
+
 const struct net_port_ops net_port_tap_ops = {
 	.name = "tap",
+	.caps = 0,
 	.open = tap_open,
 	.close = tap_close,
 	.ifname = tap_ifname,
@@ -601,4 +613,5 @@ const struct net_port_ops net_port_tap_ops = {
 	.rx_burst = tap_rx_burst,
 	.rx_release = tap_rx_release,
 	.rx_pause = tap_rx_pause,
+	.poll = tap_poll,
 };

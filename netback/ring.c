@@ -27,7 +27,9 @@ static void vifq_run(struct pv_queue *pq, unsigned events)
 static bool vifq_poll(struct pv_queue *pq)
 {
 	struct net_queue *q = pv_queue_priv(pq);
-	bool busy = pv_queue_pending(pq, NET_RING_TX) || q->rx_n > q->rx_next;
+	bool busy = q->port && q->po->poll(q->port);
+
+	busy |= pv_queue_pending(pq, NET_RING_TX) || q->rx_n > q->rx_next;
 
 	if (busy)
 		pv_queue_run(pq);

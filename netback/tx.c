@@ -270,7 +270,8 @@ static void packet_ready(struct net_queue *q)
 	}
 	b = q->free_bufs;
 	q->free_bufs = b->next;
-	b->pkt.len = net_tx_pkt_len(p);
+	b->pkt.len = b->pkt.head_len = net_tx_pkt_len(p);
+	b->pkt.nr_segs = 0;
 	b->copy_err = 0;
 	b->txflags = p->first.flags;
 	b->gso = p->extra[XEN_NETIF_EXTRA_TYPE_GSO - 1];
