@@ -337,6 +337,21 @@ again:
 	return n;
 }
 
+/* Nanoseconds until the first timer, capped by timeout_ns (< 0 = forever). */
+static int64_t next_timeout_ns(struct pv_loop *loop, int64_t timeout_ns)
+{
+	uint64_t now;
+	int64_t ns;
+
+	if (!loop->timers)
+		return timeout_ns;
+	now = pv_now_ns();
+	if (loop->timers->deadline_ns <= now)
+		return 0;
+	ns = (int64_t)(loop->timers->deadline_ns - now);
+	return timeout_ns >= 0 && timeout_ns < ns ? timeout_ns : ns;
+}
+
 /* Milliseconds until the first timer, capped by timeout_ms (-1 = forever). */
 static int next_timeout(struct pv_loop *loop, int timeout_ms)
 {
@@ -416,6 +431,32 @@ dispatch:
 	done += dispatch(loop, evs, n);
 	done += run_timers(loop);
 	return done;
+}
+
+int pv_loop_run_once_ns(struct pv_loop *loop, int64_t timeout_ns)
+{
+	struct epoll_event evs[LOOP_MAX_EVENTS];
+	struct timespec ts, *tp = NULL;
+	int64_t t = next_timeout_ns(loop, timeout_ns);
+	int n;
+
+	if (t >= 0) {
+		ts.tv_sec = t / 1000000000;
+		ts.tv_nsec = t % 1000000000;
+		tp = &ts;
+	}
+	n = epoll_pwait2(loop->epfd, evs, LOOP_MAX_EVENTS, tp, NULL);
+	if (n < 0) {
+		if (errno != EINTR)
+			return -errno;
+		n = 0;
+	}
+	return dispatch(loop, evs, n) + run_timers(loop);
+}
+
+bool pv_loop_stopping(struct pv_loop *loop)
+{
+	return __atomic_load_n(&loop->stop, __ATOMIC_ACQUIRE);
 }
 
 int pv_loop_run(struct pv_loop *loop)

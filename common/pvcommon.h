@@ -82,8 +82,13 @@ typedef bool pv_loop_poll_fn(void *opaque);
 void pv_loop_set_poll(struct pv_loop *loop, pv_loop_poll_fn *fn, void *opaque, uint32_t poll_us);
 /* Dispatch one round: waits up to timeout_ms (-1 forever). Returns #events or -errno. */
 int pv_loop_run_once(struct pv_loop *loop, int timeout_ms);
+/* The same with a nanosecond timeout (< 0 forever), no poll hook: the
+ * round of a polling worker (pv_worker).  Returns #callbacks or -errno. */
+int pv_loop_run_once_ns(struct pv_loop *loop, int64_t timeout_ns);
 /* Run until pv_loop_stop(). Returns 0 or -errno. */
 int pv_loop_run(struct pv_loop *loop);
+/* pv_loop_stop() was called (any thread). */
+bool pv_loop_stopping(struct pv_loop *loop);
 /* Thread-safe. */
 void pv_loop_stop(struct pv_loop *loop);
 uint64_t pv_now_ns(void); /* CLOCK_MONOTONIC */
@@ -670,6 +675,51 @@ int pv_mkdir_p(const char *path, mode_t last_mode);
  * 0 or -EINVAL. */
 int pv_vdev_to_devid(const char *vdev, uint32_t *devid);
 
+/* --------------------------------------------------------------- worker */
+
+/*
+ * pv_worker: a polling thread serving many queues (common/worker.c), for
+ * host ports no fd announces (DPDK): a round polls every poller; after
+ * spin_us without work it arms them (queues set req_event) and sleeps,
+ * backing off from 1 us to max_sleep_us (0: until an fd fires), woken at
+ * once by its loop's fds (event channels) and calls.  A pv_queue runs on
+ * one when its params name it; its loop is then the worker's.
+ */
+struct pv_worker;
+
+struct pv_worker_params {
+	const char *name;          /* thread name (15 bytes) */
+	int cpu;                   /* pin to this CPU; -1: not pinned */
+	unsigned spin_us;          /* keep polling this long after the last work */
+	unsigned max_sleep_us;     /* idle back-off ceiling; 0: sleep until an fd fires */
+	void (*thread_init)(void *opaque); /* on the thread, first; may be NULL */
+	void *opaque;
+};
+
+/* Poll: look for work and do it, true when there was some.  Arm (may be
+ * NULL): about to sleep, ask for notifications; true when work turned up. */
+typedef bool pv_worker_poll_fn(void *opaque);
+typedef int pv_worker_call_fn(void *opaque);
+
+int pv_worker_start(const struct pv_worker_params *p, struct pv_worker **out);
+/* Every user gone first.  Joins the thread. */
+void pv_worker_stop(struct pv_worker *w);
+/* Run fn(opaque) on the worker's thread and wait for it (directly when
+ * called there); returns fn's value, or -errno when it could not be queued. */
+int pv_worker_call(struct pv_worker *w, pv_worker_call_fn *fn, void *opaque);
+/* The worker's thread only. */
+int pv_worker_add_poll(struct pv_worker *w, pv_worker_poll_fn *poll, pv_worker_poll_fn *arm,
+		       void *opaque);
+void pv_worker_del_poll(struct pv_worker *w, void *opaque); /* safe inside a poll */
+struct pv_loop *pv_worker_loop(struct pv_worker *w);
+/* Any thread. */
+bool pv_worker_on_thread(const struct pv_worker *w);
+const char *pv_worker_name(const struct pv_worker *w);
+void pv_worker_attach(struct pv_worker *w, int delta); /* users count: placement */
+unsigned pv_worker_load(const struct pv_worker *w);
+void pv_worker_stats(const struct pv_worker *w, uint64_t *rounds, uint64_t *busy,
+		     uint64_t *sleeps);
+
 /* ---------------------------------------------------------------- queue */
 
 /*
@@ -727,6 +777,8 @@ struct pv_queue_params {
 	uint16_t domid;          /* the frontend's domain */
 	enum pv_hv_kind hv_kind; /* resolved (never AUTO) */
 	unsigned poll_us;        /* adaptive polling budget, 0: event driven only */
+	struct pv_worker *worker; /* run on this polling worker instead of a thread
+				  * of its own (poll_us is then the worker's) */
 	const char *journal_dir; /* NULL: no journal */
 	bool resume;             /* a restarted daemon re-attaches to live rings (rsp_prod) */
 	unsigned nr_rings;
@@ -795,6 +847,9 @@ struct pv_hv *pv_queue_hv(struct pv_queue *q);
  * is dead and its device disconnects).
  */
 int pv_queue_next(struct pv_queue *q, unsigned ring, void **slot, const void **req);
+/* On a polling worker: a run may stop early (the worker polls again), and
+ * an empty ring arms no event until the worker goes idle. */
+bool pv_queue_polled(const struct pv_queue *q);
 /* Would pv_queue_next() give a request now?  Reads req_prod, arms nothing. */
 bool pv_queue_pending(struct pv_queue *q, unsigned ring);
 /* How many requests pv_queue_next() would give now, in a row (owed ones

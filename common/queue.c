@@ -64,9 +64,15 @@ struct pv_queue {
 	uint16_t domid;
 	void *priv;
 	struct pv_hv *hv;
-	struct pv_loop *loop;
+	struct pv_loop *loop;      /* its own, or its worker's */
+	struct pv_worker *worker;  /* NULL: a thread of its own */
 	pthread_t thread;
 	bool thread_started, started, evtchn_in_loop;
+	/* On a worker: attached (serving), detached (stop complete, fini
+	 * done on the worker), and the stopper waiting for detached. */
+	bool attached, detached;
+	pthread_mutex_t fin_lock;
+	pthread_cond_t fin_cond;
 	unsigned nr_rings, nr_ports;
 	struct qring rings[PV_QUEUE_MAX_RINGS];
 	uint32_t remote_port[PV_QUEUE_MAX_PORTS];
@@ -88,6 +94,7 @@ struct pv_loop *pv_queue_loop(struct pv_queue *q) { return q->loop; }
 struct pv_hv *pv_queue_hv(struct pv_queue *q) { return q->hv; }
 bool pv_queue_stopping(const struct pv_queue *q) { return q->stopping; }
 bool pv_queue_dead(const struct pv_queue *q) { return q->dead; }
+bool pv_queue_polled(const struct pv_queue *q) { return q->worker != NULL; }
 
 unsigned pv_queue_nr_slots(const struct pv_queue *q, unsigned ring)
 {
@@ -190,7 +197,8 @@ bool pv_queue_want(struct pv_queue *q, unsigned ring, unsigned n)
 
 	if (pv_queue_avail(q, ring) >= n)
 		return true;
-	if (q->dead || q->stopping)
+	/* Polled: the worker arms the rings when it goes idle. */
+	if (q->dead || q->stopping || q->worker)
 		return false;
 	do {
 		prod = r->ring.sring->req_prod;
@@ -223,8 +231,10 @@ int pv_queue_next(struct pv_queue *q, unsigned ring, void **slot, const void **r
 			return 0;
 		rp = r->stop_prod;
 	} else if (r->ring.req_cons == r->ring.sring->req_prod) {
-		/* Empty: ask for an event, then look once more (the race). */
-		if (!pv_ring_back_final_check(&r->ring))
+		/* Empty: ask for an event, then look once more (the race).
+		 * Polled: no event while the worker polls (it arms us when
+		 * it goes idle), so the frontend need not notify per batch. */
+		if (q->worker || !pv_ring_back_final_check(&r->ring))
 			return 0;
 		if (pv_ring_back_avail(&r->ring, &rp) < 0)
 			goto overflow;
@@ -294,11 +304,13 @@ void pv_queue_flush(struct pv_queue *q)
 }
 
 /* Everything pushed before the stop consumed, the protocol idle: end. */
+static void detach(struct pv_queue *q);
+
 static void maybe_finish(struct pv_queue *q)
 {
 	unsigned k;
 
-	if (!q->stopping || !q->ops->idle(q))
+	if (q->detached || !q->stopping || !q->ops->idle(q))
 		return;
 	for (k = 0; k < q->nr_rings && !q->dead; k++) {
 		struct qring *r = &q->rings[k];
@@ -309,11 +321,16 @@ static void maybe_finish(struct pv_queue *q)
 	}
 	pv_queue_flush(q);
 	q->ops->quiesce(q);
-	pv_loop_stop(q->loop);
+	if (q->worker)
+		detach(q);
+	else
+		pv_loop_stop(q->loop);
 }
 
 static void run(struct pv_queue *q, unsigned events)
 {
+	if (q->detached)
+		return; /* a kick queued before the stop completed */
 	q->ops->run(q, events);
 	maybe_finish(q);
 }
@@ -354,6 +371,75 @@ static bool on_poll(void *opaque)
 
 	maybe_finish(q);
 	return busy;
+}
+
+/* The worker goes idle: events on every ring again, then a last look. */
+static bool on_arm(void *opaque)
+{
+	struct pv_queue *q = opaque;
+	unsigned k;
+
+	if (q->dead)
+		return false;
+	for (k = 0; k < q->nr_rings; k++)
+		q->rings[k].ring.sring->req_event = q->rings[k].ring.req_cons + 1;
+	pv_mb(); /* req_event is visible before poll re-reads req_prod. */
+	return on_poll(q);
+}
+
+/* ------------------------------------------------------------ worker */
+
+static void on_kick(void *opaque);
+
+/* On the worker's thread: the queue's fds into the worker's loop, the
+ * protocol's start, the poller; undone here when something fails. */
+static int attach(void *opaque)
+{
+	struct pv_queue *q = opaque;
+	int rc;
+
+	rc = pv_loop_add_fd(q->loop, pv_hv_evtchn_fd(q->hv), PV_LOOP_IN, on_evtchn, q);
+	if (rc < 0)
+		return rc;
+	q->evtchn_in_loop = true;
+	q->started = true;
+	rc = q->ops->start(q);
+	if (rc == 0)
+		rc = pv_worker_add_poll(q->worker, on_poll, on_arm, q);
+	if (rc == 0)
+		rc = pv_loop_call(q->loop, on_kick, q);
+	if (rc == 0) {
+		q->attached = true;
+		return 0;
+	}
+	pv_worker_del_poll(q->worker, q);
+	q->ops->fini(q);
+	q->started = false;
+	pv_loop_del_fd(q->loop, pv_hv_evtchn_fd(q->hv));
+	q->evtchn_in_loop = false;
+	return rc;
+}
+
+/* The stop is complete (worker's thread): out of the worker, the protocol
+ * finished (fini belongs to the thread whose loop holds its fds and
+ * timers), then the stopper may go on. */
+static void detach(struct pv_queue *q)
+{
+	pv_worker_del_poll(q->worker, q);
+	pv_loop_del_fd(q->loop, pv_hv_evtchn_fd(q->hv));
+	q->evtchn_in_loop = false;
+	q->ops->fini(q);
+	q->started = false;
+	pthread_mutex_lock(&q->fin_lock);
+	q->detached = true;
+	pthread_cond_signal(&q->fin_cond);
+	pthread_mutex_unlock(&q->fin_lock);
+}
+
+static int barrier(void *opaque)
+{
+	(void)opaque; /* every call queued before this one has run */
+	return 0;
 }
 
 static void on_kick(void *opaque)
@@ -536,7 +622,7 @@ static void queue_free(struct pv_queue *q)
 	/* Stopped with every slot free: nothing is owed, drop the files.
 	 * Otherwise (a queue that never ran, buffers posted for us still
 	 * held, a dead queue) a successor may need them. */
-	bool remove = q->thread_started && nothing_owed(q);
+	bool remove = (q->thread_started || q->attached) && nothing_owed(q);
 	unsigned k;
 
 	if (q->started)
@@ -557,8 +643,10 @@ static void queue_free(struct pv_queue *q)
 		free(r->free);
 		free(r->answered);
 	}
-	if (q->loop)
+	if (q->loop && !q->worker)
 		pv_loop_destroy(q->loop);
+	pthread_cond_destroy(&q->fin_cond);
+	pthread_mutex_destroy(&q->fin_lock);
 	if (q->hv)
 		pv_hv_close(q->hv);
 	free(q);
@@ -603,6 +691,9 @@ int pv_queue_start(const struct pv_queue_ops *ops, const struct pv_queue_params 
 	q->priv = p->priv;
 	q->nr_rings = p->nr_rings;
 	q->nr_ports = p->nr_ports;
+	q->worker = p->worker;
+	pthread_mutex_init(&q->fin_lock, NULL);
+	pthread_cond_init(&q->fin_cond, NULL);
 	snprintf(q->name, sizeof(q->name), "%s/q%u", p->name, p->idx);
 	snprintf(q->dev_name, sizeof(q->dev_name), "%s", p->name);
 	for (k = 0; k < q->nr_ports; k++) {
@@ -630,6 +721,15 @@ int pv_queue_start(const struct pv_queue_ops *ops, const struct pv_queue_params 
 			goto fail;
 		}
 		q->port[k] = rc;
+	}
+	if (q->worker) {
+		q->loop = pv_worker_loop(q->worker);
+		rc = pv_worker_call(q->worker, attach, q);
+		if (rc < 0)
+			goto fail;
+		pv_worker_attach(q->worker, 1);
+		*out = q;
+		return 0;
 	}
 	rc = pv_loop_create(&q->loop);
 	if (rc < 0) {
@@ -663,7 +763,19 @@ fail:
 
 void pv_queue_stop(struct pv_queue *q)
 {
-	if (q->thread_started) {
+	if (q->attached) {
+		if (pv_loop_call(q->loop, on_stop, q) == 0) {
+			pthread_mutex_lock(&q->fin_lock);
+			while (!q->detached)
+				pthread_cond_wait(&q->fin_cond, &q->fin_lock);
+			pthread_mutex_unlock(&q->fin_lock);
+			/* Kicks queued meanwhile have run (and found it detached). */
+			pv_worker_call(q->worker, barrier, NULL);
+		} else {
+			pv_err(q->name, "cannot stop the queue on its worker");
+		}
+		pv_worker_attach(q->worker, -1);
+	} else if (q->thread_started) {
 		if (pv_loop_call(q->loop, on_stop, q) == 0)
 			pthread_join(q->thread, NULL);
 		else

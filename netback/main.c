@@ -7,6 +7,7 @@
  * queue runs on its own thread (ring.c).  Holds no protocol logic.
  */
 #include <errno.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -53,6 +54,47 @@ static int set_stall(void *cfg, const char *arg)
 	return pv_opt_uint(arg, 0, 3600000, &((struct net_config *)cfg)->rx_stall_ms);
 }
 
+/* A CPU list ("2", "0-3", "1,3,5-6"): one polling worker pinned to each. */
+static int set_lcores(void *cfg, const char *arg)
+{
+	struct net_config *c = cfg;
+	const char *s = arg;
+	unsigned n = 0;
+
+	while (*s) {
+		char *end;
+		unsigned long lo = strtoul(s, &end, 10), hi = lo;
+
+		if (end == s)
+			return -EINVAL;
+		if (*end == '-') {
+			s = end + 1;
+			hi = strtoul(s, &end, 10);
+			if (end == s || hi < lo)
+				return -EINVAL;
+		}
+		if (hi >= CPU_SETSIZE)
+			return -EINVAL;
+		for (; lo <= hi; lo++) {
+			if (n == NET_MAX_WORKERS)
+				return -E2BIG;
+			c->worker_cpu[n++] = (int)lo;
+		}
+		if (*end == ',' && end[1])
+			end++;
+		else if (*end)
+			return -EINVAL;
+		s = end;
+	}
+	c->nr_workers = n;
+	return n ? 0 : -EINVAL;
+}
+
+static int set_sleep_max(void *cfg, const char *arg)
+{
+	return pv_opt_uint(arg, 0, 1000000, &((struct net_config *)cfg)->poll_sleep_max_us);
+}
+
 static const struct pv_backend_opt net_opts[] = {
 	{ "port", "tap", "host side of each vif (default tap: a TAP device\n"
 	  "vif<domid>.<devid> for the toolstack's bridge script)", { 0 }, set_port },
@@ -62,6 +104,13 @@ static const struct pv_backend_opt net_opts[] = {
 	{ "ctrl-ring", "on|off", "offer feature-ctrl-ring (default on)", { 0 }, set_ctrl },
 	{ "rx-stall-ms", "N", "carrier off when a queue gets no receive buffers\n"
 	  "for N ms while frames wait (default %u, 0 never)", { 60000 }, set_stall },
+	{ "dpdk-lcores", "CPUS", "polling workers, one pinned to each CPU of the list\n"
+	  "(e.g. 2 or 2-3), each serving the queues of many vifs; a dpdk\n"
+	  "port has one (not pinned) by default, a tap port a thread per queue", { 0 },
+	  set_lcores },
+	{ "poll-sleep-max-us", "N", "an idle polling worker sleeps up to N us between\n"
+	  "looks at its ports (default %u; 0: until an event channel fires)", { 1000 },
+	  set_sleep_max },
 };
 
 static void sighup(struct pv_backend *b)
@@ -74,7 +123,15 @@ static int start(struct pv_backend *b)
 	struct net_config *cfg = pv_backend_config(b);
 
 	cfg->port_ops = &net_port_tap_ops;
-	return 0;
+	/* A polled port needs workers; any port may have them (many vifs
+	 * served by a few polling threads instead of a thread per queue). */
+	if (!cfg->nr_workers && !(cfg->port_ops->caps & NET_PORT_POLLED))
+		return 0;
+	if (!cfg->nr_workers) {
+		cfg->nr_workers = 1;
+		cfg->worker_cpu[0] = -1;
+	}
+	return net_workers_start(cfg);
 }
 
 int main(int argc, char **argv)
@@ -85,6 +142,7 @@ int main(int argc, char **argv)
 		.split_evtchn = true,
 		.ctrl_ring = true,
 		.rx_stall_ms = 60000,
+		.poll_sleep_max_us = 1000,
 	};
 	const struct pv_backend_desc desc = {
 		.prog = "pvback-net",

@@ -267,6 +267,8 @@ extern const struct net_port_ops net_port_tap_ops;
 
 enum net_port_kind { NET_PORT_TAP };
 
+#define NET_MAX_WORKERS 64u
+
 /* Daemon-wide settings, read-only after start-up. */
 struct net_config {
 	struct pv_backend_cfg pv;  /* what every backend has: pv_backend_main fills it */
@@ -276,7 +278,18 @@ struct net_config {
 	bool split_evtchn;         /* offer feature-split-event-channels */
 	bool ctrl_ring;            /* offer feature-ctrl-ring */
 	unsigned rx_stall_ms;      /* carrier off after the guest posts no RX buffer this long */
+	/* Polling workers, for a NET_PORT_POLLED port (--dpdk-lcores). */
+	unsigned nr_workers;       /* 0: the port needs none */
+	int worker_cpu[NET_MAX_WORKERS]; /* -1: not pinned */
+	unsigned poll_sleep_max_us; /* idle back-off ceiling */
+	struct pv_worker *workers[NET_MAX_WORKERS]; /* started by main.c's start */
 };
+
+/* ring.c: start cfg's polling workers (main.c's start hook); the least
+ * loaded one for a new queue (xenbus thread), NULL when none. */
+#define NET_POLL_SPIN_US 200u
+int net_workers_start(struct net_config *cfg);
+struct pv_worker *net_worker_pick(const struct net_config *cfg);
 
 /* -------------------------------------------------------------- stats */
 
@@ -319,6 +332,7 @@ enum { NET_RING_TX = 0, NET_RING_RX = 1 };
 #define NET_TX_BATCH     256u  /* packets gathered before one copy + one port burst */
 #define NET_TX_BUFS      512u  /* packet buffers: in the batch or still held by the port */
 #define NET_RX_BATCH     64u
+#define NET_POLL_BUDGET  512u  /* ring slots or frames per run on a polling worker */
 #define NET_TX_PKT_SLOTS (1u + (PV_NETIF_EXTRA_TYPE_MAX - 1) + NET_TX_FATAL_SLOTS)
 
 struct net_tx_slot {             /* a tx ring slot's context */
@@ -368,6 +382,7 @@ struct net_queue {
 	struct net_pkt *rx_pkts[NET_RX_BATCH]; /* from the port, not yet delivered */
 	unsigned rx_n, rx_next;
 	bool rx_paused;              /* no guest buffers: the port holds back */
+	unsigned rx_need;            /* ... and the next frame needs this many */
 	bool rx_stalled;             /* ... for rx_stall_ms: counted in the vif */
 	struct net_hash hash;        /* the vif's, as of hash_gen */
 	unsigned hash_gen;

@@ -29,7 +29,11 @@ static bool vifq_poll(struct pv_queue *pq)
 	struct net_queue *q = pv_queue_priv(pq);
 	bool busy = q->port && q->po->poll(q->port);
 
-	busy |= pv_queue_pending(pq, NET_RING_TX) || q->rx_n > q->rx_next;
+	/* Frames waiting count only when they can go: a guest that posts no
+	 * buffers must not keep a polling worker busy. */
+	busy |= pv_queue_pending(pq, NET_RING_TX) ||
+		(q->rx_n > q->rx_next &&
+		 (!q->rx_paused || pv_queue_avail(pq, NET_RING_RX) >= q->rx_need));
 
 	if (busy)
 		pv_queue_run(pq);
@@ -112,6 +116,7 @@ int net_queue_start(struct net_vif *vif, const struct net_queue_params *p,
 		.domid = pv_xb_dev_domid(vif->dev),
 		.hv_kind = cfg->pv.hv_kind,
 		.poll_us = cfg->pv.poll_us,
+		.worker = net_worker_pick(cfg),
 		.journal_dir = cfg->pv.state_dir,
 		.resume = p->resume,
 		.nr_rings = 2,
@@ -140,9 +145,15 @@ int net_queue_start(struct net_vif *vif, const struct net_queue_params *p,
 		.nr_ports = p->nr_ports,
 		.ports = { p->ports[0], p->ports[1] },
 	};
-	struct net_queue *q = calloc(1, sizeof(*q));
+	struct net_queue *q;
 	int rc;
 
+	if ((cfg->port_ops->caps & NET_PORT_POLLED) && !qp.worker) {
+		pv_err(vif->name, "the %s port needs polling workers: none started",
+		       cfg->port_ops->name);
+		return -EINVAL;
+	}
+	q = calloc(1, sizeof(*q));
 	if (!q)
 		return -ENOMEM;
 	q->vif = vif;
@@ -155,11 +166,12 @@ int net_queue_start(struct net_vif *vif, const struct net_queue_params *p,
 		free(q);
 		return rc;
 	}
-	pv_info(q->name, "%s rings, %s event channel%s %u%s%u, %s port queue %u%s",
+	pv_info(q->name, "%s rings, %s event channel%s %u%s%u, %s port queue %u%s%s",
 		p->resume ? "re-attached" : "tx and rx", p->nr_ports == 2 ? "split" : "one",
 		p->nr_ports == 2 ? "s" : "", p->ports[0], p->nr_ports == 2 ? "/" : "",
 		p->nr_ports == 2 ? p->ports[1] : p->ports[0], q->po->name, q->idx,
-		cfg->pv.poll_us ? ", polling" : "");
+		qp.worker ? ", polled by " : cfg->pv.poll_us ? ", polling" : "",
+		qp.worker ? pv_worker_name(qp.worker) : "");
 	*out = q;
 	return 0;
 }
@@ -177,4 +189,50 @@ void net_queue_stats(struct net_queue *q, struct net_stats *st, struct pv_queue_
 	*st = q->st;
 	pv_queue_info(q->pq, NET_RING_TX, tx);
 	pv_queue_info(q->pq, NET_RING_RX, rx);
+}
+
+/* ------------------------------------------------------------ workers */
+
+struct pv_worker *net_worker_pick(const struct net_config *cfg)
+{
+	struct pv_worker *best = NULL;
+	unsigned i;
+
+	for (i = 0; i < cfg->nr_workers; i++)
+		if (cfg->workers[i] &&
+		    (!best || pv_worker_load(cfg->workers[i]) < pv_worker_load(best)))
+			best = cfg->workers[i];
+	return best;
+}
+
+int net_workers_start(struct net_config *cfg)
+{
+	unsigned i;
+	int rc;
+
+	for (i = 0; i < cfg->nr_workers; i++) {
+		char name[32];
+		struct pv_worker_params wp = {
+			.name = name,
+			.cpu = cfg->worker_cpu[i],
+			.spin_us = cfg->pv.poll_us ? cfg->pv.poll_us : NET_POLL_SPIN_US,
+			.max_sleep_us = cfg->poll_sleep_max_us,
+		};
+
+		if (wp.cpu >= 0)
+			snprintf(name, sizeof(name), "netpoll-c%d", wp.cpu);
+		else
+			snprintf(name, sizeof(name), "netpoll%u", i);
+		rc = pv_worker_start(&wp, &cfg->workers[i]);
+		if (rc < 0) {
+			pv_err(NULL, "cannot start polling worker %s: %s", name, strerror(-rc));
+			return rc;
+		}
+	}
+	if (cfg->nr_workers)
+		pv_info(NULL, "%u polling worker%s (%s), spin %u us, idle back-off up to %u us",
+			cfg->nr_workers, cfg->nr_workers > 1 ? "s" : "",
+			cfg->worker_cpu[0] >= 0 ? "pinned" : "not pinned",
+			cfg->pv.poll_us ? cfg->pv.poll_us : NET_POLL_SPIN_US, cfg->poll_sleep_max_us);
+	return 0;
 }

@@ -230,8 +230,10 @@ static int deliver(struct net_queue *q, struct rx_batch *b, struct net_pkt *pkt)
 		pv_netif_extra_set_xdp_headroom(e, (uint16_t)headroom);
 	}
 	need = data_slots + f->nr_extras;
-	if (!pv_queue_want(q->pq, NET_RING_RX, need))
+	if (!pv_queue_want(q->pq, NET_RING_RX, need)) {
+		q->rx_need = need;
 		return 0;
+	}
 	b->n++;
 	for (k = 0; k < need; k++) {
 		struct netif_rx_request req;
@@ -280,10 +282,12 @@ void net_rx_run(struct net_queue *q)
 {
 	static __thread struct rx_batch batch;
 	struct rx_batch *b = &batch;
+	/* Polled: a share per round, so one flooded vif cannot hold the worker. */
+	unsigned budget = pv_queue_polled(q->pq) ? NET_POLL_BUDGET : ~0u;
 
 	if (pv_queue_dead(q->pq) || pv_queue_stopping(q->pq))
 		return;
-	for (;;) {
+	for (; budget; budget--) {
 		if (q->rx_next == q->rx_n) {
 			q->rx_next = q->rx_n = 0;
 			q->rx_n = q->po->rx_burst(q->port, q->rx_pkts, NET_RX_BATCH);

@@ -291,8 +291,11 @@ void net_tx_run(struct net_queue *q)
 	const void *raw;
 	void *slot;
 	int rc;
+	/* Polled: a share per round, so one busy vif cannot hold the worker
+	 * (it polls again; a stop is not affected: the worker keeps polling). */
+	unsigned budget = pv_queue_polled(pq) ? NET_POLL_BUDGET : ~0u;
 
-	for (;;) {
+	for (; budget; budget--) {
 		if (q->nr_batch == NET_TX_BATCH)
 			batch_flush(q);
 		if (q->cur_held) {

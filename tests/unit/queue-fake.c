@@ -67,9 +67,18 @@ static int fq_start(struct pv_queue *q)
 	return 0;
 }
 
+/* Polling (a pv_worker): run when a ring has requests. */
 static bool fq_poll(struct pv_queue *q)
 {
-	return false;
+	bool busy = false;
+	unsigned k;
+
+	for (k = 0; k < PV_QUEUE_MAX_RINGS; k++)
+		if (pv_queue_nr_slots(q, k) && pv_queue_pending(q, k))
+			busy = true;
+	if (busy)
+		pv_queue_run(q);
+	return busy;
 }
 
 static bool fq_idle(struct pv_queue *q)
