@@ -216,7 +216,9 @@ int net_workers_start(struct net_config *cfg)
 			.name = name,
 			.cpu = cfg->worker_cpu[i],
 			.spin_us = cfg->pv.poll_us ? cfg->pv.poll_us : NET_POLL_SPIN_US,
-			.max_sleep_us = cfg->poll_sleep_max_us,
+			/* Only a polled port has frames no fd announces. */
+			.max_sleep_us = cfg->port_ops->caps & NET_PORT_POLLED ?
+					cfg->poll_sleep_max_us : 0,
 		};
 
 		if (wp.cpu >= 0)
@@ -230,9 +232,10 @@ int net_workers_start(struct net_config *cfg)
 		}
 	}
 	if (cfg->nr_workers)
-		pv_info(NULL, "%u polling worker%s (%s), spin %u us, idle back-off up to %u us",
+		pv_info(NULL, "%u polling worker%s (%s), spin %u us, then %s",
 			cfg->nr_workers, cfg->nr_workers > 1 ? "s" : "",
 			cfg->worker_cpu[0] >= 0 ? "pinned" : "not pinned",
-			cfg->pv.poll_us ? cfg->pv.poll_us : NET_POLL_SPIN_US, cfg->poll_sleep_max_us);
+			cfg->pv.poll_us ? cfg->pv.poll_us : NET_POLL_SPIN_US,
+			cfg->port_ops->caps & NET_PORT_POLLED ? "idle back-off" : "event driven");
 	return 0;
 }
