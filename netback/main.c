@@ -53,6 +53,11 @@ static int set_stall(void *cfg, const char *arg)
 	return pv_opt_uint(arg, 0, 3600000, &((struct net_config *)cfg)->rx_stall_ms);
 }
 
+static int set_tx_map_min(void *cfg, const char *arg)
+{
+	return pv_opt_uint(arg, 0, NET_MAX_PKT, &((struct net_config *)cfg)->tx_map_min);
+}
+
 static const struct pv_backend_opt net_opts[] = {
 	{ "port", "tap", "host side of each vif (default tap: a TAP device\n"
 	  "vif<domid>.<devid> for the toolstack's bridge script)", { 0 }, set_port },
@@ -62,6 +67,10 @@ static const struct pv_backend_opt net_opts[] = {
 	{ "ctrl-ring", "on|off", "offer feature-ctrl-ring (default on)", { 0 }, set_ctrl },
 	{ "rx-stall-ms", "N", "carrier off when a queue gets no receive buffers\n"
 	  "for N ms while frames wait (default %u, 0 never)", { 60000 }, set_stall },
+	{ "tx-map-min", "BYTES", "guest TX zero copy: map packets of BYTES or more\n"
+	  "beyond their first %u bytes instead of copying them,\n"
+	  "on ports that take segments (default %u: never)", { NET_TX_COPY_HEAD, 0 },
+	  set_tx_map_min },
 };
 
 static void sighup(struct pv_backend *b)
