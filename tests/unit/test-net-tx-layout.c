@@ -47,13 +47,6 @@ static void packet(struct net_tx_pkt *p, const uint16_t *sizes, const uint16_t *
 	assert_int_equal(net_tx_pkt_len(p), total);
 }
 
-static void piece_is(const struct net_tx_piece *x, uint32_t ref, uint16_t off, uint16_t len)
-{
-	assert_int_equal(x->ref, ref);
-	assert_int_equal(x->offset, off);
-	assert_int_equal(x->len, len);
-}
-
 /* The pieces cover the packet exactly once, in order. */
 static void covers(const struct net_tx_layout *l, uint32_t len)
 {
@@ -71,123 +64,90 @@ static void covers(const struct net_tx_layout *l, uint32_t len)
 	assert_int_equal(sum, len);
 }
 
-static void test_a_head_inside_the_first_slot_leaves_its_rest_mapped(void **state)
+/* One case: the slots (size, offset; gref 100 + index) and the pieces
+ * expected, as {ref, offset, len}. */
+struct lcase {
+	unsigned n;
+	uint16_t sizes[NET_PKT_MAX_SEGS], offs[NET_PKT_MAX_SEGS];
+	uint32_t head;
+	unsigned nr_head, nr_segs;
+	struct net_tx_piece head_want[4], segs_want[4];
+};
+
+static void check(const struct lcase *c)
 {
-	static const uint16_t sizes[] = { 1500 }, offs[] = { 200 };
 	struct net_tx_pkt p;
 	struct net_tx_layout l;
+	uint32_t len = 0;
+	unsigned i;
 
-	packet(&p, sizes, offs, 1);
-	net_tx_layout(&p, NET_TX_COPY_HEAD, &l);
-	assert_int_equal(l.head_len, 128);
-	assert_int_equal(l.nr_head, 1);
-	piece_is(&l.head[0], 100, 200, 128);
-	assert_int_equal(l.nr_segs, 1);
-	piece_is(&l.segs[0], 100, 328, 1372);
-	covers(&l, 1500);
+	for (i = 0; i < c->n; i++)
+		len += c->sizes[i];
+	packet(&p, c->sizes, c->offs, c->n);
+	net_tx_layout(&p, c->head, &l);
+	assert_int_equal(l.nr_head, c->nr_head);
+	assert_int_equal(l.nr_segs, c->nr_segs);
+	for (i = 0; i < c->nr_head && i < 4; i++)
+		assert_memory_equal(&l.head[i], &c->head_want[i], sizeof(l.head[i]));
+	for (i = 0; i < c->nr_segs && i < 4; i++)
+		assert_memory_equal(&l.segs[i], &c->segs_want[i], sizeof(l.segs[i]));
+	covers(&l, len);
+}
+
+static void test_a_head_inside_the_first_slot_leaves_its_rest_mapped(void **state)
+{
+	check(&(struct lcase){ 1, { 1500 }, { 200 }, NET_TX_COPY_HEAD, 1, 1,
+			       { { 100, 200, 128 } }, { { 100, 328, 1372 } } });
 }
 
 static void test_a_head_that_spans_slots_copies_the_short_first_slot_whole(void **state)
 {
 	/* Linux netfront: 66 bytes of headers in the first slot, page frags. */
-	static const uint16_t sizes[] = { 66, 4096, 4096, 1000 }, offs[] = { 3000, 0, 0, 0 };
-	struct net_tx_pkt p;
-	struct net_tx_layout l;
-
-	packet(&p, sizes, offs, 4);
-	net_tx_layout(&p, NET_TX_COPY_HEAD, &l);
-	assert_int_equal(l.head_len, 128);
-	assert_int_equal(l.nr_head, 2);
-	piece_is(&l.head[0], 100, 3000, 66);
-	piece_is(&l.head[1], 101, 0, 62);
-	assert_int_equal(l.nr_segs, 3);
-	piece_is(&l.segs[0], 101, 62, 4096 - 62);
-	piece_is(&l.segs[1], 102, 0, 4096);
-	piece_is(&l.segs[2], 103, 0, 1000);
-	covers(&l, 66 + 4096 + 4096 + 1000);
+	check(&(struct lcase){ 4, { 66, 4096, 4096, 1000 }, { 3000, 0, 0, 0 }, NET_TX_COPY_HEAD,
+			       2, 3, { { 100, 3000, 66 }, { 101, 0, 62 } },
+			       { { 101, 62, 4096 - 62 }, { 102, 0, 4096 }, { 103, 0, 1000 } } });
 }
 
 static void test_a_frag_smaller_than_the_head_remainder_is_copied_whole(void **state)
 {
-	static const uint16_t sizes[] = { 40, 30, 20, 500 }, offs[] = { 0, 10, 4000, 7 };
-	struct net_tx_pkt p;
-	struct net_tx_layout l;
-
-	packet(&p, sizes, offs, 4);
-	net_tx_layout(&p, NET_TX_COPY_HEAD, &l);
-	assert_int_equal(l.nr_head, 4);
-	piece_is(&l.head[0], 100, 0, 40);
-	piece_is(&l.head[1], 101, 10, 30);
-	piece_is(&l.head[2], 102, 4000, 20);
-	piece_is(&l.head[3], 103, 7, 38);
-	assert_int_equal(l.nr_segs, 1);
-	piece_is(&l.segs[0], 103, 45, 462);
-	covers(&l, 590);
+	check(&(struct lcase){ 4, { 40, 30, 20, 500 }, { 0, 10, 4000, 7 }, NET_TX_COPY_HEAD, 4, 1,
+			       { { 100, 0, 40 }, { 101, 10, 30 }, { 102, 4000, 20 }, { 103, 7, 38 } },
+			       { { 103, 45, 462 } } });
 }
 
 static void test_a_head_ending_on_a_slot_boundary_maps_whole_slots(void **state)
 {
-	static const uint16_t sizes[] = { 100, 28, 300 }, offs[] = { 0, 0, 0 };
-	struct net_tx_pkt p;
-	struct net_tx_layout l;
-
-	packet(&p, sizes, offs, 3);
-	net_tx_layout(&p, NET_TX_COPY_HEAD, &l);
-	assert_int_equal(l.nr_head, 2);
-	assert_int_equal(l.nr_segs, 1);
-	piece_is(&l.segs[0], 102, 0, 300);
-	covers(&l, 428);
+	check(&(struct lcase){ 3, { 100, 28, 300 }, { 0, 0, 0 }, NET_TX_COPY_HEAD, 2, 1,
+			       { { 100, 0, 100 }, { 101, 0, 28 } }, { { 102, 0, 300 } } });
 }
 
 static void test_empty_slots_make_no_piece(void **state)
 {
-	static const uint16_t sizes[] = { 60, 0, 200, 0 }, offs[] = { 0, 0, 0, 0 };
-	struct net_tx_pkt p;
-	struct net_tx_layout l;
-
-	packet(&p, sizes, offs, 4);
-	net_tx_layout(&p, NET_TX_COPY_HEAD, &l);
-	assert_int_equal(l.nr_head, 2);
-	piece_is(&l.head[1], 102, 0, 68);
-	assert_int_equal(l.nr_segs, 1);
-	piece_is(&l.segs[0], 102, 68, 132);
-	covers(&l, 260);
+	check(&(struct lcase){ 4, { 60, 0, 200, 0 }, { 0, 0, 0, 0 }, NET_TX_COPY_HEAD, 2, 1,
+			       { { 100, 0, 60 }, { 102, 0, 68 } }, { { 102, 68, 132 } } });
 }
 
 static void test_a_packet_within_the_head_is_all_copied(void **state)
 {
-	static const uint16_t sizes[] = { 60, 40 }, offs[] = { 0, 0 };
-	struct net_tx_pkt p;
-	struct net_tx_layout l;
-
-	packet(&p, sizes, offs, 2);
-	net_tx_layout(&p, NET_TX_COPY_HEAD, &l);
-	assert_int_equal(l.head_len, 100);
-	assert_int_equal(l.nr_segs, 0);
+	check(&(struct lcase){ 2, { 60, 40 }, { 0, 0 }, NET_TX_COPY_HEAD, 2, 0,
+			       { { 100, 0, 60 }, { 101, 0, 40 } }, { { 0 } } });
 	/* The copy path: everything into the buffer, whatever the size. */
-	packet(&p, (const uint16_t[]){ 4096, 4096 }, (const uint16_t[]){ 0, 0 }, 2);
-	net_tx_layout(&p, UINT32_MAX, &l);
-	assert_int_equal(l.head_len, 8192);
-	assert_int_equal(l.nr_head, 2);
-	assert_int_equal(l.nr_segs, 0);
+	check(&(struct lcase){ 2, { 4096, 4096 }, { 0, 0 }, UINT32_MAX, 2, 0,
+			       { { 100, 0, 4096 }, { 101, 0, 4096 } }, { { 0 } } });
 }
 
 static void test_nineteen_full_slots_give_nineteen_segments(void **state)
 {
-	uint16_t sizes[NET_PKT_MAX_SEGS], offs[NET_PKT_MAX_SEGS] = { 0 };
-	struct net_tx_pkt p;
-	struct net_tx_layout l;
+	struct lcase c = { .n = NET_PKT_MAX_SEGS, .head = NET_TX_COPY_HEAD, .nr_head = 1,
+			   .nr_segs = NET_PKT_MAX_SEGS, .head_want = { { 100, 0, 128 } },
+			   .segs_want = { { 100, 128, 872 }, { 101, 0, 3400 } } };
 	unsigned i;
 
 	for (i = 0; i < NET_PKT_MAX_SEGS; i++)
-		sizes[i] = i ? 3400 : 1000; /* 62200 bytes */
-	packet(&p, sizes, offs, NET_PKT_MAX_SEGS);
-	net_tx_layout(&p, NET_TX_COPY_HEAD, &l);
-	assert_int_equal(l.nr_head, 1);
-	assert_int_equal(l.nr_segs, NET_PKT_MAX_SEGS);
-	piece_is(&l.segs[0], 100, 128, 872);
-	piece_is(&l.segs[NET_PKT_MAX_SEGS - 1], 100 + NET_PKT_MAX_SEGS - 1, 0, 3400);
-	covers(&l, 1000 + 18 * 3400);
+		c.sizes[i] = i ? 3400 : 1000; /* 62200 bytes */
+	c.segs_want[2] = (struct net_tx_piece){ 102, 0, 3400 };
+	c.segs_want[3] = (struct net_tx_piece){ 103, 0, 3400 };
+	check(&c);
 }
 
 int main(void)
