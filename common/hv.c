@@ -82,7 +82,7 @@ enum pv_hv_kind pv_hv_kind_resolve(enum pv_hv_kind kind)
 static bool ops_complete(const struct pv_hv_ops *o)
 {
 	return o->name && o->open && o->close && o->map && o->unmap && o->copy && o->share &&
-	       o->unshare && o->evtchn_fd && o->evtchn_bind && o->evtchn_alloc &&
+	       o->unshare && o->share_in_use && o->evtchn_fd && o->evtchn_bind && o->evtchn_alloc &&
 	       o->evtchn_notify && o->evtchn_pending && o->evtchn_unmask && o->evtchn_close &&
 	       o->claim;
 }
@@ -181,6 +181,11 @@ int pv_hv_unshare(struct pv_hv *hv, void *addr, unsigned count)
 	if (!count || !addr)
 		return -EINVAL;
 	return hv->ops->unshare(hv, addr, count);
+}
+
+int pv_hv_share_in_use(struct pv_hv *hv, uint32_t ref)
+{
+	return hv->ops->share_in_use(hv, ref);
 }
 
 int pv_hv_evtchn_fd(struct pv_hv *hv)

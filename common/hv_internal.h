@@ -24,6 +24,7 @@ struct pv_hv_ops {
 	int (*share)(struct pv_hv *hv, uint16_t domid, unsigned count, bool writable,
 		     uint32_t *refs, void **addr);
 	int (*unshare)(struct pv_hv *hv, void *addr, unsigned count);
+	int (*share_in_use)(struct pv_hv *hv, uint32_t ref);
 	int (*evtchn_fd)(struct pv_hv *hv);
 	int (*evtchn_bind)(struct pv_hv *hv, uint16_t domid, uint32_t remote_port);
 	int (*evtchn_alloc)(struct pv_hv *hv, uint16_t remote_domid);

@@ -738,6 +738,19 @@ static int hs_unshare(struct pv_hv *hv, void *addr, unsigned count)
 	return 0;
 }
 
+/* The guest's own view of its entry: Xen sets GTF_reading/GTF_writing
+ * while the grantee maps or copies it, and end access fails on them. */
+static int hs_share_in_use(struct pv_hv *hv, uint32_t ref)
+{
+	struct hv_sim *s = S(hv);
+	uint16_t flags;
+
+	if (!s->gnttab || ref >= SIM_GNT_ENTRIES)
+		return -EINVAL;
+	flags = __atomic_load_n(&s->gnttab[ref].flags, __ATOMIC_ACQUIRE);
+	return flags & (GTF_reading | GTF_writing) ? 1 : 0;
+}
+
 /* ------------------------------------------------------ event channels */
 
 static int hs_evtchn_fd(struct pv_hv *hv)
@@ -981,6 +994,7 @@ const struct pv_hv_ops pv_hv_sim_ops = {
 	.copy = hs_copy,
 	.share = hs_share,
 	.unshare = hs_unshare,
+	.share_in_use = hs_share_in_use,
 	.evtchn_fd = hs_evtchn_fd,
 	.evtchn_bind = hs_evtchn_bind,
 	.evtchn_alloc = hs_evtchn_alloc,

@@ -193,6 +193,12 @@ static int xen_unshare(struct pv_hv *hv, void *addr, unsigned count)
 	return xengntshr_unshare(X(hv)->gs, addr, count) < 0 ? neg_errno() : 0;
 }
 
+/* gntalloc keeps the grant table in the kernel: nothing to read. */
+static int xen_share_in_use(struct pv_hv *hv, uint32_t ref)
+{
+	return -EOPNOTSUPP;
+}
+
 static int xen_evtchn_fd(struct pv_hv *hv)
 {
 	return xenevtchn_fd(X(hv)->ev);
@@ -249,6 +255,7 @@ const struct pv_hv_ops pv_hv_xen_ops = {
 	.copy = xen_copy,
 	.share = xen_share,
 	.unshare = xen_unshare,
+	.share_in_use = xen_share_in_use,
 	.evtchn_fd = xen_evtchn_fd,
 	.evtchn_bind = xen_evtchn_bind,
 	.evtchn_alloc = xen_evtchn_alloc,

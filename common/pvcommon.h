@@ -151,6 +151,12 @@ int pv_hv_copy(struct pv_hv *hv, unsigned count, struct pv_hv_copy_seg *segs);
 int pv_hv_share(struct pv_hv *hv, uint16_t domid, unsigned count, bool writable,
 		uint32_t *refs, void **addr);
 int pv_hv_unshare(struct pv_hv *hv, void *addr, unsigned count);
+/* Does the peer have our grant ref mapped (or a copy of it running) now?
+ * What ending access would fail on (Linux's gnttab_end_foreign_access_ref):
+ * a frontend that keeps a page granted checks it on every response.  1 or
+ * 0; -EOPNOTSUPP where the implementation cannot tell (xen: gntalloc does
+ * not say); -EINVAL for a ref outside the table. */
+int pv_hv_share_in_use(struct pv_hv *hv, uint32_t ref);
 
 /*
  * Event channels.  The handle has one pollable fd (put it in a pv_loop);

@@ -19,8 +19,11 @@
  *                        tx-slots N, first-short, cross-page, bad-extra T,
  *                        gso-size-0, bad-gso-type, prod-overflow, bad-gref,
  *                        missing-extra, too-many-extras, big-slot,
- *                        event-storm N; prints the responses and the
- *                        backend's state afterwards
+ *                        event-storm N, revoked-frag (a frag whose grant
+ *                        was ended before the push), revoke-race N (N
+ *                        2000-byte frames, each page's access ended as
+ *                        soon as the backend lets go of it); prints the
+ *                        responses and the backend's state afterwards
  *
  * Options before the command set what is negotiated (netfront_opts).
  * The main thread owns xenstore; queue threads own their queues and wait
@@ -586,6 +589,8 @@ static int do_ctrl(struct netfront *nf, int argc, char **argv)
 
 /* ----------------------------------------------------------------- raw */
 
+#define NFT_RACE_MAX 64u /* revoke-race frames: their statuses fit st[] */
+
 static int put(struct netfront *nf, const void *ent, unsigned *n)
 {
 	int rc = netfront_tx_raw(nf, 0, ent);
@@ -619,8 +624,9 @@ static int do_raw(struct netfront *nf, int argc, char **argv)
 	struct netif_tx_request t = { .offset = 0, .id = 0, .size = 60 };
 	int16_t st[64];
 	unsigned n = 0, got, i, k;
-	uint32_t ref;
-	uint8_t *page;
+	uint32_t ref, race_ref[NFT_RACE_MAX];
+	uint8_t *page, *race_page[NFT_RACE_MAX] = { NULL };
+	unsigned nrace = 0, revoked = 0, held = 0;
 	int rc = 0, state;
 
 	rc = netfront_grant(nf, 0, 1, false, &ref, (void **)&page);
@@ -684,6 +690,37 @@ static int do_raw(struct netfront *nf, int argc, char **argv)
 		t.size = 100;
 		if (rc == 0)
 			rc = put(nf, &t, &n);
+	} else if (!strcmp(rule, "revoked-frag")) {
+		/* 200 bytes in the first slot, 100 in a page whose grant ended. */
+		uint32_t gone;
+		void *p2;
+
+		rc = netfront_grant(nf, 0, 1, false, &gone, &p2);
+		if (rc == 0)
+			rc = netfront_ungrant(nf, 0, p2, 1);
+		t.flags = NETTXF_more_data;
+		t.size = 300;
+		if (rc == 0)
+			rc = put(nf, &t, &n);
+		t = (struct netif_tx_request){ .gref = gone, .id = 1, .size = 100 };
+		if (rc == 0)
+			rc = put(nf, &t, &n);
+	} else if (!strcmp(rule, "revoke-race") && arg) {
+		/* Each frame on a page of its own, revoked right after the push
+		 * (below): whoever comes first, the backend's map or our end of
+		 * access, the other must cope. */
+		nrace = arg < NFT_RACE_MAX ? (unsigned)arg : NFT_RACE_MAX;
+		for (i = 0; i < nrace && rc == 0; i++) {
+			rc = netfront_grant(nf, 0, 1, false, &race_ref[i], (void **)&race_page[i]);
+			if (rc < 0) {
+				race_page[i] = NULL;
+				break;
+			}
+			memcpy(race_page[i], page, 60);
+			t = (struct netif_tx_request){ .gref = race_ref[i], .id = (uint16_t)i,
+						       .size = 2000 };
+			rc = put(nf, &t, &n);
+		}
 	} else if (!strcmp(rule, "event-storm") && arg) {
 		for (i = 0; i < arg; i++)
 			netfront_notify(nf, 0);
@@ -699,6 +736,14 @@ static int do_raw(struct netfront *nf, int argc, char **argv)
 	if (strcmp(rule, "prod-overflow"))
 		netfront_kick(nf, 0);
 	netfront_notify(nf, 0); /* whether it asked or not */
+	/* Revoke while the backend works: an end of access fails while it
+	 * maps the page, so try each a few times. */
+	for (k = 0; k < 1000 && revoked < nrace; k++)
+		for (i = 0; i < nrace; i++)
+			if (race_page[i] && netfront_ungrant(nf, 0, race_page[i], 1) == 0) {
+				race_page[i] = NULL;
+				revoked++;
+			}
 	printf("sent %u raw slots\n", n);
 	/* What comes back: responses of the raw slots, or a disconnect. */
 	got = 0;
@@ -724,11 +769,22 @@ static int do_raw(struct netfront *nf, int argc, char **argv)
 		printf("frame after the storm: %s\n",
 		       netfront_stats(nf, 0)->tx_packets ? "OKAY" :
 		       netfront_tx_inflight(nf, 0) ? "no-response" : "ERROR");
+	if (nrace) {
+		/* Every response is in: the backend holds none of them now. */
+		for (i = 0; i < nrace; i++)
+			if (race_page[i] && netfront_ungrant(nf, 0, race_page[i], 1) < 0)
+				held++;
+		printf("access ended at once: %u of %u\n", revoked, nrace);
+		printf("still mapped after the responses: %u\n", held);
+	}
 	if (netfront_broken(nf))
 		printf("netfront broken: %s\n", netfront_broken(nf));
 	printf("backend %s\n", backend_state_name(state));
 	rc = 0;
 out:
+	for (i = 0; i < nrace; i++)
+		if (race_page[i])
+			netfront_ungrant(nf, 0, race_page[i], 1);
 	/* Ended at close if the backend still maps it (it copies: it won't). */
 	netfront_ungrant(nf, 0, page, 1);
 	return rc;
@@ -757,7 +813,8 @@ static void usage(FILE *f)
 		"  sink [--count N] [--seconds S] [--idle S] [--batch N] [--verify] |\n"
 		"  reconfigure N | mcast add|del MAC... | ctrl TYPE [D0 D1 D2] |\n"
 		"  raw tx-slots N|first-short|cross-page|bad-extra T|gso-size-0|bad-gso-type|\n"
-		"      prod-overflow|bad-gref|missing-extra|too-many-extras|big-slot|event-storm N\n"
+		"      prod-overflow|bad-gref|missing-extra|too-many-extras|big-slot|event-storm N|\n"
+		"      revoked-frag|revoke-race N\n"
 		"tap --rx-log FILE: a line per received frame (slots, flags, data offset, extras)\n"
 		"tap --control FIFO: a command a line, each answered \"control N: ...\" on stdout:\n"
 		"  mcast add|del MAC | mcast-control on|off | reconfigure HEADROOM |\n"

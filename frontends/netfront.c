@@ -830,10 +830,15 @@ static int tx_response(struct netfront *nf, struct nf_queue *q, const struct net
 	t = &q->ids[r->id];
 	if (t->state != ID_PENDING)
 		return set_broken(nf, "tx response for an inactive request");
+	/* Linux ends access here (gnttab_end_foreign_access_ref) and breaks
+	 * the device when the backend still maps the page; the pool keeps its
+	 * pages granted, so it only asks what ending access would say. */
 	if (nf->opts.regrant) {
 		if (pv_hv_unshare(q->hv, t->page, 1) < 0)
-			return set_broken(nf, "tx grant still in use by the backend");
+			return set_broken(nf, "tx grant still in use by backend domain");
 		t->page = NULL;
+	} else if (pv_hv_share_in_use(q->hv, q->tx_refs[r->id]) > 0) {
+		return set_broken(nf, "tx grant still in use by backend domain");
 	}
 	h = &q->ids[t->head];
 	if (r->status != NETIF_RSP_OKAY && h->status == NETIF_RSP_OKAY)
@@ -917,9 +922,12 @@ static int rx_consume(struct netfront *nf, struct nf_queue *q, unsigned n)
 		if (nf->opts.regrant && q->rx_page[slot]) {
 			if (pv_hv_unshare(q->hv, q->rx_page[slot], 1) < 0) {
 				r->rsp_cons += i;
-				return set_broken(nf, "rx grant still in use by the backend");
+				return set_broken(nf, "rx grant still in use by backend domain");
 			}
 			q->rx_page[slot] = NULL;
+		} else if (!nf->opts.regrant && pv_hv_share_in_use(q->hv, q->rx_refs[slot]) > 0) {
+			r->rsp_cons += i;
+			return set_broken(nf, "rx grant still in use by backend domain");
 		}
 	}
 	r->rsp_cons += n;

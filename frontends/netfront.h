@@ -11,7 +11,11 @@
  * guest kernel's skb data would be granted: TX frames into pages of a
  * per-queue pool granted (read-only) once, RX frames out of a per-queue pool
  * of writable pages posted on the rx ring (opts.regrant: granted per packet
- * and ended on the response instead, as Linux does).
+ * and ended on the response instead, as Linux does).  Either way a response
+ * whose page the backend still has mapped breaks the device, as Linux's
+ * "Grant still in use by backend domain" does: regrant's end of access
+ * fails, and the pools ask pv_hv_share_in_use (pvsim can tell; on Xen
+ * gntalloc cannot, so there only regrant checks).
  *
  * Threads: netfront_open/close, netfront_backend_state, netfront_reconfigure
  * and netfront_ctrl run on one thread (the owner); each queue's data

@@ -19,7 +19,7 @@ static const struct pv_stats_field stats_fields[] = {
 	COUNTER(tx_packets, "Packets the guest sent (guest TX)"),
 	COUNTER(tx_bytes, "Bytes the guest sent"),
 	COUNTER(tx_drops, "Guest-TX packets dropped (slot rules, offloads, port full)"),
-	COUNTER(tx_errors, "Guest-TX packets whose grant copy failed"),
+	COUNTER(tx_errors, "Guest-TX packets whose grant copy or map failed"),
 	COUNTER(tx_slot_violations, "Guest-TX protocol violations (the vif was disconnected)"),
 	COUNTER(tx_gso, "Guest-TX GSO super-frames"),
 	COUNTER(tx_csum_blank, "Guest-TX frames with a partial checksum"),
@@ -33,6 +33,10 @@ static const struct pv_stats_field stats_fields[] = {
 	COUNTER(rx_no_buffers, "Times guest RX waited for the guest's buffers"),
 	COUNTER(credit_waits, "Times the rate limit held guest TX back"),
 	COUNTER(carrier_offs, "Times a stalled queue turned the carrier off"),
+	COUNTER(tx_mapped, "Guest-TX packets sent zero copy (mapped guest pages)"),
+	COUNTER(tx_map_errors, "Guest-TX packets whose grant map failed (answered ERROR)"),
+	{ "tx_maps_inflight", "Guest pages mapped for guest TX now",
+	  offsetof(struct net_stats, tx_maps_inflight), PV_STATS_GAUGE },
 };
 
 const struct pv_stats_table net_stats_table = {

@@ -95,6 +95,11 @@ static int set_sleep_max(void *cfg, const char *arg)
 	return pv_opt_uint(arg, 0, 1000000, &((struct net_config *)cfg)->poll_sleep_max_us);
 }
 
+static int set_tx_map_min(void *cfg, const char *arg)
+{
+	return pv_opt_uint(arg, 0, NET_MAX_PKT, &((struct net_config *)cfg)->tx_map_min);
+}
+
 static const struct pv_backend_opt net_opts[] = {
 	{ "port", "tap", "host side of each vif (default tap: a TAP device\n"
 	  "vif<domid>.<devid> for the toolstack's bridge script)", { 0 }, set_port },
@@ -111,6 +116,10 @@ static const struct pv_backend_opt net_opts[] = {
 	{ "poll-sleep-max-us", "N", "an idle polling worker sleeps up to N us between\n"
 	  "looks at its ports (default %u; 0: until an event channel fires)", { 1000 },
 	  set_sleep_max },
+	{ "tx-map-min", "BYTES", "guest TX zero copy: map packets of BYTES or more\n"
+	  "beyond their first %u bytes instead of copying them,\n"
+	  "on ports that take segments (default %u: never)", { NET_TX_COPY_HEAD, 0 },
+	  set_tx_map_min },
 };
 
 static void sighup(struct pv_backend *b)

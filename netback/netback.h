@@ -85,6 +85,35 @@ static inline bool net_tx_pkt_is_dummy(const struct net_tx_pkt *p)
 	       p->extra[XEN_NETIF_EXTRA_TYPE_MCAST_DEL - 1].type;
 }
 
+/* Guest-TX zero copy (--tx-map-min): bytes of a mapped packet grant-copied
+ * into our buffer, as Linux's XEN_NETBACK_TX_COPY_LEN.  The Ethernet, IP
+ * and TCP/UDP headers the offload parser reads are there for every frame
+ * netfront sends (Ethernet + VLAN + IPv4 with options or IPv6 + TCP with
+ * options stays under it); a frame whose headers go beyond is made linear
+ * (tx.c) before it is parsed. */
+#define NET_TX_COPY_HEAD 128u
+
+/* One run of guest bytes: a grant, an offset and a length in its page. */
+struct net_tx_piece {
+	uint32_t ref;
+	uint16_t offset, len;
+};
+
+/* A packet's data split at the head (net_tx_layout): head[] is copied into
+ * the buffer back to back (head_len bytes), segs[] stays in guest pages, one
+ * page each, in frame order. */
+struct net_tx_layout {
+	uint32_t head_len;
+	unsigned nr_head, nr_segs;
+	struct net_tx_piece head[1 + NET_TX_MAX_FRAGS];
+	struct net_tx_piece segs[1 + NET_TX_MAX_FRAGS];
+};
+
+/* The layout of a complete, kept packet (not dropped, not a dummy) with at
+ * most head bytes copied (UINT32_MAX: all of it).  Slots of size 0 make no
+ * piece; a slot the head ends in gives its rest as a segment.  Pure. */
+void net_tx_layout(const struct net_tx_pkt *p, uint32_t head, struct net_tx_layout *out);
+
 /* ------------------------------------------------------------ offloads */
 
 /* What the frontend negotiated (xenbus.c), read by both directions. */
@@ -104,11 +133,13 @@ struct net_features {
  * extra (gso->type 0: none) as the virtio_net_hdr the host port takes (the
  * checksum start found by parsing the Ethernet/IPv4/IPv6 headers of frame,
  * our own copy: a GSO frame without csum_blank gets its pseudo-header sum
- * written).  -EINVAL when the frame cannot carry what the flags ask (then
- * the packet is dropped).
+ * written).  Only the head_len bytes at frame are read (and written); len
+ * is the whole frame's.  -EINVAL when the frame cannot carry what the flags
+ * ask, or its headers do not fit in head_len (then the packet is dropped,
+ * or made linear and parsed again).
  */
 int net_offload_from_tx(uint16_t txflags, const struct netif_extra_info *gso, uint8_t *frame,
-			uint32_t len, struct virtio_net_hdr *vh);
+			uint32_t head_len, uint32_t len, struct virtio_net_hdr *vh);
 /* Guest RX: the port's virtio_net_hdr as netif RX flags and, for a GSO
  * frame, the GSO extra to send (gso->type == 0: none).  -EOPNOTSUPP for a
  * GSO type the frontend did not negotiate (the frame is dropped). */
@@ -277,6 +308,8 @@ struct net_config {
 	const char *port_args;     /* --port-args */
 	bool split_evtchn;         /* offer feature-split-event-channels */
 	bool ctrl_ring;            /* offer feature-ctrl-ring */
+	unsigned tx_map_min;       /* guest TX: map packets of this size or more beyond
+				    * NET_TX_COPY_HEAD (NET_PORT_TX_SEGS ports; 0: never) */
 	unsigned rx_stall_ms;      /* carrier off after the guest posts no RX buffer this long */
 	/* Polling workers, for a NET_PORT_POLLED port (--dpdk-lcores). */
 	unsigned nr_workers;       /* 0: the port needs none */
@@ -300,6 +333,9 @@ struct net_stats {
 	uint64_t rx_no_buffers;    /* packets that waited for guest buffers */
 	uint64_t credit_waits;     /* times the rate limit held TX back */
 	uint64_t carrier_offs;
+	uint64_t tx_mapped;        /* guest-TX packets handed over with mapped segments */
+	uint64_t tx_map_errors;    /* ... whose grant map failed (answered ERROR) */
+	uint64_t tx_maps_inflight; /* guest pages mapped now (a gauge) */
 };
 extern const struct pv_stats_table net_stats_table;
 
@@ -333,6 +369,9 @@ enum { NET_RING_TX = 0, NET_RING_RX = 1 };
 #define NET_TX_BUFS      512u  /* packet buffers: in the batch or still held by the port */
 #define NET_RX_BATCH     64u
 #define NET_POLL_BUDGET  512u  /* ring slots or frames per run on a polling worker */
+/* A stopping queue waits this long for packets a port keeps (mapped guest
+ * pages) before it ends without them (net_tx_fini unmaps and answers). */
+#define NET_TX_STOP_WAIT_MS 2000u
 #define NET_TX_PKT_SLOTS (1u + (PV_NETIF_EXTRA_TYPE_MAX - 1) + NET_TX_FATAL_SLOTS)
 
 struct net_tx_slot {             /* a tx ring slot's context */
@@ -345,14 +384,36 @@ struct net_rx_slot {             /* an rx ring slot's context: a buffer posted *
 	uint32_t gref;
 };
 
+struct net_txmap;
+
 struct net_txbuf {               /* a guest-TX packet on its way to the port */
 	struct net_pkt pkt;
-	struct net_txbuf *next;      /* free list */
+	struct net_txbuf *next;      /* free list, or its map's packets */
 	uint16_t txflags;            /* the first slot's NETTXF_* */
 	struct netif_extra_info gso; /* its GSO extra (type 0: none) */
 	void *slots[NET_TX_PKT_SLOTS]; /* its ring slots, in order: answered together */
 	unsigned nr_slots;
 	int copy_err;                /* a grant copy of it failed */
+	/* zero copy: the pages beyond the head, to map (layout's segs) */
+	unsigned nr_pieces;
+	struct net_tx_piece pieces[NET_PKT_MAX_SEGS];
+	struct net_seg segs[NET_PKT_MAX_SEGS];
+	struct net_txmap *map;       /* the mapping its segments live in, or NULL */
+	unsigned map_first;          /* its first page in map */
+	int16_t status;              /* its answer, once the map is gone */
+	bool held;                   /* with the port (tx_burst took it, no tx_done yet) */
+	bool map_failed;             /* copy_err is its map's (logged and counted) */
+};
+
+/* One pv_hv_map of a burst's segments (or of one packet's, when the
+ * burst's failed): unmapped when the last of its packets comes back, then
+ * its packets are answered. */
+struct net_txmap {
+	void *addr;                  /* pages, contiguous */
+	unsigned pages;
+	unsigned pending;            /* its packets not yet back from the port */
+	struct net_txbuf *pkts;      /* its packets (next), answered at the unmap */
+	struct net_txmap *next;      /* free list */
 };
 
 struct net_queue {
@@ -375,6 +436,17 @@ struct net_queue {
 	struct net_txbuf *batch[NET_TX_BATCH];
 	unsigned nr_batch;
 	bool tx_want_buf;            /* every buffer is with the port: kick on tx_done */
+	uint32_t tx_map_min;         /* the config's, 0: copy everything */
+	struct net_txmap *maps;      /* NET_TX_BUFS of them (a packet's own at worst) */
+	struct net_txmap *free_maps;
+	unsigned maps_busy;          /* mappings not yet unmapped */
+	uint32_t *map_refs;          /* a burst's refs to map: NET_TX_BATCH x NET_PKT_MAX_SEGS */
+	bool in_flush;               /* inside batch_flush: it pushes what gets answered */
+	bool tx_kick_posted;         /* a kick is on the loop */
+	bool tx_answered;            /* answers written outside a run: push them */
+	bool tx_closing;             /* the thread ended (fini): no more kicks */
+	int64_t tx_stop_timer;       /* stopping with packets the port keeps */
+	bool tx_stop_expired;        /* ... and it waited NET_TX_STOP_WAIT_MS */
 	uint64_t remaining_credit, credit_window_ns;
 	int64_t credit_timer;
 	/* guest RX */
@@ -395,7 +467,9 @@ void net_tx_run(struct net_queue *q);
 void net_tx_done(void *opaque, struct net_pkt *pkt); /* port callback */
 int net_tx_init(struct net_queue *q);
 void net_tx_fini(struct net_queue *q);
-bool net_tx_idle(const struct net_queue *q);
+bool net_tx_idle(struct net_queue *q);
+/* The port gave back what it could at the stop: push what that answered. */
+void net_tx_quiesce(struct net_queue *q);
 /* rx.c: deliver what the port received into the rx ring (queue thread). */
 void net_rx_run(struct net_queue *q);
 void net_rx_init(struct net_queue *q);

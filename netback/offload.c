@@ -16,8 +16,10 @@
  *  guest RX  NEEDS_CSUM -> NETRXF_csum_blank | data_validated; DATA_VALID ->
  *            data_validated; GSO_TCPV4/6 -> a GSO extra (when negotiated).
  *
- * Pure: frames are our private copies (never guest memory), so parsing
- * them cannot race with the guest.  Every length is checked against len.
+ * Pure: the headers are our private copies (never guest memory), so
+ * parsing them cannot race with the guest.  Every offset is checked
+ * against the copied head; a zero-copy frame's rest (guest pages) is
+ * never read here.
  */
 #include <errno.h>
 #include <string.h>
@@ -27,7 +29,7 @@
 #include "pvnet.h"
 
 int net_offload_from_tx(uint16_t txflags, const struct netif_extra_info *gso, uint8_t *frame,
-			uint32_t len, struct virtio_net_hdr *vh)
+			uint32_t head_len, uint32_t len, struct virtio_net_hdr *vh)
 {
 	bool blank = txflags & NETTXF_csum_blank;
 	struct pv_net_l4 l4;
@@ -39,7 +41,7 @@ int net_offload_from_tx(uint16_t txflags, const struct netif_extra_info *gso, ui
 			vh->flags = VIRTIO_NET_HDR_F_DATA_VALID;
 		return 0;
 	}
-	if (pv_net_l4_find(frame, len, PV_NET_F_VLAN, &l4) < 0)
+	if (head_len > len || pv_net_l4_find(frame, head_len, PV_NET_F_VLAN, &l4) < 0)
 		return -EINVAL;
 	vh->flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
 	vh->csum_start = (uint16_t)l4.l4;
@@ -47,7 +49,7 @@ int net_offload_from_tx(uint16_t txflags, const struct netif_extra_info *gso, ui
 	if (gso->type) {
 		unsigned doff = (frame[l4.l4 + 12] >> 4) * 4u;
 
-		if (l4.proto != IPPROTO_TCP || doff < 20 || l4.l4 + doff > len ||
+		if (l4.proto != IPPROTO_TCP || doff < 20 || l4.l4 + doff > head_len ||
 		    l4.v6 != (gso->u.gso.type == XEN_NETIF_GSO_TYPE_TCPV6))
 			return -EINVAL;
 		vh->gso_type = l4.v6 ? VIRTIO_NET_HDR_GSO_TCPV6 : VIRTIO_NET_HDR_GSO_TCPV4;

@@ -7,11 +7,15 @@
  * which keeps the device alive between connections) and an io_uring on its
  * thread's loop:
  *
- *  - guest TX: one IORING_OP_WRITEV per frame ({vnet_hdr, frame}), all of a
- *    burst submitted with one system call (measured 4.5-7x a write() per
- *    frame on these machines, research/net-usb.md 6); TAP writes complete
- *    inline, so the completions are reaped right after the submit and the
- *    buffers go back to the queue at once;
+ *  - guest TX: one IORING_OP_WRITE per frame (the vnet_hdr in the packet's
+ *    headroom, just before the frame), or an IORING_OP_WRITEV of {vnet_hdr
+ *    + head, segments...} for a zero-copy frame (NET_PORT_TX_SEGS: the
+ *    segments are mapped guest pages), all of a burst submitted with one
+ *    system call (measured 4.5-7x a write() per frame on these machines,
+ *    research/net-usb.md 6); TAP writes complete inline, so the
+ *    completions are reaped right after the submit and the buffers go back
+ *    to the queue at once; one that does not (an io-wq punt) calls tx_done
+ *    from its completion later, which is when the guest's pages are free;
  *  - guest RX: NET_TAP_READS reads ({vnet_hdr, 64 KiB}) stay posted; their
  *    completions (the ring fd is readable) queue frames for rx_burst, and a
  *    frame's buffer is posted again when rx_release gives it back (not
@@ -42,6 +46,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 #include <linux/if_tun.h>
 
@@ -72,6 +77,9 @@ struct tap_rx {                     /* one posted read and the frame it fills */
 struct tap_tx {                     /* one write in flight */
 	struct net_pkt *pkt;
 	struct tap_tx *next;        /* free list */
+	/* a zero-copy frame's: stable until the completion (an io-wq punt
+	 * reads it after the submit) */
+	struct iovec iov[1 + NET_PKT_MAX_SEGS];
 };
 
 struct net_port_queue {
@@ -492,6 +500,19 @@ static void tap_queue_close(struct net_port_queue *q)
 	free(q);
 }
 
+/* A zero-copy frame: the header and the copied head, then the segments. */
+static void prep_writev(struct io_uring_sqe *sqe, struct tap_tx *t, const struct net_pkt *p)
+{
+	unsigned i, n = p->nr_segs < NET_PKT_MAX_SEGS ? p->nr_segs : NET_PKT_MAX_SEGS;
+
+	t->iov[0] = (struct iovec){ p->data - NET_TAP_VH, NET_TAP_VH + p->head_len };
+	for (i = 0; i < n; i++)
+		t->iov[1 + i] = (struct iovec){ p->segs[i].base, p->segs[i].len };
+	io_uring_prep_writev(sqe, 0, t->iov, 1 + n, 0);
+	sqe->flags |= IOSQE_FIXED_FILE;
+	io_uring_sqe_set_data(sqe, (void *)((uintptr_t)t | OP_WRITE));
+}
+
 static unsigned tap_tx_burst(struct net_port_queue *q, struct net_pkt **pkts, unsigned n)
 {
 	unsigned i;
@@ -512,8 +533,11 @@ static unsigned tap_tx_burst(struct net_port_queue *q, struct net_pkt **pkts, un
 		t->pkt = p;
 		/* The header in the packet's headroom: one buffer, one plain write. */
 		memcpy(p->data - NET_TAP_VH, &p->vh, NET_TAP_VH);
-		prep_rw(sqe, true, p->data - NET_TAP_VH, NET_TAP_VH + p->len,
-			(uintptr_t)t | OP_WRITE);
+		if (p->nr_segs)
+			prep_writev(sqe, t, p);
+		else
+			prep_rw(sqe, true, p->data - NET_TAP_VH, NET_TAP_VH + p->len,
+				(uintptr_t)t | OP_WRITE);
 		q->writes++;
 		q->unsubmitted = true;
 	}
@@ -598,7 +622,7 @@ static bool tap_poll(struct net_port_queue *q)
 
 const struct net_port_ops net_port_tap_ops = {
 	.name = "tap",
-	.caps = 0,
+	.caps = NET_PORT_TX_SEGS,
 	.open = tap_open,
 	.close = tap_close,
 	.ifname = tap_ifname,

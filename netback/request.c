@@ -156,3 +156,37 @@ uint32_t net_tx_pkt_len(const struct net_tx_pkt *p)
 		len += p->frag[i].size;
 	return len;
 }
+
+/*
+ * Guest-TX zero copy: the packet's data (the first slot, then its frags,
+ * as gather order) split at head bytes into what is grant-copied into our
+ * buffer, back to back, and what stays in the guest's pages (one segment
+ * per slot, or per slot remainder when the head ends inside a slot).
+ * Empty slots make no piece.  head >= the packet's length: all copied.
+ */
+void net_tx_layout(const struct net_tx_pkt *p, uint32_t head, struct net_tx_layout *out)
+{
+	unsigned i;
+
+	out->head_len = 0;
+	out->nr_head = out->nr_segs = 0;
+	for (i = 0; i <= p->nr_frags; i++) {
+		const struct netif_tx_request *t = i ? &p->frag[i - 1] : &p->first;
+		uint32_t size = i ? t->size : p->first_len, take = 0;
+
+		if (!size)
+			continue;
+		if (out->head_len < head) {
+			take = head - out->head_len < size ? head - out->head_len : size;
+			out->head[out->nr_head++] = (struct net_tx_piece){
+				.ref = t->gref, .offset = t->offset, .len = (uint16_t)take,
+			};
+			out->head_len += take;
+		}
+		if (take < size)
+			out->segs[out->nr_segs++] = (struct net_tx_piece){
+				.ref = t->gref, .offset = (uint16_t)(t->offset + take),
+				.len = (uint16_t)(size - take),
+			};
+	}
+}

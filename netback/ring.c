@@ -53,6 +53,7 @@ static void vifq_quiesce(struct pv_queue *pq)
 	if (q->port && q->po->queue_quiesce(q->port) < 0)
 		pv_warn(q->name, "%s queue %u: requests still in flight at the stop", q->po->name,
 			q->idx);
+	net_tx_quiesce(q); /* push what the port's last completions answered */
 }
 
 static int vifq_start(struct pv_queue *pq)
@@ -81,6 +82,7 @@ static void vifq_fini(struct pv_queue *pq)
 {
 	struct net_queue *q = pv_queue_priv(pq);
 
+	q->tx_closing = true; /* the loop is gone: tx_done may not kick it */
 	if (q->port) {
 		net_rx_fini(q);
 		q->po->queue_close(q->port); /* gives every TX buffer back first */

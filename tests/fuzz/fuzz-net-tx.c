@@ -38,7 +38,7 @@ static void check_valid(const struct net_tx_pkt *p, const uint8_t *rest, size_t 
 	memset(frame, 0, len);
 	memcpy(frame, rest, rest_len < len ? rest_len : len);
 	if (net_offload_from_tx(p->first.flags, &p->extra[XEN_NETIF_EXTRA_TYPE_GSO - 1], frame, len,
-				&vh) < 0)
+				len, &vh) < 0)
 		return;
 	if ((vh.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) &&
 	    ((uint32_t)vh.csum_start + vh.csum_offset + 2 > len || vh.hdr_len > len))

@@ -2,7 +2,8 @@
 /*
  * Description: grant misuse fails in sim mode as it does on Xen: mapping an
  * ungranted ref, a writable map of a readonly grant, a map by a domain the
- * grant does not name, ending access while mapped (-EBUSY, fine after unmap),
+ * grant does not name, ending access while mapped (-EBUSY, fine after unmap;
+ * pv_hv_share_in_use tells the guest beforehand),
  * touching the page next to a mapped frame (SIGSEGV), and a failed batch map
  * leaves nothing pinned.  Domain 1 shares, domain 0 maps.
  */
@@ -93,9 +94,14 @@ static void test_end_access_while_mapped_fails_and_succeeds_after_unmap(void **s
 	void *g, *b;
 
 	assert_int_equal(pv_hv_share(f->guest, 0, 1, true, &ref, &g), 0);
+	assert_int_equal(pv_hv_share_in_use(f->guest, ref), 0);
 	assert_int_equal(pv_hv_map(f->be, 1, 1, &ref, false, &b), 0);
+	/* What netfront asks on a response before it ends access. */
+	assert_int_equal(pv_hv_share_in_use(f->guest, ref), 1);
 	assert_int_equal(pv_hv_unshare(f->guest, g, 1), -EBUSY);
 	assert_int_equal(pv_hv_unmap(f->be, b, 1), 0);
+	assert_int_equal(pv_hv_share_in_use(f->guest, ref), 0);
+	assert_int_equal(pv_hv_share_in_use(f->guest, 0x7ffffff0), -EINVAL);
 	assert_int_equal(pv_hv_unshare(f->guest, g, 1), 0);
 	/* access ended: the ref no longer maps */
 	assert_int_equal(pv_hv_map(f->be, 1, 1, &ref, false, &b), -ENOENT);

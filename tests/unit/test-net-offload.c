@@ -83,13 +83,13 @@ static void test_a_partial_checksum_starts_at_the_tcp_header(void **state)
 	struct virtio_net_hdr vh;
 	unsigned len = tcp4(f, 100, false);
 
-	assert_int_equal(net_offload_from_tx(NETTXF_csum_blank, &no_gso, f, len, &vh), 0);
+	assert_int_equal(net_offload_from_tx(NETTXF_csum_blank, &no_gso, f, len, len, &vh), 0);
 	assert_int_equal(vh.flags, VIRTIO_NET_HDR_F_NEEDS_CSUM);
 	assert_int_equal(vh.csum_start, 34);
 	assert_int_equal(vh.csum_offset, 16);
 	assert_int_equal(vh.gso_type, VIRTIO_NET_HDR_GSO_NONE);
 	len = tcp4(f, 100, true);
-	assert_int_equal(net_offload_from_tx(NETTXF_csum_blank, &no_gso, f, len, &vh), 0);
+	assert_int_equal(net_offload_from_tx(NETTXF_csum_blank, &no_gso, f, len, len, &vh), 0);
 	assert_int_equal(vh.csum_start, 38);
 }
 
@@ -104,8 +104,8 @@ static void test_ipv6_with_a_hop_by_hop_header_and_udp(void **state)
 	f[o + 6] = 0;        /* next: hop-by-hop */
 	f[o + 40] = 17;      /* its next: UDP */
 	f[o + 41] = 0;       /* 8 bytes */
-	assert_int_equal(net_offload_from_tx(NETTXF_csum_blank, &no_gso, f, o + 48 + 8 + 10, &vh),
-			 0);
+	assert_int_equal(net_offload_from_tx(NETTXF_csum_blank, &no_gso, f, o + 48 + 8 + 10,
+					     o + 48 + 8 + 10, &vh), 0);
 	assert_int_equal(vh.csum_start, o + 48);
 	assert_int_equal(vh.csum_offset, 6);
 }
@@ -116,12 +116,12 @@ static void test_a_frame_without_a_transport_header_is_refused(void **state)
 	struct virtio_net_hdr vh;
 	unsigned len = eth(f, 0x0806, false) + 28; /* ARP */
 
-	assert_int_equal(net_offload_from_tx(NETTXF_csum_blank, &no_gso, f, len, &vh), -EINVAL);
+	assert_int_equal(net_offload_from_tx(NETTXF_csum_blank, &no_gso, f, len, len, &vh), -EINVAL);
 	/* A truncated IPv4 header too. */
 	len = tcp4(f, 0, false);
-	assert_int_equal(net_offload_from_tx(NETTXF_csum_blank, &no_gso, f, 30, &vh), -EINVAL);
+	assert_int_equal(net_offload_from_tx(NETTXF_csum_blank, &no_gso, f, 30, 30, &vh), -EINVAL);
 	/* Without csum_blank nothing is parsed: data_validated passes through. */
-	assert_int_equal(net_offload_from_tx(NETTXF_data_validated, &no_gso, f, 30, &vh), 0);
+	assert_int_equal(net_offload_from_tx(NETTXF_data_validated, &no_gso, f, 30, 30, &vh), 0);
 	assert_int_equal(vh.flags, VIRTIO_NET_HDR_F_DATA_VALID);
 	(void)len;
 }
@@ -135,7 +135,7 @@ static void test_gso_without_csum_blank_gets_a_pseudo_header_sum(void **state)
 
 	gso.u.gso.size = 1448;
 	gso.u.gso.type = XEN_NETIF_GSO_TYPE_TCPV4;
-	assert_int_equal(net_offload_from_tx(0, &gso, f, len, &vh), 0);
+	assert_int_equal(net_offload_from_tx(0, &gso, f, len, len, &vh), 0);
 	assert_int_equal(vh.gso_type, VIRTIO_NET_HDR_GSO_TCPV4);
 	assert_int_equal(vh.gso_size, 1448);
 	assert_int_equal(vh.hdr_len, 54);
@@ -145,7 +145,32 @@ static void test_gso_without_csum_blank_gets_a_pseudo_header_sum(void **state)
 	assert_int_equal(tcp4_sum(f, len, 14), 0xffff);
 	/* A TCPv6 GSO type on an IPv4 frame is refused. */
 	gso.u.gso.type = XEN_NETIF_GSO_TYPE_TCPV6;
-	assert_int_equal(net_offload_from_tx(0, &gso, f, len, &vh), -EINVAL);
+	assert_int_equal(net_offload_from_tx(0, &gso, f, len, len, &vh), -EINVAL);
+}
+
+/* Zero copy: only the copied head is parsed, the pseudo-header sum counts
+ * the whole frame, and headers beyond the head are refused (tx.c then
+ * makes the frame linear). */
+static void test_gso_on_a_copied_head_parses_only_the_head(void **state)
+{
+	static uint8_t f[4096], whole[4096];
+	struct netif_extra_info gso = { .type = XEN_NETIF_EXTRA_TYPE_GSO };
+	struct virtio_net_hdr vh, vw;
+	unsigned len = tcp4(f, 3000, false);
+
+	memcpy(whole, f, len);
+	gso.u.gso.size = 1448;
+	gso.u.gso.type = XEN_NETIF_GSO_TYPE_TCPV4;
+	assert_int_equal(net_offload_from_tx(0, &gso, f, NET_TX_COPY_HEAD, len, &vh), 0);
+	assert_int_equal(net_offload_from_tx(0, &gso, whole, len, len, &vw), 0);
+	assert_memory_equal(&vh, &vw, sizeof(vh));
+	assert_memory_equal(f, whole, NET_TX_COPY_HEAD); /* the same sum written */
+	/* The TCP header ends at 54: a 40-byte head cannot hold it. */
+	assert_int_equal(net_offload_from_tx(0, &gso, f, 40, len, &vh), -EINVAL);
+	assert_int_equal(net_offload_from_tx(0, &gso, f, 53, len, &vh), -EINVAL);
+	assert_int_equal(net_offload_from_tx(0, &gso, f, 54, len, &vh), 0);
+	/* A head longer than the frame is a caller's bug, refused. */
+	assert_int_equal(net_offload_from_tx(NETTXF_csum_blank, &gso, f, len + 1, len, &vh), -EINVAL);
 }
 
 static void test_rx_flags_and_the_gso_extra_follow_the_header(void **state)
@@ -208,6 +233,7 @@ int main(void)
 		cmocka_unit_test(test_ipv6_with_a_hop_by_hop_header_and_udp),
 		cmocka_unit_test(test_a_frame_without_a_transport_header_is_refused),
 		cmocka_unit_test(test_gso_without_csum_blank_gets_a_pseudo_header_sum),
+		cmocka_unit_test(test_gso_on_a_copied_head_parses_only_the_head),
 		cmocka_unit_test(test_rx_flags_and_the_gso_extra_follow_the_header),
 		cmocka_unit_test(test_a_checksum_completed_in_software_verifies),
 	};
