@@ -596,6 +596,12 @@ static bool tap_poll(struct net_port_queue *q)
 	return frames > 0;
 }
 
+/* A TAP's counters are the kernel's (ip -s link). */
+static const struct pv_stats_table *tap_stats(struct net_port *port, void *st, size_t size)
+{
+	return NULL;
+}
+
 const struct net_port_ops net_port_tap_ops = {
 	.name = "tap",
 	.caps = 0,
@@ -614,4 +620,5 @@ const struct net_port_ops net_port_tap_ops = {
 	.rx_release = tap_rx_release,
 	.rx_pause = tap_rx_pause,
 	.poll = tap_poll,
+	.stats = tap_stats,
 };
