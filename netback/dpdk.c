@@ -324,6 +324,27 @@ int net_dpdk_dev_set_mtu(struct net_dpdk_dev *d, unsigned mtu)
 	return rc == -ENOTSUP ? 0 : rc;
 }
 
+void net_dpdk_dev_send(const struct net_dpdk_dev *d, uint16_t qid, pthread_mutex_t *lock,
+		       struct rte_mbuf **m, unsigned n, struct net_dpdk_stats *st)
+{
+	unsigned sent = 0;
+	uint16_t k;
+
+	if (!n)
+		return;
+	if (lock)
+		pthread_mutex_lock(lock);
+	do {
+		k = rte_eth_tx_burst(d->port_id, qid, m + sent, (uint16_t)(n - sent));
+		sent += k;
+	} while (k && sent < n);
+	if (lock)
+		pthread_mutex_unlock(lock);
+	st->tx_full += n - sent;
+	while (sent < n)
+		rte_pktmbuf_free(m[sent++]);
+}
+
 /* ------------------------------------------------------------ counters */
 
 #define COUNTER(m, help) { #m, help, offsetof(struct net_dpdk_stats, m), PV_STATS_COUNTER }
@@ -992,4 +1013,132 @@ void net_dpdk_rx_release(struct net_dpdk_rx *r, struct net_pkt **pkts, unsigned 
 		d->next = r->free_d;
 		r->free_d = d;
 	}
+}
+
+/* -------------------------------------------------- a polled port queue */
+
+static bool q_poll(struct net_dpdk_q *c);
+
+static void q_wake(void *opaque)
+{
+	q_poll(opaque);
+}
+
+int net_dpdk_q_init(struct net_dpdk_q *c, struct pv_loop *loop,
+		    const struct net_port_queue_cbs *cbs, void *opaque,
+		    unsigned (*fill)(struct net_dpdk_q *c), unsigned offloads)
+{
+	int rc;
+
+	c->cbs = cbs;
+	c->opaque = opaque;
+	c->fill = fill;
+	rc = net_dpdk_wake_init(&c->wake, loop, q_wake, c);
+	if (rc < 0)
+		return rc;
+	rc = net_dpdk_tx_init(&c->tx, cbs, opaque, &c->wake, &c->st);
+	if (rc < 0)
+		goto fail_wake;
+	rc = net_dpdk_rx_init(&c->rx, &c->st);
+	if (rc < 0)
+		goto fail_tx;
+	c->rx.offloads = offloads;
+	return 0;
+fail_tx:
+	net_dpdk_tx_fini(&c->tx);
+fail_wake:
+	net_dpdk_wake_fini(&c->wake);
+	return rc;
+}
+
+void net_dpdk_q_fini(struct net_dpdk_q *c)
+{
+	net_dpdk_wake_fini(&c->wake);
+	net_dpdk_tx_reap(&c->tx);
+	while (c->stash_next < c->nr_stash)
+		rte_pktmbuf_free(c->stash[c->stash_next++]);
+	net_dpdk_tx_fini(&c->tx);
+	net_dpdk_rx_fini(&c->rx);
+}
+
+/* A burst into the stash when it is empty and the guest takes frames. */
+static unsigned q_fill(struct net_dpdk_q *c)
+{
+	if (c->paused || c->stash_next < c->nr_stash)
+		return 0;
+	c->nr_stash = c->stash_next = 0;
+	c->nr_stash = c->fill(c);
+	return c->nr_stash;
+}
+
+unsigned net_dpdk_q_rx_burst(struct net_port_queue *q, struct net_pkt **pkts, unsigned max)
+{
+	struct net_dpdk_q *c = (struct net_dpdk_q *)q;
+	unsigned used, k;
+
+	net_dpdk_thread();
+	q_fill(c);
+	k = net_dpdk_rx_pkts(&c->rx, c->stash + c->stash_next, c->nr_stash - c->stash_next, pkts,
+			     max, &used);
+	c->stash_next += used;
+	return k;
+}
+
+void net_dpdk_q_rx_release(struct net_port_queue *q, struct net_pkt **pkts, unsigned n)
+{
+	net_dpdk_rx_release(&((struct net_dpdk_q *)q)->rx, pkts, n);
+}
+
+/* While paused the frames stay where they are (the device drops beyond
+ * its ring, the switch's inbox beyond its size). */
+void net_dpdk_q_rx_pause(struct net_port_queue *q, bool pause)
+{
+	((struct net_dpdk_q *)q)->paused = pause;
+}
+
+bool net_dpdk_q_poll(struct net_port_queue *q)
+{
+	return q_poll((struct net_dpdk_q *)q);
+}
+
+static bool q_poll(struct net_dpdk_q *c)
+{
+	bool found, reaped;
+
+	net_dpdk_thread();
+	/* Buffers back (a stop may wait for them): the queue runs. */
+	reaped = net_dpdk_tx_reap(&c->tx) > 0;
+	if (c->paused) {
+		c->st.rx_paused++;
+		if (reaped)
+			c->cbs->rx_ready(c->opaque);
+		return reaped;
+	}
+	found = q_fill(c) > 0 || c->stash_next < c->nr_stash;
+	if (found || reaped)
+		c->cbs->rx_ready(c->opaque);
+	/* A frame that comes before armed is set waits for the next tick. */
+	__atomic_store_n(&c->wake.armed, !found, __ATOMIC_RELEASE);
+	return found;
+}
+
+void net_dpdk_q_set_offloads(struct net_port_queue *const *qs, unsigned n, unsigned off)
+{
+	unsigned i;
+
+	for (i = 0; i < n; i++)
+		if (qs[i])
+			__atomic_store_n(&((struct net_dpdk_q *)qs[i])->rx.offloads, off,
+					 __ATOMIC_RELAXED);
+}
+
+void net_dpdk_q_sum(struct net_dpdk_stats *st, const struct net_dpdk_stats *past,
+		    struct net_port_queue *const *qs, unsigned n)
+{
+	unsigned i;
+
+	*st = *past;
+	for (i = 0; i < n; i++)
+		if (qs[i])
+			net_dpdk_stats_add(st, &((struct net_dpdk_q *)qs[i])->st);
 }

@@ -34,6 +34,8 @@ struct rte_mempool *net_dpdk_hdr_pool(void);  /* data-less mbufs for external bu
  * switch, which takes the virtio_net_hdr's offloads as they are. */
 #define NET_DPDK_CAPA_VIRT (1ull << 63)
 
+struct net_dpdk_stats;
+
 struct net_dpdk_dev {
 	uint16_t port_id;
 	struct rte_device *rdev;
@@ -53,6 +55,11 @@ int net_dpdk_dev_open(const char *devargs, unsigned nq, unsigned mtu, const uint
 		      struct net_dpdk_dev *d, const char **why);
 void net_dpdk_dev_close(struct net_dpdk_dev *d);
 int net_dpdk_dev_set_mtu(struct net_dpdk_dev *d, unsigned mtu);
+/* m[0..n) out of device queue qid (under lock when not NULL), as far as it
+ * takes them; the rest is freed (external buffers: tx_done) and counted
+ * in st->tx_full. */
+void net_dpdk_dev_send(const struct net_dpdk_dev *d, uint16_t qid, pthread_mutex_t *lock,
+		       struct rte_mbuf **m, unsigned n, struct net_dpdk_stats *st);
 
 /* ------------------------------------------------------------ counters */
 
@@ -158,5 +165,40 @@ void net_dpdk_rx_fini(struct net_dpdk_rx *r);
 unsigned net_dpdk_rx_pkts(struct net_dpdk_rx *r, struct rte_mbuf **m, unsigned n,
 			  struct net_pkt **pkts, unsigned max, unsigned *used);
 void net_dpdk_rx_release(struct net_dpdk_rx *r, struct net_pkt **pkts, unsigned n);
+
+/* -------------------------------------------------- a polled port queue */
+
+/* What a queue of either dpdk port has (its first member): wake-ups, guest
+ * TX's contexts, guest RX's stash of mbufs and packets.  fill pulls a
+ * burst into the empty stash (the device's queues, or the switch's inbox). */
+struct net_dpdk_q {
+	const struct net_port_queue_cbs *cbs;
+	void *opaque;
+	struct net_dpdk_wake wake;
+	struct net_dpdk_tx tx;
+	struct net_dpdk_rx rx;
+	struct rte_mbuf *stash[NET_RX_BATCH];
+	unsigned nr_stash, stash_next;
+	bool paused;
+	unsigned (*fill)(struct net_dpdk_q *c);
+	struct net_dpdk_stats st;
+};
+
+int net_dpdk_q_init(struct net_dpdk_q *c, struct pv_loop *loop,
+		    const struct net_port_queue_cbs *cbs, void *opaque,
+		    unsigned (*fill)(struct net_dpdk_q *c), unsigned offloads);
+/* After the owner gave back what it holds: frees the stash, the rest. */
+void net_dpdk_q_fini(struct net_dpdk_q *c);
+/* The port ops rx_burst, rx_release, rx_pause and poll of both ports: their
+ * struct net_port_queue starts with its struct net_dpdk_q. */
+unsigned net_dpdk_q_rx_burst(struct net_port_queue *q, struct net_pkt **pkts, unsigned max);
+void net_dpdk_q_rx_release(struct net_port_queue *q, struct net_pkt **pkts, unsigned n);
+void net_dpdk_q_rx_pause(struct net_port_queue *q, bool pause);
+bool net_dpdk_q_poll(struct net_port_queue *q);
+/* set_offloads for a port's queues qs[0..n) (NULL: not open). */
+void net_dpdk_q_set_offloads(struct net_port_queue *const *qs, unsigned n, unsigned off);
+/* st = past + the counters of the open queues among qs[0..n). */
+void net_dpdk_q_sum(struct net_dpdk_stats *st, const struct net_dpdk_stats *past,
+		    struct net_port_queue *const *qs, unsigned n);
 
 #endif /* NETBACK_DPDK_H */

@@ -50,20 +50,12 @@ struct net_port {
 };
 
 struct net_port_queue {
+	struct net_dpdk_q c;                  /* first: fill gets it */
 	struct net_port *port;
 	unsigned idx;
 	uint16_t devq;
-	const struct net_port_queue_cbs *cbs;
-	void *opaque;
-	struct net_dpdk_wake wake;
-	struct net_dpdk_tx tx;
-	struct net_dpdk_rx rx;
 	struct rte_mbuf *pending[PENDING_MAX];
 	unsigned nr_pending;
-	struct rte_mbuf *stash[NET_RX_BATCH];
-	unsigned nr_stash, stash_next;
-	bool paused;
-	struct net_dpdk_stats st;
 };
 
 static int dpdk_open(const struct net_port_params *p, struct net_port **out)
@@ -139,12 +131,8 @@ static int dpdk_set_carrier(struct net_port *port, bool up)
 
 static int dpdk_set_offloads(struct net_port *port, unsigned off)
 {
-	unsigned i;
-
 	__atomic_store_n(&port->offloads, off, __ATOMIC_RELAXED);
-	for (i = 0; i < NET_MAX_QUEUES; i++)
-		if (port->q[i])
-			__atomic_store_n(&port->q[i]->rx.offloads, off, __ATOMIC_RELAXED);
+	net_dpdk_q_set_offloads(port->q, NET_MAX_QUEUES, off);
 	return 0;
 }
 
@@ -155,13 +143,23 @@ static int dpdk_set_mtu(struct net_port *port, unsigned mtu)
 
 /* -------------------------------------------------------------- queues */
 
-static bool dpdk_poll(struct net_port_queue *q);
-
-static void on_wake(void *opaque)
+/* A burst from the device queues this vif queue serves into the stash. */
+static unsigned fill_stash(struct net_dpdk_q *c)
 {
-	struct net_port_queue *q = opaque;
+	struct net_port_queue *q = (struct net_port_queue *)c;
+	struct net_port *port = q->port;
+	unsigned n = __atomic_load_n(&port->nr_q, __ATOMIC_ACQUIRE), d, k = 0;
 
-	dpdk_poll(q);
+	if (!n)
+		n = 1;
+	for (d = q->idx % n; d < port->dev.nq && k < NET_RX_BATCH; d += n) {
+		if (pthread_mutex_trylock(&port->lock[d]))
+			continue; /* another vif queue polls it now */
+		k += rte_eth_rx_burst(port->dev.port_id, (uint16_t)d, c->stash + k,
+				      (uint16_t)(NET_RX_BATCH - k));
+		pthread_mutex_unlock(&port->lock[d]);
+	}
+	return k;
 }
 
 static int dpdk_queue_open(struct net_port *port, unsigned idx, struct pv_loop *loop,
@@ -179,81 +177,49 @@ static int dpdk_queue_open(struct net_port *port, unsigned idx, struct pv_loop *
 	q->port = port;
 	q->idx = idx;
 	q->devq = (uint16_t)(idx % port->dev.nq);
-	q->cbs = cbs;
-	q->opaque = opaque;
-	rc = net_dpdk_wake_init(&q->wake, loop, on_wake, q);
-	if (rc < 0)
-		goto fail;
-	rc = net_dpdk_tx_init(&q->tx, cbs, opaque, &q->wake, &q->st);
-	if (rc < 0)
-		goto fail_wake;
-	rc = net_dpdk_rx_init(&q->rx, &q->st);
-	if (rc < 0)
-		goto fail_tx;
-	q->rx.offloads = __atomic_load_n(&port->offloads, __ATOMIC_RELAXED);
+	rc = net_dpdk_q_init(&q->c, loop, cbs, opaque, fill_stash,
+			     __atomic_load_n(&port->offloads, __ATOMIC_RELAXED));
+	if (rc < 0) {
+		free(q);
+		return rc;
+	}
 	port->q[idx] = q;
 	__atomic_add_fetch(&port->nr_q, 1, __ATOMIC_RELEASE);
 	*out = q;
 	return 0;
-fail_tx:
-	net_dpdk_tx_fini(&q->tx);
-fail_wake:
-	net_dpdk_wake_fini(&q->wake);
-fail:
-	free(q);
-	return rc;
 }
 
-/* Send what tx_burst gathered; free (and count) what the device refuses. */
+/* Send what tx_burst gathered; what the device refuses is freed, counted. */
 static void send_pending(struct net_port_queue *q)
 {
 	struct net_port *port = q->port;
-	unsigned sent = 0, n = q->nr_pending;
-	uint16_t k;
 
-	if (!n)
-		return;
-	if (port->shared)
-		pthread_mutex_lock(&port->lock[q->devq]);
-	do {
-		k = rte_eth_tx_burst(port->dev.port_id, q->devq, q->pending + sent,
-				     (uint16_t)(n - sent));
-		sent += k;
-	} while (k && sent < n);
-	if (port->shared)
-		pthread_mutex_unlock(&port->lock[q->devq]);
-	q->st.tx_full += n - sent;
-	while (sent < n)
-		rte_pktmbuf_free(q->pending[sent++]); /* external buffers: tx_done now */
+	net_dpdk_dev_send(&port->dev, q->devq, port->shared ? &port->lock[q->devq] : NULL,
+			  q->pending, q->nr_pending, &q->c.st);
 	q->nr_pending = 0;
 }
 
 static int dpdk_queue_quiesce(struct net_port_queue *q)
 {
 	net_dpdk_thread();
-	net_dpdk_tx_enter(&q->tx);
+	net_dpdk_tx_enter(&q->c.tx);
 	send_pending(q);
 	rte_eth_tx_done_cleanup(q->port->dev.port_id, q->devq, 0);
 	net_dpdk_tx_leave();
-	net_dpdk_tx_reap(&q->tx);
-	return net_dpdk_tx_idle(&q->tx) ? 0 : -ETIMEDOUT;
+	net_dpdk_tx_reap(&q->c.tx);
+	return net_dpdk_tx_idle(&q->c.tx) ? 0 : -ETIMEDOUT;
 }
 
 static void dpdk_queue_close(struct net_port_queue *q)
 {
 	struct net_port *port = q->port;
 
-	net_dpdk_wake_fini(&q->wake);
-	net_dpdk_tx_enter(&q->tx);
+	net_dpdk_tx_enter(&q->c.tx);
 	while (q->nr_pending)
 		rte_pktmbuf_free(q->pending[--q->nr_pending]);
 	net_dpdk_tx_leave();
-	net_dpdk_tx_reap(&q->tx);
-	while (q->stash_next < q->nr_stash)
-		rte_pktmbuf_free(q->stash[q->stash_next++]);
-	net_dpdk_tx_fini(&q->tx);
-	net_dpdk_rx_fini(&q->rx);
-	net_dpdk_stats_add(&port->past, &q->st);
+	net_dpdk_q_fini(&q->c);
+	net_dpdk_stats_add(&port->past, &q->c.st);
 	port->q[q->idx] = NULL;
 	__atomic_sub_fetch(&port->nr_q, 1, __ATOMIC_RELEASE);
 	free(q);
@@ -264,19 +230,19 @@ static unsigned dpdk_tx_burst(struct net_port_queue *q, struct net_pkt **pkts, u
 	unsigned i;
 
 	net_dpdk_thread();
-	net_dpdk_tx_enter(&q->tx);
+	net_dpdk_tx_enter(&q->c.tx);
 	for (i = 0; i < n; i++) {
 		bool held;
 		int rc;
 
 		if (PENDING_MAX - q->nr_pending < NET_DPDK_PKT_MAX_OUT)
 			send_pending(q);
-		rc = net_dpdk_tx_pkt(&q->tx, pkts[i], q->port->dev.tx_capa, q->port->dev.zero_copy,
+		rc = net_dpdk_tx_pkt(&q->c.tx, pkts[i], q->port->dev.tx_capa, q->port->dev.zero_copy,
 				     q->pending + q->nr_pending, PENDING_MAX - q->nr_pending, &held);
 		if (rc > 0)
 			q->nr_pending += (unsigned)rc;
 		if (!held) /* copied or dropped (counted): the buffer is free again */
-			q->cbs->tx_done(q->opaque, pkts[i]);
+			q->c.cbs->tx_done(q->c.opaque, pkts[i]);
 	}
 	net_dpdk_tx_leave();
 	return n;
@@ -284,88 +250,19 @@ static unsigned dpdk_tx_burst(struct net_port_queue *q, struct net_pkt **pkts, u
 
 static void dpdk_tx_flush(struct net_port_queue *q)
 {
-	net_dpdk_tx_enter(&q->tx);
+	net_dpdk_tx_enter(&q->c.tx);
 	send_pending(q);
 	net_dpdk_tx_leave();
-	net_dpdk_tx_reap(&q->tx);
-}
-
-/* A burst from the device queues this vif queue serves into the stash
- * (when empty), unless paused. */
-static unsigned fill_stash(struct net_port_queue *q)
-{
-	struct net_port *port = q->port;
-	unsigned n = __atomic_load_n(&port->nr_q, __ATOMIC_ACQUIRE), d;
-
-	if (q->paused || q->stash_next < q->nr_stash)
-		return 0;
-	q->nr_stash = q->stash_next = 0;
-	if (!n)
-		n = 1;
-	for (d = q->idx % n; d < port->dev.nq && q->nr_stash < NET_RX_BATCH; d += n) {
-		if (pthread_mutex_trylock(&port->lock[d]))
-			continue; /* another vif queue polls it now */
-		q->nr_stash += rte_eth_rx_burst(port->dev.port_id, (uint16_t)d,
-						q->stash + q->nr_stash,
-						(uint16_t)(NET_RX_BATCH - q->nr_stash));
-		pthread_mutex_unlock(&port->lock[d]);
-	}
-	return q->nr_stash;
-}
-
-static unsigned dpdk_rx_burst(struct net_port_queue *q, struct net_pkt **pkts, unsigned max)
-{
-	unsigned used, k;
-
-	net_dpdk_thread();
-	fill_stash(q);
-	k = net_dpdk_rx_pkts(&q->rx, q->stash + q->stash_next, q->nr_stash - q->stash_next, pkts,
-			     max, &used);
-	q->stash_next += used;
-	return k;
-}
-
-static void dpdk_rx_release(struct net_port_queue *q, struct net_pkt **pkts, unsigned n)
-{
-	net_dpdk_rx_release(&q->rx, pkts, n);
-}
-
-static void dpdk_rx_pause(struct net_port_queue *q, bool pause)
-{
-	q->paused = pause;
-}
-
-static bool dpdk_poll(struct net_port_queue *q)
-{
-	bool found, reaped;
-
-	net_dpdk_thread();
-	/* Buffers back (a stop may wait for them): the queue runs. */
-	reaped = net_dpdk_tx_reap(&q->tx) > 0;
-	if (q->paused) {
-		q->st.rx_paused++;
-		if (reaped)
-			q->cbs->rx_ready(q->opaque);
-		return reaped;
-	}
-	found = fill_stash(q) > 0 || q->stash_next < q->nr_stash;
-	if (found || reaped)
-		q->cbs->rx_ready(q->opaque);
-	__atomic_store_n(&q->wake.armed, !found, __ATOMIC_RELEASE);
-	return found;
+	net_dpdk_tx_reap(&q->c.tx);
 }
 
 static const struct pv_stats_table *dpdk_stats(struct net_port *port, void *buf, size_t size)
 {
 	struct net_dpdk_stats *st = buf;
-	unsigned i;
 
 	if (size < sizeof(*st))
 		return NULL;
-	*st = port->past;
-	for (i = 0; i < NET_MAX_QUEUES; i++)
-		if (port->q[i])
-			net_dpdk_stats_add(st, &port->q[i]->st);
+	net_dpdk_q_sum(st, &port->past, port->q, NET_MAX_QUEUES);
 	net_dpdk_stats_dev(&port->dev, st);
 	return &net_dpdk_stats_table;
 }
@@ -384,9 +281,9 @@ const struct net_port_ops net_port_dpdk_ops = {
 	.queue_close = dpdk_queue_close,
 	.tx_burst = dpdk_tx_burst,
 	.tx_flush = dpdk_tx_flush,
-	.rx_burst = dpdk_rx_burst,
-	.rx_release = dpdk_rx_release,
-	.rx_pause = dpdk_rx_pause,
-	.poll = dpdk_poll,
+	.rx_burst = net_dpdk_q_rx_burst,
+	.rx_release = net_dpdk_q_rx_release,
+	.rx_pause = net_dpdk_q_rx_pause,
+	.poll = net_dpdk_q_poll,
 	.stats = dpdk_stats,
 };

@@ -61,20 +61,12 @@ struct net_port {                     /* a vif on the switch */
 };
 
 struct net_port_queue {
+	struct net_dpdk_q c;                  /* first: fill gets it */
 	struct net_port *port;
 	unsigned idx;
-	const struct net_port_queue_cbs *cbs;
-	void *opaque;
 	struct rte_ring *inbox;
-	struct net_dpdk_wake wake;
-	struct net_dpdk_tx tx;
-	struct net_dpdk_rx rx;
-	struct rte_mbuf *stash[NET_RX_BATCH];
-	unsigned nr_stash, stash_next;
-	bool paused;
 	struct rte_mbuf *up_pending[SW_UP_PENDING]; /* guest TX for the uplink */
 	unsigned nr_up;
-	struct net_dpdk_stats st;
 };
 
 static struct {
@@ -215,12 +207,8 @@ static int sw_set_carrier(struct net_port *port, bool up)
 
 static int sw_set_offloads(struct net_port *port, unsigned off)
 {
-	unsigned i;
-
 	__atomic_store_n(&port->offloads, off, __ATOMIC_RELAXED);
-	for (i = 0; i < NET_MAX_QUEUES; i++)
-		if (port->q[i])
-			__atomic_store_n(&port->q[i]->rx.offloads, off, __ATOMIC_RELAXED);
+	net_dpdk_q_set_offloads(port->q, NET_MAX_QUEUES, off);
 	return 0;
 }
 
@@ -231,11 +219,16 @@ static int sw_set_mtu(struct net_port *port, unsigned mtu)
 
 /* -------------------------------------------------------------- queues */
 
-static bool sw_poll(struct net_port_queue *q);
+static void uplink_poll(struct net_port_queue *q);
 
-static void on_wake(void *opaque)
+/* The uplink's frames distributed (when no other queue does it now), then
+ * a burst of this queue's inbox into the stash. */
+static unsigned fill_stash(struct net_dpdk_q *c)
 {
-	sw_poll(opaque);
+	struct net_port_queue *q = (struct net_port_queue *)c;
+
+	uplink_poll(q);
+	return rte_ring_sc_dequeue_burst(q->inbox, (void **)c->stash, NET_RX_BATCH, NULL);
 }
 
 static int sw_queue_open(struct net_port *port, unsigned idx, struct pv_loop *loop,
@@ -253,8 +246,6 @@ static int sw_queue_open(struct net_port *port, unsigned idx, struct pv_loop *lo
 		return -ENOMEM;
 	q->port = port;
 	q->idx = idx;
-	q->cbs = cbs;
-	q->opaque = opaque;
 	q->inbox = aligned_alloc(RTE_CACHE_LINE_SIZE, (rsize + RTE_CACHE_LINE_SIZE - 1) &
 						       ~(size_t)(RTE_CACHE_LINE_SIZE - 1));
 	if (!q->inbox) {
@@ -264,25 +255,15 @@ static int sw_queue_open(struct net_port *port, unsigned idx, struct pv_loop *lo
 	rc = rte_ring_init(q->inbox, "pvback-inbox", SW_INBOX, RING_F_SC_DEQ);
 	if (rc < 0)
 		goto fail;
-	rc = net_dpdk_wake_init(&q->wake, loop, on_wake, q);
+	rc = net_dpdk_q_init(&q->c, loop, cbs, opaque, fill_stash,
+			     __atomic_load_n(&port->offloads, __ATOMIC_RELAXED));
 	if (rc < 0)
 		goto fail;
-	rc = net_dpdk_tx_init(&q->tx, cbs, opaque, &q->wake, &q->st);
-	if (rc < 0)
-		goto fail_wake;
-	rc = net_dpdk_rx_init(&q->rx, &q->st);
-	if (rc < 0)
-		goto fail_tx;
-	q->rx.offloads = __atomic_load_n(&port->offloads, __ATOMIC_RELAXED);
 	pthread_rwlock_wrlock(&sw.ports_lock);
 	port->q[idx] = q;
 	pthread_rwlock_unlock(&sw.ports_lock);
 	*out = q;
 	return 0;
-fail_tx:
-	net_dpdk_tx_fini(&q->tx);
-fail_wake:
-	net_dpdk_wake_fini(&q->wake);
 fail:
 	free(q->inbox);
 	free(q);
@@ -291,7 +272,7 @@ fail:
 
 static int sw_queue_quiesce(struct net_port_queue *q)
 {
-	net_dpdk_tx_reap(&q->tx);
+	net_dpdk_tx_reap(&q->c.tx);
 	return 0; /* the switch copies: no guest buffer is ever held */
 }
 
@@ -311,14 +292,11 @@ static void sw_queue_close(struct net_port_queue *q)
 	pthread_rwlock_wrlock(&sw.ports_lock);
 	port->q[q->idx] = NULL;
 	pthread_rwlock_unlock(&sw.ports_lock);
-	net_dpdk_wake_fini(&q->wake);
 	while ((n = rte_ring_sc_dequeue_burst(q->inbox, (void **)m, 64, NULL)) > 0)
 		free_mbufs(m, n);
-	free_mbufs(q->stash + q->stash_next, q->nr_stash - q->stash_next);
 	free_mbufs(q->up_pending, q->nr_up);
-	net_dpdk_tx_fini(&q->tx);
-	net_dpdk_rx_fini(&q->rx);
-	net_dpdk_stats_add(&port->past, &q->st);
+	net_dpdk_q_fini(&q->c);
+	net_dpdk_stats_add(&port->past, &q->c.st);
 	free(q->inbox);
 	free(q);
 }
@@ -374,7 +352,7 @@ static void to_inbox(struct net_port_queue *dq, struct rte_mbuf **m, unsigned n,
 		free_mbufs(m + k, n - k);
 	}
 	if (k)
-		net_dpdk_wake_kick(&dq->wake);
+		net_dpdk_wake_kick(&dq->c.wake);
 }
 
 /* One guest-TX packet of q to switch port dst (ports_lock held). */
@@ -390,11 +368,11 @@ static void deliver(struct net_port_queue *q, struct net_pkt *pkt, unsigned dst)
 			return;
 		if (SW_UP_PENDING - q->nr_up < NET_DPDK_PKT_MAX_OUT)
 			return; /* cannot happen: flushed per burst of NET_TX_BATCH */
-		n = net_dpdk_tx_pkt(&q->tx, pkt, sw.uplink.tx_capa, false, q->up_pending + q->nr_up,
+		n = net_dpdk_tx_pkt(&q->c.tx, pkt, sw.uplink.tx_capa, false, q->up_pending + q->nr_up,
 				    SW_UP_PENDING - q->nr_up, &held);
 		if (n > 0) {
 			q->nr_up += (unsigned)n;
-			q->st.sw_uplink++;
+			q->c.st.sw_uplink++;
 		}
 		return;
 	}
@@ -403,30 +381,17 @@ static void deliver(struct net_port_queue *q, struct net_pkt *pkt, unsigned dst)
 	dq = pick_queue(sw.ports[dst], pkt->data, pkt->head_len);
 	if (!dq)
 		return; /* not connected */
-	n = net_dpdk_tx_pkt(&q->tx, pkt, vif_capa(sw.ports[dst], pkt), false, m,
+	n = net_dpdk_tx_pkt(&q->c.tx, pkt, vif_capa(sw.ports[dst], pkt), false, m,
 			    NET_DPDK_PKT_MAX_OUT, &held);
 	if (n <= 0)
 		return;
-	to_inbox(dq, m, (unsigned)n, &q->st);
-	q->st.sw_local++;
+	to_inbox(dq, m, (unsigned)n, &q->c.st);
+	q->c.st.sw_local++;
 }
 
 static void uplink_send(struct net_port_queue *q)
 {
-	unsigned sent = 0, n = q->nr_up;
-	uint16_t k;
-
-	if (!n)
-		return;
-	pthread_mutex_lock(&sw.up_tx_lock);
-	do {
-		k = rte_eth_tx_burst(sw.uplink.port_id, 0, q->up_pending + sent,
-				     (uint16_t)(n - sent));
-		sent += k;
-	} while (k && sent < n);
-	pthread_mutex_unlock(&sw.up_tx_lock);
-	q->st.tx_full += n - sent;
-	free_mbufs(q->up_pending + sent, n - sent);
+	net_dpdk_dev_send(&sw.uplink, 0, &sw.up_tx_lock, q->up_pending, q->nr_up, &q->c.st);
 	q->nr_up = 0;
 }
 
@@ -450,9 +415,9 @@ static unsigned sw_tx_burst(struct net_port_queue *q, struct net_pkt **pkts, uns
 	pthread_rwlock_rdlock(&sw.ports_lock);
 	for (i = 0; i < n; i++) {
 		if (dest[i] == NET_FDB_DROP) {
-			q->st.sw_drop_hairpin++;
+			q->c.st.sw_drop_hairpin++;
 		} else if (dest[i] == NET_FDB_FLOOD) {
-			q->st.sw_flood++;
+			q->c.st.sw_flood++;
 			for (p = 0; p < SW_MAX_PORTS; p++)
 				if (p != id && (p == SW_UPLINK ? sw.has_uplink : sw.ports[p] != NULL))
 					deliver(q, pkts[i], p);
@@ -460,7 +425,7 @@ static unsigned sw_tx_burst(struct net_port_queue *q, struct net_pkt **pkts, uns
 			deliver(q, pkts[i], (unsigned)dest[i]);
 		}
 		/* Copied (or dropped): the buffer is the guest queue's again. */
-		q->cbs->tx_done(q->opaque, pkts[i]);
+		q->c.cbs->tx_done(q->c.opaque, pkts[i]);
 	}
 	pthread_rwlock_unlock(&sw.ports_lock);
 	uplink_send(q);
@@ -469,7 +434,7 @@ static unsigned sw_tx_burst(struct net_port_queue *q, struct net_pkt **pkts, uns
 
 static void sw_tx_flush(struct net_port_queue *q)
 {
-	net_dpdk_tx_reap(&q->tx);
+	net_dpdk_tx_reap(&q->c.tx);
 }
 
 /* The uplink's frames to the vifs' inboxes: by any vif queue whose poll
@@ -546,70 +511,13 @@ static void uplink_poll(struct net_port_queue *q)
 	pthread_mutex_unlock(&sw.up_rx_lock);
 }
 
-static unsigned fill_stash(struct net_port_queue *q)
-{
-	if (q->paused || q->stash_next < q->nr_stash)
-		return 0;
-	q->stash_next = 0;
-	q->nr_stash = rte_ring_sc_dequeue_burst(q->inbox, (void **)q->stash, NET_RX_BATCH, NULL);
-	return q->nr_stash;
-}
-
-static unsigned sw_rx_burst(struct net_port_queue *q, struct net_pkt **pkts, unsigned max)
-{
-	unsigned used, k;
-
-	net_dpdk_thread();
-	fill_stash(q);
-	k = net_dpdk_rx_pkts(&q->rx, q->stash + q->stash_next, q->nr_stash - q->stash_next, pkts,
-			     max, &used);
-	q->stash_next += used;
-	return k;
-}
-
-static void sw_rx_release(struct net_port_queue *q, struct net_pkt **pkts, unsigned n)
-{
-	net_dpdk_rx_release(&q->rx, pkts, n);
-}
-
-static void sw_rx_pause(struct net_port_queue *q, bool pause)
-{
-	q->paused = pause;
-}
-
-static bool sw_poll(struct net_port_queue *q)
-{
-	bool found, reaped;
-
-	net_dpdk_thread();
-	/* Buffers back (a stop may wait for them): the queue runs. */
-	reaped = net_dpdk_tx_reap(&q->tx) > 0;
-	uplink_poll(q);
-	if (q->paused) {
-		q->st.rx_paused++;
-		if (reaped)
-			q->cbs->rx_ready(q->opaque);
-		return reaped;
-	}
-	found = fill_stash(q) > 0 || q->stash_next < q->nr_stash;
-	if (found || reaped)
-		q->cbs->rx_ready(q->opaque);
-	__atomic_store_n(&q->wake.armed, !found, __ATOMIC_RELEASE);
-	/* A frame enqueued before armed was set waits for the next tick. */
-	return found;
-}
-
 static const struct pv_stats_table *sw_stats(struct net_port *port, void *buf, size_t size)
 {
 	struct net_dpdk_stats *st = buf;
-	unsigned i;
 
 	if (size < sizeof(*st))
 		return NULL;
-	*st = port->past;
-	for (i = 0; i < NET_MAX_QUEUES; i++)
-		if (port->q[i])
-			net_dpdk_stats_add(st, &port->q[i]->st);
+	net_dpdk_q_sum(st, &port->past, port->q, NET_MAX_QUEUES);
 	/* The uplink's device counters and the table are the switch's. */
 	net_dpdk_stats_dev(sw.has_uplink ? &sw.uplink : NULL, st);
 	net_dpdk_stats_add(st, &sw.up_st);
@@ -638,9 +546,9 @@ const struct net_port_ops net_port_switch_ops = {
 	.queue_close = sw_queue_close,
 	.tx_burst = sw_tx_burst,
 	.tx_flush = sw_tx_flush,
-	.rx_burst = sw_rx_burst,
-	.rx_release = sw_rx_release,
-	.rx_pause = sw_rx_pause,
-	.poll = sw_poll,
+	.rx_burst = net_dpdk_q_rx_burst,
+	.rx_release = net_dpdk_q_rx_release,
+	.rx_pause = net_dpdk_q_rx_pause,
+	.poll = net_dpdk_q_poll,
 	.stats = sw_stats,
 };
