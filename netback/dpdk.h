@@ -196,6 +196,11 @@ unsigned net_dpdk_q_rx_burst(struct net_port_queue *q, struct net_pkt **pkts, un
 void net_dpdk_q_rx_release(struct net_port_queue *q, struct net_pkt **pkts, unsigned n);
 void net_dpdk_q_rx_pause(struct net_port_queue *q, bool pause);
 bool net_dpdk_q_poll(struct net_port_queue *q);
+/* The guest-RX half of a polled queue's net_port_ops, the same for
+ * every DPDK port: .caps must include NET_PORT_POLLED. */
+#define NET_DPDK_Q_OPS \
+	.rx_burst = net_dpdk_q_rx_burst, .rx_release = net_dpdk_q_rx_release, \
+	.rx_pause = net_dpdk_q_rx_pause, .poll = net_dpdk_q_poll
 /* set_offloads for a port's queues qs[0..n) (NULL: not open). */
 void net_dpdk_q_set_offloads(struct net_port_queue *const *qs, unsigned n, unsigned off);
 /* st = past + the counters of the open queues among qs[0..n). */

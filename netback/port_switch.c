@@ -546,9 +546,6 @@ const struct net_port_ops net_port_switch_ops = {
 	.queue_close = sw_queue_close,
 	.tx_burst = sw_tx_burst,
 	.tx_flush = sw_tx_flush,
-	.rx_burst = net_dpdk_q_rx_burst,
-	.rx_release = net_dpdk_q_rx_release,
-	.rx_pause = net_dpdk_q_rx_pause,
-	.poll = net_dpdk_q_poll,
+	NET_DPDK_Q_OPS,
 	.stats = sw_stats,
 };
