@@ -103,7 +103,12 @@ static void write_json(struct pv_out *o, struct pv_xb_dev *dev, struct net_vif *
 	pv_out_printf(o, ",\"state\":\"%s\",\"connected\":%s,\"queues\":[",
 		      pv_xb_state_name(pv_xb_dev_state(dev)), vif->connected ? "true" : "false");
 	for (i = 0; i < vif->nr_queues; i++) {
-		pv_out_printf(o, "%s{\"index\":%u,", i ? "," : "", i);
+		pv_out_printf(o, "%s{\"index\":%u,\"worker\":", i ? "," : "", i);
+		if (vif->queues[i]->worker)
+			pv_out_json_str(o, pv_worker_name(vif->queues[i]->worker));
+		else
+			pv_out_printf(o, "null");
+		pv_out_printf(o, ",");
 		pv_stats_emit(o, &net_stats_table, &s->st[i], true);
 		pv_out_printf(o, ",\"tx_ring\":{");
 		pv_stats_emit(o, &pv_queue_ring_table, &s->tx[i], true);

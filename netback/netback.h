@@ -512,6 +512,7 @@ struct net_txmap {
 
 struct net_queue {
 	struct pv_queue *pq;
+	struct pv_worker *worker;    /* its polling worker, or NULL (a thread of its own) */
 	struct net_vif *vif;
 	const char *name;            /* vif-D-N/qI */
 	unsigned idx;

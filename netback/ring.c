@@ -162,6 +162,7 @@ int net_queue_start(struct net_vif *vif, const struct net_queue_params *p,
 	q->idx = p->idx;
 	q->domid = qp.domid;
 	q->po = cfg->port_ops;
+	q->worker = qp.worker;
 	qp.priv = q;
 	rc = pv_queue_start(&net_queue_ops, &qp, &q->pq);
 	if (rc < 0) {

@@ -21,6 +21,7 @@ check "g2's vif connects with 2 queues" vif_connect g2 eth0 "$NET_PFX.12/24" --q
 d2=$vif_devid
 polled_by_one() { # every queue of both vifs on the one worker, no queue thread of its own
 	[ "$(grep -c 'polled by netpoll-c0' "$W/net.log")" = 4 ] &&
+		[ "$(net_stats --json | grep -o '"worker":"netpoll-c0"' | wc -l)" = 4 ] &&
 		! ls /proc/"$netpid"/task/*/comm | xargs cat | grep -q '^net[0-9]*q[0-9]'
 }
 check "the four queues are polled by the worker on CPU 0, no thread per queue" polled_by_one
