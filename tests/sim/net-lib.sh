@@ -97,6 +97,11 @@
 #                                       without DPDK)
 #           veth_pair NS1 IF1 NS2 IF2   a veth pair, IF1 in NS1 and IF2 in NS2 (`-`: the
 #                                       backend's), both up, no IPv6 chatter on either end
+#           tx_offloads_off NS IF       IF sends no checksum-partial and no GSO frames (ethtool
+#                                       -K IF tx off sg off tso off gso off, by ioctl): a
+#                                       packet socket or XDP on its peer (DPDK's af_packet and
+#                                       af_xdp) takes frames as they are, unfinished checksums
+#                                       and 64 KiB super-frames included
 #           testpmd_start NAME NS VDEV [TESTPMD_ARGS]  dpdk-testpmd on VDEV in netns NS, no
 #                                       hugepages, its own --file-prefix, stdin /dev/null,
 #                                       forwarding at once (default io; TESTPMD_ARGS after --,
@@ -455,6 +460,16 @@ veth_pair() { # NS1 IF1 NS2 IF2
 	ip link add "$2" netns "$ns1" type veth peer name "$4" netns "$ns2" || return 1
 	ns_no_ipv6 "$ns1" && ns_no_ipv6 "$ns2" &&
 		ns_run "$ns1" ip link set dev "$2" up && ns_run "$ns2" ip link set dev "$4" up
+}
+tx_offloads_off() { # NS IF
+	ns_run "$1" python3 - "$2" <<'PY'
+import array, fcntl, socket, struct, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for cmd in (0x17, 0x19, 0x1f, 0x24):  # ETHTOOL_STXCSUM, _SSG, _STSO, _SGSO
+    val = array.array("B", struct.pack("II", cmd, 0))
+    ifr = struct.pack("16sP16x", sys.argv[1].encode(), val.buffer_info()[0])
+    fcntl.ioctl(s, 0x8946, ifr)  # SIOCETHTOOL
+PY
 }
 testpmd_start() { # NAME NS VDEV [TESTPMD_ARGS]
 	local name=$1 ns=$2 vdev=$3 log=$W/testpmd-$1.log
