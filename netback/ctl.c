@@ -46,6 +46,8 @@ const struct pv_stats_table net_stats_table = {
 struct vif_snap {
 	struct net_stats st[NET_MAX_QUEUES], total;
 	struct pv_queue_ring_info tx[NET_MAX_QUEUES], rx[NET_MAX_QUEUES];
+	const struct pv_stats_table *port_table; /* the port's own counters, or NULL */
+	uint64_t port[NET_PORT_STATS_MAX / sizeof(uint64_t)];
 };
 
 static void snap(struct net_vif *vif, struct vif_snap *s)
@@ -58,6 +60,7 @@ static void snap(struct net_vif *vif, struct vif_snap *s)
 		net_queue_stats(vif->queues[i], &s->st[i], &s->tx[i], &s->rx[i]);
 		pv_stats_sum(&net_stats_table, &s->total, &s->st[i]);
 	}
+	s->port_table = vif->cfg->port_ops->stats(vif->port, s->port, sizeof(s->port));
 }
 
 static void write_text(struct pv_out *o, struct pv_xb_dev *dev, struct net_vif *vif,
@@ -80,6 +83,11 @@ static void write_text(struct pv_out *o, struct pv_xb_dev *dev, struct net_vif *
 	pv_out_printf(o, "  total  ");
 	pv_stats_emit(o, &net_stats_table, &s->total, false);
 	pv_out_printf(o, "\n");
+	if (s->port_table) {
+		pv_out_printf(o, "  port   ");
+		pv_stats_emit(o, s->port_table, s->port, false);
+		pv_out_printf(o, "\n");
+	}
 }
 
 static void write_json(struct pv_out *o, struct pv_xb_dev *dev, struct net_vif *vif,
@@ -105,7 +113,15 @@ static void write_json(struct pv_out *o, struct pv_xb_dev *dev, struct net_vif *
 	}
 	pv_out_printf(o, "],\"total\":{");
 	pv_stats_emit(o, &net_stats_table, &s->total, true);
-	pv_out_printf(o, "}}");
+	pv_out_printf(o, "}");
+	if (s->port_table) {
+		pv_out_printf(o, ",\"port\":{\"kind\":");
+		pv_out_json_str(o, vif->cfg->port_ops->name);
+		pv_out_printf(o, ",");
+		pv_stats_emit(o, s->port_table, s->port, true);
+		pv_out_printf(o, "}");
+	}
+	pv_out_printf(o, "}");
 }
 
 bool net_ctl_stats(struct pv_xb_dev *dev, struct pv_stats_dump *d)
@@ -135,5 +151,7 @@ bool net_ctl_stats(struct pv_xb_dev *dev, struct pv_stats_dump *d)
 		pv_stats_dump_add(d, dev, &pv_queue_ring_table, &s.rx[i], "queue", rq);
 	}
 	pv_stats_dump_add(d, dev, &net_stats_table, &vif->past, "queue", "past");
+	if (s.port_table)
+		pv_stats_dump_add(d, dev, s.port_table, s.port, "port", vif->cfg->port_ops->name);
 	return true;
 }

@@ -12,7 +12,8 @@
 
 #include "netback.h"
 
-static const char *const ports[] = { "tap", NULL }; /* enum net_port_kind order */
+/* enum net_port_kind order */
+static const char *const ports[] = { "tap", "dpdk", "dpdk-switch", NULL };
 static const char *const on_off[] = { "on", "off", NULL };
 
 static int set_port(void *cfg, const char *arg)
@@ -28,6 +29,17 @@ static int set_port_args(void *cfg, const char *arg)
 {
 	((struct net_config *)cfg)->port_args = arg;
 	return 0;
+}
+
+static int set_dpdk_args(void *cfg, const char *arg)
+{
+	((struct net_config *)cfg)->dpdk_args = arg;
+	return 0;
+}
+
+static int set_dpdk_mbufs(void *cfg, const char *arg)
+{
+	return pv_opt_uint(arg, 1023, 4194303, &((struct net_config *)cfg)->dpdk_mbufs);
 }
 
 static int set_split(void *cfg, const char *arg)
@@ -59,9 +71,16 @@ static int set_tx_map_min(void *cfg, const char *arg)
 }
 
 static const struct pv_backend_opt net_opts[] = {
-	{ "port", "tap", "host side of each vif (default tap: a TAP device\n"
-	  "vif<domid>.<devid> for the toolstack's bridge script)", { 0 }, set_port },
-	{ "port-args", "ARGS", "port-specific arguments", { 0 }, set_port_args },
+	{ "port", "tap|dpdk|dpdk-switch", "host side of each vif (default tap: a TAP device\n"
+	  "vif<domid>.<devid> for the toolstack's bridge script; dpdk: a DPDK\n"
+	  "ethdev per vif; dpdk-switch: a built-in L2 switch of all vifs)", { 0 }, set_port },
+	{ "port-args", "ARGS", "dpdk: the devargs template of each vif's device\n"
+	  "({vif} {domid} {devid} replaced); dpdk-switch: the uplink's devargs", { 0 },
+	  set_port_args },
+	{ "dpdk-args", "'EAL ARGS'", "DPDK EAL arguments, replacing the defaults\n"
+	  "(-l <cpu> --no-pci --no-telemetry, and hugepage or --no-huge memory)", { 0 },
+	  set_dpdk_args },
+	{ "dpdk-mbufs", "N", "mbufs in the DPDK pool (default %u)", { 16383 }, set_dpdk_mbufs },
 	{ "split-event-channels", "on|off", "offer feature-split-event-channels (default on)",
 	  { 0 }, set_split },
 	{ "ctrl-ring", "on|off", "offer feature-ctrl-ring (default on)", { 0 }, set_ctrl },
@@ -78,12 +97,33 @@ static void sighup(struct pv_backend *b)
 	pv_info(NULL, "SIGHUP: nothing to re-read");
 }
 
+/* After daemon(): the EAL's threads would not survive the fork. */
 static int start(struct pv_backend *b)
 {
 	struct net_config *cfg = pv_backend_config(b);
 
-	cfg->port_ops = &net_port_tap_ops;
-	return 0;
+	switch (cfg->port) {
+	case NET_PORT_TAP:
+		cfg->port_ops = &net_port_tap_ops;
+		return 0;
+	case NET_PORT_DPDK:
+	case NET_PORT_DPDK_SWITCH:
+#ifdef HAVE_DPDK
+		if (net_dpdk_init(cfg) < 0)
+			return -EIO;
+		if (cfg->port == NET_PORT_DPDK) {
+			cfg->port_ops = &net_port_dpdk_ops;
+			return 0;
+		}
+		cfg->port_ops = &net_port_switch_ops;
+		return net_switch_init(cfg) < 0 ? -EIO : 0;
+#else
+		pv_err(NULL, "--port %s: pvback-net was built without DPDK (libdpdk-dev)",
+		       ports[cfg->port]);
+		return -ENOTSUP;
+#endif
+	}
+	return -EINVAL;
 }
 
 int main(int argc, char **argv)
@@ -94,6 +134,7 @@ int main(int argc, char **argv)
 		.split_evtchn = true,
 		.ctrl_ring = true,
 		.rx_stall_ms = 60000,
+		.dpdk_mbufs = 16383,
 	};
 	const struct pv_backend_desc desc = {
 		.prog = "pvback-net",
@@ -111,5 +152,13 @@ int main(int argc, char **argv)
 		.common = &cfg.pv,
 	};
 
-	return pv_backend_main(&desc, argc, argv);
+	int rc = pv_backend_main(&desc, argc, argv);
+
+#ifdef HAVE_DPDK
+	/* Every vif is gone (pv_backend_main stopped them): the switch, then
+	 * the EAL (both nothing when they never started: a client command). */
+	net_switch_fini();
+	net_dpdk_fini();
+#endif
+	return rc;
 }

@@ -9,7 +9,10 @@
  *  request.c  netif TX slot rules (pure: unit tests, fuzzing)
  *  offload.c  netif flags and extras <-> virtio_net_hdr (pure)
  *  ctrl.c     the ctrl ring: Toeplitz hash key, flags, mapping
- *  port*.c    host ports behind struct net_port_ops (tap; dpdk later)
+ *  port*.c    host ports behind struct net_port_ops (tap, dpdk, dpdk-switch)
+ *  dpdk.c     the EAL, mbuf pools, ethdev and mbuf <-> net_pkt helpers the
+ *             dpdk ports share (HAVE_DPDK only)
+ *  devargs.c, gso.c, fdb.c  pure helpers of the dpdk ports (unit tests)
  *  ctl.c      stats tables; main.c  the descriptor and net's options
  *
  * Threads: the xenbus thread runs xenbus.c; each netif queue runs on its own
@@ -227,6 +230,8 @@ struct net_port_params {
 	unsigned mtu;
 	unsigned max_queues;    /* queues the port must be able to open */
 	const char *args;       /* port-specific (dpdk devargs), may be NULL */
+	unsigned domid, devid;  /* the vif's ({domid}, {devid} in dpdk devargs) */
+	const uint8_t *guest_mac; /* the guest's address (`mac`), or NULL */
 };
 
 /* Callbacks into the netif queue that owns a port queue (its thread). */
@@ -290,13 +295,93 @@ struct net_port_ops {
 	 * (rx_ready when there are some and the queue is not paused).  true
 	 * when it found anything. */
 	bool (*poll)(struct net_port_queue *q);
+	/* `stats` (xenbus thread, racy): fill st (at most size bytes) with the
+	 * port's own counters and return their table, or NULL: none. */
+	const struct pv_stats_table *(*stats)(struct net_port *port, void *st, size_t size);
 };
 
 extern const struct net_port_ops net_port_tap_ops;
+extern const struct net_port_ops net_port_dpdk_ops;   /* HAVE_DPDK only */
+extern const struct net_port_ops net_port_switch_ops; /* HAVE_DPDK only */
+/* The largest stats struct a port fills. */
+#define NET_PORT_STATS_MAX 512u
+
+/* devargs.c: a devargs template with {vif}, {domid}, {devid} replaced.
+ * 0; -EINVAL for an unknown or unclosed {...}; -ENAMETOOLONG when the result
+ * does not fit len (with its NUL). */
+int net_devargs_expand(const char *tmpl, const char *vif, unsigned domid, unsigned devid,
+		       char *out, size_t len);
+
+/* gso.c: software segmentation of a TCP GSO super-frame (vh: GSO_TCPV4/6,
+ * gso_size, its NEEDS_CSUM at the TCP header) into frames of at most
+ * gso_size payload, each with its IP length, IPv4 id and header checksum,
+ * TCP sequence, flags (FIN/PSH on the last only, CWR on the first only)
+ * and a complete TCP checksum.  emit gets each frame (a buffer of the
+ * callee's, valid during the call) and returns 0 or stops with -errno.
+ * The number of frames, or -EINVAL for a frame that is not what vh says. */
+typedef int net_gso_emit_fn(void *opaque, const uint8_t *frame, uint32_t len);
+int net_gso_segment(const uint8_t *frame, uint32_t len, const struct virtio_net_hdr *vh,
+		    net_gso_emit_fn *emit, void *opaque);
+
+/* ---------------------------------------------------------------- fdb */
+
+/*
+ * fdb.c: the dpdk-switch's MAC table (pure, unit-tested; the caller locks).
+ * Fixed memory: capacity entries in 4-way buckets (a seeded hash picks the
+ * bucket, so a guest cannot aim at another's); each port may hold at most
+ * per_port_max learned entries; entries age out age_s seconds after their
+ * last frame (swept once a second).  A pinned entry (a vif's own `mac`)
+ * never ages and never moves: another port sending from it is refused.
+ */
+#define NET_FDB_WAYS 4u
+enum { NET_FDB_FLOOD = -1, NET_FDB_DROP = -2 };
+
+struct net_fdb_ent {
+	uint8_t mac[NET_ETH_ALEN];
+	uint16_t port;
+	uint32_t seen;           /* seconds, the caller's clock */
+	bool used, pinned;
+};
+
+struct net_fdb_stats {
+	uint64_t learned, moved, refused_full, refused_limit, refused_pinned, aged;
+};
+
+struct net_fdb {
+	struct net_fdb_ent *ent;  /* nbuckets * NET_FDB_WAYS */
+	unsigned nbuckets;        /* a power of two */
+	unsigned max_ports, per_port_max;
+	unsigned *count;          /* learned (unpinned) entries per port */
+	unsigned used;
+	uint32_t age_s, next_sweep, seed;
+	struct net_fdb_stats st;
+};
+
+/* 0 or -ENOMEM / -EINVAL (capacity rounded up to a power-of-two multiple
+ * of NET_FDB_WAYS). */
+int net_fdb_init(struct net_fdb *t, unsigned capacity, unsigned max_ports, unsigned per_port_max,
+		 uint32_t age_s, uint32_t seed);
+void net_fdb_fini(struct net_fdb *t);
+/* A frame from mac came in on port: learn or refresh.  0; -EINVAL (a
+ * multicast source, a port out of range); -EPERM (pinned to another port);
+ * -EDQUOT (port holds per_port_max); -ENOSPC (its bucket is full of live
+ * entries). */
+int net_fdb_learn(struct net_fdb *t, const uint8_t *mac, unsigned port, uint32_t now);
+/* mac belongs to port for good (0, -ENOSPC, -EINVAL). */
+int net_fdb_pin(struct net_fdb *t, const uint8_t *mac, unsigned port);
+/* Every entry of port, pinned ones too (the vif went away). */
+void net_fdb_forget_port(struct net_fdb *t, unsigned port);
+/* The port of a live entry, or -ENOENT. */
+int net_fdb_lookup(struct net_fdb *t, const uint8_t *mac, uint32_t now);
+/* Where a frame to dst from in_port goes: a port, NET_FDB_FLOOD (broadcast,
+ * multicast, unknown), or NET_FDB_DROP (dst is on in_port itself). */
+int net_fdb_dest(struct net_fdb *t, const uint8_t *dst, unsigned in_port, uint32_t now);
+/* Drop entries not seen for age_s (also done by learn/lookup once a second). */
+void net_fdb_age(struct net_fdb *t, uint32_t now);
 
 /* -------------------------------------------------------------- config */
 
-enum net_port_kind { NET_PORT_TAP };
+enum net_port_kind { NET_PORT_TAP, NET_PORT_DPDK, NET_PORT_DPDK_SWITCH };
 
 /* Daemon-wide settings, read-only after start-up. */
 struct net_config {
@@ -304,12 +389,22 @@ struct net_config {
 	enum net_port_kind port;
 	const struct net_port_ops *port_ops;
 	const char *port_args;     /* --port-args */
+	const char *dpdk_args;     /* --dpdk-args: EAL arguments replacing our defaults */
+	unsigned dpdk_mbufs;       /* --dpdk-mbufs: the mbuf pool's size */
 	bool split_evtchn;         /* offer feature-split-event-channels */
 	bool ctrl_ring;            /* offer feature-ctrl-ring */
 	unsigned tx_map_min;       /* guest TX: map packets of this size or more beyond
 				    * NET_TX_COPY_HEAD (NET_PORT_TX_SEGS ports; 0: never) */
 	unsigned rx_stall_ms;      /* carrier off after the guest posts no RX buffer this long */
 };
+
+/* HAVE_DPDK only, on the main thread.  dpdk.c: the EAL and the mbuf pools
+ * (after daemon(); 0 or -errno, logged); port_switch.c: the switch and its
+ * uplink.  Each fini does nothing when its init never ran. */
+int net_dpdk_init(const struct net_config *cfg);
+void net_dpdk_fini(void);
+int net_switch_init(const struct net_config *cfg);
+void net_switch_fini(void);
 
 /* -------------------------------------------------------------- stats */
 

@@ -620,6 +620,12 @@ static bool tap_poll(struct net_port_queue *q)
 	return frames > 0;
 }
 
+/* A TAP's counters are the kernel's (ip -s link). */
+static const struct pv_stats_table *tap_stats(struct net_port *port, void *st, size_t size)
+{
+	return NULL;
+}
+
 const struct net_port_ops net_port_tap_ops = {
 	.name = "tap",
 	.caps = NET_PORT_TX_SEGS,
@@ -638,4 +644,5 @@ const struct net_port_ops net_port_tap_ops = {
 	.rx_release = tap_rx_release,
 	.rx_pause = tap_rx_pause,
 	.poll = tap_poll,
+	.stats = tap_stats,
 };

@@ -102,6 +102,8 @@ static int vif_probe(struct pv_xb_dev *dev)
 	s = pv_xb_dev_read_be(dev, "mac");
 	if (s && parse_mac(s, vif->mac) < 0)
 		pv_warn(vif->name, "ignoring mac '%s'", s);
+	else if (s)
+		pp.guest_mac = vif->mac;
 	free(s);
 	if (pv_xb_dev_read_be_uint(dev, "mtu", 68, 65535, &mtu) == 0)
 		pp.mtu = (unsigned)mtu;
@@ -114,6 +116,8 @@ static int vif_probe(struct pv_xb_dev *dev)
 	pp.ifname = ifname;
 	pp.max_queues = cfg->pv.max_queues;
 	pp.args = cfg->port_args;
+	pp.domid = pv_xb_dev_domid(dev);
+	pp.devid = (unsigned)handle;
 	rc = cfg->port_ops->open(&pp, &vif->port);
 	if (rc < 0) {
 		pv_err(vif->name, "cannot create the %s interface %s: %s", cfg->port_ops->name,

@@ -20,3 +20,11 @@ tests += test-net-mcast-list
 test-net-mcast-list_srcs := tests/unit/test-net-mcast-list.c
 test-net-mcast-list_deps := net pvcommon
 test-net-mcast-list_pkgs := cmocka
+# The dpdk ports' pure helpers (built with or without DPDK).
+tests += test-net-dpdk-devargs test-net-fdb-learning
+test-net-dpdk-devargs_srcs := tests/unit/test-net-dpdk-devargs.c
+test-net-dpdk-devargs_deps := net pvcommon
+test-net-dpdk-devargs_pkgs := cmocka
+test-net-fdb-learning_srcs := tests/unit/test-net-fdb-learning.c
+test-net-fdb-learning_deps := net pvcommon
+test-net-fdb-learning_pkgs := cmocka
