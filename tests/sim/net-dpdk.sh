@@ -13,11 +13,13 @@
 #     overflow) while the first two keep a verified stream and pings going:
 #     the bad vifs go with a logged reason, the daemon and its polling stay.
 #  2. dpdk-switch with an af_xdp uplink on the same veth: ping and iperf3.
-#  3. --port dpdk with net_memif to dpdk-testpmd (client, MAC swap):
-#     frames of every size the guest sends come back intact, once each.
+#  3. --port dpdk with net_memif to dpdk-testpmd (client, MAC swap, one
+#     queue pair): frames of every size the guest sends come back intact,
+#     once each, with the vif's device on 1 queue and on 4 (the peer
+#     connects one of them).
 #  4. --port dpdk with net_af_packet on the veth: ping, iperf3, a stream.
-#  5. Zero copy (--tx-map-min 1) into net_ring, a port that holds the
-#     mbufs until it loops them back: every TX request answered once and
+#  5. Zero copy (--tx-map-min 1) into net_null (the guest's pages handed
+#     to the PMD as external mbufs): every TX request answered once and
 #     never while its grant is mapped (netfront --regrant ends access on
 #     each response and breaks on "grant still in use"), nothing mapped at
 #     rest; SIGTERM mid-traffic: status 0, and the guest's stream, resumed
@@ -95,7 +97,7 @@ inside() { # the guests' frames were switched locally; the uplink saw a few floo
 	local up local
 	up=$(($(port_stat g1 "$d1" opackets) - up0)) local=$(($(port_stat g1 "$d1" sw_local) - local0))
 	echo "switched locally: $local frames; uplink sent meanwhile: $up"
-	[ "$local" -gt 20000 ] && [ "$up" -lt 50 ]
+	[ "$local" -gt 2000 ] && [ "$up" -lt 50 ]
 }
 check "the guests' frames never left the daemon (sw_local; the uplink's counters stood)" inside
 check "g1 pings the uplink's netns" ping_from "$G1" "$NET_PFX.1" 3
@@ -149,22 +151,29 @@ check "iperf3 TCP uplink -> g1 over AF_XDP (-R)" iperf_to "$G1" "$UP" "$NET_PFX.
 check "section 2 ends" section_end
 
 # ------------------------------------------- 3. --port dpdk, memif to testpmd
-net_up --port dpdk --port-args \
-	"net_memif_{domid}_{devid},role=server,socket=$W/memif-{vif}.sock,socket-abstract=no"
-check "g1 connects on a memif port" connect g1 eth0 "$NET_PFX.11/24"
-d1=$vif_devid
-sock=$W/memif-$(vif_name g1 "$d1").sock
-check "the memif socket is there" wait_until 10 test -S "$sock"
-check "dpdk-testpmd (memif client, MAC swap) forwards" testpmd_start memif - \
-	"net_memif0,role=client,socket=$sock,socket-abstract=no" --forward-mode=macswap
-check "300 frames of 60..1514 bytes come back intact, once each" \
-	wait_until 20 frames_reflected "$G1" eth0 300 02:00:00:00:00:fe
+# MEMIF_ARGS: the daemon's options.  The peer has one queue pair; the vif's
+# device has --max-queues (default 4) of which the peer connects one.
+memif_section() {
+	local sock
+	net_up "$@" --port dpdk --port-args \
+		"net_memif_{domid}_{devid},role=server,socket=$W/memif-{vif}.sock,socket-abstract=no"
+	check "g1 connects on a memif port ($*)" connect g1 eth0 "$NET_PFX.11/24"
+	d1=$vif_devid
+	sock=$W/memif-$(vif_name g1 "$d1").sock
+	check "the memif socket is there" wait_until 10 test -S "$sock"
+	check "dpdk-testpmd (memif client, one queue, MAC swap) forwards" testpmd_start memif - \
+		"net_memif0,role=client,socket=$sock,socket-abstract=no" --forward-mode=macswap
+	check "300 frames of 60..1514 bytes come back intact, once each ($*)" \
+		wait_until 20 frames_reflected "$G1" eth0 300 02:00:00:00:00:fe
+	check "testpmd counted them" wait_until 5 testpmd_got 300
+	check "the memif port counted both ways" eval '[ "$(port_stat g1 "$d1" opackets)" -ge 300 ] &&
+		[ "$(port_stat g1 "$d1" ipackets)" -ge 300 ]'
+	check "testpmd stops" testpmd_stop memif
+	check "section 3 ($*) ends" section_end
+}
 testpmd_got() { [ "$(testpmd_total memif RX-packets)" -ge "$1" ]; }
-check "testpmd counted them" wait_until 5 testpmd_got 300
-check "the memif port counted both ways" eval '[ "$(port_stat g1 "$d1" opackets)" -ge 300 ] &&
-	[ "$(port_stat g1 "$d1" ipackets)" -ge 300 ]'
-check "testpmd stops" testpmd_stop memif
-check "section 3 ends" section_end
+memif_section --max-queues 1
+memif_section --max-queues 4
 
 # ------------------------------------------ 4. --port dpdk, af_packet on a veth
 net_up --port dpdk --port-args "net_af_packet_{domid}_{devid},iface=upl"
@@ -177,9 +186,9 @@ check "8 MiB from the veth's netns to g1 arrive intact" tcp_verify "$UP" "$G1" "
 check "section 4 ends" section_end
 
 # ------------------------------ 5. zero copy into a port that holds the mbufs
-net_up --port dpdk --port-args "net_ring_{domid}_{devid}" --tx-map-min 1
+net_up --port dpdk --port-args "net_null_{domid}_{devid}" --tx-map-min 1
 d1=$(vif_attach g1 ${VIF_KEYS})
-check "g1's vif waits (net_ring loops its TX back to its RX)" wait_until 10 state_is g1 "$d1" 2
+check "g1's vif waits (net_null)" wait_until 10 state_is g1 "$d1" 2
 gen() { # ARGS...: netfront-tool --regrant gen as g1 (access ended on each response)
 	in_guest g1 netfront-tool --devid "$d1" --regrant gen --size 1500 "$@"
 }
@@ -200,12 +209,14 @@ check "a second stream maps pages" wait_until 10 moving 25000
 check "SIGTERM mid-stream: status 0" net_stop
 check "the stopped daemon kept no packet past the stop" \
 	sh -c "! grep -E 'never came back|still keeps packets' '$W/net.log'"
-net_up --port dpdk --port-args "net_ring_{domid}_{devid}" --tx-map-min 1
+net_up --port dpdk --port-args "net_null_{domid}_{devid}" --tx-map-min 1
 wait "${bg_pid[gen2]}"; unset "bg_pid[gen2]"
 check "the stream, resumed by the next daemon: all answered, none while mapped" \
 	gen_answered "$W/gen2.out"
 check "every request answered again, no page mapped" wait_until 5 tx_accounting 1
 vif_detach g1 "$d1"
 check "section 5 ends" eval 'wait_until 10 be_gone g1 "$d1" && section_end'
-check "no error was logged" sh -c "! grep -E ' ERR ' '$W/net.log' | grep -v 'protocol violation'"
+check "no error was logged but g3's violations" \
+	sh -c "! grep -E ' ERR ' '$W/net.log' |
+		grep -vE 'vif-$(domid_of g3)-[0-9]+(/q[0-9]+)?: (fatal|protocol violation): '"
 t_done

@@ -433,6 +433,11 @@ while len(back) < n and time.time() < deadline:
     k = expect(f)
     if k is None or k < 0:
         bad += 1
+        if bad <= 3:
+            i0 = int.from_bytes(f[14:18], "big")
+            w = sent.get(i0, b"")
+            print("unexpected: %d bytes %s, frame %d was %d bytes %s" % (
+                len(f), f[:20].hex(), i0, len(w), w[:20].hex()))
     elif k in back:
         dups += 1
     else:
@@ -510,11 +515,12 @@ tx_accounting() { # MIN
 import json, sys
 ok, mapped = True, 0
 for d in json.load(open(sys.argv[1]))["devices"]:
-    for q in d["queues"]:
-        t = q["tx_ring"]
-        mapped += q["tx_mapped"]
-        if not (t["ring_req_cons"] == t["ring_rsp_prod"] == t["ring_req_prod"] and
-                t["ring_slots_busy"] == 0 and q["tx_maps_inflight"] == 0 and
+    # total: the queues and the vif's past connections
+    mapped += d["total"]["tx_mapped"]
+    for q in d["queues"] + [dict(d["total"], index="total")]:
+        t = q.get("tx_ring", {})
+        if not (t.get("ring_req_cons") == t.get("ring_rsp_prod") == t.get("ring_req_prod") and
+                t.get("ring_slots_busy", 0) == 0 and q["tx_maps_inflight"] == 0 and
                 q["tx_map_errors"] == 0 and q["tx_slot_violations"] == 0):
             print(d["name"], q["index"], json.dumps(q))
             ok = False
