@@ -27,7 +27,7 @@
 # Skipped (77) only when pvback-net has no DPDK ports.
 . "$(dirname "$0")/net-lib.sh"
 net_requires_front
-net_requires_port dpdk-switch
+net_requires_dpdk
 requires dpdk-testpmd iperf3 socat
 
 NET_BR= # no bridge: the vifs' host side is DPDK

@@ -14,7 +14,7 @@
 #                                       dom0; returns once it answers (bails out after 10 s)
 #           net_start [OPTS]            the same without waiting (netpid is its pid); the
 #                                       binary is $NET_DAEMON when set (another build's)
-#           net_stop                    SIGTERM, wait; its exit status
+#           net_stop                    SIGTERM, wait (SIGKILL after 30 s); its exit status
 #           net_stats [ARGS]            `pvback-net stats ARGS` of the running daemon
 # Netns     netns_add NAME              a namespace (loopback up), deleted at exit
 #           ns_run NS CMD...            CMD in netns NS (`-`: the backend's)
@@ -93,8 +93,8 @@
 #           raw_responses STATUS        the "response STATUS" lines of $W/raw.out (OKAY, ERROR)
 #           vif_fatal GUEST DEVID REASON CASE...  raw_tx, then the vif fails: REASON in its
 #                                       error node and in the log's "protocol violation: " line
-# DPDK      net_requires_port PORT      skip (exit 77) when pvback-net has no --port PORT (built
-#                                       without DPDK)
+# DPDK      net_requires_dpdk           skip (exit 77) when pvback-net was built without DPDK
+#                                       (its --port dpdk and dpdk-switch then only fail)
 #           veth_pair NS1 IF1 NS2 IF2   a veth pair, IF1 in NS1 and IF2 in NS2 (`-`: the
 #                                       backend's), both up, no IPv6 chatter on either end
 #           tx_offloads_off NS IF       IF sends no checksum-partial and no GSO frames (ethtool
@@ -145,9 +145,7 @@ net_cleanup() {
 	for p in "${front_pid[@]}" "${bg_pid[@]}"; do
 		wait "$p" 2>/dev/null
 	done
-	if [ -n "$netpid" ]; then
-		kill "$netpid" 2>/dev/null && wait "$netpid" 2>/dev/null
-	fi
+	[ -z "$netpid" ] || daemon_end "$netpid" 2>/dev/null
 	# The bridges and interfaces go with their namespace.
 	for ns in "${net_nss[@]}"; do
 		ip netns del "$ns" 2>/dev/null
@@ -189,8 +187,16 @@ net_up() {
 	net_start "$@"
 	wait_until 10 net_ready || bail_out "pvback-net does not answer"
 }
+# daemon_end PID: SIGTERM, at most 30 s for it to end (then SIGKILL); its
+# exit status (137 when it had to be killed).
+daemon_end() {
+	kill -TERM "$1" || return
+	wait_until 30 t_not_running "$1" >/dev/null ||
+		{ echo "# pid $1 did not end within 30 s of SIGTERM: killed"; kill -KILL "$1"; }
+	wait "$1"
+}
 net_stop() {
-	kill -TERM "$netpid"; wait "$netpid"; local rc=$?; netpid=; return $rc
+	daemon_end "$netpid"; local rc=$?; netpid=; return $rc
 }
 
 # ns_run NS CMD...: CMD in netns NS; `-` is the backend's.
@@ -452,9 +458,10 @@ link_packets() { # NS IF rx|tx
 
 # ---------------------------------------------------------------- DPDK
 # The DPDK ports (--port dpdk, dpdk-switch) and dpdk-testpmd as their peer.
-net_requires_port() {
-	pvback-net --help 2>&1 | grep -qE -- "--port [^ ]*\b$1\b" || {
-		echo "1..0 # SKIP pvback-net has no --port $1 (built without DPDK)"
+net_requires_dpdk() {
+	# The binary itself: its --help lists the dpdk ports either way.
+	grep -qa rte_eal_init "$(command -v pvback-net)" || {
+		echo "1..0 # SKIP pvback-net was built without DPDK (libdpdk-dev)"
 		exit 77
 	}
 }
@@ -481,7 +488,8 @@ testpmd_start() { # NAME NS VDEV [TESTPMD_ARGS]
 	shift 3
 	: >"$log"
 	# shellcheck disable=SC2086 # TESTPMD_EAL: EAL words
-	bg_ns "testpmd-$name" "$ns" dpdk-testpmd ${TESTPMD_EAL:--l 0-1} --no-huge -m 512 \
+	# stdbuf: its stdout is a file; the line we wait for must not sit in a buffer.
+	bg_ns "testpmd-$name" "$ns" stdbuf -oL dpdk-testpmd ${TESTPMD_EAL:--l 0-1} --no-huge -m 512 \
 		--no-shconf --single-file-segments --no-pci --file-prefix="$NET_ID-$name" \
 		--vdev="$vdev" -- --total-num-mbufs=16384 --stats-period=1 -a "$@" \
 		</dev/null >"$log" 2>&1
