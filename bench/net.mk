@@ -15,3 +15,10 @@ pvbench-rr_deps := pvcommon
 bench-net: $(DEPS_STAMP)
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)bench/bench-net $(O)
+
+# make bench-net-dpdk (bench/bench-net-dpdk): pvback-net on DPDK ports vs
+# dpdk-testpmd on the same ports, and dpdk-switch vs TAP + bridge.
+.PHONY: bench-net-dpdk
+bench-net-dpdk: $(DEPS_STAMP)
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)bench/bench-net-dpdk $(O)

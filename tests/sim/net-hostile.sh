@@ -28,20 +28,17 @@ bystander=$!
 err_path="/local/domain/0/error/backend/vif/$(domid_of g1)/$d1/error"
 raw() { # CASE...: run it as g1, its output in $W/raw.out
 	dom0 xenstore-rm "$err_path" 2>/dev/null
-	in_guest g1 timeout 30 netfront-tool --devid "$d1" raw "$@" >"$W/raw.out" 2>&1
-	cat "$W/raw.out"
+	raw_tx g1 "$d1" "$@"
 }
-responses() { grep -c "^response $1" "$W/raw.out"; }
+responses() { raw_responses "$1"; }
 survives() { # CASE...: answered with N errors (N = $want), the vif stays connected
 	raw "$@" >/dev/null
 	[ "$(responses ERROR)" = "$want" ] && [ "$(responses OKAY)" = 0 ] &&
 		grep -q "^backend connected" "$W/raw.out" && ! dom0 xenstore-read "$err_path" >/dev/null 2>&1
 }
-err_has() { dom0 xenstore-read "$err_path" 2>/dev/null | grep -qF "$1"; }
 fatal() { # REASON CASE...: the vif closes with REASON in its error node and the log
-	local reason=$1; shift
-	raw "$@" >/dev/null
-	wait_until 10 err_has "$reason" && grep 'protocol violation: ' "$W/net.log" | grep -qF "$reason"
+	dom0 xenstore-rm "$err_path" 2>/dev/null
+	vif_fatal g1 "$d1" "$@"
 }
 
 raw tx-slots 19 >/dev/null

@@ -14,7 +14,7 @@
 #                                       dom0; returns once it answers (bails out after 10 s)
 #           net_start [OPTS]            the same without waiting (netpid is its pid); the
 #                                       binary is $NET_DAEMON when set (another build's)
-#           net_stop                    SIGTERM, wait; its exit status
+#           net_stop                    SIGTERM, wait (SIGKILL after 30 s); its exit status
 #           net_stats [ARGS]            `pvback-net stats ARGS` of the running daemon
 # Netns     netns_add NAME              a namespace (loopback up), deleted at exit
 #           ns_run NS CMD...            CMD in netns NS (`-`: the backend's)
@@ -56,9 +56,15 @@
 #                                       printed "ready" (1 after 30 s, or at once when it
 #                                       exited); its pid in front_pid[GUEST/IF]
 #           front_stop GUEST IF         SIGTERM it, wait; its exit status
+#           guest_bg NAME GUEST CMD...  CMD as GUEST in its netns in the background, killed
+#                                       at exit; pid (CMD's own) in bg_pid[NAME]
+#           hotplug_connected           prints the path of a hotplug script that only writes
+#                                       hotplug-status=connected (for VIF_KEYS="script=..."
+#                                       when no interface is to be bridged: DPDK ports)
 #           guest_ip GUEST IF ADDR/LEN  give the guest's TAP an address and bring it up
-#           vif_connect GUEST IF ADDR/LEN [OPTS]  attach a vif to the bridge $NET_BR (and
-#                                       $VIF_KEYS, e.g. "mtu=9000 rate=..."),
+#           vif_connect GUEST IF ADDR/LEN [OPTS]  attach a vif to the bridge $NET_BR (none
+#                                       when empty; and $VIF_KEYS, e.g. "mtu=9000 rate=...",
+#                                       with the attach flags $VIF_FLAGS, e.g. --no-script),
 #                                       front_start, wait for Connected (4), guest_ip; the
 #                                       devid in vif_devid (not in $(...): front_pid is kept)
 # Traffic   ping_from NS ADDR [COUNT]   COUNT (3) pings from netns NS all answered
@@ -72,6 +78,42 @@
 #           tun_fds_nonblocking PID     every /dev/net/tun fd of PID is O_NONBLOCK
 #           bg_ns NAME NS CMD...        CMD in netns NS in the background, killed at exit;
 #                                       pid in bg_pid[NAME]
+#           frames_reflected NS IF N [MAC]  N frames of 60..1514 bytes (ethertype 0x88b5, each
+#                                       with its own random payload) out of IF in NS, at most
+#                                       32 unanswered; succeeds when each came back intact
+#                                       exactly once within 10 s (with MAC, a peer that swaps
+#                                       MACs: sent to MAC, back from it to IF's)
+#           link_packets NS IF rx|tx    IF's packet counter in NS (`-`: the backend's)
+# Guest TX  tx_accounting MIN           every queue's TX ring fully answered (req_prod ==
+#                                       req_cons == rsp_prod, no slot busy), no page mapped,
+#                                       no map error or slot violation, and at least MIN
+#                                       packets sent zero copy (tx_mapped) over all vifs
+#           raw_tx GUEST DEVID CASE...  `netfront-tool --devid DEVID raw CASE...` as GUEST (30 s
+#                                       at most); its output in $W/raw.out and on stdout
+#           raw_responses STATUS        the "response STATUS" lines of $W/raw.out (OKAY, ERROR)
+#           vif_fatal GUEST DEVID REASON CASE...  raw_tx, then the vif fails: REASON in its
+#                                       error node and in the log's "protocol violation: " line
+# DPDK      net_requires_dpdk           skip (exit 77) when pvback-net was built without DPDK
+#                                       (its --port dpdk and dpdk-switch then only fail)
+#           veth_pair NS1 IF1 NS2 IF2   a veth pair, IF1 in NS1 and IF2 in NS2 (`-`: the
+#                                       backend's), both up, no IPv6 chatter on either end
+#           tx_offloads_off NS IF       IF sends no checksum-partial and no GSO frames (ethtool
+#                                       -K IF tx off sg off tso off gso off, by ioctl): a
+#                                       packet socket or XDP on its peer (DPDK's af_packet and
+#                                       af_xdp) takes frames as they are, unfinished checksums
+#                                       and 64 KiB super-frames included
+#           testpmd_start NAME NS VDEV [TESTPMD_ARGS]  dpdk-testpmd on VDEV in netns NS, no
+#                                       hugepages, its own --file-prefix, stdin /dev/null,
+#                                       forwarding at once (default io; TESTPMD_ARGS after --,
+#                                       e.g. --forward-mode=macswap) with stats every second,
+#                                       log in $W/testpmd-NAME.log; returns once it forwards
+#                                       (1 when it exited); pid in bg_pid[testpmd-NAME];
+#                                       TESTPMD_EAL adds EAL options (default -l 0-1)
+#           testpmd_stop NAME           SIGINT, wait (it prints its totals); its exit status
+#           testpmd_total NAME KEY      KEY (RX-packets, TX-packets, RX-missed, TX-errors) of
+#                                       port 0 in its last per-second report
+#           testpmd_pps NAME Rx|Tx      the median of port 0's per-second Rx-pps / Tx-pps,
+#                                       its first two seconds left out
 # Variables NET_ID (prefix of this test's netns names), BE_NS, NET_BR (the bridge
 #           vif_connect uses: br0), NET_PFX (10.99.0: the /24 tests put on it; every
 #           namespace is private, so tests running at once do not collide).
@@ -103,9 +145,7 @@ net_cleanup() {
 	for p in "${front_pid[@]}" "${bg_pid[@]}"; do
 		wait "$p" 2>/dev/null
 	done
-	if [ -n "$netpid" ]; then
-		kill "$netpid" 2>/dev/null && wait "$netpid" 2>/dev/null
-	fi
+	[ -z "$netpid" ] || daemon_end "$netpid" 2>/dev/null
 	# The bridges and interfaces go with their namespace.
 	for ns in "${net_nss[@]}"; do
 		ip netns del "$ns" 2>/dev/null
@@ -147,8 +187,16 @@ net_up() {
 	net_start "$@"
 	wait_until 10 net_ready || bail_out "pvback-net does not answer"
 }
+# daemon_end PID: SIGTERM, at most 30 s for it to end (then SIGKILL); its
+# exit status (137 when it had to be killed).
+daemon_end() {
+	kill -TERM "$1" || return
+	wait_until 30 t_not_running "$1" >/dev/null ||
+		{ echo "# pid $1 did not end within 30 s of SIGTERM: killed"; kill -KILL "$1"; }
+	wait "$1"
+}
 net_stop() {
-	kill -TERM "$netpid"; wait "$netpid"; local rc=$?; netpid=; return $rc
+	daemon_end "$netpid"; local rc=$?; netpid=; return $rc
 }
 
 # ns_run NS CMD...: CMD in netns NS; `-` is the backend's.
@@ -266,14 +314,29 @@ front_stop() {
 	unset "front_pid[$k]"
 	return $rc
 }
+guest_bg() { # NAME GUEST CMD...
+	local name=$1 g=$2
+	shift 2
+	(eval "$(pvsim --dir "$S" env "$g")"; exec ip netns exec "$(guest_ns "$g")" "$@") &
+	bg_pid[$name]=$!
+}
+hotplug_connected() {
+	local f=$W/hotplug-connected.sh
+	[ -x "$f" ] || {
+		printf '#!/bin/sh\n[ "$1" = online ] && xenstore-write "$XENBUS_PATH/hotplug-status" connected\nexit 0\n' >"$f"
+		chmod +x "$f"
+	}
+	echo "$f"
+}
 guest_ip() {
 	in_guest "$1" ip addr add "$3" dev "$2" && in_guest "$1" ip link set dev "$2" up
 }
 vif_connect() { # GUEST IF ADDR/LEN [OPTS]
 	local g=$1 ifn=$2 addr=$3
 	shift 3
-	# shellcheck disable=SC2086 # VIF_KEYS: extra K=V words for the attach
-	vif_devid=$(vif_attach "$g" bridge="$NET_BR" ${VIF_KEYS:-}) || return 1
+	# shellcheck disable=SC2086 # VIF_FLAGS, VIF_KEYS: words for the attach
+	vif_devid=$(vif_attach "$g" ${VIF_FLAGS:-} ${NET_BR:+bridge="$NET_BR"} ${VIF_KEYS:-}) ||
+		return 1
 	front_start "$g" "$ifn" --devid "$vif_devid" "$@" || return 1
 	wait_until 10 state_is "$g" "$vif_devid" 4 || return 1
 	guest_ip "$g" "$ifn" "$addr"
@@ -337,4 +400,154 @@ tcp_verify() { # FROM_NS TO_NS ADDR MIB [PORT]
 	a=$(sha256sum <"$tx") b=$(sha256sum <"$rx")
 	[ "$a" = "$b" ] || { echo "sent $(stat -c %s "$tx") bytes ($a), received" \
 		"$(stat -c %s "$rx") ($b)"; return 1; }
+}
+
+# frames_reflected NS IF N [MAC]: what left IF came back, each frame once.
+frames_reflected() {
+	ns_run "$1" timeout 30 python3 - "$2" "$3" "${4:-}" <<'PY'
+import os, select, socket, sys, time
+ifn, n, peer = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+ETH_P = 0x88b5
+mine = bytes.fromhex(open("/sys/class/net/%s/address" % ifn).read().strip().replace(":", ""))
+dst = bytes.fromhex(peer.replace(":", "")) if peer else b"\x02\x00\x00\x00\x00\xfe"
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P))
+s.bind((ifn, ETH_P))
+sent, back, bad, dups = {}, set(), 0, 0
+def frame(i):
+    size = 60 + (i * 97) % 1455
+    body = i.to_bytes(4, "big") + os.urandom(size - 18)
+    return dst + mine + ETH_P.to_bytes(2, "big") + body
+def expect(f):
+    i = int.from_bytes(f[14:18], "big")
+    want = sent.get(i)
+    if want is None:
+        return None
+    if peer:  # a MAC swapper: back to us from the peer
+        want = mine + dst + want[12:]
+    return i if f == want else -1
+i, deadline = 0, time.time() + 10
+while len(back) < n and time.time() < deadline:
+    while i < n and i - len(back) < 32:
+        sent[i] = frame(i)
+        s.send(sent[i])
+        i += 1
+    if not select.select([s], [], [], 0.2)[0]:
+        continue
+    f, addr = s.recvfrom(65536)
+    if addr[2] == socket.PACKET_OUTGOING:
+        continue
+    k = expect(f)
+    if k is None or k < 0:
+        bad += 1
+        if bad <= 3:
+            i0 = int.from_bytes(f[14:18], "big")
+            w = sent.get(i0, b"")
+            print("unexpected: %d bytes %s, frame %d was %d bytes %s" % (
+                len(f), f[:20].hex(), i0, len(w), w[:20].hex()))
+    elif k in back:
+        dups += 1
+    else:
+        back.add(k)
+print("%d sent, %d back intact, %d damaged or foreign, %d duplicates" % (i, len(back), bad, dups))
+sys.exit(0 if len(back) == n and not bad and not dups else 1)
+PY
+}
+link_packets() { # NS IF rx|tx
+	ns_run "$1" cat "/sys/class/net/$2/statistics/$3_packets"
+}
+
+# ---------------------------------------------------------------- DPDK
+# The DPDK ports (--port dpdk, dpdk-switch) and dpdk-testpmd as their peer.
+net_requires_dpdk() {
+	# The binary itself: its --help lists the dpdk ports either way.
+	grep -qa rte_eal_init "$(command -v pvback-net)" || {
+		echo "1..0 # SKIP pvback-net was built without DPDK (libdpdk-dev)"
+		exit 77
+	}
+}
+veth_pair() { # NS1 IF1 NS2 IF2
+	local ns1=$1 ns2=$3
+	[ "$ns1" = - ] && ns1=$BE_NS
+	[ "$ns2" = - ] && ns2=$BE_NS
+	ip link add "$2" netns "$ns1" type veth peer name "$4" netns "$ns2" || return 1
+	ns_no_ipv6 "$ns1" && ns_no_ipv6 "$ns2" &&
+		ns_run "$ns1" ip link set dev "$2" up && ns_run "$ns2" ip link set dev "$4" up
+}
+tx_offloads_off() { # NS IF
+	ns_run "$1" python3 - "$2" <<'PY'
+import array, fcntl, socket, struct, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for cmd in (0x17, 0x19, 0x1f, 0x24):  # ETHTOOL_STXCSUM, _SSG, _STSO, _SGSO
+    val = array.array("B", struct.pack("II", cmd, 0))
+    ifr = struct.pack("16sP16x", sys.argv[1].encode(), val.buffer_info()[0])
+    fcntl.ioctl(s, 0x8946, ifr)  # SIOCETHTOOL
+PY
+}
+testpmd_start() { # NAME NS VDEV [TESTPMD_ARGS]
+	local name=$1 ns=$2 vdev=$3 log=$W/testpmd-$1.log
+	shift 3
+	: >"$log"
+	# shellcheck disable=SC2086 # TESTPMD_EAL: EAL words
+	# stdbuf: its stdout is a file; the line we wait for must not sit in a buffer.
+	bg_ns "testpmd-$name" "$ns" stdbuf -oL dpdk-testpmd ${TESTPMD_EAL:--l 0-1} --no-huge -m 512 \
+		--no-shconf --single-file-segments --no-pci --file-prefix="$NET_ID-$name" \
+		--vdev="$vdev" -- --total-num-mbufs=16384 --stats-period=1 -a "$@" \
+		</dev/null >"$log" 2>&1
+	wait_until 30 testpmd_settled "$name"
+	testpmd_forwarding "$name" || { echo "dpdk-testpmd $name did not start:"; tail -20 "$log"; return 1; }
+}
+testpmd_forwarding() { grep -q 'packet forwarding - ports=' "$W/testpmd-$1.log"; }
+testpmd_settled() { testpmd_forwarding "$1" || t_not_running "${bg_pid[testpmd-$1]}"; }
+testpmd_stop() {
+	local k=testpmd-$1 rc
+	kill -INT "${bg_pid[$k]}"
+	wait "${bg_pid[$k]}"
+	rc=$?
+	unset "bg_pid[$k]"
+	return $rc
+}
+testpmd_total() { # NAME KEY
+	awk -v k="$2:" '/NIC statistics for port 0/ { n = 1; next }
+		n { for (i = 1; i < NF; i++) if ($i == k) v = $(i + 1) }
+		/^ *#+ *$/ { n = 0 } END { print v + 0 }' "$W/testpmd-$1.log"
+}
+testpmd_pps() { # NAME Rx|Tx
+	grep -o "$2-pps: *[0-9]*" "$W/testpmd-$1.log" | awk '{ print $2 }' |
+		sed -n '3,$p' | sort -n | awk '{ v[NR] = $1 } END { print NR ? v[int((NR + 1) / 2)] : 0 }'
+}
+
+# ------------------------------------------------------------ guest TX
+tx_accounting() { # MIN
+	net_stats --json >"$W/acct.json" || return 1
+	python3 - "$W/acct.json" "$1" <<'PY'
+import json, sys
+ok, mapped = True, 0
+for d in json.load(open(sys.argv[1]))["devices"]:
+    # total: the queues and the vif's past connections
+    mapped += d["total"]["tx_mapped"]
+    for q in d["queues"] + [dict(d["total"], index="total")]:
+        t = q.get("tx_ring", {})
+        if not (t.get("ring_req_cons") == t.get("ring_rsp_prod") == t.get("ring_req_prod") and
+                t.get("ring_slots_busy", 0) == 0 and q["tx_maps_inflight"] == 0 and
+                q["tx_map_errors"] == 0 and q["tx_slot_violations"] == 0):
+            print(d["name"], q["index"], json.dumps(q))
+            ok = False
+print("mapped packets:", mapped)
+sys.exit(0 if ok and mapped >= int(sys.argv[2]) else 1)
+PY
+}
+raw_tx() { # GUEST DEVID CASE...
+	local g=$1 d=$2
+	shift 2
+	in_guest "$g" timeout 30 netfront-tool --devid "$d" raw "$@" >"$W/raw.out" 2>&1
+	cat "$W/raw.out"
+}
+raw_responses() { grep -c "^response $1" "$W/raw.out"; }
+be_error_has() { be_error "$1" "$2" 2>/dev/null | grep -qF "$3"; } # GUEST DEVID TEXT
+vif_fatal() { # GUEST DEVID REASON CASE...
+	local g=$1 d=$2 reason=$3
+	shift 3
+	raw_tx "$g" "$d" "$@" >/dev/null
+	wait_until 10 be_error_has "$g" "$d" "$reason" &&
+		grep 'protocol violation: ' "$W/net.log" | grep -qF "$reason"
 }

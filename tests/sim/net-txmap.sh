@@ -38,43 +38,13 @@ check "iperf3 TCP g1 -> host" iperf_client "$(guest_ns g1)" "$NET_PFX.1" 5004 -t
 iperf_server - 5005
 check "iperf3 TCP g2 -> host (2 streams)" iperf_client "$(guest_ns g2)" "$NET_PFX.1" 5005 -t 2 -P 2
 
-# q: one queue's counters and rings, as JSON lines "name index {...}".
-queues() {
-	net_stats --json | python3 -c 'import json, sys
-for d in json.load(sys.stdin)["devices"]:
-    for q in d["queues"]:
-        print(d["name"], q["index"], json.dumps(q))'
-}
-accounting() { # MIN: every request answered once, nothing mapped, MIN mapped packets counted
-	queues >"$W/q.txt" || return 1
-	python3 - "$W/q.txt" "$1" <<'PY'
-import json, sys
-ok = True
-mapped = 0
-for line in open(sys.argv[1]):
-    name, idx, q = line.split(" ", 2)
-    q = json.loads(q)
-    t = q["tx_ring"]
-    mapped += q["tx_mapped"]
-    if not (t["ring_req_cons"] == t["ring_rsp_prod"] == t["ring_req_prod"] and
-            t["ring_slots_busy"] == 0 and q["tx_maps_inflight"] == 0 and
-            q["tx_map_errors"] == 0 and q["tx_slot_violations"] == 0):
-        print(name, idx, json.dumps(q))
-        ok = False
-print("mapped packets:", mapped)
-sys.exit(0 if ok and mapped >= int(sys.argv[2]) else 1)
-PY
-}
 check "every TX request was answered once, no page is mapped now, mapped packets counted" \
-	wait_until 5 accounting 1000
+	wait_until 5 tx_accounting 1000
 check "neither netfront saw a response while its grant was mapped" \
 	sh -c "! grep -i 'broken\|still in use' '$W'/front-*.log"
 
-raw() { # CASE...: as g1 on a vif of its own, output in $W/raw.out
-	in_guest g1 timeout 30 netfront-tool --devid "$d3" raw "$@" >"$W/raw.out" 2>&1
-	cat "$W/raw.out"
-}
-responses() { grep -c "^response $1" "$W/raw.out"; }
+raw() { raw_tx g1 "$d3" "$@"; } # CASE...: as g1 on a vif of its own
+responses() { raw_responses "$1"; }
 d3=$(vif_attach g1 bridge="$NET_BR")
 check "g1's second vif is waiting" wait_until 10 state_is g1 "$d3" 2
 map_errors() {
@@ -121,7 +91,7 @@ check "an iperf3 stream survives a SIGTERM with maps in flight" restart_under_tr
 check "the stopped daemon kept no packet past the stop" \
 	sh -c "! grep -E 'never came back|still keeps packets' '$W/net.log'"
 check "after the restart, 8 MiB g1 -> host intact" tcp_verify "$(guest_ns g1)" - "$NET_PFX.1" 8 6011
-check "every request answered again, nothing mapped" wait_until 5 accounting 50
+check "every request answered again, nothing mapped" wait_until 5 tx_accounting 50
 check "no netfront broke on the way" sh -c "! grep -i 'broken\|still in use' '$W'/front-*.log"
 check "g1's netfront closes in order" front_stop g1 eth0
 check "g2's netfront closes in order" front_stop g2 eth0
