@@ -22,6 +22,8 @@ $(call mod_cflags,netback,-Icommon -Inetback $(call pkgcflags,liburing) $(net_dp
 # The bridge hotplug script for xl's vif script= (make install puts it in
 # /etc/xen/scripts; pvsim runs it by default when Xen's vif-bridge is absent).
 sbin_scripts += scripts/pvback-vif-bridge
+# ... and the one for a vif whose DPDK port has no kernel interface.
+sbin_scripts += scripts/pvback-vif-dpdk
 
 # make install also installs the systemd unit, pointing at $(PREFIX)/bin.
 systemd_units += scripts/pvback-net.service

@@ -40,17 +40,11 @@ check "the daemon stops cleanly (devices removed, EAL cleaned up)" net_stop
 wait_until 5 link_gone - "$(vif_name g1 "$d1")"
 check "the DPDK TAP is gone with it" link_gone - "$(vif_name g1 "$d1")"
 
-# The switch: guests only, a script that only says connected.
-cat >"$W/hp.sh" <<'HP'
-#!/bin/sh
-[ "$1" = online ] && xenstore-write "$XENBUS_PATH/hotplug-status" connected
-exit 0
-HP
-chmod +x "$W/hp.sh"
+# The switch: guests only, with the hotplug script that only says connected.
 net_up --port dpdk-switch
 guest_create g2 128M
 guest_create g3 128M
-VIF_KEYS="script=$W/hp.sh"
+VIF_KEYS="script=pvback-vif-dpdk"
 check "g2's vif connects on the switch" vif_connect g2 eth0 "$NET_PFX.12/24"
 d2=$vif_devid
 check "g3's vif connects on the switch" vif_connect g3 eth0 "$NET_PFX.13/24"

@@ -58,9 +58,9 @@
 #           front_stop GUEST IF         SIGTERM it, wait; its exit status
 #           guest_bg NAME GUEST CMD...  CMD as GUEST in its netns in the background, killed
 #                                       at exit; pid (CMD's own) in bg_pid[NAME]
-#           hotplug_connected           prints the path of a hotplug script that only writes
-#                                       hotplug-status=connected (for VIF_KEYS="script=..."
-#                                       when no interface is to be bridged: DPDK ports)
+#           hotplug_connected           the hotplug script that only writes hotplug-status=
+#                                       connected (scripts/pvback-vif-dpdk), for VIF_KEYS=
+#                                       "script=..." when no interface is bridged: DPDK ports
 #           guest_ip GUEST IF ADDR/LEN  give the guest's TAP an address and bring it up
 #           vif_connect GUEST IF ADDR/LEN [OPTS]  attach a vif to the bridge $NET_BR (none
 #                                       when empty; and $VIF_KEYS, e.g. "mtu=9000 rate=...",
@@ -320,14 +320,7 @@ guest_bg() { # NAME GUEST CMD...
 	(eval "$(pvsim --dir "$S" env "$g")"; exec ip netns exec "$(guest_ns "$g")" "$@") &
 	bg_pid[$name]=$!
 }
-hotplug_connected() {
-	local f=$W/hotplug-connected.sh
-	[ -x "$f" ] || {
-		printf '#!/bin/sh\n[ "$1" = online ] && xenstore-write "$XENBUS_PATH/hotplug-status" connected\nexit 0\n' >"$f"
-		chmod +x "$f"
-	}
-	echo "$f"
-}
+hotplug_connected() { echo pvback-vif-dpdk; }
 guest_ip() {
 	in_guest "$1" ip addr add "$3" dev "$2" && in_guest "$1" ip link set dev "$2" up
 }
