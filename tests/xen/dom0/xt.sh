@@ -464,6 +464,8 @@ xt_blk_no_io_error() { # NAME: the domU's kernel log has no block I/O error
 #                            gives eth0 ADDR (default none) and brings it up
 # xt_net_field DEV FIELD [QUEUE]  a pvback-net counter of vif DEV (vif-DOMID-DEVID):
 #                            queue QUEUE's, or the vif's total
+# xt_net_port DEV FIELD      a field of vif DEV's "port" object in `stats --json`
+#                            (the DPDK ports' counters: sw_local, fdb_entries, ipackets...)
 # xt_net_sh CMD ARGS...      guest/net.sh in dom0 (listen, received, mkdata, send,
 #                            stream-bg, iperf, counter...), its files on a tmpfs
 # xt_net_fe_clean NAME       the domU's kernel log has no complaint of xen-netfront
@@ -522,6 +524,10 @@ xt_net_field() { # DEV FIELD [QUEUE]
 	pvback-net stats "$1" 2>/dev/null | awk -v k="$2" -v s="$sec" '
 		$1 ~ /^q[0-9]+$/ || $1 == "total" { in_s = ($1 == s) }
 		in_s { for (i = 1; i < NF; i++) if ($i == k) { print $(i + 1); exit } }'
+}
+xt_net_port() { # DEV FIELD: the "port" object is flat: {"kind":"dpdk",...,"pool_avail":N}
+	pvback-net stats --json "$1" 2>/dev/null | sed -n 's/.*"port":{\([^}]*\)}.*/\1/p' |
+		tr ',' '\n' | sed -n "s/^\"$2\":\"*\([^\"]*\)\"*\$/\1/p"
 }
 xt_tcp_listening() { # PORT: a socket listens on TCP PORT here
 	local hex
