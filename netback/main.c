@@ -184,6 +184,16 @@ static int start(struct pv_backend *b)
 		cfg->nr_workers = 1;
 		cfg->worker_cpu[0] = -1;
 	}
+	/* A device's frames are found only by polling (--port dpdk, or the
+	 * switch's uplink): a worker that sleeps until an fd fires would leave
+	 * them unread until the guest does something. */
+	if ((cfg->port_ops->caps & NET_PORT_POLLED) && !cfg->poll_sleep_max_us &&
+	    (cfg->port == NET_PORT_DPDK || cfg->port_args)) {
+		pv_err(NULL, "--poll-sleep-max-us 0 with --port %s%s: the device's frames are "
+		       "found only by polling; give the sleep a bound", ports[cfg->port],
+		       cfg->port == NET_PORT_DPDK ? "" : " and an uplink");
+		return -EINVAL;
+	}
 	return net_workers_start(cfg);
 }
 

@@ -7,10 +7,20 @@
 # segmented or passed on per the PMD's offloads), the port's counters in
 # `stats --json`; then --port dpdk-switch with two guests and no uplink:
 # they ping each other and exchange a verified stream that never leaves
-# the daemon (sw_local counted).  Skipped without HAVE_DPDK.
+# the daemon (sw_local counted).  A worker told to sleep until an fd fires
+# is refused for a device only polling reads.  Skipped without HAVE_DPDK.
 . "$(dirname "$0")/net-lib.sh"
 net_requires_front
 grep -q "HAVE_DPDK := y" "$T_BUILD/config.mk" || { echo "1..0 # SKIP built without DPDK"; exit 77; }
+
+# A worker that sleeps until an fd fires would never read a device.
+sleep_unbounded_refused() {
+	net_start --port dpdk --port-args 'net_null_{domid}_{devid}' --poll-sleep-max-us 0
+	wait "$netpid" && { echo "the daemon ran"; return 1; }
+	grep -q 'found only by polling' "$W/net.log"
+}
+check "--poll-sleep-max-us 0 with --port dpdk is refused, with the reason" \
+	sleep_unbounded_refused
 
 # DPDK's TAP PMD names each vif's interface as the TAP port would.
 bridge_add "$NET_BR" "$NET_PFX.1/24"
