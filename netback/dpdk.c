@@ -467,7 +467,7 @@ void net_dpdk_wake_kick(struct net_dpdk_wake *w)
 {
 	uint64_t one = 1;
 
-	if (__atomic_exchange_n(&w->armed, false, __ATOMIC_ACQ_REL) && write(w->efd, &one, 8) < 0)
+	if (__atomic_exchange_n(&w->armed, false, __ATOMIC_SEQ_CST) && write(w->efd, &one, 8) < 0)
 		return; /* the eventfd is full: a wake-up is pending anyway */
 }
 
@@ -1102,10 +1102,17 @@ static bool q_poll(struct net_dpdk_q *c)
 		return reaped;
 	}
 	found = q_fill(c) > 0 || c->stash_next < c->nr_stash;
+	if (!found) {
+		/* Arm, then look once more: another thread that queued for us
+		 * before it saw armed did not kick (both sides seq_cst), and a
+		 * worker sleeping until an fd fires would never come back. */
+		__atomic_store_n(&c->wake.armed, true, __ATOMIC_SEQ_CST);
+		found = q_fill(c) > 0;
+	}
+	if (found)
+		__atomic_store_n(&c->wake.armed, false, __ATOMIC_RELAXED);
 	if (found || reaped)
 		c->cbs->rx_ready(c->opaque);
-	/* A frame that comes before armed is set waits for the next poll. */
-	__atomic_store_n(&c->wake.armed, !found, __ATOMIC_RELEASE);
 	return found;
 }
 
