@@ -237,6 +237,7 @@ int net_dpdk_dev_open(const char *devargs, unsigned nq, unsigned mtu, const uint
 	d->rdev = info.device;
 	rte_eth_dev_get_name_by_port(pid, d->name);
 	snprintf(d->driver, sizeof(d->driver), "%s", info.driver_name ? info.driver_name : "?");
+	d->tx_kick = !strcmp(d->driver, "net_af_xdp");
 
 	d->nq = nq;
 	/* memif: the peer decides how many ring pairs run, and DPDK 22.11's
@@ -328,7 +329,21 @@ int net_dpdk_dev_set_mtu(struct net_dpdk_dev *d, unsigned mtu)
 	return rc == -ENOTSUP ? 0 : rc;
 }
 
-void net_dpdk_dev_send(const struct net_dpdk_dev *d, uint16_t qid, pthread_mutex_t *lock,
+#define NET_DPDK_KICK_NS 2000000ull /* keep kicking 2 ms after a send */
+
+void net_dpdk_dev_kick(struct net_dpdk_dev *d, uint16_t qid, pthread_mutex_t *lock)
+{
+	if (!d->tx_kick ||
+	    pv_now_ns() >= __atomic_load_n(&d->kick_until[qid], __ATOMIC_RELAXED))
+		return;
+	if (lock && pthread_mutex_trylock(lock))
+		return; /* a sender has it: its burst kicks */
+	rte_eth_tx_burst(d->port_id, qid, NULL, 0);
+	if (lock)
+		pthread_mutex_unlock(lock);
+}
+
+void net_dpdk_dev_send(struct net_dpdk_dev *d, uint16_t qid, pthread_mutex_t *lock,
 		       struct rte_mbuf **m, unsigned n, struct net_dpdk_stats *st)
 {
 	unsigned sent = 0;
@@ -336,6 +351,9 @@ void net_dpdk_dev_send(const struct net_dpdk_dev *d, uint16_t qid, pthread_mutex
 
 	if (!n)
 		return;
+	if (d->tx_kick)
+		__atomic_store_n(&d->kick_until[qid], pv_now_ns() + NET_DPDK_KICK_NS,
+				 __ATOMIC_RELAXED);
 	if (lock)
 		pthread_mutex_lock(lock);
 	do {

@@ -45,6 +45,12 @@ struct net_dpdk_dev {
 	uint64_t tx_capa;          /* the tx offloads we use (RTE_ETH_TX_OFFLOAD_*) */
 	bool zero_copy;            /* its driver takes guest memory as external buffers */
 	bool open;
+	/* net_af_xdp: the kernel's generic XDP sends a few dozen frames per
+	 * kick and the PMD kicks only from a burst, so a burst's tail can
+	 * stay in its TX ring: kick with empty bursts for a while after each
+	 * send (net_dpdk_dev_kick).  Per queue, ns (atomic). */
+	bool tx_kick;
+	uint64_t kick_until[NET_MAX_QUEUES];
 };
 
 /* Probe devargs (hot-plug), configure nq (capped at the device's) rx+tx
@@ -58,7 +64,9 @@ int net_dpdk_dev_set_mtu(struct net_dpdk_dev *d, unsigned mtu);
 /* m[0..n) out of device queue qid (under lock when not NULL), as far as it
  * takes them; the rest is freed (external buffers: tx_done) and counted
  * in st->tx_full. */
-void net_dpdk_dev_send(const struct net_dpdk_dev *d, uint16_t qid, pthread_mutex_t *lock,
+/* A poll's look at queue qid's TX (tx_kick devices; lock taken if free). */
+void net_dpdk_dev_kick(struct net_dpdk_dev *d, uint16_t qid, pthread_mutex_t *lock);
+void net_dpdk_dev_send(struct net_dpdk_dev *d, uint16_t qid, pthread_mutex_t *lock,
 		       struct rte_mbuf **m, unsigned n, struct net_dpdk_stats *st);
 
 /* ------------------------------------------------------------ counters */

@@ -160,6 +160,7 @@ static unsigned fill_stash(struct net_dpdk_q *c)
 				      (uint16_t)(NET_RX_BATCH - k));
 		pthread_mutex_unlock(&port->lock[d]);
 	}
+	net_dpdk_dev_kick(&port->dev, q->devq, port->shared ? &port->lock[q->devq] : NULL);
 	return k;
 }
 

@@ -446,7 +446,10 @@ static void uplink_poll(struct net_port_queue *q)
 	uint32_t now;
 	unsigned i, n, p;
 
-	if (!sw.has_uplink || pthread_mutex_trylock(&sw.up_rx_lock))
+	if (!sw.has_uplink)
+		return;
+	net_dpdk_dev_kick(&sw.uplink, 0, &sw.up_tx_lock);
+	if (pthread_mutex_trylock(&sw.up_rx_lock))
 		return;
 	n = rte_eth_rx_burst(sw.uplink.port_id, 0, m, SW_UP_BURST);
 	if (!n) {
