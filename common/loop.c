@@ -454,11 +454,6 @@ int pv_loop_run_once_ns(struct pv_loop *loop, int64_t timeout_ns)
 	return dispatch(loop, evs, n) + run_timers(loop);
 }
 
-bool pv_loop_stopping(struct pv_loop *loop)
-{
-	return __atomic_load_n(&loop->stop, __ATOMIC_ACQUIRE);
-}
-
 int pv_loop_run(struct pv_loop *loop)
 {
 	int ret;

@@ -87,8 +87,6 @@ int pv_loop_run_once(struct pv_loop *loop, int timeout_ms);
 int pv_loop_run_once_ns(struct pv_loop *loop, int64_t timeout_ns);
 /* Run until pv_loop_stop(). Returns 0 or -errno. */
 int pv_loop_run(struct pv_loop *loop);
-/* pv_loop_stop() was called (any thread). */
-bool pv_loop_stopping(struct pv_loop *loop);
 /* Thread-safe. */
 void pv_loop_stop(struct pv_loop *loop);
 uint64_t pv_now_ns(void); /* CLOCK_MONOTONIC */
@@ -719,7 +717,6 @@ int pv_worker_add_poll(struct pv_worker *w, pv_worker_poll_fn *poll, pv_worker_p
 void pv_worker_del_poll(struct pv_worker *w, void *opaque); /* safe inside a poll */
 struct pv_loop *pv_worker_loop(struct pv_worker *w);
 /* Any thread. */
-bool pv_worker_on_thread(const struct pv_worker *w);
 const char *pv_worker_name(const struct pv_worker *w);
 void pv_worker_attach(struct pv_worker *w, int delta); /* users count: placement */
 unsigned pv_worker_load(const struct pv_worker *w);

@@ -48,7 +48,7 @@ struct pv_worker {
 
 struct pv_loop *pv_worker_loop(struct pv_worker *w) { return w->loop; }
 const char *pv_worker_name(const struct pv_worker *w) { return w->name; }
-bool pv_worker_on_thread(const struct pv_worker *w)
+static bool on_thread(const struct pv_worker *w)
 {
 	return w->thread_started && pthread_equal(pthread_self(), w->thread);
 }
@@ -233,7 +233,7 @@ int pv_worker_call(struct pv_worker *w, pv_worker_call_fn *fn, void *opaque)
 	struct sync_call c = { .fn = fn, .opaque = opaque };
 	int rc;
 
-	if (pv_worker_on_thread(w))
+	if (on_thread(w))
 		return fn(opaque);
 	pthread_mutex_init(&c.lock, NULL);
 	pthread_cond_init(&c.cond, NULL);
