@@ -70,6 +70,7 @@ include sim/module.mk
 include frontends/module.mk
 include blkback/module.mk
 include netback/module.mk
+include usbback/module.mk
 include tests/module.mk
 include bench/module.mk
 
