@@ -203,12 +203,17 @@ struct usb_dev {
 	char name[64];            /* "vusb-5-0/port1 emu:storage": log prefix */
 	char spec[128];           /* the port/N value it was opened from */
 	usb_xfer_done_fn *done;   /* set by ring.c before attach */
+	void (*gone)(struct usb_dev *d); /* set by ring.c: usb_dev_gone's */
 	void *owner;              /* ring.c's */
 	struct usb_dev_stats stats;
 };
 
 /* Complete x: counts it, then the owner's callback. */
 void usb_xfer_done(struct usb_xfer *x);
+/* The device went away on its own (a passthrough device unplugged from the
+ * host): the port is reported empty, transfers still held complete as the
+ * device finishes them (USBIF_STATUS_NODEV).  Queue thread. */
+void usb_dev_gone(struct usb_dev *d);
 
 /* What a device spec names (dev.c). */
 enum usb_spec_kind { USB_SPEC_HOST, USB_SPEC_EMU };
