@@ -607,13 +607,13 @@ static void unlink_req(struct usb_queue *uq, struct urb_slot *s)
 	for (unsigned i = 0; i < pv_queue_nr_slots(uq->pq, RING_URB); i++) {
 		struct urb_slot *t = pv_queue_slot(uq->pq, RING_URB, i);
 
-		if (t->state != S_DEV || t->x.req.id != s->x.req.unlink_id)
+		if ((t->state != S_DEV && t->state != S_STAGED) ||
+		    t->x.req.id != s->x.req.unlink_id || t->x.cancelled)
 			continue;
-		if (!t->x.cancelled) {
-			t->x.cancelled = true;
-			t->x.dev->stats.unlinks++;
+		t->x.cancelled = true;
+		t->x.dev->stats.unlinks++;
+		if (t->state == S_DEV)  /* a staged one is answered instead of submitted */
 			t->x.dev->ops->cancel(t->x.dev, &t->x);
-		}
 		break;
 	}
 	/* Found or not (it may have completed meanwhile), as QEMU's qusb. */
@@ -711,6 +711,8 @@ static void submit_staged(struct usb_queue *uq)
 			status = USBIF_STATUS_NODEV;
 			goto refuse;
 		}
+		if (x->cancelled)   /* unlinked before it reached the device */
+			goto refuse;
 		r->inflight++;
 		uq->inflight++;
 		s->state = S_DEV;
