@@ -190,7 +190,7 @@ static void test_inquiry_and_vpd(void **state)
 static void test_capacity_and_mode_sense(void **state)
 {
 	struct usb_dev *d = open_disk("", 1);
-	uint8_t c10[10] = { 0x25 }, c16[16] = { 0x9e, 0x10 }, b[64];
+	uint8_t c10[10] = { 0x25 }, c16[16] = { 0x9e, 0x10 }, b[256];
 
 	assert_int_equal(cmd_in(d, c10, 10, b, 8, 8, NULL), 0);
 	assert_int_equal(b[0] << 24 | b[1] << 16 | b[2] << 8 | b[3], BLOCKS - 1);
