@@ -424,6 +424,24 @@ static void csw(struct storage *s, struct usb_xfer *x)
 	usb_emu_complete(x, n < CSW_LEN ? USBIF_STATUS_BABBLE : USBIF_STATUS_OK, n);
 }
 
+/* n bytes between buf and the file at s->offset, all or false. */
+static bool file_io(struct storage *s, uint8_t *buf, uint32_t n, bool write)
+{
+	for (uint32_t done = 0; done < n;) {
+		off_t at = (off_t)(s->offset + done);
+		ssize_t r = write ? pwrite(s->fd, buf + done, n - done, at) :
+				    pread(s->fd, buf + done, n - done, at);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return false;
+		done += (uint32_t)r;
+	}
+	s->offset += n;
+	return true;
+}
+
 /* Move n bytes of the device's data in (to buf); false on a read error
  * (the rest of the stage is padding then). */
 static bool data_in(struct storage *s, uint8_t *buf, uint32_t n)
@@ -433,37 +451,10 @@ static bool data_in(struct storage *s, uint8_t *buf, uint32_t n)
 		s->resp_off += n;
 		return true;
 	}
-	for (uint32_t done = 0; done < n;) {
-		ssize_t r = pread(s->fd, buf + done, n - done, (off_t)(s->offset + done));
-
-		if (r <= 0) {
-			if (r < 0 && errno == EINTR)
-				continue;
-			memset(buf + done, 0, n - done);
-			return false;
-		}
-		done += (uint32_t)r;
-	}
-	s->offset += n;
-	return true;
-}
-
-static bool data_out(struct storage *s, const uint8_t *buf, uint32_t n)
-{
-	if (s->kind != DATA_WRITE)
+	if (file_io(s, buf, n, false))
 		return true;
-	for (uint32_t done = 0; done < n;) {
-		ssize_t r = pwrite(s->fd, buf + done, n - done, (off_t)(s->offset + done));
-
-		if (r <= 0) {
-			if (r < 0 && errno == EINTR)
-				continue;
-			return false;
-		}
-		done += (uint32_t)r;
-	}
-	s->offset += n;
-	return true;
+	memset(buf, 0, n);
+	return false;
 }
 
 /* One transfer of the data stage, in the CBW's direction: at most what
@@ -479,7 +470,7 @@ static void data_stage(struct storage *s, struct usb_xfer *x)
 		ok = data_in(s, x->buf, d);
 		memset(x->buf + d, 0, n - d);
 	} else {
-		ok = data_out(s, x->buf, d);
+		ok = s->kind != DATA_WRITE || file_io(s, x->buf, d, true);
 	}
 	if (!ok) {
 		fail(s, SK_MEDIUM_ERROR, x->req.in ? ASC_READ_ERROR : ASC_WRITE_ERROR);

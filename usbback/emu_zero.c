@@ -88,7 +88,9 @@ static void iso(struct zero *z, struct usb_xfer *x, const struct usb_emu_ep *ep)
 	unsigned maxp = usb_emu_maxp(&z->e, ep);
 	unsigned per = maxp * (z->e.hs ? ((ep->hs_maxp >> 11) & 3) + 1 : 1);
 
-	for (unsigned i = 0; i < x->req.nr_packets; i++) {
+	unsigned np = x->iso ? x->req.nr_packets : 0;
+
+	for (unsigned i = 0; i < np; i++) {
 		struct usb_iso_desc *d = &x->iso[i];
 		uint32_t n = d->length < per ? d->length : per;
 
@@ -235,7 +237,8 @@ static int zero_control(struct usb_emu *e, const struct usb_setup *s, uint8_t *b
 {
 	struct zero *z = zero_of(e);
 
-	if (e->config != CFG_SOURCESINK || s->wValue || s->wIndex || s->wLength > ZERO_CTRL_MAX)
+	if (e->config != CFG_SOURCESINK || s->wValue || s->wIndex || s->wLength > ZERO_CTRL_MAX ||
+	    len > ZERO_CTRL_MAX)
 		return -EPIPE;
 	if (s->bRequest == 0x5b && s->bmRequestType == USB_TYPE_VENDOR) {
 		memcpy(z->ctrl, buf, len);
