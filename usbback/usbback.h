@@ -264,11 +264,8 @@ extern const struct pv_stats_table usb_dev_stats_table;
 
 /* ---------------------------------------------------------- controller */
 
-#define USB_DEF_MAX_INFLIGHT 64u  /* transfers per controller in the devices' hands */
-
 struct usb_config {
 	struct pv_backend_cfg pv;
-	unsigned max_inflight;    /* bounded per controller (urb ring slots bound it too) */
 };
 
 struct usb_ctrl;              /* xenbus.c */
@@ -300,6 +297,10 @@ void usb_queue_port_info(struct usb_queue *uq, unsigned port, struct usb_port_in
 struct pv_queue *usb_queue_pv(struct usb_queue *uq);
 
 extern const struct pv_xb_backend_ops usb_vusb_ops;
+/* xenbus.c, for ctl.c (xenbus thread): the controller's queue (NULL when
+ * not connected) and its port count (0 when dev is no controller). */
+struct usb_queue *usb_ctrl_queue(struct pv_xb_dev *dev);
+unsigned usb_ctrl_ports(struct pv_xb_dev *dev, unsigned *usb_ver);
 bool usb_ctl_stats(struct pv_xb_dev *dev, struct pv_stats_dump *d);
 
 #endif /* USBBACK_H */
