@@ -40,6 +40,8 @@ struct host_dev {
 	struct pv_loop *loop;              /* set from attach to detach */
 	int fds[HOST_MAX_FDS];
 	unsigned nr_fds;
+	unsigned nr_unwatched;             /* fds epoll refuses: polled by tick_timer */
+	int64_t tick_timer;
 	libusb_hotplug_callback_handle hotplug;
 	bool hotplug_on;
 	uint32_t claimed;                  /* interface numbers we claimed */
@@ -223,6 +225,8 @@ static void host_release(struct host_dev *hd)
 
 /* ----------------------------------------------------------- the loop */
 
+static void host_tick_arm(struct host_dev *hd);
+
 static void host_gone_fire(struct pv_loop *loop, void *opaque)
 {
 	struct host_dev *hd = opaque;
@@ -277,6 +281,27 @@ static void host_fd_ready(struct pv_loop *loop, int fd, uint32_t events, void *o
 	host_events(opaque);
 }
 
+static void host_tick(struct pv_loop *loop, void *opaque)
+{
+	struct host_dev *hd = opaque;
+
+	(void)loop;
+	hd->tick_timer = 0;
+	host_tick_arm(hd); /* first: host_events may close hd */
+	host_events(hd);
+}
+
+static void host_tick_arm(struct host_dev *hd)
+{
+	int64_t id;
+
+	if (hd->tick_timer || !hd->nr_unwatched || !hd->loop)
+		return;
+	id = pv_loop_add_timer(hd->loop, 1, host_tick, hd);
+	if (id > 0)
+		hd->tick_timer = id;
+}
+
 static uint32_t host_poll_events(short ev)
 {
 	return ((ev & POLLIN) ? PV_LOOP_IN : 0) | ((ev & POLLOUT) ? PV_LOOP_OUT : 0);
@@ -292,7 +317,15 @@ static void host_fd_add(int fd, short events, void *opaque)
 		return;
 	}
 	r = pv_loop_add_fd(hd->loop, fd, host_poll_events(events), host_fd_ready, hd);
-	if (r < 0) {
+	if (r == -EPERM) {
+		/* Not a usbfs node but a file epoll cannot watch (umockdev's
+		 * fake device node in the tests): always ready to poll(2),
+		 * so libusb's events are looked at every millisecond. */
+		pv_debug(hd->d.name, "libusb fd %d cannot be watched: polled", fd);
+		if (!hd->nr_unwatched++)
+			host_tick_arm(hd);
+		fd = -1 - fd;
+	} else if (r < 0) {
 		pv_err(hd->d.name, "libusb fd %d: %s", fd, strerror(-r));
 		return;
 	}
@@ -303,12 +336,16 @@ static void host_fd_del(int fd, void *opaque)
 {
 	struct host_dev *hd = opaque;
 
-	for (unsigned i = 0; i < hd->nr_fds; i++)
-		if (hd->fds[i] == fd) {
+	for (unsigned i = 0; i < hd->nr_fds; i++) {
+		if (hd->fds[i] == fd)
 			pv_loop_del_fd(hd->loop, fd);
-			hd->fds[i] = hd->fds[--hd->nr_fds];
-			return;
-		}
+		else if (hd->fds[i] == -1 - fd)
+			hd->nr_unwatched--;
+		else
+			continue;
+		hd->fds[i] = hd->fds[--hd->nr_fds];
+		return;
+	}
 }
 
 static int LIBUSB_CALL host_hotplug(libusb_context *ctx, libusb_device *dev,
@@ -361,11 +398,18 @@ static void host_detach(struct usb_dev *d)
 	if (!hd->loop)
 		return;
 	libusb_set_pollfd_notifiers(hd->ctx, NULL, NULL, NULL);
-	while (hd->nr_fds)
-		pv_loop_del_fd(hd->loop, hd->fds[--hd->nr_fds]);
+	while (hd->nr_fds) {
+		int fd = hd->fds[--hd->nr_fds];
+
+		if (fd >= 0)
+			pv_loop_del_fd(hd->loop, fd);
+	}
+	hd->nr_unwatched = 0;
 	if (hd->gone_timer > 0)
 		pv_loop_del_timer(hd->loop, hd->gone_timer);
-	hd->gone_timer = 0;
+	if (hd->tick_timer > 0)
+		pv_loop_del_timer(hd->loop, hd->tick_timer);
+	hd->gone_timer = hd->tick_timer = 0;
 	hd->loop = NULL;
 }
 
@@ -379,9 +423,11 @@ static int host_reset(struct usb_dev *d)
 	/* ring.c counts resets.  libusb releases our interfaces, resets, and claims them again. */
 	r = libusb_reset_device(hd->h);
 	if (r == LIBUSB_ERROR_NOT_FOUND || r == LIBUSB_ERROR_NO_DEVICE) {
-		pv_err(d->name, "%s: the device is gone after a reset (%s)", d->spec,
+		/* Gone, or it came back as another device: ring.c unplugs
+		 * the port on our error, no usb_dev_gone. */
+		pv_err(d->name, "%s: the device is lost in a reset (%s)", d->spec,
 		       libusb_strerror(r));
-		host_gone(hd);
+		hd->gone = true;
 		return -ENODEV;
 	}
 	if (r < 0) {
@@ -542,8 +588,9 @@ static int host_fill(struct host_dev *hd, struct usb_xfer *x, struct host_xfer *
 	case USBIF_PIPE_TYPE_CTRL:
 		/* libusb wants the setup packet before the data, in one
 		 * buffer; wLength is what the guest's buffer holds, so the
-		 * device never writes past it. */
-		hx->bounce = malloc(LIBUSB_CONTROL_SETUP_SIZE + x->req.length);
+		 * device never writes past it.  Zeroed: an IN's room is
+		 * compared whole by umockdev's replay. */
+		hx->bounce = calloc(1, LIBUSB_CONTROL_SETUP_SIZE + x->req.length);
 		if (!hx->bounce)
 			return LIBUSB_ERROR_NO_MEM;
 		libusb_fill_control_setup(hx->bounce, x->req.setup.bmRequestType,
