@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "usbback.h"
 
@@ -49,6 +50,9 @@ struct usb_port {
 	bool addr_unknown;      /* resumed: adopt the address the guest uses */
 	uint8_t reported;       /* speed the conn ring last told */
 	bool replaced;          /* a different device since: tell NONE first */
+	/* What the guest set up, for a restarted daemon (the state file). */
+	uint8_t config;
+	uint8_t alt[USB_MAX_IFACES];
 };
 
 /* An urb ring slot: one request, from copy-out to its response. */
@@ -63,6 +67,7 @@ struct urb_slot {
 	struct usb_iso_desc *iso;
 	unsigned iso_cap;
 	uint64_t t0;
+	bool replay;            /* ours (a restart's SET_CONFIGURATION): no answer */
 	struct urb_slot *next;  /* staged / done lists */
 };
 
@@ -89,6 +94,8 @@ struct usb_queue {
 	struct urb_slot *staged, **staged_tail;
 	struct urb_slot *done, **done_tail;
 	struct pv_copy_batch copy;
+	char state_path[256];        /* the ports' state file, "" without --state-dir */
+	bool resume;
 	bool in_run, cancelled_all;
 	bool run_queued;             /* a run is queued on the loop */
 	unsigned inflight;
@@ -96,6 +103,7 @@ struct usb_queue {
 	pthread_mutex_t lock;
 	struct plug_msg *plugs;
 	struct usb_dev *opening[USB_MAX_PORTS + 1]; /* given at start, attached by ops->start */
+	uint32_t urb_ref, conn_ref, evtchn;         /* the state file's identity */
 };
 
 static uint64_t now_ns(void)
@@ -125,6 +133,7 @@ static void run_later(struct usb_queue *uq)
 
 static void xfer_done(struct usb_xfer *x);
 static void dev_gone(struct usb_dev *d);
+static void state_save(struct usb_queue *uq);
 
 static void dev_release(struct dev_ref *r)
 {
@@ -150,6 +159,8 @@ static void port_unplug(struct usb_queue *uq, unsigned port)
 		uq->addr[p->addr] = 0;
 	p->addr = 0;
 	p->addr_unknown = false;
+	p->config = 0;
+	memset(p->alt, 0, sizeof(p->alt));
 	uq->conn_pending |= 1u << port;
 	r->port = 0;
 	r->next = uq->draining;   /* closed by a run once nothing is held */
@@ -162,6 +173,7 @@ static void port_unplug(struct usb_queue *uq, unsigned port)
 			r->dev->ops->cancel(r->dev, &s->x);
 		}
 	}
+	state_save(uq);
 }
 
 static int port_plug(struct usb_queue *uq, unsigned port, struct usb_dev *d)
@@ -196,6 +208,9 @@ static int port_plug(struct usb_queue *uq, unsigned port, struct usb_dev *d)
 	if (uq->ports[port].reported != USBIF_SPEED_NONE)
 		uq->ports[port].replaced = true;
 	uq->conn_pending |= 1u << port;
+	uq->ports[port].config = 0;
+	memset(uq->ports[port].alt, 0, sizeof(uq->ports[port].alt));
+	state_save(uq);
 	pv_info(d->name, "%s attached, %s speed", d->spec,
 		d->speed == USBIF_SPEED_HIGH ? "high" : d->speed == USBIF_SPEED_FULL ? "full" : "low");
 	return 0;
@@ -232,6 +247,159 @@ static void reap(struct usb_queue *uq)
 		*pp = r->next;
 		dev_release(r);
 	}
+}
+
+/* --------------------------------------------------------- state file */
+
+/*
+ * A daemon killed and restarted finds its devices fresh from a reset while
+ * the guest believes them addressed and configured.  The state file
+ * (<state-dir>/<controller>.ports) keeps per port the spec, the guest's
+ * address, the configuration and the interfaces' alternate settings the
+ * guest chose, with the rings it belongs to; a resumed queue restores the
+ * address table and replays SET_CONFIGURATION and SET_INTERFACE before it
+ * serves the guest.  Rewritten (tmp + rename) on the rare requests that
+ * change it; removed when the controller goes for good.
+ */
+static void state_save(struct usb_queue *uq)
+{
+	char tmp[sizeof(uq->state_path) + 4];
+	FILE *f;
+
+	if (!uq->state_path[0])
+		return;
+	snprintf(tmp, sizeof(tmp), "%s.tmp", uq->state_path);
+	f = fopen(tmp, "w");
+	if (!f) {
+		pv_warn(uq->name, "cannot write %s: %s", tmp, strerror(errno));
+		return;
+	}
+	fprintf(f, "rings %u %u %u\n", uq->urb_ref, uq->conn_ref, uq->evtchn);
+	for (unsigned p = 1; p <= uq->num_ports; p++) {
+		const struct usb_port *pt = &uq->ports[p];
+
+		if (!pt->ref)
+			continue;
+		fprintf(f, "port %u %u %u", p, pt->addr, pt->config);
+		for (unsigned i = 0; i < USB_MAX_IFACES; i++)
+			fprintf(f, " %u", pt->alt[i]);
+		fprintf(f, " %s\n", pt->ref->dev->spec);
+	}
+	if (fclose(f) || rename(tmp, uq->state_path)) {
+		pv_warn(uq->name, "cannot write %s: %s", uq->state_path, strerror(errno));
+		unlink(tmp);
+	}
+}
+
+/* One "port N ADDR CONFIG ALT*32 SPEC" line into the port it names, when
+ * that port holds the same device now.  Bounded: a corrupt file restores
+ * nothing wrong (addresses and settings are range-checked, and a guest
+ * that disagrees re-enumerates). */
+static void state_line(struct usb_queue *uq, char *line)
+{
+	unsigned long v[3 + USB_MAX_IFACES];
+	struct usb_port *pt;
+	char *s = line + 5, *end;
+
+	for (unsigned i = 0; i < 3 + USB_MAX_IFACES; i++) {
+		v[i] = strtoul(s, &end, 10);
+		if (end == s || *end != ' ')
+			return;
+		s = end + 1;
+	}
+	s[strcspn(s, "\n")] = 0;
+	if (v[0] < 1 || v[0] > uq->num_ports || v[1] >= USB_MAX_ADDR || v[2] > 255)
+		return;
+	pt = &uq->ports[v[0]];
+	if (!pt->ref || strcmp(pt->ref->dev->spec, s) || (v[1] && uq->addr[v[1]]))
+		return;
+	pt->addr = (uint8_t)v[1];
+	pt->addr_unknown = false;
+	if (pt->addr)
+		uq->addr[pt->addr] = (uint8_t)v[0];
+	pt->config = (uint8_t)v[2];
+	for (unsigned i = 0; i < USB_MAX_IFACES; i++)
+		pt->alt[i] = v[3 + i] > 255 ? 0 : (uint8_t)v[3 + i];
+}
+
+static void state_load(struct usb_queue *uq)
+{
+	char line[512];
+	unsigned a, b, c;
+	FILE *f;
+
+	if (!uq->state_path[0] || !(f = fopen(uq->state_path, "r")))
+		return;
+	if (!fgets(line, sizeof(line), f) || sscanf(line, "rings %u %u %u", &a, &b, &c) != 3 ||
+	    a != uq->urb_ref || b != uq->conn_ref || c != uq->evtchn) {
+		fclose(f);  /* another connection's */
+		return;
+	}
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, "port ", 5))
+			state_line(uq, line);
+	fclose(f);
+}
+
+/* A control request of ours to a device (no slot, no answer). */
+static void replay_ctrl(struct usb_queue *uq, unsigned port, uint8_t type, uint8_t request,
+			uint16_t value, uint16_t index)
+{
+	struct dev_ref *r = uq->ports[port].ref;
+	struct urb_slot *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return;
+	s->uq = uq;
+	s->replay = true;
+	s->x.req.type = USBIF_PIPE_TYPE_CTRL;
+	s->x.req.port = (uint8_t)port;
+	s->x.req.devnum = uq->ports[port].addr;
+	s->x.req.setup = (struct usb_setup){ type, request, value, index, 0 };
+	s->x.dev = r->dev;
+	r->held++;
+	r->inflight++;
+	uq->inflight++;
+	s->state = S_DEV;
+	s->t0 = now_ns();
+	r->dev->ops->submit(r->dev, &s->x);
+}
+
+/* After a restart: what the guest set up, set up again. */
+static void state_replay(struct usb_queue *uq)
+{
+	for (unsigned p = 1; p <= uq->num_ports; p++) {
+		struct usb_port *pt = &uq->ports[p];
+
+		if (!pt->ref || !pt->config)
+			continue;
+		pv_info(pt->ref->dev->name, "restoring address %u, configuration %u", pt->addr,
+			pt->config);
+		replay_ctrl(uq, p, 0x00, USB_REQ_SET_CONFIGURATION, pt->config, 0);
+		for (unsigned i = 0; i < USB_MAX_IFACES; i++)
+			if (pt->ref && pt->alt[i])
+				replay_ctrl(uq, p, USB_RECIP_INTERFACE, USB_REQ_SET_INTERFACE,
+					    pt->alt[i], (uint16_t)i);
+	}
+}
+
+/* A standard request that changed what the state file keeps. */
+static void state_snoop(struct usb_queue *uq, unsigned port, const struct usb_req *q)
+{
+	struct usb_port *pt = &uq->ports[port];
+
+	if (q->type != USBIF_PIPE_TYPE_CTRL)
+		return;
+	if (q->setup.bmRequestType == 0x00 && q->setup.bRequest == USB_REQ_SET_CONFIGURATION) {
+		pt->config = (uint8_t)q->setup.wValue;
+		memset(pt->alt, 0, sizeof(pt->alt));
+	} else if (q->setup.bmRequestType == USB_RECIP_INTERFACE &&
+		   q->setup.bRequest == USB_REQ_SET_INTERFACE && q->setup.wIndex < USB_MAX_IFACES) {
+		pt->alt[q->setup.wIndex] = (uint8_t)q->setup.wValue;
+	} else {
+		return;
+	}
+	state_save(uq);
 }
 
 /* ------------------------------------------------------------- conn ring */
@@ -404,6 +572,7 @@ static int32_t set_address(struct usb_queue *uq, unsigned port, const struct usb
 	p->addr_unknown = false;
 	if (a)
 		uq->addr[a] = (uint8_t)port;
+	state_save(uq);
 	return USBIF_STATUS_OK;
 }
 
@@ -438,13 +607,13 @@ static void unlink_req(struct usb_queue *uq, struct urb_slot *s)
 	for (unsigned i = 0; i < pv_queue_nr_slots(uq->pq, RING_URB); i++) {
 		struct urb_slot *t = pv_queue_slot(uq->pq, RING_URB, i);
 
-		if (t->state != S_DEV || t->x.req.id != s->x.req.unlink_id)
+		if ((t->state != S_DEV && t->state != S_STAGED) ||
+		    t->x.req.id != s->x.req.unlink_id || t->x.cancelled)
 			continue;
-		if (!t->x.cancelled) {
-			t->x.cancelled = true;
-			t->x.dev->stats.unlinks++;
+		t->x.cancelled = true;
+		t->x.dev->stats.unlinks++;
+		if (t->state == S_DEV)  /* a staged one is answered instead of submitted */
 			t->x.dev->ops->cancel(t->x.dev, &t->x);
-		}
 		break;
 	}
 	/* Found or not (it may have completed meanwhile), as QEMU's qusb. */
@@ -542,6 +711,8 @@ static void submit_staged(struct usb_queue *uq)
 			status = USBIF_STATUS_NODEV;
 			goto refuse;
 		}
+		if (x->cancelled)   /* unlinked before it reached the device */
+			goto refuse;
 		r->inflight++;
 		uq->inflight++;
 		s->state = S_DEV;
@@ -621,8 +792,21 @@ static void finish_done(struct usb_queue *uq)
 		int32_t status = x->status;
 
 		list = s->next;
+		if (s->replay) {
+			if (status)
+				pv_warn(x->dev->name, "restoring request %u: status %d",
+					x->req.setup.bRequest, status);
+			r->held--;
+			free(s);
+			continue;
+		}
 		if (!r->port)  /* unplugged meanwhile */
 			status = USBIF_STATUS_NODEV;
+		else if (x->cancelled && uq->cancelled_all)
+			status = USBIF_STATUS_IOERROR; /* a stop: drivers retry (usbhid
+							* gives up on SHUTDOWN) */
+		else if (!status)
+			state_snoop(uq, r->port, &x->req);
 		if (s->copy_err) {
 			pv_queue_bad_request(uq->pq, "urb id %u: copy to the guest failed: %s",
 					     x->req.id, strerror(-s->copy_err));
@@ -730,6 +914,11 @@ static int uq_start(struct pv_queue *pq)
 	uq->staged_tail = &uq->staged;
 	uq->done_tail = &uq->done;
 	pv_copy_batch_init(&uq->copy, uq->hv, copy_done, uq);
+	/* Plugged without a state file: a predecessor's is read first. */
+	char path[sizeof(uq->state_path)];
+
+	memcpy(path, uq->state_path, sizeof(path));
+	uq->state_path[0] = 0;
 	for (unsigned p = 1; p <= uq->num_ports; p++) {
 		struct usb_dev *d = uq->opening[p];
 
@@ -740,6 +929,12 @@ static int uq_start(struct pv_queue *pq)
 			uq->conn_pending &= ~(1u << p);
 		}
 	}
+	memcpy(uq->state_path, path, sizeof(path));
+	if (uq->resume) {
+		state_load(uq);
+		state_replay(uq);
+	}
+	state_save(uq);
 	return 0;
 }
 
@@ -838,6 +1033,13 @@ int usb_queue_start(const struct usb_queue_params *p, struct usb_queue **out)
 	}
 	pthread_mutex_init(&uq->lock, NULL);
 	uq->domid = qp.domid;
+	uq->resume = p->resume;
+	uq->urb_ref = p->urb_ref;
+	uq->conn_ref = p->conn_ref;
+	uq->evtchn = p->evtchn;
+	if (cfg->pv.state_dir)
+		snprintf(uq->state_path, sizeof(uq->state_path), "%s/%s.ports", cfg->pv.state_dir,
+			 qp.name);
 	uq->usb_ver = p->usb_ver;
 	uq->num_ports = p->num_ports;
 	for (unsigned i = 1; i <= p->num_ports; i++) {
@@ -859,11 +1061,13 @@ int usb_queue_start(const struct usb_queue_params *p, struct usb_queue **out)
 	return 0;
 }
 
-void usb_queue_stop(struct usb_queue *uq)
+void usb_queue_stop(struct usb_queue *uq, bool keep_state)
 {
 	if (!uq)
 		return;
 	pv_queue_stop(uq->pq);
+	if (!keep_state && uq->state_path[0])
+		unlink(uq->state_path);
 	pthread_mutex_destroy(&uq->lock);
 	free(uq);
 }

@@ -44,6 +44,8 @@
 /* Packets of one isochronous transfer: xen-hcd's own bound is the
  * descriptor pages (256 a page); usbcore's HCDs take at most 1024. */
 #define USB_MAX_ISO_PKTS   1024u
+/* Interfaces whose alternate setting a restarted daemon restores. */
+#define USB_MAX_IFACES     32u
 
 /* transfer_flags: xen-hcd passes Linux's urb->transfer_flags truncated to
  * 16 bits; usbif.h defines only SHORT_NOT_OK, every other bit is ignored
@@ -281,7 +283,9 @@ struct usb_queue_params {
 	bool resume;
 };
 int usb_queue_start(const struct usb_queue_params *p, struct usb_queue **out);
-void usb_queue_stop(struct usb_queue *uq);          /* closes every device */
+/* Closes every device; keep_state: the daemon stops and a successor
+ * resumes, so the ports' state file stays for it. */
+void usb_queue_stop(struct usb_queue *uq, bool keep_state);
 /* xenbus thread: put d on port (NULL: unplug); the queue owns d after
  * this, and closes the device it replaces once its transfers are done. */
 int usb_queue_plug(struct usb_queue *uq, unsigned port, struct usb_dev *d);

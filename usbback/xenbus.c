@@ -145,7 +145,8 @@ static void vusb_disconnect(struct pv_xb_dev *dev)
 
 	if (!c || !c->uq)
 		return;
-	usb_queue_stop(c->uq);   /* answers what was pushed, closes the devices */
+	/* Answers what was pushed, closes the devices. */
+	usb_queue_stop(c->uq, pv_xb_dev_daemon_stopping(dev));
 	c->uq = NULL;
 	pv_info(c->name, "disconnected");
 }
