@@ -570,6 +570,11 @@ static bool host_std_request(struct host_dev *hd, struct usb_xfer *x)
 	default:
 		return false;
 	}
+	/* usbfs says EINVAL (libusb: NOT_FOUND) for a configuration, an
+	 * interface or an altsetting the device does not have: the device
+	 * itself would stall the request. */
+	if (r == LIBUSB_ERROR_NOT_FOUND || r == LIBUSB_ERROR_INVALID_PARAM)
+		r = LIBUSB_ERROR_PIPE;
 	x->status = host_err_status(r);
 	x->actual = 0;
 	if (r == LIBUSB_ERROR_NO_DEVICE)
@@ -690,15 +695,19 @@ static void host_cancel(struct usb_dev *d, struct usb_xfer *x)
 
 /*
  * usbfs DMA memory (zero copy: the kernel uses the pages mmap'd from the
- * usbfs fd as the transfer buffer).  Control transfers bounce anyway (they
- * need the setup packet first); NULL when the kernel has none to give
- * (old kernels, usbfs_memory_mb exhausted), and ring.c uses its own.
+ * usbfs fd as the transfer buffer).  Each buffer is one mmap of coherent
+ * DMA memory, so small transfers (control ones bounce anyway: they need
+ * the setup packet first) keep ring.c's memory and the kernel's copy; the
+ * threshold is a guess, not measured.  NULL too when the kernel has none
+ * to give (usbfs_memory_mb exhausted, a node that cannot be mmap'd).
  */
+#define HOST_DMA_MIN 4096u
+
 static void *host_buf_get(struct usb_dev *d, size_t len)
 {
 	struct host_dev *hd = host_of(d);
 
-	if (!len || hd->gone)
+	if (len < HOST_DMA_MIN || hd->gone)
 		return NULL;
 	return libusb_dev_mem_alloc(hd->h, len);
 }
