@@ -41,6 +41,7 @@ struct host_dev {
 	int fds[HOST_MAX_FDS];
 	unsigned nr_fds;
 	unsigned nr_unwatched;             /* fds epoll refuses: polled by tick_timer */
+	int fd_err;                        /* an fd the loop could not take: -errno */
 	int64_t tick_timer;
 	libusb_hotplug_callback_handle hotplug;
 	bool hotplug_on;
@@ -50,7 +51,6 @@ struct host_dev {
 	bool gone_told;                    /* usb_dev_gone called */
 	int64_t gone_timer;                /* the deferred usb_dev_gone */
 	struct usb_xfer *done_head, *done_tail; /* finished inside libusb's callbacks */
-	unsigned inflight;                 /* libusb transfers submitted, not yet called back */
 };
 
 /* Per transfer: the libusb transfer and, when the data cannot be used in
@@ -314,6 +314,7 @@ static void host_fd_add(int fd, short events, void *opaque)
 
 	if (hd->nr_fds >= HOST_MAX_FDS) {
 		pv_err(hd->d.name, "libusb fd %d: more than %u fds", fd, HOST_MAX_FDS);
+		hd->fd_err = -EMFILE;
 		return;
 	}
 	r = pv_loop_add_fd(hd->loop, fd, host_poll_events(events), host_fd_ready, hd);
@@ -327,6 +328,7 @@ static void host_fd_add(int fd, short events, void *opaque)
 		fd = -1 - fd;
 	} else if (r < 0) {
 		pv_err(hd->d.name, "libusb fd %d: %s", fd, strerror(-r));
+		hd->fd_err = r;
 		return;
 	}
 	hd->fds[hd->nr_fds++] = fd;
@@ -362,35 +364,6 @@ static int LIBUSB_CALL host_hotplug(libusb_context *ctx, libusb_device *dev,
 	return 0;
 }
 
-static int host_attach(struct usb_dev *d, struct pv_loop *loop)
-{
-	struct host_dev *hd = host_of(d);
-	const struct libusb_pollfd **fds;
-
-	/* We give libusb no timeouts, and Linux libusb has timerfd anyway:
-	 * without it a transfer timeout would need a pv_loop timer. */
-	if (!libusb_pollfds_handle_timeouts(hd->ctx))
-		pv_debug(d->name, "libusb without timerfd: transfers have no timeouts anyway");
-	hd->loop = loop;
-	fds = libusb_get_pollfds(hd->ctx);
-	if (!fds) {
-		pv_err(d->name, "%s: libusb gives no pollfds", d->spec);
-		hd->loop = NULL;
-		return -EIO;
-	}
-	for (unsigned i = 0; fds[i]; i++)
-		host_fd_add(fds[i]->fd, fds[i]->events, hd);
-	libusb_free_pollfds(fds);
-	libusb_set_pollfd_notifiers(hd->ctx, host_fd_add, host_fd_del, hd);
-	if (hd->gone) {
-		hd->gone = false;
-		host_gone(hd); /* unplugged before attach */
-	}
-	/* Hot-plug events that came before attach wait in libusb's queue. */
-	host_events(hd);
-	return 0;
-}
-
 static void host_detach(struct usb_dev *d)
 {
 	struct host_dev *hd = host_of(d);
@@ -411,6 +384,42 @@ static void host_detach(struct usb_dev *d)
 		pv_loop_del_timer(hd->loop, hd->tick_timer);
 	hd->gone_timer = hd->tick_timer = 0;
 	hd->loop = NULL;
+}
+
+static int host_attach(struct usb_dev *d, struct pv_loop *loop)
+{
+	struct host_dev *hd = host_of(d);
+	const struct libusb_pollfd **fds;
+
+	/* We give libusb no timeouts, and Linux libusb has timerfd anyway:
+	 * without it a transfer timeout would need a pv_loop timer. */
+	if (!libusb_pollfds_handle_timeouts(hd->ctx))
+		pv_debug(d->name, "libusb without timerfd: transfers have no timeouts anyway");
+	hd->loop = loop;
+	fds = libusb_get_pollfds(hd->ctx);
+	if (!fds) {
+		pv_err(d->name, "%s: libusb gives no pollfds", d->spec);
+		hd->loop = NULL;
+		return -EIO;
+	}
+	for (unsigned i = 0; fds[i]; i++)
+		host_fd_add(fds[i]->fd, fds[i]->events, hd);
+	libusb_free_pollfds(fds);
+	libusb_set_pollfd_notifiers(hd->ctx, host_fd_add, host_fd_del, hd);
+	if (hd->fd_err) {
+		int r = hd->fd_err;
+
+		host_detach(d);
+		hd->fd_err = 0;
+		return r;
+	}
+	if (hd->gone) {
+		hd->gone = false;
+		host_gone(hd); /* unplugged before attach */
+	}
+	/* Hot-plug events that came before attach wait in libusb's queue. */
+	host_events(hd);
+	return 0;
 }
 
 static int host_reset(struct usb_dev *d)
@@ -516,7 +525,6 @@ static void LIBUSB_CALL host_xfer_cb(struct libusb_transfer *t)
 	struct host_dev *hd = hx->hd;
 	uint32_t got = t->actual_length > 0 ? (uint32_t)t->actual_length : 0;
 
-	hd->inflight--;
 	x->status = host_xfer_status(t->status);
 	switch (x->req.type) {
 	case USBIF_PIPE_TYPE_CTRL:
@@ -622,6 +630,10 @@ static int host_fill(struct host_dev *hd, struct usb_xfer *x, struct host_xfer *
 		} else {
 			size_t off = 0;
 
+			/* Packets that overlap (more than the buffer in all):
+			 * nonsense that would make us allocate up to 64 MiB. */
+			if (total > x->req.length)
+				return LIBUSB_ERROR_INVALID_PARAM;
 			hx->bounce = malloc(total ? total : 1);
 			if (!hx->bounce)
 				return LIBUSB_ERROR_NO_MEM;
@@ -680,7 +692,6 @@ static void host_submit(struct usb_dev *d, struct usb_xfer *x)
 		host_finish(hd, x, true);
 		return;
 	}
-	hd->inflight++;
 }
 
 static void host_cancel(struct usb_dev *d, struct usb_xfer *x)

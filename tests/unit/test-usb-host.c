@@ -9,7 +9,8 @@
  * (SuperSpeed as high, high as full on a USB 1.1 controller), claiming the
  * active configuration's interfaces, control OUT / IN / stall, bulk OUT /
  * IN / stall / babble, interrupt IN, isochronous OUT with Linux's offsets
- * packed for libusb, CLEAR_FEATURE(ENDPOINT_HALT) through libusb_clear_halt,
+ * packed for libusb (overlapping packets refused), CLEAR_FEATURE(ENDPOINT_HALT)
+ * through libusb_clear_halt,
  * a reset libusb cannot finish, and the device leaving (a NO_DEVICE transfer; a udev remove
  * event) reported to ring.c once.
  * Not covered (umockdev 0.17's usbfs replay cannot): control IN data (its
@@ -461,6 +462,15 @@ static void test_iso_out_packets_at_linux_offsets_are_packed_for_libusb(void **s
 		assert_true(iso[i].actual_length <= iso[i].length);
 	}
 	assert_true(x.actual <= 12);
+
+	/* Packets overlapping beyond the buffer are refused, not bounced. */
+	struct usb_iso_desc same[3] = { { 0, 20, 0, 0 }, { 0, 20, 0, 0 }, { 0, 20, 0, 0 } };
+
+	x = t_data(USBIF_PIPE_TYPE_ISOC, 3, false, buf, sizeof(buf));
+	x.req.nr_packets = 3;
+	x.iso = same;
+	assert_int_equal(usb_iso_check(&x.req, same, &why), 0);
+	t_xfer_expect(&c, &x, USBIF_STATUS_INVAL);
 	t_detach(&c);
 }
 
