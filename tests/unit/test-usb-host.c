@@ -9,10 +9,10 @@
  * (SuperSpeed as high, high as full on a USB 1.1 controller), claiming the
  * active configuration's interfaces, control OUT / IN / stall, bulk OUT /
  * IN / stall / babble, interrupt IN, isochronous OUT with Linux's offsets
- * packed for libusb (overlapping packets refused), CLEAR_FEATURE(ENDPOINT_HALT)
- * through libusb_clear_halt,
- * a reset libusb cannot finish, and the device leaving (a NO_DEVICE transfer; a udev remove
- * event) reported to ring.c once.
+ * packed for libusb (overlapping packets refused), CLEAR_FEATURE(ENDPOINT_
+ * HALT) through libusb_clear_halt, a reset libusb cannot finish, and the
+ * device leaving (a NO_DEVICE transfer; a udev remove event) reported to
+ * ring.c once.
  * Not covered (umockdev 0.17's usbfs replay cannot): control IN data (its
  * replay copies data back for IN endpoints only, and endpoint 0 has no IN
  * bit), iso IN data and per-packet results (it replays the URB, not its
