@@ -2,7 +2,7 @@
 # libpvfront: userspace frontends.  Frontends see common/ (libpvcommon and
 # the shared protocol ABI in common/abi/), never a backend's directory.
 libs += pvfront
-pvfront_srcs := $(addprefix frontends/,pvfront.c blkfront.c netfront.c netfront-slots.c)
+pvfront_srcs := $(addprefix frontends/,pvfront.c blkfront.c netfront.c netfront-slots.c usbfront.c)
 $(call mod_cflags,frontends,-Icommon -Ifrontends $(call pkgcflags,liburing))
 
 # netfront-tool: drives a vif through the userspace netfront (TAP, gen/sink
