@@ -49,3 +49,11 @@ $(fio_engine): $(O)/obj/frontends/fio-pvblk.o $(O)/lib/libpvfront.a $(O)/lib/lib
 		$(call pkglibs,$(pvcommon_pkgs))
 
 -include $(O)/obj/frontends/fio-pvblk.d
+
+# usbfront-tool: drives a vusb controller through the userspace usbfront
+# (enumeration, gadget-zero cases, storage, keyboard, benchmarks, hostile
+# requests; tests/sim/usb-*.sh); installed with the daemons.
+bins += usbfront-tool
+usbfront-tool_srcs := $(addprefix frontends/,usbfront-tool.c usbfront-zero.c usbfront-storage.c)
+usbfront-tool_deps := pvfront pvcommon
+usbfront-tool_pkgs := liburing
