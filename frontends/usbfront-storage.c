@@ -289,7 +289,7 @@ int uft_storage(struct uft *t, int argc, char **argv)
 	struct st s;
 	int c, rc;
 
-	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		if (c == 'o' && uft_uint(optarg, (1ul << 40), &off) == 0)
 			;
 		else if (c == 'l' && uft_uint(optarg, (1ul << 40), &len) == 0)
@@ -393,7 +393,7 @@ int uft_bench(struct uft *t, int argc, char **argv)
 	struct st s;
 	int c, rc;
 
-	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		if (c == 'm')
 			mode = optarg;
 		else if (c == 'q' && uft_uint(optarg, ST_MAX_QD, &qd) == 0 && qd)

@@ -392,7 +392,7 @@ static int do_keyboard(struct uft *t, int argc, char **argv)
 	double end;
 	int c, rc;
 
-	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		if (c == 'e')
 			expect = optarg;
 		else if (c == 't' && uft_uint(optarg, 3600, &secs) == 0)
@@ -476,7 +476,7 @@ static int do_hold(struct uft *t, int argc, char **argv)
 	double t0, limit;
 	int c, rc;
 
-	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		if (c == 'e' && uft_uint(optarg, 0xff, &ep_addr) == 0 && (ep_addr & 0x80))
 			;
 		else if (c == 'c' && uft_uint(optarg, 255, &cfg) == 0)

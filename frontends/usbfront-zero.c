@@ -77,6 +77,27 @@ static int xfer(struct zc *z, uint8_t type, const uint8_t *ep, void *b, unsigned
 	return uft_xfer(z->t, &z->d, type, ep[2], b, len, 0);
 }
 
+/* After a failure: unlink what is still out and collect it, so no URB
+ * completes into a dead stack frame.  Unsubmitted URBs are marked
+ * completed beforehand by their callers. */
+static void drain(struct zc *z, struct usbfront_urb *u, unsigned n)
+{
+	unsigned i;
+
+	for (i = 0; i < n; i++)
+		if (!u[i].completed)
+			usbfront_unlink(z->t->uf, &u[i]);
+	for (i = 0; i < n; i++)
+		while (!u[i].completed && usbfront_poll(z->t->uf, z->t->xfer_ms) > 0)
+			;
+}
+
+static void mark_done(struct usbfront_urb *u, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		u[i].completed = true;
+}
+
 static int ctrl(struct zc *z, uint8_t rt, uint8_t req, uint16_t val, uint16_t idx, void *b,
 		uint16_t len)
 {
@@ -165,6 +186,7 @@ static int queued(struct zc *z, uint8_t type, const uint8_t *ep, unsigned len)
 	int rc;
 
 	p.todo = z->iterations * z->sglen;
+	mark_done(p.urb, ZC_MAX_SGLEN);
 	for (i = 0; i < z->sglen && p.todo; i++) {
 		struct usbfront_urb *u = &p.urb[i];
 
@@ -175,16 +197,22 @@ static int queued(struct zc *z, uint8_t type, const uint8_t *ep, unsigned len)
 			fill(z, z->buf[i], len, p.mp);
 		p.todo--;
 		rc = usbfront_submit(z->t->uf, u);
-		if (rc < 0)
+		if (rc < 0) {
+			u->completed = true;
+			p.todo = 0;
+			drain(z, p.urb, ZC_MAX_SGLEN);
 			return fail(z, "submit: %s", uft_err(rc));
+		}
 		p.pending++;
 	}
 	while (p.pending) {
 		rc = usbfront_poll(z->t->uf, z->t->xfer_ms);
-		if (rc < 0)
-			return fail(z, "poll: %s", uft_err(rc));
-		if (rc == 0)
-			return fail(z, "%u URB(s) not answered in %d ms", p.pending, z->t->xfer_ms);
+		if (rc <= 0) {
+			p.todo = 0;
+			drain(z, p.urb, ZC_MAX_SGLEN);
+			return fail(z, "%u URB(s) not answered in %d ms (%s)", p.pending,
+				    z->t->xfer_ms, uft_err(rc));
+		}
 	}
 	if (p.errors)
 		return fail(z, "%u of %u transfers failed, first %s", p.errors, p.done,
@@ -381,10 +409,13 @@ static int c_ctrl_queue(struct zc *z)
 		q->urb[i].setup[7] = (uint8_t)(s->len >> 8);
 	}
 	q->todo = z->iterations * z->sglen;
+	mark_done(q->urb, ZC_MAX_SGLEN);
 	for (i = 0; i < z->sglen; i++) {
 		q->todo--;
+		q->urb[i].completed = false;
 		rc = usbfront_submit(z->t->uf, &q->urb[i]);
 		if (rc < 0) {
+			q->urb[i].completed = true;
 			fail(z, "submit: %s", uft_err(rc));
 			break;
 		}
@@ -401,6 +432,8 @@ static int c_ctrl_queue(struct zc *z)
 	}
 	if (rc >= 0 && q->err[0])
 		rc = fail(z, "%s", q->err);
+	q->todo = 0;
+	drain(z, q->urb, ZC_MAX_SGLEN);
 	free(q);
 	return rc < 0 ? -1 : 0;
 }
@@ -408,6 +441,8 @@ static int c_ctrl_queue(struct zc *z)
 /* Unlink every other URB of each batch as soon as it is on the ring: the
  * unlinked ones complete -ECONNRESET, answered by the backend; the others
  * complete normally; nothing is answered twice (the frontend breaks then). */
+static int c_unlink_check(struct zc *z, struct usbfront_urb *u, unsigned n, unsigned len);
+
 static int c_unlink(struct zc *z, const uint8_t *ep, unsigned len)
 {
 	struct usbfront_urb u[ZC_MAX_SGLEN];
@@ -418,21 +453,39 @@ static int c_unlink(struct zc *z, const uint8_t *ep, unsigned len)
 	if (n > ZC_MAX_SGLEN)
 		n = ZC_MAX_SGLEN;
 	for (it = 0; it < z->iterations; it++) {
-		for (i = 0; i < n; i++) {
+		mark_done(u, n);
+		rc = 0;
+		for (i = 0; i < n && rc == 0; i++) {
 			u[i] = (struct usbfront_urb){ .port = (uint8_t)z->port, .devnum = z->d.addr,
 				.ep = ep[2] & 0x0f, .type = USBFRONT_BULK, .in = in, .buf = z->buf[i],
 				.length = len };
 			if (!in)
 				fill(z, z->buf[i], len, maxp(ep));
 			rc = usbfront_submit(z->t->uf, &u[i]);
-			if (rc < 0)
-				return fail(z, "submit: %s", uft_err(rc));
-			if (i & 1) {
-				rc = usbfront_unlink(z->t->uf, &u[i]);
-				if (rc < 0)
-					return fail(z, "unlink: %s", uft_err(rc));
+			if (rc < 0) {
+				u[i].completed = true;
+				fail(z, "submit: %s", uft_err(rc));
+			} else if ((i & 1) && (rc = usbfront_unlink(z->t->uf, &u[i])) < 0) {
+				fail(z, "unlink: %s", uft_err(rc));
 			}
 		}
+		rc = rc ? -1 : c_unlink_check(z, u, n, len);
+		drain(z, u, n);
+		if (rc < 0)
+			return -1;
+	}
+	/* The endpoint still works, and its data is intact. */
+	if (in)
+		return c_read(z, ep, USBFRONT_BULK, len, 0, 0);
+	return c_write(z, len, 0, 0);
+}
+
+static int c_unlink_check(struct zc *z, struct usbfront_urb *u, unsigned n, unsigned len)
+{
+	unsigned i;
+	int rc;
+
+	{
 		for (i = 0; i < n; i++) {
 			while (!u[i].completed) {
 				rc = usbfront_poll(z->t->uf, z->t->xfer_ms);
@@ -450,10 +503,7 @@ static int c_unlink(struct zc *z, const uint8_t *ep, unsigned len)
 					    u[i].actual);
 		}
 	}
-	/* The endpoint still works, and its data is intact. */
-	if (in)
-		return c_read(z, ep, USBFRONT_BULK, len, 0, 0);
-	return c_write(z, len, 0, 0);
+	return 0;
 }
 
 /* usbtest's test 24: num URBs queued, num-4 and num-2 unlinked. */
@@ -463,28 +513,33 @@ static int c_unlink_queued(struct zc *z)
 	unsigned n = z->sglen < 4 ? 4 : z->sglen, i;
 	int rc;
 
+	mark_done(u, ZC_MAX_SGLEN);
 	for (i = 0; i < n; i++) {
 		u[i] = (struct usbfront_urb){ .port = (uint8_t)z->port, .devnum = z->d.addr,
 			.ep = z->out[2] & 0x0f, .type = USBFRONT_BULK, .buf = z->buf[i],
 			.length = z->length };
 		fill(z, z->buf[i], z->length, maxp(z->out));
 		rc = usbfront_submit(z->t->uf, &u[i]);
-		if (rc < 0)
+		if (rc < 0) {
+			u[i].completed = true;
+			drain(z, u, n);
 			return fail(z, "submit: %s", uft_err(rc));
+		}
 	}
 	usbfront_unlink(z->t->uf, &u[n - 4]);
 	usbfront_unlink(z->t->uf, &u[n - 2]);
 	for (i = 0; i < n; i++) {
 		while (!u[i].completed) {
 			rc = usbfront_poll(z->t->uf, z->t->xfer_ms);
-			if (rc <= 0)
+			if (rc <= 0) {
+				drain(z, u, n);
 				return fail(z, "URB %u: %s", i, rc ? uft_err(rc) : "no answer");
+			}
 		}
-		if (i == n - 4 || i == n - 2) {
-			if (u[i].status != -ECONNRESET)
-				return fail(z, "unlinked URB %u: %s", i, uft_err(u[i].status));
-		} else if (u[i].status) {
-			return fail(z, "URB %u: %s", i, uft_err(u[i].status));
+		if ((i == n - 4 || i == n - 2) ? u[i].status != -ECONNRESET : u[i].status != 0) {
+			drain(z, u, n);
+			return fail(z, "%sURB %u: %s", i == n - 4 || i == n - 2 ? "unlinked " : "", i,
+				    uft_err(u[i].status));
 		}
 	}
 	return 0;
@@ -847,7 +902,7 @@ int uft_zero(struct uft *t, int argc, char **argv)
 	z->iterations = 10;
 	z->length = 4096;
 	z->sglen = 8;
-	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c': list = optarg; break;
 		case 'i': if (uft_uint(optarg, 1000000, &v) < 0 || !v) goto usage;

@@ -193,7 +193,8 @@ int usbfront_open(const struct usbfront_opts *opts, struct usbfront **out)
 	struct usbfront *uf = calloc(1, sizeof(*uf));
 	uint64_t v;
 	unsigned i;
-	int rc;
+	bool stale;
+	int rc, st;
 
 	if (!uf)
 		return -ENOMEM;
@@ -204,6 +205,14 @@ int usbfront_open(const struct usbfront_opts *opts, struct usbfront **out)
 	if (rc < 0)
 		goto fail;
 	uf->backend = pvfront_backend_id(uf->f);
+	/* A previous user that died without closing left the backend on its
+	 * rings: close that connection first, so that what we wait for below
+	 * is the backend's answer to us. */
+	st = pvfront_backend_state(uf->f);
+	stale = st == XenbusStateInitialised || st == XenbusStateConnected ||
+		st == XenbusStateClosing;
+	if (stale)
+		pvfront_disconnect(uf->f, uf->timeout_ms);
 	/* A previous user may have left us Closed: Initialising asks the
 	 * backend to go back to InitWait (reconnect). */
 	rc = pvfront_switch_state(uf->f, XenbusStateInitialising);
@@ -211,8 +220,8 @@ int usbfront_open(const struct usbfront_opts *opts, struct usbfront **out)
 		goto fail;
 	/* xenhcd_backend_changed connects on InitWait, Initialised or Connected. */
 	rc = pvfront_wait_backend(uf->f, PVFRONT_STATE(XenbusStateInitWait) |
-					 PVFRONT_STATE(XenbusStateInitialised) |
-					 PVFRONT_STATE(XenbusStateConnected), uf->timeout_ms);
+				  (stale ? 0 : PVFRONT_STATE(XenbusStateInitialised) |
+				   PVFRONT_STATE(XenbusStateConnected)), uf->timeout_ms);
 	if (rc < 0)
 		goto fail;
 	/* xenhcd_create_hcd reads both from the backend, or fails the device. */
@@ -681,24 +690,32 @@ static int process(struct usbfront *uf)
 	return a + b;
 }
 
+static int remaining_ms(uint64_t deadline);
+
 int usbfront_poll(struct usbfront *uf, int timeout_ms)
 {
+	uint64_t deadline = pv_now_ns() + (uint64_t)(timeout_ms < 0 ? 0 : timeout_ms) * 1000000ull;
 	struct pollfd pfd = { .fd = pv_hv_evtchn_fd(uf->hv), .events = POLLIN };
 	int n, rc, port;
 
-	n = process(uf);
-	if (n != 0 || timeout_ms == 0)
-		return n;
-	rc = poll(&pfd, 1, timeout_ms);
-	if (rc < 0)
-		return errno == EINTR ? 0 : -errno;
-	if (rc > 0) {
-		/* One port on this handle: one pending() per wake-up. */
-		port = pv_hv_evtchn_pending(uf->hv);
-		if (port >= 0)
-			pv_hv_evtchn_unmask(uf->hv, (uint32_t)port);
+	for (;;) {
+		n = process(uf);
+		if (n != 0 || timeout_ms == 0)
+			return n;
+		/* An event may be left from responses handled already: wait
+		 * again until something new arrives or the time is up. */
+		rc = poll(&pfd, 1, timeout_ms < 0 ? -1 : remaining_ms(deadline));
+		if (rc < 0 && errno != EINTR)
+			return -errno;
+		if (rc > 0) {
+			/* One port on this handle: one pending() per wake-up. */
+			port = pv_hv_evtchn_pending(uf->hv);
+			if (port >= 0)
+				pv_hv_evtchn_unmask(uf->hv, (uint32_t)port);
+		} else if (rc == 0) {
+			return process(uf);
+		}
 	}
-	return process(uf);
 }
 
 static int remaining_ms(uint64_t deadline)
