@@ -853,6 +853,10 @@ struct pv_hv *pv_queue_hv(struct pv_queue *q);
  * is dead and its device disconnects).
  */
 int pv_queue_next(struct pv_queue *q, unsigned ring, void **slot, const void **req);
+/* A ring consumed only when its entries are needed (usbif conn: buffers
+ * for events): check its producer now.  0, or -EPROTO after the violation
+ * of an overflow, as pv_queue_next would find it. */
+int pv_queue_check_prod(struct pv_queue *q, unsigned ring);
 /* On a polling worker: a run may stop early (the worker polls again), and
  * an empty ring arms no event until the worker goes idle. */
 bool pv_queue_polled(const struct pv_queue *q);

@@ -260,6 +260,19 @@ overflow:
 	return -EPROTO;
 }
 
+int pv_queue_check_prod(struct pv_queue *q, unsigned ring)
+{
+	struct qring *r = &q->rings[ring];
+	char lb[16];
+	uint32_t rp;
+
+	if (q->dead || q->stopping || pv_ring_back_avail(&r->ring, &rp) >= 0)
+		return 0;
+	pv_queue_violation(q, "%sring producer overflow (req_prod beyond the free slots)",
+			   label(q, r, lb, sizeof(lb)));
+	return -EPROTO;
+}
+
 void *pv_queue_answer(struct pv_queue *q, unsigned ring, void *slot)
 {
 	struct qring *r = &q->rings[ring];

@@ -807,9 +807,9 @@ static void finish_done(struct usb_queue *uq)
 							* gives up on SHUTDOWN) */
 		else if (!status)
 			state_snoop(uq, r->port, &x->req);
-		if (s->copy_err) {
-			pv_queue_bad_request(uq->pq, "urb id %u: copy to the guest failed: %s",
-					     x->req.id, strerror(-s->copy_err));
+		if (s->copy_err) {  /* a grant xen-hcd did not give, or took back */
+			pv_queue_violation(uq->pq, "urb request id %u: copy to the guest failed: %s",
+					   x->req.id, strerror(-s->copy_err));
 			status = USBIF_STATUS_SHUTDOWN;
 		}
 		answer(uq, s, status, x->actual, x->error_count);
@@ -869,6 +869,7 @@ static void uq_run(struct pv_queue *pq, unsigned events)
 		return;
 	uq->in_run = true;
 	uq->run_queued = false;
+	pv_queue_check_prod(pq, RING_CONN); /* a conn flood costs its device now */
 	take_plugs(uq);
 	do {
 		finish_done(uq);
