@@ -599,7 +599,7 @@ static int do_raw(struct uft *t, int argc, char **argv)
 	memset(pages, 0, 8192);
 	/* A GET_STATUS(device) to the device, 2 bytes into page 0. */
 	req.id = 3;
-	req.pipe = (uint32_t)(USBIF_PIPE_TYPE_CTRL << USBIF_PIPE_TYPE_SHIFT) | USBIF_PIPE_DIR |
+	req.pipe = ((uint32_t)USBIF_PIPE_TYPE_CTRL << USBIF_PIPE_TYPE_SHIFT) | USBIF_PIPE_DIR |
 		   ((uint32_t)d.addr << USBIF_PIPE_DEV_SHIFT) | port;
 	req.buffer_length = 2;
 	req.nr_buffer_segs = 1;
