@@ -348,12 +348,14 @@ static int do_wait_port(struct uft *t, int argc, char **argv)
 /* The boot keyboard's usage ids 0x04.. as text, unshifted and shifted. */
 static char key_char(uint8_t usage, bool shift)
 {
-	static const char plain[] = "abcdefghijklmnopqrstuvwxyz1234567890\n\x1b\b\t -=[]\\#;'`,./";
-	static const char shifted[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ!@#$%^&*()\n\x1b\b\t _+{}|~:\"~<>?";
+	static const char map[2][54] = {
+		"abcdefghijklmnopqrstuvwxyz1234567890\n\x1b\b\t -=[]\\#;'`,./",
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZ!@#$%^&*()\n\x1b\b\t _+{}|~:\"~<>?",
+	};
 
 	if (usage < 0x04 || usage > 0x38)
 		return 0;
-	return (shift ? shifted : plain)[usage - 0x04];
+	return map[shift][usage - 0x04];
 }
 
 static const uint8_t *hid_int_in(const struct usbfront_dev *d)
@@ -597,7 +599,7 @@ static int do_raw(struct uft *t, int argc, char **argv)
 	memset(pages, 0, 8192);
 	/* A GET_STATUS(device) to the device, 2 bytes into page 0. */
 	req.id = 3;
-	req.pipe = (uint32_t)(USBIF_PIPE_TYPE_CTRL << USBIF_PIPE_TYPE_SHIFT) | USBIF_PIPE_DIR |
+	req.pipe = ((uint32_t)USBIF_PIPE_TYPE_CTRL << USBIF_PIPE_TYPE_SHIFT) | USBIF_PIPE_DIR |
 		   ((uint32_t)d.addr << USBIF_PIPE_DEV_SHIFT) | port;
 	req.buffer_length = 2;
 	req.nr_buffer_segs = 1;

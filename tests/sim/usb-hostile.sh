@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Description: hostile usbif requests built by hand (usbfront-tool raw):
+# a bad pipe (port 0, a port beyond num-ports, an unknown address), a
+# buffer_length beyond its segments, 17 segments, an iso packet count the
+# descriptor segments do not hold, an ungranted ref, a segment crossing its
+# page
+# and req_prod far beyond the ring: each is answered with an error or
+# disconnects the offending controller.  An unlink of an id not in flight
+# is answered once (its status is the backend's: Linux ignores it) and
+# nothing else is; a conn ring flooded beyond its size harms nobody else.
+# The daemon and a second guest's verified storage I/O carry on throughout.
+. "$(dirname "$0")/usb-lib.sh"
+
+g1_vusb
+dev_attach g1 0 1 emu:zero
+guest_create g2
+vusb_attach g2
+wait_until 10 state_is g2 0 2
+img s.img
+dev_attach g2 0 1 emu:storage,file=$W/s.img
+seed=1
+other_guest_ok() {
+	seed=$((seed + 1))
+	guest_of g2 storage 1 write --offset 0 --length 1048576 --seed $seed &&
+	guest_of g2 storage 1 verify --offset 0 --length 1048576 --seed $seed
+}
+for rule in bad-pipe-port0 bad-pipe-port bad-pipe-dev len-beyond-segs too-many-segs \
+	    iso-count bad-gref seg-cross-page; do
+	out=$(guest_of g1 raw $rule 1 2>&1); echo "$out" | sed 's/^/# /'
+	answered() { grep -qE "^response id 3 status (EINVAL|ENODEV|EPIPE|ESHUTDOWN|EPROTO)" <<<"$out" ||
+		grep -qE "^backend (Closing|Closed)" <<<"$out"; }
+	check "$rule: an error response or a disconnect" answered
+	check "$rule: the frontend did not see a protocol error" fails grep -q "usbfront broken" <<<"$out"
+	check "$rule: the daemon runs" kill -0 "$usbpid"
+	check "$rule: the other guest's storage I/O verifies" other_guest_ok
+done
+out=$(guest_of g1 raw unlink-unknown 1 2>&1); echo "$out" | sed 's/^/# /'
+check "unlink-unknown: answered once" test "$(grep -c '^response id 3 ' <<<"$out")" = 1
+check "unlink-unknown: nothing else answered, no protocol error" fails grep -q "usbfront broken" <<<"$out"
+check "unlink-unknown: the controller still serves" grep -q "^then GET_STATUS: OK" <<<"$out"
+for rule in prod-overflow conn-flood; do
+	out=$(guest_of g1 raw $rule 1 2>&1); echo "$out" | sed 's/^/# /'
+	[ $rule = prod-overflow ] &&
+		check "$rule: the controller is disconnected" grep -qE "^backend (Closing|Closed)" <<<"$out"
+	check "$rule: the daemon runs" kill -0 "$usbpid"
+	check "$rule: the other guest's storage I/O verifies" other_guest_ok
+	check "$rule: a fresh frontend of the guest is served again" guest_of g1 zero 1 --case 1,2 --iterations 2
+done
+t_done
