@@ -38,7 +38,10 @@
  *  - at most SIM_PIN_RECS - 1 pages mapped per handle (-ENOMEM beyond);
  *  - a process dying inside the page/ref allocator's locked section (share,
  *    unshare) leaves it locked for the domain's other processes;
- *  - shared pages are a contiguous run of our RAM (gntalloc pages need not be).
+ *  - shared pages are a contiguous run of our RAM (gntalloc pages need not be);
+ *  - a grant copy's local side may be any memory we can read or write: on
+ *    Xen, gntdev must pin it, and VM_PFNMAP/VM_IO mappings (usbfs DMA
+ *    buffers from libusb_dev_mem_alloc, device BARs) fail with EFAULT.
  */
 #include <errno.h>
 #include <stdio.h>

@@ -704,30 +704,6 @@ static void host_cancel(struct usb_dev *d, struct usb_xfer *x)
 		libusb_cancel_transfer(hx->t);
 }
 
-/*
- * usbfs DMA memory (zero copy: the kernel uses the pages mmap'd from the
- * usbfs fd as the transfer buffer).  Each buffer is one mmap of coherent
- * DMA memory, so small transfers (control ones bounce anyway: they need
- * the setup packet first) keep ring.c's memory and the kernel's copy; the
- * threshold is a guess, not measured.  NULL too when the kernel has none
- * to give (usbfs_memory_mb exhausted, a node that cannot be mmap'd).
- */
-#define HOST_DMA_MIN 4096u
-
-static void *host_buf_get(struct usb_dev *d, size_t len)
-{
-	struct host_dev *hd = host_of(d);
-
-	if (len < HOST_DMA_MIN || hd->gone)
-		return NULL;
-	return libusb_dev_mem_alloc(hd->h, len);
-}
-
-static void host_buf_put(struct usb_dev *d, void *buf, size_t len)
-{
-	libusb_dev_mem_free(host_of(d)->h, buf, len);
-}
-
 /* --------------------------------------------------------- open / close */
 
 static void host_close(struct usb_dev *d)
@@ -758,8 +734,6 @@ static const struct usb_dev_ops host_ops = {
 	.reset = host_reset,
 	.submit = host_submit,
 	.cancel = host_cancel,
-	.buf_get = host_buf_get,
-	.buf_put = host_buf_put,
 	.close = host_close,
 };
 

@@ -61,9 +61,8 @@ struct urb_slot {
 	struct usb_queue *uq;
 	enum { S_FREE, S_STAGED, S_DEV, S_DONE } state;
 	int copy_err;
-	uint8_t *own;           /* our buffer (reused), own_len bytes */
+	uint8_t *own;           /* the data buffer (reused), own_len bytes */
 	size_t own_len;
-	bool dev_buf;           /* x.buf came from the device's buf_get */
 	struct usb_iso_desc *iso;
 	unsigned iso_cap;
 	uint64_t t0;
@@ -444,9 +443,6 @@ static void answer(struct usb_queue *uq, struct urb_slot *s, int32_t status, uin
 	rsp->status = status;
 	rsp->actual_length = (int32_t)actual;
 	rsp->error_count = (int32_t)errors;
-	if (s->dev_buf && s->x.dev)
-		s->x.dev->ops->buf_put(s->x.dev, s->x.buf, s->x.req.length);
-	s->dev_buf = false;
 	s->x.buf = NULL;
 	s->state = S_FREE;
 }
@@ -516,11 +512,7 @@ static int slot_buffers(struct urb_slot *s, struct usb_dev *d)
 	const struct usb_req *q = &s->x.req;
 
 	s->x.buf = NULL;
-	if (q->length && d->ops->buf_get) {
-		s->x.buf = d->ops->buf_get(d, q->length);
-		s->dev_buf = s->x.buf != NULL;
-	}
-	if (!s->x.buf && q->length) {
+	if (q->length) {
 		if (s->own_len < q->length) {
 			uint8_t *b = realloc(s->own, USB_MAX_LEN);
 
@@ -577,7 +569,8 @@ static int32_t set_address(struct usb_queue *uq, unsigned port, const struct usb
 }
 
 /* The port a request is for: devnum 0 goes by the pipe's port (the device
- * being enumerated), any other by the address table.  0: none. */
+ * being enumerated), any other by the address table, and the pipe's port
+ * must agree.  0: none (answered NODEV). */
 static unsigned resolve(struct usb_queue *uq, const struct usb_req *q)
 {
 	unsigned port;
@@ -586,9 +579,11 @@ static unsigned resolve(struct usb_queue *uq, const struct usb_req *q)
 		port = q->port;
 		return port >= 1 && port <= uq->num_ports && uq->ports[port].ref ? port : 0;
 	}
+	/* xen-hcd names the device's root-hub port in every pipe (hubs are
+	 * not passed through): a pipe naming another is refused. */
 	port = uq->addr[q->devnum];
 	if (port)
-		return port;
+		return port == q->port ? port : 0;
 	/* After a restart the guest's addresses are unknown: adopt the one
 	 * the guest uses on the port xen-hcd names in the pipe. */
 	port = q->port;
@@ -636,7 +631,6 @@ static void take_request(struct usb_queue *uq, struct urb_slot *s, const struct 
 
 	s->uq = uq;
 	s->copy_err = 0;
-	s->dev_buf = false;
 	memset(&s->x, 0, sizeof(s->x));
 	if (usb_req_parse(r, q, &why) < 0) {
 		/* xen-hcd never sends these: a broken or hostile frontend. */

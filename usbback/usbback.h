@@ -183,10 +183,6 @@ struct usb_dev_ops {
 	 * with whatever status and data it got (typically -ECONNRESET mapped
 	 * to USBIF_STATUS_SHUTDOWN by the caller). */
 	void (*cancel)(struct usb_dev *d, struct usb_xfer *x);
-	/* Optional (NULL: ring.c's own memory): a transfer's data buffer in
-	 * the device's memory (usbfs DMA buffers: libusb_dev_mem_alloc). */
-	void *(*buf_get)(struct usb_dev *d, size_t len);
-	void (*buf_put)(struct usb_dev *d, void *buf, size_t len);
 	/* Any thread, the device detached (or never attached): free it. */
 	void (*close)(struct usb_dev *d);
 };

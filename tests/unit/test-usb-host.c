@@ -18,9 +18,7 @@
  * bit), iso IN data and per-packet results (it replays the URB, not its
  * packet descriptors), more than one URB in flight (its replay keeps one),
  * cancel of a pending transfer (every replayed URB is reapable at once),
- * SET_CONFIGURATION / SET_INTERFACE (usbfs ioctls it does not know), and
- * usbfs DMA buffers (mmap of its fake device node fails: buf_get gives
- * NULL, the fallback).
+ * and SET_CONFIGURATION / SET_INTERFACE (usbfs ioctls it does not know).
  *
  * umockdev's preload library must be in LD_PRELOAD from the start: main()
  * re-executes this program with LD_PRELOAD set, after ASan's runtime when
@@ -482,11 +480,6 @@ static void test_a_vanished_device_is_reported_gone_once(void **state)
 
 	(void)state;
 	t_attach(&c, "1-1");
-	/* usbfs DMA memory: umockdev's node cannot be mmap'd, NULL is the fallback */
-	void *b = c.d->ops->buf_get(c.d, 65536);
-	if (b)
-		c.d->ops->buf_put(c.d, b, 65536);
-
 	x = t_data(USBIF_PIPE_TYPE_BULK, 1, true, buf, 16);
 	t_xfer_expect(&c, &x, USBIF_STATUS_NODEV);
 	assert_true(t_run_until(&c, &c.gone, 1));
