@@ -16,5 +16,9 @@ pvback-usb_pkgs := $(usbdev_pkgs)
 $(call mod_cflags,usbback,-Icommon -Iusbback \
 	$(if $(filter y,$(HAVE_LIBUSB)),-DHAVE_LIBUSB $(call pkgcflags,libusb-1.0)))
 
+# `xl usbdev-attach` without libxl's usbback binding (the script's header
+# says why); make install puts it in $(PREFIX)/sbin.
+sbin_scripts += scripts/pvback-usbdev
+
 # make install also installs the systemd unit, pointing at $(PREFIX)/bin.
 systemd_units += scripts/pvback-usb.service
