@@ -3,8 +3,9 @@
 # domU side of the usb scenarios (busybox sh). Shipped in dom0 as
 # /xt/guest/usb.sh and added to a domU as /extra/usb.sh (xt_usb_domu).
 # usage: sh /extra/usb.sh CMD ARGS; prints what it found, exit 0 = ok.
-# Devices are named by VID:PID (lsusb's form); a busid is the sysfs name
-# ("1-3": root-hub port 3 of xen-hcd's bus).
+# Devices are named by VID:PID (lsusb's form) or port:N (the device on
+# port N of xen-hcd's root hub: the controller's port/N); a busid is the
+# sysfs name ("1-3": root-hub port 3 of bus 1).
 #   hcd                    xen-hcd's bus: driver bound, root hub, ports, speed
 #   dev VID:PID            busid of the first such device
 #   wait VID:PID SEC       wait until one is there (prints its busid)
@@ -28,8 +29,20 @@ export PATH=/usr/sbin:/usr/bin:/sbin:/bin
 cmd=$1
 shift
 
-dev() { # VID:PID -> busid
+hcdbus() { # the bus number of xen-hcd's root hub
+	local r
+	for r in /sys/bus/usb/devices/usb*; do
+		case $(readlink "$r/../driver" 2>/dev/null) in */vusb) echo "${r##*/usb}"; return 0 ;; esac
+	done
+	return 1
+}
+dev() { # VID:PID or port:N -> busid
 	local d
+	case $1 in port:*)
+		d=$(hcdbus)-${1#port:}
+		[ -e "/sys/bus/usb/devices/$d/idVendor" ] && echo "$d"
+		return ;;
+	esac
 	for d in /sys/bus/usb/devices/*; do
 		[ -e "$d/idVendor" ] || continue
 		[ "$(cat "$d/idVendor"):$(cat "$d/idProduct")" = "$1" ] || continue
