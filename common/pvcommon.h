@@ -310,6 +310,9 @@ int pv_xb_dev_state(const struct pv_xb_dev *dev);          /* our XenbusState */
  * connection its predecessor left live (our state Connected, the frontend
  * Initialised or Connected): the rings are in use, resume at rsp_prod. */
 bool pv_xb_dev_resuming(const struct pv_xb_dev *dev);
+/* True in ops->disconnect and ops->remove when the daemon itself stops (a
+ * successor will resume the connection), not the frontend or toolstack. */
+bool pv_xb_dev_daemon_stopping(const struct pv_xb_dev *dev);
 /* Call fn for every device of the backend (loop thread only; fn must not
  * add or remove devices). */
 typedef void pv_xb_dev_fn(struct pv_xb_dev *dev, void *opaque);

@@ -86,6 +86,7 @@ void pv_xb_dev_set_priv(struct pv_xb_dev *dev, void *priv) { dev->priv = priv; }
 void *pv_xb_dev_priv(const struct pv_xb_dev *dev) { return dev->priv; }
 int pv_xb_dev_state(const struct pv_xb_dev *dev) { return dev->state; }
 bool pv_xb_dev_resuming(const struct pv_xb_dev *dev) { return dev->resuming; }
+bool pv_xb_dev_daemon_stopping(const struct pv_xb_dev *dev) { return dev->be->stopping; }
 void *pv_xb_backend_ctx(struct pv_xb_backend *be) { return be->ctx; }
 
 char *pv_xb_dev_read_be(struct pv_xb_dev *dev, const char *key)

@@ -4,11 +4,13 @@
 # each for FUZZ_SECONDS (default 600) from its seed corpus in
 # tests/fuzz/corpus/<name> (new inputs go to $(O)/fuzz/corpus/<name>);
 # make check runs each for a few seconds (tests/sim/fuzz-smoke.sh).
-fuzzers += fuzz-xs-wire fuzz-net-tx
+fuzzers += fuzz-xs-wire fuzz-net-tx fuzz-usb-urb
 fuzz-xs-wire_srcs := tests/fuzz/fuzz-xs-wire.c sim/xs_wire.c sim/xs_store.c
 fuzz-xs-wire_inc := -Isim -Icommon
 fuzz-net-tx_srcs := tests/fuzz/fuzz-net-tx.c netback/request.c netback/offload.c common/pvnet.c
 fuzz-net-tx_inc := -Icommon -Inetback
+fuzz-usb-urb_srcs := tests/fuzz/fuzz-usb-urb.c usbback/request.c
+fuzz-usb-urb_inc := -Icommon -Iusbback
 
 FUZZ_SECONDS ?= 600
 FUZZ_CFLAGS := -std=gnu11 -g -O1 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined
@@ -21,10 +23,11 @@ $(O)/fuzz/$(1): $($(1)_srcs)
 endef
 $(foreach f,$(fuzzers),$(eval $(call fuzz_rule,$(f))))
 
-.PHONY: fuzzers fuzz fuzz-xs fuzz-net
+.PHONY: fuzzers fuzz fuzz-xs fuzz-net fuzz-usb
 fuzzers: $(addprefix $(O)/fuzz/,$(fuzzers))
 fuzz-xs: $(O)/fuzz/fuzz-xs-wire
 fuzz-net: $(O)/fuzz/fuzz-net-tx
+fuzz-usb: $(O)/fuzz/fuzz-usb-urb
 fuzz: fuzzers
 	$(Q)for f in $(fuzzers); do \
 		mkdir -p $(O)/fuzz/corpus/$$f && \

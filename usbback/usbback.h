@@ -44,6 +44,8 @@
 /* Packets of one isochronous transfer: xen-hcd's own bound is the
  * descriptor pages (256 a page); usbcore's HCDs take at most 1024. */
 #define USB_MAX_ISO_PKTS   1024u
+/* Interfaces whose alternate setting a restarted daemon restores. */
+#define USB_MAX_IFACES     32u
 
 /* transfer_flags: xen-hcd passes Linux's urb->transfer_flags truncated to
  * 16 bits; usbif.h defines only SHORT_NOT_OK, every other bit is ignored
@@ -203,12 +205,17 @@ struct usb_dev {
 	char name[64];            /* "vusb-5-0/port1 emu:storage": log prefix */
 	char spec[128];           /* the port/N value it was opened from */
 	usb_xfer_done_fn *done;   /* set by ring.c before attach */
+	void (*gone)(struct usb_dev *d); /* set by ring.c: usb_dev_gone's */
 	void *owner;              /* ring.c's */
 	struct usb_dev_stats stats;
 };
 
 /* Complete x: counts it, then the owner's callback. */
 void usb_xfer_done(struct usb_xfer *x);
+/* The device went away on its own (a passthrough device unplugged from the
+ * host): the port is reported empty, transfers still held complete as the
+ * device finishes them (USBIF_STATUS_NODEV).  Queue thread. */
+void usb_dev_gone(struct usb_dev *d);
 
 /* What a device spec names (dev.c). */
 enum usb_spec_kind { USB_SPEC_HOST, USB_SPEC_EMU };
@@ -259,11 +266,8 @@ extern const struct pv_stats_table usb_dev_stats_table;
 
 /* ---------------------------------------------------------- controller */
 
-#define USB_DEF_MAX_INFLIGHT 64u  /* transfers per controller in the devices' hands */
-
 struct usb_config {
 	struct pv_backend_cfg pv;
-	unsigned max_inflight;    /* bounded per controller (urb ring slots bound it too) */
 };
 
 struct usb_ctrl;              /* xenbus.c */
@@ -279,7 +283,9 @@ struct usb_queue_params {
 	bool resume;
 };
 int usb_queue_start(const struct usb_queue_params *p, struct usb_queue **out);
-void usb_queue_stop(struct usb_queue *uq);          /* closes every device */
+/* Closes every device; keep_state: the daemon stops and a successor
+ * resumes, so the ports' state file stays for it. */
+void usb_queue_stop(struct usb_queue *uq, bool keep_state);
 /* xenbus thread: put d on port (NULL: unplug); the queue owns d after
  * this, and closes the device it replaces once its transfers are done. */
 int usb_queue_plug(struct usb_queue *uq, unsigned port, struct usb_dev *d);
@@ -295,6 +301,10 @@ void usb_queue_port_info(struct usb_queue *uq, unsigned port, struct usb_port_in
 struct pv_queue *usb_queue_pv(struct usb_queue *uq);
 
 extern const struct pv_xb_backend_ops usb_vusb_ops;
+/* xenbus.c, for ctl.c (xenbus thread): the controller's queue (NULL when
+ * not connected) and its port count (0 when dev is no controller). */
+struct usb_queue *usb_ctrl_queue(struct pv_xb_dev *dev);
+unsigned usb_ctrl_ports(struct pv_xb_dev *dev, unsigned *usb_ver);
 bool usb_ctl_stats(struct pv_xb_dev *dev, struct pv_stats_dump *d);
 
 #endif /* USBBACK_H */

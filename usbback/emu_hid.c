@@ -1,0 +1,19 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* Placeholder: the emulated hid device comes next. */
+#include <errno.h>
+
+#include "usbback.h"
+
+int usb_emu_hid_open(const struct usb_spec *s, const char *name, unsigned usb_ver,
+		 struct usb_dev **out)
+{
+	(void)s; (void)usb_ver; (void)out;
+	pv_err(name, "emu:hid: not built yet");
+	return -ENOTSUP;
+}
+
+int usb_emu_hid_type(struct usb_dev *d, const char *text)
+{
+	(void)d; (void)text;
+	return -ENOTSUP;
+}

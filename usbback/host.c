@@ -1,0 +1,13 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* Placeholder: libusb passthrough comes next. */
+#include <errno.h>
+
+#include "usbback.h"
+
+int usb_host_open(const struct usb_spec *s, const char *name, unsigned usb_ver,
+		  struct usb_dev **out)
+{
+	(void)s; (void)usb_ver; (void)out;
+	pv_err(name, "host devices: not built yet");
+	return -ENOTSUP;
+}

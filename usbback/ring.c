@@ -1,0 +1,1119 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * A vusb controller's data path on a pv_queue (common/queue.c owns the
+ * thread, both rings, the event channel, the slots, the stop protocol and
+ * the restart journal): the urb ring holds requests to serve (answered on
+ * a stop), the conn ring dummy requests the frontend posts for us to answer
+ * with hot-plug events (a stop takes no more of them).
+ *
+ * A run: report port changes on the conn ring; copy out every urb request,
+ * validate it (request.c), resolve its device (the address table: the
+ * guest's addresses are ours to keep, SET_ADDRESS never reaches a device),
+ * gather the grant copies of every OUT buffer and iso descriptor array into
+ * one batch, then hand the transfers to their devices.  A device finishes
+ * a transfer with usb_xfer_done() (now, or later from its fds or timers);
+ * the IN data and descriptors are copied back in one batch and the
+ * responses pushed together.  Nothing of the guest's stays mapped: every
+ * byte moves by grant copy, so a response never waits for an unmap.
+ *
+ * Devices belong to this thread while the controller is connected: a port
+ * change from xenstore arrives as a message (usb_queue_plug); a replaced or
+ * unplugged device has its transfers cancelled and is closed once the last
+ * one completed (they are answered NODEV).  Never calls xenstore.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "usbback.h"
+
+enum { RING_URB, RING_CONN };
+
+/* ring.c's part of a device (usb_dev.owner). */
+struct dev_ref {
+	struct usb_queue *uq;
+	struct usb_dev *dev;
+	unsigned port;          /* 0 once unplugged (draining) */
+	unsigned held;          /* transfers staged, in its hands or not yet answered */
+	unsigned inflight;      /* in its hands */
+	bool attached;
+	struct dev_ref *next;   /* draining list */
+};
+
+struct usb_port {
+	struct dev_ref *ref;    /* NULL: empty */
+	uint8_t addr;           /* the guest's address for it, 0: default */
+	bool addr_unknown;      /* resumed: adopt the address the guest uses */
+	uint8_t reported;       /* speed the conn ring last told */
+	bool replaced;          /* a different device since: tell NONE first */
+	/* What the guest set up, for a restarted daemon (the state file). */
+	uint8_t config;
+	uint8_t alt[USB_MAX_IFACES];
+};
+
+/* An urb ring slot: one request, from copy-out to its response. */
+struct urb_slot {
+	struct usb_xfer x;
+	struct usb_queue *uq;
+	enum { S_FREE, S_STAGED, S_DEV, S_DONE } state;
+	int copy_err;
+	uint8_t *own;           /* our buffer (reused), own_len bytes */
+	size_t own_len;
+	bool dev_buf;           /* x.buf came from the device's buf_get */
+	struct usb_iso_desc *iso;
+	unsigned iso_cap;
+	uint64_t t0;
+	bool replay;            /* ours (a restart's SET_CONFIGURATION): no answer */
+	struct urb_slot *next;  /* staged / done lists */
+};
+
+struct conn_slot {
+	uint8_t unused;
+};
+
+struct plug_msg {
+	unsigned port;
+	struct usb_dev *dev;
+	struct plug_msg *next;
+};
+
+struct usb_queue {
+	struct pv_queue *pq;
+	const char *name;
+	struct pv_hv *hv;
+	uint16_t domid;
+	unsigned usb_ver, num_ports;
+	struct usb_port ports[USB_MAX_PORTS + 1];
+	uint8_t addr[USB_MAX_ADDR];  /* address -> port, 0: none */
+	uint32_t conn_pending;       /* ports with news for the conn ring */
+	struct dev_ref *draining;
+	struct urb_slot *staged, **staged_tail;
+	struct urb_slot *done, **done_tail;
+	struct pv_copy_batch copy;
+	char state_path[256];        /* the ports' state file, "" without --state-dir */
+	bool resume;
+	bool in_run, cancelled_all;
+	bool run_queued;             /* a run is queued on the loop */
+	unsigned inflight;
+	/* Port changes from the xenbus thread, and what stats read. */
+	pthread_mutex_t lock;
+	struct plug_msg *plugs;
+	struct usb_dev *opening[USB_MAX_PORTS + 1]; /* given at start, attached by ops->start */
+	uint32_t urb_ref, conn_ref, evtchn;         /* the state file's identity */
+};
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void run_call(void *opaque)
+{
+	pv_queue_run(opaque);
+}
+
+/* A run soon, on this loop: never from inside a device's callback, which
+ * may be about to touch the device the run would close. */
+static void run_later(struct usb_queue *uq)
+{
+	if (uq->in_run || uq->run_queued)
+		return;
+	if (pv_loop_call(pv_queue_loop(uq->pq), run_call, uq->pq) == 0)
+		uq->run_queued = true;
+}
+
+/* ------------------------------------------------------------ devices */
+
+static void xfer_done(struct usb_xfer *x);
+static void dev_gone(struct usb_dev *d);
+static void state_save(struct usb_queue *uq);
+
+static void dev_release(struct dev_ref *r)
+{
+	if (r->attached)
+		r->dev->ops->detach(r->dev);
+	r->dev->ops->close(r->dev);
+	free(r);
+}
+
+/* The port's device leaves (unplug, replacement, gone from the host): its
+ * transfers are cancelled and answered NODEV, then it is closed. */
+static void port_unplug(struct usb_queue *uq, unsigned port)
+{
+	struct usb_port *p = &uq->ports[port];
+	struct dev_ref *r = p->ref;
+
+	if (!r)
+		return;
+	pthread_mutex_lock(&uq->lock);
+	p->ref = NULL;
+	pthread_mutex_unlock(&uq->lock);
+	if (p->addr && uq->addr[p->addr] == port)
+		uq->addr[p->addr] = 0;
+	p->addr = 0;
+	p->addr_unknown = false;
+	p->config = 0;
+	memset(p->alt, 0, sizeof(p->alt));
+	uq->conn_pending |= 1u << port;
+	r->port = 0;
+	r->next = uq->draining;   /* closed by a run once nothing is held */
+	uq->draining = r;
+	for (unsigned i = 0; i < pv_queue_nr_slots(uq->pq, RING_URB); i++) {
+		struct urb_slot *s = pv_queue_slot(uq->pq, RING_URB, i);
+
+		if (s->state == S_DEV && s->x.dev == r->dev && !s->x.cancelled) {
+			s->x.cancelled = true;
+			r->dev->ops->cancel(r->dev, &s->x);
+		}
+	}
+	state_save(uq);
+}
+
+static int port_plug(struct usb_queue *uq, unsigned port, struct usb_dev *d)
+{
+	struct dev_ref *r = calloc(1, sizeof(*r));
+	int rc;
+
+	if (!r) {
+		d->ops->close(d);
+		return -ENOMEM;
+	}
+	r->uq = uq;
+	r->dev = d;
+	r->port = port;
+	d->owner = r;
+	d->done = xfer_done;
+	d->gone = dev_gone;
+	rc = d->ops->attach(d, pv_queue_loop(uq->pq));
+	if (rc == 0) {
+		r->attached = true;
+		rc = d->ops->reset(d); /* as a hub resets a port it sees connected */
+		d->stats.resets++;
+	}
+	if (rc < 0) {
+		pv_err(d->name, "cannot attach %s: %s", d->spec, strerror(-rc));
+		dev_release(r);
+		return rc;
+	}
+	pthread_mutex_lock(&uq->lock);
+	uq->ports[port].ref = r;
+	pthread_mutex_unlock(&uq->lock);
+	if (uq->ports[port].reported != USBIF_SPEED_NONE)
+		uq->ports[port].replaced = true;
+	uq->conn_pending |= 1u << port;
+	uq->ports[port].config = 0;
+	memset(uq->ports[port].alt, 0, sizeof(uq->ports[port].alt));
+	state_save(uq);
+	pv_info(d->name, "%s attached, %s speed", d->spec,
+		d->speed == USBIF_SPEED_HIGH ? "high" : d->speed == USBIF_SPEED_FULL ? "full" : "low");
+	return 0;
+}
+
+static void dev_gone(struct usb_dev *d)
+{
+	struct dev_ref *r = d->owner;
+
+	if (!r->port)
+		return;
+	pv_warn(d->name, "%s is gone from the host: port %u empty", d->spec, r->port);
+	/* Cancelling completes transfers: no run until the device returns. */
+	struct usb_queue *uq = r->uq;
+	bool in_run = uq->in_run;
+
+	uq->in_run = true;
+	port_unplug(uq, r->port);
+	uq->in_run = in_run;
+	run_later(uq);
+}
+
+/* Unplugged devices go once every transfer of theirs was answered; a run
+ * is never inside a device's callback, so closing one here is safe. */
+static void reap(struct usb_queue *uq)
+{
+	struct dev_ref **pp = &uq->draining, *r;
+
+	while ((r = *pp)) {
+		if (r->held) {
+			pp = &r->next;
+			continue;
+		}
+		*pp = r->next;
+		dev_release(r);
+	}
+}
+
+/* --------------------------------------------------------- state file */
+
+/*
+ * A daemon killed and restarted finds its devices fresh from a reset while
+ * the guest believes them addressed and configured.  The state file
+ * (<state-dir>/<controller>.ports) keeps per port the spec, the guest's
+ * address, the configuration and the interfaces' alternate settings the
+ * guest chose, with the rings it belongs to; a resumed queue restores the
+ * address table and replays SET_CONFIGURATION and SET_INTERFACE before it
+ * serves the guest.  Rewritten (tmp + rename) on the rare requests that
+ * change it; removed when the controller goes for good.
+ */
+static void state_save(struct usb_queue *uq)
+{
+	char tmp[sizeof(uq->state_path) + 4];
+	FILE *f;
+
+	if (!uq->state_path[0])
+		return;
+	snprintf(tmp, sizeof(tmp), "%s.tmp", uq->state_path);
+	f = fopen(tmp, "w");
+	if (!f) {
+		pv_warn(uq->name, "cannot write %s: %s", tmp, strerror(errno));
+		return;
+	}
+	fprintf(f, "rings %u %u %u\n", uq->urb_ref, uq->conn_ref, uq->evtchn);
+	for (unsigned p = 1; p <= uq->num_ports; p++) {
+		const struct usb_port *pt = &uq->ports[p];
+
+		if (!pt->ref)
+			continue;
+		fprintf(f, "port %u %u %u", p, pt->addr, pt->config);
+		for (unsigned i = 0; i < USB_MAX_IFACES; i++)
+			fprintf(f, " %u", pt->alt[i]);
+		fprintf(f, " %s\n", pt->ref->dev->spec);
+	}
+	if (fclose(f) || rename(tmp, uq->state_path)) {
+		pv_warn(uq->name, "cannot write %s: %s", uq->state_path, strerror(errno));
+		unlink(tmp);
+	}
+}
+
+/* One "port N ADDR CONFIG ALT*32 SPEC" line into the port it names, when
+ * that port holds the same device now.  Bounded: a corrupt file restores
+ * nothing wrong (addresses and settings are range-checked, and a guest
+ * that disagrees re-enumerates). */
+static void state_line(struct usb_queue *uq, char *line)
+{
+	unsigned long v[3 + USB_MAX_IFACES];
+	struct usb_port *pt;
+	char *s = line + 5, *end;
+
+	for (unsigned i = 0; i < 3 + USB_MAX_IFACES; i++) {
+		v[i] = strtoul(s, &end, 10);
+		if (end == s || *end != ' ')
+			return;
+		s = end + 1;
+	}
+	s[strcspn(s, "\n")] = 0;
+	if (v[0] < 1 || v[0] > uq->num_ports || v[1] >= USB_MAX_ADDR || v[2] > 255)
+		return;
+	pt = &uq->ports[v[0]];
+	if (!pt->ref || strcmp(pt->ref->dev->spec, s) || (v[1] && uq->addr[v[1]]))
+		return;
+	pt->addr = (uint8_t)v[1];
+	pt->addr_unknown = false;
+	if (pt->addr)
+		uq->addr[pt->addr] = (uint8_t)v[0];
+	pt->config = (uint8_t)v[2];
+	for (unsigned i = 0; i < USB_MAX_IFACES; i++)
+		pt->alt[i] = v[3 + i] > 255 ? 0 : (uint8_t)v[3 + i];
+}
+
+static void state_load(struct usb_queue *uq)
+{
+	char line[512];
+	unsigned a, b, c;
+	FILE *f;
+
+	if (!uq->state_path[0] || !(f = fopen(uq->state_path, "r")))
+		return;
+	if (!fgets(line, sizeof(line), f) || sscanf(line, "rings %u %u %u", &a, &b, &c) != 3 ||
+	    a != uq->urb_ref || b != uq->conn_ref || c != uq->evtchn) {
+		fclose(f);  /* another connection's */
+		return;
+	}
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, "port ", 5))
+			state_line(uq, line);
+	fclose(f);
+}
+
+/* A control request of ours to a device (no slot, no answer). */
+static void replay_ctrl(struct usb_queue *uq, unsigned port, uint8_t type, uint8_t request,
+			uint16_t value, uint16_t index)
+{
+	struct dev_ref *r = uq->ports[port].ref;
+	struct urb_slot *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return;
+	s->uq = uq;
+	s->replay = true;
+	s->x.req.type = USBIF_PIPE_TYPE_CTRL;
+	s->x.req.port = (uint8_t)port;
+	s->x.req.devnum = uq->ports[port].addr;
+	s->x.req.setup = (struct usb_setup){ type, request, value, index, 0 };
+	s->x.dev = r->dev;
+	r->held++;
+	r->inflight++;
+	uq->inflight++;
+	s->state = S_DEV;
+	s->t0 = now_ns();
+	r->dev->ops->submit(r->dev, &s->x);
+}
+
+/* After a restart: what the guest set up, set up again. */
+static void state_replay(struct usb_queue *uq)
+{
+	for (unsigned p = 1; p <= uq->num_ports; p++) {
+		struct usb_port *pt = &uq->ports[p];
+
+		if (!pt->ref || !pt->config)
+			continue;
+		pv_info(pt->ref->dev->name, "restoring address %u, configuration %u", pt->addr,
+			pt->config);
+		replay_ctrl(uq, p, 0x00, USB_REQ_SET_CONFIGURATION, pt->config, 0);
+		for (unsigned i = 0; i < USB_MAX_IFACES; i++)
+			if (pt->ref && pt->alt[i])
+				replay_ctrl(uq, p, USB_RECIP_INTERFACE, USB_REQ_SET_INTERFACE,
+					    pt->alt[i], (uint16_t)i);
+	}
+}
+
+/* A standard request that changed what the state file keeps. */
+static void state_snoop(struct usb_queue *uq, unsigned port, const struct usb_req *q)
+{
+	struct usb_port *pt = &uq->ports[port];
+
+	if (q->type != USBIF_PIPE_TYPE_CTRL)
+		return;
+	if (q->setup.bmRequestType == 0x00 && q->setup.bRequest == USB_REQ_SET_CONFIGURATION) {
+		pt->config = (uint8_t)q->setup.wValue;
+		memset(pt->alt, 0, sizeof(pt->alt));
+	} else if (q->setup.bmRequestType == USB_RECIP_INTERFACE &&
+		   q->setup.bRequest == USB_REQ_SET_INTERFACE && q->setup.wIndex < USB_MAX_IFACES) {
+		pt->alt[q->setup.wIndex] = (uint8_t)q->setup.wValue;
+	} else {
+		return;
+	}
+	state_save(uq);
+}
+
+/* ------------------------------------------------------------- conn ring */
+
+static void conn_report(struct usb_queue *uq)
+{
+	while (uq->conn_pending && pv_queue_want(uq->pq, RING_CONN, 1)) {
+		unsigned port = (unsigned)__builtin_ctz(uq->conn_pending);
+		struct usb_port *p = &uq->ports[port];
+		const struct usbif_conn_request *req;
+		struct usbif_conn_response *rsp;
+		uint8_t speed;
+		void *slot;
+
+		if (pv_queue_next(uq->pq, RING_CONN, &slot, (const void **)&req) <= 0)
+			return;
+		if (p->replaced) {      /* the old device leaves first */
+			speed = USBIF_SPEED_NONE;
+			p->replaced = false;
+		} else {
+			speed = p->ref ? p->ref->dev->speed : USBIF_SPEED_NONE;
+			uq->conn_pending &= ~(1u << port);
+		}
+		p->reported = speed;
+		rsp = pv_queue_answer(uq->pq, RING_CONN, slot);
+		rsp->id = req->id;
+		rsp->portnum = (uint8_t)port;
+		rsp->speed = speed;
+		pv_debug(uq->name, "port %u: %s", port, speed ? "connected" : "empty");
+	}
+}
+
+/* -------------------------------------------------------------- urb ring */
+
+static void answer(struct usb_queue *uq, struct urb_slot *s, int32_t status, uint32_t actual,
+		   uint32_t errors)
+{
+	struct usbif_urb_response *rsp = pv_queue_answer(uq->pq, RING_URB, s);
+
+	rsp->id = s->x.req.id;
+	rsp->start_frame = s->x.req.start_frame;
+	rsp->status = status;
+	rsp->actual_length = (int32_t)actual;
+	rsp->error_count = (int32_t)errors;
+	if (s->dev_buf && s->x.dev)
+		s->x.dev->ops->buf_put(s->x.dev, s->x.buf, s->x.req.length);
+	s->dev_buf = false;
+	s->x.buf = NULL;
+	s->state = S_FREE;
+}
+
+static void copy_done(void *opaque, void *owner, const struct pv_hv_copy_seg *seg)
+{
+	struct urb_slot *s = owner;
+
+	if (seg->status && !s->copy_err)
+		s->copy_err = seg->status;
+}
+
+/* Queue the copies of [off, off + len) of the buffer between the guest's
+ * segments and buf, in the direction given. */
+static void copy_range(struct usb_queue *uq, struct urb_slot *s, uint32_t off, uint32_t len,
+		       bool to_guest)
+{
+	const struct usb_req *q = &s->x.req;
+	uint32_t pos = 0;
+
+	for (unsigned i = 0; i < q->nr_segs && len; i++) {
+		uint32_t sl = q->seg[i].length, a, n;
+
+		if (off >= pos + sl) {
+			pos += sl;
+			continue;
+		}
+		a = off - pos;
+		n = sl - a < len ? sl - a : len;
+		struct pv_hv_copy_seg seg = {
+			.ref = q->seg[i].gref,
+			.domid = uq->domid,
+			.offset = (uint16_t)(q->seg[i].offset + a),
+			.local = s->x.buf + off,
+			.len = (uint16_t)n,
+			.to_guest = to_guest,
+		};
+		pv_copy_batch_add(&uq->copy, &seg, s);
+		off += n;
+		len -= n;
+		pos += sl;
+	}
+}
+
+/* The iso descriptor array, between the guest's pages and s->iso. */
+static void copy_iso(struct usb_queue *uq, struct urb_slot *s, bool to_guest)
+{
+	const struct usb_req *q = &s->x.req;
+	uint8_t *p = (uint8_t *)s->iso;
+
+	for (unsigned i = q->nr_segs; i < q->nr_segs + q->nr_iso_segs; i++) {
+		struct pv_hv_copy_seg seg = {
+			.ref = q->seg[i].gref,
+			.domid = uq->domid,
+			.offset = q->seg[i].offset,
+			.local = p,
+			.len = q->seg[i].length,
+			.to_guest = to_guest,
+		};
+		pv_copy_batch_add(&uq->copy, &seg, s);
+		p += q->seg[i].length;
+	}
+}
+
+static int slot_buffers(struct urb_slot *s, struct usb_dev *d)
+{
+	const struct usb_req *q = &s->x.req;
+
+	s->x.buf = NULL;
+	if (q->length && d->ops->buf_get) {
+		s->x.buf = d->ops->buf_get(d, q->length);
+		s->dev_buf = s->x.buf != NULL;
+	}
+	if (!s->x.buf && q->length) {
+		if (s->own_len < q->length) {
+			uint8_t *b = realloc(s->own, USB_MAX_LEN);
+
+			if (!b)
+				return -ENOMEM;
+			s->own = b;
+			s->own_len = USB_MAX_LEN;
+		}
+		s->x.buf = s->own;
+	}
+	if (q->type == USBIF_PIPE_TYPE_ISOC && s->iso_cap < q->nr_packets) {
+		struct usb_iso_desc *iso = realloc(s->iso, q->nr_packets * sizeof(*iso));
+
+		if (!iso)
+			return -ENOMEM;
+		s->iso = iso;
+		s->iso_cap = q->nr_packets;
+	}
+	s->x.iso = q->type == USBIF_PIPE_TYPE_ISOC ? s->iso : NULL;
+	return 0;
+}
+
+/* SET_ADDRESS is the controller's: the address table maps the guest's
+ * addresses to ports.  To address 0 it ends an enumeration (a re-enumeration
+ * of an addressed device resets it first, as the port reset the frontend
+ * emulated would have). */
+static int32_t set_address(struct usb_queue *uq, unsigned port, const struct usb_req *q)
+{
+	struct usb_port *p = &uq->ports[port];
+	unsigned a = q->setup.wValue;
+
+	if (a >= USB_MAX_ADDR || q->setup.wIndex || q->setup.wLength)
+		return USBIF_STATUS_STALL;
+	if (q->devnum == 0 && (p->addr || p->addr_unknown) && !p->ref->held) {
+		struct usb_dev *d = p->ref->dev;
+
+		d->stats.resets++;
+		if (d->ops->reset(d) < 0) {
+			pv_warn(d->name, "reset failed: the device is lost");
+			port_unplug(uq, port);
+			return USBIF_STATUS_NODEV;
+		}
+	}
+	if (p->addr && uq->addr[p->addr] == port)
+		uq->addr[p->addr] = 0;
+	if (a && uq->addr[a] && uq->addr[a] != port)   /* taken: the other port loses it */
+		uq->ports[uq->addr[a]].addr = 0;
+	p->addr = (uint8_t)a;
+	p->addr_unknown = false;
+	if (a)
+		uq->addr[a] = (uint8_t)port;
+	state_save(uq);
+	return USBIF_STATUS_OK;
+}
+
+/* The port a request is for: devnum 0 goes by the pipe's port (the device
+ * being enumerated), any other by the address table.  0: none. */
+static unsigned resolve(struct usb_queue *uq, const struct usb_req *q)
+{
+	unsigned port;
+
+	if (q->devnum == 0) {
+		port = q->port;
+		return port >= 1 && port <= uq->num_ports && uq->ports[port].ref ? port : 0;
+	}
+	port = uq->addr[q->devnum];
+	if (port)
+		return port;
+	/* After a restart the guest's addresses are unknown: adopt the one
+	 * the guest uses on the port xen-hcd names in the pipe. */
+	port = q->port;
+	if (port >= 1 && port <= uq->num_ports && uq->ports[port].addr_unknown &&
+	    uq->ports[port].ref && !uq->addr[q->devnum]) {
+		uq->ports[port].addr = q->devnum;
+		uq->ports[port].addr_unknown = false;
+		uq->addr[q->devnum] = (uint8_t)port;
+		return port;
+	}
+	return 0;
+}
+
+static void unlink_req(struct usb_queue *uq, struct urb_slot *s)
+{
+	for (unsigned i = 0; i < pv_queue_nr_slots(uq->pq, RING_URB); i++) {
+		struct urb_slot *t = pv_queue_slot(uq->pq, RING_URB, i);
+
+		if ((t->state != S_DEV && t->state != S_STAGED) ||
+		    t->x.req.id != s->x.req.unlink_id || t->x.cancelled)
+			continue;
+		t->x.cancelled = true;
+		t->x.dev->stats.unlinks++;
+		if (t->state == S_DEV)  /* a staged one is answered instead of submitted */
+			t->x.dev->ops->cancel(t->x.dev, &t->x);
+		break;
+	}
+	/* Found or not (it may have completed meanwhile), as QEMU's qusb. */
+	answer(uq, s, USBIF_STATUS_OK, 0, 0);
+}
+
+static void stage(struct usb_queue *uq, struct urb_slot *s)
+{
+	*uq->staged_tail = s;
+	uq->staged_tail = &s->next;
+	s->next = NULL;
+	s->state = S_STAGED;
+}
+
+static void take_request(struct usb_queue *uq, struct urb_slot *s, const struct usbif_urb_request *r)
+{
+	struct usb_req *q = &s->x.req;
+	const char *why;
+	unsigned port;
+
+	s->uq = uq;
+	s->copy_err = 0;
+	s->dev_buf = false;
+	memset(&s->x, 0, sizeof(s->x));
+	if (usb_req_parse(r, q, &why) < 0) {
+		/* xen-hcd never sends these: a broken or hostile frontend. */
+		q->id = r->id;
+		pv_queue_violation(uq->pq, "urb request id %u: %s", r->id, why);
+		return;
+	}
+	if (q->unlink) {
+		unlink_req(uq, s);
+		return;
+	}
+	port = resolve(uq, q);
+	if (!port) {
+		answer(uq, s, USBIF_STATUS_NODEV, 0, 0);
+		return;
+	}
+	if (q->type == USBIF_PIPE_TYPE_CTRL && q->setup.bmRequestType == 0 &&
+	    q->setup.bRequest == USB_REQ_SET_ADDRESS) {
+		answer(uq, s, set_address(uq, port, q), 0, 0);
+		return;
+	}
+	if (q->devnum == 0 && q->type != USBIF_PIPE_TYPE_CTRL) {
+		answer(uq, s, USBIF_STATUS_INVAL, 0, 0);
+		return;
+	}
+	s->x.dev = uq->ports[port].ref->dev;
+	if (slot_buffers(s, s->x.dev) < 0) {
+		pv_warn(uq->name, "out of memory for a %u-byte transfer", q->length);
+		answer(uq, s, USBIF_STATUS_SHUTDOWN, 0, 0);
+		return;
+	}
+	if (!q->in && q->length)
+		copy_range(uq, s, 0, q->length, false);
+	if (q->type == USBIF_PIPE_TYPE_ISOC)
+		copy_iso(uq, s, false);
+	if (q->in && q->length)  /* no stale bytes of another guest's transfer */
+		memset(s->x.buf, 0, q->length);
+	uq->ports[port].ref->held++;
+	stage(uq, s);
+}
+
+static void submit_staged(struct usb_queue *uq)
+{
+	struct urb_slot *s;
+
+	if (!uq->staged)
+		return;
+	pv_copy_batch_flush(&uq->copy);
+	while ((s = uq->staged)) {
+		struct usb_xfer *x = &s->x;
+		struct dev_ref *r;
+		const char *why;
+
+		int32_t status = USBIF_STATUS_SHUTDOWN;
+
+		uq->staged = s->next;
+		if (!uq->staged)
+			uq->staged_tail = &uq->staged;
+		r = x->dev->owner;
+		if (pv_queue_dead(uq->pq))
+			goto refuse;
+		if (s->copy_err) {
+			pv_queue_violation(uq->pq, "urb request id %u: grant copy failed: %s",
+					   x->req.id, strerror(-s->copy_err));
+			goto refuse;
+		}
+		if (x->iso && usb_iso_check(&x->req, x->iso, &why) < 0) {
+			pv_queue_violation(uq->pq, "urb request id %u: %s", x->req.id, why);
+			goto refuse;
+		}
+		if (!r->port) {  /* unplugged while staged */
+			status = USBIF_STATUS_NODEV;
+			goto refuse;
+		}
+		if (x->cancelled)   /* unlinked before it reached the device */
+			goto refuse;
+		r->inflight++;
+		uq->inflight++;
+		s->state = S_DEV;
+		s->t0 = now_ns();
+		x->dev->stats.xfers++;
+		switch (x->req.type) {
+		case USBIF_PIPE_TYPE_CTRL: x->dev->stats.xfer_ctrl++; break;
+		case USBIF_PIPE_TYPE_BULK: x->dev->stats.xfer_bulk++; break;
+		case USBIF_PIPE_TYPE_INT: x->dev->stats.xfer_int++; break;
+		default: x->dev->stats.xfer_iso++; break;
+		}
+		if (uq->cancelled_all)
+			x->cancelled = true;
+		x->dev->ops->submit(x->dev, x);
+		if (uq->cancelled_all && s->state == S_DEV)
+			x->dev->ops->cancel(x->dev, x);
+		continue;
+refuse:
+		answer(uq, s, status, 0, 0);
+		r->held--;
+	}
+}
+
+/* usb_xfer_done's end: the device is finished with x. */
+static void xfer_done(struct usb_xfer *x)
+{
+	struct urb_slot *s = (struct urb_slot *)x; /* x is the slot's first member */
+	struct usb_queue *uq = s->uq;
+	struct dev_ref *r = x->dev->owner;
+
+	pv_stats_hist_add(&x->dev->stats.lat, now_ns() - s->t0);
+	r->inflight--;
+	uq->inflight--;
+	s->state = S_DONE;
+	*uq->done_tail = s;
+	uq->done_tail = &s->next;
+	s->next = NULL;
+	run_later(uq);
+}
+
+/* Copy back what the devices produced, then answer. */
+static void finish_done(struct usb_queue *uq)
+{
+	struct urb_slot *s, *list = uq->done;
+
+	if (!list)
+		return;
+	uq->done = NULL;
+	uq->done_tail = &uq->done;
+	for (s = list; s; s = s->next) {
+		struct usb_xfer *x = &s->x;
+
+		if (x->actual > x->req.length)
+			x->actual = x->req.length;
+		if (!x->req.in)
+			continue;
+		if (x->iso) {
+			for (unsigned i = 0; i < x->req.nr_packets; i++) {
+				struct usb_iso_desc *d = &x->iso[i];
+
+				/* Re-checked: a device writes only what it was given. */
+				if (d->actual_length > d->length)
+					d->actual_length = d->length;
+				copy_range(uq, s, d->offset, d->actual_length, true);
+			}
+		} else {
+			copy_range(uq, s, 0, x->actual, true);
+		}
+	}
+	for (s = list; s; s = s->next)
+		if (s->x.iso)
+			copy_iso(uq, s, true);
+	pv_copy_batch_flush(&uq->copy);
+	while ((s = list)) {
+		struct usb_xfer *x = &s->x;
+		struct dev_ref *r = x->dev->owner;
+		int32_t status = x->status;
+
+		list = s->next;
+		if (s->replay) {
+			if (status)
+				pv_warn(x->dev->name, "restoring request %u: status %d",
+					x->req.setup.bRequest, status);
+			r->held--;
+			free(s);
+			continue;
+		}
+		if (!r->port)  /* unplugged meanwhile */
+			status = USBIF_STATUS_NODEV;
+		else if (x->cancelled && uq->cancelled_all)
+			status = USBIF_STATUS_IOERROR; /* a stop: drivers retry (usbhid
+							* gives up on SHUTDOWN) */
+		else if (!status)
+			state_snoop(uq, r->port, &x->req);
+		if (s->copy_err) {
+			pv_queue_bad_request(uq->pq, "urb id %u: copy to the guest failed: %s",
+					     x->req.id, strerror(-s->copy_err));
+			status = USBIF_STATUS_SHUTDOWN;
+		}
+		answer(uq, s, status, x->actual, x->error_count);
+		r->held--;
+	}
+}
+
+/* Port changes the xenbus thread sent. */
+static void take_plugs(struct usb_queue *uq)
+{
+	struct plug_msg *m;
+
+	pthread_mutex_lock(&uq->lock);
+	m = uq->plugs;
+	uq->plugs = NULL;
+	pthread_mutex_unlock(&uq->lock);
+	/* Oldest first: the list is pushed at its head. */
+	struct plug_msg *rev = NULL;
+
+	while (m) {
+		struct plug_msg *n = m->next;
+
+		m->next = rev;
+		rev = m;
+		m = n;
+	}
+	while ((m = rev)) {
+		rev = m->next;
+		port_unplug(uq, m->port);
+		if (m->dev)
+			port_plug(uq, m->port, m->dev);
+		free(m);
+	}
+}
+
+static void cancel_all(struct usb_queue *uq)
+{
+	uq->cancelled_all = true;
+	for (unsigned i = 0; i < pv_queue_nr_slots(uq->pq, RING_URB); i++) {
+		struct urb_slot *s = pv_queue_slot(uq->pq, RING_URB, i);
+
+		if (s->state == S_DEV && !s->x.cancelled) {
+			s->x.cancelled = true;
+			s->x.dev->ops->cancel(s->x.dev, &s->x);
+		}
+	}
+}
+
+static void uq_run(struct pv_queue *pq, unsigned events)
+{
+	struct usb_queue *uq = pv_queue_priv(pq);
+	const struct usbif_urb_request *req;
+	void *slot;
+	int rc;
+
+	if (uq->in_run)
+		return;
+	uq->in_run = true;
+	uq->run_queued = false;
+	take_plugs(uq);
+	do {
+		finish_done(uq);
+		conn_report(uq);
+		while ((rc = pv_queue_next(pq, RING_URB, &slot, (const void **)&req)) > 0)
+			take_request(uq, slot, req);
+		submit_staged(uq);
+		if (pv_queue_stopping(pq) && !uq->cancelled_all)
+			cancel_all(uq);  /* pending interrupt INs would hold the stop forever */
+	} while (uq->done);
+	pv_queue_flush(pq);
+	reap(uq);
+	uq->in_run = false;
+}
+
+static bool uq_poll(struct pv_queue *pq)
+{
+	bool busy = pv_queue_pending(pq, RING_URB);
+
+	if (busy)
+		pv_queue_run(pq);
+	return busy;
+}
+
+static bool uq_idle(struct pv_queue *pq)
+{
+	struct usb_queue *uq = pv_queue_priv(pq);
+
+	return !uq->inflight && !uq->done && !uq->staged;
+}
+
+static void uq_quiesce(struct pv_queue *pq)
+{
+}
+
+static int uq_start(struct pv_queue *pq)
+{
+	struct usb_queue *uq = pv_queue_priv(pq);
+
+	uq->pq = pq;
+	uq->name = pv_queue_name(pq);
+	uq->hv = pv_queue_hv(pq);
+	uq->staged_tail = &uq->staged;
+	uq->done_tail = &uq->done;
+	pv_copy_batch_init(&uq->copy, uq->hv, copy_done, uq);
+	/* Plugged without a state file: a predecessor's is read first. */
+	char path[sizeof(uq->state_path)];
+
+	memcpy(path, uq->state_path, sizeof(path));
+	uq->state_path[0] = 0;
+	for (unsigned p = 1; p <= uq->num_ports; p++) {
+		struct usb_dev *d = uq->opening[p];
+
+		uq->opening[p] = NULL;
+		if (d && port_plug(uq, p, d) == 0 && uq->ports[p].addr_unknown) {
+			/* resumed: the guest knows this device already */
+			uq->ports[p].reported = d->speed;
+			uq->conn_pending &= ~(1u << p);
+		}
+	}
+	memcpy(uq->state_path, path, sizeof(path));
+	if (uq->resume) {
+		state_load(uq);
+		state_replay(uq);
+	}
+	state_save(uq);
+	return 0;
+}
+
+static void uq_fini(struct pv_queue *pq)
+{
+	struct usb_queue *uq = pv_queue_priv(pq);
+	struct plug_msg *m;
+	struct dev_ref *r;
+
+	for (unsigned p = 1; p <= uq->num_ports; p++) {
+		if (uq->ports[p].ref) {
+			r = uq->ports[p].ref;
+			uq->ports[p].ref = NULL;
+			dev_release(r);
+		}
+		if (uq->opening[p])
+			uq->opening[p]->ops->close(uq->opening[p]);
+		uq->opening[p] = NULL;
+	}
+	while ((r = uq->draining)) {
+		uq->draining = r->next;
+		dev_release(r);
+	}
+	while ((m = uq->plugs)) {
+		uq->plugs = m->next;
+		if (m->dev)
+			m->dev->ops->close(m->dev);
+		free(m);
+	}
+	for (unsigned i = 0; i < pv_queue_nr_slots(pq, RING_URB); i++) {
+		struct urb_slot *s = pv_queue_slot(pq, RING_URB, i);
+
+		free(s->own);
+		free(s->iso);
+		s->own = NULL;
+		s->iso = NULL;
+	}
+}
+
+static const struct pv_queue_ops usb_queue_ops = {
+	.proto = "usb",
+	.start = uq_start,
+	.run = uq_run,
+	.poll = uq_poll,
+	.idle = uq_idle,
+	.quiesce = uq_quiesce,
+	.fini = uq_fini,
+};
+
+int usb_queue_start(const struct usb_queue_params *p, struct usb_queue **out)
+{
+	const struct usb_config *cfg = p->cfg;
+	struct usb_queue *uq = calloc(1, sizeof(*uq));
+	struct pv_queue_params qp = {
+		.name = pv_xb_dev_name(p->dev),
+		.dev = p->dev,
+		.idx = 0,
+		.domid = pv_xb_dev_domid(p->dev),
+		.hv_kind = cfg->pv.hv_kind,
+		.poll_us = cfg->pv.poll_us,
+		.journal_dir = cfg->pv.state_dir,
+		.resume = p->resume,
+		.nr_rings = 2,
+		.rings = {
+			[RING_URB] = {
+				.name = "urb",
+				.nr_refs = 1,
+				.refs = { p->urb_ref },
+				.ent_size = sizeof(union usbif_urb_sring_entry),
+				.slot_size = sizeof(struct urb_slot),
+				.port = 0,
+				.journal = true,
+				.drain_on_stop = true,
+			},
+			[RING_CONN] = {
+				.name = "conn",
+				.nr_refs = 1,
+				.refs = { p->conn_ref },
+				.ent_size = sizeof(union usbif_conn_sring_entry),
+				.slot_size = sizeof(struct conn_slot),
+				.port = 0,
+				.journal = true,
+				.drain_on_stop = false,
+			},
+		},
+		.nr_ports = 1,
+		.ports = { p->evtchn },
+	};
+	int rc;
+
+	if (!uq) {
+		for (unsigned i = 1; i <= p->num_ports; i++)
+			if (p->ports[i])
+				p->ports[i]->ops->close(p->ports[i]);
+		return -ENOMEM;
+	}
+	pthread_mutex_init(&uq->lock, NULL);
+	uq->domid = qp.domid;
+	uq->resume = p->resume;
+	uq->urb_ref = p->urb_ref;
+	uq->conn_ref = p->conn_ref;
+	uq->evtchn = p->evtchn;
+	if (cfg->pv.state_dir)
+		snprintf(uq->state_path, sizeof(uq->state_path), "%s/%s.ports", cfg->pv.state_dir,
+			 qp.name);
+	uq->usb_ver = p->usb_ver;
+	uq->num_ports = p->num_ports;
+	for (unsigned i = 1; i <= p->num_ports; i++) {
+		uq->opening[i] = p->ports[i];
+		uq->ports[i].addr_unknown = p->resume && p->ports[i];
+	}
+	qp.priv = uq;
+	rc = pv_queue_start(&usb_queue_ops, &qp, &uq->pq);
+	if (rc < 0) {
+		/* fini ran (it closes every device) when start got that far */
+		for (unsigned i = 1; i <= p->num_ports; i++)
+			if (uq->opening[i])
+				uq->opening[i]->ops->close(uq->opening[i]);
+		pthread_mutex_destroy(&uq->lock);
+		free(uq);
+		return rc;
+	}
+	*out = uq;
+	return 0;
+}
+
+void usb_queue_stop(struct usb_queue *uq, bool keep_state)
+{
+	if (!uq)
+		return;
+	pv_queue_stop(uq->pq);
+	if (!keep_state && uq->state_path[0])
+		unlink(uq->state_path);
+	pthread_mutex_destroy(&uq->lock);
+	free(uq);
+}
+
+int usb_queue_plug(struct usb_queue *uq, unsigned port, struct usb_dev *d)
+{
+	struct plug_msg *m;
+
+	if (port < 1 || port > uq->num_ports)
+		return -EINVAL;
+	m = calloc(1, sizeof(*m));
+	if (!m) {
+		if (d)
+			d->ops->close(d);
+		return -ENOMEM;
+	}
+	m->port = port;
+	m->dev = d;
+	pthread_mutex_lock(&uq->lock);
+	m->next = uq->plugs;
+	uq->plugs = m;
+	pthread_mutex_unlock(&uq->lock);
+	/* The message is the queue's now: fini closes it if no run takes it. */
+	return pv_loop_call(pv_queue_loop(uq->pq), run_call, uq->pq);
+}
+
+void usb_queue_port_info(struct usb_queue *uq, unsigned port, struct usb_port_info *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (port < 1 || port > uq->num_ports)
+		return;
+	pthread_mutex_lock(&uq->lock);
+	if (uq->ports[port].ref) {
+		struct dev_ref *r = uq->ports[port].ref;
+
+		out->present = true;
+		out->speed = r->dev->speed;
+		out->addr = uq->ports[port].addr;
+		snprintf(out->spec, sizeof(out->spec), "%s", r->dev->spec);
+		out->stats = r->dev->stats;
+		out->inflight = r->inflight;
+	}
+	pthread_mutex_unlock(&uq->lock);
+}
+
+struct pv_queue *usb_queue_pv(struct usb_queue *uq)
+{
+	return uq->pq;
+}

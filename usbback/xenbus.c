@@ -1,0 +1,231 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * vusb negotiation on the pv_xb framework: a controller is the backend
+ * directory libxl writes for `usbctrl = [ 'type=pv,...' ]` (num-ports,
+ * usb-ver, port/1..N, the toolstack's private keys) and the frontend's
+ * urb-ring-ref, conn-ring-ref and event-channel (usbif.h).  Probe checks
+ * the controller's keys; connect opens the device every port/N names and
+ * starts the controller's queue (ring.c), which owns the devices from then
+ * on; a port/N write while connected (`xl usbdev-attach`/`-detach`) opens
+ * the new device here and hands it over (usb_queue_plug).  No key is
+ * written but the framework's: libxl wrote everything xen-hcd reads.
+ *
+ * Runs on the main (xenbus) loop thread only.  Never touches a ring slot.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <xen/io/xenbus.h>
+
+#include "usbback.h"
+
+struct usb_ctrl {
+	struct pv_xb_dev *dev;
+	const struct usb_config *cfg;
+	const char *name;
+	unsigned usb_ver, num_ports;
+	char *spec[USB_MAX_PORTS + 1];   /* port/N as last read; NULL or "" empty */
+	struct usb_queue *uq;
+};
+
+static void port_name(struct usb_ctrl *c, unsigned port, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/port%u", c->name, port);
+}
+
+/* The device port/N names, or NULL (empty, or it cannot be opened: said). */
+static struct usb_dev *open_port(struct usb_ctrl *c, unsigned port)
+{
+	const char *spec = c->spec[port];
+	struct usb_spec s;
+	struct usb_dev *d;
+	const char *why;
+	char name[48];
+
+	if (!spec || !*spec)
+		return NULL;
+	port_name(c, port, name, sizeof(name));
+	if (usb_spec_parse(spec, &s, &why) < 0) {
+		pv_err(name, "port/%u = \"%s\": %s", port, spec, why);
+		return NULL;
+	}
+	if (usb_dev_open(&s, name, c->usb_ver, &d) < 0)
+		return NULL;   /* the device said why */
+	snprintf(d->spec, sizeof(d->spec), "%s", spec);
+	return d;
+}
+
+static void read_port(struct usb_ctrl *c, unsigned port)
+{
+	char key[16];
+
+	snprintf(key, sizeof(key), "port/%u", port);
+	free(c->spec[port]);
+	c->spec[port] = pv_xb_dev_read_be(c->dev, key);
+}
+
+static int vusb_probe(struct pv_xb_dev *dev)
+{
+	struct usb_ctrl *c = calloc(1, sizeof(*c));
+	uint64_t v;
+	int rc;
+
+	if (!c)
+		return -ENOMEM;
+	c->dev = dev;
+	c->cfg = pv_xb_dev_ctx(dev);
+	c->name = pv_xb_dev_name(dev);
+	rc = pv_xb_dev_read_be_uint(dev, "num-ports", 1, USB_MAX_PORTS, &v);
+	if (rc < 0) {
+		pv_err(c->name, "num-ports: %s (1..%u, as libxl writes it)",
+		       rc == -ENOENT ? "missing" : "out of range", USB_MAX_PORTS);
+		free(c);
+		return rc;
+	}
+	c->num_ports = (unsigned)v;
+	rc = pv_xb_dev_read_be_uint(dev, "usb-ver", 1, 2, &v);
+	if (rc < 0) {
+		pv_err(c->name, "usb-ver: %s (1 or 2)", rc == -ENOENT ? "missing" : "out of range");
+		free(c);
+		return rc;
+	}
+	c->usb_ver = (unsigned)v;
+	for (unsigned p = 1; p <= c->num_ports; p++)
+		read_port(c, p);
+	pv_info(c->name, "USB %s controller, %u ports", c->usb_ver == 2 ? "2.0" : "1.1",
+		c->num_ports);
+	pv_xb_dev_set_priv(dev, c);
+	return 0;
+}
+
+static int vusb_connect(struct pv_xb_dev *dev)
+{
+	struct usb_ctrl *c = pv_xb_dev_priv(dev);
+	struct usb_queue_params p = {
+		.dev = dev,
+		.cfg = c->cfg,
+		.usb_ver = c->usb_ver,
+		.num_ports = c->num_ports,
+		.resume = pv_xb_dev_resuming(dev),
+	};
+	unsigned n = 0;
+	int rc;
+
+	rc = pv_xb_dev_read_grefs(dev, "", "urb-ring-ref", 0, &p.urb_ref);
+	if (rc == 0)
+		rc = pv_xb_dev_read_grefs(dev, "", "conn-ring-ref", 0, &p.conn_ref);
+	if (rc == 0)
+		rc = pv_xb_dev_read_evtchns(dev, "", "event-channel", false, &p.evtchn);
+	if (rc < 0) {
+		pv_err(c->name, "frontend %s: %s", pv_xb_dev_failed_key(dev), strerror(-rc));
+		return rc;
+	}
+	/* usbif's layout is the same for every ABI: any protocol key goes. */
+	for (unsigned i = 1; i <= c->num_ports; i++) {
+		read_port(c, i);
+		p.ports[i] = open_port(c, i);
+		n += p.ports[i] != NULL;
+	}
+	rc = usb_queue_start(&p, &c->uq);   /* owns the devices, even failing */
+	if (rc < 0) {
+		pv_err(c->name, "cannot start the controller's queue: %s", strerror(-rc));
+		c->uq = NULL;
+		return rc;
+	}
+	pv_info(c->name, "connected: %u of %u ports in use%s", n, c->num_ports,
+		p.resume ? " (resumed)" : "");
+	return 0;
+}
+
+static void vusb_disconnect(struct pv_xb_dev *dev)
+{
+	struct usb_ctrl *c = pv_xb_dev_priv(dev);
+
+	if (!c || !c->uq)
+		return;
+	/* Answers what was pushed, closes the devices. */
+	usb_queue_stop(c->uq, pv_xb_dev_daemon_stopping(dev));
+	c->uq = NULL;
+	pv_info(c->name, "disconnected");
+}
+
+static void vusb_remove(struct pv_xb_dev *dev)
+{
+	struct usb_ctrl *c = pv_xb_dev_priv(dev);
+
+	if (!c)
+		return;
+	vusb_disconnect(dev);
+	for (unsigned p = 1; p <= USB_MAX_PORTS; p++)
+		free(c->spec[p]);
+	free(c);
+	pv_xb_dev_set_priv(dev, NULL);
+}
+
+/* `xl usbdev-attach` writes port/N = "BUS-PORT", `usbdev-detach` "". */
+static void vusb_changed(struct pv_xb_dev *dev, const char *key)
+{
+	struct usb_ctrl *c = pv_xb_dev_priv(dev);
+	unsigned long port;
+	char *old, *end;
+	int rc;
+
+	if (!c || strncmp(key, "port/", 5))
+		return;
+	port = strtoul(key + 5, &end, 10);
+	if (*end || port < 1 || port > c->num_ports)
+		return;
+	old = c->spec[port];
+	c->spec[port] = NULL;
+	read_port(c, (unsigned)port);
+	if ((old ? old : "")[0] == (c->spec[port] ? c->spec[port] : "")[0] &&
+	    !strcmp(old ? old : "", c->spec[port] ? c->spec[port] : "")) {
+		free(old);
+		return;
+	}
+	free(old);
+	pv_info(c->name, "port %lu: %s", port,
+		c->spec[port] && *c->spec[port] ? c->spec[port] : "unplugged");
+	if (!c->uq)
+		return;   /* opened at the next connect */
+	rc = usb_queue_plug(c->uq, (unsigned)port, open_port(c, (unsigned)port));
+	if (rc < 0)
+		pv_err(c->name, "port %lu: cannot hand the device over: %s", port, strerror(-rc));
+}
+
+/* usbif has no reconfiguration. */
+static int vusb_reconfigure(struct pv_xb_dev *dev)
+{
+	return -EOPNOTSUPP;
+}
+
+const struct pv_xb_backend_ops usb_vusb_ops = {
+	.type = "vusb",
+	.connect_on_initialised = true,
+	.hotplug = PV_XB_HOTPLUG_SELF, /* libxl runs no script for vusb */
+	.probe = vusb_probe,
+	.connect = vusb_connect,
+	.disconnect = vusb_disconnect,
+	.remove = vusb_remove,
+	.changed = vusb_changed,
+	.reconfigure = vusb_reconfigure,
+};
+
+struct usb_queue *usb_ctrl_queue(struct pv_xb_dev *dev)
+{
+	struct usb_ctrl *c = pv_xb_dev_priv(dev);
+
+	return c ? c->uq : NULL;
+}
+
+unsigned usb_ctrl_ports(struct pv_xb_dev *dev, unsigned *usb_ver)
+{
+	struct usb_ctrl *c = pv_xb_dev_priv(dev);
+
+	if (!c)
+		return 0;
+	*usb_ver = c->usb_ver;
+	return c->num_ports;
+}
