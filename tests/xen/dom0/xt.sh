@@ -158,7 +158,11 @@ xt_domu_start() {
 		[ -n "$job" ] && cp "$job" "$x/extra/job.sh" && chmod +x "$x/extra/job.sh"
 		[ -n "$env" ] && printf '%s' "$env" >"$x/extra/env"
 		for f in $files; do cp "$f" "$x/extra/"; done
-		ramdisk=/tmp/xt/$name.cpio
+		# on /run, not the rootfs: dom0's rootfs is a tmpfs of ~135 MB the
+		# images fill to ~120 MB, too little for a domU ramdisk with the
+		# usb layer (20 MB); the domain holds its copy after xl create
+		mkdir -p /run/xt
+		ramdisk=/run/xt/$name.cpio
 		(cd "$x" && find . | cpio -o -H newc 2>/dev/null) >"$ramdisk.tmp"
 		cat "$XT_DOMU_INITRD" $layers "$ramdisk.tmp" >"$ramdisk"
 		rm -f "$ramdisk.tmp"
