@@ -2,7 +2,7 @@
 # libpvfront: userspace frontends.  Frontends see common/ (libpvcommon and
 # the shared protocol ABI in common/abi/), never a backend's directory.
 libs += pvfront
-pvfront_srcs := $(addprefix frontends/,pvfront.c blkfront.c netfront.c netfront-slots.c)
+pvfront_srcs := $(addprefix frontends/,pvfront.c blkfront.c netfront.c netfront-slots.c usbfront.c)
 $(call mod_cflags,frontends,-Icommon -Ifrontends $(call pkgcflags,liburing))
 
 # netfront-tool: drives a vif through the userspace netfront (TAP, gen/sink
@@ -49,3 +49,11 @@ $(fio_engine): $(O)/obj/frontends/fio-pvblk.o $(O)/lib/libpvfront.a $(O)/lib/lib
 		$(call pkglibs,$(pvcommon_pkgs))
 
 -include $(O)/obj/frontends/fio-pvblk.d
+
+# usbfront-tool: drives a vusb controller through the userspace usbfront
+# (enumeration, gadget-zero cases, storage, keyboard, benchmarks, hostile
+# requests; tests/sim/usb-*.sh); installed with the daemons.
+bins += usbfront-tool
+usbfront-tool_srcs := $(addprefix frontends/,usbfront-tool.c usbfront-zero.c usbfront-storage.c)
+usbfront-tool_deps := pvfront pvcommon
+usbfront-tool_pkgs := liburing

@@ -722,6 +722,37 @@ static int cmd_detach(const char *dir, int argc, char **argv)
 	return rc < 0 && rc != -ETIMEDOUT ? 1 : 0;
 }
 
+/* usbdev-attach DOMAIN DEVID PORT SPEC / usbdev-detach DOMAIN DEVID PORT */
+static int cmd_usbdev(const char *dir, bool attach, int argc, char **argv)
+{
+	struct xs_handle *xs;
+	char err[512] = "";
+	uint64_t devid, port;
+	int domid, rc;
+
+	if (argc != (attach ? 4 : 3) || pv_parse_uint(argv[1], 0, INT32_MAX, &devid) < 0 ||
+	    pv_parse_uint(argv[2], 0, 255, &port) < 0) {
+		fprintf(stderr, "usage: pvsim usbdev-attach DOMAIN DEVID PORT SPEC\n"
+			"       pvsim usbdev-detach DOMAIN DEVID PORT\n");
+		return 2;
+	}
+	domid = lookup(dir, argv[0]);
+	if (domid < 0)
+		return 1;
+	xs = dom0_xs(dir);
+	if (!xs)
+		return 1;
+	rc = sim_ts_usbdev(xs, (unsigned)domid, (unsigned)devid, (unsigned)port,
+			   attach ? argv[3] : NULL, err, sizeof(err));
+	xs_close(xs);
+	if (rc < 0) {
+		fprintf(stderr, "pvsim: usbdev-%s %s: %s\n", attach ? "attach" : "detach", argv[0],
+			err[0] ? err : strerror(-rc));
+		return 1;
+	}
+	return 0;
+}
+
 /*
  * Run CMD as guest domain NAME.  With --crash-on-exit this process claims the
  * domain first: when CMD exits or is killed (and so this process exits), the
@@ -793,6 +824,10 @@ static void usage(FILE *f)
 		"                                        (a vif: also its hotplug script)\n"
 		"  detach [--force] [--no-script] DOMAIN TYPE DEVID\n"
 		"                                        remove it as `xl *-detach` does\n"
+		"  usbdev-attach DOMAIN DEVID PORT SPEC  put a USB device on a vusb port as\n"
+		"                                        `xl usbdev-attach` (SPEC: BUS-PORT\n"
+		"                                        or emu:storage,file=F|keyboard|...)\n"
+		"  usbdev-detach DOMAIN DEVID PORT       take it off again\n"
 		"  run [--crash-on-exit] NAME -- CMD     run CMD as guest NAME (its death\n"
 		"                                        crashes the guest with that option)\n"
 		"DIR defaults to $PVSIM_DIR, else %s.\n"
@@ -892,6 +927,8 @@ int main(int argc, char **argv)
 		return cmd_attach(dir, argc, argv);
 	if (!strcmp(cmd, "detach"))
 		return cmd_detach(dir, argc, argv);
+	if (!strcmp(cmd, "usbdev-attach") || !strcmp(cmd, "usbdev-detach"))
+		return cmd_usbdev(dir, !strcmp(cmd, "usbdev-attach"), argc, argv);
 	if (!strcmp(cmd, "run"))
 		return cmd_run(dir, argc, argv);
 	usage(stderr);

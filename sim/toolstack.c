@@ -572,3 +572,88 @@ int sim_ts_detach(struct xs_handle *xs, unsigned domid, const char *type, const 
 	}
 	return rc;
 }
+
+/* The backend directory of vusb devid of domid, from /libxl (as xl finds it). */
+static int vusb_be(struct xs_handle *xs, unsigned domid, unsigned devid, char *be, size_t n,
+		   char *err, size_t errlen)
+{
+	char path[128], *v;
+
+	snprintf(path, sizeof(path), "/libxl/%u/device/vusb/%u/backend", domid, devid);
+	v = xs_read(xs, XBT_NULL, path, NULL);
+	if (!v) {
+		snprintf(err, errlen, "no vusb controller %u on domain %u", devid, domid);
+		return -ENOENT;
+	}
+	snprintf(be, n, "%s", v);
+	free(v);
+	return 0;
+}
+
+int sim_ts_usbdev(struct xs_handle *xs, unsigned domid, unsigned devid, unsigned port,
+		  const char *spec, char *err, size_t errlen)
+{
+	char be[256], path[300], *v;
+	uint64_t nports;
+	int rc, tries;
+
+	rc = vusb_be(xs, domid, devid, be, sizeof(be), err, errlen);
+	if (rc < 0)
+		return rc;
+	snprintf(path, sizeof(path), "%s/num-ports", be);
+	v = xs_read(xs, XBT_NULL, path, NULL);
+	rc = v ? pv_parse_uint(v, 1, 31, &nports) : -ENOENT;
+	free(v);
+	if (rc < 0) {
+		snprintf(err, errlen, "vusb %u of domain %u has no valid num-ports", devid, domid);
+		return -EINVAL;
+	}
+	if (port < 1 || port > nports) {
+		snprintf(err, errlen, "port %u out of range: vusb %u has ports 1..%u", port, devid,
+			 (unsigned)nports);
+		return -EINVAL;
+	}
+	if (spec && (!*spec || strpbrk(spec, " \t\n") || strlen(spec) > 127)) {
+		snprintf(err, errlen, "invalid device '%s' (BUS-PORT[.PORT...] or emu:KIND[,k=v...])",
+			 spec);
+		return -EINVAL;
+	}
+	snprintf(path, sizeof(path), "%s/port/%u", be, port);
+	for (tries = 0; tries < 16; tries++) {
+		xs_transaction_t t = xs_transaction_start(xs);
+
+		if (t == XBT_NULL)
+			return -errno;
+		v = xs_read(xs, t, path, NULL);
+		if (!v) {
+			xs_transaction_end(xs, t, true);
+			snprintf(err, errlen, "vusb %u has no port/%u node", devid, port);
+			return -ENOENT;
+		}
+		if (spec && *v) {
+			snprintf(err, errlen, "port %u of vusb %u is already used by '%s'", port,
+				 devid, v);
+			free(v);
+			xs_transaction_end(xs, t, true);
+			return -EBUSY;
+		}
+		if (!spec && !*v) {
+			free(v);
+			xs_transaction_end(xs, t, true);
+			snprintf(err, errlen, "port %u of vusb %u is empty", port, devid);
+			return -ENOENT;
+		}
+		free(v);
+		if (!xs_write(xs, t, path, spec ? spec : "", spec ? strlen(spec) : 0)) {
+			rc = -errno;
+			xs_transaction_end(xs, t, true);
+			snprintf(err, errlen, "writing %s: %s", path, strerror(-rc));
+			return rc;
+		}
+		if (xs_transaction_end(xs, t, false))
+			return 0;
+		if (errno != EAGAIN)
+			return -errno;
+	}
+	return -EAGAIN;
+}

@@ -43,6 +43,18 @@ int sim_ts_detach(struct xs_handle *xs, unsigned domid, const char *type, const 
 		  bool force, bool no_script, char *err, size_t errlen);
 
 /*
+ * `xl usbdev-attach` / `usbdev-detach` for vusb controller devid of domid:
+ * write spec into the backend's port/PORT ("BUS-PORT[.PORT...]" as libxl
+ * does for a host device, "emu:KIND[,k=v...]" for pvback-usb's emulated
+ * ones), or clear it (spec NULL), in one transaction.  Refused with a
+ * message in err: no such controller (-ENOENT), a port out of 1..num-ports
+ * or a bad spec (-EINVAL), a port already used (-EBUSY), detaching an
+ * empty port (-ENOENT).  0 or -errno.
+ */
+int sim_ts_usbdev(struct xs_handle *xs, unsigned domid, unsigned devid, unsigned port,
+		  const char *spec, char *err, size_t errlen);
+
+/*
  * Wait (watch-driven) for at most timeout_ms until the node at path holds
  * a value done() accepts.  0 when it does, -ENOENT once the node is gone,
  * -ETIMEDOUT; *last (unless NULL) gets the last value read, or NULL (free it).

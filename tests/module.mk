@@ -4,5 +4,5 @@
 # Integration tests are executable tests/sim/*.sh speaking TAP.
 include $(filter-out tests/module.mk,$(sort $(wildcard tests/*.mk)))
 # Tests may look inside every module (they test private interfaces too).
-$(call mod_cflags,tests,-Icommon -Isim -Iblkback -Inetback -Ifrontends -Itests/unit \
+$(call mod_cflags,tests,-Icommon -Isim -Iblkback -Inetback -Iusbback -Ifrontends -Itests/unit \
 	$(call pkgcflags,cmocka liburing))

@@ -7,8 +7,8 @@
 # default depends on what is installed, tests/sim/net-toolstack.sh checks
 # it).  detach removes everything again.
 . "$(dirname "$0")/tap.sh"
-requires xenstore-exists xenstore-ls
-t_plan 9
+requires xenstore-exists xenstore-ls xenstore-read
+t_plan 15
 t_pvsim_start
 pvsim create g1 --mem 16M >/dev/null
 eval "$(pvsim env)"
@@ -86,6 +86,19 @@ state = "1" (n0,r1)
 type = "pv" (n0,r1)
 usb-ver = "2" (n0,r1)
 X
+check "usbdev-attach writes the device into port/N as xl usbdev-attach" sh -c '
+	pvsim usbdev-attach g1 0 2 emu:storage,file=/var/tmp/u.img &&
+	test "$(xenstore-read /local/domain/0/backend/vusb/1/0/port/2)" = emu:storage,file=/var/tmp/u.img'
+check "a used port is refused" t_fails_with "port 2 of vusb 0 is already used by 'emu:storage,file=/var/tmp/u.img'" \
+	pvsim usbdev-attach g1 0 2 emu:keyboard
+check "a port out of range is refused" t_fails_with "port 5 out of range: vusb 0 has ports 1..4" \
+	pvsim usbdev-attach g1 0 5 emu:keyboard
+check "a missing controller is refused" t_fails_with "no vusb controller 3 on domain 1" \
+	pvsim usbdev-attach g1 3 1 emu:keyboard
+check "usbdev-detach clears the port" sh -c '
+	pvsim usbdev-detach g1 0 2 && test -z "$(xenstore-read /local/domain/0/backend/vusb/1/0/port/2)"'
+check "detaching an empty port is refused" t_fails_with "port 2 of vusb 0 is empty" \
+	pvsim usbdev-detach g1 0 2
 check "a typo in an option is refused" t_fails_with "unknown option" pvsim attach g1 vbd target=/x vdev=xvdb acess=r
 check "detach --force removes frontend, backend and /libxl nodes" sh -c '
 	pvsim detach --force g1 vbd xvda &&

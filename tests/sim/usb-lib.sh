@@ -1,0 +1,107 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Description: the domain library of tests/sim/usb-*.sh (sourced, not run),
+# on top of tap.sh: a private pvsim in a /var/tmp directory, pvback-usb
+# start/stop, guests with a vusb controller, emulated devices on its ports
+# (pvsim usbdev-attach), usbfront-tool as a guest (one-shot, or a shell
+# that stays connected), and the conditions the scripts wait on.  W is the
+# test's directory, S the pvsim's in it, $W/usb.log the daemon's log (shown
+# when a test failed).
+. "$(dirname "${BASH_SOURCE[0]}")/tap.sh"
+requires pvsim pvback-usb usbfront-tool xenstore-read python3
+
+W=$(mktemp -d /var/tmp/pvback-usb-test.XXXXXX)
+S=$W/sim
+usbpid=
+on_exit 'rm -rf "$W"'
+t_pvsim_start "$S"
+usb_cleanup() {
+	[ -n "$usbpid" ] && kill "$usbpid" 2>/dev/null && wait "$usbpid" 2>/dev/null
+	if t_failed && [ -f "$W/usb.log" ]; then
+		echo "# daemon log:"
+		tail -40 "$W/usb.log" | sed 's/^/# /'
+	fi
+}
+on_exit usb_cleanup
+
+start_daemon() { # args: extra pvback-usb options
+	(eval "$(pvsim --dir "$S" env)"; exec pvback-usb --foreground --log-level info "$@") \
+		>>"$W/usb.log" 2>&1 &
+	usbpid=$!
+}
+daemon_ready() { stats >/dev/null 2>&1; }
+# daemon_up [OPTIONS]: start_daemon, then wait until it answers.
+daemon_up() {
+	start_daemon "$@"
+	wait_until 10 daemon_ready || bail_out "the daemon does not answer"
+}
+stop_daemon() {
+	kill -TERM "$usbpid"; wait "$usbpid"; local rc=$?; usbpid=; return $rc
+}
+kill9_daemon() {
+	{ kill -KILL "$usbpid"; wait "$usbpid"; } 2>/dev/null; local rc=$?; usbpid=; return $rc
+}
+dom0() { (eval "$(pvsim --dir "$S" env)"; "$@"); }
+stats() { dom0 pvback-usb stats "$@"; }
+domid_of() { pvsim --dir "$S" env "$1" | sed -n 's/.*PVSIM_DOMID=\([0-9]*\).*/\1/p'; }
+be_path() { echo "/local/domain/0/backend/vusb/$(domid_of "$1")/$2"; }
+be_read() { dom0 xenstore-read "$(be_path "$1" "$2")/$3" 2>/dev/null; }
+state_is() { [ "$(be_read "$1" "$2" state)" = "$3" ]; }
+
+# guest_create NAME: a pvsim guest (bails out when pvsim refuses).
+guest_create() { pvsim --dir "$S" create "$1" --mem 64M >/dev/null || bail_out "pvsim create $1"; }
+# vusb_attach GUEST [k=v...]: a vusb controller (devid 0 first), as xl usbctrl-attach.
+vusb_attach() { local g=$1; shift; pvsim --dir "$S" attach "$g" vusb "$@" >/dev/null; }
+# dev_attach GUEST DEVID PORT SPEC / dev_detach GUEST DEVID PORT: xl usbdev-attach/-detach.
+dev_attach() { pvsim --dir "$S" usbdev-attach "$@"; }
+dev_detach() { pvsim --dir "$S" usbdev-detach "$@"; }
+# guest_of GUEST ARGS...: usbfront-tool as GUEST.
+guest_of() { local g=$1; shift; (eval "$(pvsim --dir "$S" env "$g")"; exec timeout 120 usbfront-tool "$@"); }
+# guest_create + vusb 0 (8 ports, USB 2.0) + a daemon that answers.
+g1_vusb() {
+	guest_create g1
+	daemon_up "$@"
+	vusb_attach g1 version=2 ports=8 || bail_out "vusb attach"
+	wait_until 10 state_is g1 0 2 || bail_out "the vusb backend does not reach InitWait"
+}
+# A 16 MiB image file NAME in $W.
+img() { truncate -s 16M "$W/$1"; }
+
+# shell_start GUEST [OPTIONS]: a connected usbfront-tool shell of GUEST;
+# sh_cmd sends one command and prints its output up to its "ok"/"FAIL"
+# line (returning 0 for ok), sh_stop quits it.  One shell at a time per
+# name: SH is the coprocess name's suffix (default 1).
+shell_start() {
+	local g=$1; shift
+	coproc SHELLP { guest_of "$g" "$@" shell 2>&1; }
+	exec {sh_in}>&"${SHELLP[1]}" {sh_out}<&"${SHELLP[0]}"
+	sh_pid=$SHELLP_PID
+	IFS= read -r -t 30 sh_ready <&"$sh_out"
+	[[ "$sh_ready" == ready* ]]
+}
+sh_cmd() {
+	local line
+	echo "$*" >&"$sh_in" || return 1
+	while IFS= read -r -t 60 line <&"$sh_out"; do
+		echo "$line"
+		[ "$line" = ok ] && return 0
+		[[ "$line" == FAIL* ]] && return 1
+	done
+	echo "no reply to: $*"
+	return 1
+}
+shell_stop() { echo quit >&"$sh_in"; exec {sh_in}>&-; wait "$sh_pid"; }
+# FNV-1a 64 of LEN bytes at OFF of FILE, as usbfront-tool storage prints it.
+fnv_of() {
+	python3 - "$@" <<'P'
+import sys
+f, off, n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+h = 0xcbf29ce484222325
+with open(f, 'rb') as fh:
+    fh.seek(off)
+    for b in fh.read(n):
+        h = ((h ^ b) * 0x100000001b3) & 0xffffffffffffffff
+print('%016x' % h)
+P
+}
+# checksum_of OUTPUT: the checksum in a storage command's output line.
+checksum_of() { sed -n 's/.*ok checksum \([0-9a-f]*\).*/\1/p' <<<"$1"; }
