@@ -13,12 +13,18 @@
 #                              domU agent (/init), e2fsprogs, fio, blkfront/netfront/ext4
 #   tests/xen/out/domu-net.cpio  a layer on top of domu.cpio for the net scenarios'
 #                              domUs: iperf3, nc.openbsd and their libraries
+#   tests/xen/out/domu-usb.cpio  a layer on top of domu.cpio for the usb scenarios'
+#                              domUs: xen-hcd.ko (built here: Debian does not build
+#                              it), usbcore and the class drivers, lsusb, testusb
 #   tests/xen/out/dom0.manifest  every path in dom0.cpio (run skips these libs in its overlay)
 #
 # Packages come from Debian's archive through `apt-get download` (binary .debs,
 # cached in tests/xen/debs/) and `apt-get source` (fio, rebuilt without its
 # Ceph/Gluster/RDMA/PMEM engines: Debian's fio pulls ~80 MB of libraries).
 # Nothing is installed into the host root fs; .debs are unpacked with dpkg -x.
+# xen-hcd.ko (CONFIG_USB_XEN_HCD is not set in Debian's 6.1) is built out of
+# tree from linux-source-6.1 (one file of its tarball) against the unpacked
+# linux-headers of the image's kernel, cached in out/usb-bin/ like fio.
 # The images are rebuilt only when an input changes (this script, domu/init,
 # the set of .debs): see the stamp at the end. The scenario scripts, the dom0
 # /init and our binaries are NOT in these images: `run` appends them as an
@@ -55,6 +61,17 @@ DOM0_PKGS="xen-hypervisor-4.17-amd64 xen-utils-4.17 xen-utils-common xenstore-ut
  libzstd1 zlib1g libc6 libgcc-s1 libncurses6 libtinfo6 busybox-static"
 DOMU_PKGS="e2fsprogs libext2fs2 libcom-err2 libblkid1 libuuid1 libaio1
  iperf3 libiperf0 libsctp1 libssl3 netcat-openbsd libbsd0 libmd0"
+# USB scenarios (29-usb-*): lsusb (usbutils, with libusb and libudev) in
+# the domU's usb layer and in dom0.
+USB_PKGS="usbutils libusb-1.0-0 libudev1"
+# Modules of the domU's usb layer (xen-hcd's own is added to the kernel's
+# tree before depmod): the class drivers the usb scenarios' devices bind
+# (no udev loads them: domu/init does when the layer is there).
+USB_DOMU_MODS="xen-hcd usb-storage sd_mod usbhid hid-generic usbtest snd-usb-audio"
+# dom0: xHCI for QEMU's USB devices, dummy_hcd + a configfs gadget zero
+# (libcomposite, usb_f_ss_lb: SourceSink and Loopback), and the drivers a
+# passed-through device is detached from. Copied, loaded only by usb scenarios.
+USB_DOM0_MODS="xhci-pci usb-storage sd_mod usbhid hid-generic dummy_hcd libcomposite usb_f_ss_lb configfs"
 # Network scenarios (20-29, 91) run iperf3 and netcat-openbsd (nc -N: a TCP
 # stream that ends at EOF, whose sha256 both ends compare; busybox's nc may
 # close before its data left) in dom0 and in the domU alike.
@@ -117,6 +134,65 @@ build_fio() {
 	cp "$src/fio" "$bin"
 	basename "$(ls "$DEBS"/src/fio_*.dsc | tail -1)" .dsc >"$OUT/fio-bin/version"
 	rm -rf "$src"
+}
+
+# kbuild_pkgs KVER: what building a module for KVER out of tree takes: the
+# flavour's headers, the common headers and kbuild they depend on, and the
+# kernel's source package (linux-source-6.1, for drivers/usb/host/xen-hcd.c)
+kbuild_pkgs() {
+	local h=linux-headers-$1 deps kb
+	deps=$(apt-cache depends "$h" 2>/dev/null | sed -n 's/.*Depends: \(linux-\(headers-.*-common\|kbuild-.*\)\)$/\1/p')
+	kb=$(echo "$deps" | grep '^linux-kbuild-') || return 0
+	# shellcheck disable=SC2086
+	echo "$h" $deps "linux-source-${kb#linux-kbuild-}"
+}
+
+# build_usb KERNELPKG HEADERPKG... linux-source-X.Y: out/usb-bin/xen-hcd.ko
+# (Debian's kernel has no CONFIG_USB_XEN_HCD) and testusb (tools/usb, the
+# userspace half of usbtest), from the two files taken out of the kernel's
+# source tarball; the module built against the unpacked headers of the
+# image's kernel (a one-line Kbuild), its vermagic checked against the
+# image's own usbcore.ko. Cached: rebuilt when a .deb or this recipe changes.
+build_usb() {
+	local kpkg=$1 bin=$OUT/usb-bin b=$OUT/usb-build srcpkg p ver hdr common vm want
+	shift
+	srcpkg=$(echo "$@" | tr ' ' '\n' | grep '^linux-source-')
+	ver=$( (for p in "$kpkg" "$@"; do basename "$(deb_of "$p")"; done; declare -f build_usb) | sha256sum | cut -c1-16)
+	[ -s "$bin/xen-hcd.ko" ] && [ -x "$bin/testusb" ] && [ "$(cat "$bin/version" 2>/dev/null)" = "$ver" ] && return 0
+	# the source of the image's kernel: same Debian version, or say so
+	p=$(basename "$(deb_of "$kpkg")" | cut -d_ -f2)
+	[ "$(basename "$(deb_of "$srcpkg")" | cut -d_ -f2)" = "$p" ] ||
+		log "warning: $(basename "$(deb_of "$srcpkg")") is not the image's kernel version $p"
+	log "building xen-hcd.ko and testusb from $srcpkg against linux-headers-$KVER (~15 s)"
+	rm -rf "$b" "$bin"; mkdir -p "$b/kh" "$b/m" "$b/src" "$bin"
+	for p in "$@"; do
+		case $p in linux-source-*) ;; *) dpkg -x "$(deb_of "$p")" "$b/kh" ;; esac
+	done
+	# the flavour's Makefile includes the common tree by its absolute path
+	hdr=$b/kh/usr/src/linux-headers-$KVER
+	common=$(sed -n 's|^include /usr/src/\([^/]*\)/Makefile$|\1|p' "$hdr/Makefile")
+	[ -n "$common" ] && [ -d "$b/kh/usr/src/$common" ] || die "unexpected $hdr/Makefile"
+	echo "include $b/kh/usr/src/$common/Makefile" >"$hdr/Makefile"
+	# two files of the 1.3 GB tree (xz: the whole stream is read, ~10 s)
+	dpkg-deb --fsys-tarfile "$(deb_of "$srcpkg")" | tar -xO "./usr/src/$srcpkg.tar.xz" |
+		tar -xJ -C "$b/src" --strip-components=1 --wildcards \
+			'*/drivers/usb/host/xen-hcd.c' '*/tools/usb/testusb.c' ||
+		die "xen-hcd.c / testusb.c not found in $srcpkg"
+	cp "$b/src/drivers/usb/host/xen-hcd.c" "$b/m/"
+	echo 'obj-m := xen-hcd.o' >"$b/m/Kbuild"
+	make -C "$hdr" M="$b/m" modules >"$OUT/usb-make.log" 2>&1 ||
+		die "xen-hcd.ko build failed, see $OUT/usb-make.log"
+	# the same vermagic as the kernel's own modules, or it will not load
+	vm=$(tr '\0' '\n' <"$b/m/xen-hcd.ko" | sed -n 's/^vermagic=//p')
+	want=$(tr '\0' '\n' <"$EXT/lib/modules/$KVER/kernel/drivers/usb/core/usbcore.ko" | sed -n 's/^vermagic=//p')
+	[ -n "$vm" ] && [ "$vm" = "$want" ] || die "xen-hcd.ko vermagic '$vm', the kernel's '$want'"
+	# Debian's modules carry no debug info either (475 KB -> ~60 KB)
+	strip --strip-debug -o "$bin/xen-hcd.ko" "$b/m/xen-hcd.ko"
+	${CC:-cc} -O2 -Wall -pthread -o "$bin/testusb" "$b/src/tools/usb/testusb.c" >>"$OUT/usb-make.log" 2>&1 ||
+		die "testusb build failed, see $OUT/usb-make.log"
+	rm -rf "$b"
+	log "xen-hcd.ko: vermagic $vm"
+	echo "$ver" >"$bin/version"
 }
 
 # mkskel ROOT: a busybox-based root tree (applet symlinks only where nothing
@@ -241,6 +317,21 @@ build_domu() {
 	(cd "$r" && find . | LC_ALL=C sort) | LC_ALL=C comm -13 "$STAGE/domu.list" - >"$STAGE/domu-net.list"
 	(cd "$r" && cpio -o -H newc --quiet <"$STAGE/domu-net.list") >"$OUT/domu-net.cpio.tmp"
 	mv "$OUT/domu-net.cpio.tmp" "$OUT/domu-net.cpio"
+	# the usb layer: xen-hcd, usbcore, the class drivers (domu/init loads
+	# them when xen-hcd is listed in modules.dep), lsusb, testusb; appended
+	# only by the usb scenarios' domUs (xt_usb_domu). Its modules.dep is the
+	# whole file (the base's modules and its own): it replaces the base's.
+	(cd "$r" && find . | LC_ALL=C sort) >"$STAGE/domu-pre-usb.list"
+	# shellcheck disable=SC2086
+	add_modules "$r" $USB_DOMU_MODS
+	add_elf "$r" "$EXT/usr/bin/lsusb" usr/bin/lsusb
+	add_elf "$r" "$OUT/usb-bin/testusb" usr/bin/testusb
+	{
+		(cd "$r" && find . | LC_ALL=C sort) | LC_ALL=C comm -13 "$STAGE/domu-pre-usb.list" -
+		echo "./lib/modules/$KVER/modules.dep"
+	} >"$STAGE/domu-usb.list"
+	(cd "$r" && cpio -o -H newc --quiet <"$STAGE/domu-usb.list") >"$OUT/domu-usb.cpio.tmp"
+	mv "$OUT/domu-usb.cpio.tmp" "$OUT/domu-usb.cpio"
 }
 
 build_dom0() {
@@ -261,9 +352,14 @@ build_dom0() {
 	# backend/vbd and backend/vif unless a scenario modprobes them to compare.
 	add_modules "$r" xen-privcmd xenfs xen-evtchn xen-gntdev xen-gntalloc loop \
 		xen-blkback xen-netback bridge tun
+	# USB (29-usb-*): loaded by the scenarios (xt_usb_dom0), not by /init
+	# shellcheck disable=SC2086
+	add_modules "$r" $USB_DOM0_MODS
+	add_elf "$r" "$EXT/usr/bin/lsusb" usr/bin/lsusb
 	cp "$OUT/vmlinux" "$r/xt/domu/vmlinux"
 	cp "$OUT/domu.cpio" "$r/xt/domu/initrd.cpio"
 	cp "$OUT/domu-net.cpio" "$r/xt/domu/net.cpio"
+	cp "$OUT/domu-usb.cpio" "$r/xt/domu/usb.cpio"
 	build_qemu_layer "$r"
 	pack "$r" "$OUT/dom0.cpio"
 	(cd "$r" && find . -type f -o -type l | sed 's|^\.||' | LC_ALL=C sort) >"$OUT/dom0.manifest"
@@ -294,21 +390,24 @@ build_qemu_layer() {
 }
 
 main() {
-	local kpkg stamp qpkgs
+	local kpkg stamp qpkgs kbpkgs
 	kpkg=$(kernel_pkg)
 	[ -n "$kpkg" ] || die "apt-cache cannot resolve linux-image-amd64 (apt-get update?)"
 	KVER=${kpkg#linux-image-}
 	qpkgs=$(qemu_pkgs)
 	echo "$qpkgs" | grep -qx "$QEMU_PKG" || die "apt-cache does not know $QEMU_PKG (apt-get update?)"
 	mkdir -p "$OUT"
+	kbpkgs=$(kbuild_pkgs "$KVER")
+	[ -n "$kbpkgs" ] || die "apt-cache cannot resolve linux-headers-$KVER (apt-get update?)"
 	# shellcheck disable=SC2086
-	download $(echo $DOM0_PKGS $DOMU_PKGS "$kpkg" $qpkgs | tr ' ' '\n' | sort -u)
+	download $(echo $DOM0_PKGS $DOMU_PKGS $USB_PKGS "$kpkg" $kbpkgs $qpkgs | tr ' ' '\n' | sort -u)
 
 	# Inputs of the images: this script, the domU agent, the .deb file names
 	# (they carry versions). The fio binary is cached on its own.
 	stamp=$( (cat "$0" "$XT/domu/init" "$XT/lib/extract-vmlinux.py"; ls "$DEBS"; echo "$KVER") | sha256sum | cut -c1-16)
 	if [ $FORCE = 0 ] && [ "$(cat "$OUT/stamp" 2>/dev/null)" = "$stamp" ] &&
-		[ -s "$OUT/dom0.cpio" ] && [ -s "$OUT/qemu.cpio" ] && [ -s "$OUT/domu-net.cpio" ] && [ -s "$OUT/xen" ] && [ -s "$OUT/vmlinux" ]; then
+		[ -s "$OUT/dom0.cpio" ] && [ -s "$OUT/qemu.cpio" ] && [ -s "$OUT/domu-net.cpio" ] &&
+		[ -s "$OUT/domu-usb.cpio" ] && [ -s "$OUT/xen" ] && [ -s "$OUT/vmlinux" ]; then
 		log "images up to date ($stamp)"
 		return 0
 	fi
@@ -316,9 +415,13 @@ main() {
 	build_fio
 	rm -rf "$EXT" "$EXTQ" "$STAGE"; mkdir -p "$EXT" "$EXTQ" "$STAGE"
 	local p
-	for p in $DOM0_PKGS $DOMU_PKGS "$kpkg"; do dpkg -x "$(deb_of "$p")" "$EXT"; done
+	for p in $DOM0_PKGS $DOMU_PKGS $USB_PKGS "$kpkg"; do dpkg -x "$(deb_of "$p")" "$EXT"; done
 	for p in $qpkgs; do dpkg -x "$(deb_of "$p")" "$EXTQ"; done
 
+	build_usb "$kpkg" $kbpkgs
+	# xen-hcd.ko joins the kernel's tree, so that depmod lists it (depends=usbcore)
+	mkdir -p "$EXT/lib/modules/$KVER/extra"
+	cp "$OUT/usb-bin/xen-hcd.ko" "$EXT/lib/modules/$KVER/extra/xen-hcd.ko"
 	# the .deb has no modules.dep (its postinst runs depmod): make one
 	"$EXT/bin/busybox" depmod -b "$EXT" "$KVER"
 
@@ -330,7 +433,7 @@ main() {
 	echo "$KVER" >"$OUT/kver"
 	rm -rf "$EXT" "$EXTQ" "$STAGE"   # ~500 MB unpacked; the stamp says the images are current
 	echo "$stamp" >"$OUT/stamp"
-	log "done: $(cd "$OUT" && du -sh xen vmlinux dom0.cpio qemu.cpio domu.cpio domu-net.cpio | tr '\t\n' ': ')"
+	log "done: $(cd "$OUT" && du -sh xen vmlinux dom0.cpio qemu.cpio domu.cpio domu-net.cpio domu-usb.cpio | tr '\t\n' ': ')"
 }
 
 main "$@"

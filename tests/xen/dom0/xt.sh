@@ -158,7 +158,11 @@ xt_domu_start() {
 		[ -n "$job" ] && cp "$job" "$x/extra/job.sh" && chmod +x "$x/extra/job.sh"
 		[ -n "$env" ] && printf '%s' "$env" >"$x/extra/env"
 		for f in $files; do cp "$f" "$x/extra/"; done
-		ramdisk=/tmp/xt/$name.cpio
+		# on /run, not the rootfs: dom0's rootfs is a tmpfs of ~135 MB the
+		# images fill to ~120 MB, too little for a domU ramdisk with the
+		# usb layer (20 MB); the domain holds its copy after xl create
+		mkdir -p /run/xt
+		ramdisk=/run/xt/$name.cpio
 		(cd "$x" && find . | cpio -o -H newc 2>/dev/null) >"$ramdisk.tmp"
 		cat "$XT_DOMU_INITRD" $layers "$ramdisk.tmp" >"$ramdisk"
 		rm -f "$ramdisk.tmp"
@@ -604,4 +608,171 @@ xt_net_stream_check() {
 	echo "$n copies"
 	[ "$rc" = 0 ] || { echo "the sender's nc ended with $rc"; return 1; }
 	[ -n "$got" ] && [ "$want" = "$got" ] || { echo "sent $n copies ($want), received $got"; return 1; }
+}
+
+# ---------------------------------------------------------------- pvback-usb
+# dom0's USB devices (tests/xen/run gives QEMU's xHCI to usb scenarios):
+# xt_usb_dom0               load xHCI and the drivers dom0 would bind (usb-storage,
+#                           usbhid), wait for QEMU's stick, keyboard and audio device
+# xt_usb_find VID:PID       busid ("1-2": libxl's port/N form BUS-PORT[.PORT]) of the
+#                           first dom0 USB device with that id, from sysfs; rc 1 if none
+# xt_usb_busaddr BUSID      "BUS ADDR" (busnum devnum) of a dom0 device
+# xt_usb_gadget_zero        dummy_hcd + a configfs gadget zero (0525:a4a0, SourceSink
+#                           and Loopback configs) bound to dummy_udc.0; prints its busid
+# xt_usb_gadget_zero_stop   unbind and remove it
+# pvback-usb and its domUs:
+# xt_usb_start [OPTION]...  xt_pvd_start pvback-usb (log: $XT_USB_LOG)
+# xt_usb_stop / xt_usb_stop_check NAME / xt_usb_kill / xt_usb_alive   as for blk
+# xt_usb_ctrl [PORTS] [VER] the xl usbctrl line (type=pv: backend/vusb, Linux's xen-hcd)
+# xt_usb_be DOMID [DEVID]   backend dir of a controller;  xt_usb_fe: frontend dir
+# xt_usb_domu NAME [-e ENVLINE] [-m MB] [-n] -- [CFGLINE]...
+#                           a domU with the usb layer (xen-hcd, class drivers, lsusb,
+#                           testusb), /extra/usb.sh and an 8-port USB 2.0 controller;
+#                           waits for the controller Connected (-n: not) and the agent
+# xt_usb_plug DOMID PORT SPEC   write port/PORT of controller 0: a host device
+#                           ("1-2", as libxl writes it) or an emulated one ("emu:zero",
+#                           "emu:storage,file=PATH", "emu:keyboard", "emu:tablet": no
+#                           xl syntax for those); SPEC "" unplugs
+# xt_usb_xl_attach NAME BUSID   `xl usbdev-attach NAME hostbus=B hostaddr=A`
+# xt_usb_sh NAME CMD...     /extra/usb.sh CMD in the domU (see dom0/guest/usb.sh)
+# xt_usb_testusb NAME VID:PID LABEL   usbtest's 30 cases through testusb in the domU:
+#                           one "case N: RESULT" line each, also in record-usb-testusb-LABEL
+XT_USB_LOG=/tmp/xt/pvback-usb.daemon.log
+XT_DOMU_USB=/xt/domu/usb.cpio
+XT_USB_STICK=46f4:0001   # QEMU usb-storage
+XT_USB_KBD=0627:0001     # QEMU usb-kbd
+XT_USB_AUDIO=46f4:0002   # QEMU usb-audio
+XT_USB_ZERO=0525:a4a0    # gadget zero (NetChip), usbtest's gz_info
+XT_USB_GADGET=/sys/kernel/config/usb_gadget/xtzero
+xt_usb_start() { xt_pvd_start pvback-usb "$@"; }
+xt_usb_alive() { xt_pvd_alive pvback-usb; }
+xt_usb_stop() { xt_pvd_stop pvback-usb; }
+xt_usb_stop_check() { xt_pvd_stop_check pvback-usb "$1"; }
+xt_usb_kill() { xt_pvd_kill pvback-usb; }
+xt_usb_be() { echo "/local/domain/0/backend/vusb/$1/${2:-0}"; }
+xt_usb_fe() { echo "/local/domain/$1/device/vusb/${2:-0}"; }
+xt_usb_ctrl() { echo "usbctrl = [ 'type=pv,version=${2:-2},ports=${1:-8}' ]"; }
+xt_usb_find() { # VID:PID
+	local d
+	for d in /sys/bus/usb/devices/*; do
+		[ -e "$d/idVendor" ] || continue
+		[ "$(cat "$d/idVendor"):$(cat "$d/idProduct")" = "$1" ] || continue
+		basename "$d"
+		return 0
+	done
+	return 1
+}
+xt_usb_busaddr() { echo "$(cat "/sys/bus/usb/devices/$1/busnum") $(cat "/sys/bus/usb/devices/$1/devnum")"; }
+xt_usb_dom0() {
+	local m
+	for m in xhci-pci usb-storage sd_mod usbhid hid-generic; do
+		modprobe $m || { xt_log "modprobe $m failed"; return 1; }
+	done
+	xt_wait 60 xt_usb_find $XT_USB_STICK >/dev/null && xt_wait 30 xt_usb_find $XT_USB_KBD >/dev/null &&
+		xt_wait 30 xt_usb_find $XT_USB_AUDIO >/dev/null || {
+		xt_log "QEMU's USB devices did not appear in dom0 (run gives them to usb scenarios only)"
+		return 1
+	}
+}
+xt_usb_gadget_zero() {
+	local g=$XT_USB_GADGET m
+	for m in dummy_hcd libcomposite usb_f_ss_lb; do
+		modprobe $m || { xt_log "modprobe $m failed"; return 1; }
+	done
+	grep -q ' /sys/kernel/config configfs ' /proc/mounts ||
+		mount -t configfs configfs /sys/kernel/config || return 1
+	if [ ! -d "$g" ]; then
+		mkdir "$g" "$g/strings/0x409" "$g/functions/SourceSink.0" "$g/functions/Loopback.0" \
+			"$g/configs/c.1" "$g/configs/c.2" "$g/configs/c.1/strings/0x409" \
+			"$g/configs/c.2/strings/0x409" || return 1
+		echo 0x0525 >"$g/idVendor"
+		echo 0xa4a0 >"$g/idProduct"
+		echo xt0001 >"$g/strings/0x409/serialnumber"
+		echo pvback >"$g/strings/0x409/manufacturer"
+		echo "Gadget Zero" >"$g/strings/0x409/product"
+		echo "source/sink" >"$g/configs/c.1/strings/0x409/configuration"
+		echo "loopback" >"$g/configs/c.2/strings/0x409/configuration"
+		ln -s "$g/functions/SourceSink.0" "$g/configs/c.1/" &&
+			ln -s "$g/functions/Loopback.0" "$g/configs/c.2/" || return 1
+	fi
+	[ -n "$(cat "$g/UDC")" ] || echo dummy_udc.0 >"$g/UDC" || return 1
+	xt_wait 30 xt_usb_find $XT_USB_ZERO >/dev/null || { xt_log "gadget zero did not enumerate"; return 1; }
+	xt_usb_find $XT_USB_ZERO
+}
+xt_usb_gadget_zero_stop() {
+	local g=$XT_USB_GADGET
+	[ -d "$g" ] || return 0
+	echo "" >"$g/UDC" 2>/dev/null
+	rm -f "$g/configs/c.1/SourceSink.0" "$g/configs/c.2/Loopback.0"
+	rmdir "$g/configs/c.1/strings/0x409" "$g/configs/c.2/strings/0x409" "$g/configs/c.1" "$g/configs/c.2" \
+		"$g/functions/SourceSink.0" "$g/functions/Loopback.0" "$g/strings/0x409" "$g"
+}
+xt_usb_domu() {
+	local name=$1 env= mem=256 wait=1 id
+	shift
+	while [ $# -gt 0 ]; do
+		case $1 in
+		-e) env="$env${env:+
+}$2"; shift 2 ;;
+		-m) mem=$2; shift 2 ;;
+		-n) wait=0; shift ;;
+		--) shift; break ;;
+		*) break ;;
+		esac
+	done
+	xt_domu_start "$name" -f /xt/guest/usb.sh -l "$XT_DOMU_USB" -e "${env:-XT_NOENV=1}" -m "$mem" -- \
+		"$(xt_usb_ctrl)" "$@" || return 1
+	id=$(xt_domid "$name")
+	[ $wait = 0 ] || xt_xs_wait "$(xt_usb_be "$id")/state" 4 90 || return 1
+	xt_domu_wait "$name" 'XTD: ready' 120
+}
+xt_usb_plug() { xenstore-write "$(xt_usb_be "$1")/port/$2" "$3"; }
+xt_usb_xl_attach() {
+	set -- "$1" $(xt_usb_busaddr "$2")
+	xl usbdev-attach "$1" hostbus="$2" hostaddr="$3"
+}
+xt_usb_sh() {
+	local name=$1
+	shift
+	xt_domu_run "$name" "sh /extra/usb.sh $*" 300
+}
+xt_usb_testusb() { # NAME VID:PID LABEL
+	local out rc
+	out=$(xt_domu_run "$1" "sh /extra/usb.sh testusb $2" 900)
+	rc=$?
+	echo "XT-RECORD-BEGIN usb-testusb-$3"
+	echo "$out"
+	echo "XT-RECORD-END usb-testusb-$3"
+	return $rc
+}
+# xt_usb_testusb_judge LABEL OUTPUT REQUIRED EXPECTED_FAIL: one result per
+# case of REQUIRED (must be "ok") and of EXPECTED_FAIL (SKIP, with what it
+# gave); any other case must be "n/a" (usbtest found no endpoint for it) or ok
+xt_usb_testusb_judge() {
+	local label=$1 out=$2 req=$3 xf=$4 n line
+	for n in $(seq 0 29); do
+		# the last line of a case counts (the iso cases run again with alt 1)
+		line=$(echo "$out" | grep "^case $n: " | tail -n 1)
+		if echo " $req " | grep -q " $n "; then
+			case $line in
+			"case $n: ok"*) xt_pass "testusb on $label: ${line#case }" ;;
+			*) xt_fail "testusb on $label: case $n" "${line#case $n: }" ;;
+			esac
+		elif echo " $xf " | grep -q " $n "; then
+			xt_skip "testusb on $label: case $n (expected to fail)" "${line#case $n: }"
+		else
+			case $line in
+			"case $n: ok"* | "case $n: n/a") ;;
+			*) xt_fail "testusb on $label: case $n" "${line#case $n: }" ;;
+			esac
+		fi
+	done
+}
+# xt_usb_hcd_clean NAME: none of 6.1's xen-hcd complaints about its backend
+# in the domU's kernel log
+XT_XENHCD_ERRORS='xen-hcd: protocol error|xenhcd: error|gnttab_alloc_grant_references|saw state .* at frontend|reading num-ports|invalid num-ports|reading usb-ver|invalid usb-ver'
+xt_usb_hcd_clean() {
+	local out
+	out=$(xt_domu_run "$1" dmesg 30) || return 1
+	! echo "$out" | grep -E "$XT_XENHCD_ERRORS"
 }

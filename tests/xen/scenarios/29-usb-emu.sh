@@ -1,0 +1,64 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Description: pvback-usb's emulated devices, named in port/N directly (xl
+# has no syntax for them): emu:storage on a dom0 file (mkfs, files with
+# sha256, fsck clean) and a read-only one (the domU's disk is read-only,
+# writes fail), emu:keyboard and emu:tablet (usbhid binds, input devices),
+# emu:zero (gadget-zero compatible, 0525:a4a0: usbtest binds; every testusb
+# case recorded, the isochronous ones 15, 16, 22, 23 included and required).
+command -v pvback-usb >/dev/null || { xt_todo "pvback-usb emulated devices" "no build/bin/pvback-usb yet"; return 0; }
+img=$XT_IMG/usb-emu.img ro=$XT_IMG/usb-emu-ro.img
+xt_blk_img "$img" 32
+xt_blk_img "$ro" 16
+xt_usb_start || { xt_fail "pvback-usb starts"; return 0; }
+xt_pass "pvback-usb --hv xen starts (control socket answers)"
+if ! xt_check "domU with an 8-port USB 2.0 controller: backend Connected" xt_usb_domu g1; then
+	xt_check "pvback-usb is still running" xt_usb_alive
+	return 0
+fi
+id=$(xt_domid g1)
+be=$(xt_usb_be "$id")
+xt_usb_plug "$id" 1 "emu:storage,file=$img"
+xt_usb_plug "$id" 2 "emu:keyboard"
+xt_usb_plug "$id" 3 "emu:tablet"
+xt_usb_plug "$id" 4 "emu:zero"
+# the storage devices share a VID:PID: the writable one first, alone
+if dsk=$(xt_usb_sh g1 disk port:1 90); then
+	xt_pass "domU: emu:storage enumerates, usb-storage gives it a disk ($dsk)"
+	xt_usb_sh g1 info port:1 | sed 's/^/    | /'
+	xt_check "emu:storage: mkfs.ext4, 4 MiB of files, sha256 after drop_caches, e2fsck clean" \
+		xt_usb_sh g1 fs "$dsk" 4096
+else
+	xt_fail "domU: emu:storage enumerates with a disk" "$dsk"
+fi
+kbd=port:2 tab=port:3
+xt_check "domU: emu:keyboard ($kbd): usbhid binds, an input device" sh -c \
+	". /xt/xt.sh; xt_usb_sh g1 driver $kbd usbhid 60 && xt_usb_sh g1 input $kbd"
+xt_check "domU: emu:tablet ($tab): usbhid binds, an input device" sh -c \
+	". /xt/xt.sh; xt_usb_sh g1 driver $tab usbhid 60 && xt_usb_sh g1 input $tab"
+if xt_check "domU: emu:zero enumerates as $XT_USB_ZERO, usbtest binds" sh -c \
+	". /xt/xt.sh; xt_usb_sh g1 wait $XT_USB_ZERO 60 && xt_usb_sh g1 driver $XT_USB_ZERO usbtest 30"; then
+	xt_usb_sh g1 info $XT_USB_ZERO | sed 's/^/    | /'
+	out=$(xt_usb_testusb g1 $XT_USB_ZERO emu-zero)
+	echo "$out" | sed 's/^/    | /'
+	xt_usb_testusb_judge "emu:zero" "$out" "0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 27 28 29" ""
+fi
+# the read-only stick replaces the writable one on port 1
+xt_usb_plug "$id" 1 ""
+xt_check "port/1 emptied: its disk leaves the domU" xt_domu_run g1 "sh /extra/usb.sh gone port:1 60 && ! test -e /dev/$dsk" 90
+xt_usb_plug "$id" 1 "emu:storage,file=$ro,readonly=1"
+if rdsk=$(xt_usb_sh g1 disk port:1 90); then
+	xt_check "emu:storage,readonly=1: the domU's disk $rdsk is read-only" xt_domu_run g1 "test \$(cat /sys/block/$rdsk/ro) = 1" 30
+	xt_check "emu:storage,readonly=1: a write fails" xt_domu_run g1 \
+		"! dd if=/dev/zero of=/dev/$rdsk bs=4k count=1 oflag=direct" 60
+else
+	xt_fail "emu:storage,readonly=1 enumerates with a disk" "$rdsk"
+fi
+out=$(xt_domu_run g1 lsusb 30)
+{ echo "XT-RECORD-BEGIN usb-emu-lsusb"; echo "$out"; echo "XT-RECORD-END usb-emu-lsusb"; }
+xt_check "domU: lsusb lists 4 devices and the root hub" test "$(echo "$out" | grep -c '^Bus ')" = 5
+xt_check "domU: no xen-hcd complaint in dmesg" xt_usb_hcd_clean g1
+xt_check "domU powers off" xt_domu_poweroff g1
+xt_check "backend dir removed" xt_xs_wait_gone "$be" 30
+xt_check "pvback-usb is still running" xt_usb_alive
+xt_usb_stop_check "SIGTERM stops pvback-usb (exit status 0)"
+xt_check "no error logged by pvback-usb" sh -c "! grep ' ERR ' $XT_USB_LOG"
