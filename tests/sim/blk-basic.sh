@@ -69,7 +69,7 @@ for rule in bad-op:-2 too-many-segs:-1 first-after-last:-1 last-beyond-page:-1 p
 	r=${rule%%:*}; want=${rule#*:}
 	got=$(guest --indirect 256 hostile "$r" 2>&1 | sed -n 's/^status //p')
 	if [ "$got" = "$want" ]; then ok "hostile $r gets status $want"; else not_ok "hostile $r: got '$got', want $want"; fi
-	check "the daemon survives hostile $r" kill -0 "$blkpid"
+	check "the daemon survives hostile $r" kill -0 "$daemon_pid"
 	check "xvdb still verifies after hostile $r" guest --devid 51728 --seed $RANDOM verify 2
 done
 check "the ring overflow was logged as a violation" grep -q "protocol violation: ring producer overflow" "$W/blk.log"

@@ -30,7 +30,7 @@ print(t["io_fixed"], t["io_vec"], t["rd_req"], t["wr_req"], t["errors"])'
 # has probed xvda (InitWait, or Closed after a frontend left).
 listed() { stats | grep -q '^vbd-1-51712 '; }
 restart() {
-	[ -n "$blkpid" ] && { stop_daemon || return 1; }
+	[ -n "$daemon_pid" ] && { stop_daemon || return 1; }
 	start_daemon --direct on "$@"
 	wait_until 10 listed
 }

@@ -6,42 +6,10 @@
 # directory, S the pvsim's in it, $W/blk.log the daemon's log (shown when a
 # test failed).
 . "$(dirname "${BASH_SOURCE[0]}")/tap.sh"
-requires pvsim pvback-blk blkfront-tool xenstore-read python3
+BACKEND=pvback-blk BE_TYPE=vbd BE_LOG=blk.log
+. "$(dirname "${BASH_SOURCE[0]}")/backend-lib.sh" blkfront-tool
 
-W=$(mktemp -d /var/tmp/pvback-blk-test.XXXXXX)
-S=$W/sim
-blkpid=
-on_exit 'rm -rf "$W"'
-t_pvsim_start "$S"
-blk_cleanup() {
-	[ -n "$blkpid" ] && kill "$blkpid" 2>/dev/null && wait "$blkpid" 2>/dev/null
-	if t_failed && [ -f "$W/blk.log" ]; then
-		echo "# daemon log:"
-		tail -40 "$W/blk.log" | sed 's/^/# /'
-	fi
-}
-on_exit blk_cleanup
-
-start_daemon() { # args: extra pvback-blk options
-	(eval "$(pvsim --dir "$S" env)"; exec pvback-blk --foreground --log-level info "$@") \
-		>>"$W/blk.log" 2>&1 &
-	blkpid=$!
-}
-# daemon_up [OPTIONS]: start_daemon, then wait until it answers (bails out
-# when it does not within 10 s).
-daemon_up() {
-	start_daemon "$@"
-	wait_until 10 daemon_ready || bail_out "the daemon does not answer"
-}
-stop_daemon() {
-	kill -TERM "$blkpid"; wait "$blkpid"; local rc=$?; blkpid=; return $rc
-}
-dom0() { (eval "$(pvsim --dir "$S" env)"; "$@"); }
 guest_of() { local g=$1; shift; (eval "$(pvsim --dir "$S" env "$g")"; exec timeout 120 blkfront-tool "$@"); }
-domid_of() { pvsim --dir "$S" env "$1" | sed -n 's/.*PVSIM_DOMID=\([0-9]*\).*/\1/p'; }
-be_path() { echo "/local/domain/0/backend/vbd/$(domid_of "$1")/$2"; }
-be_read() { dom0 xenstore-read "$(be_path "$1" "$2")/$3" 2>/dev/null; }
-stats() { dom0 pvback-blk stats "$@"; }
 
 # guest_create NAME MEM: a pvsim guest (bails out when pvsim refuses).
 guest_create() { pvsim --dir "$S" create "$1" --mem "$2" >/dev/null || bail_out "pvsim create $1"; }
@@ -55,8 +23,6 @@ g1_xvda() {
 	daemon_up "$@"
 	vbd_attach g1 "$W/a.img" xvda rw
 }
-state_is() { [ "$(be_read "$1" "$2" state)" = "$3" ]; }
-daemon_ready() { stats >/dev/null 2>&1; }
 # Guest mappings of the daemon: the pvsim memfds it maps (guest RAM pages,
 # grant tables); they all go when no queue runs.
 guest_maps() { grep -cE 'memfd:pvsim-(ram|gnttab|active)' "/proc/$1/maps"; }

@@ -28,7 +28,7 @@ check "the whole grown disk takes writes" sh_ok write 5 128
 check "and reads them back" sh_ok check 5 128
 
 truncate -s 192M "$W/a.img"
-kill -HUP "$blkpid"
+kill -HUP "$daemon_pid"
 check "SIGHUP: the frontend sees sectors 393216" test "$(sh_cmd wait-resize 10000)" = "sectors 393216"
 
 truncate -s 256M "$W/a.img"

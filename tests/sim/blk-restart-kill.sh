@@ -40,7 +40,7 @@ held=$(( (nreq / 2 + 1) / 2 + (nreq - nreq / 2 + 1) / 2 ))
 all_held() { [ "$(counts)" = "$nreq $held" ]; }
 check "the daemon took all $nreq writes and holds $held in flight" wait_until 20 all_held
 
-{ kill -KILL "$blkpid"; wait "$blkpid"; } 2>/dev/null; rc=$?; blkpid=
+{ kill -KILL "$daemon_pid"; wait "$daemon_pid"; } 2>/dev/null; rc=$?; daemon_pid=
 check "SIGKILL ends it (status $rc)" test $rc = 137
 check "the backend stays Connected" state_is g1 51712 4
 check "the journals stay behind" test -f "$J/vbd-1-51712-q0.journal" -a -f "$J/vbd-1-51712-q1.journal"
@@ -72,7 +72,7 @@ for k in 1 2 3; do
 	# Kill once this daemon has served requests, unless the verify is over.
 	kill -0 "$vpid" 2>/dev/null || break
 	wait_until 30 busy
-	{ kill -KILL "$blkpid"; wait "$blkpid"; } 2>/dev/null; blkpid=
+	{ kill -KILL "$daemon_pid"; wait "$daemon_pid"; } 2>/dev/null; daemon_pid=
 	start_daemon
 	wait_until 10 daemon_ready || break
 	kills=$k

@@ -64,7 +64,7 @@ sys.exit(1 if bad or n < 256 else 0)
 PY
 check "the backend directory was removed" be_gone g1 51712
 check "the daemon freed the device (not in stats)" wait_until 10 not_listed "vbd-$g1id-51712"
-check "the daemon is alive" kill -0 "$blkpid"
+check "the daemon is alive" kill -0 "$daemon_pid"
 check "xvdb still serves correct data" guest --devid 51728 --queues 2 --seed 11 verify 8
 
 # (2) online=0 of an idle device whose frontend has closed

@@ -31,7 +31,7 @@ for rule in bad-pipe-port0 bad-pipe-port bad-pipe-dev len-beyond-segs too-many-s
 		grep -qE "^backend (Closing|Closed)" <<<"$out"; }
 	check "$rule: an error response or a disconnect" answered
 	check "$rule: the frontend did not see a protocol error" fails grep -q "usbfront broken" <<<"$out"
-	check "$rule: the daemon runs" kill -0 "$usbpid"
+	check "$rule: the daemon runs" kill -0 "$daemon_pid"
 	check "$rule: the other guest's storage I/O verifies" other_guest_ok
 done
 out=$(guest_of g1 raw unlink-unknown 1 2>&1); echo "$out" | sed 's/^/# /'
@@ -42,7 +42,7 @@ for rule in prod-overflow conn-flood; do
 	out=$(guest_of g1 raw $rule 1 2>&1); echo "$out" | sed 's/^/# /'
 	[ $rule = prod-overflow ] &&
 		check "$rule: the controller is disconnected" grep -qE "^backend (Closing|Closed)" <<<"$out"
-	check "$rule: the daemon runs" kill -0 "$usbpid"
+	check "$rule: the daemon runs" kill -0 "$daemon_pid"
 	check "$rule: the other guest's storage I/O verifies" other_guest_ok
 	check "$rule: a fresh frontend of the guest is served again" guest_of g1 zero 1 --case 1,2 --iterations 2
 done

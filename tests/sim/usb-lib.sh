@@ -7,45 +7,8 @@
 # test's directory, S the pvsim's in it, $W/usb.log the daemon's log (shown
 # when a test failed).
 . "$(dirname "${BASH_SOURCE[0]}")/tap.sh"
-requires pvsim pvback-usb usbfront-tool xenstore-read python3
-
-W=$(mktemp -d /var/tmp/pvback-usb-test.XXXXXX)
-S=$W/sim
-usbpid=
-on_exit 'rm -rf "$W"'
-t_pvsim_start "$S"
-usb_cleanup() {
-	[ -n "$usbpid" ] && kill "$usbpid" 2>/dev/null && wait "$usbpid" 2>/dev/null
-	if t_failed && [ -f "$W/usb.log" ]; then
-		echo "# daemon log:"
-		tail -40 "$W/usb.log" | sed 's/^/# /'
-	fi
-}
-on_exit usb_cleanup
-
-start_daemon() { # args: extra pvback-usb options
-	(eval "$(pvsim --dir "$S" env)"; exec pvback-usb --foreground --log-level info "$@") \
-		>>"$W/usb.log" 2>&1 &
-	usbpid=$!
-}
-daemon_ready() { stats >/dev/null 2>&1; }
-# daemon_up [OPTIONS]: start_daemon, then wait until it answers.
-daemon_up() {
-	start_daemon "$@"
-	wait_until 10 daemon_ready || bail_out "the daemon does not answer"
-}
-stop_daemon() {
-	kill -TERM "$usbpid"; wait "$usbpid"; local rc=$?; usbpid=; return $rc
-}
-kill9_daemon() {
-	{ kill -KILL "$usbpid"; wait "$usbpid"; } 2>/dev/null; local rc=$?; usbpid=; return $rc
-}
-dom0() { (eval "$(pvsim --dir "$S" env)"; "$@"); }
-stats() { dom0 pvback-usb stats "$@"; }
-domid_of() { pvsim --dir "$S" env "$1" | sed -n 's/.*PVSIM_DOMID=\([0-9]*\).*/\1/p'; }
-be_path() { echo "/local/domain/0/backend/vusb/$(domid_of "$1")/$2"; }
-be_read() { dom0 xenstore-read "$(be_path "$1" "$2")/$3" 2>/dev/null; }
-state_is() { [ "$(be_read "$1" "$2" state)" = "$3" ]; }
+BACKEND=pvback-usb BE_TYPE=vusb BE_LOG=usb.log
+. "$(dirname "${BASH_SOURCE[0]}")/backend-lib.sh" usbfront-tool
 
 # guest_create NAME: a pvsim guest (bails out when pvsim refuses).
 guest_create() { pvsim --dir "$S" create "$1" --mem 64M >/dev/null || bail_out "pvsim create $1"; }

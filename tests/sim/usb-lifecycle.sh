@@ -20,7 +20,7 @@ wait_until 10 busy
 d1=$(domid_of g1)
 pvsim --dir "$S" destroy g1 >/dev/null
 wait $bp
-check "the daemon survives the destroy of a guest in mid-transfer" kill -0 "$usbpid"
+check "the daemon survives the destroy of a guest in mid-transfer" kill -0 "$daemon_pid"
 gone() { ! stats | grep -q "^vusb-$d1-0 .*Connected"; }
 check "its controller is dropped" wait_until 10 gone
 check "g2's device still works" guest_of g2 storage 1 verify --offset 0 --length 4194304 --seed 9
