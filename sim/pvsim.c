@@ -662,6 +662,14 @@ static int take_flags(int argc, char **argv, const char *const *allowed, bool *s
 	return i;
 }
 
+
+/* dom0's xenstore, for a command about DOMAIN (its domid in *domid); NULL
+ * after saying why. */
+static struct xs_handle *dom_xs(const char *dir, const char *name, int *domid)
+{
+	*domid = lookup(dir, name);
+	return *domid < 0 ? NULL : dom0_xs(dir);
+}
 static int cmd_attach(const char *dir, int argc, char **argv)
 {
 	static const char *const flags[] = { "--no-script", NULL };
@@ -676,10 +684,7 @@ static int cmd_attach(const char *dir, int argc, char **argv)
 		return 2;
 	}
 	argc -= n, argv += n;
-	domid = lookup(dir, argv[0]);
-	if (domid < 0)
-		return 1;
-	xs = dom0_xs(dir);
+	xs = dom_xs(dir, argv[0], &domid);
 	if (!xs)
 		return 1;
 	rc = sim_ts_attach(xs, (unsigned)domid, argv[1], argc - 2, argv + 2, set[0], err,
@@ -707,10 +712,7 @@ static int cmd_detach(const char *dir, int argc, char **argv)
 		return 2;
 	}
 	argc -= n, argv += n;
-	domid = lookup(dir, argv[0]);
-	if (domid < 0)
-		return 1;
-	xs = dom0_xs(dir);
+	xs = dom_xs(dir, argv[0], &domid);
 	if (!xs)
 		return 1;
 	rc = sim_ts_detach(xs, (unsigned)domid, argv[1], argv[2], set[0], set[1], err,
@@ -736,10 +738,7 @@ static int cmd_usbdev(const char *dir, bool attach, int argc, char **argv)
 			"       pvsim usbdev-detach DOMAIN DEVID PORT\n");
 		return 2;
 	}
-	domid = lookup(dir, argv[0]);
-	if (domid < 0)
-		return 1;
-	xs = dom0_xs(dir);
+	xs = dom_xs(dir, argv[0], &domid);
 	if (!xs)
 		return 1;
 	rc = sim_ts_usbdev(xs, (unsigned)domid, (unsigned)devid, (unsigned)port,
