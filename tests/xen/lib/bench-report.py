@@ -8,6 +8,9 @@
   bench-report.py --net RECORD.txt OUT.json [CONSOLE.log HOSTLOAD.txt]
   bench-report.py --net --markdown OUT.json
                                            the same for 91-bench-net (below)
+  bench-report.py --usb RECORD.txt OUT.json [CONSOLE.log HOSTLOAD.txt]
+  bench-report.py --usb --markdown OUT.json
+                                           the same for 92-bench-usb (below)
 
 RECORD.txt is tests/xen/out/record-bench-blk.txt, the XT-RECORD block the
 dom0 scenario 90-bench-blk printed: one line per fio run,
@@ -43,6 +46,19 @@ per job and backend: name, backend, mbps, pps, lost_pct (medians over the
 rounds), dom0_cpu_share and domu_cpu_share (CPU seconds over wall seconds,
 medians), rounds, runs.  The table gives pvback/kernel ratios (above 1 is
 better for pvback).
+
+--usb: RECORD.txt is tests/xen/out/record-bench-usb.txt (scenario
+92-bench-usb): one line per read job, `backend=dom0|pvback|qusb round=N
+name=seq-read mib=N secs=X mbps=X` or `name=read-4k-qd1 reads=N secs=X
+lat_us=X`, then `wall_s=X dom0_cpu_s=X domu_cpu_s=X dom0_load=L1/L5/L15`;
+and `todo backend=B: WHY` lines for a path that could not run.  OUT.json
+(bench/results/xen-usb.json) holds one record per job and backend: name,
+backend, mbps or lat_us (medians over the rounds), dom0_cpu_ms_per_unit
+(dom0's CPU time per MiB of seq-read or per 4 KiB read, median), vs_dom0 (the ratio to
+dom0's own usb-storage on the same stick: MB/s pvback/dom0, latency
+pvback/dom0), rounds, runs (each with host_other_cores and host_load1, the
+host's load average at the job's end); then one `{"backend": B, "todo": WHY}`
+record per path that could not run.
 """
 import json
 import os
@@ -97,8 +113,8 @@ def host_load(runs, console, hostload):
     with open(hostload) as f:
         for line in f:
             v = line.split()
-            if len(v) == 4:
-                samples.append(tuple(int(x) for x in v))
+            if len(v) in (4, 5):  # the 5th, the host's load1, since bench-usb
+                samples.append(tuple(int(x) for x in v[:4]) + (float(v[4]) if len(v) == 5 else None,))
     ncpu = os.cpu_count() or 1
     for r in runs:
         w = windows.get((r["backend"], str(r["round"]), r["name"]), {})
@@ -111,6 +127,8 @@ def host_load(runs, console, hostload):
         a, b = a[-1], b[0]
         other = (b[1] - a[1]) - (b[3] - a[3])
         r["host_other_cores"] = round(max(other, 0) / (b[2] - a[2]) * ncpu, 2)
+        if b[4] is not None:
+            r["host_load1"] = b[4]
 
 
 def aggregate(runs):
@@ -322,6 +340,132 @@ def net_main(argv):
         print("[bench-xen] no net figures for: %s (see tests/xen/out/console.log)" % " ".join(missing))
     return 0
 
+# ------------------------------------------------------------------ usb
+
+USB_BACKENDS = ("dom0", "pvback", "qusb")
+USB_RUN_KEYS = ("round", "mbps", "lat_us", "mib", "reads", "secs", "wall_s", "dom0_cpu_s", "domu_cpu_s",
+                "dom0_load", "host_other_cores", "host_load1")
+
+
+def usb_parse_todo(path):
+    todo = []
+    with open(path) as f:
+        for line in f:
+            if line.startswith("todo backend="):
+                b, why = line[len("todo backend="):].strip().split(":", 1)
+                todo.append({"backend": b, "todo": why.strip()})
+    return todo
+
+
+def usb_aggregate(runs):
+    recs, keyed = [], {}
+    for r in runs:
+        k = (r["name"], r["backend"])
+        if k not in keyed:
+            keyed[k] = {"name": r["name"], "backend": r["backend"], "runs": []}
+            recs.append(keyed[k])
+        keyed[k]["runs"].append({x: r[x] for x in USB_RUN_KEYS if x in r})
+    for rec in recs:
+        rs = rec["runs"]
+        for x in ("mbps", "lat_us"):
+            if any(x in r for r in rs):
+                rec[x] = round(median([r[x] for r in rs if x in r]), 2)
+        # dom0's CPU per MiB read (seq-read) or per 4 KiB read, ms
+        per = [r["dom0_cpu_s"] * 1000 / (r.get("mib") or r.get("reads")) for r in rs
+               if "dom0_cpu_s" in r and (r.get("mib") or r.get("reads"))]
+        rec["dom0_cpu_ms_per_unit"] = round(median(per), 2) if per else None
+        rec["rounds"] = len(rs)
+        rec["runs"] = rec.pop("runs")
+    _, by = by_job(recs)
+    for rec in recs:
+        base = by.get((rec["name"], "dom0"), {})
+        for x in ("mbps", "lat_us"):
+            if x in rec and base.get(x):
+                rec["vs_dom0"] = round(rec[x] / base[x], 3)
+    return recs
+
+
+USB_HEAD = ["job", "dom0 usb-storage", "pvback-usb", "pvback/dom0", "qusb", "qusb/dom0", "pvback/qusb",
+            "dom0 CPU ms per MiB or read: dom0 / pv / qusb"]
+
+
+def usb_val(r):
+    if "mbps" in r:
+        return "%s MB/s" % fmt(r["mbps"])
+    if "lat_us" in r:
+        return "%s µs" % fmt(r["lat_us"])
+    return "-"
+
+
+def usb_key(n):
+    return "lat_us" if n.startswith("read-4k") else "mbps"
+
+
+def usb_rows(recs):
+    names, by = by_job(recs)
+    out = []
+    for n in names:
+        d, p, q = (by.get((n, b), {}) for b in USB_BACKENDS)
+        k = usb_key(n)
+        out.append([n, usb_val(d), usb_val(p), ratio(p.get(k, "-"), d.get(k, "-")),
+                    usb_val(q), ratio(q.get(k, "-"), d.get(k, "-")), ratio(p.get(k, "-"), q.get(k, "-")),
+                    " / ".join(fmt(r["dom0_cpu_ms_per_unit"]) if r.get("dom0_cpu_ms_per_unit") is not None
+                               else "-" for r in (d, p, q))])
+    return out
+
+
+USB_ROUNDS_HEAD = ["job", "dom0 per round (host load1; host cores others took)", "pvback ...", "qusb ..."]
+
+
+def usb_rounds_rows(recs):
+    names, by = by_job(recs)
+    out = []
+    for n in names:
+        row = [n]
+        k = usb_key(n)
+        for b in USB_BACKENDS:
+            rs = by.get((n, b), {}).get("runs", [])
+            row.append(" / ".join(fmt(r.get(k, "-")) + (
+                "" if r.get("host_load1") is None else " (%.2f; %.1f)" % (r["host_load1"], r.get("host_other_cores", 0)))
+                for r in rs) or "-")
+        out.append(row)
+    return out
+
+
+def usb_print(recs, table):
+    jobs = [r for r in recs if "name" in r]
+    print(table(USB_HEAD, usb_rows(jobs)))
+    print()
+    print(table(USB_ROUNDS_HEAD, usb_rounds_rows(jobs)))
+    for t in recs:
+        if "todo" in t:
+            print("\nTODO %s: %s" % (t["backend"], t["todo"]))
+
+
+def usb_main(argv):
+    if len(argv) == 3 and argv[1] == "--markdown":
+        with open(argv[2]) as f:
+            recs = json.load(f)
+        usb_print(recs, md_table)
+        return 0
+    if len(argv) not in (3, 5):
+        sys.stderr.write(__doc__)
+        return 2
+    runs, _ = parse_record(argv[1])
+    todo = usb_parse_todo(argv[1])
+    if not runs:
+        sys.stderr.write("bench-report: no figures in %s\n" % argv[1])
+        return 1
+    if len(argv) == 5 and os.path.exists(argv[3]) and os.path.exists(argv[4]):
+        host_load(runs, argv[3], argv[4])
+    recs = usb_aggregate(runs) + todo
+    write_json(argv[2], recs)
+    print("[bench-xen] usb: %d runs -> %d records in %s (medians over %d round(s));"
+          " under TCG only the ratios mean something" %
+          (len(runs), len(recs) - len(todo), argv[2], max(r["rounds"] for r in recs if "rounds" in r)))
+    usb_print(recs, text_table)
+    return 0
+
 
 def write_json(path, recs):
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
@@ -335,6 +479,8 @@ def write_json(path, recs):
 def main(argv):
     if len(argv) > 1 and argv[1] == "--net":
         return net_main(argv[:1] + argv[2:])
+    if len(argv) > 1 and argv[1] == "--usb":
+        return usb_main(argv[:1] + argv[2:])
     if len(argv) == 3 and argv[1] == "--markdown":
         with open(argv[2]) as f:
             recs = json.load(f)
