@@ -248,7 +248,7 @@ play)
 	done
 	[ -n "$si" ] || { echo "no audio streaming interface on $b"; exit 1; }
 	alt0=$(cat "$si/bAlternateSetting")
-	aplay -q -D "hw:$c,0" -t raw -f S16_LE -r 48000 -c 2 -d "$2" /dev/zero >/tmp/aplay.log 2>&1 &
+	timeout $(($2 + 20)) aplay -q -D "hw:$c,0" -t raw -f S16_LE -r 48000 -c 2 -d "$2" /dev/zero >/tmp/aplay.log 2>&1 &
 	p=$!
 	alt=0 st=
 	k=0
