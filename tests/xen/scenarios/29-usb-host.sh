@@ -6,7 +6,7 @@
 # isochronous OUT, the streaming interface switches altsetting), and the
 # gadget zero on dummy_hcd (usbtest; every testusb case recorded: dummy_hcd
 # has no isochronous transfers, so 15, 16, 22, 23 are expected to fail
-# there). `xl usbdev-attach` fails in this dom0 (libxl binds the interfaces
+# there; 4 and 8 babble at -v 64 and are judged on their whole-packet rerun). `xl usbdev-attach` fails in this dom0 (libxl binds the interfaces
 # to a kernel usbback driver Linux lacks; recorded), so the devices are
 # attached with scripts/pvback-usbdev (port/N as libxl writes it, BUS-PORT).
 command -v pvback-usb >/dev/null || { xt_todo "pvback-usb passthrough" "no build/bin/pvback-usb yet"; return 0; }
