@@ -204,7 +204,7 @@ testusb)
 	intf=$(basename "$(for i in /sys/bus/usb/drivers/usbtest/"$b":*; do echo "$i"; done | head -n 1)")
 	rebind() { # ALT
 		echo "$1" >/sys/module/usbtest/parameters/alt
-		echo "$intf" >/sys/bus/usb/drivers/usbtest/unbind
+		[ ! -e "/sys/bus/usb/drivers/usbtest/$intf" ] || echo "$intf" >/sys/bus/usb/drivers/usbtest/unbind
 		echo "$intf" >/sys/bus/usb/drivers/usbtest/bind 2>/dev/null
 		waitfor 10 bound "$b" usbtest
 	}
@@ -255,21 +255,22 @@ play)
 		[ "$(cat "$i/bInterfaceClass")" = 01 ] && [ "$(cat "$i/bInterfaceSubClass")" = 02 ] && { si=$i; break; }
 	done
 	[ -n "$si" ] || { echo "no audio streaming interface on $b"; exit 1; }
-	alt0=$(cat "$si/bAlternateSetting")
+	# sysfs prints it right-aligned (" 0"): arithmetic strips the blank
+	alt0=$(($(cat "$si/bAlternateSetting")))
 	timeout $(($2 + 20)) aplay -q -D "hw:$c,0" -t raw -f S16_LE -r 48000 -c 2 -d "$2" /dev/zero >/tmp/aplay.log 2>&1 &
 	p=$!
 	alt=0 st=
 	k=0
 	while [ $k -lt $(($2 * 5)) ] && [ "$alt" = 0 ]; do
 		sleep 0.2
-		alt=$(cat "$si/bAlternateSetting")
+		alt=$(($(cat "$si/bAlternateSetting")))
 		k=$((k + 1))
 	done
 	st=$(grep -m1 'Status:' "/proc/asound/card$c/stream0" 2>/dev/null | tr -s ' ')
 	wait $p
 	rc=$?
 	sleep 0.5
-	echo "card $c, $(basename "$si") alt $alt0 -> $alt while playing ($st), aplay rc $rc, alt $(cat "$si/bAlternateSetting") after"
+	echo "card $c, $(basename "$si") alt $alt0 -> $alt while playing ($st), aplay rc $rc, alt $(($(cat "$si/bAlternateSetting"))) after"
 	[ -s /tmp/aplay.log ] && sed 's/^/aplay: /' /tmp/aplay.log
 	[ $rc = 0 ] && [ "$alt" != 0 ] ;;
 input)
