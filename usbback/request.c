@@ -76,9 +76,13 @@ int usb_req_parse(const struct usbif_urb_request *r, struct usb_req *out, const 
 	}
 	if (check_segs(r->seg, nseg + niso, why) < 0)
 		return -EINVAL;
-	if (seg_sum(r->seg, nseg) != r->buffer_length)
+	/* buffer_length is 16 bits and xen-hcd stores urb->transfer_buffer_length
+	 * into it truncated: its largest transfer, 16 whole pages (65536 bytes,
+	 * usb-storage's 128-sector writes), arrives as 0.  The segments carry
+	 * the length; buffer_length must be their sum modulo 2^16. */
+	total = seg_sum(r->seg, nseg);
+	if ((total & 0xffffu) != r->buffer_length)
 		return bad(why, "buffer_length is not the segments' sum");
-	total = r->buffer_length;
 
 	q.short_not_ok = r->transfer_flags & USBIF_SHORT_NOT_OK;
 	switch (q.type) {

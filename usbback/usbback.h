@@ -38,7 +38,7 @@
 #define USB_MAX_PORTS      USBIF_MAX_PORTNR              /* 31 */
 #define USB_MAX_SEGS       USBIF_MAX_SEGMENTS_PER_REQUEST /* 16: buffer + iso descriptors */
 #define USB_MAX_ADDR       128u                          /* device addresses 0..127 */
-#define USB_MAX_LEN        65535u                        /* buffer_length is 16 bits */
+#define USB_MAX_LEN        65536u                        /* 16 whole pages (buffer_length 0) */
 /* Linux's struct usb_iso_packet_descriptor, as xen-hcd grants them. */
 #define USB_ISO_DESC_SIZE  16u
 /* Packets of one isochronous transfer: xen-hcd's own bound is the
@@ -127,7 +127,8 @@ struct usb_req {
  * Parse and validate r (our private copy): 0 with *out filled, or
  * -EINVAL with *why naming the first rule broken (for the bad-request
  * log).  Rules: nr_buffer_segs (+ nr_frame_desc_segs) <= 16; every segment
- * within its page and non-empty; buffer segments summing to buffer_length;
+ * within its page and non-empty; buffer segments summing to buffer_length
+ * modulo 2^16 (xen-hcd truncates: 16 whole pages arrive as 0);
  * iso: 1 <= number_of_packets <= USB_MAX_ISO_PKTS and descriptor segments
  * holding exactly number_of_packets descriptors; the transfer type's own
  * fields.  Unknown transfer_flags bits are ignored (xen-hcd sends Linux's).

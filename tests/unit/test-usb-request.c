@@ -107,6 +107,22 @@ static void bulk_segments(void **state)
 	r.nr_buffer_segs = 17;
 	assert_int_equal(usb_req_parse(&r, &q, &why), -EINVAL);
 
+	/* 16 whole pages: xen-hcd's 65536-byte transfer, buffer_length
+	 * truncated to 16 bits (0) */
+	r.nr_buffer_segs = 16;
+	for (unsigned i = 0; i < 16; i++)
+		seg(&r, i, 0, 4096);
+	r.buffer_length = 0;
+	assert_int_equal(usb_req_parse(&r, &q, &why), 0);
+	assert_int_equal(q.length, 65536);
+	r.buffer_length = 65535;
+	assert_int_equal(usb_req_parse(&r, &q, &why), -EINVAL);
+	seg(&r, 15, 0, 4095);           /* 65535 bytes */
+	assert_int_equal(usb_req_parse(&r, &q, &why), 0);
+	assert_int_equal(q.length, 65535);
+	r.buffer_length = 0;
+	assert_int_equal(usb_req_parse(&r, &q, &why), -EINVAL);
+
 	/* Endpoint 0 is control only. */
 	r = (struct usbif_urb_request){ .pipe = pipe(1, 5, 0, USBIF_PIPE_TYPE_BULK, true) };
 	assert_int_equal(usb_req_parse(&r, &q, &why), -EINVAL);

@@ -62,8 +62,10 @@ DOM0_PKGS="xen-hypervisor-4.17-amd64 xen-utils-4.17 xen-utils-common xenstore-ut
 DOMU_PKGS="e2fsprogs libext2fs2 libcom-err2 libblkid1 libuuid1 libaio1
  iperf3 libiperf0 libsctp1 libssl3 netcat-openbsd libbsd0 libmd0"
 # USB scenarios (29-usb-*): lsusb (usbutils, with libusb and libudev) in
-# the domU's usb layer and in dom0.
-USB_PKGS="usbutils libusb-1.0-0 libudev1"
+# the domU's usb layer and in dom0; aplay (alsa-utils: libasound and its
+# /usr/share/alsa configuration) in the usb layer, to stream to QEMU's
+# usb-audio (isochronous OUT).
+USB_PKGS="usbutils libusb-1.0-0 libudev1 alsa-utils libasound2 libasound2-data"
 # Modules of the domU's usb layer (xen-hcd's own is added to the kernel's
 # tree before depmod): the class drivers the usb scenarios' devices bind
 # (no udev loads them: domu/init does when the layer is there).
@@ -326,6 +328,9 @@ build_domu() {
 	add_modules "$r" $USB_DOMU_MODS
 	add_elf "$r" "$EXT/usr/bin/lsusb" usr/bin/lsusb
 	add_elf "$r" "$OUT/usb-bin/testusb" usr/bin/testusb
+	add_elf "$r" "$EXT/usr/bin/aplay" usr/bin/aplay
+	mkdir -p "$r/usr/share"
+	cp -a "$EXT/usr/share/alsa" "$r/usr/share/"
 	{
 		(cd "$r" && find . | LC_ALL=C sort) | LC_ALL=C comm -13 "$STAGE/domu-pre-usb.list" -
 		echo "./lib/modules/$KVER/modules.dep"

@@ -745,11 +745,12 @@ xt_usb_testusb() { # NAME VID:PID LABEL
 	echo "XT-RECORD-END usb-testusb-$3"
 	return $rc
 }
-# xt_usb_testusb_judge LABEL OUTPUT REQUIRED EXPECTED_FAIL: one result per
-# case of REQUIRED (must be "ok") and of EXPECTED_FAIL (SKIP, with what it
-# gave); any other case must be "n/a" (usbtest found no endpoint for it) or ok
+# xt_usb_testusb_judge LABEL OUTPUT REQUIRED EXPECTED_FAIL [WHY]: one result
+# per case of REQUIRED (must be "ok") and of EXPECTED_FAIL (SKIP, with WHY and
+# the exact result line); any other case must be "n/a" (usbtest found no
+# endpoint for it) or ok
 xt_usb_testusb_judge() {
-	local label=$1 out=$2 req=$3 xf=$4 n line
+	local label=$1 out=$2 req=$3 xf=$4 why=${5:+: $5} n line
 	for n in $(seq 0 29); do
 		# the last line of a case counts (the iso cases run again with alt 1)
 		line=$(echo "$out" | grep "^case $n: " | tail -n 1)
@@ -759,7 +760,7 @@ xt_usb_testusb_judge() {
 			*) xt_fail "testusb on $label: case $n" "${line#case $n: }" ;;
 			esac
 		elif echo " $xf " | grep -q " $n "; then
-			xt_skip "testusb on $label: case $n (expected to fail)" "${line#case $n: }"
+			xt_skip "testusb on $label: case $n (expected to fail$why)" "${line#case $n: }"
 		else
 			case $line in
 			"case $n: ok"* | "case $n: n/a") ;;
