@@ -22,8 +22,9 @@
 
 #define BOT_CBW_SIG 0x43425355u
 #define BOT_CSW_SIG 0x53425355u
-#define ST_CHUNK    (64u * 1024u)   /* data of one READ/WRITE command */
-#define ST_URB      (32u * 1024u)   /* data of one bulk URB */
+#define ST_CHUNK    (128u * 1024u)  /* data of one READ/WRITE command */
+/* data of one bulk URB: usb-storage's largest, 128 sectors (buffer_length 0) */
+#define ST_URB      (64u * 1024u)
 #define ST_MAX_QD   64u
 
 struct st {
@@ -319,8 +320,8 @@ int uft_storage(struct uft *t, int argc, char **argv)
 		rc = -EINVAL;
 		goto out;
 	}
-	buf = malloc(ST_CHUNK);
-	want = malloc(ST_CHUNK);
+	buf = aligned_alloc(4096, ST_CHUNK); /* whole pages, as usb-storage's sg */
+	want = aligned_alloc(4096, ST_CHUNK);
 	if (!buf || !want) {
 		rc = -ENOMEM;
 		goto out;
@@ -398,7 +399,7 @@ int uft_bench(struct uft *t, int argc, char **argv)
 			mode = optarg;
 		else if (c == 'q' && uft_uint(optarg, ST_MAX_QD, &qd) == 0 && qd)
 			;
-		else if (c == 's' && uft_uint(optarg, 61440, &size) == 0 && size)
+		else if (c == 's' && uft_uint(optarg, USBFRONT_MAX_LEN, &size) == 0 && size)
 			;
 		else if (c == 't' && uft_uint(optarg, 3600, &secs) == 0 && secs)
 			;
@@ -470,7 +471,7 @@ int uft_bench(struct uft *t, int argc, char **argv)
 			rc = -EINVAL;
 			goto out;
 		}
-		buf = malloc(chunk);
+		buf = aligned_alloc(4096, (chunk + 4095) & ~4095u); /* whole pages */
 		if (!buf) {
 			rc = -ENOMEM;
 			goto out;

@@ -34,7 +34,9 @@ struct usbif_urb_request;
 struct usbif_urb_response;
 
 #define USBFRONT_MAX_PORTS  31u
-#define USBFRONT_MAX_LEN    65535u   /* buffer_length is 16 bits */
+/* buffer_length is 16 bits: xen-hcd stores urb->transfer_buffer_length in
+ * it truncated, so its largest URB (16 whole pages) goes with 0; so do we. */
+#define USBFRONT_MAX_LEN    65536u
 #define USBFRONT_MAX_SEGS   16u      /* buffer + iso descriptor segments */
 #define USBFRONT_ZERO_PACKET 0x0040u /* Linux's URB_ZERO_PACKET, passed as xen-hcd does */
 #define USBFRONT_ISO_DESC_SIZE 16u
