@@ -711,6 +711,7 @@ static void usage(FILE *f)
 		"  --timeout S          waits for ports and typing, default 10\n"
 		"  --xfer-timeout MS    per transfer (then unlinked), default 5000\n"
 		"  --direct-connect     Initialising -> Connected as xen-hcd (no Initialised)\n"
+		"  --poll-us N          spin N us for responses before sleeping (default 0)\n"
 		"  --json               JSON output (list)\n"
 		"commands:\n"
 		"  list\n"
@@ -826,6 +827,7 @@ int main(int argc, char **argv)
 		{ "timeout", required_argument, NULL, 't' },
 		{ "xfer-timeout", required_argument, NULL, 'x' },
 		{ "direct-connect", no_argument, NULL, 'D' },
+		{ "poll-us", required_argument, NULL, 'p' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -858,6 +860,11 @@ int main(int argc, char **argv)
 			t.xfer_ms = (int)v;
 			break;
 		case 'D': o.direct_connect = true; break;
+		case 'p':
+			if (uft_uint(optarg, 1000000, &v) < 0)
+				goto bad;
+			o.poll_us = (unsigned)v;
+			break;
 		case 'j': t.json = true; break;
 		case 'h': usage(stdout); return 0;
 		default: goto bad;

@@ -53,6 +53,7 @@ struct usbfront {
 	struct pvfront *f;
 	uint16_t backend;
 	int timeout_ms;
+	unsigned poll_us;
 	bool disconnected;
 	const char *broken;
 	struct usbfront_info info;
@@ -200,6 +201,7 @@ int usbfront_open(const struct usbfront_opts *opts, struct usbfront **out)
 		return -ENOMEM;
 	uf->urb.port = uf->conn.port = -1;
 	uf->timeout_ms = opts->timeout_ms > 0 ? opts->timeout_ms : 10000;
+	uf->poll_us = opts->poll_us;
 	uf->addr_used[0] = uf->addr_used[1] = true; /* default address, the root hub */
 	rc = pvfront_env_open("vusb", opts->devid, &uf->hv, &uf->xs, &uf->f);
 	if (rc < 0)
@@ -702,6 +704,14 @@ int usbfront_poll(struct usbfront *uf, int timeout_ms)
 		n = process(uf);
 		if (n != 0 || timeout_ms == 0)
 			return n;
+		if (uf->poll_us) {
+			uint64_t end = pv_now_ns() + uf->poll_us * 1000ull;
+
+			while (!(n = process(uf)) && pv_now_ns() < end)
+				;
+			if (n)
+				return n;
+		}
 		/* An event may be left from responses handled already: wait
 		 * again until something new arrives or the time is up. */
 		rc = poll(&pfd, 1, timeout_ms < 0 ? -1 : remaining_ms(deadline));
