@@ -47,3 +47,16 @@ domid_of() { pvsim --dir "$S" env "$1" | sed -n 's/.*PVSIM_DOMID=\([0-9]*\).*/\1
 be_path() { echo "/local/domain/0/backend/$BE_TYPE/$(domid_of "$1")/$2"; }
 be_read() { dom0 xenstore-read "$(be_path "$1" "$2")/$3" 2>/dev/null; }
 state_is() { [ "$(be_read "$1" "$2" state)" = "$3" ]; }
+# shell_start GUEST [OPTIONS]: the frontend tool's `shell` as GUEST (guest_of,
+# the backend library's), connected: true once its first line says "ready"
+# (kept in sh_ready); its input and output on fds sh_in and sh_out, the
+# backend library's sh_cmd speaks its dialect.  shell_stop quits it.
+shell_start() {
+	local g=$1; shift
+	coproc SHELLP { guest_of "$g" "$@" shell 2>&1; }
+	exec {sh_in}>&"${SHELLP[1]}" {sh_out}<&"${SHELLP[0]}"
+	sh_pid=$SHELLP_PID
+	IFS= read -r -t 30 sh_ready <&"$sh_out"
+	[[ "$sh_ready" == ready* ]]
+}
+shell_stop() { echo quit >&"$sh_in"; exec {sh_in}>&-; wait "$sh_pid"; }

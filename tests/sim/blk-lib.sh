@@ -29,15 +29,6 @@ guest_maps() { grep -cE 'memfd:pvsim-(ram|gnttab|active)' "/proc/$1/maps"; }
 be_gone() { ! be_read "$1" "$2" state; }
 # not_listed NAME (vbd-DOMID-DEVID): the daemon no longer lists the device (freed).
 not_listed() { local s; s=$(stats 2>&1) || return 1; ! grep -q "^$1 " <<<"$s"; }
-# A connected blkfront-tool shell of guest $1 (remaining args: options):
-# sh_cmd sends one command and prints its one-line reply.
-shell_start() {
-	local g=$1; shift
-	coproc SHELLP { guest_of "$g" "$@" shell 2>&1; }
-	exec {sh_in}>&"${SHELLP[1]}" {sh_out}<&"${SHELLP[0]}"
-	sh_pid=$SHELLP_PID
-	IFS= read -r -t 30 sh_ready <&"$sh_out"
-}
 sh_cmd() {
 	local reply
 	echo "$*" >&"$sh_in" || return 1
@@ -45,7 +36,6 @@ sh_cmd() {
 	echo "$reply"
 }
 sh_ok() { local r; r=$(sh_cmd "$@"); echo "$r"; [ "$r" = ok ]; }
-shell_stop() { echo quit >&"$sh_in"; exec {sh_in}>&-; wait "$sh_pid"; }
 # stream_start GUEST OPTIONS... stream N ACKED: blkfront-tool's write stream
 # as GUEST in the background (pid in spid, its output on fd $sfd); returns
 # once it says "running", 1 when it does not within 30 s.

@@ -29,18 +29,9 @@ g1_vusb() {
 # A 16 MiB image file NAME in $W.
 img() { truncate -s 16M "$W/$1"; }
 
-# shell_start GUEST [OPTIONS]: a connected usbfront-tool shell of GUEST;
-# sh_cmd sends one command and prints its output up to its "ok"/"FAIL"
-# line (returning 0 for ok), sh_stop quits it.  One shell at a time per
-# name: SH is the coprocess name's suffix (default 1).
-shell_start() {
-	local g=$1; shift
-	coproc SHELLP { guest_of "$g" "$@" shell 2>&1; }
-	exec {sh_in}>&"${SHELLP[1]}" {sh_out}<&"${SHELLP[0]}"
-	sh_pid=$SHELLP_PID
-	IFS= read -r -t 30 sh_ready <&"$sh_out"
-	[[ "$sh_ready" == ready* ]]
-}
+# shell_start GUEST [OPTIONS] (backend-lib.sh) gives a connected
+# usbfront-tool shell; sh_cmd sends one command and prints its output up to
+# its "ok"/"FAIL" line (returning 0 for ok).
 sh_cmd() {
 	local line
 	echo "$*" >&"$sh_in" || return 1
@@ -52,7 +43,6 @@ sh_cmd() {
 	echo "no reply to: $*"
 	return 1
 }
-shell_stop() { echo quit >&"$sh_in"; exec {sh_in}>&-; wait "$sh_pid"; }
 # FNV-1a 64 of LEN bytes at OFF of FILE, as usbfront-tool storage prints it.
 fnv_of() {
 	python3 - "$@" <<'P'

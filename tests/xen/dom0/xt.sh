@@ -645,6 +645,19 @@ XT_USB_AUDIO=46f4:0002   # QEMU usb-audio
 XT_USB_ZERO=0525:a4a0    # gadget zero (NetChip), usbtest's gz_info
 XT_USB_GADGET=/sys/kernel/config/usb_gadget/xtzero
 xt_usb_start() { xt_pvd_start pvback-usb "$@"; }
+# xt_usb_ready [OPTIONS]: pvback-usb started (OPTIONS), then domU g1 with
+# an 8-port USB 2.0 controller whose backend is Connected; sets id, be and
+# fe.  False (after the failed checks) when either does not happen.
+xt_usb_ready() {
+	xt_usb_start "$@" || { xt_fail "pvback-usb starts"; return 1; }
+	xt_pass "pvback-usb --hv xen starts (control socket answers)"
+	if ! xt_check "domU with an 8-port USB 2.0 controller: backend Connected" xt_usb_domu g1; then
+		xt_check "pvback-usb is still running" xt_usb_alive
+		return 1
+	fi
+	id=$(xt_domid g1)
+	be=$(xt_usb_be "$id") fe=$(xt_usb_fe "$id")
+}
 xt_usb_alive() { xt_pvd_alive pvback-usb; }
 xt_usb_stop() { xt_pvd_stop pvback-usb; }
 xt_usb_stop_check() { xt_pvd_stop_check pvback-usb "$1"; }

@@ -12,14 +12,7 @@ command -v pvback-usb >/dev/null || { xt_todo "pvback-usb emulated devices" "no 
 img=$XT_IMG/usb-emu.img ro=$XT_IMG/usb-emu-ro.img
 xt_blk_img "$img" 32
 xt_blk_img "$ro" 16
-xt_usb_start || { xt_fail "pvback-usb starts"; return 0; }
-xt_pass "pvback-usb --hv xen starts (control socket answers)"
-if ! xt_check "domU with an 8-port USB 2.0 controller: backend Connected" xt_usb_domu g1; then
-	xt_check "pvback-usb is still running" xt_usb_alive
-	return 0
-fi
-id=$(xt_domid g1)
-be=$(xt_usb_be "$id")
+xt_usb_ready || return 0
 for d in "1 emu:storage,file=$img" "2 emu:keyboard" "3 emu:tablet" "4 emu:zero"; do
 	xt_check "pvback-usbdev attach g1 --port ${d%% *} ${d#* }" pvback-usbdev attach g1 --port $d
 done

@@ -14,14 +14,7 @@ xt_check "dom0: QEMU's USB devices" xt_usb_dom0 || return 0
 zero=$(xt_usb_gadget_zero) || { xt_fail "dom0: gadget zero"; return 0; }
 stick=$(xt_usb_find $XT_USB_STICK) kbd=$(xt_usb_find $XT_USB_KBD) audio=$(xt_usb_find $XT_USB_AUDIO)
 xt_log "dom0: stick $stick, keyboard $kbd, audio $audio, gadget zero $zero"
-xt_usb_start || { xt_fail "pvback-usb starts"; return 0; }
-xt_pass "pvback-usb --hv xen starts (control socket answers)"
-if ! xt_check "domU with an 8-port USB 2.0 controller: backend Connected" xt_usb_domu g1; then
-	xt_check "pvback-usb is still running" xt_usb_alive
-	return 0
-fi
-id=$(xt_domid g1)
-be=$(xt_usb_be "$id") fe=$(xt_usb_fe "$id")
+xt_usb_ready || return 0
 xt_check "xen-hcd is Connected" xt_xs_wait "$fe/state" 4 60
 xt_record usb-ctrl-pvback "$be" "$fe"
 

@@ -13,13 +13,7 @@ xt_check "dom0: QEMU's USB devices" xt_usb_dom0 || return 0
 stick=$(xt_usb_find $XT_USB_STICK)
 img=$XT_IMG/usb-restart.img
 xt_blk_img "$img" 32
-xt_usb_start || { xt_fail "pvback-usb starts"; return 0; }
-if ! xt_check "domU with an 8-port USB 2.0 controller: backend Connected" xt_usb_domu g1; then
-	xt_check "pvback-usb is still running" xt_usb_alive
-	return 0
-fi
-id=$(xt_domid g1)
-be=$(xt_usb_be "$id") fe=$(xt_usb_fe "$id")
+xt_usb_ready || return 0
 (xenstore-watch "$be/state" | while read -r _; do xenstore-read "$be/state"; done >/tmp/xt/usb-be-states) 2>/dev/null &
 xt_bg $!
 (xenstore-watch "$fe/state" | while read -r _; do xenstore-read "$fe/state"; done >/tmp/xt/usb-fe-states) 2>/dev/null &

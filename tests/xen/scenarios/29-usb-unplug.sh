@@ -12,13 +12,7 @@ xt_check "dom0: QEMU's USB devices" xt_usb_dom0 || return 0
 stick=$(xt_usb_find $XT_USB_STICK) kbd=$(xt_usb_find $XT_USB_KBD)
 img=$XT_IMG/usb-unplug.img
 xt_blk_img "$img" 32
-xt_usb_start || { xt_fail "pvback-usb starts"; return 0; }
-if ! xt_check "domU with an 8-port USB 2.0 controller: backend Connected" xt_usb_domu g1; then
-	xt_check "pvback-usb is still running" xt_usb_alive
-	return 0
-fi
-id=$(xt_domid g1)
-be=$(xt_usb_be "$id")
+xt_usb_ready || return 0
 xt_check "pvback-usbdev attach: $stick on 1, emu:storage on 2, $kbd on 3" sh -c \
 	"pvback-usbdev attach g1 --port 1 $stick && pvback-usbdev attach g1 --port 2 emu:storage,file=$img &&
 	 pvback-usbdev attach g1 --port 3 $kbd"
