@@ -208,10 +208,19 @@ bool pv_queue_want(struct pv_queue *q, unsigned ring, unsigned n)
 	return pv_queue_avail(q, ring) >= n;
 }
 
+/* RING_REQUEST_PROD_OVERFLOW: the frontend loses the device. */
+static int overflow(struct pv_queue *q, struct qring *r)
+{
+	char lb[16];
+
+	pv_queue_violation(q, "%sring producer overflow (req_prod beyond the free slots)",
+			   label(q, r, lb, sizeof(lb)));
+	return -EPROTO;
+}
+
 int pv_queue_next(struct pv_queue *q, unsigned ring, void **slot, const void **req)
 {
 	struct qring *r = &q->rings[ring];
-	char lb[16];
 	uint32_t rp;
 	unsigned i;
 
@@ -255,22 +264,17 @@ int pv_queue_next(struct pv_queue *q, unsigned ring, void **slot, const void **r
 	*req = q->raw.b;
 	return 1;
 overflow:
-	pv_queue_violation(q, "%sring producer overflow (req_prod beyond the free slots)",
-			   label(q, r, lb, sizeof(lb)));
-	return -EPROTO;
+	return overflow(q, r);
 }
 
 int pv_queue_check_prod(struct pv_queue *q, unsigned ring)
 {
 	struct qring *r = &q->rings[ring];
-	char lb[16];
 	uint32_t rp;
 
 	if (q->dead || q->stopping || pv_ring_back_avail(&r->ring, &rp) >= 0)
 		return 0;
-	pv_queue_violation(q, "%sring producer overflow (req_prod beyond the free slots)",
-			   label(q, r, lb, sizeof(lb)));
-	return -EPROTO;
+	return overflow(q, r);
 }
 
 void *pv_queue_answer(struct pv_queue *q, unsigned ring, void *slot)

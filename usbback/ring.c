@@ -26,7 +26,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "usbback.h"
@@ -105,14 +104,6 @@ struct usb_queue {
 	uint32_t urb_ref, conn_ref, evtchn;         /* the state file's identity */
 };
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 static void run_call(void *opaque)
 {
 	pv_queue_run(opaque);
@@ -133,6 +124,19 @@ static void run_later(struct usb_queue *uq)
 static void xfer_done(struct usb_xfer *x);
 static void dev_gone(struct usb_dev *d);
 static void state_save(struct usb_queue *uq);
+
+/* Cancel what devices hold: d's transfers, or every device's (NULL). */
+static void cancel_held(struct usb_queue *uq, struct usb_dev *d)
+{
+	for (unsigned i = 0; i < pv_queue_nr_slots(uq->pq, RING_URB); i++) {
+		struct urb_slot *s = pv_queue_slot(uq->pq, RING_URB, i);
+
+		if (s->state == S_DEV && (!d || s->x.dev == d) && !s->x.cancelled) {
+			s->x.cancelled = true;
+			s->x.dev->ops->cancel(s->x.dev, &s->x);
+		}
+	}
+}
 
 static void dev_release(struct dev_ref *r)
 {
@@ -164,29 +168,20 @@ static void port_unplug(struct usb_queue *uq, unsigned port)
 	r->port = 0;
 	r->next = uq->draining;   /* closed by a run once nothing is held */
 	uq->draining = r;
-	for (unsigned i = 0; i < pv_queue_nr_slots(uq->pq, RING_URB); i++) {
-		struct urb_slot *s = pv_queue_slot(uq->pq, RING_URB, i);
-
-		if (s->state == S_DEV && s->x.dev == r->dev && !s->x.cancelled) {
-			s->x.cancelled = true;
-			r->dev->ops->cancel(r->dev, &s->x);
-		}
-	}
+	cancel_held(uq, r->dev);
 	state_save(uq);
 }
 
 static int port_plug(struct usb_queue *uq, unsigned port, struct usb_dev *d)
 {
-	struct dev_ref *r = calloc(1, sizeof(*r));
+	struct dev_ref *r = malloc(sizeof(*r));
 	int rc;
 
 	if (!r) {
 		d->ops->close(d);
 		return -ENOMEM;
 	}
-	r->uq = uq;
-	r->dev = d;
-	r->port = port;
+	*r = (struct dev_ref){ .uq = uq, .dev = d, .port = port };
 	d->owner = r;
 	d->done = xfer_done;
 	d->gone = dev_gone;
@@ -360,7 +355,7 @@ static void replay_ctrl(struct usb_queue *uq, unsigned port, uint8_t type, uint8
 	r->inflight++;
 	uq->inflight++;
 	s->state = S_DEV;
-	s->t0 = now_ns();
+	s->t0 = pv_now_ns();
 	r->dev->ops->submit(r->dev, &s->x);
 }
 
@@ -507,7 +502,7 @@ static void copy_iso(struct usb_queue *uq, struct urb_slot *s, bool to_guest)
 	}
 }
 
-static int slot_buffers(struct urb_slot *s, struct usb_dev *d)
+static int slot_buffers(struct urb_slot *s)
 {
 	const struct usb_req *q = &s->x.req;
 
@@ -657,7 +652,7 @@ static void take_request(struct usb_queue *uq, struct urb_slot *s, const struct 
 		return;
 	}
 	s->x.dev = uq->ports[port].ref->dev;
-	if (slot_buffers(s, s->x.dev) < 0) {
+	if (slot_buffers(s) < 0) {
 		pv_warn(uq->name, "out of memory for a %u-byte transfer", q->length);
 		answer(uq, s, USBIF_STATUS_SHUTDOWN, 0, 0);
 		return;
@@ -681,10 +676,9 @@ static void submit_staged(struct usb_queue *uq)
 	pv_copy_batch_flush(&uq->copy);
 	while ((s = uq->staged)) {
 		struct usb_xfer *x = &s->x;
+		int32_t status = USBIF_STATUS_SHUTDOWN;
 		struct dev_ref *r;
 		const char *why;
-
-		int32_t status = USBIF_STATUS_SHUTDOWN;
 
 		uq->staged = s->next;
 		if (!uq->staged)
@@ -710,7 +704,7 @@ static void submit_staged(struct usb_queue *uq)
 		r->inflight++;
 		uq->inflight++;
 		s->state = S_DEV;
-		s->t0 = now_ns();
+		s->t0 = pv_now_ns();
 		x->dev->stats.xfers++;
 		switch (x->req.type) {
 		case USBIF_PIPE_TYPE_CTRL: x->dev->stats.xfer_ctrl++; break;
@@ -737,7 +731,7 @@ static void xfer_done(struct usb_xfer *x)
 	struct usb_queue *uq = s->uq;
 	struct dev_ref *r = x->dev->owner;
 
-	pv_stats_hist_add(&x->dev->stats.lat, now_ns() - s->t0);
+	pv_stats_hist_add(&x->dev->stats.lat, pv_now_ns() - s->t0);
 	r->inflight--;
 	uq->inflight--;
 	s->state = S_DONE;
@@ -814,41 +808,18 @@ static void finish_done(struct usb_queue *uq)
 /* Port changes the xenbus thread sent. */
 static void take_plugs(struct usb_queue *uq)
 {
-	struct plug_msg *m;
+	struct plug_msg *m, *list;
 
 	pthread_mutex_lock(&uq->lock);
-	m = uq->plugs;
+	list = uq->plugs;   /* oldest first */
 	uq->plugs = NULL;
 	pthread_mutex_unlock(&uq->lock);
-	/* Oldest first: the list is pushed at its head. */
-	struct plug_msg *rev = NULL;
-
-	while (m) {
-		struct plug_msg *n = m->next;
-
-		m->next = rev;
-		rev = m;
-		m = n;
-	}
-	while ((m = rev)) {
-		rev = m->next;
+	while ((m = list)) {
+		list = m->next;
 		port_unplug(uq, m->port);
 		if (m->dev)
 			port_plug(uq, m->port, m->dev);
 		free(m);
-	}
-}
-
-static void cancel_all(struct usb_queue *uq)
-{
-	uq->cancelled_all = true;
-	for (unsigned i = 0; i < pv_queue_nr_slots(uq->pq, RING_URB); i++) {
-		struct urb_slot *s = pv_queue_slot(uq->pq, RING_URB, i);
-
-		if (s->state == S_DEV && !s->x.cancelled) {
-			s->x.cancelled = true;
-			s->x.dev->ops->cancel(s->x.dev, &s->x);
-		}
 	}
 }
 
@@ -871,8 +842,10 @@ static void uq_run(struct pv_queue *pq, unsigned events)
 		while ((rc = pv_queue_next(pq, RING_URB, &slot, (const void **)&req)) > 0)
 			take_request(uq, slot, req);
 		submit_staged(uq);
-		if (pv_queue_stopping(pq) && !uq->cancelled_all)
-			cancel_all(uq);  /* pending interrupt INs would hold the stop forever */
+		if (pv_queue_stopping(pq) && !uq->cancelled_all) {
+			uq->cancelled_all = true; /* pending interrupt INs would hold the stop */
+			cancel_held(uq, NULL);
+		}
 	} while (uq->done);
 	pv_queue_flush(pq);
 	reap(uq);
@@ -1069,7 +1042,7 @@ void usb_queue_stop(struct usb_queue *uq, bool keep_state)
 
 int usb_queue_plug(struct usb_queue *uq, unsigned port, struct usb_dev *d)
 {
-	struct plug_msg *m;
+	struct plug_msg *m, **pp;
 
 	if (port < 1 || port > uq->num_ports)
 		return -EINVAL;
@@ -1082,8 +1055,9 @@ int usb_queue_plug(struct usb_queue *uq, unsigned port, struct usb_dev *d)
 	m->port = port;
 	m->dev = d;
 	pthread_mutex_lock(&uq->lock);
-	m->next = uq->plugs;
-	uq->plugs = m;
+	for (pp = &uq->plugs; *pp; pp = &(*pp)->next)
+		;
+	*pp = m;   /* in order: a plug after an unplug of the same port */
 	pthread_mutex_unlock(&uq->lock);
 	/* The message is the queue's now: fini closes it if no run takes it. */
 	return pv_loop_call(pv_queue_loop(uq->pq), run_call, uq->pq);

@@ -159,7 +159,6 @@ struct usb_xfer {
 	bool cancelled;           /* an unlink or a detach asked for it */
 	void *dev_priv;           /* the device's, while it holds the transfer */
 	struct usb_xfer *next;    /* the device's own lists, while it holds it */
-	void *owner;              /* ring.c's */
 };
 
 /* ring.c's: called by the device for every transfer it was given, exactly

@@ -180,8 +180,7 @@ static void vusb_changed(struct pv_xb_dev *dev, const char *key)
 	old = c->spec[port];
 	c->spec[port] = NULL;
 	read_port(c, (unsigned)port);
-	if ((old ? old : "")[0] == (c->spec[port] ? c->spec[port] : "")[0] &&
-	    !strcmp(old ? old : "", c->spec[port] ? c->spec[port] : "")) {
+	if (!strcmp(old ? old : "", c->spec[port] ? c->spec[port] : "")) {
 		free(old);
 		return;
 	}
