@@ -260,6 +260,9 @@ int blk_queue_start(struct blk_vbd *vbd, const struct blk_queue_params *p,
  * and push its response, join the thread and unmap everything.  Called from
  * the xenbus thread. */
 void blk_queue_stop(struct blk_queue *q);
+/* Its pv_queue: pv_xb_dev_stop_queues begins the stop without waiting, then
+ * blk_queue_stop returns at once. */
+struct pv_queue *blk_queue_pq(struct blk_queue *q);
 /* What `pvback-blk stats` shows of a queue. */
 struct blk_queue_info {
 	struct blk_stats st;

@@ -159,8 +159,8 @@ static void io_done(struct blk_io_req *r, void *opaque)
 	else if (r->res < 0)
 		status = BLKIF_RSP_ERROR;
 	if (r->res < 0 && r->res != -EOPNOTSUPP)
-		pv_warn(q->name, "I/O error on request id %llu: %s", (unsigned long long)ctx->req.id,
-			strerror(-r->res));
+		pv_queue_log(q->pq, PV_LOG_WARN, "I/O error on request id %llu: %s",
+			     (unsigned long long)ctx->req.id, strerror(-r->res));
 	pv_stats_hist_add(&q->st.lat, pv_now_ns() - ctx->start_ns);
 	q->inflight--;
 	if (ctx == q->barrier) {
@@ -630,10 +630,11 @@ static void queue_fini(struct pv_queue *pq)
 	q->st.oo_req = ri.no_slot;
 	/* Its counters live on in the device's total. */
 	pv_stats_sum(&blk_stats_table, &q->vbd->past, &q->st);
-	pv_info(q->name, "stopped: rd %llu wr %llu flush %llu discard %llu errors %llu",
-		(unsigned long long)q->st.rd_req, (unsigned long long)q->st.wr_req,
-		(unsigned long long)q->st.f_req, (unsigned long long)q->st.ds_req,
-		(unsigned long long)q->st.errors);
+	pv_log_rl(pv_xb_dev_ratelimit(q->vbd->dev), PV_LOG_INFO, q->name,
+		  "stopped: rd %llu wr %llu flush %llu discard %llu errors %llu",
+		  (unsigned long long)q->st.rd_req, (unsigned long long)q->st.wr_req,
+		  (unsigned long long)q->st.f_req, (unsigned long long)q->st.ds_req,
+		  (unsigned long long)q->st.errors);
 }
 
 /* Every I/O completed (idle): nothing of the engine is left in flight. */
@@ -696,11 +697,12 @@ int blk_queue_start(struct blk_vbd *vbd, const struct blk_queue_params *p, struc
 		free(q);
 		return rc;
 	}
-	pv_info(q->name, "%s %u page(s), %u slots, %s ABI, event channel %u, io %s%s%s%s",
-		p->resume ? "re-attached ring" : "ring", p->nr_ring_pages, q->nr_ctxs,
-		p->abi == BLK_ABI_X86_32 ? "x86_32" : "native", p->evtchn, q->io->ops->name,
-		q->persistent ? ", persistent grants" : "", q->copy_max_segs ? ", grant copy" : "",
-		cfg->pv.poll_us ? ", polling" : "");
+	pv_log_rl(pv_xb_dev_ratelimit(vbd->dev), PV_LOG_INFO, q->name,
+		  "%s %u page(s), %u slots, %s ABI, event channel %u, io %s%s%s%s",
+		  p->resume ? "re-attached ring" : "ring", p->nr_ring_pages, q->nr_ctxs,
+		  p->abi == BLK_ABI_X86_32 ? "x86_32" : "native", p->evtchn, q->io->ops->name,
+		  q->persistent ? ", persistent grants" : "", q->copy_max_segs ? ", grant copy" : "",
+		  cfg->pv.poll_us ? ", polling" : "");
 	if (q->copy_max_segs)
 		pv_debug(q->name, "grant copy up to %u segments, bounce pool %zu KiB",
 			 q->copy_max_segs, q->bounce_size >> 10);
@@ -713,6 +715,11 @@ void blk_queue_stop(struct blk_queue *q)
 	/* Answers everything pushed before now, then ends (queue_fini). */
 	pv_queue_stop(q->pq);
 	free(q);
+}
+
+struct pv_queue *blk_queue_pq(struct blk_queue *q)
+{
+	return q->pq;
 }
 
 void blk_queue_stats(struct blk_queue *q, struct blk_queue_info *out)

@@ -184,24 +184,24 @@ static int vbd_connect(struct pv_xb_dev *dev)
 		if (rc == 0)
 			rc = pv_xb_dev_read_evtchns(dev, dir, "event-channel", false, &p.evtchn);
 		if (rc < 0) {
-			pv_err(vbd->name, "frontend %s: %s", pv_xb_dev_failed_key(dev), strerror(-rc));
+			pv_xb_dev_log(dev, PV_LOG_ERR, "frontend %s: %s", pv_xb_dev_failed_key(dev), strerror(-rc));
 			goto fail;
 		}
 		p.idx = i;
 		rc = blk_queue_start(vbd, &p, &vbd->queues[i]);
 		if (rc < 0) {
-			pv_err(vbd->name, "queue %u: %s", i, strerror(-rc));
+			pv_xb_dev_log(dev, PV_LOG_ERR, "queue %u: %s", i, strerror(-rc));
 			goto fail;
 		}
 		vbd->nr_queues = i + 1;
 	}
 	rc = write_connect_keys(vbd);
 	if (rc < 0) {
-		pv_err(vbd->name, "cannot write connect keys: %s", strerror(-rc));
+		pv_xb_dev_log(dev, PV_LOG_ERR, "cannot write connect keys: %s", strerror(-rc));
 		goto fail;
 	}
 	vbd->connected = true;
-	pv_info(vbd->name, "connected: %u queue(s), ring order %u, %s ABI%s, indirect %u",
+	pv_xb_dev_log(dev, PV_LOG_INFO, "connected: %u queue(s), ring order %u, %s ABI%s, indirect %u",
 		vbd->nr_queues, (unsigned)order, p.abi == BLK_ABI_X86_32 ? "x86_32" : "native",
 		p.persistent ? ", persistent grants" : "", vbd->lim.max_indirect);
 	return 0;
@@ -210,15 +210,30 @@ fail:
 	return rc;
 }
 
+static void queues_stopped(struct pv_xb_dev *dev, void *opaque)
+{
+	stop_queues(opaque); /* each one has ended: no wait */
+	pv_xb_dev_log(dev, PV_LOG_INFO, "disconnected");
+}
+
+/* Each queue answers its in-flight I/O first, which may take seconds with
+ * rings full of large requests: the queues drain on their own threads while
+ * the xenbus thread serves the other devices (the framework holds Closed
+ * until queues_stopped).  A stopping daemon waits instead. */
 static void vbd_disconnect(struct pv_xb_dev *dev)
 {
 	struct blk_vbd *vbd = pv_xb_dev_priv(dev);
+	struct pv_queue *pqs[BLK_MAX_QUEUES];
+	unsigned i;
 
 	if (!vbd)
 		return;
-	stop_queues(vbd); /* each queue answers its in-flight I/O first */
 	vbd->connected = false;
-	pv_info(vbd->name, "disconnected");
+	for (i = 0; i < vbd->nr_queues; i++)
+		pqs[i] = blk_queue_pq(vbd->queues[i]);
+	if (pv_xb_dev_daemon_stopping(dev) ||
+	    pv_xb_dev_stop_queues(dev, pqs, vbd->nr_queues, queues_stopped, vbd) < 0)
+		queues_stopped(dev, vbd);
 }
 
 static void vbd_remove(struct pv_xb_dev *dev)

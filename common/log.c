@@ -157,3 +157,57 @@ void pv_log(enum pv_log_level lvl, const char *prefix, const char *fmt, ...)
 	pv_vlog(lvl, prefix, fmt, ap);
 	va_end(ap);
 }
+
+/* ---------------------------------------------------------- rate limit */
+
+static void report_missed(enum pv_log_level lvl, const char *prefix, unsigned missed)
+{
+	if (missed)
+		pv_log(lvl, prefix, "%u message(s) suppressed (rate limit: %u per %u s)", missed,
+		       PV_RATELIMIT_BURST, PV_RATELIMIT_MS / 1000);
+}
+
+void pv_vlog_rl(struct pv_ratelimit *rl, enum pv_log_level lvl, const char *prefix,
+		const char *fmt, va_list ap)
+{
+	uint64_t now, begin;
+
+	int level = __atomic_load_n(&log_level, __ATOMIC_RELAXED);
+
+	if ((int)lvl > level)
+		return;
+	if (level == PV_LOG_DEBUG) {
+		pv_vlog(lvl, prefix, fmt, ap); /* asked for everything */
+		return;
+	}
+	now = pv_now_ns();
+	begin = __atomic_load_n(&rl->begin_ns, __ATOMIC_RELAXED);
+	if ((!begin || now - begin >= PV_RATELIMIT_MS * 1000000ull) &&
+	    __atomic_compare_exchange_n(&rl->begin_ns, &begin, now, false, __ATOMIC_RELAXED,
+					__ATOMIC_RELAXED)) {
+		/* A new window: whoever opened it reports the last one's drops. */
+		__atomic_store_n(&rl->printed, 0, __ATOMIC_RELAXED);
+		report_missed(lvl, prefix, __atomic_exchange_n(&rl->missed, 0, __ATOMIC_RELAXED));
+	}
+	if (__atomic_fetch_add(&rl->printed, 1, __ATOMIC_RELAXED) >= PV_RATELIMIT_BURST) {
+		__atomic_fetch_add(&rl->missed, 1, __ATOMIC_RELAXED);
+		__atomic_fetch_add(&rl->suppressed, 1, __ATOMIC_RELAXED);
+		return;
+	}
+	pv_vlog(lvl, prefix, fmt, ap);
+}
+
+void pv_log_rl(struct pv_ratelimit *rl, enum pv_log_level lvl, const char *prefix,
+	       const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	pv_vlog_rl(rl, lvl, prefix, fmt, ap);
+	va_end(ap);
+}
+
+void pv_ratelimit_flush(struct pv_ratelimit *rl, const char *prefix)
+{
+	report_missed(PV_LOG_WARN, prefix, __atomic_exchange_n(&rl->missed, 0, __ATOMIC_RELAXED));
+}

@@ -47,6 +47,28 @@ void pv_log(enum pv_log_level lvl, const char *prefix, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 void pv_vlog(enum pv_log_level lvl, const char *prefix, const char *fmt, va_list ap);
 
+/*
+ * A rate limit for the lines a guest can cause (Linux's ___ratelimit): at
+ * most PV_RATELIMIT_BURST lines per PV_RATELIMIT_MS per limiter; the first
+ * line let through after some were dropped comes after "N message(s)
+ * suppressed".  At --log-level debug nothing is dropped (asked for
+ * everything).  Zero-initialised is ready; thread-safe (atomics: the counts
+ * are approximate when threads race).  pv_ratelimit_flush reports what a
+ * window still holds (when the object goes away).
+ */
+#define PV_RATELIMIT_MS    5000u
+#define PV_RATELIMIT_BURST 10u
+struct pv_ratelimit {
+	uint64_t begin_ns;
+	unsigned printed, missed;
+	uint64_t suppressed;       /* lines dropped over the limiter's life */
+};
+void pv_log_rl(struct pv_ratelimit *rl, enum pv_log_level lvl, const char *prefix,
+	       const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+void pv_vlog_rl(struct pv_ratelimit *rl, enum pv_log_level lvl, const char *prefix,
+		const char *fmt, va_list ap);
+void pv_ratelimit_flush(struct pv_ratelimit *rl, const char *prefix);
+
 #define pv_err(prefix, ...)   pv_log(PV_LOG_ERR, prefix, __VA_ARGS__)
 #define pv_warn(prefix, ...)  pv_log(PV_LOG_WARN, prefix, __VA_ARGS__)
 #define pv_info(prefix, ...)  pv_log(PV_LOG_INFO, prefix, __VA_ARGS__)
@@ -313,10 +335,28 @@ bool pv_xb_dev_resuming(const struct pv_xb_dev *dev);
 /* True in ops->disconnect and ops->remove when the daemon itself stops (a
  * successor will resume the connection), not the frontend or toolstack. */
 bool pv_xb_dev_daemon_stopping(const struct pv_xb_dev *dev);
+/*
+ * A disconnect that finishes later (loop thread only).  ops->disconnect
+ * holds the device while its data-path threads drain (a ring full of 1 MiB
+ * requests takes seconds), so the loop thread goes on serving every other
+ * device; meanwhile the framework defers what needs the disconnect done:
+ * Closed (the frontend may then free its grants), ops->remove, the free of a
+ * vanished device, a new connect.  The last release re-reads the frontend
+ * and finishes them; it may free the device.  When the daemon stops,
+ * disconnects are synchronous (pv_xb_dev_daemon_stopping).
+ */
+void pv_xb_dev_hold(struct pv_xb_dev *dev);
+void pv_xb_dev_release(struct pv_xb_dev *dev);
 /* Call fn for every device of the backend (loop thread only; fn must not
  * add or remove devices). */
 typedef void pv_xb_dev_fn(struct pv_xb_dev *dev, void *opaque);
 void pv_xb_backend_foreach(struct pv_xb_backend *be, pv_xb_dev_fn *fn, void *opaque);
+/* A line the guest can cause by (re)connecting or by what it writes into
+ * xenstore: through the device's rate limit (thread-safe; the device
+ * outlives its queues, which may use the limiter under their own prefix). */
+void pv_xb_dev_log(struct pv_xb_dev *dev, enum pv_log_level lvl, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+struct pv_ratelimit *pv_xb_dev_ratelimit(struct pv_xb_dev *dev);
 /* Write our state key (and nothing else). */
 int pv_xb_dev_switch_state(struct pv_xb_dev *dev, int state);
 /* Read a key of our backend / the frontend dir (relative name). */
@@ -828,6 +868,18 @@ int pv_queue_start(const struct pv_queue_ops *ops, const struct pv_queue_params 
  * ops->idle, push the last responses, join the thread, ops->fini, unmap,
  * unbind, close the journals (removed when nothing is owed).  xenbus thread. */
 void pv_queue_stop(struct pv_queue *q);
+/* The stop without the wait: done(opaque) runs on loop home once the queue
+ * answered what it owes and its thread ended (or it left its worker); the
+ * pv_queue_stop() that must still follow then returns at once. */
+int pv_queue_stop_begin(struct pv_queue *q, struct pv_loop *home, pv_loop_call_fn *done,
+			void *opaque);
+/* A device's queues stopped without blocking the xenbus thread: the device
+ * is held (pv_xb_dev_hold) while they drain; once the last one is done,
+ * fn(dev, opaque) runs on the xenbus thread (it calls pv_queue_stop on each,
+ * now immediate, and frees what it owns), then the device is released.
+ * -errno (nothing begun): stop them synchronously instead. */
+int pv_xb_dev_stop_queues(struct pv_xb_dev *dev, struct pv_queue *const *qs, unsigned n,
+			  pv_xb_dev_fn *fn, void *opaque);
 
 /* Any thread (immutable after start). */
 void *pv_queue_priv(const struct pv_queue *q);
@@ -883,8 +935,11 @@ bool pv_queue_dead(const struct pv_queue *q);
  * consumed) and ask the xenbus thread to disconnect the device. */
 void pv_queue_violation(struct pv_queue *q, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
-/* A bad request (answered with an error): warned the first 16 times per
- * queue, then at debug level, so a guest cannot flood the log. */
+/* A line the guest can cause (a bad request answered with an error, an
+ * I/O error on its request...): through the queue's rate limit, so a guest
+ * cannot flood the log.  pv_queue_bad_request is the WARN of it. */
+void pv_queue_log(struct pv_queue *q, enum pv_log_level lvl, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 void pv_queue_bad_request(struct pv_queue *q, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 

@@ -36,8 +36,6 @@
 #include "pvcommon.h"
 #include "pvring.h"
 
-#define BAD_REQUEST_WARNINGS 16u
-
 struct qring {
 	struct pv_queue_ring_params p;
 	void *addr;                /* the mapped ring pages, NULL until mapped */
@@ -71,6 +69,11 @@ struct pv_queue {
 	/* On a worker: attached (serving), detached (stop complete, fini
 	 * done on the worker), and the stopper waiting for detached. */
 	bool attached, detached;
+	/* pv_queue_stop_begin: who hears that the stop is complete. */
+	bool stop_begun;
+	struct pv_loop *home;
+	pv_loop_call_fn *done;
+	void *done_opaque;
 	pthread_mutex_t fin_lock;
 	pthread_cond_t fin_cond;
 	unsigned nr_rings, nr_ports;
@@ -78,7 +81,7 @@ struct pv_queue {
 	uint32_t remote_port[PV_QUEUE_MAX_PORTS];
 	int port[PV_QUEUE_MAX_PORTS]; /* local ports, -1 when unbound */
 	bool stopping, dead;
-	unsigned bad_logged;
+	struct pv_ratelimit rl;    /* lines the guest causes */
 	/* Our private copy of the request pv_queue_next() hands out. */
 	union {
 		uint8_t b[PV_QUEUE_MAX_ENT];
@@ -133,17 +136,21 @@ void pv_queue_violation(struct pv_queue *q, const char *fmt, ...)
 		pv_xb_dev_request_disconnect(q->dev, reason);
 }
 
+void pv_queue_log(struct pv_queue *q, enum pv_log_level lvl, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	pv_vlog_rl(&q->rl, lvl, q->name, fmt, ap);
+	va_end(ap);
+}
+
 void pv_queue_bad_request(struct pv_queue *q, const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
-	if (q->bad_logged < BAD_REQUEST_WARNINGS) {
-		q->bad_logged++;
-		pv_vlog(PV_LOG_WARN, q->name, fmt, ap);
-	} else {
-		pv_vlog(PV_LOG_DEBUG, q->name, fmt, ap);
-	}
+	pv_vlog_rl(&q->rl, PV_LOG_WARN, q->name, fmt, ap);
 	va_end(ap);
 }
 
@@ -437,6 +444,13 @@ static int attach(void *opaque)
 	return rc;
 }
 
+/* The stop is complete: tell pv_queue_stop_begin's caller (once). */
+static void stop_complete(struct pv_queue *q)
+{
+	if (q->done && pv_loop_call(q->home, q->done, q->done_opaque) < 0)
+		pv_err(q->name, "cannot report the end of the stop: the device stays closing");
+}
+
 /* The stop is complete (worker's thread): out of the worker, the protocol
  * finished (fini belongs to the thread whose loop holds its fds and
  * timers), then the stopper may go on. */
@@ -451,6 +465,7 @@ static void detach(struct pv_queue *q)
 	q->detached = true;
 	pthread_cond_signal(&q->fin_cond);
 	pthread_mutex_unlock(&q->fin_lock);
+	stop_complete(q);
 }
 
 static int barrier(void *opaque)
@@ -494,6 +509,7 @@ static void *queue_thread(void *opaque)
 	tname[15] = 0;
 	pthread_setname_np(pthread_self(), tname);
 	pv_loop_run(q->loop);
+	stop_complete(q); /* pv_loop_stop came from maybe_finish */
 	return NULL;
 }
 
@@ -666,6 +682,7 @@ static void queue_free(struct pv_queue *q)
 	pthread_mutex_destroy(&q->fin_lock);
 	if (q->hv)
 		pv_hv_close(q->hv);
+	pv_ratelimit_flush(&q->rl, q->name);
 	free(q);
 }
 
@@ -778,10 +795,33 @@ fail:
 	return rc;
 }
 
+int pv_queue_stop_begin(struct pv_queue *q, struct pv_loop *home, pv_loop_call_fn *done,
+			void *opaque)
+{
+	int rc;
+
+	if (q->stop_begun)
+		return -EALREADY;
+	q->home = home;
+	q->done = done;
+	q->done_opaque = opaque;
+	/* Published to the queue's thread by pv_loop_call's lock. */
+	if (q->attached || q->thread_started)
+		rc = pv_loop_call(q->loop, on_stop, q);
+	else
+		rc = pv_loop_call(home, done, opaque); /* nothing runs: done now */
+	if (rc < 0) {
+		q->done = NULL;
+		return rc;
+	}
+	q->stop_begun = true;
+	return 0;
+}
+
 void pv_queue_stop(struct pv_queue *q)
 {
 	if (q->attached) {
-		if (pv_loop_call(q->loop, on_stop, q) == 0) {
+		if (q->stop_begun || pv_loop_call(q->loop, on_stop, q) == 0) {
 			pthread_mutex_lock(&q->fin_lock);
 			while (!q->detached)
 				pthread_cond_wait(&q->fin_cond, &q->fin_lock);
@@ -793,13 +833,54 @@ void pv_queue_stop(struct pv_queue *q)
 		}
 		pv_worker_attach(q->worker, -1);
 	} else if (q->thread_started) {
-		if (pv_loop_call(q->loop, on_stop, q) == 0)
+		if (q->stop_begun || pv_loop_call(q->loop, on_stop, q) == 0)
 			pthread_join(q->thread, NULL);
 		else
 			pv_err(q->name, "cannot stop the queue thread");
 	}
 	/* The thread is gone: this thread owns the loop, hv and rings now. */
 	queue_free(q);
+}
+
+/* ------------------------------------------------ a device's queues */
+
+struct stop_set {
+	struct pv_xb_dev *dev;
+	pv_xb_dev_fn *fn;
+	void *opaque;
+	unsigned left;
+};
+
+static void stop_set_one_done(void *opaque)
+{
+	struct stop_set *s = opaque;
+
+	if (--s->left)
+		return;
+	s->fn(s->dev, s->opaque);
+	pv_xb_dev_release(s->dev);
+	free(s);
+}
+
+int pv_xb_dev_stop_queues(struct pv_xb_dev *dev, struct pv_queue *const *qs, unsigned n,
+			  pv_xb_dev_fn *fn, void *opaque)
+{
+	struct stop_set *s;
+	unsigned i;
+
+	if (!n)
+		return -EINVAL;
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	*s = (struct stop_set){ .dev = dev, .fn = fn, .opaque = opaque, .left = n + 1 };
+	pv_xb_dev_hold(dev);
+	for (i = 0; i < n; i++)
+		if (pv_queue_stop_begin(qs[i], pv_xb_dev_loop(dev), stop_set_one_done, s) < 0)
+			s->left--; /* fn's pv_queue_stop stops that one synchronously */
+	/* Our own count: every done may have run by now only if this held it. */
+	stop_set_one_done(s);
+	return 0;
 }
 
 void pv_queue_info(struct pv_queue *q, unsigned ring, struct pv_queue_ring_info *out)

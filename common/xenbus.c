@@ -70,6 +70,11 @@ struct pv_xb_dev {
 	uint64_t conn_gen;           /* bumped before each ops->connect (atomic: read by
 				      * data-path threads in request_disconnect) */
 	char failed_key[64];         /* the key the last failed ring-key read stopped at */
+	struct pv_ratelimit rl;      /* lines the frontend can cause */
+	/* pv_xb_dev_hold: a disconnect still draining, and what waits for it. */
+	unsigned holds;
+	bool settle;                 /* re-read the frontend at the release */
+	bool remove_pending, destroy_pending;
 };
 
 /* ------------------------------------------------------------ accessors */
@@ -87,7 +92,18 @@ void *pv_xb_dev_priv(const struct pv_xb_dev *dev) { return dev->priv; }
 int pv_xb_dev_state(const struct pv_xb_dev *dev) { return dev->state; }
 bool pv_xb_dev_resuming(const struct pv_xb_dev *dev) { return dev->resuming; }
 bool pv_xb_dev_daemon_stopping(const struct pv_xb_dev *dev) { return dev->be->stopping; }
+void pv_xb_dev_hold(struct pv_xb_dev *dev) { dev->holds++; }
 void *pv_xb_backend_ctx(struct pv_xb_backend *be) { return be->ctx; }
+struct pv_ratelimit *pv_xb_dev_ratelimit(struct pv_xb_dev *dev) { return &dev->rl; }
+
+void pv_xb_dev_log(struct pv_xb_dev *dev, enum pv_log_level lvl, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	pv_vlog_rl(&dev->rl, lvl, dev->name, fmt, ap);
+	va_end(ap);
+}
 
 char *pv_xb_dev_read_be(struct pv_xb_dev *dev, const char *key)
 {
@@ -475,6 +491,10 @@ static void dev_connect(struct pv_xb_dev *dev)
 	/* Initialised and Connected may both be seen: connect once. */
 	if (dev->connected || !dev->probed)
 		return;
+	if (dev->holds) {
+		dev->settle = true; /* the last connection still drains */
+		return;
+	}
 	if (dev->state != XenbusStateInitWait && dev->state != XenbusStateInitialised) {
 		pv_debug(dev->name, "frontend %s while we are %s: not connecting",
 			 pv_xb_state_name(dev->fe_state), pv_xb_state_name(dev->state));
@@ -485,7 +505,7 @@ static void dev_connect(struct pv_xb_dev *dev)
 	__atomic_add_fetch(&dev->conn_gen, 1, __ATOMIC_RELEASE);
 	ret = dev->be->ops->connect(dev);
 	if (ret < 0) {
-		pv_err(dev->name, "connect failed: %s", strerror(-ret));
+		pv_xb_dev_log(dev, PV_LOG_ERR, "connect failed: %s", strerror(-ret));
 		write_error(dev, ret, "connect failed");
 		set_state(dev, XenbusStateClosed);
 		return;
@@ -547,6 +567,10 @@ static void dev_remove(struct pv_xb_dev *dev)
 	if (dev->gone)
 		return;
 	dev_disconnect(dev);
+	if (dev->holds) {
+		dev->remove_pending = true;
+		return;
+	}
 	if (dev->fe_watch) {
 		pv_xs_unwatch(dev->be->xs, dev->fe_watch);
 		dev->fe_watch = NULL;
@@ -565,6 +589,10 @@ static void dev_destroy(struct pv_xb_dev *dev)
 	struct pv_xb_dev **pp;
 
 	dev_remove(dev);
+	if (dev->holds) {
+		dev->destroy_pending = true;
+		return;
+	}
 	for (pp = &dev->be->devs; *pp; pp = &(*pp)->next) {
 		if (*pp == dev) {
 			*pp = dev->next;
@@ -578,6 +606,10 @@ static void dev_destroy(struct pv_xb_dev *dev)
 static void dev_closed(struct pv_xb_dev *dev)
 {
 	dev_disconnect(dev);
+	if (dev->holds) {
+		dev->settle = true; /* Closed once the grants are let go */
+		return;
+	}
 	set_state(dev, XenbusStateClosed);
 	if (!dev_online(dev)) {
 		pv_debug(dev->name, "offline and closed: removing");
@@ -637,7 +669,7 @@ static void fe_state_cb(struct pv_xs *xs, const char *path, void *opaque)
 	uint64_t v;
 	int ret;
 
-	if (dev->gone)
+	if (dev->gone || dev->be->stopping)
 		return;
 	ret = pv_xb_dev_read_fe_uint(dev, "state", 0, XenbusStateReconfigured, &v);
 	if (ret == -ENOENT) {
@@ -647,7 +679,8 @@ static void fe_state_cb(struct pv_xs *xs, const char *path, void *opaque)
 		return;
 	}
 	if (ret < 0) {
-		pv_err(dev->name, "bad frontend state in %s/state: %s", dev->fepath, strerror(-ret));
+		pv_xb_dev_log(dev, PV_LOG_ERR, "bad frontend state in %s/state: %s", dev->fepath,
+			      strerror(-ret));
 		return;
 	}
 	frontend_changed(dev, (int)v);
@@ -661,6 +694,8 @@ static void be_dir_cb(struct pv_xs *xs, const char *path, void *opaque)
 	uint64_t st;
 	char *s;
 
+	if (dev->be->stopping)
+		return; /* pv_xb_backend_stop removes every device */
 	s = pv_xs_read(xs, XBT_NULL, dev->bepath);
 	if (!s) {
 		if (errno == ENOENT) {
@@ -704,6 +739,27 @@ static void be_dir_cb(struct pv_xs *xs, const char *path, void *opaque)
 		dev->be->ops->changed(dev, key);
 }
 
+/* The last hold is gone: finish what waited for the disconnect. */
+void pv_xb_dev_release(struct pv_xb_dev *dev)
+{
+	if (!dev->holds || --dev->holds || dev->be->stopping)
+		return; /* pv_xb_backend_stop removes every device */
+	pv_debug(dev->name, "disconnect complete");
+	if (dev->destroy_pending) {
+		dev_destroy(dev);
+		return;
+	}
+	if (dev->remove_pending) {
+		dev->remove_pending = false;
+		dev_remove(dev);
+		return;
+	}
+	if (dev->settle) {
+		dev->settle = false;
+		fe_state_cb(dev->be->xs, dev->fepath, dev);
+	}
+}
+
 /* ------------------------------------------------------- enumeration */
 
 static struct pv_xb_dev *find_dev(struct pv_xb_backend *be, uint16_t domid, uint32_t devid)
@@ -725,6 +781,7 @@ static void dev_free(struct pv_xb_dev *dev)
 	free(dev->bepath);
 	free(dev->fepath);
 	free(dev->errpath);
+	pv_ratelimit_flush(&dev->rl, dev->name);
 	free(dev);
 }
 
@@ -999,6 +1056,16 @@ err_free:
 	return ret;
 }
 
+static bool any_held(const struct pv_xb_backend *be)
+{
+	const struct pv_xb_dev *dev;
+
+	for (dev = be->devs; dev; dev = dev->next)
+		if (dev->holds)
+			return true;
+	return false;
+}
+
 void pv_xb_backend_stop(struct pv_xb_backend *be)
 {
 	if (!be)
@@ -1006,6 +1073,9 @@ void pv_xb_backend_stop(struct pv_xb_backend *be)
 	be->stopping = true;
 	pv_xs_unwatch(be->xs, be->root_watch);
 	pv_xs_unwatch(be->xs, be->release_watch);
+	/* Disconnects still draining finish first (they hold their device). */
+	while (any_held(be))
+		pv_loop_run_once(be->loop, 100);
 	while (be->devs)
 		dev_destroy(be->devs);
 	/* Data-path threads are stopped by now (ops->disconnect); let their
@@ -1027,7 +1097,7 @@ void pv_xb_dev_fatal(struct pv_xb_dev *dev, int err, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	pv_err(dev->name, "fatal: %s (%s)", msg, strerror(err < 0 ? -err : err));
+	pv_xb_dev_log(dev, PV_LOG_ERR, "fatal: %s (%s)", msg, strerror(err < 0 ? -err : err));
 	write_error(dev, err, msg);
 	set_state(dev, XenbusStateClosing);
 }

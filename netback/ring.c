@@ -90,11 +90,12 @@ static void vifq_fini(struct pv_queue *pq)
 	net_tx_fini(q);
 	/* Its counters live on in the vif's total. */
 	pv_stats_sum(&net_stats_table, &q->vif->past, &q->st);
-	pv_info(q->name, "stopped: tx %llu packets %llu bytes, rx %llu packets %llu bytes, "
-		"drops tx %llu rx %llu", (unsigned long long)q->st.tx_packets,
-		(unsigned long long)q->st.tx_bytes, (unsigned long long)q->st.rx_packets,
-		(unsigned long long)q->st.rx_bytes, (unsigned long long)q->st.tx_drops,
-		(unsigned long long)q->st.rx_drops);
+	pv_log_rl(pv_xb_dev_ratelimit(q->vif->dev), PV_LOG_INFO, q->name,
+		  "stopped: tx %llu packets %llu bytes, rx %llu packets %llu bytes, "
+		  "drops tx %llu rx %llu", (unsigned long long)q->st.tx_packets,
+		  (unsigned long long)q->st.tx_bytes, (unsigned long long)q->st.rx_packets,
+		  (unsigned long long)q->st.rx_bytes, (unsigned long long)q->st.tx_drops,
+		  (unsigned long long)q->st.rx_drops);
 }
 
 static const struct pv_queue_ops net_queue_ops = {
@@ -169,12 +170,13 @@ int net_queue_start(struct net_vif *vif, const struct net_queue_params *p,
 		free(q);
 		return rc;
 	}
-	pv_info(q->name, "%s rings, %s event channel%s %u%s%u, %s port queue %u%s%s",
-		p->resume ? "re-attached" : "tx and rx", p->nr_ports == 2 ? "split" : "one",
-		p->nr_ports == 2 ? "s" : "", p->ports[0], p->nr_ports == 2 ? "/" : "",
-		p->nr_ports == 2 ? p->ports[1] : p->ports[0], q->po->name, q->idx,
-		qp.worker ? ", polled by " : cfg->pv.poll_us ? ", polling" : "",
-		qp.worker ? pv_worker_name(qp.worker) : "");
+	pv_log_rl(pv_xb_dev_ratelimit(vif->dev), PV_LOG_INFO, q->name,
+		  "%s rings, %s event channel%s %u%s%u, %s port queue %u%s%s",
+		  p->resume ? "re-attached" : "tx and rx", p->nr_ports == 2 ? "split" : "one",
+		  p->nr_ports == 2 ? "s" : "", p->ports[0], p->nr_ports == 2 ? "/" : "",
+		  p->nr_ports == 2 ? p->ports[1] : p->ports[0], q->po->name, q->idx,
+		  qp.worker ? ", polled by " : cfg->pv.poll_us ? ", polling" : "",
+		  qp.worker ? pv_worker_name(qp.worker) : "");
 	*out = q;
 	return 0;
 }

@@ -271,7 +271,7 @@ static int read_queue(struct net_vif *vif, const char *dir, struct net_queue_par
 		}
 	}
 	if (rc < 0)
-		pv_err(vif->name, "frontend %s: %s", pv_xb_dev_failed_key(dev), strerror(-rc));
+		pv_xb_dev_log(dev, PV_LOG_ERR, "frontend %s: %s", pv_xb_dev_failed_key(dev), strerror(-rc));
 	return rc;
 }
 
@@ -296,7 +296,7 @@ static int start_ctrl(struct net_vif *vif)
 	}
 	rc = net_ctrl_start(vif, ref, port, &vif->ctrl);
 	if (rc < 0)
-		pv_err(vif->name, "ctrl ring: %s", strerror(-rc));
+		pv_xb_dev_log(dev, PV_LOG_ERR, "ctrl ring: %s", strerror(-rc));
 	return rc < 0 ? rc : 0;
 }
 
@@ -324,7 +324,7 @@ static int vif_connect(struct pv_xb_dev *dev)
 	}
 	rc = po->set_offloads(vif->port, rx_offloads(&vif->feat));
 	if (rc < 0)
-		pv_warn(vif->name, "cannot set the interface's offloads: %s", strerror(-rc));
+		pv_xb_dev_log(dev, PV_LOG_WARN, "cannot set the interface's offloads: %s", strerror(-rc));
 	for (i = 0; i < nq; i++) {
 		char dir[32] = "";
 
@@ -336,7 +336,7 @@ static int vif_connect(struct pv_xb_dev *dev)
 		p.idx = i;
 		rc = net_queue_start(vif, &p, &vif->queues[i]);
 		if (rc < 0) {
-			pv_err(vif->name, "queue %u: %s", i, strerror(-rc));
+			pv_xb_dev_log(dev, PV_LOG_ERR, "queue %u: %s", i, strerror(-rc));
 			goto fail;
 		}
 		vif->nr_queues = i + 1;
@@ -348,9 +348,9 @@ static int vif_connect(struct pv_xb_dev *dev)
 		goto fail;
 	rc = po->set_carrier(vif->port, true);
 	if (rc < 0)
-		pv_warn(vif->name, "cannot set the carrier on: %s", strerror(-rc));
+		pv_xb_dev_log(dev, PV_LOG_WARN, "cannot set the carrier on: %s", strerror(-rc));
 	vif->connected = true;
-	pv_info(vif->name, "connected: %u queue(s), %s event channel(s)%s%s%s%s", vif->nr_queues,
+	pv_xb_dev_log(dev, PV_LOG_INFO, "connected: %u queue(s), %s event channel(s)%s%s%s%s", vif->nr_queues,
 		p.nr_ports == 2 ? "split" : "one", vif->feat.sg ? ", sg" : "",
 		vif->feat.gso_tcpv4 ? ", gso-tcpv4" : "", vif->feat.gso_tcpv6 ? ", gso-tcpv6" : "",
 		vif->feat.csum ? ", csum" : "");
@@ -369,7 +369,7 @@ static void vif_disconnect(struct pv_xb_dev *dev)
 	vif->cfg->port_ops->set_carrier(vif->port, false);
 	stop_queues(vif); /* each queue answers the TX requests pushed before */
 	vif->connected = false;
-	pv_info(vif->name, "disconnected");
+	pv_xb_dev_log(dev, PV_LOG_INFO, "disconnected");
 }
 
 /* The device is gone (the toolstack removed it, or the guest died), or
@@ -415,7 +415,7 @@ static int vif_reconfigure(struct pv_xb_dev *dev)
 	if (pv_xb_dev_read_fe_uint(dev, "xdp-headroom", 0, NET_PAGE_SIZE / 2, &v) < 0)
 		v = 0;
 	__atomic_store_n(&vif->feat.xdp_headroom, (unsigned)v, __ATOMIC_RELAXED);
-	pv_info(vif->name, "reconfigured: xdp-headroom %u", (unsigned)v);
+	pv_xb_dev_log(dev, PV_LOG_INFO, "reconfigured: xdp-headroom %u", (unsigned)v);
 	return 0;
 }
 

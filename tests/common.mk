@@ -2,11 +2,15 @@
 # Unit tests of libpvcommon (loop, log, stats, xenstore, xenbus), pvring.h and
 # libpvfront.
 tests += test-loop-dispatch test-stats-percentile test-xs-read-uint-strict \
-	 test-ring-push-consume-notify
+	 test-ring-push-consume-notify test-log-ratelimit
 
 test-loop-dispatch_srcs := tests/unit/test-loop-dispatch.c
 test-loop-dispatch_deps := pvcommon
 test-loop-dispatch_pkgs := cmocka
+
+test-log-ratelimit_srcs := tests/unit/test-log-ratelimit.c
+test-log-ratelimit_deps := pvcommon
+test-log-ratelimit_pkgs := cmocka
 
 test-stats-percentile_srcs := tests/unit/test-stats-percentile.c
 test-stats-percentile_deps := pvcommon
@@ -28,7 +32,7 @@ test-ring-push-consume-notify_pkgs := cmocka
 # They need $(O)/bin/pvsim (exit 77 without).
 xenbus_tests := test-xenbus-handshake test-xenbus-keys-guarded test-xenbus-ring-keys \
 		test-xenbus-reconfigure test-xenbus-hotplug-script test-pvfront-ring \
-		test-xenbus-stale-disconnect
+		test-xenbus-disconnect
 tests += $(xenbus_tests)
 $(foreach t,$(xenbus_tests),$(eval $(t)_srcs := tests/unit/$(t).c tests/unit/sim-harness.c) \
 	$(eval $(t)_deps := pvfront pvcommon) $(eval $(t)_pkgs := cmocka))

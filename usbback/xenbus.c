@@ -119,7 +119,7 @@ static int vusb_connect(struct pv_xb_dev *dev)
 	if (rc == 0)
 		rc = pv_xb_dev_read_evtchns(dev, "", "event-channel", false, &p.evtchn);
 	if (rc < 0) {
-		pv_err(c->name, "frontend %s: %s", pv_xb_dev_failed_key(dev), strerror(-rc));
+		pv_xb_dev_log(dev, PV_LOG_ERR, "frontend %s: %s", pv_xb_dev_failed_key(dev), strerror(-rc));
 		return rc;
 	}
 	/* usbif's layout is the same for every ABI: any protocol key goes. */
@@ -130,11 +130,11 @@ static int vusb_connect(struct pv_xb_dev *dev)
 	}
 	rc = usb_queue_start(&p, &c->uq);   /* owns the devices, even failing */
 	if (rc < 0) {
-		pv_err(c->name, "cannot start the controller's queue: %s", strerror(-rc));
+		pv_xb_dev_log(dev, PV_LOG_ERR, "cannot start the controller's queue: %s", strerror(-rc));
 		c->uq = NULL;
 		return rc;
 	}
-	pv_info(c->name, "connected: %u of %u ports in use%s", n, c->num_ports,
+	pv_xb_dev_log(dev, PV_LOG_INFO, "connected: %u of %u ports in use%s", n, c->num_ports,
 		p.resume ? " (resumed)" : "");
 	return 0;
 }
@@ -148,7 +148,7 @@ static void vusb_disconnect(struct pv_xb_dev *dev)
 	/* Answers what was pushed, closes the devices. */
 	usb_queue_stop(c->uq, pv_xb_dev_daemon_stopping(dev));
 	c->uq = NULL;
-	pv_info(c->name, "disconnected");
+	pv_xb_dev_log(dev, PV_LOG_INFO, "disconnected");
 }
 
 static void vusb_remove(struct pv_xb_dev *dev)

@@ -18,7 +18,7 @@ ready() { grep -q "vbd-.*sectors" "$W/blk.log"; }
 check "xvda attaches" vbd_attach g1 "$W/a.img" xvda rw
 for mode in map copy auto; do
 	: >"$W/blk.log"
-	start_daemon --grant-mode "$mode"
+	start_daemon --grant-mode "$mode" --log-level debug # every connection logged
 	wait_until 10 ready
 	for f in "" "--order 4 --queues 2" "--indirect 256" "--x86-32 --order 2 --indirect 256"; do
 		check "grant-mode $mode: data verifies with ${f:-defaults}" guest $f --seed $RANDOM verify 16

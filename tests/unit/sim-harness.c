@@ -13,6 +13,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <xen/io/xenbus.h>
+
 #include "pvcommon.h"
 #include "pvfront.h"
 #include "sim-harness.h"
@@ -443,4 +445,20 @@ int t_front_write_ring(struct pvfront *f, uint32_t t, void *opaque)
 {
 	return pvfront_printf(f, t, "ring-ref", "%u", 8) ?:
 	       pvfront_printf(f, t, "event-channel", "%u", 5);
+}
+
+int t_front_connect(struct pvfront *f, struct t_fake *fk)
+{
+	int want = t_count_get(&fk->connect) + 1;
+
+	if (pvfront_switch_state(f, XenbusStateInitialising) < 0 ||
+	    pvfront_wait_backend(f, PVFRONT_STATE(XenbusStateInitWait), T_WAIT_MS) !=
+		    XenbusStateInitWait ||
+	    pvfront_transaction(f, t_front_write_ring, NULL) < 0 ||
+	    pvfront_switch_state(f, XenbusStateInitialised) < 0 ||
+	    pvfront_wait_backend(f, PVFRONT_STATE(XenbusStateConnected), T_WAIT_MS) !=
+		    XenbusStateConnected ||
+	    pvfront_switch_state(f, XenbusStateConnected) < 0)
+		return -1;
+	return t_count_wait(&fk->connect, want) == want ? 0 : -1;
 }

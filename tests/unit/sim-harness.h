@@ -141,6 +141,10 @@ void t_front_close(struct t_front *tf);
 /* Switch the frontend to fe_state, then wait (T_WAIT_MS) for the backend
  * to reach be_state: be_state, or -errno (-ETIMEDOUT). */
 int t_front_switch(struct t_front *tf, int fe_state, int be_state);
+/* The frontend side of a blkif-style connection to a fake backend:
+ * Initialising, ring keys, Initialised, the backend's Connected, Connected;
+ * 0 once fk counted the connect, -1 otherwise. */
+int t_front_connect(struct pvfront *f, struct t_fake *fk);
 /* Writes ring-ref=8 and event-channel=5 (what the fake backends ignore). */
 int t_front_write_ring(struct pvfront *f, uint32_t t, void *opaque);
 
