@@ -235,6 +235,7 @@ struct blk_stats {
 	uint64_t oo_req, rd_req, wr_req, f_req, ds_req, rd_sect, wr_sect;
 	uint64_t errors, eopnotsupp;
 	uint64_t io_fixed, io_vec; /* reads/writes on registered buffers / on iovecs */
+	uint64_t map_waits;        /* requests that waited for the mapping budget */
 	struct pv_stats_hist lat;
 };
 
@@ -269,6 +270,8 @@ struct blk_queue_info {
 	unsigned pgrants, pgrants_max;   /* persistent grants mapped now / bound */
 	uint64_t pgrant_hits, pgrant_misses;
 	unsigned inflight, ring_slots;
+	unsigned mapped;                 /* data pages mapped now (the budget's count) */
+	struct pv_budget_info budget;
 	bool persistent;
 	struct pv_queue_ring_info ring; /* the ring's indexes (pv_queue) */
 };

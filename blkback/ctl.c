@@ -27,6 +27,7 @@ static const struct pv_stats_field stats_fields[] = {
 	STAT(wr_sect, COUNTER, "512-byte sectors written"),
 	STAT(errors, COUNTER, "Requests answered with an error"),
 	STAT(eopnotsupp, COUNTER, "Requests answered as not supported"),
+	STAT(map_waits, COUNTER, "Requests that waited for the mapping budget (--guest-map-pages)"),
 	STAT(lat, HIST, "Latency from request to response"),
 	STAT(io_fixed, COUNTER, "Reads and writes on io_uring registered buffers"),
 	STAT(io_vec, COUNTER, "Reads and writes on iovecs"),
@@ -39,6 +40,7 @@ const struct pv_stats_table blk_stats_table = {
 /* A queue's grant cache and ring (struct blk_queue_info) as counters. */
 struct queue_nums {
 	uint64_t pgrants, pgrants_max, pgrant_hits, pgrant_misses, inflight, ring_slots;
+	uint64_t mapped;
 };
 
 #define QNUM(m, kind, help) { #m, help, offsetof(struct queue_nums, m), PV_STATS_##kind }
@@ -50,6 +52,7 @@ static const struct pv_stats_field queue_fields[] = {
 	QNUM(pgrant_misses, COUNTER, "Persistent-grant cache misses"),
 	QNUM(inflight, GAUGE, "Requests in flight"),
 	QNUM(ring_slots, GAUGE, "Request slots of the ring"),
+	QNUM(mapped, GAUGE, "Guest pages this queue has mapped for data now"),
 };
 
 static const struct pv_stats_table queue_table = {
@@ -57,13 +60,17 @@ static const struct pv_stats_table queue_table = {
 };
 
 struct vbd_nums {
-	uint64_t sectors, queues;
+	uint64_t sectors, queues, guest_mapped, guest_map_limit;
 };
 
 static const struct pv_stats_field vbd_fields[] = {
 	{ "sectors", "Device size in 512-byte sectors", offsetof(struct vbd_nums, sectors),
 	  PV_STATS_GAUGE },
 	{ "queues", "Queues (rings) connected", offsetof(struct vbd_nums, queues), PV_STATS_GAUGE },
+	{ "guest_mapped", "Pages the domain has mapped beyond its queues' reserves",
+	  offsetof(struct vbd_nums, guest_mapped), PV_STATS_GAUGE },
+	{ "guest_map_limit", "The domain's mapping budget beyond the reserves (--guest-map-pages)",
+	  offsetof(struct vbd_nums, guest_map_limit), PV_STATS_GAUGE },
 };
 
 static const struct pv_stats_table vbd_table = {
@@ -88,7 +95,10 @@ static void snap(struct blk_vbd *vbd, struct vbd_snap *s)
 
 		blk_queue_stats(vbd->queues[i], q);
 		s->qn[i] = (struct queue_nums){ q->pgrants, q->pgrants_max, q->pgrant_hits,
-						q->pgrant_misses, q->inflight, q->ring_slots };
+						q->pgrant_misses, q->inflight, q->ring_slots,
+						q->mapped };
+		s->vn.guest_mapped = q->budget.guest_used;
+		s->vn.guest_map_limit = q->budget.guest_limit;
 		pv_stats_sum(&blk_stats_table, &s->total, &q->st);
 		pv_stats_sum(&queue_table, &s->qtotal, &s->qn[i]);
 	}

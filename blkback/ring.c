@@ -52,6 +52,12 @@ struct blk_queue {
 	unsigned unsubmitted;    /* queued to the engine since its last submit */
 	struct blk_ctx *barrier; /* a barrier blocks the ring until it completes */
 	bool barrier_submitted;
+	/* The mapping budget (common/budget.c): a request it cannot map yet
+	 * waits here, and the ring with it, until completions give back. */
+	struct pv_budget_user budget;
+	bool budget_ready;
+	struct blk_ctx *parked;
+	uint64_t completed;      /* I/O completions, to see whether any came */
 	bool pgc_ready;
 	bool fixed_bufs;         /* persistent pages are the engine's registered buffers */
 	bool fixed_refused;      /* a registration failed (logged once) */
@@ -118,6 +124,7 @@ static void unmap_data(struct blk_queue *q, struct blk_ctx *ctx)
 	ctx->nr_pgs = 0;
 	if (ctx->map_addr) {
 		pv_hv_unmap(q->hv, ctx->map_addr, ctx->map_count);
+		pv_budget_give(&q->budget, ctx->map_count);
 		ctx->map_addr = NULL;
 	}
 }
@@ -163,6 +170,7 @@ static void io_done(struct blk_io_req *r, void *opaque)
 			     (unsigned long long)ctx->req.id, strerror(-r->res));
 	pv_stats_hist_add(&q->st.lat, pv_now_ns() - ctx->start_ns);
 	q->inflight--;
+	q->completed++;
 	if (ctx == q->barrier) {
 		q->barrier = NULL;
 		q->barrier_submitted = false;
@@ -249,11 +257,15 @@ static int map_data(struct blk_queue *q, struct blk_ctx *ctx)
 	if (!ctx->nr_pgs) {
 		for (i = 0; i < n; i++)
 			ctx->refs[i] = req->seg[i].gref;
+		if (!pv_budget_take(&q->budget, n))
+			return -EAGAIN; /* the caller parks it until completions give back */
 		/* A read writes guest memory: only then do we need a writable map. */
 		rc = pv_hv_map(q->hv, q->domid, n, ctx->refs, req->op == BLKIF_OP_READ,
 			       &ctx->map_addr);
-		if (rc < 0)
+		if (rc < 0) {
+			pv_budget_give(&q->budget, n);
 			return rc;
+		}
 		ctx->map_count = n;
 	}
 	for (i = 0; i < n; i++) {
@@ -291,6 +303,8 @@ static int map_data(struct blk_queue *q, struct blk_ctx *ctx)
 	ctx->io.buffered = misaligned;
 	return 0;
 }
+
+static void start_io(struct blk_queue *q, struct blk_ctx *ctx);
 
 static void dispatch(struct blk_queue *q, struct blk_ctx *ctx)
 {
@@ -357,8 +371,24 @@ static void dispatch(struct blk_queue *q, struct blk_ctx *ctx)
 		q->st.ds_req++;
 		break;
 	}
+	start_io(q, ctx);
+}
+
+/* Map the data (or wait for the budget: parked), then submit. */
+static void start_io(struct blk_queue *q, struct blk_ctx *ctx)
+{
+	struct blk_req *req = &ctx->req;
+	int rc;
+
 	if (req->nr_segs && req->op != BLKIF_OP_DISCARD) {
 		rc = map_data(q, ctx);
+		if (rc == -EAGAIN) {
+			if (q->parked != ctx)
+				q->st.map_waits++;
+			q->parked = ctx;
+			return;
+		}
+		q->parked = NULL;
 		if (rc < 0) {
 			pv_queue_bad_request(q->pq, "bad request id %llu op %u: data grant refused",
 					     (unsigned long long)req->id, req->operation);
@@ -397,18 +427,23 @@ static void pump(struct blk_queue *q)
 static void queue_run(struct pv_queue *pq, unsigned events)
 {
 	struct blk_queue *q = pv_queue_priv(pq);
+	uint64_t completed;
 	const void *raw;
 	void *slot;
 
 	do {
-		while (!q->barrier && pv_queue_next(pq, 0, &slot, &raw) > 0) {
+		if (q->parked)
+			start_io(q, q->parked); /* the ring waits behind it */
+		while (!q->barrier && !q->parked && pv_queue_next(pq, 0, &slot, &raw) > 0) {
 			struct blk_ctx *ctx = slot;
 
 			blk_req_parse(q->abi, raw, &ctx->req);
 			dispatch(q, ctx);
 		}
+		completed = q->completed;
 		pump(q);
-	} while (!q->barrier && pv_queue_pending(pq, 0));
+	} while (!q->barrier &&
+		 (q->parked ? q->completed != completed : pv_queue_pending(pq, 0)));
 }
 
 static void on_io(struct pv_loop *loop, int fd, uint32_t events, void *opaque)
@@ -434,7 +469,10 @@ static bool queue_poll(struct pv_queue *pq)
 		pump(q);
 		busy = true;
 	}
-	if (!pv_queue_stopping(pq) && !q->barrier && pv_queue_pending(pq, 0)) {
+	if (q->parked && busy) {
+		pv_queue_run(pq); /* completions gave back: its turn */
+	} else if (!pv_queue_stopping(pq) && !q->barrier && !q->parked &&
+		   pv_queue_pending(pq, 0)) {
 		pv_queue_run(pq);
 		busy = true;
 	}
@@ -445,7 +483,7 @@ static bool queue_idle(struct pv_queue *pq)
 {
 	struct blk_queue *q = pv_queue_priv(pq);
 
-	return !q->inflight && !q->barrier;
+	return !q->inflight && !q->barrier && !q->parked;
 }
 
 static void on_purge(struct pv_loop *loop, void *opaque)
@@ -462,8 +500,15 @@ static void on_purge(struct pv_loop *loop, void *opaque)
 static int pg_map(void *opaque, uint32_t ref, unsigned slot, void **addr)
 {
 	struct blk_queue *q = opaque;
-	int rc = pv_hv_map(q->hv, q->domid, 1, &ref, true, addr);
+	int rc;
 
+	/* Kept beyond the request: from the pools, never the reserve.  When
+	 * they are used up the request maps per request instead. */
+	if (!pv_budget_take_shared(&q->budget, 1))
+		return -EAGAIN;
+	rc = pv_hv_map(q->hv, q->domid, 1, &ref, true, addr);
+	if (rc < 0)
+		pv_budget_give_shared(&q->budget, 1);
 	if (rc == 0 && q->fixed_bufs) {
 		int reg = blk_io_reg_buf(q->io, slot, *addr, PV_PAGE_SIZE);
 
@@ -484,6 +529,7 @@ static void pg_unmap(void *opaque, unsigned slot, void *addr)
 	if (q->fixed_bufs)
 		blk_io_reg_buf(q->io, slot, NULL, 0);
 	pv_hv_unmap(q->hv, addr, 1);
+	pv_budget_give_shared(&q->budget, 1);
 }
 
 static const struct pv_gcache_ops pg_ops = { .map = pg_map, .unmap = pg_unmap };
@@ -578,6 +624,11 @@ static int queue_start(struct pv_queue *pq)
 	q->hv = pv_queue_hv(pq);
 	q->nr_ctxs = pv_queue_nr_slots(pq, 0);
 	pv_copy_batch_init(&q->copy, q->hv, NULL, NULL);
+	/* The reserve: one largest request can always be mapped. */
+	rc = pv_budget_user_init(&q->budget, q->domid, q->max_segs);
+	if (rc < 0)
+		return rc;
+	q->budget_ready = true;
 	rc = alloc_ctxs(q);
 	if (rc < 0)
 		return rc;
@@ -626,6 +677,8 @@ static void queue_fini(struct pv_queue *pq)
 	if (q->bounce_mem)
 		munmap(q->bounce_mem, q->bounce_size);
 	free(q->ctx_mem);
+	if (q->budget_ready)
+		pv_budget_user_fini(&q->budget);
 	pv_queue_info(pq, 0, &ri);
 	q->st.oo_req = ri.no_slot;
 	/* Its counters live on in the device's total. */
@@ -735,8 +788,11 @@ void blk_queue_stats(struct blk_queue *q, struct blk_queue_info *out)
 		.pgrant_misses = __atomic_load_n(&q->pgc.misses, __ATOMIC_RELAXED),
 		.inflight = __atomic_load_n(&q->inflight, __ATOMIC_RELAXED),
 		.ring_slots = (unsigned)ri.entries,
+		.mapped = __atomic_load_n(&q->budget.used, __ATOMIC_RELAXED) +
+			  __atomic_load_n(&q->budget.shared, __ATOMIC_RELAXED),
 		.persistent = q->persistent,
 		.ring = ri,
 	};
+	pv_budget_info(&q->budget, &out->budget);
 	out->st.oo_req = ri.no_slot;
 }

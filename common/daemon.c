@@ -41,6 +41,7 @@ struct daemon_opts {
 	enum pv_log_level level;
 	bool use_syslog, foreground;
 	const char *ctl_path, *state_dir;   /* NULL: the default */
+	unsigned guest_map_pages;           /* the mapping budget (common/budget.c) */
 };
 
 void *pv_backend_config(struct pv_backend *b)
@@ -183,7 +184,7 @@ static const struct pv_ctl_cmd stats_cmds[] = {
 
 /* ----------------------------------------------------------- options */
 
-enum { O_HV = 256, O_TYPE, O_LOG, O_SYSLOG, O_FG, O_CTL, O_STATE, O_POLL, O_MAXQ, O_HELP,
+enum { O_HV = 256, O_TYPE, O_LOG, O_SYSLOG, O_FG, O_CTL, O_STATE, O_POLL, O_MAXQ, O_GMAP, O_HELP,
        O_BACKEND = 512 };
 
 static const struct option common_opts[] = {
@@ -196,6 +197,7 @@ static const struct option common_opts[] = {
 	{ "state-dir", required_argument, NULL, O_STATE },
 	{ "poll-us", required_argument, NULL, O_POLL },
 	{ "max-queues", required_argument, NULL, O_MAXQ },
+	{ "guest-map-pages", required_argument, NULL, O_GMAP },
 	{ "help", no_argument, NULL, O_HELP },
 };
 
@@ -232,6 +234,10 @@ static void usage(FILE *f, const struct pv_backend *b)
 	snprintf(help, sizeof(help), "multi-queue-max-queues (default %u, max %u)",
 		 d->common->max_queues, d->max_queues);
 	opt_usage(f, "max-queues", "N", help);
+	snprintf(help, sizeof(help),
+		 "guest pages one domain may have mapped beyond\nits queues' reserves "
+		 "(default %u)", PV_BUDGET_GUEST_PAGES);
+	opt_usage(f, "guest-map-pages", "N", help);
 	for (unsigned i = 0; i < d->nr_opts; i++) {
 		const struct pv_backend_opt *op = &d->opts[i];
 
@@ -311,6 +317,8 @@ static int set_common(struct pv_backend *b, struct daemon_opts *o, int c, const 
 		return pv_opt_uint(arg, 0, POLL_US_MAX, &cfg->poll_us);
 	case O_MAXQ:
 		return pv_opt_uint(arg, 1, b->d->max_queues, &cfg->max_queues);
+	case O_GMAP:
+		return pv_opt_uint(arg, 0, UINT32_MAX / 2, &o->guest_map_pages);
 	}
 	return -EINVAL;
 }
@@ -550,7 +558,7 @@ static bool desc_complete(const struct pv_backend_desc *d)
 int pv_backend_main(const struct pv_backend_desc *d, int argc, char **argv)
 {
 	struct pv_backend b = { .d = d };
-	struct daemon_opts o = { .level = PV_LOG_INFO };
+	struct daemon_opts o = { .level = PV_LOG_INFO, .guest_map_pages = PV_BUDGET_GUEST_PAGES };
 	char note[128];
 	unsigned i;
 	int ret;
@@ -578,10 +586,12 @@ int pv_backend_main(const struct pv_backend_desc *d, int argc, char **argv)
 		}
 	}
 	ret = parse_options(&b, &o, argc, argv);
-	if (ret > 0)
+	if (ret > 0) {
 		ret--;
-	else
+	} else {
+		pv_budget_set_limits(o.guest_map_pages, 0);
 		ret = serve(&b, &o);
+	}
 	free(b.cmds);
 	return ret;
 }

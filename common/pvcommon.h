@@ -766,6 +766,41 @@ unsigned pv_worker_load(const struct pv_worker *w);
 void pv_worker_stats(const struct pv_worker *w, uint64_t *rounds, uint64_t *busy,
 		     uint64_t *sleeps);
 
+/* --------------------------------------------------------------- budget */
+
+/*
+ * Pages of guest memory a process maps for data at once (common/budget.c):
+ * every user (a queue) has a reserve of its own, as large as its largest
+ * request; beyond it, it draws from its guest domain's pool and from the
+ * process pool.  A take that would exceed either returns false: wait for
+ * your own completions (with nothing in flight the reserve always
+ * suffices).  The _shared pair never touches the reserve, for mappings
+ * kept beyond a request (persistent grants).  A user's counts belong to
+ * its thread; the pools are atomic.
+ */
+#define PV_BUDGET_GUEST_PAGES 16384u /* default per guest beyond the reserves: 64 MiB */
+
+struct pv_budget;
+struct pv_budget_user {
+	struct pv_budget *guest;
+	unsigned reserve, used, shared;
+	uint64_t waits;            /* takes refused */
+};
+struct pv_budget_info {
+	unsigned guest_used, guest_limit, total_used, total_limit;
+};
+
+/* At start-up, before any user: per-guest pool, and the process pool
+ * (0: half of vm.max_map_count). */
+void pv_budget_set_limits(unsigned guest_pages, unsigned total_pages);
+int pv_budget_user_init(struct pv_budget_user *u, uint16_t domid, unsigned reserve);
+void pv_budget_user_fini(struct pv_budget_user *u);
+bool pv_budget_take(struct pv_budget_user *u, unsigned n);
+void pv_budget_give(struct pv_budget_user *u, unsigned n);
+bool pv_budget_take_shared(struct pv_budget_user *u, unsigned n);
+void pv_budget_give_shared(struct pv_budget_user *u, unsigned n);
+void pv_budget_info(const struct pv_budget_user *u, struct pv_budget_info *out);
+
 /* ---------------------------------------------------------------- queue */
 
 /*

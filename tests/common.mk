@@ -2,7 +2,7 @@
 # Unit tests of libpvcommon (loop, log, stats, xenstore, xenbus), pvring.h and
 # libpvfront.
 tests += test-loop-dispatch test-stats-percentile test-xs-read-uint-strict \
-	 test-ring-push-consume-notify test-log-ratelimit
+	 test-ring-push-consume-notify test-log-ratelimit test-budget
 
 test-loop-dispatch_srcs := tests/unit/test-loop-dispatch.c
 test-loop-dispatch_deps := pvcommon
@@ -11,6 +11,10 @@ test-loop-dispatch_pkgs := cmocka
 test-log-ratelimit_srcs := tests/unit/test-log-ratelimit.c
 test-log-ratelimit_deps := pvcommon
 test-log-ratelimit_pkgs := cmocka
+
+test-budget_srcs := tests/unit/test-budget.c
+test-budget_deps := pvcommon
+test-budget_pkgs := cmocka
 
 test-stats-percentile_srcs := tests/unit/test-stats-percentile.c
 test-stats-percentile_deps := pvcommon
