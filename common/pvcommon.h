@@ -833,6 +833,11 @@ void pv_budget_info(const struct pv_budget_user *u, struct pv_budget_info *out);
 #define PV_QUEUE_MAX_PORTS 2u
 #define PV_QUEUE_MAX_ENT   512u  /* largest ring entry a protocol may have */
 #define PV_QUEUE_KICK      (~0u) /* ops->run's events for a start, stop or kick */
+/* Event storms (XSA-391): after this many events in a row that bring no
+ * request, a queue's ports stay masked 1 ms, doubling up to the maximum,
+ * until an event brings work again. */
+#define PV_QUEUE_STORM_STREAK 64u
+#define PV_QUEUE_STORM_MAX_MS 128u
 
 struct pv_queue;
 
@@ -987,6 +992,7 @@ struct pv_queue_ring_info {
 	uint64_t no_slot;              /* requests that waited for a slot (blkif oo_req) */
 	uint64_t events, notifies;     /* on this ring's port */
 	uint64_t dead;                 /* 1 after a protocol violation */
+	uint64_t spurious, delayed;    /* events without a new request; held masked */
 };
 /* Any thread: racy but tear-free reads of aligned counters. */
 void pv_queue_info(struct pv_queue *q, unsigned ring, struct pv_queue_ring_info *out);

@@ -50,7 +50,8 @@ struct qring {
 	unsigned *reissue;         /* slots a killed predecessor owes, in ring order */
 	unsigned nr_reissue, reissue_next;
 	uint32_t stop_prod;        /* stopping: consume up to here */
-	uint64_t no_slot, events, notifies;
+	uint32_t event_prod;       /* req_prod at the last event: did it move? */
+	uint64_t no_slot, events, notifies, spurious, delayed;
 };
 
 struct pv_queue {
@@ -81,6 +82,11 @@ struct pv_queue {
 	uint32_t remote_port[PV_QUEUE_MAX_PORTS];
 	int port[PV_QUEUE_MAX_PORTS]; /* local ports, -1 when unbound */
 	bool stopping, dead;
+	/* Event storms (XSA-391): events that bring no request, in a row, and
+	 * the ports held masked until the timer unmasks them. */
+	unsigned storm_streak, storm_delay_ms;
+	uint32_t masked;           /* bit k: port[k] waits for the timer */
+	int64_t unmask_timer;
 	struct pv_ratelimit rl;    /* lines the guest causes */
 	/* Our private copy of the request pv_queue_next() hands out. */
 	union {
@@ -364,22 +370,101 @@ void pv_queue_run(struct pv_queue *q)
 	run(q, PV_QUEUE_KICK);
 }
 
+/* Unmask the ports an event storm held masked (the timer). */
+static void on_unmask(struct pv_loop *loop, void *opaque)
+{
+	struct pv_queue *q = opaque;
+	unsigned k;
+
+	q->unmask_timer = -1;
+	for (k = 0; k < q->nr_ports; k++)
+		if (q->masked & (1u << k))
+			pv_hv_evtchn_unmask(q->hv, (uint32_t)q->port[k]);
+	q->masked = 0;
+}
+
+/*
+ * An event that brings no new request on any ring of its ports is
+ * spurious (a Linux frontend notifies only after pushing, as
+ * RING_PUSH_REQUESTS_AND_CHECK_NOTIFY says).  After PV_QUEUE_STORM_STREAK of
+ * them in a row the ports stay masked for a while, 1 ms doubling up to
+ * PV_QUEUE_STORM_MAX_MS, so a guest that only notifies cannot keep a core
+ * busy (XSA-391; Linux's lateeoi).  A request resets it.  True: keep the
+ * fired ports masked (the timer unmasks them).
+ */
+static bool storm(struct pv_queue *q, uint32_t fired)
+{
+	bool spurious = true;
+	unsigned k;
+
+	for (k = 0; k < q->nr_rings; k++) {
+		struct qring *r = &q->rings[k];
+		uint32_t prod;
+
+		if (!(fired & (1u << r->p.port)))
+			continue;
+		prod = r->ring.sring->req_prod;
+		if (prod != r->event_prod)
+			spurious = false;
+		r->event_prod = prod;
+	}
+	if (!spurious) {
+		q->storm_streak = 0;
+		q->storm_delay_ms = 0;
+		return false;
+	}
+	for (k = 0; k < q->nr_rings; k++)
+		if (fired & (1u << q->rings[k].p.port))
+			__atomic_store_n(&q->rings[k].spurious, q->rings[k].spurious + 1,
+					 __ATOMIC_RELAXED);
+	if (++q->storm_streak < PV_QUEUE_STORM_STREAK || q->stopping)
+		return false;
+	if (q->unmask_timer < 0) {
+		q->storm_delay_ms = q->storm_delay_ms ? q->storm_delay_ms * 2 : 1;
+		if (q->storm_delay_ms > PV_QUEUE_STORM_MAX_MS)
+			q->storm_delay_ms = PV_QUEUE_STORM_MAX_MS;
+		q->unmask_timer = pv_loop_add_timer(q->loop, q->storm_delay_ms, on_unmask, q);
+		if (q->unmask_timer < 0)
+			return false;
+		pv_queue_log(q, PV_LOG_WARN,
+			     "event storm: %u events in a row brought no request; "
+			     "events wait %u ms", q->storm_streak, q->storm_delay_ms);
+	}
+	for (k = 0; k < q->nr_rings; k++)
+		if (fired & (1u << q->rings[k].p.port))
+			__atomic_store_n(&q->rings[k].delayed, q->rings[k].delayed + 1,
+					 __ATOMIC_RELAXED);
+	return true;
+}
+
 static void on_evtchn(struct pv_loop *loop, int fd, uint32_t events, void *opaque)
 {
 	struct pv_queue *q = opaque;
-	unsigned fired = 0, i, k;
-	int port;
+	uint32_t fired = 0, held = 0;
+	int port[PV_QUEUE_MAX_PORTS];
+	unsigned i, k, n = 0;
 
 	/* A fired port comes out once until unmasked: one pending() per port
 	 * of the handle, no -EAGAIN round. */
 	for (i = 0; i < q->nr_ports; i++) {
-		port = pv_hv_evtchn_pending(q->hv);
-		if (port < 0)
+		port[n] = pv_hv_evtchn_pending(q->hv);
+		if (port[n] < 0)
 			break;
-		pv_hv_evtchn_unmask(q->hv, (uint32_t)port);
 		for (k = 0; k < q->nr_ports; k++)
-			if (q->port[k] == port)
+			if (q->port[k] == port[n])
 				fired |= 1u << k;
+		n++;
+	}
+	if (fired && storm(q, fired))
+		held = fired;
+	for (i = 0; i < n; i++) {
+		for (k = 0; k < q->nr_ports; k++)
+			if (q->port[k] == port[i] && (held & (1u << k)))
+				break;
+		if (k < q->nr_ports)
+			q->masked |= 1u << k;
+		else
+			pv_hv_evtchn_unmask(q->hv, (uint32_t)port[i]);
 	}
 	for (k = 0; k < q->nr_rings; k++)
 		if (fired & (1u << q->rings[k].p.port))
@@ -456,6 +541,9 @@ static void stop_complete(struct pv_queue *q)
  * timers), then the stopper may go on. */
 static void detach(struct pv_queue *q)
 {
+	if (q->unmask_timer >= 0)
+		pv_loop_del_timer(q->loop, q->unmask_timer);
+	q->unmask_timer = -1;
 	pv_worker_del_poll(q->worker, q);
 	pv_loop_del_fd(q->loop, pv_hv_evtchn_fd(q->hv));
 	q->evtchn_in_loop = false;
@@ -660,6 +748,8 @@ static void queue_free(struct pv_queue *q)
 
 	if (q->started)
 		q->ops->fini(q);
+	if (q->unmask_timer >= 0 && q->loop)
+		pv_loop_del_timer(q->loop, q->unmask_timer);
 	if (q->evtchn_in_loop)
 		pv_loop_del_fd(q->loop, pv_hv_evtchn_fd(q->hv));
 	for (k = 0; k < q->nr_ports; k++)
@@ -726,6 +816,7 @@ int pv_queue_start(const struct pv_queue_ops *ops, const struct pv_queue_params 
 	q->nr_rings = p->nr_rings;
 	q->nr_ports = p->nr_ports;
 	q->worker = p->worker;
+	q->unmask_timer = -1;
 	pthread_mutex_init(&q->fin_lock, NULL);
 	pthread_cond_init(&q->fin_cond, NULL);
 	snprintf(q->name, sizeof(q->name), "%s/q%u", p->name, p->idx);
@@ -901,6 +992,8 @@ void pv_queue_info(struct pv_queue *q, unsigned ring, struct pv_queue_ring_info 
 		.events = __atomic_load_n(&r->events, __ATOMIC_RELAXED),
 		.notifies = __atomic_load_n(&r->notifies, __ATOMIC_RELAXED),
 		.dead = __atomic_load_n(&q->dead, __ATOMIC_RELAXED),
+		.spurious = __atomic_load_n(&r->spurious, __ATOMIC_RELAXED),
+		.delayed = __atomic_load_n(&r->delayed, __ATOMIC_RELAXED),
 	};
 }
 
@@ -930,6 +1023,10 @@ static const struct pv_stats_field ring_fields[] = {
 	  offsetof(struct pv_queue_ring_info, notifies), PV_STATS_COUNTER },
 	{ "ring_dead", "1 after a protocol violation stopped the queue",
 	  offsetof(struct pv_queue_ring_info, dead), PV_STATS_GAUGE },
+	{ "ring_events_spurious", "Events on this ring's port that brought no new request",
+	  offsetof(struct pv_queue_ring_info, spurious), PV_STATS_COUNTER },
+	{ "ring_events_delayed", "Events held masked as an event storm (XSA-391 rate limit)",
+	  offsetof(struct pv_queue_ring_info, delayed), PV_STATS_COUNTER },
 };
 
 const struct pv_stats_table pv_queue_ring_table = {
