@@ -754,8 +754,8 @@ int blk_queue_start(struct blk_vbd *vbd, const struct blk_queue_params *p, struc
 		  "%s %u page(s), %u slots, %s ABI, event channel %u, io %s%s%s%s",
 		  p->resume ? "re-attached ring" : "ring", p->nr_ring_pages, q->nr_ctxs,
 		  p->abi == BLK_ABI_X86_32 ? "x86_32" : "native", p->evtchn, q->io->ops->name,
-		  q->persistent ? ", persistent grants" : "", q->copy_max_segs ? ", grant copy" : "",
-		  cfg->pv.poll_us ? ", polling" : "");
+		  q->persistent ? ", persistent grants" : "",
+		  q->copy_max_segs ? ", grant copy" : "", cfg->pv.poll_us ? ", polling" : "");
 	if (q->copy_max_segs)
 		pv_debug(q->name, "grant copy up to %u segments, bounce pool %zu KiB",
 			 q->copy_max_segs, q->bounce_size >> 10);

@@ -184,7 +184,8 @@ static int vbd_connect(struct pv_xb_dev *dev)
 		if (rc == 0)
 			rc = pv_xb_dev_read_evtchns(dev, dir, "event-channel", false, &p.evtchn);
 		if (rc < 0) {
-			pv_xb_dev_log(dev, PV_LOG_ERR, "frontend %s: %s", pv_xb_dev_failed_key(dev), strerror(-rc));
+			pv_xb_dev_log(dev, PV_LOG_ERR, "frontend %s: %s", pv_xb_dev_failed_key(dev),
+				      strerror(-rc));
 			goto fail;
 		}
 		p.idx = i;
@@ -201,9 +202,10 @@ static int vbd_connect(struct pv_xb_dev *dev)
 		goto fail;
 	}
 	vbd->connected = true;
-	pv_xb_dev_log(dev, PV_LOG_INFO, "connected: %u queue(s), ring order %u, %s ABI%s, indirect %u",
-		vbd->nr_queues, (unsigned)order, p.abi == BLK_ABI_X86_32 ? "x86_32" : "native",
-		p.persistent ? ", persistent grants" : "", vbd->lim.max_indirect);
+	pv_xb_dev_log(dev, PV_LOG_INFO,
+		      "connected: %u queue(s), ring order %u, %s ABI%s, indirect %u",
+		      vbd->nr_queues, (unsigned)order, p.abi == BLK_ABI_X86_32 ? "x86_32" : "native",
+		      p.persistent ? ", persistent grants" : "", vbd->lim.max_indirect);
 	return 0;
 fail:
 	stop_queues(vbd);

@@ -131,6 +131,11 @@ int net_ctrl_start(struct net_vif *vif, uint32_t ref, uint32_t port, struct net_
 	return 0;
 }
 
+struct pv_queue *net_ctrl_pv(struct net_ctrl *c)
+{
+	return c->pq;
+}
+
 void net_ctrl_stop(struct net_ctrl *c)
 {
 	if (!c)

@@ -452,6 +452,7 @@ int net_queue_start(struct net_vif *vif, const struct net_queue_params *p,
 		    struct net_queue **out);
 /* Answer every TX request pushed before now, stop, join, unmap. */
 void net_queue_stop(struct net_queue *q);
+struct pv_queue *net_queue_pv(struct net_queue *q); /* pv_xb_dev_stop_queues */
 /* Racy snapshot for `stats` (any thread). */
 void net_queue_stats(struct net_queue *q, struct net_stats *st,
 		     struct pv_queue_ring_info *tx, struct pv_queue_ring_info *rx);
@@ -615,6 +616,7 @@ extern const struct pv_xb_backend_ops net_vif_ops;
 struct net_ctrl;
 int net_ctrl_start(struct net_vif *vif, uint32_t ref, uint32_t port, struct net_ctrl **out);
 void net_ctrl_stop(struct net_ctrl *c); /* NULL: nothing */
+struct pv_queue *net_ctrl_pv(struct net_ctrl *c);
 /* ctl.c: `pvback-net stats` for one vif. */
 bool net_ctl_stats(struct pv_xb_dev *dev, struct pv_stats_dump *d);
 

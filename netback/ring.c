@@ -181,6 +181,11 @@ int net_queue_start(struct net_vif *vif, const struct net_queue_params *p,
 	return 0;
 }
 
+struct pv_queue *net_queue_pv(struct net_queue *q)
+{
+	return q->pq;
+}
+
 void net_queue_stop(struct net_queue *q)
 {
 	/* Answers the TX requests pushed before now, then ends (vifq_fini). */

@@ -271,7 +271,8 @@ static int read_queue(struct net_vif *vif, const char *dir, struct net_queue_par
 		}
 	}
 	if (rc < 0)
-		pv_xb_dev_log(dev, PV_LOG_ERR, "frontend %s: %s", pv_xb_dev_failed_key(dev), strerror(-rc));
+		pv_xb_dev_log(dev, PV_LOG_ERR, "frontend %s: %s", pv_xb_dev_failed_key(dev),
+			      strerror(-rc));
 	return rc;
 }
 
@@ -324,7 +325,8 @@ static int vif_connect(struct pv_xb_dev *dev)
 	}
 	rc = po->set_offloads(vif->port, rx_offloads(&vif->feat));
 	if (rc < 0)
-		pv_xb_dev_log(dev, PV_LOG_WARN, "cannot set the interface's offloads: %s", strerror(-rc));
+		pv_xb_dev_log(dev, PV_LOG_WARN, "cannot set the interface's offloads: %s",
+			      strerror(-rc));
 	for (i = 0; i < nq; i++) {
 		char dir[32] = "";
 
@@ -350,26 +352,42 @@ static int vif_connect(struct pv_xb_dev *dev)
 	if (rc < 0)
 		pv_xb_dev_log(dev, PV_LOG_WARN, "cannot set the carrier on: %s", strerror(-rc));
 	vif->connected = true;
-	pv_xb_dev_log(dev, PV_LOG_INFO, "connected: %u queue(s), %s event channel(s)%s%s%s%s", vif->nr_queues,
-		p.nr_ports == 2 ? "split" : "one", vif->feat.sg ? ", sg" : "",
-		vif->feat.gso_tcpv4 ? ", gso-tcpv4" : "", vif->feat.gso_tcpv6 ? ", gso-tcpv6" : "",
-		vif->feat.csum ? ", csum" : "");
+	pv_xb_dev_log(dev, PV_LOG_INFO, "connected: %u queue(s), %s event channel(s)%s%s%s%s",
+		      vif->nr_queues, p.nr_ports == 2 ? "split" : "one", vif->feat.sg ? ", sg" : "",
+		      vif->feat.gso_tcpv4 ? ", gso-tcpv4" : "",
+		      vif->feat.gso_tcpv6 ? ", gso-tcpv6" : "", vif->feat.csum ? ", csum" : "");
 	return 0;
 fail:
 	stop_queues(vif);
 	return rc;
 }
 
+static void queues_stopped(struct pv_xb_dev *dev, void *opaque)
+{
+	stop_queues(opaque); /* each one has ended: no wait */
+	pv_xb_dev_log(dev, PV_LOG_INFO, "disconnected");
+}
+
+/* Each queue answers the TX requests pushed before, which waits for the
+ * port to give mapped packets back: off the xenbus thread (the framework
+ * holds the vif meanwhile), unless the daemon stops. */
 static void vif_disconnect(struct pv_xb_dev *dev)
 {
 	struct net_vif *vif = pv_xb_dev_priv(dev);
+	struct pv_queue *pqs[NET_MAX_QUEUES + 1];
+	unsigned i, n = 0;
 
 	if (!vif)
 		return;
 	vif->cfg->port_ops->set_carrier(vif->port, false);
-	stop_queues(vif); /* each queue answers the TX requests pushed before */
 	vif->connected = false;
-	pv_xb_dev_log(dev, PV_LOG_INFO, "disconnected");
+	if (vif->ctrl)
+		pqs[n++] = net_ctrl_pv(vif->ctrl);
+	for (i = 0; i < vif->nr_queues; i++)
+		pqs[n++] = net_queue_pv(vif->queues[i]);
+	if (pv_xb_dev_daemon_stopping(dev) ||
+	    pv_xb_dev_stop_queues(dev, pqs, n, queues_stopped, vif) < 0)
+		queues_stopped(dev, vif);
 }
 
 /* The device is gone (the toolstack removed it, or the guest died), or

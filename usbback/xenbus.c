@@ -28,6 +28,7 @@ struct usb_ctrl {
 	unsigned usb_ver, num_ports;
 	char *spec[USB_MAX_PORTS + 1];   /* port/N as last read; NULL or "" empty */
 	struct usb_queue *uq;
+	struct usb_queue *stopping;      /* disconnected, still draining */
 };
 
 static void port_name(struct usb_ctrl *c, unsigned port, char *buf, size_t len)
@@ -119,7 +120,8 @@ static int vusb_connect(struct pv_xb_dev *dev)
 	if (rc == 0)
 		rc = pv_xb_dev_read_evtchns(dev, "", "event-channel", false, &p.evtchn);
 	if (rc < 0) {
-		pv_xb_dev_log(dev, PV_LOG_ERR, "frontend %s: %s", pv_xb_dev_failed_key(dev), strerror(-rc));
+		pv_xb_dev_log(dev, PV_LOG_ERR, "frontend %s: %s", pv_xb_dev_failed_key(dev),
+			      strerror(-rc));
 		return rc;
 	}
 	/* usbif's layout is the same for every ABI: any protocol key goes. */
@@ -130,25 +132,43 @@ static int vusb_connect(struct pv_xb_dev *dev)
 	}
 	rc = usb_queue_start(&p, &c->uq);   /* owns the devices, even failing */
 	if (rc < 0) {
-		pv_xb_dev_log(dev, PV_LOG_ERR, "cannot start the controller's queue: %s", strerror(-rc));
+		pv_xb_dev_log(dev, PV_LOG_ERR, "cannot start the controller's queue: %s",
+			      strerror(-rc));
 		c->uq = NULL;
 		return rc;
 	}
 	pv_xb_dev_log(dev, PV_LOG_INFO, "connected: %u of %u ports in use%s", n, c->num_ports,
-		p.resume ? " (resumed)" : "");
+		      p.resume ? " (resumed)" : "");
 	return 0;
 }
 
+static void queue_stopped(struct pv_xb_dev *dev, void *opaque)
+{
+	struct usb_ctrl *c = opaque;
+
+	/* A stopping daemon keeps the ports' state for its successor. */
+	usb_queue_stop(c->stopping, pv_xb_dev_daemon_stopping(dev));
+	c->stopping = NULL;
+	pv_xb_dev_log(dev, PV_LOG_INFO, "disconnected");
+}
+
+/* The queue answers what was pushed and closes the devices, which may wait
+ * for transfers on a slow device: off the xenbus thread (the framework
+ * holds the controller meanwhile), unless the daemon stops.  Hot-plug
+ * events meanwhile wait for the next connect. */
 static void vusb_disconnect(struct pv_xb_dev *dev)
 {
 	struct usb_ctrl *c = pv_xb_dev_priv(dev);
+	struct pv_queue *pq;
 
 	if (!c || !c->uq)
 		return;
-	/* Answers what was pushed, closes the devices. */
-	usb_queue_stop(c->uq, pv_xb_dev_daemon_stopping(dev));
+	c->stopping = c->uq;
 	c->uq = NULL;
-	pv_xb_dev_log(dev, PV_LOG_INFO, "disconnected");
+	pq = usb_queue_pv(c->stopping);
+	if (pv_xb_dev_daemon_stopping(dev) ||
+	    pv_xb_dev_stop_queues(dev, &pq, 1, queue_stopped, c) < 0)
+		queue_stopped(dev, c);
 }
 
 static void vusb_remove(struct pv_xb_dev *dev)
