@@ -383,8 +383,16 @@ static void start_io(struct blk_queue *q, struct blk_ctx *ctx)
 	if (req->nr_segs && req->op != BLKIF_OP_DISCARD) {
 		rc = map_data(q, ctx);
 		if (rc == -EAGAIN) {
-			if (q->parked != ctx)
+			if (q->parked != ctx) {
+				struct pv_budget_info bi;
+
 				q->st.map_waits++;
+				pv_budget_info(&q->budget, &bi);
+				pv_queue_log(q->pq, PV_LOG_INFO,
+					     "mapping budget used up (domain %u/%u, all %u/%u pages): "
+					     "requests wait for completions", bi.guest_used,
+					     bi.guest_limit, bi.total_used, bi.total_limit);
+			}
 			q->parked = ctx;
 			return;
 		}

@@ -7,7 +7,9 @@
 # order 0/4, queues 1/2, indirect on/off, both ABIs, plus flush/barrier
 # ordering; persistent-grant frontends keep mapping in every mode, also with
 # the frontend's zero-copy buffers (blkfront_buf_alloc: page-aligned requests
-# granted in place, the rest bounced).
+# granted in place, the rest bounced).  With no mapping pool beyond the
+# queues' reserves (--guest-map-pages 0) requests wait for the budget and
+# still verify.
 . "$(dirname "$0")/blk-lib.sh"
 
 guest_create g1 128M
@@ -38,4 +40,18 @@ for mode in map copy auto; do
 		"grep -q 'persistent grants' '$W/blk.log' && ! grep 'persistent grants' '$W/blk.log' | grep -q 'grant copy'"
 	stop_daemon || not_ok "grant-mode $mode: daemon exits 0 on SIGTERM"
 done
+
+# The mapping budget (issue 13): with no pool beyond each queue's reserve
+# (its largest request), requests wait for their own queue's completions
+# instead of failing, and say so once.
+: >"$W/blk.log"
+start_daemon --grant-mode map --guest-map-pages 0
+wait_until 10 ready
+check "no mapping pool: mixed sizes up to 1 MiB verify over 2 queues" \
+	guest --order 4 --queues 2 --indirect 256 --seed 9 verify 32
+waited() { stats | grep -qE '^  total .* map_waits [1-9]'; }
+check "no mapping pool: requests waited for the budget (map_waits)" waited
+check "no mapping pool: the wait is logged" grep -q "mapping budget used up" "$W/blk.log"
+check "no mapping pool: no request failed" sh -c "! grep -q 'data grant refused' '$W/blk.log'"
+stop_daemon || not_ok "no mapping pool: daemon exits 0 on SIGTERM"
 t_done
