@@ -205,8 +205,10 @@ static int port_plug(struct usb_queue *uq, unsigned port, struct usb_dev *d)
 	uq->ports[port].config = 0;
 	memset(uq->ports[port].alt, 0, sizeof(uq->ports[port].alt));
 	state_save(uq);
-	pv_info(d->name, "%s attached, %s speed", d->spec,
-		d->speed == USBIF_SPEED_HIGH ? "high" : d->speed == USBIF_SPEED_FULL ? "full" : "low");
+	/* Each (re)connect of the guest attaches again: rate-limited. */
+	pv_queue_log(uq->pq, PV_LOG_INFO, "port %u: %s attached, %s speed", port, d->spec,
+		     d->speed == USBIF_SPEED_HIGH ? "high" :
+		     d->speed == USBIF_SPEED_FULL ? "full" : "low");
 	return 0;
 }
 

@@ -7,7 +7,9 @@
 # and req_prod far beyond the ring: each is answered with an error or
 # disconnects the offending controller.  An unlink of an id not in flight
 # is answered once (its status is the backend's: Linux ignores it) and
-# nothing else is; a conn ring flooded beyond its size harms nobody else.
+# nothing else is; a conn ring flooded beyond its size harms nobody else;
+# absurd ring keys and 300 rounds of state flapping cost a bounded log
+# (the rest counted as suppressed).
 # The daemon and a second guest's verified storage I/O carry on throughout.
 . "$(dirname "$0")/usb-lib.sh"
 
@@ -46,4 +48,26 @@ for rule in prod-overflow conn-flood; do
 	check "$rule: the other guest's storage I/O verifies" other_guest_ok
 	check "$rule: a fresh frontend of the guest is served again" guest_of g1 zero 1 --case 1,2 --iterations 2
 done
+
+# xenstore abuse: absurd ring keys, then 300 rounds of state flapping (an
+# Initialised after InitWait is a failing connect, a word a bad state): the log stays bounded, the
+# daemon and the other guest carry on, and the guest is served again.
+before=$(log_lines vusb-1-0)
+check "xenstore abuse of g1's controller is written" fe_abuse g1 0 300 urb-ring-ref 99999999 \
+	conn-ring-ref 4294967296 event-channel garbage
+check "xenstore abuse: the daemon runs" kill -0 "$daemon_pid"
+check "xenstore abuse: the other guest's storage I/O verifies" other_guest_ok
+settled() { state_is g1 0 6 || state_is g1 0 2; }
+check "xenstore abuse: the controller settles (Closed or InitWait)" wait_until 10 settled
+check "xenstore abuse: at most 60 log lines for 375 state writes ($(( $(log_lines vusb-1-0) - before )))" \
+	test $(( $(log_lines vusb-1-0) - before )) -le 60
+check "xenstore abuse: a fresh frontend of the guest is served again" \
+	guest_of g1 zero 1 --case 1,2 --iterations 2
+check "the daemon exits 0 on SIGTERM" stop_daemon
+suppressed() { # the lines of vusb-1-0 the rate limit dropped, summed
+	sed -n 's/.* vusb-1-0: \([0-9]*\) message(s) suppressed.*/\1/p' "$W/usb.log" |
+		awk '{ n += $1 } END { print n + 0 }'
+}
+check "the abuse made lines, most suppressed and counted ($(suppressed) >= 100)" \
+	test "$(suppressed)" -ge 100
 t_done
