@@ -566,7 +566,7 @@ static int do_raw(struct uft *t, int argc, char **argv)
 	static const char *const rules[] = {
 		"bad-pipe-port0", "bad-pipe-port", "bad-pipe-dev", "len-beyond-segs",
 		"too-many-segs", "iso-count", "unlink-unknown", "bad-gref", "prod-overflow",
-		"conn-flood", "seg-cross-page", NULL,
+		"conn-flood", "seg-cross-page", "readonly-in", NULL,
 	};
 	struct usbif_urb_request req = { 0 };
 	struct usbif_urb_response rsp[16];
@@ -593,7 +593,8 @@ static int do_raw(struct uft *t, int argc, char **argv)
 		return -EINVAL;
 	if (usbfront_wait_port(t->uf, port, true, argc > 2 ? t->wait_ms : 0) == 0)
 		have_dev = usbfront_enumerate(t->uf, port, -1, &d, t->xfer_ms) == 0;
-	rc = usbfront_share(t->uf, 2, true, refs, (void **)&pages);
+	/* readonly-in: the device's answer goes into a page granted readonly. */
+	rc = usbfront_share(t->uf, 2, strcmp(rule, "readonly-in") != 0, refs, (void **)&pages);
 	if (rc < 0)
 		goto out;
 	memset(pages, 0, 8192);
@@ -723,7 +724,7 @@ static void usage(FILE *f)
 		"  hold PORT [--ep 0xEP] [--config N] [--length B] [--unlink-after MS]\n"
 		"  raw RULE [PORT]   RULE: bad-pipe-port0 bad-pipe-port bad-pipe-dev\n"
 		"                    len-beyond-segs too-many-segs iso-count unlink-unknown\n"
-		"                    bad-gref prod-overflow conn-flood seg-cross-page\n"
+		"                    bad-gref prod-overflow conn-flood seg-cross-page readonly-in\n"
 		"  shell             commands from stdin, each answered by its output\n"
 		"                    and \"ok\" or \"FAIL reason\"; quit ends\n"
 		"zero cases: 1 bulk-write 2 bulk-read 3 bulk-write-vary 4 bulk-read-vary\n"

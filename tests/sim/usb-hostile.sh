@@ -3,7 +3,8 @@
 # a bad pipe (port 0, a port beyond num-ports, an unknown address), a
 # buffer_length beyond its segments, 17 segments, an iso packet count the
 # descriptor segments do not hold, an ungranted ref, a segment crossing its
-# page
+# page, an IN transfer into a page granted readonly (a violation: the copy
+# to the guest fails)
 # and req_prod far beyond the ring: each is answered with an error or
 # disconnects the offending controller.  An unlink of an id not in flight
 # is answered once (its status is the backend's: Linux ignores it) and
@@ -27,7 +28,7 @@ other_guest_ok() {
 	guest_of g2 storage 1 verify --offset 0 --length 1048576 --seed $seed
 }
 for rule in bad-pipe-port0 bad-pipe-port bad-pipe-dev len-beyond-segs too-many-segs \
-	    iso-count bad-gref seg-cross-page; do
+	    iso-count bad-gref seg-cross-page readonly-in; do
 	out=$(guest_of g1 raw $rule 1 2>&1); echo "$out" | sed 's/^/# /'
 	answered() { grep -qE "^response id 3 status (EINVAL|ENODEV|EPIPE|ESHUTDOWN|EPROTO)" <<<"$out" ||
 		grep -qE "^backend (Closing|Closed)" <<<"$out"; }
