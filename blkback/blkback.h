@@ -236,6 +236,7 @@ struct blk_stats {
 	uint64_t errors, eopnotsupp;
 	uint64_t io_fixed, io_vec; /* reads/writes on registered buffers / on iovecs */
 	uint64_t map_waits;        /* requests that waited for the mapping budget */
+	uint64_t log_suppressed;   /* guest-caused log lines the rate limit dropped */
 	struct pv_stats_hist lat;
 };
 

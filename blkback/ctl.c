@@ -28,6 +28,7 @@ static const struct pv_stats_field stats_fields[] = {
 	STAT(errors, COUNTER, "Requests answered with an error"),
 	STAT(eopnotsupp, COUNTER, "Requests answered as not supported"),
 	STAT(map_waits, COUNTER, "Requests that waited for the mapping budget (--guest-map-pages)"),
+	STAT(log_suppressed, COUNTER, "Log lines of the queue the rate limit dropped"),
 	STAT(lat, HIST, "Latency from request to response"),
 	STAT(io_fixed, COUNTER, "Reads and writes on io_uring registered buffers"),
 	STAT(io_vec, COUNTER, "Reads and writes on iovecs"),
@@ -60,7 +61,7 @@ static const struct pv_stats_table queue_table = {
 };
 
 struct vbd_nums {
-	uint64_t sectors, queues, guest_mapped, guest_map_limit;
+	uint64_t sectors, queues, guest_mapped, guest_map_limit, log_suppressed;
 };
 
 static const struct pv_stats_field vbd_fields[] = {
@@ -71,6 +72,8 @@ static const struct pv_stats_field vbd_fields[] = {
 	  offsetof(struct vbd_nums, guest_mapped), PV_STATS_GAUGE },
 	{ "guest_map_limit", "The domain's mapping budget beyond the reserves (--guest-map-pages)",
 	  offsetof(struct vbd_nums, guest_map_limit), PV_STATS_GAUGE },
+	{ "dev_log_suppressed", "Log lines of the device (not its queues) the rate limit dropped",
+	  offsetof(struct vbd_nums, log_suppressed), PV_STATS_COUNTER },
 };
 
 static const struct pv_stats_table vbd_table = {
@@ -90,6 +93,8 @@ static void snap(struct blk_vbd *vbd, struct vbd_snap *s)
 	*s = (struct vbd_snap){ .total = vbd->past };
 	s->vn.sectors = __atomic_load_n(&vbd->lim.sectors, __ATOMIC_RELAXED);
 	s->vn.queues = vbd->nr_queues;
+	s->vn.log_suppressed = __atomic_load_n(&pv_xb_dev_ratelimit(vbd->dev)->suppressed,
+					       __ATOMIC_RELAXED);
 	for (unsigned i = 0; i < vbd->nr_queues; i++) {
 		struct blk_queue_info *q = &s->qi[i];
 

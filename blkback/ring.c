@@ -689,6 +689,7 @@ static void queue_fini(struct pv_queue *pq)
 		pv_budget_user_fini(&q->budget);
 	pv_queue_info(pq, 0, &ri);
 	q->st.oo_req = ri.no_slot;
+	q->st.log_suppressed = pv_queue_log_suppressed(pq);
 	/* Its counters live on in the device's total. */
 	pv_stats_sum(&blk_stats_table, &q->vbd->past, &q->st);
 	pv_log_rl(pv_xb_dev_ratelimit(q->vbd->dev), PV_LOG_INFO, q->name,
@@ -803,4 +804,5 @@ void blk_queue_stats(struct blk_queue *q, struct blk_queue_info *out)
 	};
 	pv_budget_info(&q->budget, &out->budget);
 	out->st.oo_req = ri.no_slot;
+	out->st.log_suppressed = pv_queue_log_suppressed(q->pq);
 }

@@ -982,6 +982,8 @@ void pv_queue_log(struct pv_queue *q, enum pv_log_level lvl, const char *fmt, ..
 	__attribute__((format(printf, 3, 4)));
 void pv_queue_bad_request(struct pv_queue *q, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/* Lines its rate limit dropped so far (any thread). */
+uint64_t pv_queue_log_suppressed(const struct pv_queue *q);
 
 /* A ring's indexes and counters, as Linux netback's debugfs io_ring dump
  * (all uint64_t: pv_queue_ring_table emits them as ring_<name>). */

@@ -151,6 +151,11 @@ void pv_queue_log(struct pv_queue *q, enum pv_log_level lvl, const char *fmt, ..
 	va_end(ap);
 }
 
+uint64_t pv_queue_log_suppressed(const struct pv_queue *q)
+{
+	return __atomic_load_n(&q->rl.suppressed, __ATOMIC_RELAXED);
+}
+
 void pv_queue_bad_request(struct pv_queue *q, const char *fmt, ...)
 {
 	va_list ap;
