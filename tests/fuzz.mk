@@ -11,23 +11,31 @@ fuzz-net-tx_srcs := tests/fuzz/fuzz-net-tx.c netback/request.c netback/offload.c
 fuzz-net-tx_inc := -Icommon -Inetback
 fuzz-usb-urb_srcs := tests/fuzz/fuzz-usb-urb.c usbback/request.c
 fuzz-usb-urb_inc := -Icommon -Iusbback
+fuzzers += fuzz-blk-req
+fuzz-blk-req_srcs := tests/fuzz/fuzz-blk-req.c blkback/request.c
+fuzz-blk-req_inc := -Icommon -Iblkback
+fuzzers += fuzz-journal
+fuzz-journal_srcs := tests/fuzz/fuzz-journal.c common/journal.c
+fuzz-journal_inc := -Icommon
 
 FUZZ_SECONDS ?= 600
 FUZZ_CFLAGS := -std=gnu11 -g -O1 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined
 
 define fuzz_rule
-$(O)/fuzz/$(1): $($(1)_srcs)
+$(O)/fuzz/$(1): $($(1)_srcs) tests/fuzz/fuzz-common.h
 	$$(call msg,FUZZ,$$@)
 	$(Q)mkdir -p $$(@D)
-	$(Q)clang $(FUZZ_CFLAGS) $($(1)_inc) -o $$@ $$^
+	$(Q)clang $(FUZZ_CFLAGS) $($(1)_inc) -o $$@ $$(filter %.c,$$^)
 endef
 $(foreach f,$(fuzzers),$(eval $(call fuzz_rule,$(f))))
 
-.PHONY: fuzzers fuzz fuzz-xs fuzz-net fuzz-usb
+.PHONY: fuzzers fuzz fuzz-xs fuzz-net fuzz-usb fuzz-blk fuzz-journal
 fuzzers: $(addprefix $(O)/fuzz/,$(fuzzers))
 fuzz-xs: $(O)/fuzz/fuzz-xs-wire
 fuzz-net: $(O)/fuzz/fuzz-net-tx
 fuzz-usb: $(O)/fuzz/fuzz-usb-urb
+fuzz-blk: $(O)/fuzz/fuzz-blk-req
+fuzz-journal: $(O)/fuzz/fuzz-journal
 fuzz: fuzzers
 	$(Q)for f in $(fuzzers); do \
 		mkdir -p $(O)/fuzz/corpus/$$f && \

@@ -1,0 +1,123 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Writes the seed corpora of the harnesses added with issue 13
+# (tests/fuzz/corpus/<harness>/<seed>): small, meaningful inputs in each
+# harness's input layout (see the Description of each tests/fuzz/*.c).
+# Run from the top of the tree after changing a layout; the seeds are
+# committed, so make fuzz and make check do not need Python.
+import os
+import struct
+import sys
+
+TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def write(harness, name, data):
+    d = os.path.join(TOP, "tests", "fuzz", "corpus", harness)
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, name), "wb") as f:
+        f.write(data)
+
+
+# ------------------------------------------------------------ fuzz-blk-req
+# abi(1) flags(1: readonly, discard) sectors(8) max_indirect(2) slot pages...
+OP_READ, OP_WRITE, OP_BARRIER, OP_FLUSH, OP_DISCARD, OP_INDIRECT = 0, 1, 2, 3, 5, 6
+
+
+def blk_limits(abi, readonly=False, discard=True, sectors=2048, max_indirect=256):
+    return struct.pack("<BBQH", abi, readonly | discard << 1, sectors, max_indirect)
+
+
+def blk_seg(gref, first, last):
+    return struct.pack("<IBBH", gref, first, last, 0)
+
+
+def blk_rw(abi, op, sector, segs, id_=42):
+    segb = b"".join(blk_seg(*s) for s in segs)
+    if abi == 0:
+        ent = struct.pack("<BBHIQQ", op, len(segs), 0, 0, id_, sector) + segb
+        return ent.ljust(112, b"\0")
+    ent = struct.pack("<BBHQQ", op, len(segs), 0, id_, sector) + segb
+    return ent.ljust(108, b"\0")
+
+
+def blk_discard(abi, sector, nr, secure=0):
+    if abi == 0:
+        ent = struct.pack("<BBHIQQQ", OP_DISCARD, secure, 0, 0, 7, sector, nr)
+        return ent.ljust(112, b"\0")
+    return struct.pack("<BBHQQQ", OP_DISCARD, secure, 0, 7, sector, nr).ljust(108, b"\0")
+
+
+def blk_indirect(abi, op, nsegs, sector, grefs):
+    g = b"".join(struct.pack("<I", x) for x in grefs).ljust(32, b"\0")
+    if abi == 0:
+        ent = struct.pack("<BBHIQQHH", OP_INDIRECT, op, nsegs, 0, 9, sector, 0, 0) + g
+        return ent.ljust(112, b"\0")
+    ent = struct.pack("<BBHQQHH", OP_INDIRECT, op, nsegs, 9, sector, 0, 0) + g
+    return ent.ljust(108, b"\0")
+
+
+def blk_seeds():
+    h = "fuzz-blk-req"
+    for abi, tag in ((0, "native"), (1, "x86_32")):
+        write(h, tag + "-read-3seg", blk_limits(abi) + blk_rw(abi, OP_READ, 8, [(100, 0, 7)] * 3))
+        write(h, tag + "-write-ro", blk_limits(abi, readonly=True) + blk_rw(abi, OP_WRITE, 0, [(5, 2, 5)]))
+        write(h, tag + "-flush", blk_limits(abi) + blk_rw(abi, OP_FLUSH, 0, []))
+        write(h, tag + "-barrier-data", blk_limits(abi) + blk_rw(abi, OP_BARRIER, 16, [(1, 0, 0)]))
+        write(h, tag + "-discard", blk_limits(abi) + blk_discard(abi, 64, 128, secure=1))
+        write(h, tag + "-discard-wrap", blk_limits(abi) + blk_discard(abi, 2**64 - 8, 16))
+        segs = b"".join(blk_seg(200 + i, i % 8, 7) for i in range(600))
+        write(h, tag + "-indirect-600", blk_limits(abi, sectors=2**40, max_indirect=4096) +
+              blk_indirect(abi, OP_WRITE, 600, 0, [11, 12]) + segs)
+    write("fuzz-blk-req", "native-past-end",
+          blk_limits(0, sectors=16) + blk_rw(0, OP_READ, 12, [(1, 0, 7)]))
+    write("fuzz-blk-req", "native-indirect-beyond-abi",
+          blk_limits(0, max_indirect=65535) + blk_indirect(0, OP_READ, 65535, 0, list(range(8))))
+
+
+# ------------------------------------------------------------ fuzz-journal
+# rsp_prod(4) req_prod(4) then the journal file (common/journal.c layout)
+# of the harness's ring: domid 1, evtchn 5, one ref (8), 8 slots of 112.
+J_FREE, J_INFLIGHT, J_ANSWERED = 0, 1, 2
+
+
+def journal(req_cons, recs, magic=0x6c6e726a71727670, version=2):
+    ident = struct.pack("<4I", 1, 5, 0, 1) + struct.pack("<16I", 8, *[0] * 15) + \
+        struct.pack("<2I", 8, 112)
+    hdr = struct.pack("<QII", magic, version, 112) + ident + struct.pack("<II", 128, req_cons)
+    out = hdr.ljust(256, b"\0")
+    for slot in range(8):
+        st, req_idx, rsp_idx = recs.get(slot, (J_FREE, 0, 0))
+        ent = bytes([req_idx & 0xff]) + bytes(111)
+        out += struct.pack("<4I", st, req_idx & 0xffffffff, rsp_idx & 0xffffffff,
+                           112 if st else 0) + ent
+    return out
+
+
+def journal_seeds():
+    h = "fuzz-journal"
+
+    def w(name, rsp, req, data):
+        write(h, name, struct.pack("<II", rsp & 0xffffffff, req & 0xffffffff) + data)
+
+    w("clean", 5, 5, journal(5, {}))
+    # Four consumed in slots 3,1,0,2; the 2nd and 4th answered, one pushed.
+    w("ring-order", 2, 6, journal(4, {3: (J_INFLIGHT, 0, 0), 0: (J_INFLIGHT, 2, 0),
+                                      2: (J_ANSWERED, 3, 1)}))
+    w("answer-not-pushed", 1, 3, journal(3, {0: (J_ANSWERED, 0, 1), 1: (J_INFLIGHT, 1, 0),
+                                             2: (J_ANSWERED, 2, 0)}))
+    w("wrap-around", 0xffffffff, 2, journal(2, {5: (J_INFLIGHT, -2, 0), 4: (J_ANSWERED, -1, -2),
+                                                7: (J_INFLIGHT, 0, 0), 6: (J_INFLIGHT, 1, 0)}))
+    w("req-cons-behind", 0, 2, journal(1, {0: (J_INFLIGHT, 0, 0), 1: (J_INFLIGHT, 1, 0)}))
+    # Refused: one ring index owed twice; an unpushed answer beyond req_cons.
+    w("duplicate-index", 10, 12, journal(12, {0: (J_INFLIGHT, 10, 0), 1: (J_INFLIGHT, 10, 0)}))
+    w("answer-beyond-cons", 0, 1, journal(1, {0: (J_ANSWERED, 0, 7)}))
+    w("bad-magic", 0, 0, journal(0, {}, magic=1))
+    w("truncated", 0, 2, journal(2, {0: (J_INFLIGHT, 0, 0)})[:-64])
+
+
+SEEDS = {"blk": blk_seeds, "journal": journal_seeds}
+
+if __name__ == "__main__":
+    for name in sys.argv[1:] or SEEDS:
+        SEEDS[name]()
