@@ -17,6 +17,9 @@ fuzz-blk-req_inc := -Icommon -Iblkback
 fuzzers += fuzz-journal
 fuzz-journal_srcs := tests/fuzz/fuzz-journal.c common/journal.c
 fuzz-journal_inc := -Icommon
+fuzzers += fuzz-sim-ctl
+fuzz-sim-ctl_srcs := tests/fuzz/fuzz-sim-ctl.c sim/ctl.c
+fuzz-sim-ctl_inc := -Isim
 
 FUZZ_SECONDS ?= 600
 FUZZ_CFLAGS := -std=gnu11 -g -O1 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined
@@ -29,13 +32,14 @@ $(O)/fuzz/$(1): $($(1)_srcs) tests/fuzz/fuzz-common.h
 endef
 $(foreach f,$(fuzzers),$(eval $(call fuzz_rule,$(f))))
 
-.PHONY: fuzzers fuzz fuzz-xs fuzz-net fuzz-usb fuzz-blk fuzz-journal
+.PHONY: fuzzers fuzz fuzz-xs fuzz-net fuzz-usb fuzz-blk fuzz-journal fuzz-sim-ctl
 fuzzers: $(addprefix $(O)/fuzz/,$(fuzzers))
 fuzz-xs: $(O)/fuzz/fuzz-xs-wire
 fuzz-net: $(O)/fuzz/fuzz-net-tx
 fuzz-usb: $(O)/fuzz/fuzz-usb-urb
 fuzz-blk: $(O)/fuzz/fuzz-blk-req
 fuzz-journal: $(O)/fuzz/fuzz-journal
+fuzz-sim-ctl: $(O)/fuzz/fuzz-sim-ctl
 fuzz: fuzzers
 	$(Q)for f in $(fuzzers); do \
 		mkdir -p $(O)/fuzz/corpus/$$f && \

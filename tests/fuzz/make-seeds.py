@@ -116,7 +116,21 @@ def journal_seeds():
     w("truncated", 0, 2, journal(2, {0: (J_INFLIGHT, 0, 0)})[:-64])
 
 
-SEEDS = {"blk": blk_seeds, "journal": journal_seeds}
+# ------------------------------------------------------------ fuzz-sim-ctl
+# One request line as a ctl.sock client sends it; the same bytes are also
+# parsed as a reply.
+def sim_ctl_seeds():
+    for name, line in (("create", b"create guest1 64M\n"), ("create-gib", b"create big 1GiB\n"),
+                       ("create-bytes", b"create d.x-y_z 4096B\n"), ("destroy-num", b"destroy 3\n"),
+                       ("lookup-name", b"lookup guest1\n"), ("list", b"list\n"),
+                       ("ping", b"ping\n"), ("stop", b"stop\n"), ("empty", b" \t\n"),
+                       ("create-wrap", b"create w 17592186044417M\n"),
+                       ("reply-list", b"0 Domain-0 0\n1 guest1 67108864\nok\n"),
+                       ("reply-err", b"err no domain 'x'\n")):
+        write("fuzz-sim-ctl", name, line)
+
+
+SEEDS = {"sim-ctl": sim_ctl_seeds, "blk": blk_seeds, "journal": journal_seeds}
 
 if __name__ == "__main__":
     for name in sys.argv[1:] or SEEDS:
