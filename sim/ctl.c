@@ -93,13 +93,15 @@ int sim_ctl_parse_domid(const char *key)
 	return id >= 0 && id < SIM_CTL_MAX_DOMS ? (int)id : -ENOENT;
 }
 
-const char *sim_ctl_reply_status(char *buf, size_t *body_len)
+const char *sim_ctl_reply_status(char *buf, size_t len, size_t *body_len)
 {
-	size_t off = strlen(buf);
-	char *last = off ? buf + off - 1 : buf;
+	char *last;
 
-	if (last > buf && *last == '\n')
-		*last-- = '\0';
+	if (len && buf[len - 1] == '\n')
+		buf[--len] = '\0';
+	/* From the end: the status is everything after the last newline, an
+	 * empty line too ("ok\n\n" is no "ok"). */
+	last = buf + len;
 	while (last > buf && last[-1] != '\n')
 		last--;
 	*body_len = (size_t)(last - buf);

@@ -46,8 +46,9 @@ int sim_ctl_parse_size(const char *s, uint64_t *out);
 /* A domain named by number: its id (0..SIM_CTL_MAX_DOMS - 1), -ENOENT for
  * a number out of that range, -EINVAL when key is not a number (a name). */
 int sim_ctl_parse_domid(const char *key);
-/* The status line of a reply buf (NUL-terminated, modified: its final
- * newline goes): a pointer into buf.  *body_len: the bytes before it. */
-const char *sim_ctl_reply_status(char *buf, size_t *body_len);
+/* The status line of a reply: the last line of the len bytes in buf
+ * (buf[len] is a NUL; a final newline is replaced by one), a pointer into
+ * buf.  *body_len: the bytes before it. */
+const char *sim_ctl_reply_status(char *buf, size_t len, size_t *body_len);
 
 #endif /* PVSIM_CTL_H */

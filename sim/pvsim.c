@@ -455,7 +455,7 @@ static int ctl_call(const char *dir, const char *req, char *okval, size_t oklen,
 		off += (size_t)n;
 	close(fd);
 	buf[off] = '\0';
-	last = sim_ctl_reply_status(buf, &body);
+	last = sim_ctl_reply_status(buf, off, &body);
 	if (!strncmp(last, "ok", 2)) {
 		if (body)
 			fwrite(buf, 1, body, stdout);

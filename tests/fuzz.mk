@@ -20,6 +20,11 @@ fuzz-journal_inc := -Icommon
 fuzzers += fuzz-sim-ctl
 fuzz-sim-ctl_srcs := tests/fuzz/fuzz-sim-ctl.c sim/ctl.c
 fuzz-sim-ctl_inc := -Isim
+# The real xenbus, pv_xs and parsers over a fake libxenstore (no xenstored).
+fuzzers += fuzz-xb-keys
+fuzz-xb-keys_srcs := tests/fuzz/fuzz-xb-keys.c tests/fuzz/fake-xenstore.c \
+	$(addprefix common/,xenbus.c xs.c util.c log.c loop.c sim_env.c) blkback/request.c
+fuzz-xb-keys_inc := -Icommon -Iblkback
 
 FUZZ_SECONDS ?= 600
 FUZZ_CFLAGS := -std=gnu11 -g -O1 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined
@@ -32,7 +37,7 @@ $(O)/fuzz/$(1): $($(1)_srcs) tests/fuzz/fuzz-common.h
 endef
 $(foreach f,$(fuzzers),$(eval $(call fuzz_rule,$(f))))
 
-.PHONY: fuzzers fuzz fuzz-xs fuzz-net fuzz-usb fuzz-blk fuzz-journal fuzz-sim-ctl
+.PHONY: fuzzers fuzz fuzz-xs fuzz-net fuzz-usb fuzz-blk fuzz-journal fuzz-sim-ctl fuzz-xb-keys
 fuzzers: $(addprefix $(O)/fuzz/,$(fuzzers))
 fuzz-xs: $(O)/fuzz/fuzz-xs-wire
 fuzz-net: $(O)/fuzz/fuzz-net-tx
@@ -40,6 +45,7 @@ fuzz-usb: $(O)/fuzz/fuzz-usb-urb
 fuzz-blk: $(O)/fuzz/fuzz-blk-req
 fuzz-journal: $(O)/fuzz/fuzz-journal
 fuzz-sim-ctl: $(O)/fuzz/fuzz-sim-ctl
+fuzz-xb-keys: $(O)/fuzz/fuzz-xb-keys
 fuzz: fuzzers
 	$(Q)for f in $(fuzzers); do \
 		mkdir -p $(O)/fuzz/corpus/$$f && \

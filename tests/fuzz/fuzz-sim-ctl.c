@@ -82,8 +82,9 @@ static void check_reply(const uint8_t *data, size_t size)
 	FUZZ_CHECK(buf);
 	memcpy(buf, data, size);
 	buf[size] = '\0';
-	last = sim_ctl_reply_status(buf, &body);
-	FUZZ_CHECK(last >= buf && last == buf + body && !strchr(last, '\n'));
+	last = sim_ctl_reply_status(buf, size, &body);
+	FUZZ_CHECK(last >= buf && last == buf + body && body <= size);
+	FUZZ_CHECK(!memchr(last, '\n', size - body)); /* one line, at the end */
 	FUZZ_CHECK(!body || buf[body - 1] == '\n');
 	free(buf);
 }

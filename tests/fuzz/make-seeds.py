@@ -130,7 +130,36 @@ def sim_ctl_seeds():
         write("fuzz-sim-ctl", name, line)
 
 
-SEEDS = {"sim-ctl": sim_ctl_seeds, "blk": blk_seeds, "journal": journal_seeds}
+# ------------------------------------------------------------ fuzz-xb-keys
+# knobs: layout (dir | name << 2 | split << 7), max order, max queues,
+# bounds (min | span << 4); then the frontend dir as "key=value" lines.
+def xb_seeds():
+    def w(name, sel, max_order, max_queues, bounds, lines):
+        write("fuzz-xb-keys", name, bytes([sel, max_order, max_queues, bounds]) +
+              "".join(k + "=" + v + "\n" for k, v in lines).encode())
+
+    w("blk-order0", 0, 4, 4, 0x10, [("ring-ref", "8"), ("event-channel", "5"),
+                                    ("protocol", "x86_64-abi"), ("feature-persistent", "1")])
+    w("blk-order2-mq", 1, 4, 4, 0x10,
+      [("ring-page-order", "2"), ("multi-queue-num-queues", "2")] +
+      [("queue-0/ring-ref%d" % i, str(100 + i)) for i in range(4)] +
+      [("queue-0/event-channel", "7"), ("protocol", "x86_32-abi")])
+    w("blk-order-above-max", 0, 1, 4, 0, [("ring-page-order", "3"), ("ring-ref", "8")])
+    w("net-split", 1 << 2 | 0x80, 0, 8, 0,
+      [("tx-ring-ref", "9"), ("rx-ring-ref", "10"), ("event-channel-tx", "3"),
+       ("event-channel-rx", "4"), ("multi-queue-num-queues", "1")])
+    w("net-half-split", 2 << 2 | 0x80, 0, 8, 0,
+      [("rx-ring-ref", "10"), ("event-channel-tx", "3"), ("event-channel", "6")])
+    w("usb", 3 << 2, 0, 1, 0, [("urb-ring-ref", "11"), ("conn-ring-ref", "12"),
+                               ("event-channel", "2")])
+    w("hostile-values", 0, 4, 16, 0x21,
+      [("ring-ref", "-1"), ("event-channel", " 5"), ("multi-queue-num-queues", "17"),
+       ("protocol", "x86_32-abi\0junk"), ("feature-persistent", "1\0 9"),
+       ("ring-page-order", "0x1")])
+    w("beyond-32-bits", 0, 4, 4, 0, [("ring-ref", "4294967296"), ("event-channel", "4294967295")])
+
+
+SEEDS = {"xb": xb_seeds, "sim-ctl": sim_ctl_seeds, "blk": blk_seeds, "journal": journal_seeds}
 
 if __name__ == "__main__":
     for name in sys.argv[1:] or SEEDS:

@@ -6,7 +6,8 @@
  * in their documented forms; a reply's status is its last line.  Issue 13
  * regression (found by tests/fuzz/fuzz-sim-ctl.c, corpus create-wrap):
  * a size whose unit multiplication wraps 64 bits, e.g. 17592186044417M
- * (2^44 + 1 MiB), was accepted as the 1 MiB it wrapped to.
+ * (2^44 + 1 MiB), was accepted as the 1 MiB it wrapped to; a reply ending
+ * with an empty line had the line before it, newline and all, as status.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -97,13 +98,17 @@ static void test_domain_numbers_are_below_the_domain_table(void **state)
 
 static void test_the_status_of_a_reply_is_its_last_line(void **state)
 {
-	char reply[] = "0 Domain-0\n1 guest1\nok 2\n", none[] = "";
+	char reply[] = "0 Domain-0\n1 guest1\nok 2\n", none[] = "", blank[] = "ok\n\n";
 	size_t body;
 
-	assert_string_equal(sim_ctl_reply_status(reply, &body), "ok 2");
+	assert_string_equal(sim_ctl_reply_status(reply, strlen(reply), &body), "ok 2");
 	assert_int_equal(body, strlen("0 Domain-0\n1 guest1\n"));
-	assert_string_equal(sim_ctl_reply_status(none, &body), "");
+	assert_string_equal(sim_ctl_reply_status(none, 0, &body), "");
 	assert_int_equal(body, 0);
+	/* Issue 13, fuzz-sim-ctl (corpus reply-empty-last-line): an empty last
+	 * line is the status, not the line before it with its newline. */
+	assert_string_equal(sim_ctl_reply_status(blank, strlen(blank), &body), "");
+	assert_int_equal(body, 3);
 }
 
 int main(void)
