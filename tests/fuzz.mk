@@ -25,6 +25,9 @@ fuzzers += fuzz-xb-keys
 fuzz-xb-keys_srcs := tests/fuzz/fuzz-xb-keys.c tests/fuzz/fake-xenstore.c \
 	$(addprefix common/,xenbus.c xs.c util.c log.c loop.c sim_env.c) blkback/request.c
 fuzz-xb-keys_inc := -Icommon -Iblkback
+fuzzers += fuzz-sim-hv
+fuzz-sim-hv_srcs := tests/fuzz/fuzz-sim-hv.c common/hv_sim_gnttab.c sim/evtchn.c
+fuzz-sim-hv_inc := -Icommon -Isim
 
 FUZZ_SECONDS ?= 600
 FUZZ_CFLAGS := -std=gnu11 -g -O1 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined
@@ -37,7 +40,7 @@ $(O)/fuzz/$(1): $($(1)_srcs) tests/fuzz/fuzz-common.h
 endef
 $(foreach f,$(fuzzers),$(eval $(call fuzz_rule,$(f))))
 
-.PHONY: fuzzers fuzz fuzz-xs fuzz-net fuzz-usb fuzz-blk fuzz-journal fuzz-sim-ctl fuzz-xb-keys
+.PHONY: fuzzers fuzz fuzz-xs fuzz-net fuzz-usb fuzz-blk fuzz-journal fuzz-sim-ctl fuzz-xb-keys fuzz-sim-hv
 fuzzers: $(addprefix $(O)/fuzz/,$(fuzzers))
 fuzz-xs: $(O)/fuzz/fuzz-xs-wire
 fuzz-net: $(O)/fuzz/fuzz-net-tx
@@ -46,6 +49,7 @@ fuzz-blk: $(O)/fuzz/fuzz-blk-req
 fuzz-journal: $(O)/fuzz/fuzz-journal
 fuzz-sim-ctl: $(O)/fuzz/fuzz-sim-ctl
 fuzz-xb-keys: $(O)/fuzz/fuzz-xb-keys
+fuzz-sim-hv: $(O)/fuzz/fuzz-sim-hv
 fuzz: fuzzers
 	$(Q)for f in $(fuzzers); do \
 		mkdir -p $(O)/fuzz/corpus/$$f && \

@@ -159,7 +159,51 @@ def xb_seeds():
     w("beyond-32-bits", 0, 4, 4, 0, [("ring-ref", "4294967296"), ("event-channel", "4294967295")])
 
 
-SEEDS = {"xb": xb_seeds, "sim-ctl": sim_ctl_seeds, "blk": blk_seeds, "journal": journal_seeds}
+# ------------------------------------------------------------ fuzz-sim-hv
+# A stream of operations: op byte, then its fields (see fuzz-sim-hv.c).
+def sim_hv_seeds():
+    def grant(ref, domid, frame, ro=False):  # Linux's grant_foreign_access
+        return bytes([1, ref]) + struct.pack("<H", 1 | ro << 1) + bytes([domid, frame])
+
+    def raw(ref, flags, domid, frame):
+        return bytes([0, ref]) + struct.pack("<H", flags) + bytes([domid, frame])
+
+    def pin(ref, w):
+        return bytes([2, ref << 1 | w])
+
+    def unpin(ref, w):
+        return bytes([3, ref << 1 | w])
+
+    def copy(ref, w):
+        return bytes([4, ref << 1 | w])
+
+    def release(slot, inside=False):
+        return bytes([6 if inside else 5, slot << 1])
+
+    def release_rec(gen, ref, domid, w, seen, state, inside=True):
+        return bytes([6 if inside else 5, 1]) + struct.pack("<IIHBBHBB", gen, ref, domid, w, 0,
+                                                           seen, state, 0)
+
+    def ev(op, who, a0, a1=0):
+        return bytes([op, who]) + struct.pack("<II", a0, a1)
+
+    h = "fuzz-sim-hv"
+    write(h, "map-unmap", grant(0, 1, 3) + pin(0, 0) + pin(0, 1) + unpin(0, 1) + unpin(0, 0))
+    write(h, "dead-mapper", grant(2, 1, 5) + pin(2, 1) + pin(2, 0) + release(2) + release(2))
+    write(h, "readonly-and-bad-frame", grant(1, 1, 4, ro=True) + pin(1, 1) +
+          raw(3, 1, 1, 200) + pin(3, 0) + copy(1, 0) + copy(1, 1))
+    write(h, "end-access-while-mapped", grant(0, 1, 1) + pin(0, 0) + bytes([1, 0, 0, 0, 1, 1]) +
+          unpin(0, 0) + bytes([1, 0, 0, 0, 1, 1]))
+    write(h, "garbled-pinning-inside", grant(4, 1, 2) + pin(4, 0) +
+          release_rec(1, 4, 0, 0, 0, 2) + release_rec(1, 4, 0, 0, 1, 4) +
+          release_rec(1, 9999, 0, 0, 0, 3) + release_rec(1, 4, 0, 7, 0, 3))
+    write(h, "evtchn-pair", ev(7, 1, 0) + ev(8, 0, 1, 1) + ev(9, 0x10, 1) + ev(9, 1, 1) +
+          ev(9, 0, 1))
+    write(h, "evtchn-loopback", ev(7, 2, 0x7ff0) + ev(8, 2, 2, 1) + ev(8, 2, 2, 2) +
+          ev(9, 2, 2) + ev(8, 1, 0x10000, 1) + ev(9, 1, 4096))
+
+
+SEEDS = {"sim-hv": sim_hv_seeds, "xb": xb_seeds, "sim-ctl": sim_ctl_seeds, "blk": blk_seeds, "journal": journal_seeds}
 
 if __name__ == "__main__":
     for name in sys.argv[1:] or SEEDS:
