@@ -28,6 +28,12 @@ fuzz-xb-keys_inc := -Icommon -Iblkback
 fuzzers += fuzz-sim-hv
 fuzz-sim-hv_srcs := tests/fuzz/fuzz-sim-hv.c common/hv_sim_gnttab.c sim/evtchn.c
 fuzz-sim-hv_inc := -Icommon -Isim
+fuzzers += fuzz-net-ctrl
+fuzz-net-ctrl_srcs := tests/fuzz/fuzz-net-ctrl.c netback/hash.c
+fuzz-net-ctrl_inc := -Icommon -Inetback
+fuzzers += fuzz-net-switch
+fuzz-net-switch_srcs := tests/fuzz/fuzz-net-switch.c netback/fdb.c netback/gso.c common/pvnet.c
+fuzz-net-switch_inc := -Icommon -Inetback
 
 FUZZ_SECONDS ?= 600
 FUZZ_CFLAGS := -std=gnu11 -g -O1 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined
@@ -43,7 +49,7 @@ $(foreach f,$(fuzzers),$(eval $(call fuzz_rule,$(f))))
 .PHONY: fuzzers fuzz fuzz-xs fuzz-net fuzz-usb fuzz-blk fuzz-journal fuzz-sim-ctl fuzz-xb-keys fuzz-sim-hv
 fuzzers: $(addprefix $(O)/fuzz/,$(fuzzers))
 fuzz-xs: $(O)/fuzz/fuzz-xs-wire
-fuzz-net: $(O)/fuzz/fuzz-net-tx
+fuzz-net: $(O)/fuzz/fuzz-net-tx $(O)/fuzz/fuzz-net-ctrl $(O)/fuzz/fuzz-net-switch
 fuzz-usb: $(O)/fuzz/fuzz-usb-urb
 fuzz-blk: $(O)/fuzz/fuzz-blk-req
 fuzz-journal: $(O)/fuzz/fuzz-journal

@@ -203,7 +203,77 @@ def sim_hv_seeds():
           ev(9, 2, 2) + ev(8, 1, 0x10000, 1) + ev(9, 1, 4096))
 
 
-SEEDS = {"sim-hv": sim_hv_seeds, "xb": xb_seeds, "sim-ctl": sim_ctl_seeds, "blk": blk_seeds, "journal": journal_seeds}
+# ------------------------------------------------------------ fuzz-net-ctrl
+# queue count byte, then 16-byte ctrl requests (id, type, data[3]), each
+# followed by the page bytes it copies; type 0 hashes a frame (len, bytes).
+def net_ctrl_seeds():
+    def req(type_, d0=0, d1=0, d2=0):
+        return struct.pack("<HHIII", 1, type_, d0, d1, d2)
+
+    def frame(b):
+        return req(0) + struct.pack("<H", len(b)) + b
+
+    eth = bytes(12)
+    ip4 = bytes([0x45, 0, 0, 40, 0, 1, 0, 0, 64, 6, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2])
+    tcp = struct.pack(">HHIIBBHHH", 1234, 80, 1, 0, 0x50, 0x02, 1024, 0, 0)
+    v4 = eth + b"\x08\x00" + ip4 + tcp
+    ip6 = bytes([0x60, 0, 0, 0, 0, 20, 6, 64]) + bytes(range(32))
+    v6 = eth + b"\x86\xdd" + ip6 + tcp
+    key = bytes(range(1, 41))
+    setup = (req(7, 1) + req(2, 0xf) + req(3, 5, 40) + key + req(5, 8) +
+             req(6, 6, 4, 2) + struct.pack("<4I", 0, 1, 2, 3))
+    h = "fuzz-net-ctrl"
+    write(h, "toeplitz-v4-v6", bytes([3]) + setup + frame(v4) + frame(v6) + req(4) + req(1))
+    write(h, "no-algorithm", bytes([0]) + req(1) + req(2, 1) + req(7, 9) + frame(v4))
+    write(h, "mapping-beyond-size", bytes([1]) + req(5, 4) + req(6, 6, 3, 2) + bytes(12) +
+          req(6, 6, 0xffffffff, 2) + req(5, 129) + req(6, 6, 1, 0) + struct.pack("<I", 7))
+    write(h, "bad-grant-key", bytes([1]) + req(7, 1) + req(3, 0xffffffff, 8) + req(3, 5, 41) +
+          req(9, 1) + req(10) + req(8))
+
+
+# ---------------------------------------------------------- fuzz-net-switch
+# records: port | clock step << 4, virtio_net_hdr (10), len (2), frame.
+def net_switch_seeds():
+    GSO_NONE, GSO_TCPV4, GSO_TCPV6 = 0, 1, 4
+
+    def vh(gso_type=GSO_NONE, gso_size=0, hdr_len=0):
+        return struct.pack("<BBHHHH", 1 if gso_type else 0, gso_type, hdr_len, gso_size, 0, 0)
+
+    def rec(port, step, hdr, frame):
+        return bytes([port | step << 4]) + hdr + struct.pack("<H", len(frame)) + frame
+
+    def eth(dst, src, ethertype=0x0800):
+        return bytes(dst) + bytes(src) + struct.pack(">H", ethertype)
+
+    def tcp(flags=0x18):
+        return struct.pack(">HHIIBBHHH", 1234, 80, 1000, 0, 0x50, flags, 1024, 0, 0)
+
+    def ip4(payload):
+        return struct.pack(">BBHHHBBH4s4s", 0x45, 0, 20 + len(payload), 7, 0x4000, 64, 6, 0,
+                           bytes([10, 0, 0, 1]), bytes([10, 0, 0, 2])) + payload
+
+    def ip6(payload):
+        return struct.pack(">IHBB", 0x60000000, len(payload), 6, 64) + bytes(range(32)) + payload
+
+    g1, g2, up = [2, 0, 0, 0, 0, 1], [2, 0, 0, 0, 0, 2], [2, 0, 0, 0, 0, 9]
+    bc = [0xff] * 6
+    h = "fuzz-net-switch"
+    v4 = eth(g2, g1) + ip4(tcp(0x19) + bytes(3000))
+    v6 = eth(g1, g2, 0x86dd) + ip6(tcp() + bytes(2500))
+    vlan = bytes(g2) + bytes(g1) + struct.pack(">HH", 0x8100, 5) + struct.pack(">H", 0x0800) + \
+        ip4(tcp() + bytes(1500))
+    write(h, "gso-v4", rec(1, 0, vh(GSO_TCPV4, 1000, 54), v4))
+    write(h, "gso-v6", rec(2, 0, vh(GSO_TCPV6, 1400, 74), v6))
+    write(h, "gso-vlan", rec(1, 0, vh(GSO_TCPV4, 700, 58), vlan))
+    write(h, "gso-too-many-segs", rec(1, 0, vh(GSO_TCPV4, 1, 54), eth(g2, g1) + ip4(tcp() + bytes(600))))
+    learn = b"".join(rec(1, 0, vh(), eth(bc, [2, 0, 0, 1, 0, i]) + ip4(tcp())) for i in range(8))
+    write(h, "learn-beyond-limit", learn + rec(3, 15, vh(), eth(g1, up) + ip4(tcp())))
+    write(h, "pinned-mac-spoofed", rec(2, 0, vh(), eth(bc, [0, 0x16, 0x3e, 0, 0, 1]) + ip4(tcp())) +
+          rec(8, 1, vh(), eth([0, 0x16, 0x3e, 0, 0, 1], up) + ip4(tcp())) +
+          rec(1, 0, vh(), eth(g1, g1) + ip4(tcp())))
+
+
+SEEDS = {"net-switch": net_switch_seeds, "net-ctrl": net_ctrl_seeds, "sim-hv": sim_hv_seeds, "xb": xb_seeds, "sim-ctl": sim_ctl_seeds, "blk": blk_seeds, "journal": journal_seeds}
 
 if __name__ == "__main__":
     for name in sys.argv[1:] or SEEDS:
