@@ -11,6 +11,11 @@ fuzz-net-tx_srcs := tests/fuzz/fuzz-net-tx.c netback/request.c netback/offload.c
 fuzz-net-tx_inc := -Icommon -Inetback
 fuzz-usb-urb_srcs := tests/fuzz/fuzz-usb-urb.c usbback/request.c
 fuzz-usb-urb_inc := -Icommon -Iusbback
+# The emulated devices (no libusb passthrough) behind the urb request rules.
+fuzzers += fuzz-usb-emu
+fuzz-usb-emu_srcs := tests/fuzz/fuzz-usb-emu.c $(addprefix usbback/,request.c dev.c emu.c \
+	emu_storage.c emu_hid.c emu_zero.c) $(addprefix common/,log.c loop.c util.c)
+fuzz-usb-emu_inc := -Icommon -Iusbback
 fuzzers += fuzz-blk-req
 fuzz-blk-req_srcs := tests/fuzz/fuzz-blk-req.c blkback/request.c
 fuzz-blk-req_inc := -Icommon -Iblkback
@@ -50,7 +55,7 @@ $(foreach f,$(fuzzers),$(eval $(call fuzz_rule,$(f))))
 fuzzers: $(addprefix $(O)/fuzz/,$(fuzzers))
 fuzz-xs: $(O)/fuzz/fuzz-xs-wire
 fuzz-net: $(O)/fuzz/fuzz-net-tx $(O)/fuzz/fuzz-net-ctrl $(O)/fuzz/fuzz-net-switch
-fuzz-usb: $(O)/fuzz/fuzz-usb-urb
+fuzz-usb: $(O)/fuzz/fuzz-usb-urb $(O)/fuzz/fuzz-usb-emu
 fuzz-blk: $(O)/fuzz/fuzz-blk-req
 fuzz-journal: $(O)/fuzz/fuzz-journal
 fuzz-sim-ctl: $(O)/fuzz/fuzz-sim-ctl

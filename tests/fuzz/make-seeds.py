@@ -273,7 +273,66 @@ def net_switch_seeds():
           rec(1, 0, vh(), eth(g1, g1) + ip4(tcp())))
 
 
-SEEDS = {"net-switch": net_switch_seeds, "net-ctrl": net_ctrl_seeds, "sim-hv": sim_hv_seeds, "xb": xb_seeds, "sim-ctl": sim_ctl_seeds, "blk": blk_seeds, "journal": journal_seeds}
+# ------------------------------------------------------------- fuzz-usb-emu
+# device byte (0 storage, 1 storage ro, 2 keyboard, 3 tablet, 4 zero,
+# 5 zero loopback first), then transfers: type | in << 2 | ep << 3, length
+# (2), setup (control), packets + (offset, length) pairs (iso), OUT data.
+ISOC, INTR, CTRL, BULK = 0, 1, 2, 3
+
+
+def usb_emu_seeds():
+    def xfer(type_, ep, in_, data=b"", length=None, setup=None, iso=None):
+        n = len(data) if length is None else length
+        out = bytes([type_ | in_ << 2 | ep << 3]) + struct.pack("<H", n)
+        if setup is not None:
+            out += struct.pack("<BBHHH", *setup)
+        if iso is not None:
+            out += bytes([len(iso)]) + b"".join(struct.pack("<HH", o, l) for o, l in iso)
+        return out + (b"" if in_ else data)
+
+    def ctrl(rt, req, value=0, index=0, length=0, data=b""):
+        return xfer(CTRL, 0, rt >> 7, data, length, (rt, req, value, index, length))
+
+    def cbw(tag, n, in_, cb):
+        return struct.pack("<IIIBBB", 0x43425355, tag, n, 0x80 if in_ else 0, 0, len(cb)) + \
+            cb.ljust(16, b"\0")
+
+    desc = ctrl(0x80, 6, 0x100, 0, 18) + ctrl(0x80, 6, 0x200, 0, 255) + ctrl(0x80, 6, 0x300, 0, 255)
+    cfg1 = ctrl(0, 9, 1)
+    h = "fuzz-usb-emu"
+    inquiry = xfer(BULK, 2, 0, cbw(1, 36, 1, b"\x12\0\0\0\x24\0")) + xfer(BULK, 1, 1, length=36)
+    csw = xfer(BULK, 1, 1, length=13)
+    capacity = xfer(BULK, 2, 0, cbw(2, 8, 1, b"\x25" + bytes(9))) + xfer(BULK, 1, 1, length=8) + csw
+    write10 = xfer(BULK, 2, 0, cbw(3, 512, 0, b"\x2a\0\0\0\0\x05\0\0\x01\0")) + \
+        xfer(BULK, 2, 0, bytes(range(256)) * 2) + csw
+    read10 = xfer(BULK, 2, 0, cbw(4, 512, 1, b"\x28\0\0\0\0\x05\0\0\x01\0")) + \
+        xfer(BULK, 1, 1, length=512) + csw
+    sense = xfer(BULK, 2, 0, cbw(5, 18, 1, b"\x03\0\0\0\x12\0")) + xfer(BULK, 1, 1, length=18) + csw
+    badcbw = xfer(BULK, 2, 0, b"USBX" + bytes(27)) + csw + ctrl(0x21, 0xff) + \
+        ctrl(0x02, 1, 0, 0x81) + ctrl(0x02, 1, 0, 0x02) + ctrl(0xa1, 0xfe, 0, 0, 1)
+    write(h, "storage-bot", bytes([0]) + desc + cfg1 + inquiry + csw + capacity + write10 + read10)
+    write(h, "storage-ro-write", bytes([1]) + cfg1 + write10 + sense)
+    write(h, "storage-bad-cbw-reset", bytes([0]) + cfg1 + badcbw + inquiry + csw)
+    hid = ctrl(0x81, 6, 0x2200, 0, 128) + ctrl(0x21, 0x0a) + ctrl(0x21, 9, 0x200, 0, 1, b"\x02") + \
+        ctrl(0xa1, 1, 0x100, 0, 8) + xfer(INTR, 1, 1, length=8) + xfer(INTR, 1, 1, length=8) + \
+        xfer(INTR, 1, 1, length=8) + bytes([0x80])
+    write(h, "keyboard", bytes([2]) + desc + cfg1 + hid)
+    write(h, "tablet", bytes([3]) + desc + cfg1 + ctrl(0x81, 6, 0x2200, 0, 128) +
+          xfer(INTR, 1, 1, length=6) + bytes([0x88]))
+    pattern = bytes((i % 512) % 63 for i in range(1024))
+    zero = (ctrl(0, 9, 3) + ctrl(1, 11, 1, 0) + xfer(BULK, 1, 0, pattern) + xfer(BULK, 1, 1, length=1024) +
+            xfer(ISOC, 2, 1, length=3072, iso=[(0, 1024), (1024, 1024), (2048, 1024)]) +
+            xfer(ISOC, 2, 0, bytes(2048), iso=[(0, 1024), (1024, 1024)]) +
+            ctrl(0x40, 0x5b, 0, 0, 16, bytes(range(16))) + ctrl(0xc0, 0x5c, 0, 0, 16) +
+            ctrl(0x80, 0, 0, 0, 2) + ctrl(0x02, 3, 0, 0x81) + xfer(BULK, 1, 1, length=64))
+    write(h, "zero-source-sink", bytes([4]) + desc + zero)
+    loop = (ctrl(0, 9, 2) + xfer(BULK, 1, 1, length=512) + xfer(BULK, 1, 0, bytes(300)) +
+            xfer(BULK, 1, 0, bytes(512)) + xfer(BULK, 1, 0, bytes(512)) + xfer(BULK, 1, 0, bytes(512)) +
+            bytes([0x80, 0x88]) + xfer(BULK, 1, 1, length=1024))
+    write(h, "zero-loopback", bytes([5]) + desc + loop)
+
+
+SEEDS = {"usb-emu": usb_emu_seeds, "net-switch": net_switch_seeds, "net-ctrl": net_ctrl_seeds, "sim-hv": sim_hv_seeds, "xb": xb_seeds, "sim-ctl": sim_ctl_seeds, "blk": blk_seeds, "journal": journal_seeds}
 
 if __name__ == "__main__":
     for name in sys.argv[1:] or SEEDS:
