@@ -16,6 +16,9 @@ fuzzers += fuzz-usb-emu
 fuzz-usb-emu_srcs := tests/fuzz/fuzz-usb-emu.c $(addprefix usbback/,request.c dev.c emu.c \
 	emu_storage.c emu_hid.c emu_zero.c) $(addprefix common/,log.c loop.c util.c)
 fuzz-usb-emu_inc := -Icommon -Iusbback
+fuzzers += fuzz-usb-state
+fuzz-usb-state_srcs := tests/fuzz/fuzz-usb-state.c usbback/request.c
+fuzz-usb-state_inc := -Icommon -Iusbback
 fuzzers += fuzz-blk-req
 fuzz-blk-req_srcs := tests/fuzz/fuzz-blk-req.c blkback/request.c
 fuzz-blk-req_inc := -Icommon -Iblkback
@@ -55,7 +58,7 @@ $(foreach f,$(fuzzers),$(eval $(call fuzz_rule,$(f))))
 fuzzers: $(addprefix $(O)/fuzz/,$(fuzzers))
 fuzz-xs: $(O)/fuzz/fuzz-xs-wire
 fuzz-net: $(O)/fuzz/fuzz-net-tx $(O)/fuzz/fuzz-net-ctrl $(O)/fuzz/fuzz-net-switch
-fuzz-usb: $(O)/fuzz/fuzz-usb-urb $(O)/fuzz/fuzz-usb-emu
+fuzz-usb: $(O)/fuzz/fuzz-usb-urb $(O)/fuzz/fuzz-usb-emu $(O)/fuzz/fuzz-usb-state
 fuzz-blk: $(O)/fuzz/fuzz-blk-req
 fuzz-journal: $(O)/fuzz/fuzz-journal
 fuzz-sim-ctl: $(O)/fuzz/fuzz-sim-ctl

@@ -332,7 +332,22 @@ def usb_emu_seeds():
     write(h, "zero-loopback", bytes([5]) + desc + loop)
 
 
-SEEDS = {"usb-emu": usb_emu_seeds, "net-switch": net_switch_seeds, "net-ctrl": net_ctrl_seeds, "sim-hv": sim_hv_seeds, "xb": xb_seeds, "sim-ctl": sim_ctl_seeds, "blk": blk_seeds, "journal": journal_seeds}
+# ----------------------------------------------------------- fuzz-usb-state
+# A controller's state file as ring.c writes it, and corrupted lines.
+def usb_state_seeds():
+    alts = " ".join(["0"] * 32)
+    alts1 = " ".join(["1"] + ["0"] * 31)
+    h = "fuzz-usb-state"
+    write(h, "two-ports", ("rings 8 9 5\nport 1 2 1 %s emu:storage,file=/srv/a.img\n"
+                           "port 3 5 1 %s 1-2.4\n" % (alts, alts1)).encode())
+    write(h, "out-of-range", ("port 0 2 1 %s emu:zero\nport 32 2 1 %s x\nport 1 128 1 %s x\n"
+                              "port 1 2 256 %s x\nport 1 2 1 %s x\n"
+                              % (alts, alts, alts, alts, alts.replace("0", "300", 1))).encode())
+    write(h, "malformed", ("port 1 2\nport -1 2 1 %s x\nport 1 2 1 %s\nport  1 2 1 %s x\n"
+                           "port 99999999999999999999 2 1 %s x\n" % (alts, alts, alts, alts)).encode())
+
+
+SEEDS = {"usb-state": usb_state_seeds, "usb-emu": usb_emu_seeds, "net-switch": net_switch_seeds, "net-ctrl": net_ctrl_seeds, "sim-hv": sim_hv_seeds, "xb": xb_seeds, "sim-ctl": sim_ctl_seeds, "blk": blk_seeds, "journal": journal_seeds}
 
 if __name__ == "__main__":
     for name in sys.argv[1:] or SEEDS:
