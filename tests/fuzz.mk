@@ -7,6 +7,11 @@
 fuzzers += fuzz-xs-wire fuzz-net-tx fuzz-usb-urb
 fuzz-xs-wire_srcs := tests/fuzz/fuzz-xs-wire.c sim/xs_wire.c sim/xs_store.c
 fuzz-xs-wire_inc := -Isim -Icommon
+# The whole xenstored on a loop in the harness's thread, over unix sockets.
+fuzzers += fuzz-sim-xs
+fuzz-sim-xs_srcs := tests/fuzz/fuzz-sim-xs.c $(addprefix sim/,xs_server.c xs_store.c xs_wire.c) \
+	$(addprefix common/,loop.c util.c log.c)
+fuzz-sim-xs_inc := -Isim -Icommon
 fuzz-net-tx_srcs := tests/fuzz/fuzz-net-tx.c netback/request.c netback/offload.c common/pvnet.c
 fuzz-net-tx_inc := -Icommon -Inetback
 fuzz-usb-urb_srcs := tests/fuzz/fuzz-usb-urb.c usbback/request.c
@@ -56,7 +61,7 @@ $(foreach f,$(fuzzers),$(eval $(call fuzz_rule,$(f))))
 
 .PHONY: fuzzers fuzz fuzz-xs fuzz-net fuzz-usb fuzz-blk fuzz-journal fuzz-sim-ctl fuzz-xb-keys fuzz-sim-hv
 fuzzers: $(addprefix $(O)/fuzz/,$(fuzzers))
-fuzz-xs: $(O)/fuzz/fuzz-xs-wire
+fuzz-xs: $(O)/fuzz/fuzz-xs-wire $(O)/fuzz/fuzz-sim-xs
 fuzz-net: $(O)/fuzz/fuzz-net-tx $(O)/fuzz/fuzz-net-ctrl $(O)/fuzz/fuzz-net-switch
 fuzz-usb: $(O)/fuzz/fuzz-usb-urb $(O)/fuzz/fuzz-usb-emu $(O)/fuzz/fuzz-usb-state
 fuzz-blk: $(O)/fuzz/fuzz-blk-req

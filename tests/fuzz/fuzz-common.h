@@ -8,10 +8,12 @@
 #ifndef FUZZ_COMMON_H
 #define FUZZ_COMMON_H
 
+#include <dirent.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -69,5 +71,38 @@ static inline void fuzz_str(struct fuzz_in *in, char *out, size_t cap)
 			abort();                                                           \
 		}                                                                          \
 	} while (0)
+
+static char fuzz_dir[64];
+
+/* At exit: the files the harness left in its directory, then the directory. */
+static inline void fuzz_tmpdir_remove(void)
+{
+	DIR *d = opendir(fuzz_dir);
+	struct dirent *e;
+	char path[sizeof(fuzz_dir) + 256];
+
+	while (d && (e = readdir(d)))
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
+			snprintf(path, sizeof(path), "%s/%s", fuzz_dir, e->d_name);
+			unlink(path);
+		}
+	if (d)
+		closedir(d);
+	rmdir(fuzz_dir);
+}
+
+/* A private directory in tmpfs (/dev/shm, else /tmp) for the files and
+ * sockets a harness needs, removed when the run ends normally (a crash
+ * leaves it, next to the crash input).  Returns its path. */
+static inline const char *fuzz_tmpdir(const char *name)
+{
+	snprintf(fuzz_dir, sizeof(fuzz_dir), "/dev/shm/%s.XXXXXX", name);
+	if (!mkdtemp(fuzz_dir)) {
+		snprintf(fuzz_dir, sizeof(fuzz_dir), "/tmp/%s.XXXXXX", name);
+		FUZZ_CHECK(mkdtemp(fuzz_dir));
+	}
+	atexit(fuzz_tmpdir_remove);
+	return fuzz_dir;
+}
 
 #endif /* FUZZ_COMMON_H */

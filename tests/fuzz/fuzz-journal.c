@@ -33,15 +33,9 @@ static char path[64];
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	static char dir[] = "/dev/shm/fuzz-journal.XXXXXX";
-
 	(void)argc;
 	(void)argv;
-	if (!mkdtemp(dir)) {
-		strcpy(dir, "/tmp/fuzz-journal.XXXXXX");
-		FUZZ_CHECK(mkdtemp(dir));
-	}
-	snprintf(path, sizeof(path), "%s/q0.journal", dir);
+	snprintf(path, sizeof(path), "%s/q0.journal", fuzz_tmpdir("fuzz-journal"));
 	return 0;
 }
 

@@ -21,7 +21,6 @@
  * make check for a few seconds (tests/sim/fuzz-smoke.sh).
  */
 #include <fcntl.h>
-#include <unistd.h>
 
 #include "usbback.h"
 #include "fuzz-common.h"
@@ -42,16 +41,10 @@ static struct t_xfer *waiting[WAITING];
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	static char dir[] = "/dev/shm/fuzz-usb-emu.XXXXXX";
-
 	(void)argc;
 	(void)argv;
 	pv_log_init("fuzz-usb-emu", false, PV_LOG_ERR);
-	if (!mkdtemp(dir)) {
-		strcpy(dir, "/tmp/fuzz-usb-emu.XXXXXX");
-		FUZZ_CHECK(mkdtemp(dir));
-	}
-	snprintf(disk, sizeof(disk), "%s/disk", dir);
+	snprintf(disk, sizeof(disk), "%s/disk", fuzz_tmpdir("fuzz-usb-emu"));
 	return 0;
 }
 

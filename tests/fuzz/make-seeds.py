@@ -347,7 +347,61 @@ def usb_state_seeds():
                            "port 99999999999999999999 2 1 %s x\n" % (alts, alts, alts, alts)).encode())
 
 
-SEEDS = {"usb-state": usb_state_seeds, "usb-emu": usb_emu_seeds, "net-switch": net_switch_seeds, "net-ctrl": net_ctrl_seeds, "sim-hv": sim_hv_seeds, "xb": xb_seeds, "sim-ctl": sim_ctl_seeds, "blk": blk_seeds, "journal": journal_seeds}
+# -------------------------------------------------------------- fuzz-sim-xs
+# messages: who (bit 0: 1 = the guest; bit 7: raw header), header, payload.
+(XS_CONTROL, XS_DIRECTORY, XS_READ, XS_GET_PERMS, XS_WATCH, XS_UNWATCH, XS_TXN_START, XS_TXN_END,
+ XS_INTRODUCE, XS_RELEASE, XS_GET_DOMAIN_PATH, XS_WRITE, XS_MKDIR, XS_RM, XS_SET_PERMS) = range(15)
+XS_IS_INTRODUCED, XS_RESUME, XS_SET_TARGET, XS_RESET_WATCHES, XS_DIRECTORY_PART = 17, 18, 19, 21, 22
+
+
+def sim_xs_seeds():
+    def m(who, type_, *args, tx=0, raw_len=None):
+        payload = b"".join(a.encode() + b"\0" for a in args)
+        if raw_len is not None:
+            return bytes([who | 0x80]) + struct.pack("<IIII", type_, 7, tx, raw_len) + payload
+        return bytes([who]) + struct.pack("<IIII", type_, 7, tx, len(payload)) + payload
+
+    def w(who, path, val, tx=0):  # WRITE: path NUL value (no NUL)
+        payload = path.encode() + b"\0" + val.encode()
+        return bytes([who]) + struct.pack("<IIII", XS_WRITE, 7, tx, len(payload)) + payload
+
+    h = "fuzz-sim-xs"
+    write(h, "guest-rw-watch", m(1, XS_WATCH, "device", "tok") + w(1, "device/vbd/0/state", "1") +
+          m(1, XS_READ, "device/vbd/0/state") + m(1, XS_DIRECTORY, "device") +
+          m(1, XS_DIRECTORY_PART, "device/vbd", "0") + m(1, XS_DIRECTORY_PART, "device/vbd", "3") +
+          m(1, XS_UNWATCH, "device", "tok") + m(1, XS_RM, "device/vbd/0"))
+    write(h, "txn-conflict", m(1, XS_TXN_START, "") + w(1, "data/x", "1", tx=1) +
+          w(0, "/local/domain/1/data/x", "2") + m(1, XS_TXN_END, "T", tx=1) +
+          m(1, XS_TXN_START, "") + m(1, XS_TXN_END, "F", tx=2) + m(1, XS_READ, "data/x", tx=9))
+    write(h, "guest-tries-dom0", m(1, XS_READ, "/local/domain/0/secret") +
+          m(1, XS_INTRODUCE, "2", "0", "3") + m(1, XS_RELEASE, "1") + m(1, XS_CONTROL, "check") +
+          m(1, XS_SET_TARGET, "1", "0") + m(1, XS_IS_INTRODUCED, "0") +
+          m(1, XS_SET_PERMS, "/local/domain/0/secret", "b1") + m(1, XS_GET_PERMS, "/local/domain/0") +
+          m(1, XS_WATCH, "@releaseDomain", "r"))
+    write(h, "dom0-domains", m(0, XS_WATCH, "@introduceDomain", "i") + m(0, XS_INTRODUCE, "2", "0", "3") +
+          m(0, XS_IS_INTRODUCED, "2") + m(0, XS_SET_TARGET, "2", "1") + m(0, XS_RESUME, "2") +
+          m(0, XS_GET_DOMAIN_PATH, "2") + m(0, XS_RELEASE, "2") + m(0, XS_CONTROL, "help") +
+          m(0, XS_SET_PERMS, "/local/domain/1/data", "n1", "r0") + m(0, XS_RESET_WATCHES))
+    write(h, "bad-headers", m(1, 99, "x") + m(1, XS_READ, "a", raw_len=5000) + m(0, XS_READ, "/"))
+
+
+# ------------------------------------------------------------- fuzz-xs-wire
+# raw xenstore messages (req_id bit 0: privileged), applied as domain 1.
+def xs_wire_seeds():
+    def m(type_, payload, req_id=2):
+        return struct.pack("<IIII", type_, req_id, 0, len(payload)) + payload
+
+    h = "fuzz-xs-wire"
+    write(h, "write-read-dir", m(XS_WRITE, b"device/vbd/0/state\x001") + m(XS_READ, b"device/vbd/0/state\0") +
+          m(XS_MKDIR, b"data\0") + m(XS_DIRECTORY, b"device/vbd\0") + m(XS_RM, b"device\0"))
+    write(h, "perms", m(XS_WRITE, b"/local/domain/1/x\0v", 1) +
+          m(XS_SET_PERMS, b"/local/domain/1/x\0n1\0r0\0b2\0") + m(XS_GET_PERMS, b"x\0") +
+          m(XS_SET_PERMS, b"x\0q1\0") + m(XS_READ, b"/local/domain/0/secret\0"))
+    write(h, "odd-paths", m(XS_READ, b"/a//b\0") + m(XS_READ, b"@releaseDomain\0") +
+          m(XS_WRITE, b"/local/domain/1/" + b"x" * 3000 + b"\0v") + m(XS_READ, b"a/../b\0"))
+
+
+SEEDS = {"xs-wire": xs_wire_seeds, "sim-xs": sim_xs_seeds, "usb-state": usb_state_seeds, "usb-emu": usb_emu_seeds, "net-switch": net_switch_seeds, "net-ctrl": net_ctrl_seeds, "sim-hv": sim_hv_seeds, "xb": xb_seeds, "sim-ctl": sim_ctl_seeds, "blk": blk_seeds, "journal": journal_seeds}
 
 if __name__ == "__main__":
     for name in sys.argv[1:] or SEEDS:
