@@ -111,7 +111,8 @@ static void send_msg(int *fd, struct fuzz_in *in)
 		hdr.len = (uint32_t)plen;
 	memcpy(msg, &hdr, sizeof(hdr));
 	fuzz_take(in, msg + SIM_XS_HDR_LEN, plen);
-	if (fd[who] >= 0 && write(fd[who], msg, SIM_XS_HDR_LEN + plen) < 0) {
+	/* No SIGPIPE (it would end the run without a report): EPIPE. */
+	if (fd[who] >= 0 && send(fd[who], msg, SIM_XS_HDR_LEN + plen, MSG_NOSIGNAL) < 0) {
 		close(fd[who]); /* the daemon closed it (a bad header) */
 		fd[who] = -1;
 	}
