@@ -11,67 +11,56 @@
 # loop in the harness's thread, over unix sockets.
 fuzzers += fuzz-xs-wire
 fuzz-xs-wire_srcs := tests/fuzz/fuzz-xs-wire.c sim/xs_wire.c sim/xs_store.c
-fuzz-xs-wire_inc := -Isim -Icommon
 fuzzers += fuzz-sim-xs
 fuzz-sim-xs_srcs := tests/fuzz/fuzz-sim-xs.c $(addprefix sim/,xs_server.c xs_store.c xs_wire.c) \
 	$(addprefix common/,loop.c util.c log.c)
-fuzz-sim-xs_inc := -Isim -Icommon
 # pvsim's control socket text and hypervisor (grants, pin journals, event channels).
 fuzzers += fuzz-sim-ctl
 fuzz-sim-ctl_srcs := tests/fuzz/fuzz-sim-ctl.c sim/ctl.c
-fuzz-sim-ctl_inc := -Isim
 fuzzers += fuzz-sim-hv
 fuzz-sim-hv_srcs := tests/fuzz/fuzz-sim-hv.c common/hv_sim_gnttab.c sim/evtchn.c
-fuzz-sim-hv_inc := -Icommon -Isim
 
 # The common skeleton: the frontend's keys through the real xenbus and pv_xs
 # over a fake libxenstore (no xenstored), and the restart journal.
 fuzzers += fuzz-xb-keys
 fuzz-xb-keys_srcs := tests/fuzz/fuzz-xb-keys.c tests/fuzz/fake-xenstore.c \
 	$(addprefix common/,xenbus.c xs.c util.c log.c loop.c sim_env.c) blkback/request.c
-fuzz-xb-keys_inc := -Icommon -Iblkback
 fuzzers += fuzz-journal
 fuzz-journal_srcs := tests/fuzz/fuzz-journal.c common/journal.c
-fuzz-journal_inc := -Icommon
 
 # blkback
 fuzzers += fuzz-blk-req
 fuzz-blk-req_srcs := tests/fuzz/fuzz-blk-req.c blkback/request.c
-fuzz-blk-req_inc := -Icommon -Iblkback
 
 # netback: guest TX, the ctrl ring, the dpdk switch and software GSO.
 fuzzers += fuzz-net-tx
 fuzz-net-tx_srcs := tests/fuzz/fuzz-net-tx.c netback/request.c netback/offload.c common/pvnet.c
-fuzz-net-tx_inc := -Icommon -Inetback
 fuzzers += fuzz-net-ctrl
 fuzz-net-ctrl_srcs := tests/fuzz/fuzz-net-ctrl.c netback/hash.c
-fuzz-net-ctrl_inc := -Icommon -Inetback
 fuzzers += fuzz-net-switch
 fuzz-net-switch_srcs := tests/fuzz/fuzz-net-switch.c netback/fdb.c netback/gso.c common/pvnet.c
-fuzz-net-switch_inc := -Icommon -Inetback
 
 # usbback: urb requests and specs, the emulated devices (no libusb
 # passthrough) behind them, and the state file a restart reads.
 fuzzers += fuzz-usb-urb
 fuzz-usb-urb_srcs := tests/fuzz/fuzz-usb-urb.c usbback/request.c
-fuzz-usb-urb_inc := -Icommon -Iusbback
 fuzzers += fuzz-usb-emu
 fuzz-usb-emu_srcs := tests/fuzz/fuzz-usb-emu.c $(addprefix usbback/,request.c dev.c emu.c \
 	emu_storage.c emu_hid.c emu_zero.c) $(addprefix common/,log.c loop.c util.c)
-fuzz-usb-emu_inc := -Icommon -Iusbback
 fuzzers += fuzz-usb-state
 fuzz-usb-state_srcs := tests/fuzz/fuzz-usb-state.c usbback/request.c
-fuzz-usb-state_inc := -Icommon -Iusbback
 
 FUZZ_SECONDS ?= 600
 FUZZ_ONLY ?= $(fuzzers)
 FUZZ_CFLAGS := -std=gnu11 -g -O1 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined
+# Every harness sees the headers of every directory (no two share a name).
+FUZZ_INC := $(addprefix -I,common sim blkback netback usbback)
 
 define fuzz_rule
 $(O)/fuzz/$(1): $($(1)_srcs) tests/fuzz/fuzz-common.h
 	$$(call msg,FUZZ,$$@)
 	$(Q)mkdir -p $$(@D)
-	$(Q)clang $(FUZZ_CFLAGS) $($(1)_inc) -o $$@ $$(filter %.c,$$^)
+	$(Q)clang $(FUZZ_CFLAGS) $(FUZZ_INC) -o $$@ $$(filter %.c,$$^)
 endef
 $(foreach f,$(fuzzers),$(eval $(call fuzz_rule,$(f))))
 
