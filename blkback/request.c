@@ -133,6 +133,9 @@ static int validate_indirect(const struct blk_limits *lim, struct blk_req *req, 
 		return fail(why, -EINVAL, "indirect request without segments");
 	if (req->nr_segs > lim->max_indirect)
 		return fail(why, -EINVAL, "more segments than negotiated");
+	/* Whatever was negotiated, the ABI has room for 8 indirect grefs. */
+	if (req->nr_segs > BLK_MAX_INDIRECT_SEGS)
+		return fail(why, -EINVAL, "more segments than 8 indirect pages hold");
 	if (req->op == BLKIF_OP_WRITE && lim->readonly)
 		return fail(why, -EROFS, "write to a readonly device");
 	req->nr_indirect = BLKIF_INDIRECT_PAGES(req->nr_segs);

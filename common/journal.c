@@ -206,51 +206,90 @@ static bool idx_before(uint32_t a, uint32_t b)
 	return (int32_t)(a - b) < 0;
 }
 
+/*
+ * The file is checked before anything in it is believed: every record's
+ * header is read once into a copy, and only a journal whose records and
+ * counts agree with the ring changes state.  Refused (-EUCLEAN): a state
+ * other than FREE/INFLIGHT/ANSWERED, an entry length other than the ring's,
+ * two owed records of one ring index (the request would be answered twice),
+ * an unpushed answer written at an index the predecessor had not reached
+ * (at or beyond req_cons), and a count of owed requests that is not the
+ * distance between the consumer and the shared rsp_prod.
+ */
 int pv_journal_recover(struct pv_journal *j, uint32_t rsp_prod, uint32_t req_prod,
 		       uint32_t *req_cons, unsigned *slots, unsigned *nr)
 {
 	unsigned i, k, n = 0, nr_slots = j->hdr->id.nr_slots;
-	uint32_t cons = j->hdr->req_cons;
+	uint32_t cons = j->hdr->req_cons, *req_idx, *age;
+	uint32_t *state, *rsp_idx;
+	int rc = -EUCLEAN;
 
+	/* One allocation: each record's state, req_idx, rsp_idx as read
+	 * once, and the owed ones' ages for the sort. */
+	state = calloc(4 * (size_t)nr_slots, sizeof(*state));
+	if (!state)
+		return -ENOMEM;
+	req_idx = state + nr_slots;
+	rsp_idx = req_idx + nr_slots;
+	age = rsp_idx + nr_slots;
 	for (i = 0; i < nr_slots; i++) {
-		struct j_slot *s = rec(j, i);
+		const struct j_slot *s = rec(j, i);
 
-		switch (s->state) {
+		state[i] = __atomic_load_n(&s->state, __ATOMIC_RELAXED);
+		req_idx[i] = __atomic_load_n(&s->req_idx, __ATOMIC_RELAXED);
+		rsp_idx[i] = __atomic_load_n(&s->rsp_idx, __ATOMIC_RELAXED);
+		switch (state[i]) {
 		case J_FREE:
 			continue;
 		case J_ANSWERED:
-			if (idx_before(s->rsp_idx, rsp_prod)) {
-				s->state = J_FREE; /* the frontend saw it */
-				continue;
-			}
+			if (idx_before(rsp_idx[i], rsp_prod))
+				continue; /* the frontend saw it: freed below */
 			break;
 		case J_INFLIGHT:
 			break;
 		default:
-			return -EUCLEAN;
+			goto out;
 		}
-		if (s->len != j->hdr->id.ent_size)
-			return -EUCLEAN;
-		if (!idx_before(s->req_idx, cons))
-			cons = s->req_idx + 1; /* died before the header's req_cons moved */
-		/* Insertion by ring index: re-issue in the order they came. */
-		for (k = n; k > 0 && idx_before(s->req_idx, rec(j, slots[k - 1])->req_idx); k--)
-			slots[k] = slots[k - 1];
-		slots[k] = i;
-		n++;
+		if (__atomic_load_n(&s->len, __ATOMIC_RELAXED) != j->hdr->id.ent_size)
+			goto out;
+		if (!idx_before(req_idx[i], cons))
+			cons = req_idx[i] + 1; /* died before the header's req_cons moved */
+		slots[n++] = i;
 	}
 	/* Each consumed request has exactly one response: those owed are the
 	 * consumed ones the frontend has not seen answered.  The frontend's
 	 * indexes must agree with that, or the journal is not this ring's. */
-	if (cons - rsp_prod != n || req_prod - cons > j->hdr->id.nr_slots ||
-	    cons - rsp_prod > j->hdr->id.nr_slots)
-		return -EUCLEAN;
+	if (cons - rsp_prod != n || req_prod - cons > nr_slots || cons - rsp_prod > nr_slots)
+		goto out;
+	/* Insertion by age (distance below cons, one total order even across
+	 * wrap-around): re-issue in the order they came. */
+	for (i = 0; i < n; i++) {
+		unsigned slot = slots[i];
+		uint32_t a = cons - 1 - req_idx[slot];
+
+		if (state[slot] == J_ANSWERED && rsp_idx[slot] - rsp_prod >= cons - rsp_prod)
+			goto out;
+		for (k = i; k > 0 && age[k - 1] <= a; k--) {
+			if (age[k - 1] == a)
+				goto out;
+			age[k] = age[k - 1];
+			slots[k] = slots[k - 1];
+		}
+		age[k] = a;
+		slots[k] = slot;
+	}
+	for (i = 0; i < nr_slots; i++) /* seen answers are done with */
+		if (state[i] == J_ANSWERED && idx_before(rsp_idx[i], rsp_prod))
+			rec(j, i)->state = J_FREE;
 	for (i = 0; i < n; i++) /* a re-issued request is owed again */
 		rec(j, slots[i])->state = J_INFLIGHT;
 	j->hdr->req_cons = cons;
 	*req_cons = cons;
 	*nr = n;
-	return 0;
+	rc = 0;
+out:
+	free(state);
+	return rc;
 }
 
 const void *pv_journal_entry(const struct pv_journal *j, unsigned slot)

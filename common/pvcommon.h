@@ -1031,7 +1031,8 @@ void pv_journal_close(struct pv_journal *j, bool remove);
 /* What a restarted queue owes, given the shared rsp_prod/req_prod: the
  * slots to re-issue (slots[] holds nr_slots entries), in ring order, and
  * where to go on consuming.  -EUCLEAN when the journal disagrees with the
- * ring or is corrupt (then resume at rsp_prod). */
+ * ring or is corrupt (then resume at rsp_prod), -ENOMEM; on failure the
+ * journal is left as it was. */
 int pv_journal_recover(struct pv_journal *j, uint32_t rsp_prod, uint32_t req_prod,
 		       uint32_t *req_cons, unsigned *slots, unsigned *nr);
 const void *pv_journal_entry(const struct pv_journal *j, unsigned slot);

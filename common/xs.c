@@ -233,14 +233,16 @@ char *pv_xs_read(struct pv_xs *xs, pv_xs_txn t, const char *path)
 int pv_xs_read_uint(struct pv_xs *xs, pv_xs_txn t, const char *path, uint64_t min,
 		    uint64_t max, uint64_t *out)
 {
+	unsigned int len;
 	char *s;
 	int ret;
 
-	s = pv_xs_read(xs, t, path);
+	s = xs_read(xs->h, t, path, &len);
 	if (!s)
 		return errno ? -errno : -EIO;
-	/* Strict: decimal digits only, no sign, spaces or trailing junk. */
-	ret = pv_parse_uint(s, min, max, out);
+	/* Strict: decimal digits only, no sign, spaces or trailing junk, and
+	 * none after a NUL either (a guest may write "1\0junk"). */
+	ret = strlen(s) == len ? pv_parse_uint(s, min, max, out) : -EINVAL;
 	free(s);
 	return ret;
 }

@@ -117,3 +117,14 @@ int sim_evtchn_close(struct sim_evtchn_dom *ld, uint32_t port, sim_evtchn_lookup
 	sim_evtchn_bump(ld, port);
 	return 0;
 }
+
+struct sim_evtchn_port *sim_evtchn_owned(struct sim_evtchn_dom *ld, uint32_t port,
+					 const void *owner)
+{
+	struct sim_evtchn_port *c;
+
+	if (port >= SIM_EVTCHN_PORTS)
+		return NULL;
+	c = &ld->port[port];
+	return c->state == SIM_ECS_FREE || c->owner != owner ? NULL : c;
+}

@@ -46,6 +46,10 @@ int sim_evtchn_bind_interdomain(struct sim_evtchn_dom *ld, struct sim_evtchn_dom
  * -EINVAL for a free or out-of-range port. */
 int sim_evtchn_close(struct sim_evtchn_dom *ld, uint32_t port, sim_evtchn_lookup_fn *lookup,
 		     void *opaque);
+/* The port of ld that owner bound (a request names only its own ports), or
+ * NULL: out of range, free, or another handle's. */
+struct sim_evtchn_port *sim_evtchn_owned(struct sim_evtchn_dom *ld, uint32_t port,
+					 const void *owner);
 static inline void sim_evtchn_bump(struct sim_evtchn_dom *d, uint32_t port)
 {
 	if (d->gen)

@@ -612,14 +612,7 @@ static int op_evtchn_bind(struct sim_conn *conn, const struct sim_hv_req *req,
 
 static struct sim_evtchn_port *own_port(struct sim_conn *conn, uint32_t port)
 {
-	struct sim_evtchn_port *c;
-
-	if (port >= SIM_EVTCHN_PORTS)
-		return NULL;
-	c = &conn->dom->ev.port[port];
-	if (c->state == SIM_ECS_FREE || c->owner != conn)
-		return NULL;
-	return c;
+	return sim_evtchn_owned(&conn->dom->ev, port, conn);
 }
 
 static int op_evtchn_info(struct sim_conn *conn, const struct sim_hv_req *req,

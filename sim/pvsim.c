@@ -33,10 +33,11 @@
 #include "hv.h"
 #include "xs.h"
 #include "toolstack.h"
+#include "ctl.h"
 
-#define MAX_DOMS   1024
-#define CTL_MAX    512
-#define NAME_MAX_LEN 64
+#define MAX_DOMS     SIM_CTL_MAX_DOMS
+#define CTL_MAX      SIM_CTL_MAX
+#define NAME_MAX_LEN SIM_CTL_NAME_MAX
 
 struct dom {
 	bool used;
@@ -57,45 +58,6 @@ struct pvsim {
 
 /* ------------------------------------------------------------ helpers */
 
-static int parse_size(const char *s, uint64_t *out)
-{
-	char *end;
-	unsigned long long v;
-
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || end == s)
-		return -EINVAL;
-	switch (*end) {
-	case 'k': case 'K': v <<= 10; end++; break;
-	case 'm': case 'M': v <<= 20; end++; break;
-	case 'g': case 'G': v <<= 30; end++; break;
-	case '\0': break;
-	default: return -EINVAL;
-	}
-	if ((*end == 'i' || *end == 'B') && end[1] == '\0')
-		end++;
-	else if (*end == 'i' && end[1] == 'B' && end[2] == '\0')
-		end += 2;
-	if (*end || v == 0 || v > (64ull << 30) || v % 4096)
-		return -EINVAL;
-	*out = v;
-	return 0;
-}
-
-static bool valid_name(const char *s)
-{
-	size_t n = strlen(s);
-
-	if (n == 0 || n >= NAME_MAX_LEN || (s[0] >= '0' && s[0] <= '9'))
-		return false;
-	for (; *s; s++)
-		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-		      (*s >= '0' && *s <= '9') || *s == '-' || *s == '_' || *s == '.'))
-			return false;
-	return true;
-}
-
 static int sock_path(char *buf, size_t len, const char *dir, const char *sub, int domid)
 {
 	int n = domid < 0 ? snprintf(buf, len, "%s/%s", dir, sub)
@@ -109,11 +71,10 @@ static int sock_path(char *buf, size_t len, const char *dir, const char *sub, in
 
 static int find_dom(struct pvsim *s, const char *key)
 {
-	char *end;
-	long id = strtol(key, &end, 10);
+	int id = sim_ctl_parse_domid(key);
 
-	if (*key && !*end)
-		return (id >= 0 && id < MAX_DOMS && s->doms[id].used) ? (int)id : -ENOENT;
+	if (id != -EINVAL)
+		return id >= 0 && s->doms[id].used ? id : -ENOENT;
 	for (int i = 0; i < MAX_DOMS; i++)
 		if (s->doms[i].used && !strcmp(s->doms[i].name, key))
 			return i;
@@ -296,32 +257,31 @@ static void ctl_list(struct pvsim *s, int fd)
 /* One request line per connection: the reply ends with "ok ..." or "err ...". */
 static void ctl_handle(struct pvsim *s, int fd, char *line)
 {
-	char *argv[4] = { 0 };
-	int argc = 0, rc;
-	char *save = NULL;
+	struct sim_ctl_req req;
+	const char *const *argv = req.argv;
+	int rc;
 
-	for (char *t = strtok_r(line, " \t\n", &save); t && argc < 4; t = strtok_r(NULL, " \t\n", &save))
-		argv[argc++] = t;
-	if (argc == 0) {
+	sim_ctl_parse(line, &req);
+	if (req.op == SIM_CTL_EMPTY) {
 		ctl_reply(fd, "err empty request\n");
-	} else if (!strcmp(argv[0], "ping")) {
+	} else if (req.op == SIM_CTL_PING) {
 		ctl_reply(fd, "ok %d\n", (int)getpid());
-	} else if (!strcmp(argv[0], "create") && argc == 3) {
+	} else if (req.op == SIM_CTL_CREATE) {
 		uint64_t mem;
 
-		if (!valid_name(argv[1]))
+		if (!sim_ctl_valid_name(argv[1]))
 			ctl_reply(fd, "err invalid domain name '%s' (letters, digits, -_. ; not starting with a digit)\n",
 				  argv[1]);
 		else if (find_dom(s, argv[1]) >= 0)
 			ctl_reply(fd, "err domain '%s' already exists\n", argv[1]);
-		else if (parse_size(argv[2], &mem))
+		else if (sim_ctl_parse_size(argv[2], &mem))
 			ctl_reply(fd, "err invalid memory size '%s' (e.g. 64M, a multiple of 4 KiB)\n",
 				  argv[2]);
 		else if ((rc = dom_create(s, -1, argv[1], mem)) < 0)
 			ctl_reply(fd, "err creating domain '%s': %s\n", argv[1], strerror(-rc));
 		else
 			ctl_reply(fd, "ok %d\n", rc);
-	} else if (!strcmp(argv[0], "destroy") && argc == 2) {
+	} else if (req.op == SIM_CTL_DESTROY) {
 		rc = find_dom(s, argv[1]);
 		if (rc == 0)
 			ctl_reply(fd, "err domain 0 cannot be destroyed\n");
@@ -329,15 +289,15 @@ static void ctl_handle(struct pvsim *s, int fd, char *line)
 			ctl_reply(fd, "err no domain '%s'\n", argv[1]);
 		else
 			ctl_reply(fd, "ok\n");
-	} else if (!strcmp(argv[0], "lookup") && argc == 2) {
+	} else if (req.op == SIM_CTL_LOOKUP) {
 		rc = find_dom(s, argv[1]);
 		if (rc < 0)
 			ctl_reply(fd, "err no domain '%s'\n", argv[1]);
 		else
 			ctl_reply(fd, "ok %d\n", rc);
-	} else if (!strcmp(argv[0], "list")) {
+	} else if (req.op == SIM_CTL_LIST) {
 		ctl_list(s, fd);
-	} else if (!strcmp(argv[0], "stop")) {
+	} else if (req.op == SIM_CTL_STOP) {
 		s->stopping = true;
 		pv_loop_stop(s->loop);
 		ctl_reply(fd, "ok\n");
@@ -471,7 +431,8 @@ static int daemon_main(struct pvsim *s, int ready_fd)
 static int ctl_call(const char *dir, const char *req, char *okval, size_t oklen, bool quiet)
 {
 	char buf[65536], path[PATH_MAX];
-	size_t off = 0;
+	size_t off = 0, body;
+	const char *last;
 	ssize_t n;
 	int fd;
 
@@ -494,15 +455,10 @@ static int ctl_call(const char *dir, const char *req, char *okval, size_t oklen,
 		off += (size_t)n;
 	close(fd);
 	buf[off] = '\0';
-	/* The last line is the status. */
-	char *last = off ? buf + off - 1 : buf;
-	if (last > buf && *last == '\n')
-		*last-- = '\0';
-	while (last > buf && last[-1] != '\n')
-		last--;
+	last = sim_ctl_reply_status(buf, off, &body);
 	if (!strncmp(last, "ok", 2)) {
-		if (last > buf)
-			fwrite(buf, 1, (size_t)(last - buf), stdout);
+		if (body)
+			fwrite(buf, 1, body, stdout);
 		if (okval)
 			snprintf(okval, oklen, "%s", last[2] == ' ' ? last + 3 : "");
 		return 0;

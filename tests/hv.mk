@@ -7,6 +7,10 @@ test-grant-entry-state_srcs := tests/unit/test-grant-entry-state.c common/hv_sim
 test-grant-entry-state_pkgs := cmocka
 test-evtchn-port-table_srcs := tests/unit/test-evtchn-port-table.c sim/evtchn.c
 test-evtchn-port-table_pkgs := cmocka
+# pvsim's control protocol text (sim/ctl.c; issue 13, fuzz-sim-ctl).
+tests += test-sim-ctl-parse
+test-sim-ctl-parse_srcs := tests/unit/test-sim-ctl-parse.c sim/ctl.c
+test-sim-ctl-parse_pkgs := cmocka
 
 hv_itests := test-hv-grant-misuse test-hv-grant-copy test-hv-evtchn test-hv-domain-destroy \
 	     test-hv-killed-mapper-unpins

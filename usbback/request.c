@@ -220,3 +220,30 @@ const char *usb_spec_opt(const struct usb_spec *s, const char *key)
 			return s->opt_val[i];
 	return NULL;
 }
+
+/* ------------------------------------------------------- state file */
+
+int usb_state_port_parse(char *line, struct usb_state_port *out)
+{
+	unsigned long v[3 + USB_MAX_IFACES];
+	char *s = line + 5, *end;
+
+	if (strncmp(line, "port ", 5))
+		return -EINVAL;
+	for (unsigned i = 0; i < 3 + USB_MAX_IFACES; i++) {
+		v[i] = strtoul(s, &end, 10);
+		if (end == s || *end != ' ')
+			return -EINVAL;
+		s = end + 1;
+	}
+	s[strcspn(s, "\n")] = 0;
+	if (v[0] < 1 || v[0] > USB_MAX_PORTS || v[1] >= USB_MAX_ADDR || v[2] > 255)
+		return -EINVAL;
+	out->port = (unsigned)v[0];
+	out->addr = (unsigned)v[1];
+	out->config = (unsigned)v[2];
+	for (unsigned i = 0; i < USB_MAX_IFACES; i++)
+		out->alt[i] = v[3 + i] > 255 ? 0 : (uint8_t)v[3 + i];
+	out->spec = s;
+	return 0;
+}

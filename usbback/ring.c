@@ -293,29 +293,20 @@ static void state_save(struct usb_queue *uq)
  * that disagrees re-enumerates). */
 static void state_line(struct usb_queue *uq, char *line)
 {
-	unsigned long v[3 + USB_MAX_IFACES];
+	struct usb_state_port sp;
 	struct usb_port *pt;
-	char *s = line + 5, *end;
 
-	for (unsigned i = 0; i < 3 + USB_MAX_IFACES; i++) {
-		v[i] = strtoul(s, &end, 10);
-		if (end == s || *end != ' ')
-			return;
-		s = end + 1;
-	}
-	s[strcspn(s, "\n")] = 0;
-	if (v[0] < 1 || v[0] > uq->num_ports || v[1] >= USB_MAX_ADDR || v[2] > 255)
+	if (usb_state_port_parse(line, &sp) < 0 || sp.port > uq->num_ports)
 		return;
-	pt = &uq->ports[v[0]];
-	if (!pt->ref || strcmp(pt->ref->dev->spec, s) || (v[1] && uq->addr[v[1]]))
+	pt = &uq->ports[sp.port];
+	if (!pt->ref || strcmp(pt->ref->dev->spec, sp.spec) || (sp.addr && uq->addr[sp.addr]))
 		return;
-	pt->addr = (uint8_t)v[1];
+	pt->addr = (uint8_t)sp.addr;
 	pt->addr_unknown = false;
 	if (pt->addr)
-		uq->addr[pt->addr] = (uint8_t)v[0];
-	pt->config = (uint8_t)v[2];
-	for (unsigned i = 0; i < USB_MAX_IFACES; i++)
-		pt->alt[i] = v[3 + i] > 255 ? 0 : (uint8_t)v[3 + i];
+		uq->addr[pt->addr] = (uint8_t)sp.port;
+	pt->config = (uint8_t)sp.config;
+	memcpy(pt->alt, sp.alt, sizeof(pt->alt));
 }
 
 static void state_load(struct usb_queue *uq)
@@ -332,8 +323,7 @@ static void state_load(struct usb_queue *uq)
 		return;
 	}
 	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, "port ", 5))
-			state_line(uq, line);
+		state_line(uq, line);
 	fclose(f);
 }
 

@@ -231,6 +231,19 @@ struct usb_spec {
 /* Parse a port/N value: "BUS-PORT[.PORT...]" or "emu:KIND[,k=v...]".
  * 0 or -EINVAL (*why). */
 int usb_spec_parse(const char *s, struct usb_spec *out, const char **why);
+
+/* One "port N ADDR CONFIG ALT*32 SPEC" line of a controller's state file
+ * (ring.c writes it; a restarted daemon reads it back, maybe corrupt). */
+struct usb_state_port {
+	unsigned port, addr, config;
+	uint8_t alt[USB_MAX_IFACES];
+	const char *spec;        /* points into the line */
+};
+
+/* Parse line (modified: its newline goes).  0, or -EINVAL for another kind
+ * of line, a malformed one, port 0, an address >= USB_MAX_ADDR or a
+ * configuration > 255; an alternate setting > 255 reads as 0. */
+int usb_state_port_parse(char *line, struct usb_state_port *out);
 /* An option of an emu spec, or NULL. */
 const char *usb_spec_opt(const struct usb_spec *s, const char *key);
 

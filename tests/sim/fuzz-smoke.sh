@@ -6,7 +6,7 @@
 # runs them for long.  The seeds must still parse (each is run first).
 . "$(dirname "$0")/tap.sh"
 
-secs=${FUZZ_SMOKE_SECONDS:-5}
+secs=${FUZZ_SMOKE_SECONDS:-3}
 harnesses=$(sed -n 's/^fuzzers += //p' "$T_TOP/tests/fuzz.mk")
 [ -n "$harnesses" ] || bail_out "no harness listed in tests/fuzz.mk"
 for f in $harnesses; do

@@ -223,6 +223,27 @@ static void test_indirect_segments_beyond_the_negotiated_max_are_rejected(void *
 	assert_int_equal(check(&l, &r, pages, &req), -EINVAL);
 }
 
+/* Issue 13, fuzz-blk-req (corpus native-indirect-beyond-abi): a limit above
+ * what 8 indirect grefs address must not make validation ask for more
+ * indirect pages than the request has grefs (ring.c copies nr_indirect). */
+static void test_indirect_segments_beyond_eight_pages_are_rejected_whatever_the_limit(void **state)
+{
+	struct blk_limits l = lim();
+	struct blkif_request_indirect r = ind_req(BLKIF_OP_READ, BLK_MAX_INDIRECT_SEGS + 1);
+	struct blk_req req;
+	const char *why = NULL;
+
+	l.max_indirect = UINT16_MAX;
+	req.seg = segbuf;
+	blk_req_parse(BLK_ABI_NATIVE, &r, &req);
+	assert_int_equal(blk_req_validate(&l, &req, &why), -EINVAL);
+	assert_string_equal(why, "more segments than 8 indirect pages hold");
+	r.nr_segments = BLK_MAX_INDIRECT_SEGS;
+	blk_req_parse(BLK_ABI_NATIVE, &r, &req);
+	assert_int_equal(blk_req_validate(&l, &req, NULL), 0);
+	assert_int_equal(req.nr_indirect, BLKIF_MAX_INDIRECT_PAGES_PER_REQUEST);
+}
+
 static void test_an_indirect_op_other_than_read_or_write_is_rejected(void **state)
 {
 	struct blk_limits l = lim();
@@ -382,6 +403,7 @@ int main(void)
 		cmocka_unit_test(test_a_write_to_a_readonly_device_is_rejected),
 		cmocka_unit_test(test_an_indirect_read_within_the_limit_passes),
 		cmocka_unit_test(test_indirect_segments_beyond_the_negotiated_max_are_rejected),
+		cmocka_unit_test(test_indirect_segments_beyond_eight_pages_are_rejected_whatever_the_limit),
 		cmocka_unit_test(test_an_indirect_op_other_than_read_or_write_is_rejected),
 		cmocka_unit_test(test_indirect_requests_are_refused_when_not_negotiated),
 		cmocka_unit_test(test_a_bad_segment_inside_an_indirect_page_is_rejected),

@@ -3,7 +3,8 @@
  * Description: pvsim's event-channel port tables (sim/evtchn.c) follow Xen's
  * event_channel.c without a daemon: lowest free port from 1, bind only to a
  * port left unbound for us, close returns the peer to unbound, and every
- * change bumps the port's generation.
+ * change bumps the port's generation; a request of the hv socket names
+ * only a port its own handle bound (sim_evtchn_owned).
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -155,6 +156,21 @@ static void test_the_port_table_fills_up_with_enospc(void **state)
 	assert_int_equal(sim_evtchn_alloc_unbound(&f->d2, 0, &owner), -ENOSPC);
 }
 
+static void test_only_the_handle_that_bound_a_port_owns_it(void **state)
+{
+	struct fixture *f = *state;
+	int a, b, port;
+
+	port = sim_evtchn_alloc_unbound(&f->d1, 0, &a);
+	assert_int_equal(port, 1);
+	assert_ptr_equal(sim_evtchn_owned(&f->d1, 1, &a), &f->d1.port[1]);
+	assert_null(sim_evtchn_owned(&f->d1, 1, &b));
+	assert_null(sim_evtchn_owned(&f->d1, 2, &a));             /* free */
+	assert_null(sim_evtchn_owned(&f->d1, SIM_EVTCHN_PORTS, &a)); /* beyond the table */
+	assert_int_equal(sim_evtchn_close(&f->d1, 1, lookup, f), 0);
+	assert_null(sim_evtchn_owned(&f->d1, 1, &a));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -168,6 +184,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_close_of_a_free_or_invalid_port_fails_einval,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_every_change_bumps_the_port_generation, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_only_the_handle_that_bound_a_port_owns_it, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_the_port_table_fills_up_with_enospc, setup,
 						teardown),

@@ -9,7 +9,9 @@
  * ring's indexes, (-ESTALE) another ring's journal, (-ENOENT) none.
  * A second recovery (killed again before anything moved) owes the same.
  * Records hold any protocol's entry (a 148-byte usbif urb request too),
- * and a truncated or corrupted journal is refused, never trusted.
+ * and a truncated or corrupted journal is refused, never trusted: one
+ * ring index owed twice, an unpushed answer beyond req_cons (issue 13,
+ * found by tests/fuzz/fuzz-journal.c), and a refusal changes nothing.
  * On plain files in a temporary directory.
  */
 #include <setjmp.h>
@@ -252,6 +254,80 @@ static void test_a_truncated_or_corrupted_journal_is_refused(void **state)
 	assert_int_equal(pv_journal_recover(f->j, 0, 2, &cons, slots, &n), -EUCLEAN);
 }
 
+/* The raw file, to compare or to garble one record header field. */
+static void file_bytes(struct fx *f, uint8_t *buf, size_t len)
+{
+	FILE *fp = fopen(f->path, "rb");
+
+	assert_non_null(fp);
+	assert_int_equal(fread(buf, 1, len, fp), len);
+	fclose(fp);
+}
+
+/* Issue 13, fuzz-journal (corpus duplicate-index): two records of one ring
+ * index would re-issue one request twice (two responses to one id) and
+ * lose another, although the count of owed requests agrees with the ring. */
+static void test_one_ring_index_owed_twice_is_refused(void **state)
+{
+	/* Slots 0 and 1 both claim index 10 (slot 1 garbled); index 11 was
+	 * answered and released: req_cons 12, rsp_prod 10, two owed. */
+	static const uint32_t idx[] = { 10, 10, 11 };
+	struct fx *f = *state;
+	unsigned slots[SLOTS], n, i;
+	uint32_t cons;
+
+	for (i = 0; i < 3; i++)
+		consume(f, i, idx[i]);
+	pv_journal_released(f->j, 2);
+	kill_and_reopen(f);
+	assert_int_equal(pv_journal_recover(f->j, 10, 12, &cons, slots, &n), -EUCLEAN);
+}
+
+/* Issue 13, fuzz-journal (corpus answer-beyond-cons): an answer not yet
+ * pushed was written below req_cons; one claimed beyond it is garbage. */
+static void test_an_unpushed_answer_beyond_req_cons_is_refused(void **state)
+{
+	struct fx *f = *state;
+	unsigned slots[SLOTS], n;
+	uint32_t cons;
+
+	consume(f, 0, 0);
+	pv_journal_answered(f->j, 0, 7);
+	kill_and_reopen(f);
+	assert_int_equal(pv_journal_recover(f->j, 0, 1, &cons, slots, &n), -EUCLEAN);
+	pv_journal_answered(f->j, 0, 0); /* where it was really written */
+	assert_int_equal(pv_journal_recover(f->j, 0, 1, &cons, slots, &n), 0);
+	assert_int_equal(n, 1);
+}
+
+/* Issue 13: a refused journal is not half applied (an answer the frontend
+ * saw freed, req_cons moved) before the refusal. */
+static void test_a_refused_recovery_leaves_the_journal_unchanged(void **state)
+{
+	struct fx *f = *state;
+	size_t size = 256 + SLOTS * 128;
+	uint8_t *before = malloc(size), *after = malloc(size);
+	unsigned slots[SLOTS], n;
+	uint32_t cons;
+
+	assert_non_null(before);
+	assert_non_null(after);
+	consume(f, 0, 0);
+	consume(f, 1, 1);
+	pv_journal_answered(f->j, 0, 0);
+	kill_and_reopen(f);
+	file_bytes(f, before, size);
+	/* rsp_prod 1 saw slot 0's answer; req_prod 20 is beyond the ring. */
+	assert_int_equal(pv_journal_recover(f->j, 1, 20, &cons, slots, &n), -EUCLEAN);
+	file_bytes(f, after, size);
+	assert_memory_equal(before, after, size);
+	assert_int_equal(pv_journal_recover(f->j, 1, 2, &cons, slots, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(slots[0], 1);
+	free(before);
+	free(after);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -269,6 +345,12 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_a_truncated_or_corrupted_journal_is_refused, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_one_ring_index_owed_twice_is_refused, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_an_unpushed_answer_beyond_req_cons_is_refused,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_a_refused_recovery_leaves_the_journal_unchanged,
+						setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

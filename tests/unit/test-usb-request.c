@@ -9,13 +9,15 @@
  * iso with 1..1024 packets whose descriptor segments hold exactly that many
  * 16-byte descriptors, each packet inside the buffer; transfer_flags bits
  * other than SHORT_NOT_OK and Linux's URB_ZERO_PACKET are ignored.  A spec
- * is libxl's "BUS-PORT[.PORT...]" or "emu:KIND[,k=v...]".
+ * is libxl's "BUS-PORT[.PORT...]" or "emu:KIND[,k=v...]".  A line of the
+ * state file a restarted daemon reads back restores only in-range values.
  */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -229,6 +231,32 @@ static void specs(void **state)
 	}
 }
 
+static void state_file_lines(void **state)
+{
+	char good[512], bad[512];
+	struct usb_state_port sp;
+	size_t n;
+
+	n = (size_t)snprintf(good, sizeof(good), "port 3 5 1");
+	for (unsigned i = 0; i < USB_MAX_IFACES; i++)
+		n += (size_t)snprintf(good + n, sizeof(good) - n, " %u", i == 1 ? 2 : i == 2 ? 300 : 0);
+	snprintf(good + n, sizeof(good) - n, " emu:storage,file=/a b.img\n");
+	assert_int_equal(usb_state_port_parse(good, &sp), 0);
+	assert_int_equal(sp.port, 3);
+	assert_int_equal(sp.addr, 5);
+	assert_int_equal(sp.config, 1);
+	assert_int_equal(sp.alt[1], 2);
+	assert_int_equal(sp.alt[2], 0); /* beyond a byte: reads as 0 */
+	assert_string_equal(sp.spec, "emu:storage,file=/a b.img");
+
+	static const char *const heads[] = { "port 0 5 1", "port 32 5 1", "port 3 128 1",
+					     "port 3 5 256", "rings 1 2 3", "port 3 5" };
+	for (size_t i = 0; i < sizeof(heads) / sizeof(heads[0]); i++) {
+		snprintf(bad, sizeof(bad), "%s%s", heads[i], strstr(good, "1 ") + 1);
+		assert_int_equal(usb_state_port_parse(bad, &sp), -EINVAL);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -237,6 +265,7 @@ int main(void)
 		cmocka_unit_test(unlink_request),
 		cmocka_unit_test(isochronous),
 		cmocka_unit_test(specs),
+		cmocka_unit_test(state_file_lines),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
