@@ -317,7 +317,7 @@ out:
 struct load {
 	struct blkfront *bf;
 	unsigned nr_queues;
-	uint8_t req[BLKIF_NATIVE_ENT_SIZE];
+	_Alignas(8) uint8_t req[BLKIF_NATIVE_ENT_SIZE]; /* read as the request structs */
 	size_t len;
 	size_t sector_off;       /* where the template's sector_number sits */
 	uint64_t sector, step, span;

@@ -4,8 +4,9 @@
 # daemon, e.g. pvback-blk), BE_TYPE (its xenstore type, e.g. vbd) and
 # BE_LOG (the log's name in $W): a private pvsim in a /var/tmp directory (a
 # real filesystem, not tmpfs), the daemon started, stopped and killed
-# (daemon_pid is its pid), its log shown when a test failed, and the
-# xenstore reads the scripts wait on.  W is the test's directory, S the
+# (daemon_pid is its pid), its log shown when a test failed, the
+# xenstore reads the scripts wait on, and the daemon's resources (VmRSS,
+# fds, mappings) a hostile suite bounds.  W is the test's directory, S the
 # pvsim's in it.  Extra arguments are more programs the test requires.
 requires pvsim "$BACKEND" xenstore-read python3 "$@"
 

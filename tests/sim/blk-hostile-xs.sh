@@ -13,16 +13,15 @@
 . "$(dirname "$0")/blk-lib.sh"
 
 hostile_setup
-fe=/local/domain/$(domid_of g1)/device/vbd/51712
-err=/local/domain/0/error/backend/vbd/$(domid_of g1)/51712/error
 as_g1() { (eval "$(pvsim --dir "$S" env g1)"; "$@"); }
 
+# Each case on a vbd of its own (the log's rate limit is per device):
+# xvdb, xvdc, ...; dev is its devid, fe its frontend directory, err its
+# error node.
 # fe_keys KEY=VALUE...: a frontend's keys by hand (VALUE - removes KEY),
 # over a plausible base, then Initialised.
 fe_keys() {
 	local kv
-	as_g1 xenstore-rm "$fe/ring-page-order" "$fe/multi-queue-num-queues" "$fe/queue-0" \
-		"$fe/queue-1" 2>/dev/null
 	as_g1 xenstore-write "$fe/ring-ref" 8 "$fe/event-channel" 3 "$fe/protocol" x86_64-abi
 	for kv in "$@"; do
 		if [ "${kv#*=}" = - ]; then
@@ -35,13 +34,13 @@ fe_keys() {
 }
 # Closed, then Initialising: the backend is back in InitWait.
 fe_restart() {
-	as_g1 xenstore-write "$fe/state" 6 && wait_until 10 state_is g1 51712 6 &&
-		as_g1 xenstore-write "$fe/state" 1 && wait_until 10 state_is g1 51712 2
+	as_g1 xenstore-write "$fe/state" 6 && wait_until 10 state_is g1 "$dev" 6 &&
+		as_g1 xenstore-write "$fe/state" 1 && wait_until 10 state_is g1 "$dev" 2
 }
 be_failed() { # REASON: the backend left InitWait for Closing/Closed, REASON logged
 	want_reason=$1
-	wait_until 10 eval '[[ "$(be_read g1 51712 state)" == [56] ]]' &&
-		wait_until 5 eval 'log_since_of "$d1" | grep -qF -- "$want_reason"'
+	wait_until 10 eval '[[ "$(be_read g1 "$dev" state)" == [56] ]]' &&
+		wait_until 5 eval 'log_since_of "$(dev_name g1 "$dev")" | grep -qF -- "$want_reason"'
 }
 
 cases=(
@@ -55,21 +54,30 @@ cases=(
 	"ring-page-order 2 with one ring-ref|frontend ring-ref0|ring-page-order=2"
 	"two queues without queue-N keys|frontend queue-0/ring-ref|multi-queue-num-queues=2"
 )
-for c in "${cases[@]}"; do
-	IFS='|' read -r what reason kv <<<"$c"
+letters=(b c d e f g h i j)
+for i in "${!cases[@]}"; do
+	IFS='|' read -r what reason kv <<<"${cases[$i]}"
+	dev=$((51728 + 16 * i))
+	fe=/local/domain/$(domid_of g1)/device/vbd/$dev
+	err=/local/domain/0/error/backend/vbd/$(domid_of g1)/$dev/error
+	truncate -s 16M "$W/k.img"
+	vbd_attach g1 "$W/k.img" "xvd${letters[$i]}" rw
+	wait_until 10 state_is g1 "$dev" 2 || not_ok "$what: xvd${letters[$i]} does not wait"
 	log_mark
-	dom0 xenstore-rm "$err" 2>/dev/null
 	fe_keys "$kv"
 	check "$what: the device fails to connect, \"$reason\" logged" be_failed "$reason"
 	check "$what: ... and its error node says why" dom0 xenstore-read "$err"
 	check "$what: the daemon runs" kill -0 "$daemon_pid"
 	check "$what: the bystander verifies" guest_of g2 --seed $RANDOM verify 1
 	check "$what: the frontend starts over" fe_restart
+	pvsim --dir "$S" detach g1 vbd "$dev"
+	check "$what: the device is removed" wait_until 10 not_listed "$(dev_name g1 "$dev")"
 done
 check "after the absurd keys g1 connects and verifies" guest_of g1 --seed 2 verify 2
 alive_and_bounded "absurd keys"
 
-# State flapping on a connected device.
+# State flapping on a connected device: g1's xvda.
+dev=51712 fe=/local/domain/$(domid_of g1)/device/vbd/51712
 guest_of g1 --order 2 --queues 2 --count 400 --seed 23 attack flap >"$W/flap.out" 2>&1
 sed 's/^/# /' "$W/flap.out"
 check "flap: 400 random states written" grep -q '^flap: 400 writes' "$W/flap.out"
