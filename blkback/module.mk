@@ -13,11 +13,6 @@ pvback-blk_deps := blk pvcommon
 $(call mod_cflags,blkback,-Icommon -Iblkback $(call pkgcflags,$(blk_pkgs)) \
 	$(if $(filter y,$(HAVE_LIBAIO)),-DHAVE_LIBAIO))
 
-# blkfront-tool: drives a vbd through the userspace blkfront (tests/sim/blk-*.sh).
-bins += blkfront-tool
-blkfront-tool_srcs := frontends/blkfront-tool.c
-blkfront-tool_deps := pvfront pvcommon
-
 # The hotplug script for xl's script= (make install puts it in /etc/xen/scripts).
 sbin_scripts += scripts/pvback-block
 

@@ -23,11 +23,13 @@
  *   shell                stay connected and run commands from stdin, one
  *                        reply line each: write SEED MiB | check SEED MiB |
  *                        sectors | wait-resize MS | quit
- *   hostile RULE         send one malformed request; print the response
- *                        status (or "disconnected"): bad-op, too-many-segs,
- *                        first-after-last, last-beyond-page, past-end,
- *                        overflow, indirect-too-many, bad-indirect-gref,
- *                        prod-overflow
+ *   hostile RULE         send one malformed request (or ring index), print
+ *                        "status N" (or sent-overflow / no-response),
+ *                        "answers N" and "backend STATE" (blkfront-hostile.c
+ *                        lists the rules)
+ *   attack MODE          a sustained hostile guest (blkfront-hostile.c):
+ *                        flood-map, ro-read, hold-full, never-consume, flip,
+ *                        revoke, flap, bad-state; see the usage text
  *
  * --zerocopy (with --persistent): verify's buffer comes from
  * blkfront_buf_alloc(), so its page-aligned requests are granted in place
@@ -43,18 +45,11 @@
 
 #include <xen/io/xenbus.h>
 
-#include "blkfront.h"
+#include "blkfront-tool.h"
 #include "pvring.h"
 #include "abi/blkif.h"
 
-struct run {
-	struct blkfront *bf;
-	bool zerocopy;          /* verify's buffer from blkfront_buf_alloc */
-	unsigned done, errors;
-	int last_status;
-};
-
-static void on_done(void *opaque, uint64_t tag, int status)
+void bft_on_done(void *opaque, uint64_t tag, int status)
 {
 	struct run *r = opaque;
 
@@ -69,21 +64,15 @@ static void on_done(void *opaque, uint64_t tag, int status)
  * (Linux's blkfront waits for ever; a test tool must end). */
 #define DRAIN_MS 30000
 
-static int drain_all(struct run *r, int timeout_ms)
+int bft_drain(struct run *r, int timeout_ms)
 {
-	const struct blkfront_info *in = blkfront_info(r->bf);
-	unsigned q, left;
 	int rc;
 
 	for (;;) {
-		left = 0;
-		for (q = 0; q < in->nr_queues; q++) {
-			rc = blkfront_complete(r->bf, q, on_done, r);
-			if (rc < 0)
-				return rc;
-			left += blkfront_inflight(r->bf, q);
-		}
-		if (!left)
+		rc = blkfront_complete_all(r->bf, bft_on_done, r);
+		if (rc < 0)
+			return rc;
+		if (!blkfront_inflight_total(r->bf))
 			return 0;
 		rc = blkfront_wait(r->bf, timeout_ms);
 		if (rc < 0)
@@ -124,7 +113,7 @@ static int sweep(struct run *r, int op, uint8_t *buf, uint64_t total, size_t max
 		iov = (struct iovec){ buf + (sec << 9), len };
 		rc = blkfront_submit(r->bf, *q, op, sec, &iov, 1, sec);
 		if (rc == -EAGAIN) {
-			rc = drain_all(r, DRAIN_MS);
+			rc = bft_drain(r, DRAIN_MS);
 			if (rc < 0)
 				return rc;
 			continue;
@@ -135,7 +124,7 @@ static int sweep(struct run *r, int op, uint8_t *buf, uint64_t total, size_t max
 		n++;
 		*q = (*q + 1) % nr_queues;
 	}
-	return drain_all(r, DRAIN_MS);
+	return bft_drain(r, DRAIN_MS);
 }
 
 static int do_verify(struct run *r, uint64_t mib, uint64_t seed, unsigned phases)
@@ -175,7 +164,7 @@ static int do_verify(struct run *r, uint64_t mib, uint64_t seed, unsigned phases
 	if (in->flush) {
 		rc = blkfront_submit(r->bf, 0, BLKFRONT_FLUSH, 0, NULL, 0, 0);
 		if (rc == 0)
-			rc = drain_all(r, DRAIN_MS);
+			rc = bft_drain(r, DRAIN_MS);
 		if (rc < 0)
 			goto out;
 	}
@@ -223,7 +212,7 @@ static int do_ordered(struct run *r)
 		if (rc < 0)
 			return rc;
 	}
-	rc = drain_all(r, DRAIN_MS);
+	rc = bft_drain(r, DRAIN_MS);
 	if (rc < 0)
 		return rc;
 	if (r->errors) {
@@ -239,7 +228,7 @@ static int do_ordered(struct run *r)
 		if (rc < 0)
 			return rc;
 	}
-	rc = drain_all(r, DRAIN_MS);
+	rc = bft_drain(r, DRAIN_MS);
 	if (rc < 0)
 		return rc;
 	for (i = 0; i < N; i++) {
@@ -276,28 +265,11 @@ static void stream_done(void *opaque, uint64_t tag, int status)
 	st->nacked++;
 }
 
-static unsigned stream_inflight(struct stream *st)
-{
-	const struct blkfront_info *in = blkfront_info(st->bf);
-	unsigned q, n = 0;
-
-	for (q = 0; q < in->nr_queues; q++)
-		n += blkfront_inflight(st->bf, q);
-	return n;
-}
-
 static int stream_complete(struct stream *st)
 {
-	const struct blkfront_info *in = blkfront_info(st->bf);
-	unsigned q;
-	int rc;
+	int rc = blkfront_complete_all(st->bf, stream_done, st);
 
-	for (q = 0; q < in->nr_queues; q++) {
-		rc = blkfront_complete(st->bf, q, stream_done, st);
-		if (rc < 0)
-			return rc;
-	}
-	return 0;
+	return rc < 0 ? rc : 0;
 }
 
 static int do_stream(struct blkfront *bf, uint64_t nblocks, const char *file)
@@ -380,13 +352,13 @@ static int do_stream(struct blkfront *bf, uint64_t nblocks, const char *file)
 	}
 	/* Close now, with the I/O in flight: the backend must finish and answer
 	 * it before it unmaps (it pushes those responses before Closed). */
-	inflight = stream_inflight(&st);
+	inflight = blkfront_inflight_total(bf);
 	printf("stopping: %s\ninflight-at-close %u\n", why, inflight);
 	fflush(stdout);
 	dc = blkfront_disconnect(bf);
 	rc = stream_complete(&st);
 	printf("acked %llu unanswered %u errors %u (disconnect: %s, last responses: %s)\n",
-	       (unsigned long long)st.nacked, stream_inflight(&st), st.errors,
+	       (unsigned long long)st.nacked, blkfront_inflight_total(bf), st.errors,
 	       dc < 0 ? strerror(-dc) : "ok", rc < 0 ? strerror(-rc) : "ok");
 	f = fopen(file, "w");
 	if (!f) {
@@ -450,74 +422,39 @@ static int do_shell(struct run *r)
 	return 0;
 }
 
-static int do_hostile(struct run *r, const char *rule, bool x86_32)
+static void usage(void)
 {
-	const struct blkfront_info *in = blkfront_info(r->bf);
-	struct blkif_request rw = { .operation = BLKIF_OP_READ, .nr_segments = 1, .id = 1 };
-	struct blkif_request_indirect ind = { .operation = BLKIF_OP_INDIRECT,
-					      .indirect_op = BLKIF_OP_READ, .id = 1 };
-	struct blkif_request_segment *segs;
-	const void *req = &rw;
-	size_t len = sizeof(rw);
-	uint32_t refs[2];
-	void *pages;
-	int rc;
-
-	if (x86_32) {
-		fprintf(stderr, "hostile: native ABI only\n");
-		return -EINVAL;
-	}
-	rc = blkfront_share(r->bf, 2, true, refs, &pages);
-	if (rc < 0)
-		return rc;
-	rw.seg[0] = (struct blkif_request_segment){ .gref = refs[0], .first_sect = 0, .last_sect = 7 };
-	segs = (struct blkif_request_segment *)((char *)pages + 4096);
-	memset(segs, 0, 4096);
-	if (!strcmp(rule, "bad-op")) {
-		rw.operation = 42;
-	} else if (!strcmp(rule, "too-many-segs")) {
-		rw.nr_segments = BLKIF_MAX_SEGMENTS_PER_REQUEST + 1;
-	} else if (!strcmp(rule, "first-after-last")) {
-		rw.seg[0].first_sect = 5;
-		rw.seg[0].last_sect = 4;
-	} else if (!strcmp(rule, "last-beyond-page")) {
-		rw.seg[0].last_sect = 8;
-	} else if (!strcmp(rule, "past-end")) {
-		rw.sector_number = in->sectors - 7;
-	} else if (!strcmp(rule, "overflow")) {
-		rw.sector_number = UINT64_MAX - 3;
-	} else if (!strcmp(rule, "indirect-too-many")) {
-		ind.nr_segments = (uint16_t)(in->max_indirect + 1);
-		ind.indirect_grefs[0] = refs[1];
-		req = &ind;
-		len = sizeof(ind);
-	} else if (!strcmp(rule, "bad-indirect-gref")) {
-		ind.nr_segments = 12;
-		ind.indirect_grefs[0] = 0x7ffffff0; /* never granted */
-		req = &ind;
-		len = sizeof(ind);
-	} else if (!strcmp(rule, "prod-overflow")) {
-		volatile struct pv_sring_hdr *h = blkfront_sring(r->bf, 0);
-
-		h->req_prod += in->nr_slots + 5;
-		blkfront_notify(r->bf, 0);
-		printf("status sent-overflow\n");
-		blkfront_unshare(r->bf, pages, 2);
-		return 0;
-	} else {
-		fprintf(stderr, "hostile: unknown rule %s\n", rule);
-		blkfront_unshare(r->bf, pages, 2);
-		return -EINVAL;
-	}
-	rc = blkfront_submit_raw(r->bf, 0, req, len, 1);
-	if (rc == 0)
-		rc = drain_all(r, 3000);
-	if (rc == -ETIMEDOUT)
-		printf("status no-response\n");
-	else if (rc == 0)
-		printf("status %d\n", r->last_status);
-	blkfront_unshare(r->bf, pages, 2);
-	return rc == -ETIMEDOUT ? 0 : rc;
+	fprintf(stderr,
+		"usage: blkfront-tool [OPTIONS] COMMAND\n"
+		"connection: --devid N (51712) --order N --queues N --indirect N --persistent\n"
+		"            --x86-32 --timeout MS (handshake waits, 10000)\n"
+		"commands:   info | verify [MiB] [--seed N] [--zerocopy] | discard SECTOR NR |\n"
+		"            ordered | stream NBLOCKS FILE | shell | hostile RULE | attack MODE\n"
+		"hostile RULE (native ABI), one request or index; prints status, answers, backend:\n"
+		"  bad-op too-many-segs first-after-last last-beyond-page past-end overflow\n"
+		"  bad-gref foreign-gref ro-read ro-write id-reuse flush-bad-gref\n"
+		"  flush-too-many-segs discard-past-end discard-overflow rsp-event\n"
+		"  indirect-too-many indirect-zero-segs indirect-bad-op indirect-short-page\n"
+		"  indirect-extra-grefs bad-indirect-gref map-bad-gref map-foreign-gref map-ro-read\n"
+		"  prod-overflow prod-far-ahead prod-behind\n"
+		"attack MODE [--count N] [--grants N] [--until-stdin] [--seed N]:\n"
+		"  flood-map       every ring kept full of max-indirect-segment reads all naming\n"
+		"                  --grants pages (4), until N answers (or stdin: --until-stdin);\n"
+		"                  \"running\" after a ring-ful was answered\n"
+		"  ro-read         the same with one-page reads into a readonly grant\n"
+		"  hold-full --close DEVID[,DEVID...]  --devid's rings and those of the --close\n"
+		"                  devices full of max-indirect reads; then Closing on the --close\n"
+		"                  devices at once while --devid stays full: \"closing\", then\n"
+		"                  \"closed after N ms\" once the backend left Connected on all\n"
+		"  never-consume   N rounds of a full ring written over unread responses, rsp_cons\n"
+		"                  never moved, rsp_event far away or behind\n"
+		"  flip            N answers of a mixed full ring while a second thread flips the\n"
+		"                  requests' fields and the indirect page; reconnects after a\n"
+		"                  disconnect\n"
+		"  revoke          N reads (8 pages copied, 128 mapped) whose grants are ended\n"
+		"                  right after the kick; fails when a grant stays in use\n"
+		"  flap            N random frontend states (0..8) written without waiting\n"
+		"  bad-state       N frontend states \"garbage\" and \"99\"\n");
 }
 
 int main(int argc, char **argv)
@@ -531,9 +468,15 @@ int main(int argc, char **argv)
 		{ "x86-32", no_argument, NULL, '3' },
 		{ "seed", required_argument, NULL, 's' },
 		{ "zerocopy", no_argument, NULL, 'z' },
+		{ "timeout", required_argument, NULL, 't' },
+		{ "count", required_argument, NULL, 'n' },
+		{ "grants", required_argument, NULL, 'g' },
+		{ "close", required_argument, NULL, 'c' },
+		{ "until-stdin", no_argument, NULL, 'u' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct blkfront_opts bo = { .devid = 51712, .nr_queues = 1 };
+	struct bft_attack at = { .bo = { .devid = 51712, .nr_queues = 1 }, .grants = 4 };
+	struct blkfront_opts *bo = &at.bo;
 	struct run r = { 0 };
 	const struct blkfront_info *in;
 	uint64_t seed = 1;
@@ -541,29 +484,42 @@ int main(int argc, char **argv)
 
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
-		case 'd': bo.devid = (uint32_t)strtoul(optarg, NULL, 0); break;
-		case 'o': bo.ring_order = (unsigned)strtoul(optarg, NULL, 0); break;
-		case 'q': bo.nr_queues = (unsigned)strtoul(optarg, NULL, 0); break;
-		case 'i': bo.max_indirect = (unsigned)strtoul(optarg, NULL, 0); break;
-		case 'p': bo.persistent = true; break;
-		case '3': bo.x86_32 = true; break;
+		case 'd': bo->devid = (uint32_t)strtoul(optarg, NULL, 0); break;
+		case 'o': bo->ring_order = (unsigned)strtoul(optarg, NULL, 0); break;
+		case 'q': bo->nr_queues = (unsigned)strtoul(optarg, NULL, 0); break;
+		case 'i': bo->max_indirect = (unsigned)strtoul(optarg, NULL, 0); break;
+		case 'p': bo->persistent = true; break;
+		case '3': bo->x86_32 = true; break;
 		case 's': seed = strtoull(optarg, NULL, 0); break;
 		case 'z': r.zerocopy = true; break;
+		case 't': bo->timeout_ms = (int)strtol(optarg, NULL, 0); break;
+		case 'n': at.count = strtoul(optarg, NULL, 0); break;
+		case 'g': at.grants = (unsigned)strtoul(optarg, NULL, 0); break;
+		case 'c': at.close = optarg; break;
+		case 'u': at.until_stdin = true; break;
 		default:
-			fprintf(stderr, "usage: blkfront-tool [--devid N] [--order N] [--queues N] "
-					"[--indirect N] [--persistent] [--x86-32] [--zerocopy] "
-					"info|verify [MiB]|"
-					"discard S N|hostile RULE\n");
+			usage();
 			return 1;
 		}
 	}
 	if (optind >= argc) {
-		fprintf(stderr, "blkfront-tool: no command\n");
+		usage();
 		return 1;
 	}
-	rc = blkfront_open(&bo, &r.bf);
+	if (!at.grants || at.grants > 8) {
+		fprintf(stderr, "blkfront-tool: --grants is 1..8\n");
+		return 1;
+	}
+	at.seed = seed;
+	if (!at.count)
+		at.count = 1000;
+	if (bo->x86_32 && (!strcmp(argv[optind], "hostile") || !strcmp(argv[optind], "attack"))) {
+		fprintf(stderr, "blkfront-tool: %s: native ABI only\n", argv[optind]);
+		return 1;
+	}
+	rc = blkfront_open(bo, &r.bf);
 	if (rc < 0) {
-		fprintf(stderr, "blkfront-tool: connect vbd %u: %s\n", bo.devid, strerror(-rc));
+		fprintf(stderr, "blkfront-tool: connect vbd %u: %s\n", bo->devid, strerror(-rc));
 		return 1;
 	}
 	in = blkfront_info(r.bf);
@@ -581,7 +537,7 @@ int main(int argc, char **argv)
 		rc = blkfront_discard(r.bf, 0, strtoull(argv[optind + 1], NULL, 0),
 				      strtoull(argv[optind + 2], NULL, 0), false, 0);
 		if (rc == 0)
-			rc = drain_all(&r, 5000);
+			rc = bft_drain(&r, 5000);
 		if (rc == 0)
 			printf("status %d\n", r.last_status);
 	} else if (!strcmp(argv[optind], "stream") && optind + 2 < argc) {
@@ -591,7 +547,9 @@ int main(int argc, char **argv)
 	} else if (!strcmp(argv[optind], "ordered")) {
 		rc = do_ordered(&r);
 	} else if (!strcmp(argv[optind], "hostile") && optind + 1 < argc) {
-		rc = do_hostile(&r, argv[optind + 1], bo.x86_32);
+		rc = bft_hostile(&r, argv[optind + 1]);
+	} else if (!strcmp(argv[optind], "attack") && optind + 1 < argc) {
+		rc = bft_attack(&r, &at, argv[optind + 1]);
 	} else {
 		fprintf(stderr, "blkfront-tool: bad command\n");
 		rc = -EINVAL;

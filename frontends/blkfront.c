@@ -109,6 +109,37 @@ int blkfront_share(struct blkfront *bf, unsigned count, bool writable, uint32_t 
 	return pv_hv_share(bf->hv, bf->backend, count, writable, refs, addr);
 }
 
+int blkfront_share_with(struct blkfront *bf, uint16_t domid, unsigned count, bool writable,
+			uint32_t *refs, void **addr)
+{
+	return pv_hv_share(bf->hv, domid, count, writable, refs, addr);
+}
+
+uint16_t blkfront_domid(const struct blkfront *bf)
+{
+	return bf->self;
+}
+
+uint16_t blkfront_backend_id(const struct blkfront *bf)
+{
+	return bf->backend;
+}
+
+void *blkfront_ring_ent(struct blkfront *bf, unsigned q, uint32_t idx)
+{
+	struct pv_ring_front *r;
+
+	if (q >= bf->info.nr_queues)
+		return NULL;
+	r = &bf->q[q].r.front;
+	return r->ents + (size_t)(idx & (r->nr_ents - 1)) * r->ent_size;
+}
+
+int blkfront_write_state(struct blkfront *bf, const char *value)
+{
+	return pvfront_printf(bf->f, 0, "state", "%s", value);
+}
+
 int blkfront_unshare(struct blkfront *bf, void *addr, unsigned count)
 {
 	return pv_hv_unshare(bf->hv, addr, count);
@@ -865,6 +896,29 @@ int blkfront_complete(struct blkfront *bf, unsigned qi, blkfront_done_fn *fn, vo
 		}
 	} while (pv_ring_front_final_check(&q->r.front));
 	return done;
+}
+
+int blkfront_complete_all(struct blkfront *bf, blkfront_done_fn *fn, void *opaque)
+{
+	unsigned q;
+	int n, done = 0;
+
+	for (q = 0; q < bf->info.nr_queues; q++) {
+		n = blkfront_complete(bf, q, fn, opaque);
+		if (n < 0)
+			return n;
+		done += n;
+	}
+	return done;
+}
+
+unsigned blkfront_inflight_total(const struct blkfront *bf)
+{
+	unsigned q, n = 0;
+
+	for (q = 0; q < bf->info.nr_queues; q++)
+		n += bf->q[q].inflight;
+	return n;
 }
 
 int blkfront_wait(struct blkfront *bf, int timeout_ms)

@@ -100,8 +100,11 @@ typedef void blkfront_done_fn(void *opaque, uint64_t tag, int status);
 /* Handle every response available on queue q; returns how many, or
  * -EPROTO when the backend produced responses it was not asked for. */
 int blkfront_complete(struct blkfront *bf, unsigned q, blkfront_done_fn *fn, void *opaque);
-/* Requests outstanding on queue q. */
+/* blkfront_complete() on every queue: how many in all, or the first -errno. */
+int blkfront_complete_all(struct blkfront *bf, blkfront_done_fn *fn, void *opaque);
+/* Requests outstanding on queue q; on every queue. */
 unsigned blkfront_inflight(const struct blkfront *bf, unsigned q);
+unsigned blkfront_inflight_total(const struct blkfront *bf);
 /* Kick every queue, then block until an event arrives (or timeout_ms, -1
  * forever). 0 or -ETIMEDOUT. */
 int blkfront_wait(struct blkfront *bf, int timeout_ms);
@@ -125,9 +128,22 @@ int blkfront_submit_raw(struct blkfront *bf, unsigned q, const void *req, size_t
 /* Grant pages to the backend (for raw requests' segments / indirect pages). */
 int blkfront_share(struct blkfront *bf, unsigned count, bool writable, uint32_t *refs,
 		   void **addr);
+/* The same, granted to domain domid instead of our backend: pages the
+ * backend must refuse to touch. */
+int blkfront_share_with(struct blkfront *bf, uint16_t domid, unsigned count, bool writable,
+			uint32_t *refs, void **addr);
+/* -EBUSY while the backend still maps or copies one of the pages. */
 int blkfront_unshare(struct blkfront *bf, void *addr, unsigned count);
+/* Our domain id and our backend's. */
+uint16_t blkfront_domid(const struct blkfront *bf);
+uint16_t blkfront_backend_id(const struct blkfront *bf);
 /* The shared ring of queue q (struct blkif_sring layout) to corrupt indexes. */
 void *blkfront_sring(struct blkfront *bf, unsigned q);
+/* Entry idx (modulo the ring size) of queue q's shared ring, to write or
+ * flip requests in place behind the library's back; NULL for a bad q. */
+void *blkfront_ring_ent(struct blkfront *bf, unsigned q, uint32_t idx);
+/* Write our xenbus state key verbatim ("5", "garbage"), waiting for nothing. */
+int blkfront_write_state(struct blkfront *bf, const char *value);
 /* Notify the backend on queue q unconditionally. */
 int blkfront_notify(struct blkfront *bf, unsigned q);
 

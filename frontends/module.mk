@@ -57,3 +57,9 @@ bins += usbfront-tool
 usbfront-tool_srcs := $(addprefix frontends/,usbfront-tool.c usbfront-zero.c usbfront-storage.c)
 usbfront-tool_deps := pvfront pvcommon
 usbfront-tool_pkgs := liburing
+
+# blkfront-tool: drives a vbd through the userspace blkfront (tests/sim/blk-*.sh):
+# well-behaved commands, and a hostile guest (blkfront-hostile.c).
+bins += blkfront-tool
+blkfront-tool_srcs := $(addprefix frontends/,blkfront-tool.c blkfront-hostile.c)
+blkfront-tool_deps := pvfront pvcommon

@@ -4,8 +4,9 @@
 # daemon, e.g. pvback-blk), BE_TYPE (its xenstore type, e.g. vbd) and
 # BE_LOG (the log's name in $W): a private pvsim in a /var/tmp directory (a
 # real filesystem, not tmpfs), the daemon started, stopped and killed
-# (daemon_pid is its pid), its log shown when a test failed, and the
-# xenstore reads the scripts wait on.  W is the test's directory, S the
+# (daemon_pid is its pid), its log shown when a test failed, the
+# xenstore reads the scripts wait on, and the daemon's resources (VmRSS,
+# fds, mappings) a hostile suite bounds.  W is the test's directory, S the
 # pvsim's in it.  Extra arguments are more programs the test requires.
 requires pvsim "$BACKEND" xenstore-read python3 "$@"
 
@@ -82,3 +83,16 @@ shell_start() {
 	[[ "$sh_ready" == ready* ]]
 }
 shell_stop() { echo quit >&"$sh_in"; exec {sh_in}>&-; wait "$sh_pid"; }
+# The daemon's resources: VmRSS in KiB, open fds, mappings.  res_mark
+# remembers them; res_bounded RSS_KIB FDS succeeds when neither grew by more
+# than that since (and says what it saw).
+daemon_rss() { awk '/^VmRSS:/ { print $2 }' "/proc/$daemon_pid/status"; }
+daemon_fds() { ls "/proc/$daemon_pid/fd" | wc -l; }
+daemon_maps() { wc -l <"/proc/$daemon_pid/maps"; }
+res_mark() { res_rss=$(daemon_rss) res_fds=$(daemon_fds); }
+res_bounded() {
+	local rss fds
+	rss=$(daemon_rss) fds=$(daemon_fds)
+	echo "VmRSS $res_rss -> $rss KiB (at most +$1), fds $res_fds -> $fds (at most +$2)"
+	[ $((rss - res_rss)) -le "$1" ] && [ $((fds - res_fds)) -le "$2" ]
+}

@@ -2,9 +2,11 @@
 # Description: the domain library of tests/sim/blk-*.sh (sourced, not run),
 # on top of tap.sh: a private pvsim in a /var/tmp directory (a real
 # filesystem, not tmpfs), pvback-blk start/stop, guests and their
-# blkfront-tool, and the conditions the scripts wait on.  W is the test's
-# directory, S the pvsim's in it, $W/blk.log the daemon's log (shown when a
-# test failed).
+# blkfront-tool (also in the background: guest_bg), the conditions the
+# scripts wait on, and the hostile suites' setup: the offender g1, the
+# bystander g2 and its verified I/O, the daemon's log per device.  W is the
+# test's directory, S the pvsim's in it, $W/blk.log the daemon's log (shown
+# when a test failed).
 . "$(dirname "${BASH_SOURCE[0]}")/tap.sh"
 BACKEND=pvback-blk BE_TYPE=vbd BE_LOG=blk.log
 . "$(dirname "${BASH_SOURCE[0]}")/backend-lib.sh" blkfront-tool
@@ -36,22 +38,84 @@ sh_cmd() {
 	echo "$reply"
 }
 sh_ok() { local r; r=$(sh_cmd "$@"); echo "$r"; [ "$r" = ok ]; }
-# stream_start GUEST OPTIONS... stream N ACKED: blkfront-tool's write stream
-# as GUEST in the background (pid in spid, its output on fd $sfd); returns
-# once it says "running", 1 when it does not within 30 s.
-stream_start() {
-	local g=$1 line
-	shift
-	coproc STREAM { guest_of "$g" "$@" 2>&1; }
-	# bash drops STREAM when the coprocess exits: keep our own copy of its output.
-	exec {sfd}<&"${STREAM[0]}"
-	spid=$STREAM_PID
-	while IFS= read -r -t 30 line <&"$sfd"; do
-		[ "$line" = running ] && return 0
+# guest_bg LINE GUEST ARGS...: blkfront-tool ARGS as GUEST in the background
+# (a coprocess: pid in bg_pid, its stdin on fd $bg_in, its output on fd
+# $bg_out); returns once it printed LINE (the lines before go to stdout), 1
+# when it does not within 60 s.  guest_bg_end closes its stdin (an attack
+# --until-stdin stops), puts the rest of its output (120 s at most) in
+# $W/bg.out and returns its exit status.
+guest_bg() {
+	local want=$1 g=$2 line
+	shift 2
+	coproc GUESTBG { guest_of "$g" "$@" 2>&1; }
+	# bash drops GUESTBG when the coprocess exits: keep our own copies.
+	exec {bg_in}>&"${GUESTBG[1]}" {bg_out}<&"${GUESTBG[0]}"
+	# Ours is then the only write end: closing it is the tool's EOF.
+	eval "exec ${GUESTBG[1]}>&-"
+	bg_pid=$GUESTBG_PID
+	while IFS= read -r -t 60 line <&"$bg_out"; do
+		[ "$line" = "$want" ] && return 0
 		echo "$line"
 	done
 	return 1
 }
+guest_bg_end() {
+	exec {bg_in}>&-
+	timeout 120 cat <&"$bg_out" >"$W/bg.out"
+	exec {bg_out}<&-
+	wait "$bg_pid"
+}
+# stream_start GUEST OPTIONS... stream N ACKED: blkfront-tool's write stream
+# as GUEST in the background (pid in spid, its output on fd $sfd); returns
+# once it says "running", 1 when it does not within 60 s.
+stream_start() {
+	local rc=0
+	guest_bg running "$@" || rc=1
+	spid=$bg_pid sfd=$bg_out
+	return $rc
+}
+
+# The hostile suites (blk-hostile*.sh): guest g2 is the bystander, its xvda
+# the 64 MiB $W/by.img.  bystander_ok: its verified I/O, a fresh seed each
+# time, mapped (indirect, no persistent grants), grant-copied and through
+# persistent grants on two queues.
+bystander_up() {
+	guest_create g2 256M
+	truncate -s 64M "$W/by.img"
+	vbd_attach g2 "$W/by.img" xvda rw
+	wait_until 10 state_is g2 51712 2
+}
+# hostile_setup: g1_xvda (the offender's device, InitWait), the bystander,
+# its I/O checked, res_mark; d1 names g1's xvda in the log (vbd-D-51712).
+hostile_setup() {
+	g1_xvda
+	wait_until 10 state_is g1 51712 2
+	bystander_up
+	check "the bystander verifies before the attacks" bystander_ok
+	res_mark
+	d1=$(dev_name g1 51712)
+}
+bystander_ok() {
+	guest_of g2 --indirect 256 --seed $RANDOM verify 4 &&
+		guest_of g2 --seed $RANDOM verify 1 &&
+		guest_of g2 --persistent --queues 2 --indirect 64 --seed $RANDOM verify 2
+}
+# alive_and_bounded CASE: after CASE the daemon runs, the bystander
+# verifies, and the daemon's VmRSS and fds come back to within 128 MiB and 8
+# of res_mark's; in the sanitizer build 256 MiB more, ASan's quarantine of
+# freed memory (ring contexts of full rings are tens of MiB).
+alive_and_bounded() {
+	local rss=131072
+	ldd "$(command -v "$BACKEND")" | grep -q libasan && rss=$((rss + 262144))
+	check "$1: the daemon runs" kill -0 "$daemon_pid"
+	check "$1: the bystander still verifies" bystander_ok
+	check "$1: VmRSS and fds back within bounds" wait_until 10 res_bounded $rss 8
+}
+# log_mark / log_since_of DEV: the daemon log's lines about DEV (vbd-D-N,
+# its queues too) written since the last log_mark.
+log_mark() { log_at=$(wc -l <"$W/$BE_LOG"); }
+log_since_of() { tail -n +$((log_at + 1)) "$W/$BE_LOG" | grep -E " $1(/q[0-9]+)?: " || true; }
+dev_name() { echo "vbd-$(domid_of "$1")-$2"; } # GUEST DEVID
 
 # pvfio_setup SIZE: then `pvfio ARGS...` runs fio with the pvblk engine as
 # guest g1 on its xvda (the first SIZE of it).  In the sanitizer build the
