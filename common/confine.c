@@ -225,8 +225,10 @@ int pv_confine_drop(const char *user, uint64_t keep)
 	if (rc < 0)
 		return rc;
 	if (become) {
-		/* glibc's wrappers: every thread of the process, not just this one. */
-		if (setgroups(1, &gid) < 0 || setresgid(gid, gid, gid) < 0 ||
+		/* glibc's wrappers: every thread of the process, not just this one.
+		 * The user's groups too (an admin may give pvback group access
+		 * to the backing stores), as su and runuser do. */
+		if (initgroups(user, gid) < 0 || setresgid(gid, gid, gid) < 0 ||
 		    setresuid(uid, uid, uid) < 0)
 			return -errno;
 		if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0)

@@ -617,8 +617,8 @@ int pv_confine_action_parse(const char *s, enum pv_confine_action *out);
  * make pv_confine_thread() apply it.  Once per process, before any
  * data-path thread starts.  0 or -errno (-EALREADY the second time). */
 int pv_confine_init(const struct pv_confine_rules *r, enum pv_confine_action action);
-/* The main thread gives up root: supplementary groups, gid and uid become
- * user's (in every thread that exists now: glibc's set*id), the main
+/* The main thread gives up root: supplementary groups (initgroups), gid
+ * and uid become user's (in every thread that exists now: glibc's set*id), the main
  * thread keeps only the capabilities in keep (effective and permitted;
  * bounding set reduced to them, ambient and inheritable cleared), and it
  * gets no_new_privs.  user NULL: stay who we are (only capabilities are

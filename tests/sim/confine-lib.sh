@@ -2,8 +2,9 @@
 # Description: the /proc checks of tests/sim/confine-*.sh (sourced after a
 # backend library, not run): a running daemon is confined as
 # docs/security.md says.  Every thread runs as the user pvback (uid, gid,
-# saved and filesystem ids) with no_new_privs; the main thread keeps exactly
-# the backend's capability set and has no system-call filter; each
+# saved and filesystem ids, exactly pvback's groups) with no_new_privs;
+# the main thread keeps exactly the backend's capability set and has no
+# system-call filter; each
 # data-path thread (queue threads "<proto><domid>q<idx>", polling workers
 # "netpoll*") has no capability at all and seccomp mode 2 (filter); its
 # bounding set is at most the main thread's (dropping it needs the
@@ -13,6 +14,7 @@ requires getent
 
 PVBACK_UID=$(getent passwd pvback | cut -d: -f3)
 PVBACK_GID=$(getent passwd pvback | cut -d: -f4)
+PVBACK_GROUPS=$(id -G pvback | tr ' ' '\n' | sort -n | xargs)
 [ -n "$PVBACK_UID" ] || bail_out "no user pvback (scripts/install-deps creates it)"
 # The default action: a stray PVBACK_SECCOMP from the caller must not weaken the test.
 unset PVBACK_SECCOMP
@@ -35,7 +37,7 @@ all_threads_are_pvback() {
 			{ echo "thread $t ($(cat /proc/$1/task/$t/comm)): Uid $(field "$1" "$t" Uid)"; ok=1; }
 		[ "$(field "$1" "$t" Gid)" = "$(printf '%s\t%s\t%s\t%s' $PVBACK_GID $PVBACK_GID $PVBACK_GID $PVBACK_GID)" ] ||
 			{ echo "thread $t: Gid $(field "$1" "$t" Gid)"; ok=1; }
-		[ "$(field "$1" "$t" Groups)" = "$PVBACK_GID" ] ||
+		[ "$(field "$1" "$t" Groups | tr ' ' '\n' | sort -n | xargs)" = "$PVBACK_GROUPS" ] ||
 			{ echo "thread $t: Groups $(field "$1" "$t" Groups)"; ok=1; }
 	done
 	return $ok
@@ -68,7 +70,7 @@ data_path_confined() {
 }
 # confined_checks PID PATTERN CAPEFF: the three checks above as TAP tests.
 confined_checks() {
-	check "every thread runs as pvback ($PVBACK_UID:$PVBACK_GID), no other group" \
+	check "every thread runs as pvback ($PVBACK_UID:$PVBACK_GID, groups $PVBACK_GROUPS)" \
 		all_threads_are_pvback "$1"
 	check "the main thread keeps only $3, has no_new_privs and no filter" main_thread_is "$1" "$3"
 	check "data-path threads ($2): no capabilities, no_new_privs, seccomp filter" \
