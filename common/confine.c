@@ -78,8 +78,8 @@ static const int common_syscalls[] = {
 	SYS_futex, SYS_sched_yield, SYS_nanosleep, SYS_clock_nanosleep, SYS_clock_gettime,
 	SYS_gettimeofday, SYS_restart_syscall, SYS_rt_sigreturn, SYS_rt_sigprocmask,
 	SYS_getpid, SYS_gettid, SYS_getrandom, SYS_membarrier, SYS_rseq,
-	/* the end: exit, and abort() (tgkill) so an assertion still says why */
-	SYS_exit, SYS_exit_group, SYS_tgkill,
+	/* the end (abort()'s tgkill: to our own process only, pv_confine_init) */
+	SYS_exit, SYS_exit_group,
 #ifdef PV_SANITIZED
 	/* The ASan/UBSan/LSan runtimes on a data-path thread: their allocator,
 	 * shadow memory, stacks and reports. */
@@ -381,8 +381,13 @@ int pv_confine_init(const struct pv_confine_rules *r, enum pv_confine_action act
 		ctx = seccomp_init(scmp_action(action));
 		if (!ctx)
 			return -ENOMEM;
-		rc = rules_add(ctx, common_syscalls, sizeof(common_syscalls) / sizeof(int),
-			       common_ioctl_types, sizeof(common_ioctl_types));
+		/* abort() and the sanitizers signal a thread of their own process
+		 * (so an assertion still says why), never another process. */
+		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(tgkill), 1,
+				      SCMP_A0(SCMP_CMP_EQ, (uint64_t)getpid()));
+		if (rc == 0)
+			rc = rules_add(ctx, common_syscalls, sizeof(common_syscalls) / sizeof(int),
+				       common_ioctl_types, sizeof(common_ioctl_types));
 		if (rc == 0)
 			rc = rules_add(ctx, r->syscalls, r->nr_syscalls, r->ioctl_types,
 				       r->nr_ioctl_types);

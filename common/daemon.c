@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <linux/capability.h>
 #include <unistd.h>
 
@@ -501,6 +502,25 @@ static void caps_text(uint64_t caps, char *buf, size_t len)
 		snprintf(buf, len, "none");
 }
 
+/* Journals (and usbback's port files) are written in the state directory
+ * from now on: hand it to the user, but only a private one root made (mode
+ * 0700, as make_state_dir does), never a shared directory --state-dir may
+ * name.  Otherwise the main thread's CAP_DAC_OVERRIDE still writes there. */
+static void give_state_dir(const char *dir, const char *user, uid_t uid, gid_t gid)
+{
+	struct stat st;
+
+	if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode) || st.st_uid == uid)
+		return;
+	if (st.st_uid != 0 || (st.st_mode & 07777) != 0700) {
+		pv_info(NULL, "state directory %s: not a private directory of root's (mode %04o): "
+			"left as it is", dir, (unsigned)(st.st_mode & 07777));
+		return;
+	}
+	if (chown(dir, uid, gid) < 0)
+		pv_warn(NULL, "state directory %s: chown to %s: %s", dir, user, strerror(errno));
+}
+
 /*
  * After the privileged start-up, before any data-path thread: the filter,
  * the state directory handed to the user, the drop.  Default user: pvback
@@ -546,9 +566,8 @@ static int confine(struct pv_backend *b, const struct daemon_opts *o)
 		pv_err(NULL, "cannot build the system-call filter: %s", strerror(-rc));
 		return rc;
 	}
-	/* Journals (and usbback's port files) are written there from now on. */
-	if (state && geteuid() == 0 && uid != 0 && chown(state, uid, gid) < 0)
-		pv_warn(NULL, "state directory %s: chown to %s: %s", state, user, strerror(errno));
+	if (state && geteuid() == 0 && uid != 0)
+		give_state_dir(state, user, uid, gid);
 	rc = pv_confine_drop(user, keep);
 	if (rc == -EPERM) {
 		pv_err(NULL, "--user %s: only root can become another user", user);

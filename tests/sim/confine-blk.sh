@@ -7,7 +7,9 @@
 # capability and the seccomp filter (default action: kill), and the data
 # verifies with every I/O engine (io_uring, libaio, sync); discard and
 # flush work under the filter.  A missing --user is refused with a
-# message that says what to do; --no-confine runs as root.
+# message that says what to do; the state directory it made is handed to
+# pvback, a shared one (--state-dir, mode 1777) is not; --no-confine runs
+# as root.
 . "$(dirname "$0")/blk-lib.sh"
 . "$(dirname "$0")/confine-lib.sh"
 
@@ -39,6 +41,19 @@ start_daemon --user pvback-no-such-user
 wait "$daemon_pid"; rc=$?; daemon_pid=
 check "--user of a missing user: the daemon refuses to start (exit $rc)" test "$rc" -ne 0
 check "and says how to create it" grep -q "user pvback-no-such-user does not exist: create it (adduser --system" "$W/blk.log"
+
+mkdir -m 1777 "$W/shared"
+daemon_up --state-dir "$W/shared"
+shell_start g1 || bail_out "shell: $sh_ready"
+check "a shared --state-dir (mode 1777) is not handed to pvback" \
+	test "$(stat -c %u:%a "$W/shared")" = 0:1777
+check "the daemon says it left it as it is" grep -q "state directory $W/shared: not a private directory" "$W/blk.log"
+check "the queue's journal is still written there (pvback's)" \
+	test "$(stat -c %u "$W/shared/vbd-$g1id-51712-q0.journal")" = "$PVBACK_UID"
+shell_stop
+check "SIGTERM: exit 0" stop_daemon
+check "the state directory the daemon made itself is pvback's" \
+	test "$(stat -c %u:%a "$S/pvback-blk.state")" = "$PVBACK_UID:700"
 
 daemon_up --no-confine
 shell_start g1 || bail_out "shell: $sh_ready"

@@ -6,7 +6,8 @@
  * what the allow-list names (pipes, memory, clocks); a syscall not on the
  * list kills the whole process with SIGSYS (the default), or under trap
  * fails with ENOSYS and is named on stderr; ioctl passes only for the
- * listed types (gntdev 'G' yes, the tty/FIONREAD 'T' no).  The main
+ * listed types (gntdev 'G' yes, the tty/FIONREAD 'T' no), tgkill only
+ * to our own process.  The main
  * thread's drop keeps exactly the named capability, makes the user the
  * uid of every thread, and threads created after it inherit that user.
  * Without pv_confine_init a thread is left alone (unit tests, frontends).
@@ -180,6 +181,21 @@ static int ioctl_types(void)
 	return 0;
 }
 
+static pid_t other_pid; /* the test's own process: not the child's */
+
+static int signal_targets(void)
+{
+	pid_t me = getpid();
+
+	pv_confine_thread();
+	/* Signal 0: only the permission and the filter are checked. */
+	if (syscall(SYS_tgkill, me, (pid_t)syscall(SYS_gettid), 0) != 0)
+		return 60;
+	if (syscall(SYS_tgkill, other_pid, other_pid, 0) == 0 || errno != ENOSYS)
+		return 61;
+	return 0;
+}
+
 static int untouched(void)
 {
 	pv_confine_thread(); /* no policy: nothing happens */
@@ -275,6 +291,12 @@ static void test_ioctl_passes_only_for_listed_types(void **state)
 	assert_passed(confined(PV_CONFINE_TRAP, ioctl_types, NULL, 0));
 }
 
+static void test_tgkill_reaches_only_our_own_process(void **state)
+{
+	other_pid = getpid();
+	assert_passed(confined(PV_CONFINE_TRAP, signal_targets, NULL, 0));
+}
+
 /* Root's: the capabilities to lose. */
 static void test_without_init_a_thread_is_left_alone(void **state)
 {
@@ -302,6 +324,7 @@ int main(void)
 		cmocka_unit_test(test_trap_fails_it_with_enosys_and_names_it),
 		cmocka_unit_test(test_a_confined_thread_has_no_capabilities_and_keeps_working),
 		cmocka_unit_test(test_ioctl_passes_only_for_listed_types),
+		cmocka_unit_test(test_tgkill_reaches_only_our_own_process),
 		cmocka_unit_test(test_without_init_a_thread_is_left_alone),
 		cmocka_unit_test(test_drop_keeps_exactly_the_named_capability),
 		cmocka_unit_test(test_a_missing_user_is_enoent),
