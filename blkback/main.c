@@ -105,6 +105,20 @@ static int start(struct pv_backend *b)
 	return 0;
 }
 
+static int serve(struct pv_backend *b)
+{
+	return 0;
+}
+
+/* Discards on block devices (BLKDISCARD: ioctl type 0x12) from the queue
+ * threads; backing files and devices are opened by the main thread with
+ * the common CAP_DAC_OVERRIDE. */
+static const uint8_t blk_ioctl_types[] = { 0x12 };
+static const struct pv_confine_rules blk_confine = {
+	.ioctl_types = blk_ioctl_types,
+	.nr_ioctl_types = sizeof(blk_ioctl_types),
+};
+
 int main(int argc, char **argv)
 {
 	struct blk_config cfg = {
@@ -128,6 +142,8 @@ int main(int argc, char **argv)
 		.stats = blk_ctl_stats,
 		.sighup = blk_ctl_sighup,
 		.start = start,
+		.serve = serve,
+		.confine = &blk_confine,
 		.cfg = &cfg,
 		.common = &cfg.pv,
 	};

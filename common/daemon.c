@@ -8,7 +8,10 @@
  *
  * Threads: everything here runs on the main loop's thread; the backend's
  * queue threads start inside its xenbus ops and inherit the signal mask
- * blocked here first.  Holds no protocol logic.
+ * blocked here first.  Start-up runs as root up to the backend's start
+ * hook, then the daemon confines itself (common/confine.c): the user, the
+ * main thread's kept capabilities, the data-path filter; only then do the
+ * backend's serve hook and the devices start.  Holds no protocol logic.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -19,12 +22,19 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <linux/capability.h>
 #include <unistd.h>
 
 #include "pvcommon.h"
 
 #define MAX_TYPES 8
 #define POLL_US_MAX 1000000u
+#define DEFAULT_USER "pvback"
+/* What every main thread keeps: it opens backing files and devices,
+ * /dev/xen/gntdev and evtchn for each queue (root's, mode 0600), pvsim's
+ * sockets, and a predecessor's journals, all as root left them. */
+#define MAIN_CAPS PV_CAP(CAP_DAC_OVERRIDE)
 
 struct pv_backend {
 	const struct pv_backend_desc *d;
@@ -42,6 +52,9 @@ struct daemon_opts {
 	bool use_syslog, foreground;
 	const char *ctl_path, *state_dir;   /* NULL: the default */
 	unsigned guest_map_pages;           /* the mapping budget (common/budget.c) */
+	const char *user;                   /* --user; NULL: the default */
+	bool no_confine;
+	enum pv_confine_action seccomp;
 };
 
 void *pv_backend_config(struct pv_backend *b)
@@ -184,8 +197,8 @@ static const struct pv_ctl_cmd stats_cmds[] = {
 
 /* ----------------------------------------------------------- options */
 
-enum { O_HV = 256, O_TYPE, O_LOG, O_SYSLOG, O_FG, O_CTL, O_STATE, O_POLL, O_MAXQ, O_GMAP, O_HELP,
-       O_BACKEND = 512 };
+enum { O_HV = 256, O_TYPE, O_LOG, O_SYSLOG, O_FG, O_CTL, O_STATE, O_POLL, O_MAXQ, O_GMAP,
+       O_USER, O_NO_CONFINE, O_SECCOMP, O_HELP, O_BACKEND = 512 };
 
 static const struct option common_opts[] = {
 	{ "hv", required_argument, NULL, O_HV },
@@ -198,6 +211,9 @@ static const struct option common_opts[] = {
 	{ "poll-us", required_argument, NULL, O_POLL },
 	{ "max-queues", required_argument, NULL, O_MAXQ },
 	{ "guest-map-pages", required_argument, NULL, O_GMAP },
+	{ "user", required_argument, NULL, O_USER },
+	{ "no-confine", no_argument, NULL, O_NO_CONFINE },
+	{ "seccomp", required_argument, NULL, O_SECCOMP },
 	{ "help", no_argument, NULL, O_HELP },
 };
 
@@ -249,6 +265,14 @@ static void usage(FILE *f, const struct pv_backend *b)
 	opt_usage(f, "log-level", "err|warn|info|debug", "default info");
 	opt_usage(f, "syslog", NULL, "log to syslog");
 	opt_usage(f, "foreground", NULL, "do not daemonize");
+	opt_usage(f, "user", "NAME", "run as NAME after start-up (default " DEFAULT_USER
+		  " when\nstarted as root; root: stay root, docs/security.md)");
+	opt_usage(f, "no-confine", NULL, "no user change, capability drop or system-call\n"
+		  "filter (debugging only)");
+	opt_usage(f, "seccomp", "kill|trap|log|off", "a data-path system call not on the "
+		  "allow-list:\nkill the daemon (default), fail it and name it\non stderr "
+		  "(trap), allow and log it in the kernel\nlog (log), or no filter (off); default "
+		  "from\n$PVBACK_SECCOMP");
 	if (pv_run_path(PV_HV_XEN, d->prog, PV_RUN_CTL, xen, sizeof(xen)) == 0 &&
 	    pv_run_path(PV_HV_SIM, d->prog, PV_RUN_CTL, sim, sizeof(sim)) == 0) {
 		snprintf(help, sizeof(help), "control socket (default %s on xen,\n%s on pvsim)", xen,
@@ -319,6 +343,14 @@ static int set_common(struct pv_backend *b, struct daemon_opts *o, int c, const 
 		return pv_opt_uint(arg, 1, b->d->max_queues, &cfg->max_queues);
 	case O_GMAP:
 		return pv_opt_uint(arg, 0, UINT32_MAX / 2, &o->guest_map_pages);
+	case O_USER:
+		o->user = arg;
+		return 0;
+	case O_NO_CONFINE:
+		o->no_confine = true;
+		return 0;
+	case O_SECCOMP:
+		return pv_confine_action_parse(arg, &o->seccomp);
 	}
 	return -EINVAL;
 }
@@ -450,6 +482,111 @@ static void make_state_dir(struct pv_backend *b, const struct daemon_opts *o, ch
 		cfg->state_dir = dir;
 }
 
+/* ----------------------------------------------------------- confine */
+
+static void caps_text(uint64_t caps, char *buf, size_t len)
+{
+	static const struct { unsigned cap; const char *name; } names[] = {
+		{ CAP_DAC_OVERRIDE, "dac_override" }, { CAP_DAC_READ_SEARCH, "dac_read_search" },
+		{ CAP_NET_ADMIN, "net_admin" }, { CAP_NET_RAW, "net_raw" },
+		{ CAP_IPC_LOCK, "ipc_lock" }, { CAP_SYS_ADMIN, "sys_admin" },
+		{ CAP_SYS_RAWIO, "sys_rawio" }, { CAP_SYS_RESOURCE, "sys_resource" },
+	};
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (unsigned i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (caps & PV_CAP(names[i].cap) && n < len)
+			n += (size_t)snprintf(buf + n, len - n, "%s%s", n ? "," : "", names[i].name);
+	if (!n)
+		snprintf(buf, len, "none");
+}
+
+/* Journals (and usbback's port files) are written in the state directory
+ * from now on: hand it to the user, but only a private one root made (mode
+ * 0700, as make_state_dir does), never a shared directory --state-dir may
+ * name.  Otherwise the main thread's CAP_DAC_OVERRIDE still writes there. */
+static void give_state_dir(const char *dir, const char *user, uid_t uid, gid_t gid)
+{
+	struct stat st;
+
+	if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode) || st.st_uid == uid)
+		return;
+	if (st.st_uid != 0 || (st.st_mode & 07777) != 0700) {
+		pv_info(NULL, "state directory %s: not a private directory of root's (mode %04o): "
+			"left as it is", dir, (unsigned)(st.st_mode & 07777));
+		return;
+	}
+	if (chown(dir, uid, gid) < 0)
+		pv_warn(NULL, "state directory %s: chown to %s: %s", dir, user, strerror(errno));
+}
+
+/*
+ * After the privileged start-up, before any data-path thread: the filter,
+ * the state directory handed to the user, the drop.  Default user: pvback
+ * when started as root (refused when it does not exist: a shared user such
+ * as nobody would let other daemons signal and trace ours); who we are
+ * otherwise.  --user root keeps root and every capability on the main
+ * thread; the data path is confined either way.
+ */
+static int confine(struct pv_backend *b, const struct daemon_opts *o)
+{
+	const struct pv_backend_desc *d = b->d;
+	const char *user = o->user, *state = d->common->state_dir;
+	uint64_t keep = MAIN_CAPS | (d->confine ? d->confine->main_caps : 0);
+	char caps[128];
+	uid_t uid = geteuid();
+	gid_t gid = getegid();
+	int rc;
+
+	if (o->no_confine) {
+		pv_warn(NULL, "--no-confine: running as uid %u with every capability and no "
+			"system-call filter", (unsigned)uid);
+		return 0;
+	}
+	if (!user && uid == 0)
+		user = DEFAULT_USER;
+	if (user) {
+		rc = pv_confine_lookup(user, &uid, &gid);
+		if (rc == -ENOENT) {
+			pv_err(NULL, "user %s does not exist: create it (adduser --system --group "
+			       "--no-create-home %s), or pass --user NAME (--no-confine to run as "
+			       "root, unconfined)", user, user);
+			return rc;
+		}
+		if (rc < 0) {
+			pv_err(NULL, "user %s: %s", user, strerror(-rc));
+			return rc;
+		}
+	}
+	if (uid == 0)
+		keep = ~0ull; /* --user root: the main thread as it was */
+	rc = pv_confine_init(d->confine, o->seccomp);
+	if (rc < 0) {
+		pv_err(NULL, "cannot build the system-call filter: %s", strerror(-rc));
+		return rc;
+	}
+	if (state && geteuid() == 0 && uid != 0)
+		give_state_dir(state, user, uid, gid);
+	rc = pv_confine_drop(user, keep);
+	if (rc == -EPERM) {
+		pv_err(NULL, "--user %s: only root can become another user", user);
+		return rc;
+	}
+	if (rc < 0) {
+		pv_err(NULL, "cannot drop privileges: %s", strerror(-rc));
+		return rc;
+	}
+	caps_text(keep, caps, sizeof(caps));
+	pv_info(NULL, "confined: uid %u gid %u; main thread keeps %s; data path: no "
+		"capabilities, system-call filter %s", (unsigned)geteuid(), (unsigned)getegid(),
+		uid == 0 ? "every capability" : caps,
+		o->seccomp == PV_CONFINE_NONE ? "off" :
+		o->seccomp == PV_CONFINE_KILL ? "(kill)" :
+		o->seccomp == PV_CONFINE_TRAP ? "(trap)" : "(log)");
+	return 0;
+}
+
 static int serve(struct pv_backend *b, const struct daemon_opts *o)
 {
 	static const int signals[] = { SIGINT, SIGTERM, SIGHUP };
@@ -507,6 +644,8 @@ static int serve(struct pv_backend *b, const struct daemon_opts *o)
 	make_state_dir(b, o, state_def, sizeof(state_def));
 	if (d->start(b) < 0)
 		goto out;
+	if (confine(b, o) < 0 || d->serve(b) < 0)
+		goto out;
 	for (i = 0; i < o->nr_types; i++) {
 		ops[i] = *d->xb;
 		ops[i].type = o->types[i];
@@ -543,8 +682,8 @@ static bool desc_complete(const struct pv_backend_desc *d)
 	unsigned i;
 
 	if (!d->prog || !d->type || !d->xb || !d->max_queues || (d->nr_opts && !d->opts) ||
-	    (d->nr_cmds && !d->cmds) || !d->stats || !d->sighup || !d->start || !d->cfg ||
-	    !d->common)
+	    (d->nr_cmds && !d->cmds) || !d->stats || !d->sighup || !d->start || !d->serve ||
+	    !d->cfg || !d->common)
 		return false;
 	for (i = 0; i < d->nr_opts; i++)
 		if (!d->opts[i].name || !d->opts[i].help || !d->opts[i].set)
@@ -559,6 +698,7 @@ int pv_backend_main(const struct pv_backend_desc *d, int argc, char **argv)
 {
 	struct pv_backend b = { .d = d };
 	struct daemon_opts o = { .level = PV_LOG_INFO, .guest_map_pages = PV_BUDGET_GUEST_PAGES };
+	const char *env;
 	char note[128];
 	unsigned i;
 	int ret;
@@ -584,6 +724,12 @@ int pv_backend_main(const struct pv_backend_desc *d, int argc, char **argv)
 			free(b.cmds);
 			return ret;
 		}
+	}
+	env = getenv("PVBACK_SECCOMP");
+	if (env && pv_confine_action_parse(env, &o.seccomp) < 0) {
+		fprintf(stderr, "%s: PVBACK_SECCOMP=%s: not kill, trap, log or off\n", d->prog, env);
+		free(b.cmds);
+		return 2;
 	}
 	ret = parse_options(&b, &o, argc, argv);
 	if (ret > 0) {

@@ -576,6 +576,67 @@ void pv_ctl_usage(struct pv_out *o, const char *lead, const char *prog,
 int pv_ctl_client_main(const char *prog, const struct pv_ctl_cmd *cmds, unsigned nr_cmds,
 		       const char *note, int argc, char **argv);
 
+/* -------------------------------------------------------------- confine */
+
+/*
+ * Confinement (common/confine.c, docs/security.md): after start-up a daemon
+ * runs as an unprivileged user; its main (xenbus) thread keeps the few
+ * capabilities its backend declares, every data-path thread (queue threads,
+ * pv_workers) has none and runs under a seccomp-bpf allow-list; every
+ * thread has no_new_privs.  Credentials, capabilities and seccomp filters
+ * are per thread in Linux: a thread confines itself (pv_confine_thread)
+ * before it touches guest memory, and threads created after the main
+ * thread dropped inherit its user.
+ *
+ * The data-path policy is process-wide, set once by pv_confine_init()
+ * before any data-path thread starts and read-only after: the one piece of
+ * global state here, because every thread of the process must agree on it.
+ */
+#define PV_CAP(c) (1ull << (c))  /* a bit of a capability set (<linux/capability.h>) */
+
+/* What a backend needs beyond the common part (pv_backend_desc.confine). */
+struct pv_confine_rules {
+	uint64_t main_caps;          /* PV_CAP() bits the main thread keeps too */
+	const int *syscalls;         /* more syscalls its data-path threads make (SYS_*) */
+	unsigned nr_syscalls;
+	const uint8_t *ioctl_types;  /* more ioctl types (_IOC_TYPE) they may use */
+	unsigned nr_ioctl_types;
+};
+
+/* What a data-path thread's filter does with a syscall not on the list. */
+enum pv_confine_action {
+	PV_CONFINE_KILL,  /* kill the process (SIGSYS; the kernel log names the syscall) */
+	PV_CONFINE_TRAP,  /* fail it with ENOSYS and say which one on stderr */
+	PV_CONFINE_LOG,   /* allow it and log it in the kernel log (deriving the list) */
+	PV_CONFINE_NONE,  /* no filter (capabilities are still dropped) */
+};
+
+/* "kill", "trap", "log", "off": 0 or -EINVAL. */
+int pv_confine_action_parse(const char *s, enum pv_confine_action *out);
+/* Build the data-path filter from the common list and r (may be NULL) and
+ * make pv_confine_thread() apply it.  Once per process, before any
+ * data-path thread starts.  0 or -errno (-EALREADY the second time). */
+int pv_confine_init(const struct pv_confine_rules *r, enum pv_confine_action action);
+/* The main thread gives up root: supplementary groups (initgroups), gid
+ * and uid become user's (in every thread that exists now: glibc's set*id), the main
+ * thread keeps only the capabilities in keep (effective and permitted;
+ * bounding set reduced to them, ambient and inheritable cleared), and it
+ * gets no_new_privs.  user NULL: stay who we are (only capabilities are
+ * dropped).  No data-path thread may exist yet: their filters forbid the
+ * set*id that glibc broadcasts.  0, -ENOENT (no such user), -EPERM (not
+ * root and user is someone else), other -errno. */
+int pv_confine_drop(const char *user, uint64_t keep);
+/* The uid and gid of user: 0 or -ENOENT (-errno when the lookup fails). */
+int pv_confine_lookup(const char *user, uid_t *uid, gid_t *gid);
+/* At the start of a data-path thread: no_new_privs, no capabilities (and
+ * an empty bounding set when it may still drop it), then the filter of
+ * pv_confine_init().  Nothing at all before pv_confine_init() (unit tests,
+ * frontends).  Fails closed: a thread that cannot confine itself logs why
+ * and aborts the process rather than serve a guest unconfined. */
+void pv_confine_thread(void);
+/* True once pv_confine_init() succeeded. */
+bool pv_confine_enabled(void);
+
 /* --------------------------------------------------------------- daemon */
 
 /*
@@ -588,7 +649,7 @@ int pv_ctl_client_main(const char *prog, const struct pv_ctl_cmd *cmds, unsigned
  *
  * Common options: --hv --type (repeatable) --log-level --syslog
  * --foreground --ctl PATH|none --state-dir DIR|none --poll-us N
- * --max-queues N --help.  `<prog> stats [--json|--prometheus] [DEVICE]`
+ * --max-queues N --user NAME --no-confine --seccomp kill|trap|log|off --help.  `<prog> stats [--json|--prometheus] [DEVICE]`
  * and `<prog> <cmd> ...` for each of the backend's commands are clients.
  * SIGINT/SIGTERM stop every backend (drain, disconnect) and exit 0;
  * SIGHUP calls the descriptor's hook.
@@ -651,8 +712,18 @@ struct pv_backend_desc {
 	bool (*stats)(struct pv_xb_dev *dev, struct pv_stats_dump *d);
 	void (*sighup)(struct pv_backend *b);
 	/* Options parsed, hv kind resolved, control socket up, state dir made;
-	 * before any device is served.  0, or -errno after logging why. */
+	 * still root, before any device is served: privileged set-up (the
+	 * DPDK EAL).  Start no data-path thread here.  0, or -errno after
+	 * logging why. */
 	int (*start)(struct pv_backend *b);
+	/* Confined (the daemon's user, the main thread's kept capabilities),
+	 * before any device is served: start the data-path threads that serve
+	 * many devices (netback's polling workers).  0, or -errno after
+	 * logging why. */
+	int (*serve)(struct pv_backend *b);
+	/* What its threads need beyond the common confinement (NULL: nothing):
+	 * the main thread's extra capabilities, data-path syscalls. */
+	const struct pv_confine_rules *confine;
 	void *cfg;                            /* protocol config, defaults filled; xb ctx */
 	struct pv_backend_cfg *common;        /* the common part (usually inside cfg) */
 };

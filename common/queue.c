@@ -601,6 +601,7 @@ static void *queue_thread(void *opaque)
 	snprintf(tname, sizeof(tname), "%s%uq%u", q->ops->proto, q->domid, q->idx);
 	tname[15] = 0;
 	pthread_setname_np(pthread_self(), tname);
+	pv_confine_thread(); /* before the first look at a guest's ring */
 	pv_loop_run(q->loop);
 	stop_complete(q); /* pv_loop_stop came from maybe_finish */
 	return NULL;

@@ -119,6 +119,7 @@ static void *worker_thread(void *opaque)
 	int n;
 
 	pthread_setname_np(pthread_self(), w->name);
+	pv_confine_thread(); /* before the first poll of a guest's ring */
 	if (w->p.thread_init)
 		w->p.thread_init(w->p.opaque);
 	while (!__atomic_load_n(&w->stop, __ATOMIC_ACQUIRE)) {

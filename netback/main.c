@@ -7,7 +7,9 @@
  * queue runs on its own thread (ring.c).  Holds no protocol logic.
  */
 #include <errno.h>
+#include <linux/capability.h>
 #include <sched.h>
+#include <sys/syscall.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -146,7 +148,9 @@ static void sighup(struct pv_backend *b)
 	pv_info(NULL, "SIGHUP: nothing to re-read");
 }
 
-/* After daemon(): the EAL's threads would not survive the fork. */
+/* After daemon() (the EAL's threads would not survive the fork), as root
+ * (the EAL's hugepages and devices); no polling worker yet: they start
+ * confined (serve). */
 static int start(struct pv_backend *b)
 {
 	struct net_config *cfg = pv_backend_config(b);
@@ -194,8 +198,34 @@ static int start(struct pv_backend *b)
 		       cfg->port == NET_PORT_DPDK ? "" : " and an uplink");
 		return -EINVAL;
 	}
-	return net_workers_start(cfg);
+	return 0;
 }
+
+/* The polling workers are data-path threads: started confined. */
+static int serve(struct pv_backend *b)
+{
+	return net_workers_start(pv_backend_config(b));
+}
+
+/*
+ * The main thread creates each vif's TAP (CAP_NET_ADMIN: TUNSETIFF of a new
+ * interface, TUNSETPERSIST, its address and MTU) and DPDK's packet sockets
+ * (CAP_NET_RAW).  The data path: TUNSETCARRIER ('T') on a receive stall,
+ * and on a polling worker the queue's start (pv_queue_start runs it there):
+ * the queue's own TAP fd (open /dev/net/tun, TUNSETIFF to attach to the
+ * existing interface, which needs no capability), its io_uring, and the
+ * DPDK queue set-up (access, sched_getaffinity: seen with --seccomp log).
+ */
+static const int net_syscalls[] = { SYS_openat, SYS_io_uring_setup, SYS_access,
+				    SYS_sched_getaffinity };
+static const uint8_t net_ioctl_types[] = { 'T' };
+static const struct pv_confine_rules net_confine = {
+	.main_caps = PV_CAP(CAP_NET_ADMIN) | PV_CAP(CAP_NET_RAW),
+	.syscalls = net_syscalls,
+	.nr_syscalls = sizeof(net_syscalls) / sizeof(net_syscalls[0]),
+	.ioctl_types = net_ioctl_types,
+	.nr_ioctl_types = sizeof(net_ioctl_types),
+};
 
 int main(int argc, char **argv)
 {
@@ -220,6 +250,8 @@ int main(int argc, char **argv)
 		.stats = net_ctl_stats,
 		.sighup = sighup,
 		.start = start,
+		.serve = serve,
+		.confine = &net_confine,
 		.cfg = &cfg,
 		.common = &cfg.pv,
 	};

@@ -6,6 +6,8 @@
  * backend/<type>/ for each --type, e.g. qusb); each connected controller
  * runs on its own queue thread (ring.c).  Holds no protocol logic.
  */
+#include <sys/syscall.h>
+
 #include "usbback.h"
 
 static void sighup(struct pv_backend *b)
@@ -17,6 +19,28 @@ static int start(struct pv_backend *b)
 {
 	return 0;
 }
+
+static int serve(struct pv_backend *b)
+{
+	return 0;
+}
+
+/* Passthrough: libusb's usbfs ioctls ('U': submit, reap, discard, control)
+ * from the queue thread; the device nodes are opened by the main thread
+ * (probe, plug) with the common CAP_DAC_OVERRIDE.  The queue thread also
+ * rewrites the controller's port file in the state directory (ring.c
+ * state_save: open, rename, unlink), seen with --seccomp log: a path-based
+ * hole to close by moving that write to the xenbus thread
+ * (docs/security.md). */
+static const int usb_syscalls[] = { SYS_openat, SYS_rename, SYS_renameat, SYS_renameat2,
+				    SYS_unlink, SYS_unlinkat };
+static const uint8_t usb_ioctl_types[] = { 'U' };
+static const struct pv_confine_rules usb_confine = {
+	.syscalls = usb_syscalls,
+	.nr_syscalls = sizeof(usb_syscalls) / sizeof(usb_syscalls[0]),
+	.ioctl_types = usb_ioctl_types,
+	.nr_ioctl_types = sizeof(usb_ioctl_types),
+};
 
 int main(int argc, char **argv)
 {
@@ -35,6 +59,8 @@ int main(int argc, char **argv)
 		.stats = usb_ctl_stats,
 		.sighup = sighup,
 		.start = start,
+		.serve = serve,
+		.confine = &usb_confine,
 		.cfg = &cfg,
 		.common = &cfg.pv,
 	};

@@ -349,6 +349,36 @@ xt_pvd_start() {
 	return 1
 }
 xt_pvd_alive() { kill -0 "$(xt_pvd_pid "$1")" 2>/dev/null; }
+# xt_pvd_confined PROG PATTERN CAPEFF  PROG is confined (docs/security.md): every
+#                            thread's Uid is pvback's (all four ids), the main thread's
+#                            CapEff/CapPrm are CAPEFF (hex as /proc shows it) with
+#                            NoNewPrivs 1, and the threads whose name matches PATTERN
+#                            (a grep -E, e.g. 'blk5q[0-9]+'; at least one) have CapEff
+#                            and CapPrm 0, NoNewPrivs 1, Seccomp 2
+xt_pvd_confined() {
+	local pid uid t comm st bad=0 n=0 z=0000000000000000
+	pid=$(xt_pvd_pid "$1")
+	uid=$(sed -n 's/^pvback:[^:]*:\([0-9]*\):.*/\1/p' /etc/passwd)
+	[ -n "$pid" ] && [ -n "$uid" ] || { echo "no pid or no user pvback"; return 1; }
+	for t in /proc/$pid/task/*; do
+		comm=$(cat "$t/comm")
+		st=$(cat "$t/status")
+		echo "$st" | grep -qE "^Uid:[[:space:]]+$uid[[:space:]]+$uid[[:space:]]+$uid[[:space:]]+$uid\$" ||
+			{ echo "$comm: $(echo "$st" | grep ^Uid:)"; bad=1; }
+		if [ "${t##*/}" = "$pid" ]; then
+			echo "$st" | grep -q "^CapEff:[[:space:]]*$3\$" && echo "$st" | grep -q "^CapPrm:[[:space:]]*$3\$" &&
+				echo "$st" | grep -q '^NoNewPrivs:[[:space:]]*1$' ||
+				{ echo "main: $(echo "$st" | grep -E '^(CapEff|CapPrm|NoNewPrivs):' | tr '\n' ' ')"; bad=1; }
+		elif echo "$comm" | grep -qE "^($2)\$"; then
+			n=$((n + 1))
+			echo "$st" | grep -q "^CapEff:[[:space:]]*$z\$" && echo "$st" | grep -q "^CapPrm:[[:space:]]*$z\$" &&
+				echo "$st" | grep -q '^NoNewPrivs:[[:space:]]*1$' && echo "$st" | grep -q '^Seccomp:[[:space:]]*2$' ||
+				{ echo "$comm: $(echo "$st" | grep -E '^(CapEff|CapPrm|NoNewPrivs|Seccomp):' | tr '\n' ' ')"; bad=1; }
+		fi
+	done
+	[ $n -gt 0 ] || { echo "no thread matches $2"; bad=1; }
+	return $bad
+}
 xt_pvd_gone() { # PID: exited (or a zombie)
 	[ ! -d "/proc/$1" ] || grep -q '^State:.*Z' "/proc/$1/status" 2>/dev/null
 }
