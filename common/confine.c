@@ -18,6 +18,8 @@
  */
 #include <errno.h>
 #include <grp.h>
+#include <malloc.h>
+#include <sys/sysinfo.h>
 #include <linux/capability.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
@@ -377,6 +379,12 @@ int pv_confine_init(const struct pv_confine_rules *r, enum pv_confine_action act
 	if (!r)
 		r = &none;
 	policy.action = action;
+	/* glibc's malloc sizes its arena limit from the CPU count the first
+	 * time a thread needs a ninth arena (sched_getaffinity, then openat of
+	 * /sys/devices/system/cpu/online): on a filtered data-path thread that
+	 * is a kill.  Its own default, fixed now instead. */
+	if (!mallopt(M_ARENA_MAX, 8 * get_nprocs_conf()))
+		return -EINVAL;
 	if (action != PV_CONFINE_NONE) {
 		ctx = seccomp_init(scmp_action(action));
 		if (!ctx)

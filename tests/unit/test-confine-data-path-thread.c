@@ -11,6 +11,8 @@
  * thread's drop keeps exactly the named capability, makes the user the
  * uid of every thread, and threads created after it inherit that user.
  * Without pv_confine_init a thread is left alone (unit tests, frontends).
+ * Sixteen confined threads alive at once each allocate their first memory
+ * (glibc's arena limit is fixed before, not asked on a filtered thread).
  * Each case runs in a forked child: the policy is once per process.
  */
 #include <errno.h>
@@ -131,6 +133,42 @@ static int confined(enum pv_confine_action action, child_fn *fn, char *err, size
 }
 
 /* ------------------------------------------------------------ bodies */
+
+/* Many confined threads alive at once, each with its first malloc: glibc
+ * makes each an arena, and the ninth used to ask for the CPU count
+ * (sched_getaffinity, openat: a kill).  Seen in blk-hostile-dos. */
+#define MANY_THREADS 16
+static pthread_barrier_t many_barrier;
+
+static void *many_body(void *arg)
+{
+	void *p;
+
+	pv_confine_thread();
+	p = malloc(4096);
+	if (p)
+		memset(p, 1, 4096);
+	pthread_barrier_wait(&many_barrier); /* all alive: no arena reused */
+	free(p);
+	return p ? NULL : (void *)1;
+}
+
+static int many_first_mallocs(void)
+{
+	pthread_t t[MANY_THREADS];
+	void *ret;
+	int bad = 0;
+
+	pthread_barrier_init(&many_barrier, NULL, MANY_THREADS);
+	for (unsigned i = 0; i < MANY_THREADS; i++)
+		if (pthread_create(&t[i], NULL, many_body, NULL))
+			return 30;
+	for (unsigned i = 0; i < MANY_THREADS; i++) {
+		pthread_join(t[i], &ret);
+		bad |= ret != NULL;
+	}
+	return bad ? 31 : 0;
+}
 
 static int socket_call(void)
 {
@@ -262,6 +300,11 @@ static void assert_passed(int st)
 	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
 }
 
+static void test_many_confined_threads_allocate_their_first_memory(void **state)
+{
+	assert_passed(confined(PV_CONFINE_KILL, many_first_mallocs, NULL, 0));
+}
+
 static void test_a_syscall_off_the_list_kills_the_process(void **state)
 {
 	int st = confined(PV_CONFINE_KILL, socket_call, NULL, 0);
@@ -323,6 +366,7 @@ int main(void)
 		cmocka_unit_test(test_a_syscall_off_the_list_kills_the_process),
 		cmocka_unit_test(test_trap_fails_it_with_enosys_and_names_it),
 		cmocka_unit_test(test_a_confined_thread_has_no_capabilities_and_keeps_working),
+		cmocka_unit_test(test_many_confined_threads_allocate_their_first_memory),
 		cmocka_unit_test(test_ioctl_passes_only_for_listed_types),
 		cmocka_unit_test(test_tgkill_reaches_only_our_own_process),
 		cmocka_unit_test(test_without_init_a_thread_is_left_alone),
