@@ -3,10 +3,10 @@
  * Description: stateful libFuzzer harness for pvback-blk's data path (issue
  * 13): a live blkif queue (blkback/ring.c on common/queue.c) on the
  * in-process pvsim of tests/unit/hv-harness.c, driven by a hostile guest
- * that the input scripts.  The first 3 bytes pick the queue's setup (I/O
- * engine, grant mode, persistent grants, ABI, ring order, indirect
- * segments, backing store, journal, polling, how it stops); the rest is up
- * to FZ_MAX_OPS operations: requests well formed or raw, index moves
+ * that the input scripts.  The first 4 bytes pick the queue's setup (I/O
+ * engine, grant mode, persistent grants, ABI, indirect segments, backing
+ * store, journal, polling, how it stops, ring order); the rest is up to
+ * FZ_MAX_OPS operations: requests well formed or raw, index moves
  * (req_prod forward, back, far; req_event, rsp_event), notifies, waits,
  * responses consumed, grants revoked and given again while requests may be
  * in flight, indirect pages rewritten under the backend (double fetch).
@@ -399,12 +399,7 @@ static int guest_open(struct fz *z, unsigned order)
 				z->ent_size);
 	if (rc < 0)
 		return rc;
-	for (k = 0; k < FZ_NR_DATA; k++) {
-		rc = page_grant(z, k);
-		if (rc < 0)
-			return rc;
-	}
-	for (; k < FZ_NR_PAGES; k++) {
+	for (k = 0; k < FZ_NR_PAGES; k++) { /* data first: indirect pages name them */
 		rc = page_grant(z, k);
 		if (rc < 0)
 			return rc;
@@ -417,6 +412,17 @@ static int guest_open(struct fz *z, unsigned order)
 
 static const unsigned fz_max_indirect[8] = { 0, 0, 11, 12, 32, 128, 255, 256 };
 
+/*
+ * The setup bytes (tests/fuzz/gen-blk-queue-seeds.sh writes seeds so):
+ *  a: bit 0 io_uring (else sync), bits 2-3 grant mode (auto, map, copy,
+ *     auto), bit 4 persistent grants, bit 5 x86_32 ABI;
+ *  b: bits 0-2 max_indirect (fz_max_indirect), bits 3-4 backing store
+ *     (direct, buffered, readonly, buffered), bit 5 discard offered,
+ *     bit 6 journal, bit 7 polling;
+ *  c: bits 0-4 max_pgrants - 1, bits 5-6 fixed buffers (auto, on, off,
+ *     auto), bit 7 stop without waiting (pv_queue_stop_begin);
+ *  then the ring order (mod 3).
+ */
 static void setup(struct fz *z)
 {
 	uint8_t a = in_u8(&z->in), b = in_u8(&z->in), c = in_u8(&z->in);
@@ -787,6 +793,17 @@ static void op_regrant(struct fz *z)
 		fz_die("re-grant", ENOMEM);
 }
 
+/*
+ * An operation is a byte (mod OP_NR) and its arguments:
+ *  REQUEST  sel id [op if sel&15 == 8] sector nb, then per segment
+ *           (ref, sects) or per indirect page a ref byte (op_request);
+ *  RAW      offset from req_prod_pvt (0: the next slot, pushed later),
+ *           then a whole slot;      PUSH, NOTIFY, CONSUME, WAIT, READBACK;
+ *  PROD     mode (+k, -k, +2^31 + k, any u32);  RSP_EVENT, REQ_EVENT m;
+ *  REVOKE, REGRANT  page;  INDIRECT page first n, then n (ref, sects).
+ * A ref byte names a page (0-11), the ring, ref 0 or a ref never granted
+ * (pick_ref); sects: first in bits 0-2, last in bits 3-5, bit 6 last + 8.
+ */
 enum {
 	OP_REQUEST, OP_RAW, OP_PUSH, OP_PROD, OP_RSP_EVENT, OP_REQ_EVENT, OP_NOTIFY,
 	OP_CONSUME, OP_REVOKE, OP_REGRANT, OP_INDIRECT, OP_WAIT, OP_READBACK, OP_NR
@@ -894,15 +911,34 @@ static void check_drained(struct fz *z, int dead)
 			fz_fail("a request pushed before the stop never answered");
 }
 
-static unsigned count_dir(const char *path)
+/* Entries of a /proc/self directory.  Threads: the kernel's io_uring
+ * workers (iou-wrk-*, iou-sqp-*) leave when they like after the ring
+ * went, so they are not ours to count. */
+static unsigned count_dir(const char *path, bool threads)
 {
 	DIR *d = opendir(path);
+	struct dirent *e;
 	unsigned n = 0;
 
 	if (!d)
 		fz_die(path, errno);
-	while (readdir(d))
+	while ((e = readdir(d))) {
+		char comm[64], name[32] = "";
+		FILE *f;
+
+		if (threads && e->d_name[0] != '.') {
+			snprintf(comm, sizeof(comm), "%s/%s/comm", path, e->d_name);
+			f = fopen(comm, "re");
+			if (!f)
+				continue; /* gone meanwhile */
+			if (!fgets(name, sizeof(name), f))
+				name[0] = 0;
+			fclose(f);
+			if (!strncmp(name, "iou-", 4))
+				continue;
+		}
 		n++;
+	}
 	closedir(d);
 	return n;
 }
@@ -946,8 +982,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	z.in = (struct fz_in){ data, size };
 	setup(&z);
 	order = in_u8(&z.in) % 3;
-	fds = count_dir("/proc/self/fd");
-	tasks = count_dir("/proc/self/task");
+	fds = count_dir("/proc/self/fd", false);
+	tasks = count_dir("/proc/self/task", true);
 	if (guest_open(&z, order) < 0)
 		fz_die("guest pages", ENOMEM);
 	if (backend_start(&z) == 0) {
@@ -957,9 +993,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	check_drained(&z, dead);
 	guest_close(&z);
 	t_sim_sync(P.ts); /* pvsim saw the queue's connection go */
-	if (count_dir("/proc/self/fd") != fds)
+	if (count_dir("/proc/self/fd", false) != fds)
 		fz_fail("file descriptors leaked");
-	if (count_dir("/proc/self/task") != tasks)
+	if (count_dir("/proc/self/task", true) != tasks)
 		fz_fail("threads left running");
 	return 0;
 }
