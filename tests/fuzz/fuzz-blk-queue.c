@@ -574,12 +574,21 @@ static void consume(struct fz *z)
 
 /* ------------------------------------------------------ operations */
 
-/* The slot at req_prod_pvt, as a frontend fills it: one is free unless
- * the guest overruns the responses it has not read. */
+/* A frontend writes only free slots: at or beyond req_prod (not published)
+ * and within a ring of the responses it read.  Any other slot the backend
+ * may be copying, or answering into, right now: what it reads may be torn
+ * (half old, half new), so its ids are no longer ours to check. */
+static void writing(struct fz *z, uint32_t idx)
+{
+	if ((int32_t)(idx - z->f.sring->req_prod) < 0 ||
+	    (int32_t)(z->f.rsp_cons + z->f.nr_ents - idx) <= 0)
+		z->strict = z->sane = false;
+}
+
+/* The slot at req_prod_pvt, as a frontend fills it. */
 static uint8_t *next_slot(struct fz *z)
 {
-	if (z->f.req_prod_pvt - z->f.rsp_cons >= z->f.nr_ents)
-		z->strict = false;
+	writing(z, z->f.req_prod_pvt);
 	return slot_at(z, z->f.req_prod_pvt++);
 }
 
@@ -672,6 +681,7 @@ static void op_raw(struct fz *z)
 		return;
 	}
 	z->strict = false;
+	writing(z, z->f.req_prod_pvt + (uint32_t)(int32_t)off);
 	memcpy(slot_at(z, z->f.req_prod_pvt + (uint32_t)(int32_t)off), e, z->ent_size);
 	record(z, e, false);
 }
