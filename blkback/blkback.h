@@ -284,7 +284,7 @@ void blk_queue_stats(struct blk_queue *q, struct blk_queue_info *out);
 /* ---------------------------------------------------------------- vbd */
 
 struct blk_vbd {
-	struct pv_xb_dev *dev;
+	struct pv_xb_dev *dev;    /* NULL: no xenbus device (tests/fuzz/fuzz-blk-queue.c) */
 	const struct blk_config *cfg;
 	const char *name;        /* log prefix */
 	char *params;

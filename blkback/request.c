@@ -43,9 +43,10 @@ struct blk_abi_layout {
 	size_t id, sector, nr_segs, seg;        /* blkif_request */
 	size_t ds_nr_sectors, ds_flag;          /* blkif_request_discard */
 	size_t in_op, in_nr_segs, in_grefs;     /* blkif_request_indirect */
+	size_t rsp_id, rsp_op, rsp_status, rsp_size; /* blkif_response */
 };
 
-#define BLK_LAYOUT(rw, ds, in)                                                   \
+#define BLK_LAYOUT(rw, ds, in, rsp)                                              \
 	{                                                                        \
 		.id = offsetof(rw, id), .sector = offsetof(rw, sector_number),   \
 		.nr_segs = offsetof(rw, nr_segments), .seg = offsetof(rw, seg),  \
@@ -53,14 +54,17 @@ struct blk_abi_layout {
 		.ds_flag = offsetof(ds, flag), .in_op = offsetof(in, indirect_op), \
 		.in_nr_segs = offsetof(in, nr_segments),                         \
 		.in_grefs = offsetof(in, indirect_grefs),                        \
+		.rsp_id = offsetof(rsp, id), .rsp_op = offsetof(rsp, operation), \
+		.rsp_status = offsetof(rsp, status), .rsp_size = sizeof(rsp),    \
 	}
 
 static const struct blk_abi_layout blk_layouts[] = {
 	[BLK_ABI_NATIVE] = BLK_LAYOUT(struct blkif_request, struct blkif_request_discard,
-				      struct blkif_request_indirect),
+				      struct blkif_request_indirect, struct blkif_response),
 	[BLK_ABI_X86_32] = BLK_LAYOUT(struct blkif_x86_32_request,
 				      struct blkif_x86_32_request_discard,
-				      struct blkif_x86_32_request_indirect),
+				      struct blkif_x86_32_request_indirect,
+				      struct blkif_x86_32_response),
 };
 
 /* Field widths are the same in both ABIs; only offsets (alignment) differ. */
@@ -221,15 +225,21 @@ void blk_req_load_indirect(struct blk_req *req, const void *const *pages)
 	}
 }
 
+/*
+ * Field by field into zeroed bytes, never through a struct: the padding of
+ * a struct on our stack is whatever the stack held, and copying it would
+ * hand the guest our memory (Xen's XSA-216; issue 13: gcc -O2 leaked one
+ * byte per x86_32 response here, clang five per native one).
+ */
 void blk_rsp_write(enum blk_abi abi, void *slot, uint64_t id, uint8_t operation, int16_t status)
 {
-	if (abi == BLK_ABI_X86_32) {
-		struct blkif_x86_32_response r = { .id = id, .operation = operation, .status = status };
+	const struct blk_abi_layout *l = &blk_layouts[abi];
+	uint8_t r[sizeof(struct blkif_response)] = { 0 };
 
-		memcpy(slot, &r, sizeof(r));
-	} else {
-		struct blkif_response r = { .id = id, .operation = operation, .status = status };
-
-		memcpy(slot, &r, sizeof(r));
-	}
+	_Static_assert(sizeof(struct blkif_response) >= sizeof(struct blkif_x86_32_response),
+		       "the native response is the larger");
+	memcpy(r + l->rsp_id, &id, sizeof(id));
+	r[l->rsp_op] = operation;
+	memcpy(r + l->rsp_status, &status, sizeof(status));
+	memcpy(slot, r, l->rsp_size);
 }

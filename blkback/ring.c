@@ -477,10 +477,14 @@ static bool queue_poll(struct pv_queue *pq)
 		pump(q);
 		busy = true;
 	}
+	/* Stopping too: what was pushed before the stop is still to consume
+	 * (pv_queue_pending stops at that limit), and once a completion
+	 * reaped here ended a barrier nothing else runs the ring: the
+	 * completion queue is empty, so the loop never calls on_io (issue 13:
+	 * such a stop never ended, found by tests/fuzz/fuzz-blk-queue.c). */
 	if (q->parked && busy) {
 		pv_queue_run(pq); /* completions gave back: its turn */
-	} else if (!pv_queue_stopping(pq) && !q->barrier && !q->parked &&
-		   pv_queue_pending(pq, 0)) {
+	} else if (!q->barrier && !q->parked && pv_queue_pending(pq, 0)) {
 		pv_queue_run(pq);
 		busy = true;
 	}
@@ -563,19 +567,29 @@ static void fixed_bufs_start(struct blk_queue *q)
 	q->fixed_bufs = true;
 }
 
+/* Each slot's arrays, in order of alignment (iovecs and pointers, 8-byte
+ * segments, 4-byte refs), its share rounded up so that the next slot
+ * starts aligned too: with an odd max_segs (11, indirect off) every other
+ * slot's iovecs were 4 bytes off (undefined behaviour; UBSan aborts the
+ * sanitizer build), found by tests/fuzz/fuzz-blk-queue.c. */
 static int alloc_ctxs(struct blk_queue *q)
 {
+	const size_t align = _Alignof(struct iovec);
 	unsigned i, n = q->nr_ctxs, s = q->max_segs;
 	size_t per = s * (sizeof(struct blkif_request_segment) + sizeof(struct pv_gcache_ent *) +
 			  sizeof(uint32_t) + sizeof(struct iovec));
-	char *p;
 
+	_Static_assert(_Alignof(struct iovec) >= _Alignof(struct pv_gcache_ent *) &&
+		       _Alignof(struct pv_gcache_ent *) >= _Alignof(struct blkif_request_segment) &&
+		       _Alignof(struct blkif_request_segment) >= _Alignof(uint32_t),
+		       "a slot's arrays in order of alignment");
+	per = (per + align - 1) & ~(align - 1);
 	q->ctx_mem = calloc(n, per);
 	if (!q->ctx_mem)
 		return -ENOMEM;
-	p = q->ctx_mem;
 	for (i = 0; i < n; i++) {
 		struct blk_ctx *c = ctx_at(q, i);
+		char *p = (char *)q->ctx_mem + i * per;
 
 		c->q = q;
 		c->iov = (struct iovec *)p;
@@ -585,7 +599,6 @@ static int alloc_ctxs(struct blk_queue *q)
 		c->req.seg = (struct blkif_request_segment *)p;
 		p += s * sizeof(struct blkif_request_segment);
 		c->refs = (uint32_t *)p;
-		p += s * sizeof(uint32_t);
 	}
 	return 0;
 }

@@ -356,6 +356,7 @@ void pv_xb_backend_foreach(struct pv_xb_backend *be, pv_xb_dev_fn *fn, void *opa
  * outlives its queues, which may use the limiter under their own prefix). */
 void pv_xb_dev_log(struct pv_xb_dev *dev, enum pv_log_level lvl, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* dev may be NULL (a queue without a device): one limiter of the process. */
 struct pv_ratelimit *pv_xb_dev_ratelimit(struct pv_xb_dev *dev);
 /* Write our state key (and nothing else). */
 int pv_xb_dev_switch_state(struct pv_xb_dev *dev, int state);

@@ -12,3 +12,14 @@ tests += test-blk-io-fixed-bufs
 test-blk-io-fixed-bufs_srcs := tests/unit/test-blk-io-fixed-bufs.c tests/unit/blk-io-fixture.c
 test-blk-io-fixed-bufs_deps := blk
 test-blk-io-fixed-bufs_pkgs := cmocka
+# Responses carry no padding from the backend's stack (issue 13, fuzz-blk-queue).
+tests += test-blk-response-padding-is-zero
+test-blk-response-padding-is-zero_srcs := tests/unit/test-blk-response-padding-is-zero.c
+test-blk-response-padding-is-zero_deps := blk
+test-blk-response-padding-is-zero_pkgs := cmocka
+# A live blkif queue (ring.c, no xenstore) on the in-process pvsim.
+tests += test-blk-poll-stop-after-barrier
+test-blk-poll-stop-after-barrier_srcs := tests/unit/test-blk-poll-stop-after-barrier.c \
+	tests/unit/hv-harness.c $(sim_hv_srcs) $(filter-out blkback/main.c,$(pvback-blk_srcs))
+test-blk-poll-stop-after-barrier_deps := blk pvcommon
+test-blk-poll-stop-after-barrier_pkgs := cmocka

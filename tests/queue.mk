@@ -16,7 +16,7 @@ test-gcache-slots_pkgs := cmocka
 queue_itests := test-queue-stop-answers-what-was-pushed test-queue-overflow-kills-the-queue \
 		test-copy-batch \
 		test-queue-split-ports test-queue-restart-reissues test-queue-worker \
-		test-queue-event-storm
+		test-queue-event-storm test-queue-prod-behind-cons-kills-the-queue
 tests += $(queue_itests)
 $(foreach t,$(queue_itests),$(eval $(t)_srcs := tests/unit/$(t).c tests/unit/queue-fake.c \
 	tests/unit/hv-harness.c $(sim_hv_srcs)))
