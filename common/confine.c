@@ -382,9 +382,9 @@ int pv_confine_init(const struct pv_confine_rules *r, enum pv_confine_action act
 	/* glibc's malloc sizes its arena limit from the CPU count the first
 	 * time a thread needs a ninth arena (sched_getaffinity, then openat of
 	 * /sys/devices/system/cpu/online): on a filtered data-path thread that
-	 * is a kill.  Its own default, fixed now instead. */
-	if (!mallopt(M_ARENA_MAX, 8 * get_nprocs_conf()))
-		return -EINVAL;
+	 * is a kill.  Its own default, fixed now instead.  (The sanitizers'
+	 * allocator has no arenas and refuses mallopt: nothing to fix.) */
+	mallopt(M_ARENA_MAX, 8 * get_nprocs_conf());
 	if (action != PV_CONFINE_NONE) {
 		ctx = seccomp_init(scmp_action(action));
 		if (!ctx)
