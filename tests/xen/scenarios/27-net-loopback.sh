@@ -84,13 +84,14 @@ if d0=$(attach) && xt_check "xl network-attach 0 (frontend dom0): devid $d0, Ini
 			! grep -q '\"frames\":0,' /tmp/xt/sink.out"
 		# UDP at gen's pace overflows the sink's TAP queue: every frame lost
 		# must be one the kernel dropped there, none pvback-net's.  The TAP
-		# also drops dom0's own broadcasts that came while it was full (a
-		# dozen more than the bound of 16 was seen once), so only the lower
-		# bound is exact.
+		# also drops frames the sink never counts as lost: dom0's own
+		# broadcasts while it was full, and frames after the last one the
+		# sink saw (seen: 12, and 173 over 11751 lost), so only the lower
+		# bound is exact; the upper one allows 5 % + 64.
 		lost=$(sed -n 's/.*"lost":\([0-9]*\),.*/\1/p' /tmp/xt/sink.out)
 		tapdrops=$(cat /sys/class/net/vif0.$d1/statistics/tx_dropped)
 		xt_check "each frame sink missed ($lost) was dropped by vif0.$d1's TAP queue ($tapdrops), none by pvback-net" \
-			sh -c "[ ${lost:-999999} -le $tapdrops ] && [ $tapdrops -le $((${lost:-0} * 101 / 100 + 64)) ] &&
+			sh -c "[ ${lost:-999999} -le $tapdrops ] && [ $tapdrops -le $((${lost:-0} * 105 / 100 + 64)) ] &&
 			[ $(xt_net_field vif-0-$d0 tx_drops)/$(xt_net_field vif-0-$d1 rx_drops) = 0/0 ]"
 
 		# hostile TX requests on vif d1 (the second vif), d0 the bystander
