@@ -314,7 +314,11 @@ static void test_xdp_headroom_is_reconfigured_through_reconfiguring(void **state
 	assert_int_equal(open_as_guest(&o, &nf), 0);
 	assert_key("xdp-headroom", "128");
 	assert_int_equal(netfront_reconfigure(nf, 256), 0);
-	assert_int_equal(t_count_get(&fake.reconfigure), before + 1);
+	/* At least once: a watch event of the connect's state write that
+	 * arrives after Reconfiguring was written reads Reconfiguring too, and
+	 * the framework re-reads a Reconfiguring seen while Reconfigured
+	 * (the CI clone saw 2). */
+	assert_true(t_count_get(&fake.reconfigure) >= before + 1);
 	assert_int_equal(netfront_info(nf)->xdp_headroom, 256);
 	assert_key("xdp-headroom", "256");
 	assert_key("state", "4");
