@@ -25,9 +25,13 @@ CONFIG   := $(O)/config.mk
 $(CONFIG): scripts/configure $(wildcard $(DEPS_STAMP))
 	$(Q)CC="$(CC)" scripts/configure $@
 include $(CONFIG)
+# A config older than its inputs is re-probed before it counts (make deps; make).
+CONFIG_STALE := $(shell [ scripts/configure -nt $(CONFIG) ] || [ $(DEPS_STAMP) -nt $(CONFIG) ] && echo y)
 ifneq ($(strip $(MISSING_REQUIRED)),)
+ifeq ($(CONFIG_STALE),)
 ifeq ($(filter deps clean check demo check-xen bench-% fio-engine,$(MAKECMDGOALS)),)
 $(error missing libraries:$(MISSING_REQUIRED); run `make deps` (scripts/install-deps) as root)
+endif
 endif
 endif
 

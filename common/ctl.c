@@ -5,11 +5,13 @@
  * listening unix stream socket on the daemon's main loop: one request line
  * per connection, served on that loop's thread (so the daemon's state
  * cannot change under a command), replied "ok"/"err <text>" then the
- * command's output, then closed.  A client that connects and says nothing
- * is dropped after 1 s, so it cannot stall the loop for longer.  The
+ * command's output, then closed.  The loop never waits for a client's
+ * line: connections are read as their bytes come, at most 32 at a time,
+ * each dropped after 10 s of silence.  The
  * commands are a table the caller owns; nothing here knows what they do.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -23,6 +25,9 @@
 #include "pvcommon.h"
 
 #define CTL_REQ_MAX 256
+#define CTL_CLIENTS_MAX 32  /* connections waiting for their request line */
+#define CTL_IDLE_MS 10000   /* how long one may wait for it */
+#define CTL_SEND_MS 1000    /* a reply's send may stall this long */
 
 /* ---------------------------------------------------------------- out */
 
@@ -131,6 +136,8 @@ struct pv_ctl {
 	const struct pv_ctl_cmd *cmds;
 	unsigned nr_cmds;
 	void *opaque;
+	struct ctl_client *clients; /* accepted, request not complete yet */
+	unsigned nr_clients;
 };
 
 static const struct pv_ctl_cmd *find_cmd(const struct pv_ctl_cmd *cmds, unsigned nr,
@@ -176,33 +183,49 @@ static void handle(struct pv_ctl *ctl, char *req, struct pv_out *reply, struct p
 		pv_out_printf(reply, "err %.*s\n", (int)len, text);
 }
 
-static void on_client(struct pv_loop *loop, int fd, uint32_t events, void *opaque)
-{
-	struct pv_ctl *ctl = opaque;
-	struct timeval tv = { .tv_sec = 1 };
-	struct pv_out *reply = NULL, *body = NULL;
+/* One accepted connection, read on the loop as its bytes come. */
+struct ctl_client {
+	struct pv_ctl *ctl;
+	struct ctl_client *next;
+	int fd;
+	int64_t timer;
+	size_t got;
 	char req[CTL_REQ_MAX];
-	const char *text;
-	size_t got = 0, off, len;
-	ssize_t n;
-	int c;
+};
 
-	c = accept4(fd, NULL, NULL, SOCK_CLOEXEC);
-	if (c < 0)
-		return;
-	setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	setsockopt(c, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	while (got < sizeof(req) - 1) {
-		n = read(c, req + got, sizeof(req) - 1 - got);
-		if (n <= 0)
-			break;
-		got += (size_t)n;
-		if (memchr(req, '\n', got))
-			break;
-	}
-	req[got] = '\0';
+static void client_drop(struct ctl_client *cl)
+{
+	struct ctl_client **p = &cl->ctl->clients;
+
+	while (*p != cl)
+		p = &(*p)->next;
+	*p = cl->next;
+	cl->ctl->nr_clients--;
+	if (cl->timer > 0)
+		pv_loop_del_timer(cl->ctl->loop, cl->timer);
+	pv_loop_del_fd(cl->ctl->loop, cl->fd);
+	close(cl->fd);
+	free(cl);
+}
+
+/* The request is in (a newline, EOF or a full buffer): answer and close.
+ * The reply goes out blocking, at most CTL_SEND_MS per stalled send. */
+static void client_serve(struct ctl_client *cl)
+{
+	struct timeval tv = { .tv_sec = CTL_SEND_MS / 1000 };
+	struct pv_out *reply = NULL, *body = NULL;
+	const char *text;
+	size_t off, len;
+	ssize_t n;
+	int fl;
+
+	fl = fcntl(cl->fd, F_GETFL);
+	if (fl >= 0)
+		fcntl(cl->fd, F_SETFL, fl & ~O_NONBLOCK);
+	setsockopt(cl->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	cl->req[cl->got] = '\0';
 	if (pv_out_create(&reply) == 0 && pv_out_create(&body) == 0)
-		handle(ctl, req, reply, body);
+		handle(cl->ctl, cl->req, reply, body);
 	if (!reply || !body || pv_out_failed(reply)) {
 		text = "err out of memory\n";
 		len = strlen(text);
@@ -211,13 +234,76 @@ static void on_client(struct pv_loop *loop, int fd, uint32_t events, void *opaqu
 		len = pv_out_len(reply);
 	}
 	for (off = 0; off < len; off += (size_t)n) {
-		n = send(c, text + off, len - off, MSG_NOSIGNAL);
+		n = send(cl->fd, text + off, len - off, MSG_NOSIGNAL);
 		if (n <= 0)
 			break;
 	}
 	pv_out_destroy(body);
 	pv_out_destroy(reply);
-	close(c);
+	client_drop(cl);
+}
+
+static void on_client_data(struct pv_loop *loop, int fd, uint32_t events, void *opaque)
+{
+	struct ctl_client *cl = opaque;
+	ssize_t n;
+
+	(void)loop;
+	(void)events;
+	while (cl->got < sizeof(cl->req) - 1) {
+		n = read(fd, cl->req + cl->got, sizeof(cl->req) - 1 - cl->got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			return; /* the rest of the line later */
+		if (n < 0) {
+			client_drop(cl);
+			return;
+		}
+		if (n == 0)
+			break;
+		cl->got += (size_t)n;
+		if (memchr(cl->req, '\n', cl->got))
+			break;
+	}
+	client_serve(cl);
+}
+
+static void on_client_idle(struct pv_loop *loop, void *opaque)
+{
+	struct ctl_client *cl = opaque;
+
+	(void)loop;
+	cl->timer = 0; /* fired */
+	client_drop(cl);
+}
+
+/* A new connection waits for its line on the loop, never in it: a client
+ * that says nothing holds one of CTL_CLIENTS_MAX places for CTL_IDLE_MS,
+ * and everyone else is served meanwhile. */
+static void on_client(struct pv_loop *loop, int fd, uint32_t events, void *opaque)
+{
+	struct pv_ctl *ctl = opaque;
+	struct ctl_client *cl;
+	int c;
+
+	(void)events;
+	c = accept4(fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	if (c < 0)
+		return;
+	cl = ctl->nr_clients < CTL_CLIENTS_MAX ? calloc(1, sizeof(*cl)) : NULL;
+	if (!cl) {
+		close(c);
+		return;
+	}
+	*cl = (struct ctl_client){ .ctl = ctl, .next = ctl->clients, .fd = c };
+	ctl->clients = cl;
+	ctl->nr_clients++;
+	cl->timer = pv_loop_add_timer(loop, CTL_IDLE_MS, on_client_idle, cl);
+	if (cl->timer < 0 || pv_loop_add_fd(loop, c, PV_LOOP_IN, on_client_data, cl) < 0) {
+		cl->timer = cl->timer < 0 ? 0 : cl->timer;
+		client_drop(cl); /* an fd never added is not in the loop: -ENOENT */
+	}
 }
 
 int pv_ctl_start(struct pv_loop *loop, const char *path, const struct pv_ctl_cmd *cmds,
@@ -258,6 +344,8 @@ void pv_ctl_stop(struct pv_ctl *ctl)
 {
 	if (!ctl)
 		return;
+	while (ctl->clients)
+		client_drop(ctl->clients);
 	pv_loop_del_fd(ctl->loop, ctl->fd);
 	close(ctl->fd);
 	unlink(ctl->path);

@@ -6,6 +6,9 @@
  * an unknown one with "err" and the list of commands; the socket is mode
  * 0600; a second server on the same path gets -EADDRINUSE and leaves the
  * first serving; a stale socket file is replaced; stop removes the file.
+ * The loop never waits for a client: one that connects and says nothing,
+ * or sends its line in pieces, does not hold up anyone else's request;
+ * at most 32 such connections wait, more are closed at once.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -176,6 +179,79 @@ static void test_a_second_server_gets_eaddrinuse_and_the_first_serves_on(void **
 	f->ctl = NULL;
 }
 
+static int connect_to(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	assert_true(fd >= 0);
+	strcpy(sa.sun_path, path);
+	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	return fd;
+}
+
+/* Still open and unanswered: nothing to read yet, no EOF. */
+static void assert_waiting(int fd)
+{
+	char c;
+
+	assert_int_equal(recv(fd, &c, 1, MSG_DONTWAIT), -1);
+	assert_int_equal(errno, EAGAIN);
+}
+
+static void test_a_silent_client_holds_up_nobody(void **state)
+{
+	struct fixture *f = *state;
+	char buf[64] = "";
+	int silent, slow;
+	ssize_t n;
+
+	serve(f);
+	silent = connect_to(f->path);
+	slow = connect_to(f->path);
+	assert_int_equal(write(slow, "ec", 2), 2);
+	/* Answered while both are connected and unanswered. */
+	expect_reply(f->path, "echo first", "ok\necho first\n");
+	assert_waiting(silent);
+	assert_waiting(slow);
+	/* The rest of the slow one's line: it is answered in full. */
+	assert_int_equal(write(slow, "ho piece\n", 9), 9);
+	n = read(slow, buf, sizeof(buf) - 1); /* blocking: the loop answers */
+	assert_true(n > 0);
+	buf[n] = '\0';
+	assert_string_equal(buf, "ok\necho piece\n");
+	assert_int_equal(read(slow, buf, sizeof(buf)), 0);
+	close(slow);
+	assert_waiting(silent);
+	close(silent);
+	expect_reply(f->path, "echo after", "ok\necho after\n");
+}
+
+static void test_waiting_clients_are_bounded(void **state)
+{
+	struct fixture *f = *state;
+	int fds[32], extra;
+	char c;
+
+	serve(f);
+	for (unsigned i = 0; i < 32; i++)
+		fds[i] = connect_to(f->path);
+	/* The 33rd is closed unanswered (read blocks until the loop does). */
+	extra = connect_to(f->path);
+	assert_int_equal(read(extra, &c, 1), 0);
+	close(extra);
+	for (unsigned i = 0; i < 32; i++)
+		assert_waiting(fds[i]);
+	/* One of them sends its line: answered, and its place is free again. */
+	assert_int_equal(write(fds[0], "echo 0\n", 7), 7);
+	while (read(fds[0], &c, 1) > 0)
+		;
+	close(fds[0]);
+	expect_reply(f->path, "echo back", "ok\necho back\n");
+	for (unsigned i = 1; i < 32; i++)
+		close(fds[i]);
+}
+
 static void test_a_stale_socket_file_is_replaced(void **state)
 {
 	struct fixture *f = *state;
@@ -229,6 +305,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_a_second_server_gets_eaddrinuse_and_the_first_serves_on,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_a_silent_client_holds_up_nobody, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_waiting_clients_are_bounded, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_a_stale_socket_file_is_replaced, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_a_path_that_is_not_a_socket_is_left_alone, setup,
 						teardown),
