@@ -75,6 +75,7 @@ struct blk_config {
 	enum blk_grant_mode grant_mode;
 	enum blk_fixed_bufs fixed_bufs;
 	bool fault_stall_io;       /* testing: hold every other request (PVBACK_BLK_FAULT=stall-io) */
+	struct blk_iso_table *iso; /* --isolate domain: the workers (isolate.c); else NULL */
 };
 
 /* ---------------------------------------------------------- requests */
@@ -283,8 +284,10 @@ void blk_queue_stats(struct blk_queue *q, struct blk_queue_info *out);
 
 /* ---------------------------------------------------------------- vbd */
 
+struct blk_iso;
+
 struct blk_vbd {
-	struct pv_xb_dev *dev;    /* NULL: no xenbus device (tests/fuzz/fuzz-blk-queue.c) */
+	struct pv_xb_dev *dev;    /* NULL: no xenbus device (tests/fuzz/fuzz-blk-queue.c, workers) */
 	const struct blk_config *cfg;
 	const char *name;        /* log prefix */
 	char *params;
@@ -295,6 +298,16 @@ struct blk_vbd {
 	unsigned nr_queues;
 	struct blk_queue *queues[BLK_MAX_QUEUES];
 	struct blk_stats past;   /* counters of queues already stopped */
+	/* Without dev: what a queue's protocol violation calls (pv_queue_params). */
+	void (*violation)(void *opaque, const char *reason);
+	void *violation_opaque;
+	/* --isolate domain, xenbus process: the worker running the queues
+	 * (nr_queues of them; queues[] stays NULL), this vbd's id there. */
+	struct blk_iso *iso;
+	uint32_t iso_id;
+	bool iso_stopping;        /* STOP sent, the device held until STOPPED */
+	void (*iso_done)(struct blk_vbd *vbd); /* then this */
+	struct blk_vbd *iso_next; /* the worker's vbds */
 };
 
 extern const struct pv_xb_backend_ops blk_vbd_ops;
@@ -303,6 +316,32 @@ extern const struct pv_xb_backend_ops blk_vbd_ops;
  * changed, rewrite `sectors` and re-write Connected to poke the frontend, as
  * Linux blkback does.  Returns 1 when resized, 0 when unchanged, -errno. */
 int blk_vbd_resize(struct blk_vbd *vbd);
+
+/* ------------------------------------------------------------ isolate */
+
+/*
+ * --isolate domain (isolate.c): in the xenbus process each domain's queues
+ * run in a worker process of their own; these stand for blk_queue_start,
+ * stop and stats on a whole vbd there.  Main (xenbus) thread only.
+ */
+/* The serve hook: the worker table when cfg->pv.isolate. */
+int blk_iso_init(struct blk_config *cfg);
+/* After the daemon stopped (every device gone, so every worker). */
+void blk_iso_fini(struct blk_iso_table *t);
+/* Start p[0..nq) in the domain's worker (started if it has none): 0 or
+ * -errno, nothing left running then. */
+int blk_iso_start(struct blk_vbd *vbd, const struct blk_queue_params *p, unsigned nq);
+/* Stop them: wait (the daemon stops), or hold the device until the worker
+ * says they answered everything, then done(vbd).  done runs at once when
+ * nothing needs a wait (a dead worker). */
+void blk_iso_stop(struct blk_vbd *vbd, bool wait, void (*done)(struct blk_vbd *vbd));
+/* The queues' counters (nr_queues of them; zeros when the worker does not
+ * answer). */
+void blk_iso_stats(struct blk_vbd *vbd, struct blk_queue_info *qi);
+/* The worker's queues validate against the new lim.sectors. */
+void blk_iso_resized(struct blk_vbd *vbd);
+/* The descriptor's worker hook (a worker process's whole life). */
+int blk_iso_worker(struct pv_backend *b, struct pv_loop *loop, int fd);
 
 /* ------------------------------------------------------------ control */
 

@@ -95,10 +95,13 @@ static void snap(struct blk_vbd *vbd, struct vbd_snap *s)
 	s->vn.queues = vbd->nr_queues;
 	s->vn.log_suppressed = __atomic_load_n(&pv_xb_dev_ratelimit(vbd->dev)->suppressed,
 					       __ATOMIC_RELAXED);
+	if (vbd->iso)
+		blk_iso_stats(vbd, s->qi);
 	for (unsigned i = 0; i < vbd->nr_queues; i++) {
 		struct blk_queue_info *q = &s->qi[i];
 
-		blk_queue_stats(vbd->queues[i], q);
+		if (!vbd->iso)
+			blk_queue_stats(vbd->queues[i], q);
 		s->qn[i] = (struct queue_nums){ q->pgrants, q->pgrants_max, q->pgrant_hits,
 						q->pgrant_misses, q->inflight, q->ring_slots,
 						q->mapped };

@@ -107,7 +107,11 @@ static int start(struct pv_backend *b)
 
 static int serve(struct pv_backend *b)
 {
-	return 0;
+	int rc = blk_iso_init(pv_backend_config(b));
+
+	if (rc < 0)
+		pv_err(NULL, "--isolate domain: %s", strerror(-rc));
+	return rc;
 }
 
 /* Discards on block devices (BLKDISCARD: ioctl type 0x12) from the queue
@@ -143,10 +147,14 @@ int main(int argc, char **argv)
 		.sighup = blk_ctl_sighup,
 		.start = start,
 		.serve = serve,
+		.worker = blk_iso_worker,
 		.confine = &blk_confine,
 		.cfg = &cfg,
 		.common = &cfg.pv,
 	};
 
-	return pv_backend_main(&desc, argc, argv);
+	int ret = pv_backend_main(&desc, argc, argv);
+
+	blk_iso_fini(cfg.iso);
+	return ret;
 }

@@ -8,7 +8,7 @@ blk_srcs := $(addprefix blkback/,request.c io.c io_uring.c io_sync.c \
 blk_pkgs := liburing
 # libaio ships no .pc file in Debian: link it by name.
 blk_ldlibs := $(if $(filter y,$(HAVE_LIBAIO)),-laio)
-pvback-blk_srcs := $(addprefix blkback/,main.c xenbus.c ring.c ctl.c)
+pvback-blk_srcs := $(addprefix blkback/,main.c xenbus.c ring.c ctl.c isolate.c)
 pvback-blk_deps := blk pvcommon
 $(call mod_cflags,blkback,-Icommon -Iblkback $(call pkgcflags,$(blk_pkgs)) \
 	$(if $(filter y,$(HAVE_LIBAIO)),-DHAVE_LIBAIO))

@@ -733,6 +733,8 @@ int blk_queue_start(struct blk_vbd *vbd, const struct blk_queue_params *p, struc
 	struct pv_queue_params qp = {
 		.name = vbd->name,
 		.dev = vbd->dev,
+		.violation = vbd->violation,
+		.violation_opaque = vbd->violation_opaque,
 		.idx = p->idx,
 		.domid = p->domid,
 		.hv_kind = cfg->pv.hv_kind,

@@ -126,10 +126,18 @@ static int write_connect_keys(struct blk_vbd *vbd)
 	return pv_xb_keys_end(k);
 }
 
+static void iso_gone(struct blk_vbd *vbd)
+{
+}
+
 static void stop_queues(struct blk_vbd *vbd)
 {
 	unsigned i;
 
+	if (vbd->iso) {
+		blk_iso_stop(vbd, true, iso_gone);
+		return;
+	}
 	for (i = vbd->nr_queues; i-- > 0;) {
 		blk_queue_stop(vbd->queues[i]);
 		vbd->queues[i] = NULL;
@@ -141,7 +149,7 @@ static int vbd_connect(struct pv_xb_dev *dev)
 {
 	struct blk_vbd *vbd = pv_xb_dev_priv(dev);
 	const struct blk_config *cfg = vbd->cfg;
-	struct blk_queue_params p = { .domid = pv_xb_dev_domid(dev) };
+	struct blk_queue_params p = { .domid = pv_xb_dev_domid(dev) }, all[BLK_MAX_QUEUES];
 	uint64_t order = 0, v;
 	char *proto;
 	unsigned i, nq;
@@ -189,12 +197,23 @@ static int vbd_connect(struct pv_xb_dev *dev)
 			goto fail;
 		}
 		p.idx = i;
+		all[i] = p;
+		if (cfg->iso)
+			continue; /* all at once below */
 		rc = blk_queue_start(vbd, &p, &vbd->queues[i]);
 		if (rc < 0) {
 			pv_xb_dev_log(dev, PV_LOG_ERR, "queue %u: %s", i, strerror(-rc));
 			goto fail;
 		}
 		vbd->nr_queues = i + 1;
+	}
+	if (cfg->iso) {
+		rc = blk_iso_start(vbd, all, nq);
+		if (rc < 0) {
+			pv_xb_dev_log(dev, PV_LOG_ERR, "queues in the worker process: %s",
+				      strerror(-rc));
+			goto fail;
+		}
 	}
 	rc = write_connect_keys(vbd);
 	if (rc < 0) {
@@ -218,6 +237,11 @@ static void queues_stopped(struct pv_xb_dev *dev, void *opaque)
 	pv_xb_dev_log(dev, PV_LOG_INFO, "disconnected");
 }
 
+static void iso_stopped(struct blk_vbd *vbd)
+{
+	pv_xb_dev_log(vbd->dev, PV_LOG_INFO, "disconnected");
+}
+
 /* Each queue answers its in-flight I/O first, which may take seconds with
  * rings full of large requests: the queues drain on their own threads while
  * the xenbus thread serves the other devices (the framework holds Closed
@@ -231,6 +255,10 @@ static void vbd_disconnect(struct pv_xb_dev *dev)
 	if (!vbd)
 		return;
 	vbd->connected = false;
+	if (vbd->iso) {
+		blk_iso_stop(vbd, pv_xb_dev_daemon_stopping(dev), iso_stopped);
+		return;
+	}
 	for (i = 0; i < vbd->nr_queues; i++)
 		pqs[i] = blk_queue_pq(vbd->queues[i]);
 	if (pv_xb_dev_daemon_stopping(dev) ||
@@ -269,6 +297,7 @@ int blk_vbd_resize(struct blk_vbd *vbd)
 		return 0;
 	/* Queue threads validate against the new size from their next request. */
 	__atomic_store_n(&vbd->lim.sectors, sectors, __ATOMIC_RELAXED);
+	blk_iso_resized(vbd);
 	pv_info(vbd->name, "resized from %llu to %llu sectors", (unsigned long long)old,
 		(unsigned long long)sectors);
 	if (!vbd->connected)

@@ -42,6 +42,10 @@ struct pv_backend {
 	unsigned nr_be;
 	struct pv_ctl_cmd *cmds;             /* built-in + the backend's */
 	unsigned nr_cmds;
+	int argc;                            /* as given: a worker parses them again */
+	char **argv;
+	char exe[PATH_MAX];                  /* this binary, for workers ("": unknown) */
+	uint64_t main_caps;                  /* what the main thread kept (PV_CAP bits) */
 };
 
 /* What the options say beyond the backend's config. */
@@ -55,6 +59,7 @@ struct daemon_opts {
 	const char *user;                   /* --user; NULL: the default */
 	bool no_confine;
 	enum pv_confine_action seccomp;
+	int worker_fd;                      /* --worker FD: a worker process; -1: not */
 };
 
 void *pv_backend_config(struct pv_backend *b)
@@ -198,7 +203,7 @@ static const struct pv_ctl_cmd stats_cmds[] = {
 /* ----------------------------------------------------------- options */
 
 enum { O_HV = 256, O_TYPE, O_LOG, O_SYSLOG, O_FG, O_CTL, O_STATE, O_POLL, O_MAXQ, O_GMAP,
-       O_USER, O_NO_CONFINE, O_SECCOMP, O_HELP, O_BACKEND = 512 };
+       O_USER, O_NO_CONFINE, O_SECCOMP, O_ISOLATE, O_WORKER, O_HELP, O_BACKEND = 512 };
 
 static const struct option common_opts[] = {
 	{ "hv", required_argument, NULL, O_HV },
@@ -214,6 +219,8 @@ static const struct option common_opts[] = {
 	{ "user", required_argument, NULL, O_USER },
 	{ "no-confine", no_argument, NULL, O_NO_CONFINE },
 	{ "seccomp", required_argument, NULL, O_SECCOMP },
+	{ "isolate", required_argument, NULL, O_ISOLATE },
+	{ "worker", required_argument, NULL, O_WORKER }, /* internal: pv_backend_spawn_worker */
 	{ "help", no_argument, NULL, O_HELP },
 };
 
@@ -273,6 +280,9 @@ static void usage(FILE *f, const struct pv_backend *b)
 		  "allow-list:\nkill the daemon (default), fail it and name it\non stderr "
 		  "(trap), allow and log it in the kernel\nlog (log), or no filter (off); default "
 		  "from\n$PVBACK_SECCOMP");
+	if (d->worker)
+		opt_usage(f, "isolate", "none|domain", "domain: each guest domain's queues in a "
+			  "worker\nprocess of their own (docs/security.md)");
 	if (pv_run_path(PV_HV_XEN, d->prog, PV_RUN_CTL, xen, sizeof(xen)) == 0 &&
 	    pv_run_path(PV_HV_SIM, d->prog, PV_RUN_CTL, sim, sizeof(sim)) == 0) {
 		snprintf(help, sizeof(help), "control socket (default %s on xen,\n%s on pvsim)", xen,
@@ -351,6 +361,22 @@ static int set_common(struct pv_backend *b, struct daemon_opts *o, int c, const 
 		return 0;
 	case O_SECCOMP:
 		return pv_confine_action_parse(arg, &o->seccomp);
+	case O_ISOLATE: {
+		static const char *const modes[] = { "none", "domain", NULL };
+		int m = pv_opt_choice(arg, modes);
+
+		if (m < 0)
+			return m;
+		cfg->isolate = m == 1;
+		return 0;
+	}
+	case O_WORKER: {
+		unsigned fd;
+		int rc = pv_opt_uint(arg, 3, 1023, &fd);
+
+		o->worker_fd = rc < 0 ? -1 : (int)fd;
+		return rc;
+	}
 	}
 	return -EINVAL;
 }
@@ -577,6 +603,7 @@ static int confine(struct pv_backend *b, const struct daemon_opts *o)
 		pv_err(NULL, "cannot drop privileges: %s", strerror(-rc));
 		return rc;
 	}
+	b->main_caps = keep;
 	caps_text(keep, caps, sizeof(caps));
 	pv_info(NULL, "confined: uid %u gid %u; main thread keeps %s; data path: no "
 		"capabilities, system-call filter %s", (unsigned)geteuid(), (unsigned)getegid(),
@@ -644,6 +671,14 @@ static int serve(struct pv_backend *b, const struct daemon_opts *o)
 	make_state_dir(b, o, state_def, sizeof(state_def));
 	if (d->start(b) < 0)
 		goto out;
+	if (d->common->isolate && !d->worker) {
+		pv_err(NULL, "--isolate domain: not supported by %s yet", d->prog);
+		goto out;
+	}
+	if (d->common->isolate && !b->exe[0]) {
+		pv_err(NULL, "--isolate domain: cannot find this program's binary");
+		goto out;
+	}
 	if (confine(b, o) < 0 || d->serve(b) < 0)
 		goto out;
 	for (i = 0; i < o->nr_types; i++) {
@@ -675,6 +710,86 @@ out:
 	return ret;
 }
 
+/* ----------------------------------------------------------- worker */
+
+int pv_backend_spawn_worker(struct pv_backend *b, uint16_t domid, pid_t *pid, int *fd)
+{
+	char **argv = calloc((size_t)b->argc + 3, sizeof(*argv));
+	int rc;
+
+	if (!argv)
+		return -ENOMEM;
+	argv[0] = b->argv[0];
+	argv[1] = "--worker";
+	argv[2] = "3";
+	for (int i = 1; i < b->argc; i++)
+		argv[i + 2] = b->argv[i];
+	rc = pv_isolate_spawn(b->exe, argv, b->main_caps, pid, fd);
+	free(argv);
+	if (rc == 0)
+		pv_info(NULL, "domain %u: worker process %d", domid, (int)*pid);
+	return rc;
+}
+
+/*
+ * A worker process (--worker FD): the xenbus process's options, its own hv
+ * handle, confined as the xenbus process's main thread is (the user is
+ * already the daemon's: only capabilities are dropped), then the backend's
+ * worker hook.  Signals are the xenbus process's business: `pkill` of the
+ * daemon's name must not take a worker away under its guest.
+ */
+static int worker_main(struct pv_backend *b, const struct daemon_opts *o)
+{
+	const struct pv_backend_desc *d = b->d;
+	uint64_t keep = MAIN_CAPS | (d->confine ? d->confine->main_caps : 0);
+	char state_def[PATH_MAX];
+	struct pv_loop *loop = NULL;
+	struct pv_hv *hv = NULL;
+	int rc, ret = 1;
+
+	pv_log_init(d->prog, o->use_syslog, o->level);
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGINT, SIG_IGN);
+	signal(SIGTERM, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);
+	if (!d->worker) {
+		pv_err(NULL, "--worker: not supported by %s", d->prog);
+		return 1;
+	}
+	rc = pv_hv_open(d->common->hv_kind, &hv);
+	if (rc < 0) {
+		pv_err(NULL, "worker: cannot open the hypervisor interface: %s", strerror(-rc));
+		return 1;
+	}
+	d->common->hv_kind = pv_hv_kind(hv);
+	make_state_dir(b, o, state_def, sizeof(state_def));
+	if (d->start(b) < 0)
+		goto out;
+	if (!o->no_confine) {
+		if (geteuid() == 0)
+			keep = ~0ull; /* --user root */
+		rc = pv_confine_init(d->confine, o->seccomp);
+		if (rc == 0)
+			rc = pv_confine_drop(NULL, keep);
+		if (rc < 0) {
+			pv_err(NULL, "worker: cannot confine: %s", strerror(-rc));
+			goto out;
+		}
+	}
+	rc = pv_loop_create(&loop);
+	if (rc < 0) {
+		loop = NULL;
+		pv_err(NULL, "worker: loop: %s", strerror(-rc));
+		goto out;
+	}
+	ret = d->worker(b, loop, o->worker_fd);
+out:
+	if (loop)
+		pv_loop_destroy(loop);
+	pv_hv_close(hv);
+	return ret;
+}
+
 /* ------------------------------------------------------------- main */
 
 static bool desc_complete(const struct pv_backend_desc *d)
@@ -697,7 +812,9 @@ static bool desc_complete(const struct pv_backend_desc *d)
 int pv_backend_main(const struct pv_backend_desc *d, int argc, char **argv)
 {
 	struct pv_backend b = { .d = d };
-	struct daemon_opts o = { .level = PV_LOG_INFO, .guest_map_pages = PV_BUDGET_GUEST_PAGES };
+	struct daemon_opts o = { .level = PV_LOG_INFO, .guest_map_pages = PV_BUDGET_GUEST_PAGES,
+				 .worker_fd = -1 };
+	ssize_t n;
 	const char *env;
 	char note[128];
 	unsigned i;
@@ -731,12 +848,17 @@ int pv_backend_main(const struct pv_backend_desc *d, int argc, char **argv)
 		free(b.cmds);
 		return 2;
 	}
+	b.argc = argc;
+	b.argv = argv;
+	d->common->daemon = &b;
+	n = readlink("/proc/self/exe", b.exe, sizeof(b.exe) - 1);
+	b.exe[n > 0 ? n : 0] = '\0';
 	ret = parse_options(&b, &o, argc, argv);
 	if (ret > 0) {
 		ret--;
 	} else {
 		pv_budget_set_limits(o.guest_map_pages, 0);
-		ret = serve(&b, &o);
+		ret = o.worker_fd >= 0 ? worker_main(&b, &o) : serve(&b, &o);
 	}
 	free(b.cmds);
 	return ret;

@@ -650,7 +650,9 @@ bool pv_confine_enabled(void);
  *
  * Common options: --hv --type (repeatable) --log-level --syslog
  * --foreground --ctl PATH|none --state-dir DIR|none --poll-us N
- * --max-queues N --user NAME --no-confine --seccomp kill|trap|log|off --help.  `<prog> stats [--json|--prometheus] [DEVICE]`
+ * --max-queues N --user NAME --no-confine --seccomp kill|trap|log|off
+ * --isolate none|domain (backends with a worker hook) --help.
+ * `<prog> stats [--json|--prometheus] [DEVICE]`
  * and `<prog> <cmd> ...` for each of the backend's commands are clients.
  * SIGINT/SIGTERM stop every backend (drain, disconnect) and exit 0;
  * SIGHUP calls the descriptor's hook.
@@ -664,6 +666,8 @@ struct pv_backend_cfg {
 	unsigned poll_us;          /* adaptive polling per queue; 0: event driven */
 	unsigned max_queues;       /* multi-queue-max-queues */
 	const char *state_dir;     /* in-flight journals; NULL: none */
+	bool isolate;              /* --isolate domain: queues run in per-domain workers */
+	struct pv_backend *daemon; /* set by pv_backend_main (pv_backend_spawn_worker) */
 };
 
 struct pv_backend_opt {
@@ -722,6 +726,12 @@ struct pv_backend_desc {
 	 * many devices (netback's polling workers).  0, or -errno after
 	 * logging why. */
 	int (*serve)(struct pv_backend *b);
+	/* --isolate domain (NULL: not supported): run a worker process, which
+	 * pv_backend_spawn_worker() started, on loop; fd is its end of the
+	 * socket to the xenbus process.  Options parsed as the xenbus process
+	 * parsed them, hv opened, confined as its main thread is.  Returns when
+	 * the worker is done (pv_loop_stop); the exit status. */
+	int (*worker)(struct pv_backend *b, struct pv_loop *loop, int fd);
 	/* What its threads need beyond the common confinement (NULL: nothing):
 	 * the main thread's extra capabilities, data-path syscalls. */
 	const struct pv_confine_rules *confine;
@@ -735,6 +745,24 @@ int pv_backend_main(const struct pv_backend_desc *d, int argc, char **argv);
 void *pv_backend_config(struct pv_backend *b);            /* d->cfg */
 /* fn for every device of every type (loop thread: commands, hooks). */
 void pv_backend_foreach_dev(struct pv_backend *b, pv_xb_dev_fn *fn, void *opaque);
+/* --isolate domain, in the xenbus process (main thread): start a worker
+ * process for domid, the same binary with the same options plus --worker
+ * (desc->worker runs there).  It keeps only what the main thread keeps
+ * (its user, its capabilities), none of our fds but its end of a
+ * SOCK_SEQPACKET socket pair (*fd is ours, close-on-exec), and dies with
+ * this process (PR_SET_PDEATHSIG).  0 or -errno. */
+int pv_backend_spawn_worker(struct pv_backend *b, uint16_t domid, pid_t *pid, int *fd);
+/* One message on a worker socket, with up to PV_ISOLATE_MAX_FDS fds
+ * (SCM_RIGHTS).  send: 0 or -errno.  recv: the length (0: the peer
+ * closed) or -errno; fds received beyond max_fds are closed, *nfds says
+ * how many were kept (may be NULL when max_fds is 0: any fd is closed). */
+#define PV_ISOLATE_MAX_FDS 4
+int pv_isolate_send(int fd, const void *msg, size_t len, const int *fds, unsigned nfds);
+ssize_t pv_isolate_recv(int fd, void *msg, size_t len, int *fds, unsigned max_fds,
+			unsigned *nfds);
+/* pv_backend_spawn_worker's fork and exec of exe with argv: the child's
+ * fd 3 is its end of the pair, caps (PV_CAP bits) ambient.  0 or -errno. */
+int pv_isolate_spawn(const char *exe, char *const *argv, uint64_t caps, pid_t *pid, int *fd);
 /* Block signals (before any thread starts, so every thread inherits the
  * mask) and return a non-blocking signalfd that reads them, or -errno. */
 int pv_signalfd_open(const int *signals, unsigned n);
@@ -931,6 +959,10 @@ struct pv_queue_ring_params {
 struct pv_queue_params {
 	const char *name;        /* log prefix of the device, e.g. "vbd-5-51712" */
 	struct pv_xb_dev *dev;   /* a violation asks it to disconnect; NULL: only marks dead */
+	/* Without dev: a violation calls this on the queue's thread (a worker
+	 * process tells its xenbus process, --isolate domain). */
+	void (*violation)(void *opaque, const char *reason);
+	void *violation_opaque;
 	unsigned idx;            /* queue index: name "<name>/q<idx>" */
 	uint16_t domid;          /* the frontend's domain */
 	enum pv_hv_kind hv_kind; /* resolved (never AUTO) */

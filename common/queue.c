@@ -59,6 +59,8 @@ struct pv_queue {
 	char name[64];             /* log prefix: <device>/q<idx> */
 	char dev_name[48];         /* <device>: journal file names */
 	struct pv_xb_dev *dev;
+	void (*violation)(void *opaque, const char *reason); /* without dev */
+	void *violation_opaque;
 	unsigned idx;
 	uint16_t domid;
 	void *priv;
@@ -140,6 +142,8 @@ void pv_queue_violation(struct pv_queue *q, const char *fmt, ...)
 	pv_err(q->name, "protocol violation: %s; disconnecting", reason);
 	if (q->dev)
 		pv_xb_dev_request_disconnect(q->dev, reason);
+	else if (q->violation)
+		q->violation(q->violation_opaque, reason);
 }
 
 void pv_queue_log(struct pv_queue *q, enum pv_log_level lvl, const char *fmt, ...)
@@ -816,6 +820,8 @@ int pv_queue_start(const struct pv_queue_ops *ops, const struct pv_queue_params 
 		return -ENOMEM;
 	q->ops = ops;
 	q->dev = p->dev;
+	q->violation = p->violation;
+	q->violation_opaque = p->violation_opaque;
 	q->idx = p->idx;
 	q->domid = p->domid;
 	q->priv = p->priv;

@@ -24,8 +24,12 @@ daemon_cleanup() {
 }
 on_exit daemon_cleanup
 
+# start_daemon [OPTIONS]: $PVBACK_TEST_OPTS go first (PVBACK_TEST_OPTS='--isolate
+# domain' runs a whole suite with per-domain workers).
 start_daemon() { # args: extra daemon options
-	(eval "$(pvsim --dir "$S" env)"; exec "$BACKEND" --foreground --log-level info "$@") \
+	# shellcheck disable=SC2086 # word splitting of the options is meant
+	(eval "$(pvsim --dir "$S" env)"; exec "$BACKEND" --foreground --log-level info \
+		${PVBACK_TEST_OPTS:-} "$@") \
 		>>"$W/$BE_LOG" 2>&1 &
 	daemon_pid=$!
 }

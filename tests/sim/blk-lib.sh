@@ -26,8 +26,16 @@ g1_xvda() {
 	vbd_attach g1 "$W/a.img" xvda rw
 }
 # Guest mappings of the daemon: the pvsim memfds it maps (guest RAM pages,
-# grant tables); they all go when no queue runs.
-guest_maps() { grep -cE 'memfd:pvsim-(ram|gnttab|active)' "/proc/$1/maps"; }
+# grant tables), its worker processes' too (--isolate domain); they all go
+# when no queue runs.
+guest_maps() {
+	local p n=0 c
+	for p in "$1" $(pgrep -P "$1"); do
+		c=$(grep -cE 'memfd:pvsim-(ram|gnttab|active)' "/proc/$p/maps" 2>/dev/null) || true
+		n=$((n + ${c:-0}))
+	done
+	echo "$n"
+}
 be_gone() { ! be_read "$1" "$2" state; }
 # not_listed NAME (vbd-DOMID-DEVID): the daemon no longer lists the device (freed).
 not_listed() { local s; s=$(stats 2>&1) || return 1; ! grep -q "^$1 " <<<"$s"; }

@@ -355,9 +355,10 @@ xt_pvd_alive() { kill -0 "$(xt_pvd_pid "$1")" 2>/dev/null; }
 #                            NoNewPrivs 1, and the threads whose name matches PATTERN
 #                            (a grep -E, e.g. 'blk5q[0-9]+'; at least one) have CapEff
 #                            and CapPrm 0, NoNewPrivs 1, Seccomp 2
-xt_pvd_confined() {
-	local pid uid t comm st bad=0 n=0 z=0000000000000000
-	pid=$(xt_pvd_pid "$1")
+xt_pvd_confined() { xt_pid_confined "$(xt_pvd_pid "$1")" "$2" "$3"; }
+# xt_pid_confined PID PATTERN CAPEFF: the same for the process PID (a worker of --isolate domain)
+xt_pid_confined() {
+	local pid=$1 uid t comm st bad=0 n=0 z=0000000000000000
 	uid=$(sed -n 's/^pvback:[^:]*:\([0-9]*\):.*/\1/p' /etc/passwd)
 	[ -n "$pid" ] && [ -n "$uid" ] || { echo "no pid or no user pvback"; return 1; }
 	for t in /proc/$pid/task/*; do
@@ -378,6 +379,12 @@ xt_pvd_confined() {
 	done
 	[ $n -gt 0 ] || { echo "no thread matches $2"; bad=1; }
 	return $bad
+}
+xt_children() { # PID: its child processes
+	local st
+	for st in /proc/[0-9]*/stat; do
+		awk -v p="$1" '$4 == p { print $1 }' "$st" 2>/dev/null
+	done
 }
 xt_pvd_gone() { # PID: exited (or a zombie)
 	[ ! -d "/proc/$1" ] || grep -q '^State:.*Z' "/proc/$1/status" 2>/dev/null
@@ -478,6 +485,19 @@ xt_blk_domu() {
 		xt_xs_wait "$(xt_blk_be "$id" "$d")/state" 4 90 || return 1
 	done
 	xt_domu_wait "$name" 'XTD: ready' 120
+}
+# xt_blk_writes_past DEVICE N SEC: wait until pvback-blk counted more than N
+# write requests of DEVICE (TCG is slow to get fio going), at most SEC s;
+# prints the count seen last
+xt_blk_writes_past() {
+	local w n=0
+	while [ $n -lt $(($3 * 2)) ]; do
+		w=$(pvback-blk stats "$1" 2>/dev/null | awk '/total/ { for (i = 1; i < NF; i++) if ($i == "wr_req") print $(i + 1) }')
+		[ "${w:-0}" -gt "$2" ] && break
+		sleep 0.5
+		n=$((n + 1))
+	done
+	echo "${w:-0}"
 }
 xt_blk_no_io_error() { # NAME: the domU's kernel log has no block I/O error
 	local out

@@ -15,13 +15,7 @@ if [ $okA = 1 ] && [ $okB = 1 ]; then
 	xt_check "B: fio verify starts (40m)" xt_domu_run dB 'sh /extra/blk.sh fio-bg xvda 40m bgB' 30
 	xt_check "A: fio verify starts (64m)" xt_domu_run dA 'sh /extra/blk.sh fio-bg xvda 64m bgA' 30
 	# wait until A's I/O is really flowing through pvback-blk
-	n=0
-	while [ $n -lt 240 ]; do # up to 120 s: TCG is slow to get fio going
-		w=$(pvback-blk stats "vbd-$idA-51712" 2>/dev/null | awk '/total/ { for (i = 1; i < NF; i++) if ($i == "wr_req") print $(i + 1) }')
-		[ "${w:-0}" -gt 200 ] && break
-		sleep 0.5
-		n=$((n + 1))
-	done
+	w=$(xt_blk_writes_past "vbd-$idA-51712" 200 120)
 	xt_log "A: $w write requests served before the destroy"
 	xt_check "A is doing I/O ($w write requests so far)" test "${w:-0}" -gt 0
 	t0=$(date +%s)
