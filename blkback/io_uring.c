@@ -35,6 +35,7 @@
 #include <unistd.h>
 
 #include "blkback.h"
+#include "uring.h"
 
 struct uring_io {
 	struct blk_io base;
@@ -48,6 +49,24 @@ enum { FILE_MAIN = 0, FILE_BUFFERED = 1 };
 /* The kernel's limit on registered buffers (IORING_MAX_REG_BUFFERS). */
 #define MAX_REG_BUFS (1u << 14)
 
+/* What the ring may do (common/uring.h): the requests below on the two
+ * registered backing fds only, and registered-buffer updates. */
+static const uint8_t uring_ops[] = {
+	IORING_OP_READV, IORING_OP_WRITEV, IORING_OP_READ_FIXED, IORING_OP_WRITE_FIXED,
+	IORING_OP_FSYNC, IORING_OP_FALLOCATE,
+};
+static const uint8_t uring_reg_ops[] = {
+	IORING_REGISTER_BUFFERS2, IORING_REGISTER_BUFFERS_UPDATE, IORING_UNREGISTER_BUFFERS,
+};
+static const struct pv_uring_rules uring_rules = {
+	.ops = uring_ops,
+	.nr_ops = sizeof(uring_ops),
+	.reg_ops = uring_reg_ops,
+	.nr_reg_ops = sizeof(uring_reg_ops),
+	.flags_allowed = IOSQE_IO_LINK,
+	.flags_required = IOSQE_FIXED_FILE,
+};
+
 static int uring_create(struct blk_backing *bs, unsigned depth, struct blk_io **out)
 {
 	struct uring_io *u = calloc(1, sizeof(*u));
@@ -58,20 +77,14 @@ static int uring_create(struct blk_backing *bs, unsigned depth, struct blk_io **
 		return -ENOMEM;
 	blk_io_base_init(&u->base, &blk_io_uring_ops, bs);
 	/* Two SQEs per request at most (write + linked fsync). */
-	rc = io_uring_queue_init(depth * 2 < 8 ? 8 : depth * 2, &u->ring, 0);
-	if (rc < 0)
-		goto fail_free;
-	rc = io_uring_register_files(&u->ring, files, 2);
-	if (rc < 0)
-		goto fail_ring;
+	rc = pv_uring_init(&u->ring, depth * 2 < 8 ? 8 : depth * 2, files, 2, &uring_rules);
+	if (rc < 0) {
+		free(u);
+		return rc;
+	}
 	u->base.efd = u->ring.ring_fd;
 	*out = &u->base;
 	return 0;
-fail_ring:
-	io_uring_queue_exit(&u->ring);
-fail_free:
-	free(u);
-	return rc;
 }
 
 static void uring_destroy(struct blk_io *io)

@@ -51,6 +51,7 @@
 #include <linux/if_tun.h>
 
 #include "netback.h"
+#include "uring.h"
 
 #define NET_TAP_READS   64u     /* reads posted per queue */
 #define NET_TAP_WRITES  256u    /* writes in flight per queue */
@@ -234,6 +235,18 @@ static int tap_set_mtu(struct net_port *port, unsigned mtu)
 
 /* -------------------------------------------------------------- queues */
 
+/* What a queue's ring may do (common/uring.h): these requests on the TAP,
+ * registered file 0, and nothing else. */
+static const uint8_t tap_uring_ops[] = {
+	IORING_OP_READ, IORING_OP_WRITE, IORING_OP_WRITEV, IORING_OP_POLL_ADD,
+	IORING_OP_ASYNC_CANCEL,
+};
+static const struct pv_uring_rules tap_uring_rules = {
+	.ops = tap_uring_ops,
+	.nr_ops = sizeof(tap_uring_ops),
+	.flags_required = IOSQE_FIXED_FILE,
+};
+
 /* Every request names the TAP as registered file 0: no fget/fput per frame. */
 static void prep_rw(struct io_uring_sqe *sqe, bool write, void *buf, unsigned len, uintptr_t tag)
 {
@@ -285,7 +298,8 @@ static void wait_readable(struct net_port_queue *q, struct tap_rx *r)
 	}
 	if (!sqe) /* cannot happen: NET_TAP_SQ leaves room for one more */
 		return;
-	io_uring_prep_poll_add(sqe, q->fd, POLLIN);
+	io_uring_prep_poll_add(sqe, 0, POLLIN);
+	sqe->flags |= IOSQE_FIXED_FILE;
 	io_uring_sqe_set_data(sqe, (void *)((uintptr_t)q | OP_POLL));
 	q->poll_armed = true;
 	q->unsubmitted = true;
@@ -408,13 +422,10 @@ static int tap_queue_open(struct net_port *port, unsigned idx, struct pv_loop *l
 			goto fail;
 		}
 	}
-	rc = io_uring_queue_init(NET_TAP_SQ, &q->ring, 0);
+	rc = pv_uring_init(&q->ring, NET_TAP_SQ, &q->fd, 1, &tap_uring_rules);
 	if (rc < 0)
 		goto fail;
 	q->ring_ok = true;
-	rc = io_uring_register_files(&q->ring, &q->fd, 1);
-	if (rc < 0)
-		goto fail;
 	q->rx_mem = mmap(NULL, (size_t)NET_TAP_READS * NET_TAP_RXBUF, PROT_READ | PROT_WRITE,
 			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (q->rx_mem == MAP_FAILED) {
@@ -470,6 +481,7 @@ static int tap_queue_quiesce(struct net_port_queue *q)
 	sqe = io_uring_get_sqe(&q->ring);
 	if (sqe) {
 		io_uring_prep_cancel(sqe, NULL, IORING_ASYNC_CANCEL_ANY | IORING_ASYNC_CANCEL_ALL);
+		sqe->flags |= IOSQE_FIXED_FILE; /* the ring's rule: no file is named anyway */
 		io_uring_sqe_set_data(sqe, NULL);
 		io_uring_submit(&q->ring);
 	}

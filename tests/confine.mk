@@ -8,3 +8,8 @@ tests += test-confine-data-path-thread
 test-confine-data-path-thread_srcs := tests/unit/test-confine-data-path-thread.c
 test-confine-data-path-thread_deps := pvcommon
 test-confine-data-path-thread_pkgs := cmocka
+
+# The io_uring restrictions of common/uring.h (requests bypass seccomp).
+tests += test-uring-restricted
+test-uring-restricted_srcs := tests/unit/test-uring-restricted.c
+test-uring-restricted_pkgs := cmocka liburing
