@@ -27,13 +27,10 @@ static int serve(struct pv_backend *b)
 
 /* Passthrough: libusb's usbfs ioctls ('U': submit, reap, discard, control)
  * from the queue thread; the device nodes are opened by the main thread
- * (probe, plug) with the common CAP_DAC_OVERRIDE.  The queue thread also
- * rewrites the controller's port file in the state directory (ring.c
- * state_save: open, rename, unlink), seen with --seccomp log: a path-based
- * hole to close by moving that write to the xenbus thread
- * (docs/security.md). */
-static const int usb_syscalls[] = { SYS_openat, SYS_rename, SYS_renameat, SYS_renameat2,
-				    SYS_unlink, SYS_unlinkat };
+ * (probe, plug) with the common CAP_DAC_OVERRIDE.  The queue thread
+ * rewrites the controller's port file through the fd the xenbus thread
+ * opened (ring.c state_save: pwrite, ftruncate): it opens no path. */
+static const int usb_syscalls[] = { SYS_ftruncate };
 static const uint8_t usb_ioctl_types[] = { 'U' };
 static const struct pv_confine_rules usb_confine = {
 	.syscalls = usb_syscalls,

@@ -22,6 +22,7 @@
  * one completed (they are answered NODEV).  Never calls xenstore.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -93,6 +94,7 @@ struct usb_queue {
 	struct urb_slot *done, **done_tail;
 	struct pv_copy_batch copy;
 	char state_path[256];        /* the ports' state file, "" without --state-dir */
+	int state_fd;                /* open on it from uq_start to uq_fini, or -1 */
 	bool resume;
 	bool in_run, cancelled_all;
 	bool run_queued;             /* a run is queued on the loop */
@@ -254,20 +256,24 @@ static void reap(struct usb_queue *uq)
  * address, the configuration and the interfaces' alternate settings the
  * guest chose, with the rings it belongs to; a resumed queue restores the
  * address table and replays SET_CONFIGURATION and SET_INTERFACE before it
- * serves the guest.  Rewritten (tmp + rename) on the rare requests that
- * change it; removed when the controller goes for good.
+ * serves the guest.  Rewritten on the rare requests that change it, by the
+ * queue's thread, which may not open files (docs/security.md): the xenbus
+ * thread opens it at start, the queue rewrites it in place with one pwrite
+ * (a kill cannot tear it) ended by an "end" line, after which the reader
+ * stops (a shorter rewrite leaves old bytes until the truncate); removed
+ * when the controller goes for good.
  */
 static void state_save(struct usb_queue *uq)
 {
-	char tmp[sizeof(uq->state_path) + 4];
+	char *buf = NULL;
+	size_t len = 0;
 	FILE *f;
 
-	if (!uq->state_path[0])
+	if (uq->state_fd < 0)
 		return;
-	snprintf(tmp, sizeof(tmp), "%s.tmp", uq->state_path);
-	f = fopen(tmp, "w");
+	f = open_memstream(&buf, &len);
 	if (!f) {
-		pv_warn(uq->name, "cannot write %s: %s", tmp, strerror(errno));
+		pv_warn(uq->name, "cannot write %s: %s", uq->state_path, strerror(errno));
 		return;
 	}
 	fprintf(f, "rings %u %u %u\n", uq->urb_ref, uq->conn_ref, uq->evtchn);
@@ -281,10 +287,11 @@ static void state_save(struct usb_queue *uq)
 			fprintf(f, " %u", pt->alt[i]);
 		fprintf(f, " %s\n", pt->ref->dev->spec);
 	}
-	if (fclose(f) || rename(tmp, uq->state_path)) {
+	fprintf(f, "end\n");
+	if (fclose(f) || pwrite(uq->state_fd, buf, len, 0) != (ssize_t)len ||
+	    ftruncate(uq->state_fd, (off_t)len) < 0)
 		pv_warn(uq->name, "cannot write %s: %s", uq->state_path, strerror(errno));
-		unlink(tmp);
-	}
+	free(buf);
 }
 
 /* One "port N ADDR CONFIG ALT*32 SPEC" line into the port it names, when
@@ -322,7 +329,7 @@ static void state_load(struct usb_queue *uq)
 		fclose(f);  /* another connection's */
 		return;
 	}
-	while (fgets(line, sizeof(line), f))
+	while (fgets(line, sizeof(line), f) && strcmp(line, "end\n"))
 		state_line(uq, line);
 	fclose(f);
 }
@@ -894,6 +901,11 @@ static int uq_start(struct pv_queue *pq)
 		state_load(uq);
 		state_replay(uq);
 	}
+	if (uq->state_path[0]) {
+		uq->state_fd = open(uq->state_path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+		if (uq->state_fd < 0)
+			pv_warn(uq->name, "cannot write %s: %s", uq->state_path, strerror(errno));
+	}
 	state_save(uq);
 	return 0;
 }
@@ -924,6 +936,9 @@ static void uq_fini(struct pv_queue *pq)
 			m->dev->ops->close(m->dev);
 		free(m);
 	}
+	if (uq->state_fd >= 0)
+		close(uq->state_fd);
+	uq->state_fd = -1;
 	for (unsigned i = 0; i < pv_queue_nr_slots(pq, RING_URB); i++) {
 		struct urb_slot *s = pv_queue_slot(pq, RING_URB, i);
 
@@ -992,6 +1007,7 @@ int usb_queue_start(const struct usb_queue_params *p, struct usb_queue **out)
 		return -ENOMEM;
 	}
 	pthread_mutex_init(&uq->lock, NULL);
+	uq->state_fd = -1;
 	uq->domid = qp.domid;
 	uq->resume = p->resume;
 	uq->urb_ref = p->urb_ref;

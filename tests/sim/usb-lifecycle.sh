@@ -3,7 +3,8 @@
 # destroyed (pvsim destroy) in the middle of a storage write: the daemon
 # survives and drops its controller, another guest's device still works;
 # the daemon restarted with SIGTERM: a reconnecting frontend is served, its
-# data still there; and killed with SIGKILL and restarted: the same.
+# data still there; and killed with SIGKILL and restarted: the same, from
+# the port file the queue thread rewrote in place (rings, ports, "end").
 . "$(dirname "$0")/usb-lib.sh"
 
 g1_vusb
@@ -33,6 +34,10 @@ check "new writes verify" guest_of g2 storage 1 write --offset 4194304 --length 
 shell_start g2 || bail_out "shell: $sh_ready"
 check "a shell connects" true
 check "it reads back" sh_cmd storage 1 verify --offset 4194304 --length 1048576 --seed 10
+# The port file the queue thread rewrites in place: its rings, the port, "end".
+ports_file() { ls "$S"/pvback-usb.state/*.ports 2>/dev/null | head -n 1; }
+check "the port file ends with its end line" eval \
+	'f=$(ports_file) && head -n 1 "$f" | grep -q "^rings " && grep -q "^port 1 " "$f" && test "$(tail -n 1 "$f")" = end'
 kill9_daemon
 daemon_up
 check "after SIGKILL and a restart, the same connection is served again" \
