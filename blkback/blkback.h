@@ -75,7 +75,7 @@ struct blk_config {
 	enum blk_grant_mode grant_mode;
 	enum blk_fixed_bufs fixed_bufs;
 	bool fault_stall_io;       /* testing: hold every other request (PVBACK_BLK_FAULT=stall-io) */
-	struct blk_iso_table *iso; /* --isolate domain: the workers (isolate.c); else NULL */
+	struct pv_iso_table *iso;  /* --isolate domain: the workers (isolate.c); else NULL */
 };
 
 /* ---------------------------------------------------------- requests */
@@ -284,8 +284,6 @@ void blk_queue_stats(struct blk_queue *q, struct blk_queue_info *out);
 
 /* ---------------------------------------------------------------- vbd */
 
-struct blk_iso;
-
 struct blk_vbd {
 	struct pv_xb_dev *dev;    /* NULL: no xenbus device (tests/fuzz/fuzz-blk-queue.c, workers) */
 	const struct blk_config *cfg;
@@ -303,8 +301,8 @@ struct blk_vbd {
 	void *violation_opaque;
 	/* --isolate domain, xenbus process: the worker running the queues
 	 * (nr_queues of them; queues[] stays NULL), this vbd's id there. */
-	struct blk_iso *iso;
-	uint32_t iso_id;
+	struct pv_iso *iso;
+	uint32_t iso_id;          /* its devid: unique in its domain, so in its worker */
 	bool iso_stopping;        /* STOP sent, the device held until STOPPED */
 	void (*iso_done)(struct blk_vbd *vbd); /* then this */
 	struct blk_vbd *iso_next; /* the worker's vbds */
@@ -325,9 +323,9 @@ int blk_vbd_resize(struct blk_vbd *vbd);
  * stop and stats on a whole vbd there.  Main (xenbus) thread only.
  */
 /* The serve hook: the worker table when cfg->pv.isolate. */
-int blk_iso_init(struct blk_config *cfg);
+int blk_iso_init(struct pv_backend *b);
 /* After the daemon stopped (every device gone, so every worker). */
-void blk_iso_fini(struct blk_iso_table *t);
+void blk_iso_fini(struct pv_iso_table *t);
 /* Start p[0..nq) in the domain's worker (started if it has none): 0 or
  * -errno, nothing left running then. */
 int blk_iso_start(struct blk_vbd *vbd, const struct blk_queue_params *p, unsigned nq);

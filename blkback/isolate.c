@@ -14,22 +14,21 @@
  *   xenbus -> worker    START (+ fds)  STOP  STATS  SECTORS
  *   worker -> xenbus    STARTED  STOPPED  STATS_REPLY  VIOLATION
  *
- * START and STATS wait for their reply (bounded: a worker that does not
- * answer is killed); STOP does not: the device is held until STOPPED, so
- * the xenbus thread serves the other devices meanwhile, as a local stop
- * does.  VIOLATION and STOPPED may arrive at any time; read while waiting
- * for a reply they are kept and handled from the loop afterwards.  The
- * xenbus process trusts nothing a worker says beyond its own domain:
- * an unknown vbd id or a malformed message kills the worker, and a worker
- * that dies fails its domain's devices only.
+ * The workers themselves (one per domain, started, counted, killed,
+ * reaped; replies waited for with a bound, other messages delivered from
+ * the loop) are common/isolate.c's pv_iso table; this file says what the
+ * messages mean.  START and STATS wait for their reply (a worker that does
+ * not answer within 10 s is killed); STOP does not: the device is held
+ * until STOPPED, so the xenbus thread serves the other devices meanwhile,
+ * as a local stop does.  The xenbus process trusts nothing a worker says
+ * beyond its own domain: a message of the wrong size, about a vbd it does
+ * not serve, or not asked for kills the worker, and a worker that dies
+ * fails its domain's devices only.
  */
 #include <errno.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "blkback.h"
@@ -124,69 +123,26 @@ static bool well_formed(const union iso_msg *m, ssize_t n)
 
 /* ============================================================ xenbus side */
 
-/* A message that arrived while a reply was awaited. */
-struct iso_kept {
-	struct iso_kept *next;
-	union iso_msg m;
-};
-
-struct blk_iso {
-	struct blk_iso_table *t;
-	struct blk_iso *next;
-	uint16_t domid;
-	pid_t pid;
-	int fd;
-	bool dead;
-	unsigned refs;          /* vbds started there and not yet stopped */
-	struct blk_vbd *vbds;   /* those vbds (iso_next) */
-	struct iso_kept *kept, **kept_tail;
-	int64_t later;          /* the timer that handles kept messages or the death */
-};
-
-struct blk_iso_table {
-	struct pv_backend *daemon;
-	struct pv_loop *loop;
-	struct blk_iso *workers;
-	uint32_t next_id;
-};
-
-static void iso_handle(struct blk_iso *w, union iso_msg *m);
-
-static void iso_later_fn(struct pv_loop *loop, void *opaque);
-
-static void iso_schedule(struct blk_iso *w)
+/* The vbds a worker runs: *pv_iso_priv(w) heads the list (iso_next). */
+static struct blk_vbd **vbds_of(struct pv_iso *w)
 {
-	if (w->later <= 0)
-		w->later = pv_loop_add_timer(w->t->loop, 0, iso_later_fn, w);
+	return (struct blk_vbd **)pv_iso_priv(w);
 }
 
-/* Unusable from now on: kill it.  Its vbds are failed from the loop
- * (iso_later_fn), never from inside the caller's own device callback. */
-static void iso_fail(struct blk_iso *w, const char *why)
-{
-	if (w->dead)
-		return;
-	w->dead = true;
-	pv_err(NULL, "domain %u: worker process %d: %s: its devices fail", w->domid, (int)w->pid,
-	       why);
-	kill(w->pid, SIGKILL);
-	pv_loop_del_fd(w->t->loop, w->fd);
-	iso_schedule(w);
-}
-
-static struct blk_vbd *iso_vbd(struct blk_iso *w, uint32_t id)
+static struct blk_vbd *iso_vbd(struct pv_iso *w, uint32_t id)
 {
 	struct blk_vbd *v;
 
-	for (v = w->vbds; v && v->iso_id != id; v = v->iso_next)
+	for (v = *vbds_of(w); v && v->iso_id != id; v = v->iso_next)
 		;
 	return v;
 }
 
+/* The vbd leaves its worker (whose last vbd takes the worker along). */
 static void iso_detach(struct blk_vbd *vbd)
 {
-	struct blk_iso *w = vbd->iso;
-	struct blk_vbd **p = &w->vbds;
+	struct pv_iso *w = vbd->iso;
+	struct blk_vbd **p = vbds_of(w);
 
 	while (*p != vbd)
 		p = &(*p)->iso_next;
@@ -194,76 +150,58 @@ static void iso_detach(struct blk_vbd *vbd)
 	vbd->iso = NULL;
 	vbd->iso_next = NULL;
 	vbd->nr_queues = 0;
-	w->refs--;
-}
-
-/* No vbd left there: the worker goes (killed, nothing of its runs). */
-static void iso_retire(struct blk_iso *w)
-{
-	struct blk_iso **p = &w->t->workers;
-	struct iso_kept *k;
-
-	if (w->refs)
-		return;
-	while (*p != w)
-		p = &(*p)->next;
-	*p = w->next;
-	if (w->later > 0)
-		pv_loop_del_timer(w->t->loop, w->later);
-	if (!w->dead)
-		pv_loop_del_fd(w->t->loop, w->fd);
-	kill(w->pid, SIGKILL);
-	while (waitpid(w->pid, NULL, 0) < 0 && errno == EINTR)
-		;
-	close(w->fd);
-	while ((k = w->kept)) {
-		w->kept = k->next;
-		free(k);
-	}
-	pv_debug(NULL, "domain %u: worker process %d ended", w->domid, (int)w->pid);
-	free(w);
+	pv_iso_put(w);
 }
 
 /* A stop is over (STOPPED, or the worker is gone): the device goes on. */
 static void iso_stopped(struct blk_vbd *vbd, const struct blk_stats *past)
 {
-	struct blk_iso *w = vbd->iso;
-	void (*done)(struct blk_vbd *) = NULL;
+	void (*done)(struct blk_vbd *) = vbd->iso_done;
 	struct pv_xb_dev *dev = vbd->dev;
 	bool held = vbd->iso_stopping;
 
 	if (past)
 		pv_stats_sum(&blk_stats_table, &vbd->past, past);
 	vbd->iso_stopping = false;
-	done = vbd->iso_done;
 	vbd->iso_done = NULL;
 	iso_detach(vbd);
-	iso_retire(w);
 	if (done)
 		done(vbd);
 	if (held)
 		pv_xb_dev_release(dev); /* may free vbd */
 }
 
-static void iso_later_fn(struct pv_loop *loop, void *opaque)
+/* What a worker says unasked: STOPPED, VIOLATION. */
+static bool iso_message(struct pv_iso *w, void *msg, size_t len)
 {
-	struct blk_iso *w = opaque;
-	struct iso_kept *k;
+	union iso_msg *m = msg;
+	struct blk_vbd *vbd;
 
-	(void)loop;
-	w->later = 0;
-	w->refs++; /* not retired under our feet */
-	while (!w->dead && (k = w->kept)) {
-		w->kept = k->next;
-		if (!w->kept)
-			w->kept_tail = &w->kept;
-		iso_handle(w, &k->m);
-		free(k);
+	if (!well_formed(m, (ssize_t)len) || !(vbd = iso_vbd(w, m->h.vbd)))
+		return false;
+	switch (m->h.type) {
+	case ISO_STOPPED:
+		if (!vbd->iso_stopping)
+			return false; /* nobody stopped it */
+		iso_stopped(vbd, &m->stopped.past);
+		return true;
+	case ISO_VIOLATION:
+		m->violation.reason[ISO_REASON_MAX - 1] = '\0';
+		for (char *c = m->violation.reason; *c; c++)
+			if (*c < 0x20 || *c > 0x7e)
+				*c = '?';
+		pv_xb_dev_request_disconnect(vbd->dev, m->violation.reason);
+		return true;
 	}
-	/* Dead: every vbd there fails; the held ones are released. */
-	while (w->dead && w->vbds) {
-		struct blk_vbd *v = w->vbds;
+	return false;
+}
 
+/* Every vbd there fails; the ones being stopped are released. */
+static void iso_died(struct pv_iso *w)
+{
+	struct blk_vbd *v;
+
+	while ((v = *vbds_of(w))) {
 		if (v->iso_stopping) {
 			iso_stopped(v, NULL);
 		} else {
@@ -271,258 +209,127 @@ static void iso_later_fn(struct pv_loop *loop, void *opaque)
 			iso_detach(v);
 		}
 	}
-	w->refs--;
-	iso_retire(w);
 }
 
-/* A message from the worker, on the loop. */
-static void iso_handle(struct blk_iso *w, union iso_msg *m)
-{
-	struct blk_vbd *vbd = iso_vbd(w, m->h.vbd);
+static const struct pv_iso_ops iso_ops = {
+	.max_msg = sizeof(union iso_msg),
+	.message = iso_message,
+	.died = iso_died,
+};
 
-	if (!vbd) {
-		iso_fail(w, "message about a device it does not serve");
-		return;
-	}
-	switch (m->h.type) {
-	case ISO_STOPPED:
-		if (!vbd->iso_stopping) {
-			iso_fail(w, "stopped a device nobody stopped");
-			return;
-		}
-		iso_stopped(vbd, &m->stopped.past);
-		return;
-	case ISO_VIOLATION:
-		m->violation.reason[ISO_REASON_MAX - 1] = '\0';
-		for (char *c = m->violation.reason; *c; c++)
-			if (*c < 0x20 || *c > 0x7e)
-				*c = '?';
-		pv_xb_dev_request_disconnect(vbd->dev, m->violation.reason);
-		return;
-	}
-	iso_fail(w, "unexpected message");
+/* The reply to req: the type its request wants, about the same vbd. */
+static bool iso_is_reply(const void *msg, size_t len, const void *req)
+{
+	const struct iso_hdr *h = msg, *q = req;
+	uint32_t want = q->type == ISO_START ? ISO_STARTED
+		      : q->type == ISO_STOP  ? ISO_STOPPED
+					     : ISO_STATS_REPLY;
+
+	return len >= sizeof(*h) && h->type == want && h->vbd == q->vbd;
 }
 
-static void iso_on_msg(struct pv_loop *loop, int fd, uint32_t events, void *opaque)
+static int iso_call(struct blk_vbd *vbd, const union iso_msg *req, const int *fds, unsigned nfds,
+		    union iso_msg *reply, int timeout_ms)
 {
-	struct blk_iso *w = opaque;
-	union iso_msg m;
-	ssize_t n;
+	uint32_t want = req->h.type == ISO_START ? ISO_STARTED
+		      : req->h.type == ISO_STOP  ? ISO_STOPPED
+						 : ISO_STATS_REPLY;
 
-	(void)loop;
-	(void)events;
-	n = pv_isolate_recv(fd, &m, sizeof(m), NULL, 0, NULL);
-	if (n == -EAGAIN)
-		return;
-	if (n == 0 || n < 0 || !well_formed(&m, n)) {
-		iso_fail(w, n == 0 ? "exited" : n < 0 ? strerror((int)-n) : "malformed message");
-		return;
-	}
-	iso_handle(w, &m);
+	return pv_iso_call(vbd->iso, req, msg_size(req->h.type), fds, nfds, iso_is_reply, reply,
+			   msg_size(want), timeout_ms);
 }
 
-/* Send req and wait for the reply of type want about the same vbd. */
-static int iso_call(struct blk_iso *w, const union iso_msg *req, const int *fds, unsigned nfds,
-		    uint32_t want, union iso_msg *reply, int timeout_ms)
+int blk_iso_init(struct pv_backend *b)
 {
-	uint64_t end = pv_now_ns() + (uint64_t)timeout_ms * 1000000u;
-	struct pollfd pfd = { .fd = w->fd, .events = POLLIN };
-	ssize_t n;
-	int rc;
-
-	if (w->dead)
-		return -EPIPE;
-	rc = pv_isolate_send(w->fd, req, msg_size(req->h.type), fds, nfds);
-	if (rc < 0) {
-		iso_fail(w, strerror(-rc));
-		return rc;
-	}
-	for (;;) {
-		uint64_t now = pv_now_ns();
-
-		if (now >= end) {
-			iso_fail(w, "no answer");
-			return -ETIMEDOUT;
-		}
-		rc = poll(&pfd, 1, (int)((end - now) / 1000000u) + 1);
-		if (rc < 0 && errno != EINTR) {
-			iso_fail(w, strerror(errno));
-			return -EIO;
-		}
-		if (rc <= 0)
-			continue;
-		n = pv_isolate_recv(w->fd, reply, sizeof(*reply), NULL, 0, NULL);
-		if (n == -EAGAIN)
-			continue;
-		if (n <= 0 || !well_formed(reply, n)) {
-			iso_fail(w, n == 0 ? "exited" : "malformed message");
-			return -EPIPE;
-		}
-		if (reply->h.type == want && reply->h.vbd == req->h.vbd)
-			return 0;
-		if (reply->h.type != ISO_STOPPED && reply->h.type != ISO_VIOLATION) {
-			iso_fail(w, "unexpected message");
-			return -EPROTO;
-		}
-		struct iso_kept *k = malloc(sizeof(*k));
-
-		if (!k) {
-			iso_fail(w, "out of memory");
-			return -ENOMEM;
-		}
-		k->next = NULL;
-		k->m = *reply;
-		*w->kept_tail = k;
-		w->kept_tail = &k->next;
-		iso_schedule(w);
-	}
-}
-
-int blk_iso_init(struct blk_config *cfg)
-{
-	struct blk_iso_table *t;
+	struct blk_config *cfg = pv_backend_config(b);
 
 	if (!cfg->pv.isolate)
 		return 0;
-	t = calloc(1, sizeof(*t));
-	if (!t)
-		return -ENOMEM;
-	t->daemon = cfg->pv.daemon;
-	t->next_id = 1;
-	cfg->iso = t;
-	return 0;
+	return pv_iso_table_create(b, pv_backend_loop(b), &iso_ops, &cfg->iso);
 }
 
-void blk_iso_fini(struct blk_iso_table *t)
+void blk_iso_fini(struct pv_iso_table *t)
 {
-	free(t);
-}
-
-static int iso_get(struct blk_iso_table *t, struct pv_loop *loop, uint16_t domid,
-		   struct blk_iso **out)
-{
-	struct blk_iso *w;
-	int rc;
-
-	for (w = t->workers; w; w = w->next)
-		if (w->domid == domid && !w->dead) {
-			*out = w;
-			return 0;
-		}
-	w = calloc(1, sizeof(*w));
-	if (!w)
-		return -ENOMEM;
-	*w = (struct blk_iso){ .t = t, .domid = domid, .fd = -1 };
-	w->kept_tail = &w->kept;
-	t->loop = loop;
-	rc = pv_backend_spawn_worker(t->daemon, domid, &w->pid, &w->fd);
-	if (rc == 0) {
-		rc = pv_loop_add_fd(loop, w->fd, PV_LOOP_IN, iso_on_msg, w);
-		if (rc < 0) {
-			kill(w->pid, SIGKILL);
-			waitpid(w->pid, NULL, 0);
-			close(w->fd);
-		}
-	}
-	if (rc < 0) {
-		free(w);
-		return rc;
-	}
-	w->next = t->workers;
-	t->workers = w;
-	*out = w;
-	return 0;
+	pv_iso_table_destroy(t);
 }
 
 int blk_iso_start(struct blk_vbd *vbd, const struct blk_queue_params *p, unsigned nq)
 {
-	struct blk_iso_table *t = vbd->cfg->iso;
 	union iso_msg *m = calloc(2, sizeof(*m)), *reply = m + 1;
-	struct blk_iso *w;
 	int fds[2] = { vbd->bs.fd, vbd->bs.fd_buffered };
+	struct pv_iso *w;
 	int rc;
 
 	if (!m)
 		return -ENOMEM;
-	rc = iso_get(t, pv_xb_dev_loop(vbd->dev), pv_xb_dev_domid(vbd->dev), &w);
+	rc = pv_iso_get(vbd->cfg->iso, pv_xb_dev_domid(vbd->dev), &w);
 	if (rc < 0) {
 		pv_xb_dev_log(vbd->dev, PV_LOG_ERR, "cannot start a worker process: %s",
 			      strerror(-rc));
 		free(m);
 		return rc;
 	}
-	vbd->iso_id = t->next_id++;
+	vbd->iso_id = pv_xb_dev_devid(vbd->dev);
 	m->start.h = (struct iso_hdr){ ISO_START, vbd->iso_id };
 	snprintf(m->start.name, sizeof(m->start.name), "%s", vbd->name);
 	m->start.lim = vbd->lim;
 	m->start.bs = vbd->bs;
 	m->start.nq = nq;
 	memcpy(m->start.p, p, nq * sizeof(*p));
-	/* The worker's vbd joins the list before any message about it can come. */
+	/* On the worker's list before any message about it can come. */
 	vbd->iso = w;
-	vbd->iso_next = w->vbds;
-	w->vbds = vbd;
-	w->refs++;
+	vbd->iso_next = *vbds_of(w);
+	*vbds_of(w) = vbd;
 	vbd->nr_queues = nq;
-	rc = iso_call(w, m, fds, fds[1] == fds[0] ? 1 : 2, ISO_STARTED, reply, ISO_REPLY_MS);
+	rc = iso_call(vbd, m, fds, fds[1] == fds[0] ? 1 : 2, reply, ISO_REPLY_MS);
 	if (rc == 0)
 		rc = reply->rc.rc;
 	if (rc > 0 || rc < -4095)
 		rc = -EPROTO; /* a worker's nonsense */
 	free(m);
-	if (rc < 0) {
+	if (rc < 0)
 		iso_detach(vbd);
-		if (!w->dead)
-			iso_retire(w);
-	}
 	return rc;
 }
 
 void blk_iso_stop(struct blk_vbd *vbd, bool wait, void (*done)(struct blk_vbd *vbd))
 {
-	struct blk_iso *w = vbd->iso;
 	union iso_msg m = { .h = { ISO_STOP, vbd->iso_id } }, reply;
 	int rc;
 
-	if (!w) {
+	if (!vbd->iso) {
 		done(vbd);
 		return;
 	}
 	if (vbd->iso_stopping) /* a stop is under way: it finishes on its own */
 		return;
-	vbd->iso_stopping = true;
 	vbd->iso_done = done;
-	if (w->dead) {
-		vbd->iso_stopping = false; /* nothing held */
+	if (pv_iso_dead(vbd->iso)) {
 		iso_stopped(vbd, NULL);
 		return;
 	}
 	if (wait) {
-		vbd->iso_stopping = false;
-		rc = iso_call(w, &m, NULL, 0, ISO_STOPPED, &reply, ISO_DRAIN_MS);
+		rc = iso_call(vbd, &m, NULL, 0, &reply, ISO_DRAIN_MS);
 		if (rc < 0)
 			pv_err(vbd->name, "worker process did not stop its queues: %s",
 			       strerror(-rc));
 		iso_stopped(vbd, rc == 0 ? &reply.stopped.past : NULL);
 		return;
 	}
+	vbd->iso_stopping = true;
 	pv_xb_dev_hold(vbd->dev);
-	rc = pv_isolate_send(w->fd, &m, sizeof(m.h), NULL, 0);
-	if (rc < 0)
-		iso_fail(w, strerror(-rc)); /* iso_later_fn releases it */
+	pv_iso_send(vbd->iso, &m, sizeof(m.h), NULL, 0); /* failed: iso_died releases it */
 }
 
 void blk_iso_stats(struct blk_vbd *vbd, struct blk_queue_info *qi)
 {
-	struct blk_iso *w = vbd->iso;
 	union iso_msg m = { .h = { ISO_STATS, vbd->iso_id } }, *reply;
 	unsigned nq = vbd->nr_queues;
 
 	memset(qi, 0, nq * sizeof(*qi));
-	if (!w || vbd->iso_stopping || !(reply = malloc(sizeof(*reply))))
+	if (!vbd->iso || vbd->iso_stopping || !(reply = malloc(sizeof(*reply))))
 		return;
-	if (iso_call(w, &m, NULL, 0, ISO_STATS_REPLY, reply, ISO_REPLY_MS) == 0 &&
-	    reply->stats.nq == nq)
+	if (iso_call(vbd, &m, NULL, 0, reply, ISO_REPLY_MS) == 0 && reply->stats.nq == nq)
 		memcpy(qi, reply->stats.qi, nq * sizeof(*qi));
 	free(reply);
 }
@@ -533,13 +340,9 @@ void blk_iso_resized(struct blk_vbd *vbd)
 		.h = { ISO_SECTORS, vbd->iso_id },
 		.sectors = __atomic_load_n(&vbd->lim.sectors, __ATOMIC_RELAXED),
 	};
-	int rc;
 
-	if (!vbd->iso || vbd->iso->dead || vbd->iso_stopping)
-		return;
-	rc = pv_isolate_send(vbd->iso->fd, &m, sizeof(m), NULL, 0);
-	if (rc < 0)
-		iso_fail(vbd->iso, strerror(-rc));
+	if (vbd->iso && !vbd->iso_stopping)
+		pv_iso_send(vbd->iso, &m, sizeof(m), NULL, 0);
 }
 
 /* ============================================================ worker side */

@@ -107,7 +107,7 @@ static int start(struct pv_backend *b)
 
 static int serve(struct pv_backend *b)
 {
-	int rc = blk_iso_init(pv_backend_config(b));
+	int rc = blk_iso_init(b);
 
 	if (rc < 0)
 		pv_err(NULL, "--isolate domain: %s", strerror(-rc));

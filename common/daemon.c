@@ -46,6 +46,7 @@ struct pv_backend {
 	char **argv;
 	char exe[PATH_MAX];                  /* this binary, for workers ("": unknown) */
 	uint64_t main_caps;                  /* what the main thread kept (PV_CAP bits) */
+	struct pv_loop *loop;                /* the main loop, once serve() made it */
 };
 
 /* What the options say beyond the backend's config. */
@@ -65,6 +66,11 @@ struct daemon_opts {
 void *pv_backend_config(struct pv_backend *b)
 {
 	return b->d->cfg;
+}
+
+struct pv_loop *pv_backend_loop(struct pv_backend *b)
+{
+	return b->loop;
 }
 
 void pv_backend_foreach_dev(struct pv_backend *b, pv_xb_dev_fn *fn, void *opaque)
@@ -653,6 +659,7 @@ static int serve(struct pv_backend *b, const struct daemon_opts *o)
 		pv_err(NULL, "loop: %s", strerror(-rc));
 		goto out;
 	}
+	b->loop = loop;
 	rc = pv_loop_add_fd(loop, sfd, PV_LOOP_IN, on_signal, b);
 	if (rc < 0) {
 		pv_err(NULL, "loop: %s", strerror(-rc));

@@ -743,6 +743,7 @@ struct pv_backend_desc {
  * process exit status. */
 int pv_backend_main(const struct pv_backend_desc *d, int argc, char **argv);
 void *pv_backend_config(struct pv_backend *b);            /* d->cfg */
+struct pv_loop *pv_backend_loop(struct pv_backend *b);    /* the main loop (hooks from serve on) */
 /* fn for every device of every type (loop thread: commands, hooks). */
 void pv_backend_foreach_dev(struct pv_backend *b, pv_xb_dev_fn *fn, void *opaque);
 /* --isolate domain, in the xenbus process (main thread): start a worker
@@ -763,6 +764,52 @@ ssize_t pv_isolate_recv(int fd, void *msg, size_t len, int *fds, unsigned max_fd
 /* pv_backend_spawn_worker's fork and exec of exe with argv: the child's
  * fd 3 is its end of the pair, caps (PV_CAP bits) ambient.  0 or -errno. */
 int pv_isolate_spawn(const char *exe, char *const *argv, uint64_t caps, pid_t *pid, int *fd);
+
+/* ------------------------------------------------------------ isolate */
+
+/*
+ * The xenbus process's worker processes of --isolate domain
+ * (common/isolate.c), one per guest domain, on the main loop's thread.  A
+ * backend keeps a table, takes a reference on a domain's worker while it
+ * runs something there (pv_iso_get starts it), sends it messages, waits
+ * for replies with a bound, and hears of everything else through its ops.
+ * A worker that exits, sends what ops->message refuses, or does not answer
+ * in time is killed, and ops->died runs once, from the loop.  The last
+ * pv_iso_put kills and reaps it.
+ */
+struct pv_iso;
+struct pv_iso_table;
+
+struct pv_iso_ops {
+	size_t max_msg;  /* the largest message a worker sends */
+	/* A message nobody waited for.  false: it makes no sense (the worker is killed). */
+	bool (*message)(struct pv_iso *w, void *msg, size_t len);
+	/* w is dead: fail what it served (it stays valid until its last put). */
+	void (*died)(struct pv_iso *w);
+};
+
+int pv_iso_table_create(struct pv_backend *b, struct pv_loop *loop, const struct pv_iso_ops *ops,
+			struct pv_iso_table **out);
+/* After every worker was put. */
+void pv_iso_table_destroy(struct pv_iso_table *t);
+/* A reference on domid's live worker, started when it has none.  0 or -errno. */
+int pv_iso_get(struct pv_iso_table *t, uint16_t domid, struct pv_iso **out);
+void pv_iso_put(struct pv_iso *w);
+uint16_t pv_iso_domid(const struct pv_iso *w);
+bool pv_iso_dead(const struct pv_iso *w);
+void **pv_iso_priv(struct pv_iso *w); /* the backend's pointer */
+/* Kill it for why (logged); ops->died follows from the loop. */
+void pv_iso_kill(struct pv_iso *w, const char *why);
+/* 0, or -errno after the worker was killed (-EPIPE: dead already). */
+int pv_iso_send(struct pv_iso *w, const void *msg, size_t len, const int *fds, unsigned nfds);
+/* Is msg (len bytes) the reply to req? */
+typedef bool pv_iso_match_fn(const void *msg, size_t len, const void *req);
+/* Send req and wait up to timeout_ms for the message is_reply accepts,
+ * which must be reply_len long; other messages are delivered to
+ * ops->message from the loop afterwards.  0, or -errno after the worker
+ * was killed (-ETIMEDOUT, -EPIPE, -EPROTO). */
+int pv_iso_call(struct pv_iso *w, const void *req, size_t len, const int *fds, unsigned nfds,
+		pv_iso_match_fn *is_reply, void *reply, size_t reply_len, int timeout_ms);
 /* Block signals (before any thread starts, so every thread inherits the
  * mask) and return a non-blocking signalfd that reads them, or -errno. */
 int pv_signalfd_open(const int *signals, unsigned n);
