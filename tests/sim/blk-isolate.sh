@@ -51,6 +51,7 @@ check "both of g1's disks went to the same worker" \
 	test "$(grep -cE 'INFO domain 1: worker process [0-9]+$' "$W/blk.log")" = 1
 check "the xenbus process maps no guest memory (its own hv handle's $base0 mappings)" test "$(sim_maps "$daemon_pid")" = "$base0"
 check "the workers do" eval 'test "$(sim_maps $w1)" -gt 0 && test "$(sim_maps $w2)" -gt 0'
+echo "# VmRSS: xenbus process $(status_of "$daemon_pid" VmRSS) kB, workers $(status_of "$w1" VmRSS) and $(status_of "$w2" VmRSS) kB"
 uid=$(status_of "$daemon_pid" Uid)
 check "workers run as the daemon's user ($uid)" eval \
 	'test "$(status_of $w1 Uid)" = "$uid" && test "$(status_of $w2 Uid)" = "$uid" && ! test "${uid%%[[:space:]]*}" = 0'
