@@ -177,8 +177,11 @@ static bool iso_message(struct pv_iso *w, void *msg, size_t len)
 	union iso_msg *m = msg;
 	struct blk_vbd *vbd;
 
-	if (!well_formed(m, (ssize_t)len) || !(vbd = iso_vbd(w, m->h.vbd)))
+	if (!well_formed(m, (ssize_t)len))
 		return false;
+	vbd = iso_vbd(w, m->h.vbd);
+	if (!vbd) /* a violation may come after the vbd's stop: stale, not mad */
+		return m->h.type == ISO_VIOLATION;
 	switch (m->h.type) {
 	case ISO_STOPPED:
 		if (!vbd->iso_stopping)
