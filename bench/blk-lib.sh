@@ -168,7 +168,17 @@ blk_run_guests() {
 }
 
 # CPU time (clock ticks) the daemon used so far, all its threads.
-blk_daemon_ticks() { awk '{ print $14 + $15 }' "/proc/$blk_daemon_pid/stat"; }
+# The daemon's CPU ticks, with its worker processes' (--isolate domain):
+# the live ones' own, the ended ones' in the daemon's cutime/cstime (it
+# reaps them when a guest's last vbd disconnects, at the end of a fio run).
+blk_daemon_ticks() {
+	local p t
+	t=$(awk '{ print $14 + $15 + $16 + $17 }' "/proc/$blk_daemon_pid/stat")
+	for p in $(pgrep -P "$blk_daemon_pid"); do
+		t=$((t + $(awk '{ print $14 + $15 }' "/proc/$p/stat" 2>/dev/null || echo 0)))
+	done
+	echo "$t"
+}
 
 # blk_run NAME PATH BACKING RW BS QD QUEUES [key=value...] -- [extra fio args]
 # One side of a comparison; the record goes to $RESULTS.  pvback records
