@@ -433,6 +433,10 @@ static int parse_options(struct pv_backend *b, struct daemon_opts *o, int argc, 
 		ret = 2;
 	}
 	free(opts);
+	if (!ret && d->common->isolate && !d->worker) {
+		fprintf(stderr, "%s: --isolate domain: not supported by %s yet\n", d->prog, d->prog);
+		ret = 2;
+	}
 	if (!ret && !o->nr_types)
 		o->types[o->nr_types++] = d->type;
 	return ret;
@@ -678,10 +682,6 @@ static int serve(struct pv_backend *b, const struct daemon_opts *o)
 	make_state_dir(b, o, state_def, sizeof(state_def));
 	if (d->start(b) < 0)
 		goto out;
-	if (d->common->isolate && !d->worker) {
-		pv_err(NULL, "--isolate domain: not supported by %s yet", d->prog);
-		goto out;
-	}
 	if (d->common->isolate && !b->exe[0]) {
 		pv_err(NULL, "--isolate domain: cannot find this program's binary");
 		goto out;
