@@ -2,13 +2,14 @@
 # libpvfront: userspace frontends.  Frontends see common/ (libpvcommon and
 # the shared protocol ABI in common/abi/), never a backend's directory.
 libs += pvfront
-pvfront_srcs := $(addprefix frontends/,pvfront.c blkfront.c netfront.c netfront-slots.c usbfront.c)
+pvfront_srcs := $(addprefix frontends/,pvfront.c pvfront-hostile.c blkfront.c netfront.c netfront-slots.c usbfront.c)
 $(call mod_cflags,frontends,-Icommon -Ifrontends $(call pkgcflags,liburing))
 
 # netfront-tool: drives a vif through the userspace netfront (TAP, gen/sink
 # benchmarks, handshake, hostile requests); installed with the daemons.
 bins += netfront-tool
-netfront-tool_srcs := $(addprefix frontends/,netfront-tool.c netfront-tap.c netfront-bench.c)
+netfront-tool_srcs := $(addprefix frontends/,netfront-tool.c netfront-tap.c netfront-bench.c \
+		      netfront-hostile.c)
 netfront-tool_deps := pvfront pvcommon
 netfront-tool_pkgs := liburing
 

@@ -105,8 +105,8 @@ bystander_ok() {
 # of res_mark's; in the sanitizer build 256 MiB more, ASan's quarantine of
 # freed memory (ring contexts of full rings are tens of MiB).
 alive_and_bounded() {
-	local rss=131072
-	ldd "$(command -v "$BACKEND")" | grep -q libasan && rss=$((rss + 262144))
+	local rss
+	rss=$(res_slack "$BACKEND")
 	check "$1: the daemon runs" kill -0 "$daemon_pid"
 	check "$1: the bystander still verifies" bystander_ok
 	check "$1: VmRSS and fds back within bounds" wait_until 10 res_bounded $rss 8
