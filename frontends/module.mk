@@ -55,7 +55,8 @@ $(fio_engine): $(O)/obj/frontends/fio-pvblk.o $(O)/lib/libpvfront.a $(O)/lib/lib
 # (enumeration, gadget-zero cases, storage, keyboard, benchmarks, hostile
 # requests; tests/sim/usb-*.sh); installed with the daemons.
 bins += usbfront-tool
-usbfront-tool_srcs := $(addprefix frontends/,usbfront-tool.c usbfront-zero.c usbfront-storage.c)
+usbfront-tool_srcs := $(addprefix frontends/,usbfront-tool.c usbfront-zero.c usbfront-storage.c \
+		      usbfront-hostile.c)
 usbfront-tool_deps := pvfront pvcommon
 usbfront-tool_pkgs := liburing
 

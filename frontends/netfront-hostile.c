@@ -32,6 +32,7 @@
 #include <xen/io/netif.h>
 #include <xen/io/xenbus.h>
 
+#include "pvcommon.h"
 #include "pvring.h"
 #include "pvfront.h"
 #include "netfront.h"
@@ -91,16 +92,6 @@ static void pool_put(struct netfront *nf, struct pool *p)
 	if (p->rx)
 		netfront_ungrant(nf, 0, p->rx, NPAGES);
 	p->tx = p->rx = NULL;
-}
-
-static const char *state_name(int st)
-{
-	static const char *const names[] = {
-		"Unknown", "Initialising", "InitWait", "Initialised", "Connected",
-		"Closing", "Closed", "Reconfiguring", "Reconfigured",
-	};
-
-	return st >= 0 && st <= XenbusStateReconfigured ? names[st] : "gone";
 }
 
 /* An event on queue 0 or ms: whichever first (the queue's ports re-armed). */
@@ -215,28 +206,21 @@ struct flip_values {
 	uint32_t grefs[NPAGES + 1], rx_grefs[NPAGES + 2];
 };
 
-/* out[0..n) = common, but the last nrare entries rare[]. */
-static void weighted(uint32_t *out, unsigned n, uint32_t common, const uint32_t *rare,
-		     unsigned nrare)
-{
-	unsigned i;
-
-	for (i = 0; i < n; i++)
-		out[i] = i < n - nrare ? common : rare[i - (n - nrare)];
-}
-
 static void flip_values(struct flip_values *v, const struct pool *p)
 {
 	unsigned i;
 
 	for (i = 0; i < 256; i++)
 		v->ids_tx[i] = v->ids_rx[i] = i;
-	weighted(v->offsets, 64, 0, (const uint32_t[]){ 14, 2048, 4000 }, 3);
-	weighted(v->sizes, 64, 60, (const uint32_t[]){ 0, 10, 1514, 4096 }, 4);
-	weighted(v->flags, 256, 0,
-		 (const uint32_t[]){ NETTXF_csum_blank | NETTXF_data_validated,
-				     NETTXF_data_validated, NETTXF_more_data, NETTXF_extra_info },
-		 4);
+	pvfront_flip_weighted(v->offsets, 64, (const uint32_t[]){ 0 }, 1,
+			      (const uint32_t[]){ 14, 2048, 4000 }, 3);
+	pvfront_flip_weighted(v->sizes, 64, (const uint32_t[]){ 60 }, 1,
+			      (const uint32_t[]){ 0, 10, 1514, 4096 }, 4);
+	pvfront_flip_weighted(v->flags, 256,
+			      (const uint32_t[]){ 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+						  NETTXF_data_validated,
+						  NETTXF_csum_blank | NETTXF_data_validated }, 16,
+			      (const uint32_t[]){ NETTXF_more_data, NETTXF_extra_info }, 2);
 	memcpy(v->grefs, p->tx_refs, sizeof(p->tx_refs));
 	v->grefs[NPAGES] = BAD_GREF;
 	memcpy(v->rx_grefs, p->rx_refs, sizeof(p->rx_refs));
@@ -421,7 +405,7 @@ static int attack_never_consume(struct netfront *nf, const struct attack *a)
 	}
 	printf("never-consume: rounds %lu tx requests %lu rx answered beyond posted %d "
 	       "backend %s\n", round, round * ntx, (int)(rh->rsp_prod - rx_posted),
-	       state_name(netfront_backend_state(nf)));
+	       pv_xb_state_name(netfront_backend_state(nf)));
 	if (rc == 0 && rh->rsp_prod != rx_posted)
 		rc = -EPROTO;
 	/* netfront's own view: the TX ring all consumed (the close reads nothing). */
@@ -508,7 +492,7 @@ static int attack_revoke(struct netfront *nf, const struct attack *a)
 	}
 	printf("revoke: frames %lu slots %lu answered %lu ok %lu ended-early %lu leaked %lu "
 	       "backend %s\n", sent, slots, answered, ok, early, leaked,
-	       state_name(netfront_backend_state(nf)));
+	       pv_xb_state_name(netfront_backend_state(nf)));
 	return rc < 0 ? rc : leaked ? -EBUSY : 0;
 }
 

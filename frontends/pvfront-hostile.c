@@ -57,6 +57,15 @@ void pvfront_flip_field(volatile void *ent, const struct pvfront_flip_field *f, 
 		*p = (uint8_t)v;
 }
 
+void pvfront_flip_weighted(uint32_t *out, unsigned n, const uint32_t *common, unsigned ncommon,
+			   const uint32_t *rare, unsigned nrare)
+{
+	unsigned i;
+
+	for (i = 0; i < n; i++)
+		out[i] = i < n - nrare ? common[i % ncommon] : rare[i - (n - nrare)];
+}
+
 void pvfront_flip_rings(void *opaque, uint64_t x)
 {
 	const struct pvfront_flip_rings *fr = opaque;

@@ -172,6 +172,12 @@ struct pvfront_flip_field {
 };
 /* Rewrite field f of entry ent with a value chosen by x. */
 void pvfront_flip_field(volatile void *ent, const struct pvfront_flip_field *f, uint64_t x);
+/* A field's values, mostly benign: out[0..n) cycles through common[],
+ * but its last nrare entries are rare[] (each then taken 1 time in n).
+ * Hostile values that cost the connection stay rare enough for one to
+ * answer a few hundred requests. */
+void pvfront_flip_weighted(uint32_t *out, unsigned n, const uint32_t *common, unsigned ncommon,
+			   const uint32_t *rare, unsigned nrare);
 
 /* Rings whose entries a flipper rewrites: any entry of any ring, whether
  * it holds a request or a response at the time. */
