@@ -76,6 +76,15 @@ frames_to_stop
 sed 's/^/# /' "$W/attack.out"
 check "never-consume: the RX ring was answered full, never beyond, 200 TX rounds answered" \
 	test "$rc" = 0 -a -n "$(grep '^never-consume: rounds 200 .* beyond posted 0 backend Connected' "$W/attack.out")"
+# The daemon waited for buffers that never came (and queued nothing more).
+no_buffers() {
+	net_stats --json | python3 -c 'import json, sys
+for d in json.load(sys.stdin)["devices"]:
+    if d["name"] == sys.argv[1]:
+        print(d["total"]["rx_no_buffers"])' "${vif1%/}"
+}
+check "never-consume: the backend stopped at the full RX ring (rx_no_buffers $(no_buffers))" \
+	test "$(no_buffers)" -gt 0
 bystander_ok never-consume
 alive_and_bounded never-consume
 
@@ -86,5 +95,8 @@ guest_ip g1 eth0 "$NET_PFX.11/24"
 check "... and pings the host" ping_from "$(guest_ns g1)" "$NET_PFX.1" 2
 check "no violation was logged for another vif" \
 	sh -c "! grep 'protocol violation' '$W/net.log' | grep -v '$vif1'"
+# The netfronts close while their backend is there (not their close's timeouts).
+for k in "${!front_pid[@]}"; do front_stop "${k%/*}" "${k#*/}"; done
+check "no sanitizer report in the daemon's log" fails grep -qE 'ERROR: AddressSanitizer|runtime error:' "$W/net.log"
 check "SIGTERM stops the daemon with status 0" net_stop
 t_done

@@ -76,5 +76,6 @@ alive_and_bounded never-consume
 
 check "no violation was logged for another controller" \
 	sh -c "! grep 'protocol violation' '$W/usb.log' | grep -v ' vusb-1-0/'"
+check "no sanitizer report in the daemon's log" fails grep -qE 'ERROR: AddressSanitizer|runtime error:' "$W/usb.log"
 check "the daemon exits 0 on SIGTERM" stop_daemon
 t_done
