@@ -601,6 +601,11 @@ out:
 	return rc;
 }
 
+static void kick_q0(void *bf)
+{
+	blkfront_notify(bf, 0);
+}
+
 /*
  * never-consume: rounds of a full ring of reads on queue 0 written straight
  * into the shared ring; each round waits until the backend answered them
@@ -622,8 +627,6 @@ static int attack_never_consume(struct run *r, const struct bft_attack *a)
 	if (rc < 0)
 		return rc;
 	for (round = 0; round < a->count; round++) {
-		uint64_t end = pvfront_now_ms() + WAIT_MS;
-
 		for (i = 0; i < in->nr_slots; i++) {
 			struct blkif_request q = {
 				.operation = BLKIF_OP_READ, .nr_segments = 1, .id = i,
@@ -633,22 +636,13 @@ static int attack_never_consume(struct run *r, const struct bft_attack *a)
 
 			memcpy(blkfront_ring_ent(r->bf, 0, prod + i), &q, sizeof(q));
 		}
-		h->rsp_event = round & 1 ? h->rsp_prod + 0x80000000u : h->rsp_prod - 1;
-		pv_wmb(); /* the requests before the index */
-		prod += in->nr_slots;
-		h->req_prod = prod;
-		pv_mb();
-		blkfront_notify(r->bf, 0);
-		requests += in->nr_slots;
-		/* No notify may come (rsp_event): look at rsp_prod, bounded. */
-		while (h->rsp_prod != prod && pvfront_now_ms() < end)
-			poll(NULL, 0, 1);
-		if (h->rsp_prod != prod) {
+		rc = pvfront_sring_round(h, &prod, in->nr_slots, round, kick_q0, r->bf, WAIT_MS);
+		if (rc < 0) {
 			fprintf(stderr, "never-consume: round %lu not answered (%u of %u)\n", round,
 				h->rsp_prod - (prod - in->nr_slots), in->nr_slots);
-			rc = -ETIMEDOUT;
 			break;
 		}
+		requests += in->nr_slots;
 	}
 	printf("never-consume: rounds %lu requests %lu backend %s\n", round, requests,
 	       state_name(blkfront_backend_state(r->bf)));

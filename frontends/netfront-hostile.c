@@ -267,9 +267,7 @@ static int flip_conn(struct netfront *nf, const struct attack *a, uint64_t *seed
 					     v.rx_grefs, NPAGES + 2 };
 	rings[0] = (struct pvfront_flip_ring){ tr, tf, 5 };
 	rings[1] = (struct pvfront_flip_ring){ rr, rf, 2 };
-	ft = (struct pvfront_flipper){ .fn = pvfront_flip_rings, .opaque = &fr,
-				       .seed = pvfront_rnd(seed) };
-	rc = pvfront_flipper_start(&ft);
+	rc = pvfront_flip_rings_start(&ft, &fr, pvfront_rnd(seed));
 	if (rc < 0)
 		goto out;
 	while (t->tx_answered < a->count && st == XenbusStateConnected) {
@@ -356,6 +354,11 @@ static int attack_flip(struct netfront **nfp, const struct attack *a)
 
 /* ---------------------------------------------------------- never-consume */
 
+static void kick_tx(void *nf)
+{
+	netfront_notify(nf, 0);
+}
+
 /*
  * The RX buffers posted at connect are all answered (frames sent to us by
  * the test) and never given back; then count rounds of a full TX ring
@@ -387,19 +390,12 @@ static int attack_never_consume(struct netfront *nf, const struct attack *a)
 		return -ETIMEDOUT;
 	}
 	for (round = 0; round < a->count; round++) {
-		end = pvfront_now_ms() + WAIT_MS;
 		for (i = 0; i < ntx; i++)
 			tx_write(tr, prod + i, &p, i);
-		th->rsp_event = round & 1 ? th->rsp_prod + 0x80000000u : th->rsp_prod - 1;
-		prod += ntx;
-		pvfront_ring_set_req_prod(tr, prod);
-		netfront_notify(nf, 0);
-		while (th->rsp_prod != prod && pvfront_now_ms() < end)
-			poll(NULL, 0, 1);
-		if (th->rsp_prod != prod) {
+		rc = pvfront_sring_round(th, &prod, ntx, round, kick_tx, nf, WAIT_MS);
+		if (rc < 0) {
 			fprintf(stderr, "never-consume: round %lu not answered (%u of %u)\n", round,
 				th->rsp_prod - (prod - ntx), ntx);
-			rc = -ETIMEDOUT;
 			break;
 		}
 	}

@@ -12,6 +12,7 @@
  * state, so the thread that owns the connection needs no lock.
  */
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <sched.h>
 #include <string.h>
@@ -39,6 +40,23 @@ uint64_t pvfront_now_ms(void)
 void *pvfront_ring_ent(const struct pvfront_ring *r, uint32_t idx)
 {
 	return r->front.ents + (size_t)(idx & (r->front.nr_ents - 1)) * r->front.ent_size;
+}
+
+int pvfront_sring_round(volatile struct pv_sring_hdr *h, uint32_t *prod, unsigned n,
+			unsigned long round, pvfront_kick_fn *kick, void *opaque, int timeout_ms)
+{
+	uint64_t end = pvfront_now_ms() + (uint64_t)timeout_ms;
+
+	h->rsp_event = round & 1 ? h->rsp_prod + 0x80000000u : h->rsp_prod - 1;
+	pv_wmb(); /* the requests before the index */
+	*prod += n;
+	h->req_prod = *prod;
+	pv_mb(); /* req_prod out before the kick */
+	kick(opaque);
+	/* No notify may come (rsp_event): look at rsp_prod, bounded. */
+	while (h->rsp_prod != *prod && pvfront_now_ms() < end)
+		poll(NULL, 0, 1);
+	return h->rsp_prod == *prod ? 0 : -ETIMEDOUT;
 }
 
 void pvfront_flip_field(volatile void *ent, const struct pvfront_flip_field *f, uint64_t x)
@@ -111,4 +129,11 @@ unsigned long pvfront_flipper_stop(struct pvfront_flipper *f)
 	__atomic_store_n(&f->stop, 1, __ATOMIC_RELAXED);
 	pthread_join(f->thread, NULL);
 	return f->flips;
+}
+
+int pvfront_flip_rings_start(struct pvfront_flipper *f, struct pvfront_flip_rings *fr,
+			     uint64_t seed)
+{
+	*f = (struct pvfront_flipper){ .fn = pvfront_flip_rings, .opaque = fr, .seed = seed };
+	return pvfront_flipper_start(f);
 }

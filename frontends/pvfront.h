@@ -162,6 +162,18 @@ uint64_t pvfront_now_ms(void);
 /* The entry of index idx (masked) in r's shared ring. */
 void *pvfront_ring_ent(const struct pvfront_ring *r, uint32_t idx);
 
+/*
+ * One round of a guest that never consumes its responses: the n requests
+ * written at [*prod, *prod + n) of the ring whose header is h are
+ * published (*prod moves on) with rsp_event far ahead (odd rounds) or
+ * behind (even ones), kick(opaque) notifies, then rsp_prod is looked at
+ * (no event may come) until it reaches *prod, timeout_ms at most.  0, or
+ * -ETIMEDOUT (h->rsp_prod says how far the backend got).
+ */
+typedef void pvfront_kick_fn(void *opaque);
+int pvfront_sring_round(volatile struct pv_sring_hdr *h, uint32_t *prod, unsigned n,
+			unsigned long round, pvfront_kick_fn *kick, void *opaque, int timeout_ms);
+
 /* A field of a ring entry a flipper rewrites: size bytes (1, 2 or 4) at
  * off, set to one of values[] (nr_values > 0) or to random bits. */
 struct pvfront_flip_field {
@@ -212,5 +224,9 @@ struct pvfront_flipper {
 };
 int pvfront_flipper_start(struct pvfront_flipper *f);
 unsigned long pvfront_flipper_stop(struct pvfront_flipper *f);
+/* A flipper of pvfront_flip_rings over fr (kept by the caller until stop),
+ * seeded with seed, started: 0 or -errno. */
+int pvfront_flip_rings_start(struct pvfront_flipper *f, struct pvfront_flip_rings *fr,
+			     uint64_t seed);
 
 #endif /* PVFRONT_H */

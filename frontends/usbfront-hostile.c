@@ -239,9 +239,7 @@ static int flip_conn(struct attack *a, uint64_t *seed, struct ids *s, unsigned l
 		struct pvfront_flip_rings fr = { &fr1, 1 };
 		unsigned long start = s->answered;
 
-		ft = (struct pvfront_flipper){ .fn = pvfront_flip_rings, .opaque = &fr,
-					       .seed = pvfront_rnd(seed) };
-		rc = pvfront_flipper_start(&ft);
+		rc = pvfront_flip_rings_start(&ft, &fr, pvfront_rnd(seed));
 		if (rc < 0)
 			goto out;
 		while (s->answered < a->count && st == XenbusStateConnected) {
@@ -321,6 +319,11 @@ static int attack_flip(struct attack *a)
 
 /* ---------------------------------------------------------- never-consume */
 
+static void kick(void *uf)
+{
+	usbfront_notify(uf);
+}
+
 /*
  * count rounds of a full urb ring of the mix written straight into the
  * ring over the unread responses, each waited for by rsp_prod (no notify
@@ -343,8 +346,6 @@ static int attack_never_consume(struct attack *a)
 	if (rc < 0)
 		return rc;
 	for (round = 0; round < a->count; round++) {
-		uint64_t end = pvfront_now_ms() + WAIT_MS;
-
 		for (i = 0; i < nr; i++) {
 			struct usbif_urb_request q;
 
@@ -352,16 +353,10 @@ static int attack_never_consume(struct attack *a)
 			q.id = (uint16_t)i;
 			memcpy(pvfront_ring_ent(r, prod + i), &q, sizeof(q));
 		}
-		h->rsp_event = round & 1 ? h->rsp_prod + 0x80000000u : h->rsp_prod - 1;
-		prod += nr;
-		pvfront_ring_set_req_prod(r, prod);
-		usbfront_notify(uf);
-		while (h->rsp_prod != prod && pvfront_now_ms() < end)
-			poll(NULL, 0, 1);
-		if (h->rsp_prod != prod) {
+		rc = pvfront_sring_round(h, &prod, nr, round, kick, uf, WAIT_MS);
+		if (rc < 0) {
 			fprintf(stderr, "never-consume: round %lu not answered (%u of %u)\n", round,
 				h->rsp_prod - (prod - nr), nr);
-			rc = -ETIMEDOUT;
 			break;
 		}
 	}

@@ -3,13 +3,20 @@
 # backend-lib.sh (blk, usb) and net-lib.sh (not run): the sourcing library
 # defines res_pid (the daemon's pid), be_read GUEST DEVID KEY, S (the
 # pvsim) and BE_LOG (the log's name in $W).  log_lines TEXT: how many lines
-# of the daemon's log hold TEXT.  fe_abuse writes a guest's frontend keys and flaps its state.
+# of the daemon's log hold TEXT; log_mark / log_since_of NAME: the log's
+# lines about device NAME (vbd-D-N, vif-D-N; its queues too) written since
+# the last log_mark.  A guest's xenstore: as_guest GUEST CMD... runs CMD
+# as GUEST; fe_write, fe_restart and be_failed write frontend keys by hand
+# and see the backend fail and recover; fe_abuse writes keys and flaps the
+# frontend's state.
 # The daemon's resources: VmRSS in KiB, open fds,
 # mappings; res_mark remembers them; res_bounded RSS_KIB FDS succeeds when
 # neither grew by more than that since (and says what it saw); res_slack
 # is the RSS allowance of a case (128 MiB, and 256 MiB more under ASan: its
 # quarantine of freed memory).
 log_lines() { grep -c -- "$1" "$W/$BE_LOG"; }
+log_mark() { log_at=$(wc -l <"$W/$BE_LOG"); }
+log_since_of() { tail -n +$((log_at + 1)) "$W/$BE_LOG" | grep -E " $1(/q[0-9]+)?: " || true; }
 daemon_rss() { awk '/^VmRSS:/ { print $2 }' "/proc/$(res_pid)/status"; }
 daemon_fds() { ls "/proc/$(res_pid)/fd" | wc -l; }
 daemon_maps() { wc -l <"/proc/$(res_pid)/maps"; }
@@ -45,4 +52,34 @@ fe_abuse() {
 		done
 		xenstore-write "$fe/state" 6
 	)
+}
+as_guest() { local g=$1; shift; (eval "$(pvsim --dir "$S" env "$g")"; "$@"); }
+# fe_write GUEST FE STATE KEY=VALUE...: as GUEST, each KEY of the frontend
+# directory FE written (VALUE - removes it), in order, then its state STATE.
+fe_write() {
+	local g=$1 fe=$2 st=$3 kv
+	shift 3
+	for kv in "$@"; do
+		if [ "${kv#*=}" = - ]; then
+			as_guest "$g" xenstore-rm "$fe/${kv%%=*}"
+		else
+			as_guest "$g" xenstore-write "$fe/${kv%%=*}" "${kv#*=}"
+		fi
+	done
+	as_guest "$g" xenstore-write "$fe/state" "$st"
+}
+# fe_restart GUEST DEVID: the frontend Closed, then Initialising: the
+# backend is back in InitWait.
+fe_restart() {
+	local fe
+	fe=$(be_read "$1" "$2" frontend) || return 1
+	as_guest "$1" xenstore-write "$fe/state" 6 && wait_until 10 state_is "$1" "$2" 6 &&
+		as_guest "$1" xenstore-write "$fe/state" 1 && wait_until 10 state_is "$1" "$2" 2
+}
+# be_failed GUEST DEVID NAME REASON: the backend left InitWait for Closing
+# or Closed, REASON in NAME's log lines since log_mark.
+be_failed() {
+	local g=$1 d=$2 name=$3 reason=$4
+	wait_until 10 eval '[[ "$(be_read "$g" "$d" state)" == [56] ]]' &&
+		wait_until 5 eval 'log_since_of "$name" | grep -qF -- "$reason"'
 }

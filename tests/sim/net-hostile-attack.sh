@@ -15,13 +15,7 @@
 . "$(dirname "$0")/net-lib.sh"
 net_requires_front
 
-bridge_add "$NET_BR" "$NET_PFX.1/24"
-net_up
-guest_create g1 128M
-guest_create g2 128M
-check "the bystander g2 connects" vif_connect g2 eth0 "$NET_PFX.12/24"
-d1=$(vif_attach g1 bridge="$NET_BR")
-check "the offender's vif is waiting" wait_until 10 state_is g1 "$d1" 2
+net_hostile_setup
 g1_mac=$(be_read g1 "$d1" mac)
 vif1="vif-$(domid_of g1)-$d1/"
 res_mark

@@ -26,34 +26,11 @@ bystander_ok() {
 	port=$((port + 1))
 	tcp_verify "$(guest_ns g2)" - "$NET_PFX.1" 8 $port
 }
-as_g1() { (eval "$(pvsim --dir "$S" env g1)"; "$@"); }
-log_mark() { log_at=$(wc -l <"$W/net.log"); }
-log_since_of() { tail -n +$((log_at + 1)) "$W/net.log" | grep -E " $1(/q[0-9]+)?: " || true; }
-
-# fe_keys KEY=VALUE...: a frontend's keys by hand (VALUE - removes KEY),
-# over a plausible base (rings never granted), then Connected as netfront.
+# fe_keys KEY=VALUE...: the keys (hostile-lib.sh's fe_write) over a
+# plausible base (rings never granted), then Connected as netfront.
 fe_keys() {
-	local kv
-	as_g1 xenstore-write "$fe/tx-ring-ref" 8 "$fe/rx-ring-ref" 9 "$fe/event-channel" 3 \
-		"$fe/request-rx-copy" 1 "$fe/feature-rx-notify" 1
-	for kv in "$@"; do
-		if [ "${kv#*=}" = - ]; then
-			as_g1 xenstore-rm "$fe/${kv%%=*}"
-		else
-			as_g1 xenstore-write "$fe/${kv%%=*}" "${kv#*=}"
-		fi
-	done
-	as_g1 xenstore-write "$fe/state" 4
-}
-# Closed, then Initialising: the backend is back in InitWait.
-fe_restart() {
-	as_g1 xenstore-write "$fe/state" 6 && wait_until 10 state_is g1 "$dev" 6 &&
-		as_g1 xenstore-write "$fe/state" 1 && wait_until 10 state_is g1 "$dev" 2
-}
-be_failed() { # REASON: the backend left InitWait for Closing/Closed, REASON logged
-	want_reason=$1
-	wait_until 10 eval '[[ "$(be_read g1 "$dev" state)" == [56] ]]' &&
-		wait_until 5 eval 'log_since_of "vif-$(domid_of g1)-$dev" | grep -qF -- "$want_reason"'
+	fe_write g1 "$fe" 4 tx-ring-ref=8 rx-ring-ref=9 event-channel=3 request-rx-copy=1 \
+		feature-rx-notify=1 "$@"
 }
 
 cases=(
@@ -72,11 +49,12 @@ for c in "${cases[@]}"; do
 	wait_until 10 state_is g1 "$dev" 2 || not_ok "$what: vif $dev does not wait"
 	log_mark
 	fe_keys "$kv"
-	check "$what: the vif fails to connect, \"$reason\" logged" be_failed "$reason"
+	check "$what: the vif fails to connect, \"$reason\" logged" \
+		be_failed g1 "$dev" "vif-$(domid_of g1)-$dev" "$reason"
 	check "$what: ... and its error node says why" be_error g1 "$dev"
 	check "$what: the daemon answers" net_ready
 	check "$what: the bystander's stream verifies" bystander_ok
-	check "$what: the frontend starts over" fe_restart
+	check "$what: the frontend starts over" fe_restart g1 "$dev"
 	vif_detach g1 "$dev"
 	check "$what: the vif is removed" wait_until 10 be_gone g1 "$dev"
 done

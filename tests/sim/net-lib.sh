@@ -93,7 +93,10 @@
 #           raw_responses STATUS        the "response STATUS" lines of $W/raw.out (OKAY, ERROR)
 #           vif_fatal GUEST DEVID REASON CASE...  raw_tx, then the vif fails: REASON in its
 #                                       error node and in the log's "protocol violation: " line
-# Hostile   attack GUEST DEVID MODE [ARGS]  `netfront-tool --devid DEVID attack ARGS MODE` as
+# Hostile   net_hostile_setup [OPTS]   the hostile suites' start: the bridge $NET_BR (the host
+#                                       $NET_PFX.1), net_up OPTS, the bystander g2 connected
+#                                       ($NET_PFX.12), the offender g1's vif d1 waiting
+#           attack GUEST DEVID MODE [ARGS]  `netfront-tool --devid DEVID attack ARGS MODE` as
 #                                       GUEST (120 s at most); its output in $W/attack.out
 #           frames_to_start MAC         frames to MAC out of the bridge $NET_BR, about 8000 a
 #                                       second, until frames_to_stop (killed at exit)
@@ -544,6 +547,15 @@ raw_tx() { # GUEST DEVID CASE...
 	cat "$W/raw.out"
 }
 raw_responses() { grep -c "^response $1" "$W/raw.out"; }
+net_hostile_setup() {
+	bridge_add "$NET_BR" "$NET_PFX.1/24"
+	net_up "$@"
+	guest_create g1 128M
+	guest_create g2 128M
+	check "the bystander g2 connects" vif_connect g2 eth0 "$NET_PFX.12/24"
+	d1=$(vif_attach g1 bridge="$NET_BR")
+	check "the offender's vif is waiting" wait_until 10 state_is g1 "$d1" 2
+}
 attack() { # GUEST DEVID MODE [ARGS]
 	local g=$1 d=$2 mode=$3
 	shift 3

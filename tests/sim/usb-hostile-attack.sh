@@ -17,19 +17,7 @@
 # of g1 is served.
 . "$(dirname "$0")/usb-lib.sh"
 
-g1_vusb
-dev_attach g1 0 1 emu:zero
-guest_create g2
-vusb_attach g2
-wait_until 10 state_is g2 0 2
-img s.img
-dev_attach g2 0 1 emu:storage,file=$W/s.img
-seed=1
-other_guest_ok() {
-	seed=$((seed + 1))
-	guest_of g2 storage 1 write --offset 0 --length 1048576 --seed $seed &&
-	guest_of g2 storage 1 verify --offset 0 --length 1048576 --seed $seed
-}
+hostile_setup
 check "the other guest verifies before the attacks" other_guest_ok
 res_mark
 violations() { grep -c 'vusb-1-0/q0: protocol violation' "$W/usb.log"; }
