@@ -9,7 +9,8 @@
 # size of 0, a bad GSO type, a missing extra, too many extras and a
 # producer overflow cost the offender its vif, with the reason logged and
 # in its error node; an event storm costs nothing.  Meanwhile another
-# guest's verified TCP stream and the daemon carry on.
+# guest's verified TCP stream and the daemon carry on.  The sustained
+# attacks are net-hostile-attack.sh's, xenstore abuse net-hostile-xs.sh's.
 . "$(dirname "$0")/net-lib.sh"
 net_requires_front
 

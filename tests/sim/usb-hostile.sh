@@ -12,6 +12,8 @@
 # absurd ring keys and 300 rounds of state flapping cost a bounded log
 # (the rest counted as suppressed).
 # The daemon and a second guest's verified storage I/O carry on throughout.
+# The sustained attacks (double fetch, grants ended in flight, responses
+# never consumed) are usb-hostile-attack.sh's.
 . "$(dirname "$0")/usb-lib.sh"
 
 hostile_setup
