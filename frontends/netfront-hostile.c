@@ -241,7 +241,8 @@ static int flip_conn(struct netfront *nf, const struct attack *a, uint64_t *seed
 	struct pvfront_flip_ring rings[2];
 	struct pvfront_flip_rings fr = { rings, 2 };
 	struct pvfront_flipper ft;
-	unsigned long start = t->tx_answered;
+	unsigned long start = t->tx_answered, seen = start;
+	uint64_t last = pvfront_now_ms();
 	struct pool p = { 0 };
 	int rc, st = XenbusStateConnected;
 
@@ -287,6 +288,15 @@ static int flip_conn(struct netfront *nf, const struct attack *a, uint64_t *seed
 			rc = take(rr, &rcons, rprod, false, NULL, 0, t);
 		if (rc < 0)
 			break;
+		if (t->tx_answered != seen) {
+			seen = t->tx_answered;
+			last = pvfront_now_ms();
+		} else if (pvfront_now_ms() - last > WAIT_MS) {
+			/* Every TX request is answered, sooner or later. */
+			fprintf(stderr, "flip: no TX answer for %d ms on a connected vif\n", WAIT_MS);
+			rc = -ETIMEDOUT;
+			break;
+		}
 		if (!(++k & 15))
 			st = netfront_backend_state(nf);
 	}
