@@ -10,14 +10,13 @@
  * never consumed, request fields flipped by a second thread while the
  * backend works, grants ended while in flight, state keys flapped.
  *
- * Native ABI only.  Threads: one, except flip's flipper, which only writes
- * the shared ring entries and the indirect page (both shared with the
- * backend anyway) and stops before the connection closes.
+ * Native ABI only.  Threads: one, except flip's flipper (libpvfront's
+ * pvfront_flipper, as netfront-tool's and usbfront-tool's attacks use it),
+ * which only writes the shared ring entries and the indirect page (both
+ * shared with the backend anyway) and stops before the connection closes.
  */
 #include <errno.h>
 #include <poll.h>
-#include <pthread.h>
-#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +26,7 @@
 #include <xen/io/xenbus.h>
 
 #include "blkfront-tool.h"
+#include "pvfront.h"
 #include "pvring.h"
 #include "abi/blkif.h"
 
@@ -46,30 +46,13 @@ static const char *state_name(int st)
 	return st < (int)(sizeof(names) / sizeof(names[0])) ? names[st] : "?";
 }
 
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-static uint64_t rnd(uint64_t *s)
-{
-	/* xorshift64*: reproducible from --seed, cheap enough for the flipper. */
-	*s ^= *s >> 12;
-	*s ^= *s << 25;
-	*s ^= *s >> 27;
-	return *s * 0x2545f4914f6cdd1dull;
-}
-
 /* The backend's state, waiting (timeout_ms) for it to leave Connected. */
 static int state_after(struct blkfront *bf, int timeout_ms)
 {
-	uint64_t end = now_ms() + (uint64_t)timeout_ms;
+	uint64_t end = pvfront_now_ms() + (uint64_t)timeout_ms;
 	int st;
 
-	while ((st = blkfront_backend_state(bf)) == XenbusStateConnected && now_ms() < end)
+	while ((st = blkfront_backend_state(bf)) == XenbusStateConnected && pvfront_now_ms() < end)
 		poll(NULL, 0, 10); /* the guest side of a bounded wait; no watch here */
 	return st;
 }
@@ -136,7 +119,7 @@ static int probe(struct run *r, uint32_t ref, int *st)
 	struct blkif_request rw = { .operation = BLKIF_OP_READ, .nr_segments = 1, .id = 99,
 				    .seg = { { .gref = ref, .last_sect = 7 } } };
 	unsigned want = r->done + 1;
-	uint64_t end = now_ms() + 3000;
+	uint64_t end = pvfront_now_ms() + 3000;
 	int rc;
 
 	*st = XenbusStateConnected;
@@ -144,7 +127,7 @@ static int probe(struct run *r, uint32_t ref, int *st)
 	if (rc < 0)
 		return rc;
 	blkfront_kick(r->bf, 0);
-	while (now_ms() < end) {
+	while (pvfront_now_ms() < end) {
 		rc = blkfront_complete(r->bf, 0, bft_on_done, r);
 		if (rc < 0)
 			return rc;
@@ -283,7 +266,7 @@ int bft_hostile(struct run *r, const char *rule)
 		goto out;
 	blkfront_kick(r->bf, 0);
 	/* Responses are looked for whether or not we were notified. */
-	for (uint64_t end = now_ms() + 3000; r->done < nreq && now_ms() < end;) {
+	for (uint64_t end = pvfront_now_ms() + 3000; r->done < nreq && pvfront_now_ms() < end;) {
 		rc = blkfront_complete(r->bf, 0, bft_on_done, r);
 		if (rc < 0)
 			goto out;
@@ -586,7 +569,7 @@ static int attack_hold_full(struct run *r, const struct bft_attack *a)
 		load_fill(&h[i].l);
 		blkfront_wait(h[i].bf, 0); /* kicks every queue */
 	}
-	t0 = now_ms();
+	t0 = pvfront_now_ms();
 	for (i = 1; rc == 0 && i < n; i++) {
 		h[i].l.refill = false;
 		rc = blkfront_write_state(h[i].bf, "5"); /* Closing */
@@ -595,7 +578,7 @@ static int attack_hold_full(struct run *r, const struct bft_attack *a)
 		goto out;
 	announce("closing");
 	end = t0 + 120000;
-	for (left = n - 1; left && now_ms() < end;) {
+	for (left = n - 1; left && pvfront_now_ms() < end;) {
 		/* The kept device stays full; the closing ones' answers are taken. */
 		for (i = 0; i < n; i++) {
 			rc = load_round(&h[i].l, i ? 0 : 20);
@@ -607,7 +590,7 @@ static int attack_hold_full(struct run *r, const struct bft_attack *a)
 			left += st == XenbusStateConnected;
 		}
 	}
-	printf("closed after %llu ms%s\n", (unsigned long long)(now_ms() - t0),
+	printf("closed after %llu ms%s\n", (unsigned long long)(pvfront_now_ms() - t0),
 	       left ? " (not all: gave up)" : "");
 	for (i = 0; i < n; i++)
 		load_print("hold-full", &h[i].l);
@@ -616,6 +599,11 @@ out:
 	for (i = 1; i < n; i++)
 		blkfront_close(h[i].bf); /* ends the pages with the rest */
 	return rc;
+}
+
+static void kick_q0(void *bf)
+{
+	blkfront_notify(bf, 0);
 }
 
 /*
@@ -639,8 +627,6 @@ static int attack_never_consume(struct run *r, const struct bft_attack *a)
 	if (rc < 0)
 		return rc;
 	for (round = 0; round < a->count; round++) {
-		uint64_t end = now_ms() + WAIT_MS;
-
 		for (i = 0; i < in->nr_slots; i++) {
 			struct blkif_request q = {
 				.operation = BLKIF_OP_READ, .nr_segments = 1, .id = i,
@@ -650,22 +636,13 @@ static int attack_never_consume(struct run *r, const struct bft_attack *a)
 
 			memcpy(blkfront_ring_ent(r->bf, 0, prod + i), &q, sizeof(q));
 		}
-		h->rsp_event = round & 1 ? h->rsp_prod + 0x80000000u : h->rsp_prod - 1;
-		pv_wmb(); /* the requests before the index */
-		prod += in->nr_slots;
-		h->req_prod = prod;
-		pv_mb();
-		blkfront_notify(r->bf, 0);
-		requests += in->nr_slots;
-		/* No notify may come (rsp_event): look at rsp_prod, bounded. */
-		while (h->rsp_prod != prod && now_ms() < end)
-			poll(NULL, 0, 1);
-		if (h->rsp_prod != prod) {
+		rc = pvfront_sring_round(h, &prod, in->nr_slots, round, kick_q0, r->bf, WAIT_MS);
+		if (rc < 0) {
 			fprintf(stderr, "never-consume: round %lu not answered (%u of %u)\n", round,
 				h->rsp_prod - (prod - in->nr_slots), in->nr_slots);
-			rc = -ETIMEDOUT;
 			break;
 		}
+		requests += in->nr_slots;
 	}
 	printf("never-consume: rounds %lu requests %lu backend %s\n", round, requests,
 	       state_name(blkfront_backend_state(r->bf)));
@@ -680,76 +657,65 @@ struct flipper {
 	unsigned nr_slots;
 	uint8_t *ind;              /* the shared indirect page */
 	uint32_t refs[4];          /* values a flipped gref takes */
-	uint64_t seed;
-	unsigned long flips;
-	int stop;                  /* atomic */
 };
 
 /*
- * Flip request fields of random ring entries and of the indirect page, as
- * fast as we can: operation, nr_segments / indirect_op, the indirect
+ * One flip (pvfront_flip_fn) of a request field of a random ring entry or
+ * of the indirect page: operation, nr_segments / indirect_op, the indirect
  * nr_segments, the sector, segment grefs and sectors.  Bytes 8..15 (a
  * response's operation and status) are left alone, so what the backend
  * answers stays readable.
  */
-static void *flipper(void *opaque)
+static void flip_one(void *opaque, uint64_t x)
 {
 	static const uint8_t ops[] = { BLKIF_OP_READ, BLKIF_OP_WRITE, BLKIF_OP_FLUSH_DISKCACHE,
 				       BLKIF_OP_WRITE_BARRIER, BLKIF_OP_DISCARD, BLKIF_OP_INDIRECT,
 				       42 };
 	struct flipper *f = opaque;
+	volatile uint8_t *e = blkfront_ring_ent(f->bf, 0, (uint32_t)(x >> 40) % f->nr_slots);
+	unsigned k = (unsigned)(x >> 8) % 112;
 
-	while (!__atomic_load_n(&f->stop, __ATOMIC_RELAXED)) {
-		uint64_t x = rnd(&f->seed);
-		volatile uint8_t *e = blkfront_ring_ent(f->bf, 0, (uint32_t)(x >> 40) % f->nr_slots);
-		unsigned k = (unsigned)(x >> 8) % 112;
+	switch (x & 7) {
+	case 0:
+		e[0] = ops[(x >> 16) % sizeof(ops)];
+		break;
+	case 1:
+		e[1] = (uint8_t)(x >> 16); /* nr_segments or indirect_op */
+		break;
+	case 2:
+		e[2] = (uint8_t)(x >> 16); /* indirect nr_segments */
+		e[3] = (uint8_t)(x >> 24) & 1;
+		break;
+	case 3:
+		e[16 + (x >> 16) % 8] = (uint8_t)(x >> 24); /* sector */
+		break;
+	case 4: {
+		/* A segment's gref: one of ours or none. */
+		unsigned s = (unsigned)(x >> 16) % BLKIF_MAX_SEGMENTS_PER_REQUEST;
+		uint32_t g = f->refs[(x >> 24) & 3];
 
-		switch (x & 7) {
-		case 0:
-			e[0] = ops[(x >> 16) % sizeof(ops)];
-			break;
-		case 1:
-			e[1] = (uint8_t)(x >> 16); /* nr_segments or indirect_op */
-			break;
-		case 2:
-			e[2] = (uint8_t)(x >> 16); /* indirect nr_segments */
-			e[3] = (uint8_t)(x >> 24) & 1;
-			break;
-		case 3:
-			e[16 + (x >> 16) % 8] = (uint8_t)(x >> 24); /* sector */
-			break;
-		case 4: {
-			/* A segment's gref: one of ours or none. */
-			unsigned s = (unsigned)(x >> 16) % BLKIF_MAX_SEGMENTS_PER_REQUEST;
+		memcpy((uint8_t *)e + 24 + 8 * s, &g, sizeof(g));
+		break;
+	}
+	case 5:
+		if (k >= 16)
+			e[k] = (uint8_t)(x >> 24); /* anything past the header */
+		break;
+	default: {
+		/* The indirect page: a segment's gref or sectors. */
+		unsigned s = (unsigned)(x >> 16) % (PAGE / 8);
+		volatile uint8_t *seg = f->ind + 8 * s;
+
+		if (x & 8) {
 			uint32_t g = f->refs[(x >> 24) & 3];
 
-			memcpy((uint8_t *)e + 24 + 8 * s, &g, sizeof(g));
-			break;
+			memcpy((uint8_t *)seg, &g, sizeof(g));
+		} else {
+			seg[4 + ((x >> 24) & 1)] = (uint8_t)(x >> 32);
 		}
-		case 5:
-			if (k >= 16)
-				e[k] = (uint8_t)(x >> 24); /* anything past the header */
-			break;
-		default: {
-			/* The indirect page: a segment's gref or sectors. */
-			unsigned s = (unsigned)(x >> 16) % (PAGE / 8);
-			volatile uint8_t *seg = f->ind + 8 * s;
-
-			if (x & 8) {
-				uint32_t g = f->refs[(x >> 24) & 3];
-
-				memcpy((uint8_t *)seg, &g, sizeof(g));
-			} else {
-				seg[4 + ((x >> 24) & 1)] = (uint8_t)(x >> 32);
-			}
-			break;
-		}
-		}
-		/* Two CPUs are shared with the backend: let it run too. */
-		if (!(++f->flips & 0xfff))
-			sched_yield();
+		break;
 	}
-	return NULL;
+	}
 }
 
 /*
@@ -774,8 +740,8 @@ static int attack_flip(struct run *r, const struct bft_attack *a)
 		const struct blkfront_info *in;
 		struct pages data = { 0 }, ind = { 0 };
 		struct flipper f;
+		struct pvfront_flipper ft;
 		struct load l;
-		pthread_t t;
 		unsigned m = 0;
 		int st = XenbusStateConnected;
 
@@ -794,15 +760,15 @@ static int attack_flip(struct run *r, const struct bft_attack *a)
 			rc = pages_get(r, &ind, 1, true, -1);
 		if (rc < 0)
 			break;
-		f = (struct flipper){ .bf = bf, .nr_slots = in->nr_slots, .ind = ind.addr,
-				      .seed = rnd(&seed) | 1 };
+		f = (struct flipper){ .bf = bf, .nr_slots = in->nr_slots, .ind = ind.addr };
+		ft = (struct pvfront_flipper){ .fn = flip_one, .opaque = &f,
+					       .seed = pvfront_rnd(&seed) };
 		memcpy(f.refs, (uint32_t[]){ data.refs[0], data.refs[1], ind.refs[0], BAD_GREF },
 		       sizeof(f.refs));
 		fill_segs(ind.addr, data.refs, 4, PAGE / 8, 7);
-		if (pthread_create(&t, NULL, flipper, &f)) {
-			rc = -EAGAIN;
+		rc = pvfront_flipper_start(&ft);
+		if (rc < 0)
 			break;
-		}
 		load_init(&l, bf);
 		l.nr_queues = 1;
 		while (answered + l.answered < a->count && st == XenbusStateConnected) {
@@ -824,14 +790,12 @@ static int attack_flip(struct run *r, const struct bft_attack *a)
 			if (m % 16 == 0)
 				st = blkfront_backend_state(bf);
 		}
-		__atomic_store_n(&f.stop, 1, __ATOMIC_RELAXED);
-		pthread_join(t, NULL);
-		flips += f.flips;
+		flips += pvfront_flipper_stop(&ft);
 		st = blkfront_backend_state(bf);
 		/* Whatever the backend still answers on this connection. */
 		l.refill = false;
-		for (uint64_t end = now_ms() + WAIT_MS;
-		     st == XenbusStateConnected && blkfront_inflight_total(l.bf) && now_ms() < end;)
+		for (uint64_t end = pvfront_now_ms() + WAIT_MS;
+		     st == XenbusStateConnected && blkfront_inflight_total(l.bf) && pvfront_now_ms() < end;)
 			if (load_round(&l, 100) < 0)
 				break;
 		answered += l.answered;
@@ -935,7 +899,7 @@ static int attack_state(struct run *r, const struct bft_attack *a, bool flap)
 
 	for (i = 0; i < a->count && rc == 0; i++) {
 		if (flap)
-			snprintf(v, sizeof(v), "%u", (unsigned)(rnd(&seed) % 9));
+			snprintf(v, sizeof(v), "%u", (unsigned)(pvfront_rnd(&seed) % 9));
 		else
 			snprintf(v, sizeof(v), "%s", i & 1 ? "99" : "garbage");
 		rc = blkfront_write_state(r->bf, v);

@@ -2,13 +2,14 @@
 # libpvfront: userspace frontends.  Frontends see common/ (libpvcommon and
 # the shared protocol ABI in common/abi/), never a backend's directory.
 libs += pvfront
-pvfront_srcs := $(addprefix frontends/,pvfront.c blkfront.c netfront.c netfront-slots.c usbfront.c)
+pvfront_srcs := $(addprefix frontends/,pvfront.c pvfront-hostile.c blkfront.c netfront.c netfront-slots.c usbfront.c)
 $(call mod_cflags,frontends,-Icommon -Ifrontends $(call pkgcflags,liburing))
 
 # netfront-tool: drives a vif through the userspace netfront (TAP, gen/sink
 # benchmarks, handshake, hostile requests); installed with the daemons.
 bins += netfront-tool
-netfront-tool_srcs := $(addprefix frontends/,netfront-tool.c netfront-tap.c netfront-bench.c)
+netfront-tool_srcs := $(addprefix frontends/,netfront-tool.c netfront-tap.c netfront-bench.c \
+		      netfront-hostile.c)
 netfront-tool_deps := pvfront pvcommon
 netfront-tool_pkgs := liburing
 
@@ -54,7 +55,8 @@ $(fio_engine): $(O)/obj/frontends/fio-pvblk.o $(O)/lib/libpvfront.a $(O)/lib/lib
 # (enumeration, gadget-zero cases, storage, keyboard, benchmarks, hostile
 # requests; tests/sim/usb-*.sh); installed with the daemons.
 bins += usbfront-tool
-usbfront-tool_srcs := $(addprefix frontends/,usbfront-tool.c usbfront-zero.c usbfront-storage.c)
+usbfront-tool_srcs := $(addprefix frontends/,usbfront-tool.c usbfront-zero.c usbfront-storage.c \
+		      usbfront-hostile.c)
 usbfront-tool_deps := pvfront pvcommon
 usbfront-tool_pkgs := liburing
 

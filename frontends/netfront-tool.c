@@ -24,6 +24,8 @@
  *                        2000-byte frames, each page's access ended as
  *                        soon as the backend lets go of it); prints the
  *                        responses and the backend's state afterwards
+ *   attack MODE          a sustained hostile guest (netfront-hostile.c):
+ *                        flip, never-consume, revoke; --count N --seed S
  *
  * Options before the command set what is negotiated (netfront_opts).
  * The main thread owns xenstore; queue threads own their queues and wait
@@ -814,7 +816,8 @@ static void usage(FILE *f)
 		"  reconfigure N | mcast add|del MAC... | ctrl TYPE [D0 D1 D2] |\n"
 		"  raw tx-slots N|first-short|cross-page|bad-extra T|gso-size-0|bad-gso-type|\n"
 		"      prod-overflow|bad-gref|missing-extra|too-many-extras|big-slot|event-storm N|\n"
-		"      revoked-frag|revoke-race N\n"
+		"      revoked-frag|revoke-race N |\n"
+		"  attack flip|never-consume|revoke [--count N] [--seed S]\n"
 		"tap --rx-log FILE: a line per received frame (slots, flags, data offset, extras)\n"
 		"tap --control FIFO: a command a line, each answered \"control N: ...\" on stdout:\n"
 		"  mcast add|del MAC | mcast-control on|off | reconfigure HEADROOM |\n"
@@ -843,7 +846,8 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	static const char *const commands[] = {
-		"handshake", "tap", "gen", "sink", "reconfigure", "mcast", "ctrl", "raw", NULL,
+		"handshake", "tap", "gen", "sink", "reconfigure", "mcast", "ctrl", "raw", "attack",
+		NULL,
 	};
 	struct netfront_opts o;
 	struct netfront *nf;
@@ -922,15 +926,18 @@ int main(int argc, char **argv)
 		rc = do_ctrl(nf, argc, argv);
 	else if (!strcmp(cmd, "raw"))
 		rc = do_raw(nf, argc, argv);
+	else if (!strcmp(cmd, "attack"))
+		rc = nft_attack(&nf, &o, argc, argv); /* may reconnect: nf changes, or NULL */
 	else
 		rc = -EINVAL;
 	if (rc == -EINVAL)
 		usage(stderr);
 	if (rc < 0)
 		fprintf(stderr, "netfront-tool: %s: %s%s%s\n", cmd, strerror(-rc),
-			netfront_broken(nf) ? "; netfront broken: " : "",
-			netfront_broken(nf) ? netfront_broken(nf) : "");
+			nf && netfront_broken(nf) ? "; netfront broken: " : "",
+			nf && netfront_broken(nf) ? netfront_broken(nf) : "");
 	fflush(stdout);
-	netfront_close(nf);
+	if (nf)
+		netfront_close(nf);
 	return rc < 0 ? 1 : 0;
 }

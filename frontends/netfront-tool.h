@@ -101,4 +101,10 @@ static inline uint8_t nft_pattern_byte(uint32_t i)
 	return (uint8_t)(i * 7u + 13u);
 }
 
+/* attack MODE (netfront-hostile.c): a sustained hostile guest on queue 0;
+ * flip reconnects after a disconnect with o (*nf changes, NULL when the
+ * last reconnect failed).  Prints its counters; 0 or -errno. */
+struct netfront_opts;
+int nft_attack(struct netfront **nf, const struct netfront_opts *o, int argc, char **argv);
+
 #endif /* NETFRONT_TOOL_H */

@@ -13,6 +13,7 @@
 #ifndef PVFRONT_H
 #define PVFRONT_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -151,5 +152,81 @@ void *pvfront_ring_sring(const struct pvfront_ring *r);
 /* Notify the backend on r's port, whether it asked or not.  -ENOTCONN when
  * r has no port of its own. */
 int pvfront_ring_notify(struct pv_hv *hv, const struct pvfront_ring *r);
+
+/* ---- hostile attacks (tests): what every protocol's hostile guest shares ---- */
+
+/* xorshift64*: the next value of state *s (never 0 once seeded non-zero). */
+uint64_t pvfront_rnd(uint64_t *s);
+/* CLOCK_MONOTONIC in ms: bounded waits of the attacks. */
+uint64_t pvfront_now_ms(void);
+/* The entry of index idx (masked) in r's shared ring. */
+void *pvfront_ring_ent(const struct pvfront_ring *r, uint32_t idx);
+
+/*
+ * One round of a guest that never consumes its responses: the n requests
+ * written at [*prod, *prod + n) of the ring whose header is h are
+ * published (*prod moves on) with rsp_event far ahead (odd rounds) or
+ * behind (even ones), kick(opaque) notifies, then rsp_prod is looked at
+ * (no event may come) until it reaches *prod, timeout_ms at most.  0, or
+ * -ETIMEDOUT (h->rsp_prod says how far the backend got).
+ */
+typedef void pvfront_kick_fn(void *opaque);
+int pvfront_sring_round(volatile struct pv_sring_hdr *h, uint32_t *prod, unsigned n,
+			unsigned long round, pvfront_kick_fn *kick, void *opaque, int timeout_ms);
+
+/* A field of a ring entry a flipper rewrites: size bytes (1, 2 or 4) at
+ * off, set to one of values[] (nr_values > 0) or to random bits. */
+struct pvfront_flip_field {
+	uint16_t off;
+	uint8_t size;
+	const uint32_t *values;
+	unsigned nr_values;
+};
+/* Rewrite field f of entry ent with a value chosen by x. */
+void pvfront_flip_field(volatile void *ent, const struct pvfront_flip_field *f, uint64_t x);
+/* A field's values, mostly benign: out[0..n) cycles through common[],
+ * but its last nrare entries are rare[] (each then taken 1 time in n).
+ * Hostile values that cost the connection stay rare enough for one to
+ * answer a few hundred requests. */
+void pvfront_flip_weighted(uint32_t *out, unsigned n, const uint32_t *common, unsigned ncommon,
+			   const uint32_t *rare, unsigned nrare);
+
+/* Rings whose entries a flipper rewrites: any entry of any ring, whether
+ * it holds a request or a response at the time. */
+struct pvfront_flip_ring {
+	const struct pvfront_ring *ring;
+	const struct pvfront_flip_field *fields;
+	unsigned nr_fields;
+};
+struct pvfront_flip_rings {
+	const struct pvfront_flip_ring *rings;
+	unsigned nr_rings;
+};
+/* A pvfront_flip_fn: opaque is a struct pvfront_flip_rings. */
+void pvfront_flip_rings(void *opaque, uint64_t x);
+
+/*
+ * The flipper: a thread calling fn(opaque, random) as fast as it can,
+ * yielding now and then, until pvfront_flipper_stop or max calls (0: no
+ * bound).  fn must only write memory shared with the backend.  Set fn,
+ * opaque, seed and max, then start: 0 or -errno.  Stop joins the thread
+ * and returns the flips done.  Both from the connection's owner thread.
+ */
+typedef void pvfront_flip_fn(void *opaque, uint64_t x);
+struct pvfront_flipper {
+	pvfront_flip_fn *fn;
+	void *opaque;
+	uint64_t seed;
+	unsigned long max;
+	unsigned long flips;     /* done so far (read after stop) */
+	int stop;                /* atomic */
+	pthread_t thread;
+};
+int pvfront_flipper_start(struct pvfront_flipper *f);
+unsigned long pvfront_flipper_stop(struct pvfront_flipper *f);
+/* A flipper of pvfront_flip_rings over fr (kept by the caller until stop),
+ * seeded with seed, started: 0 or -errno. */
+int pvfront_flip_rings_start(struct pvfront_flipper *f, struct pvfront_flip_rings *fr,
+			     uint64_t seed);
 
 #endif /* PVFRONT_H */

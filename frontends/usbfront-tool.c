@@ -15,6 +15,8 @@
  *   hold PORT ...        an IN transfer the device does not answer (yet):
  *                        unlinked after a while, or waited for (unplug)
  *   raw RULE ...         hostile urb/conn requests built by hand
+ *   attack MODE PORT     a sustained hostile guest (usbfront-hostile.c):
+ *                        flip, never-consume, revoke
  *   shell                stay connected, run commands from stdin
  *
  * Options before the command; each command's own after it.  One thread.
@@ -725,6 +727,8 @@ static void usage(FILE *f)
 		"  raw RULE [PORT]   RULE: bad-pipe-port0 bad-pipe-port bad-pipe-dev\n"
 		"                    len-beyond-segs too-many-segs iso-count unlink-unknown\n"
 		"                    bad-gref prod-overflow conn-flood seg-cross-page readonly-in\n"
+		"  attack [--count N] [--seed S] flip|never-consume|revoke PORT\n"
+		"                    a sustained hostile guest against gadget zero\n"
 		"  shell             commands from stdin, each answered by its output\n"
 		"                    and \"ok\" or \"FAIL reason\"; quit ends\n"
 		"zero cases: 1 bulk-write 2 bulk-read 3 bulk-write-vary 4 bulk-read-vary\n"
@@ -813,6 +817,8 @@ static int run_cmd(struct uft *t, int argc, char **argv)
 		return do_hold(t, argc, argv);
 	if (!strcmp(cmd, "raw"))
 		return do_raw(t, argc, argv);
+	if (!strcmp(cmd, "attack"))
+		return uft_attack(t, argc, argv);
 	if (!strcmp(cmd, "state")) {
 		printf("backend %s\n", state_name(usbfront_backend_state(t->uf)));
 		return 0;
@@ -835,10 +841,10 @@ int main(int argc, char **argv)
 	};
 	static const char *const commands[] = {
 		"list", "wait-port", "zero", "storage", "bench", "keyboard", "hold", "raw", "shell",
-		"state", NULL,
+		"state", "attack", NULL,
 	};
 	struct usbfront_opts o = { 0 };
-	struct uft t = { .xfer_ms = 5000, .wait_ms = 10000 };
+	struct uft t = { .opts = &o, .xfer_ms = 5000, .wait_ms = 10000 };
 	unsigned long v;
 	const char *cmd;
 	int c, rc;
@@ -896,10 +902,11 @@ int main(int argc, char **argv)
 		usage(stderr);
 	if (rc < 0)
 		fprintf(stderr, "usbfront-tool: %s: %s%s%s\n", cmd, uft_err(rc),
-			usbfront_broken(t.uf) ? "; usbfront broken: " : "",
-			usbfront_broken(t.uf) ? usbfront_broken(t.uf) : "");
+			t.uf && usbfront_broken(t.uf) ? "; usbfront broken: " : "",
+			t.uf && usbfront_broken(t.uf) ? usbfront_broken(t.uf) : "");
 	fflush(stdout);
-	usbfront_close(t.uf);
+	if (t.uf)
+		usbfront_close(t.uf);
 	return rc == -EINVAL ? 2 : rc < 0 ? 1 : 0;
 bad:
 	usage(stderr);

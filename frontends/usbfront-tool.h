@@ -14,7 +14,8 @@
 #include "usbfront.h"
 
 struct uft {
-	struct usbfront *uf;
+	struct usbfront *uf;     /* NULL after a failed reconnect (attack flip) */
+	const struct usbfront_opts *opts; /* the connection's (attacks reconnect) */
 	bool json;
 	int xfer_ms;     /* per transfer (--xfer-timeout), default 5000 */
 	int wait_ms;     /* waiting for ports, typing (--timeout S), default 10 s */
@@ -39,5 +40,8 @@ int uft_xfer(struct uft *t, const struct usbfront_dev *d, uint8_t type, uint8_t 
 int uft_zero(struct uft *t, int argc, char **argv);
 int uft_storage(struct uft *t, int argc, char **argv);
 int uft_bench(struct uft *t, int argc, char **argv);
+/* attack [--count N] [--seed S] MODE PORT (usbfront-hostile.c): a sustained
+ * hostile guest against the gadget-zero device on PORT; prints its counters. */
+int uft_attack(struct uft *t, int argc, char **argv);
 
 #endif /* USBFRONT_TOOL_H */

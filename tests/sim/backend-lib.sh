@@ -52,28 +52,6 @@ domid_of() { pvsim --dir "$S" env "$1" | sed -n 's/.*PVSIM_DOMID=\([0-9]*\).*/\1
 be_path() { echo "/local/domain/0/backend/$BE_TYPE/$(domid_of "$1")/$2"; }
 be_read() { dom0 xenstore-read "$(be_path "$1" "$2")/$3" 2>/dev/null; }
 state_is() { [ "$(be_read "$1" "$2" state)" = "$3" ]; }
-# fe_abuse GUEST DEVID ROUNDS [KEY VALUE]...: as GUEST, write the values
-# into the device's frontend directory, then flap its state ROUNDS times
-# through every XenbusState, one beyond and a word, ending Closed.  One
-# xenstore-write per round: the backend reads the state when its watch
-# fires, so writes in one burst would mostly show it the last value.
-fe_abuse() {
-	local g=$1 d=$2 n=$3 fe i args=()
-	shift 3
-	fe=$(be_read "$g" "$d" frontend) || return 1
-	while [ $# -ge 2 ]; do args+=("$fe/$1" "$2"); shift 2; done
-	(
-		eval "$(pvsim --dir "$S" env "$g")"
-		xenstore-write "${args[@]}" || exit 1
-		for ((i = 0; i < n; i++)); do
-			xenstore-write "$fe/state" $((i * 7 % 10)) || exit 1
-			[ $((i % 4)) = 3 ] && { xenstore-write "$fe/state" garbage || exit 1; }
-		done
-		xenstore-write "$fe/state" 6
-	)
-}
-# log_lines TEXT: how many lines of the daemon's log hold TEXT.
-log_lines() { grep -c -- "$1" "$W/$BE_LOG"; }
 # shell_start GUEST [OPTIONS]: the frontend tool's `shell` as GUEST (guest_of,
 # the backend library's), connected: true once its first line says "ready"
 # (kept in sh_ready); its input and output on fds sh_in and sh_out, the
@@ -87,16 +65,7 @@ shell_start() {
 	[[ "$sh_ready" == ready* ]]
 }
 shell_stop() { echo quit >&"$sh_in"; exec {sh_in}>&-; wait "$sh_pid"; }
-# The daemon's resources: VmRSS in KiB, open fds, mappings.  res_mark
-# remembers them; res_bounded RSS_KIB FDS succeeds when neither grew by more
-# than that since (and says what it saw).
-daemon_rss() { awk '/^VmRSS:/ { print $2 }' "/proc/$daemon_pid/status"; }
-daemon_fds() { ls "/proc/$daemon_pid/fd" | wc -l; }
-daemon_maps() { wc -l <"/proc/$daemon_pid/maps"; }
-res_mark() { res_rss=$(daemon_rss) res_fds=$(daemon_fds); }
-res_bounded() {
-	local rss fds
-	rss=$(daemon_rss) fds=$(daemon_fds)
-	echo "VmRSS $res_rss -> $rss KiB (at most +$1), fds $res_fds -> $fds (at most +$2)"
-	[ $((rss - res_rss)) -le "$1" ] && [ $((fds - res_fds)) -le "$2" ]
-}
+# What the hostile suites share (hostile-lib.sh): fe_abuse, log_lines, daemon_rss,
+# daemon_fds, daemon_maps, res_mark, res_bounded RSS_KIB FDS, res_slack.
+res_pid() { echo "$daemon_pid"; }
+. "$(dirname "${BASH_SOURCE[0]}")/hostile-lib.sh"

@@ -13,35 +13,11 @@
 . "$(dirname "$0")/blk-lib.sh"
 
 hostile_setup
-as_g1() { (eval "$(pvsim --dir "$S" env g1)"; "$@"); }
-
 # Each case on a vbd of its own (the log's rate limit is per device):
 # xvdb, xvdc, ...; dev is its devid, fe its frontend directory, err its
-# error node.
-# fe_keys KEY=VALUE...: a frontend's keys by hand (VALUE - removes KEY),
+# error node.  fe_keys KEY=VALUE...: the keys (hostile-lib.sh's fe_write)
 # over a plausible base, then Initialised.
-fe_keys() {
-	local kv
-	as_g1 xenstore-write "$fe/ring-ref" 8 "$fe/event-channel" 3 "$fe/protocol" x86_64-abi
-	for kv in "$@"; do
-		if [ "${kv#*=}" = - ]; then
-			as_g1 xenstore-rm "$fe/${kv%%=*}"
-		else
-			as_g1 xenstore-write "$fe/${kv%%=*}" "${kv#*=}"
-		fi
-	done
-	as_g1 xenstore-write "$fe/state" 3
-}
-# Closed, then Initialising: the backend is back in InitWait.
-fe_restart() {
-	as_g1 xenstore-write "$fe/state" 6 && wait_until 10 state_is g1 "$dev" 6 &&
-		as_g1 xenstore-write "$fe/state" 1 && wait_until 10 state_is g1 "$dev" 2
-}
-be_failed() { # REASON: the backend left InitWait for Closing/Closed, REASON logged
-	want_reason=$1
-	wait_until 10 eval '[[ "$(be_read g1 "$dev" state)" == [56] ]]' &&
-		wait_until 5 eval 'log_since_of "$(dev_name g1 "$dev")" | grep -qF -- "$want_reason"'
-}
+fe_keys() { fe_write g1 "$fe" 3 ring-ref=8 event-channel=3 protocol=x86_64-abi "$@"; }
 
 cases=(
 	"ring-page-order 99|bad ring-page-order|ring-page-order=99"
@@ -65,11 +41,12 @@ for i in "${!cases[@]}"; do
 	wait_until 10 state_is g1 "$dev" 2 || not_ok "$what: xvd${letters[$i]} does not wait"
 	log_mark
 	fe_keys "$kv"
-	check "$what: the device fails to connect, \"$reason\" logged" be_failed "$reason"
+	check "$what: the device fails to connect, \"$reason\" logged" \
+		be_failed g1 "$dev" "$(dev_name g1 "$dev")" "$reason"
 	check "$what: ... and its error node says why" dom0 xenstore-read "$err"
 	check "$what: the daemon runs" kill -0 "$daemon_pid"
 	check "$what: the bystander verifies" guest_of g2 --seed $RANDOM verify 1
-	check "$what: the frontend starts over" fe_restart
+	check "$what: the frontend starts over" fe_restart g1 "$dev"
 	pvsim --dir "$S" detach g1 vbd "$dev"
 	check "$what: the device is removed" wait_until 10 not_listed "$(dev_name g1 "$dev")"
 done
@@ -77,11 +54,11 @@ check "after the absurd keys g1 connects and verifies" guest_of g1 --seed 2 veri
 alive_and_bounded "absurd keys"
 
 # State flapping on a connected device: g1's xvda.
-dev=51712 fe=/local/domain/$(domid_of g1)/device/vbd/51712
+dev=51712
 guest_of g1 --order 2 --queues 2 --count 400 --seed 23 attack flap >"$W/flap.out" 2>&1
 sed 's/^/# /' "$W/flap.out"
 check "flap: 400 random states written" grep -q '^flap: 400 writes' "$W/flap.out"
-check "flap: the frontend starts over" fe_restart
+check "flap: the frontend starts over" fe_restart g1 "$dev"
 check "flap: g1 connects and verifies again" guest_of g1 --queues 2 --seed 4 verify 2
 alive_and_bounded flap
 

@@ -113,16 +113,13 @@ bystander_ok() {
 # of res_mark's; in the sanitizer build 256 MiB more, ASan's quarantine of
 # freed memory (ring contexts of full rings are tens of MiB).
 alive_and_bounded() {
-	local rss=131072
-	ldd "$(command -v "$BACKEND")" | grep -q libasan && rss=$((rss + 262144))
+	local rss
+	rss=$(res_slack "$BACKEND")
 	check "$1: the daemon runs" kill -0 "$daemon_pid"
 	check "$1: the bystander still verifies" bystander_ok
 	check "$1: VmRSS and fds back within bounds" wait_until 10 res_bounded $rss 8
 }
-# log_mark / log_since_of DEV: the daemon log's lines about DEV (vbd-D-N,
-# its queues too) written since the last log_mark.
-log_mark() { log_at=$(wc -l <"$W/$BE_LOG"); }
-log_since_of() { tail -n +$((log_at + 1)) "$W/$BE_LOG" | grep -E " $1(/q[0-9]+)?: " || true; }
+# log_mark / log_since_of DEV: hostile-lib.sh's.
 dev_name() { echo "vbd-$(domid_of "$1")-$2"; } # GUEST DEVID
 
 # pvfio_setup SIZE: then `pvfio ARGS...` runs fio with the pvblk engine as

@@ -9,17 +9,12 @@
 # size of 0, a bad GSO type, a missing extra, too many extras and a
 # producer overflow cost the offender its vif, with the reason logged and
 # in its error node; an event storm costs nothing.  Meanwhile another
-# guest's verified TCP stream and the daemon carry on.
+# guest's verified TCP stream and the daemon carry on.  The sustained
+# attacks are net-hostile-attack.sh's, xenstore abuse net-hostile-xs.sh's.
 . "$(dirname "$0")/net-lib.sh"
 net_requires_front
 
-bridge_add "$NET_BR" "$NET_PFX.1/24"
-net_up
-guest_create g1 128M
-guest_create g2 128M
-check "the bystander g2 connects" vif_connect g2 eth0 "$NET_PFX.12/24"
-d1=$(vif_attach g1 bridge="$NET_BR")
-check "the offender's vif is waiting" wait_until 10 state_is g1 "$d1" 2
+net_hostile_setup
 
 # g2 streams 48 MiB to the host while g1 misbehaves.
 tcp_verify "$(guest_ns g2)" - "$NET_PFX.1" 48 5101 >"$W/bystander.out" 2>&1 &

@@ -93,6 +93,17 @@
 #           raw_responses STATUS        the "response STATUS" lines of $W/raw.out (OKAY, ERROR)
 #           vif_fatal GUEST DEVID REASON CASE...  raw_tx, then the vif fails: REASON in its
 #                                       error node and in the log's "protocol violation: " line
+# Hostile   net_hostile_setup [OPTS]   the hostile suites' start: the bridge $NET_BR (the host
+#                                       $NET_PFX.1), net_up OPTS, the bystander g2 connected
+#                                       ($NET_PFX.12), the offender g1's vif d1 waiting
+#           attack GUEST DEVID MODE [ARGS]  `netfront-tool --devid DEVID attack ARGS MODE` as
+#                                       GUEST (120 s at most); its output in $W/attack.out
+#           frames_to_start MAC         frames to MAC out of the bridge $NET_BR, about 8000 a
+#                                       second, until frames_to_stop (killed at exit)
+#           res_mark, res_bounded RSS_KIB FDS, res_slack BINARY, daemon_rss, daemon_fds
+#                                       the daemon's resources (hostile-lib.sh)
+#           alive_and_bounded CASE      after CASE: the daemon answers, its VmRSS and fds
+#                                       are back within bounds of res_mark's
 # DPDK      net_requires_dpdk           skip (exit 77) when pvback-net was built without DPDK
 #                                       (its --port dpdk and dpdk-switch then only fail)
 #           veth_pair NS1 IF1 NS2 IF2   a veth pair, IF1 in NS1 and IF2 in NS2 (`-`: the
@@ -536,6 +547,43 @@ raw_tx() { # GUEST DEVID CASE...
 	cat "$W/raw.out"
 }
 raw_responses() { grep -c "^response $1" "$W/raw.out"; }
+net_hostile_setup() {
+	bridge_add "$NET_BR" "$NET_PFX.1/24"
+	net_up "$@"
+	guest_create g1 128M
+	guest_create g2 128M
+	check "the bystander g2 connects" vif_connect g2 eth0 "$NET_PFX.12/24"
+	d1=$(vif_attach g1 bridge="$NET_BR")
+	check "the offender's vif is waiting" wait_until 10 state_is g1 "$d1" 2
+}
+attack() { # GUEST DEVID MODE [ARGS]
+	local g=$1 d=$2 mode=$3
+	shift 3
+	in_guest "$g" timeout 120 netfront-tool --devid "$d" attack "$@" "$mode" >"$W/attack.out" 2>&1
+}
+frames_to_start() { # MAC
+	bg_ns frames - python3 -c '
+import os, socket, sys, time
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+s.bind((sys.argv[1], 0))
+f = bytes.fromhex(sys.argv[2].replace(":", "")) + b"\x02\x00\x00\x00\x00\xfd\x88\xb5" + os.urandom(186)
+while True:
+    for i in range(16):
+        try:
+            s.send(f)
+        except OSError:  # the queue is full: the next burst
+            break
+    time.sleep(0.002)  # pacing, not synchronisation
+' "$NET_BR" "$1"
+}
+frames_to_stop() { kill "${bg_pid[frames]}"; wait "${bg_pid[frames]}" 2>/dev/null; unset "bg_pid[frames]"; }
+res_pid() { echo "$netpid"; }
+BE_LOG=net.log
+. "$(dirname "${BASH_SOURCE[0]}")/hostile-lib.sh"
+alive_and_bounded() { # CASE
+	check "$1: the daemon answers" net_ready
+	check "$1: VmRSS and fds back within bounds" wait_until 10 res_bounded "$(res_slack pvback-net)" 8
+}
 be_error_has() { be_error "$1" "$2" 2>/dev/null | grep -qF "$3"; } # GUEST DEVID TEXT
 vif_fatal() { # GUEST DEVID REASON CASE...
 	local g=$1 d=$2 reason=$3

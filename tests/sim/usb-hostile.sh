@@ -12,21 +12,11 @@
 # absurd ring keys and 300 rounds of state flapping cost a bounded log
 # (the rest counted as suppressed).
 # The daemon and a second guest's verified storage I/O carry on throughout.
+# The sustained attacks (double fetch, grants ended in flight, responses
+# never consumed) are usb-hostile-attack.sh's.
 . "$(dirname "$0")/usb-lib.sh"
 
-g1_vusb
-dev_attach g1 0 1 emu:zero
-guest_create g2
-vusb_attach g2
-wait_until 10 state_is g2 0 2
-img s.img
-dev_attach g2 0 1 emu:storage,file=$W/s.img
-seed=1
-other_guest_ok() {
-	seed=$((seed + 1))
-	guest_of g2 storage 1 write --offset 0 --length 1048576 --seed $seed &&
-	guest_of g2 storage 1 verify --offset 0 --length 1048576 --seed $seed
-}
+hostile_setup
 for rule in bad-pipe-port0 bad-pipe-port bad-pipe-dev len-beyond-segs too-many-segs \
 	    iso-count bad-gref seg-cross-page readonly-in; do
 	out=$(guest_of g1 raw $rule 1 2>&1); echo "$out" | sed 's/^/# /'

@@ -28,6 +28,24 @@ g1_vusb() {
 }
 # A 16 MiB image file NAME in $W.
 img() { truncate -s 16M "$W/$1"; }
+# The hostile suites' setup: g1 (g1_vusb) with gadget zero on port 1, and
+# the other guest g2 with emu:storage on its port 1; other_guest_ok: g2's
+# storage I/O, written and verified (a fresh seed each time).
+hostile_setup() {
+	g1_vusb
+	dev_attach g1 0 1 emu:zero
+	guest_create g2
+	vusb_attach g2
+	wait_until 10 state_is g2 0 2
+	img s.img
+	dev_attach g2 0 1 emu:storage,file=$W/s.img
+	seed=1
+}
+other_guest_ok() {
+	seed=$((seed + 1))
+	guest_of g2 storage 1 write --offset 0 --length 1048576 --seed $seed &&
+	guest_of g2 storage 1 verify --offset 0 --length 1048576 --seed $seed
+}
 
 # shell_start GUEST [OPTIONS] (backend-lib.sh) gives a connected
 # usbfront-tool shell; sh_cmd sends one command and prints its output up to
