@@ -324,14 +324,12 @@ int blk_vbd_resize(struct blk_vbd *vbd);
  */
 /* The serve hook: the worker table when cfg->pv.isolate. */
 int blk_iso_init(struct pv_backend *b);
-/* After the daemon stopped (every device gone, so every worker). */
-void blk_iso_fini(struct pv_iso_table *t);
 /* Start p[0..nq) in the domain's worker (started if it has none): 0 or
  * -errno, nothing left running then. */
 int blk_iso_start(struct blk_vbd *vbd, const struct blk_queue_params *p, unsigned nq);
 /* Stop them: wait (the daemon stops), or hold the device until the worker
- * says they answered everything, then done(vbd).  done runs at once when
- * nothing needs a wait (a dead worker). */
+ * says they answered everything, then done(vbd) (may be NULL).  done runs
+ * at once when nothing needs a wait (a dead worker, no worker). */
 void blk_iso_stop(struct blk_vbd *vbd, bool wait, void (*done)(struct blk_vbd *vbd));
 /* The queues' counters (nr_queues of them; zeros when the worker does not
  * answer). */

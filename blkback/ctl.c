@@ -97,11 +97,12 @@ static void snap(struct blk_vbd *vbd, struct vbd_snap *s)
 					       __ATOMIC_RELAXED);
 	if (vbd->iso)
 		blk_iso_stats(vbd, s->qi);
+	else
+		for (unsigned i = 0; i < vbd->nr_queues; i++)
+			blk_queue_stats(vbd->queues[i], &s->qi[i]);
 	for (unsigned i = 0; i < vbd->nr_queues; i++) {
 		struct blk_queue_info *q = &s->qi[i];
 
-		if (!vbd->iso)
-			blk_queue_stats(vbd->queues[i], q);
 		s->qn[i] = (struct queue_nums){ q->pgrants, q->pgrants_max, q->pgrant_hits,
 						q->pgrant_misses, q->inflight, q->ring_slots,
 						q->mapped };

@@ -251,11 +251,6 @@ int blk_iso_init(struct pv_backend *b)
 	return pv_iso_table_create(b, pv_backend_loop(b), &iso_ops, &cfg->iso);
 }
 
-void blk_iso_fini(struct pv_iso_table *t)
-{
-	pv_iso_table_destroy(t);
-}
-
 int blk_iso_start(struct blk_vbd *vbd, const struct blk_queue_params *p, unsigned nq)
 {
 	union iso_msg *m = calloc(2, sizeof(*m)), *reply = m + 1;
@@ -301,7 +296,8 @@ void blk_iso_stop(struct blk_vbd *vbd, bool wait, void (*done)(struct blk_vbd *v
 	int rc;
 
 	if (!vbd->iso) {
-		done(vbd);
+		if (done)
+			done(vbd);
 		return;
 	}
 	if (vbd->iso_stopping) /* a stop is under way: it finishes on its own */

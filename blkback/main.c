@@ -155,6 +155,6 @@ int main(int argc, char **argv)
 
 	int ret = pv_backend_main(&desc, argc, argv);
 
-	blk_iso_fini(cfg.iso);
+	pv_iso_table_destroy(cfg.iso);
 	return ret;
 }

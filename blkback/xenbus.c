@@ -126,16 +126,12 @@ static int write_connect_keys(struct blk_vbd *vbd)
 	return pv_xb_keys_end(k);
 }
 
-static void iso_gone(struct blk_vbd *vbd)
-{
-}
-
 static void stop_queues(struct blk_vbd *vbd)
 {
 	unsigned i;
 
 	if (vbd->iso) {
-		blk_iso_stop(vbd, true, iso_gone);
+		blk_iso_stop(vbd, true, NULL);
 		return;
 	}
 	for (i = vbd->nr_queues; i-- > 0;) {

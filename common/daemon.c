@@ -520,6 +520,12 @@ static void make_state_dir(struct pv_backend *b, const struct daemon_opts *o, ch
 
 /* ----------------------------------------------------------- confine */
 
+/* The capabilities a main thread keeps: the xenbus process's and a worker's. */
+static uint64_t main_caps_of(const struct pv_backend_desc *d)
+{
+	return MAIN_CAPS | (d->confine ? d->confine->main_caps : 0);
+}
+
 static void caps_text(uint64_t caps, char *buf, size_t len)
 {
 	static const struct { unsigned cap; const char *name; } names[] = {
@@ -569,7 +575,7 @@ static int confine(struct pv_backend *b, const struct daemon_opts *o)
 {
 	const struct pv_backend_desc *d = b->d;
 	const char *user = o->user, *state = d->common->state_dir;
-	uint64_t keep = MAIN_CAPS | (d->confine ? d->confine->main_caps : 0);
+	uint64_t keep = main_caps_of(d);
 	char caps[128];
 	uid_t uid = geteuid();
 	gid_t gid = getegid();
@@ -748,7 +754,7 @@ int pv_backend_spawn_worker(struct pv_backend *b, uint16_t domid, pid_t *pid, in
 static int worker_main(struct pv_backend *b, const struct daemon_opts *o)
 {
 	const struct pv_backend_desc *d = b->d;
-	uint64_t keep = MAIN_CAPS | (d->confine ? d->confine->main_caps : 0);
+	uint64_t keep = main_caps_of(d);
 	char state_def[PATH_MAX];
 	struct pv_loop *loop = NULL;
 	struct pv_hv *hv = NULL;
@@ -857,7 +863,6 @@ int pv_backend_main(const struct pv_backend_desc *d, int argc, char **argv)
 	}
 	b.argc = argc;
 	b.argv = argv;
-	d->common->daemon = &b;
 	n = readlink("/proc/self/exe", b.exe, sizeof(b.exe) - 1);
 	b.exe[n > 0 ? n : 0] = '\0';
 	ret = parse_options(&b, &o, argc, argv);

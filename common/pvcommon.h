@@ -667,7 +667,6 @@ struct pv_backend_cfg {
 	unsigned max_queues;       /* multi-queue-max-queues */
 	const char *state_dir;     /* in-flight journals; NULL: none */
 	bool isolate;              /* --isolate domain: queues run in per-domain workers */
-	struct pv_backend *daemon; /* set by pv_backend_main (pv_backend_spawn_worker) */
 };
 
 struct pv_backend_opt {
