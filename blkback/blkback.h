@@ -75,7 +75,7 @@ struct blk_config {
 	enum blk_grant_mode grant_mode;
 	enum blk_fixed_bufs fixed_bufs;
 	bool fault_stall_io;       /* testing: hold every other request (PVBACK_BLK_FAULT=stall-io) */
-	struct pv_iso_table *iso;  /* --isolate domain: the workers (isolate.c); else NULL */
+	struct pv_isodev_table *iso; /* --isolate domain: the workers (isolate.c); else NULL */
 };
 
 /* ---------------------------------------------------------- requests */
@@ -300,12 +300,8 @@ struct blk_vbd {
 	void (*violation)(void *opaque, const char *reason);
 	void *violation_opaque;
 	/* --isolate domain, xenbus process: the worker running the queues
-	 * (nr_queues of them; queues[] stays NULL), this vbd's id there. */
-	struct pv_iso *iso;
-	uint32_t iso_id;          /* its devid: unique in its domain, so in its worker */
-	bool iso_stopping;        /* STOP sent, the device held until STOPPED */
-	void (*iso_done)(struct blk_vbd *vbd); /* then this */
-	struct blk_vbd *iso_next; /* the worker's vbds */
+	 * (nr_queues of them; queues[] stays NULL) when iso.w. */
+	struct pv_isodev iso;
 };
 
 extern const struct pv_xb_backend_ops blk_vbd_ops;
@@ -328,9 +324,9 @@ int blk_iso_init(struct pv_backend *b);
  * -errno, nothing left running then. */
 int blk_iso_start(struct blk_vbd *vbd, const struct blk_queue_params *p, unsigned nq);
 /* Stop them: wait (the daemon stops), or hold the device until the worker
- * says they answered everything, then done(vbd) (may be NULL).  done runs
- * at once when nothing needs a wait (a dead worker, no worker). */
-void blk_iso_stop(struct blk_vbd *vbd, bool wait, void (*done)(struct blk_vbd *vbd));
+ * says they answered everything (at once when there is nothing to wait
+ * for: a dead worker, none). */
+void blk_iso_stop(struct blk_vbd *vbd, bool wait);
 /* The queues' counters (nr_queues of them; zeros when the worker does not
  * answer). */
 void blk_iso_stats(struct blk_vbd *vbd, struct blk_queue_info *qi);

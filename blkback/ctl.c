@@ -95,7 +95,7 @@ static void snap(struct blk_vbd *vbd, struct vbd_snap *s)
 	s->vn.queues = vbd->nr_queues;
 	s->vn.log_suppressed = __atomic_load_n(&pv_xb_dev_ratelimit(vbd->dev)->suppressed,
 					       __ATOMIC_RELAXED);
-	if (vbd->iso)
+	if (vbd->cfg->iso)
 		blk_iso_stats(vbd, s->qi);
 	else
 		for (unsigned i = 0; i < vbd->nr_queues; i++)

@@ -155,6 +155,6 @@ int main(int argc, char **argv)
 
 	int ret = pv_backend_main(&desc, argc, argv);
 
-	pv_iso_table_destroy(cfg.iso);
+	pv_isodev_table_destroy(cfg.iso);
 	return ret;
 }

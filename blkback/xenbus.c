@@ -130,8 +130,8 @@ static void stop_queues(struct blk_vbd *vbd)
 {
 	unsigned i;
 
-	if (vbd->iso) {
-		blk_iso_stop(vbd, true, NULL);
+	if (vbd->cfg->iso) {
+		blk_iso_stop(vbd, true);
 		return;
 	}
 	for (i = vbd->nr_queues; i-- > 0;) {
@@ -229,13 +229,8 @@ fail:
 
 static void queues_stopped(struct pv_xb_dev *dev, void *opaque)
 {
+	(void)dev;
 	stop_queues(opaque); /* each one has ended: no wait */
-	pv_xb_dev_log(dev, PV_LOG_INFO, "disconnected");
-}
-
-static void iso_stopped(struct blk_vbd *vbd)
-{
-	pv_xb_dev_log(vbd->dev, PV_LOG_INFO, "disconnected");
 }
 
 /* Each queue answers its in-flight I/O first, which may take seconds with
@@ -251,8 +246,8 @@ static void vbd_disconnect(struct pv_xb_dev *dev)
 	if (!vbd)
 		return;
 	vbd->connected = false;
-	if (vbd->iso) {
-		blk_iso_stop(vbd, pv_xb_dev_daemon_stopping(dev), iso_stopped);
+	if (vbd->cfg->iso) {
+		blk_iso_stop(vbd, pv_xb_dev_daemon_stopping(dev));
 		return;
 	}
 	for (i = 0; i < vbd->nr_queues; i++)

@@ -193,6 +193,7 @@ struct pv_iso_table {
 	const struct pv_iso_ops *ops;
 	struct pv_iso *workers;
 	void *buf;              /* ops->max_msg bytes: one message read */
+	void *priv;
 };
 
 int pv_iso_table_create(struct pv_backend *b, struct pv_loop *loop, const struct pv_iso_ops *ops,
@@ -232,6 +233,16 @@ bool pv_iso_dead(const struct pv_iso *w)
 void **pv_iso_priv(struct pv_iso *w)
 {
 	return &w->priv;
+}
+
+struct pv_iso_table *pv_iso_table_of(struct pv_iso *w)
+{
+	return w->t;
+}
+
+void **pv_iso_table_priv(struct pv_iso_table *t)
+{
+	return &t->priv;
 }
 
 static void iso_later(struct pv_loop *loop, void *opaque);

@@ -7,7 +7,7 @@ libs += pvcommon
 pvcommon_srcs := $(addprefix common/,log.c loop.c stats.c util.c sim_env.c \
 		   hv.c hv_xen.c hv_sim.c hv_sim_gnttab.c xs.c xenbus.c \
 		   queue.c worker.c journal.c gcache.c copy.c ctl.c daemon.c confine.c pvnet.c \
-		   budget.c isolate.c)
+		   budget.c isolate.c isodev.c)
 # programs listing pvcommon in _deps link these packages
 pvcommon_pkgs := xenstore xenevtchn xengnttab libseccomp
 $(call mod_cflags,common,-Icommon $(call pkgcflags,$(pvcommon_pkgs)))

@@ -797,6 +797,8 @@ void pv_iso_put(struct pv_iso *w);
 uint16_t pv_iso_domid(const struct pv_iso *w);
 bool pv_iso_dead(const struct pv_iso *w);
 void **pv_iso_priv(struct pv_iso *w); /* the backend's pointer */
+struct pv_iso_table *pv_iso_table_of(struct pv_iso *w);
+void **pv_iso_table_priv(struct pv_iso_table *t); /* the backend's pointer */
 /* Kill it for why (logged); ops->died follows from the loop. */
 void pv_iso_kill(struct pv_iso *w, const char *why);
 /* 0, or -errno after the worker was killed (-EPIPE: dead already). */
@@ -809,6 +811,96 @@ typedef bool pv_iso_match_fn(const void *msg, size_t len, const void *req);
  * was killed (-ETIMEDOUT, -EPIPE, -EPROTO). */
 int pv_iso_call(struct pv_iso *w, const void *req, size_t len, const int *fds, unsigned nfds,
 		pv_iso_match_fn *is_reply, void *reply, size_t reply_len, int timeout_ms);
+/* ------------------------------------------------------------ isodev */
+
+/*
+ * A backend's devices under --isolate domain (common/isodev.c): the
+ * protocol between the xenbus process and a domain's worker, shared by
+ * every backend.  The backend says how big its START body (what the worker
+ * needs to start a device's queues), STATS reply and STOPPED body (the
+ * counters of the stopped queues) are, up to PV_ISODEV_USER_TYPES requests
+ * of its own (a resize, a USB plug), and how its worker starts, reports
+ * and stops a device.  Device ids are devids (unique in a domain, so in
+ * its worker).  Xenbus side: main (xenbus) thread only.
+ */
+#define PV_ISODEV_USER_TYPES 8
+
+struct pv_isodev_table;
+struct pv_isodev;
+struct pv_isodev_w;
+struct pv_queue;
+
+/* A stop is over: past is the STOPPED body, or NULL when the worker died
+ * (or never ran the device). */
+typedef void pv_isodev_done_fn(struct pv_isodev *d, const void *past);
+
+/* In the backend's device; zero when the device runs no queues in a worker. */
+struct pv_isodev {
+	struct pv_isodev_table *t;
+	struct pv_iso *w;         /* the worker running the queues; NULL: none */
+	struct pv_isodev *next;   /* the worker's devices */
+	struct pv_xb_dev *dev;
+	uint32_t id;
+	bool stopping;            /* STOP sent, the device held until STOPPED */
+	pv_isodev_done_fn *done;  /* then this */
+};
+
+struct pv_isodev_desc {
+	size_t start_size, stats_size, past_size; /* body sizes (fixed: any other is malformed) */
+	struct {
+		size_t size;       /* the request's body; 0: unused */
+		size_t reply_size; /* 0: sent without a wait */
+	} user[PV_ISODEV_USER_TYPES];
+	/* --- in the worker process, on its loop --- */
+	/* Start a device's queues from start (validated here: it comes from
+	 * the xenbus process, trusted, but checked as any input), taking the
+	 * fds (closed by it, on failure too), and pv_isodev_w_set the queues a
+	 * stop drains.  0 or -errno (nothing left running). */
+	int (*w_start)(struct pv_isodev_w *d, void *start, int *fds, unsigned nfds);
+	/* The counters into stats (stats_size bytes, zeroed). */
+	void (*w_stats)(struct pv_isodev_w *d, void *stats);
+	/* Every queue of d has ended (or the worker ends): stop them (now
+	 * immediate), the counters into past (past_size bytes), free priv. */
+	void (*w_stopped)(struct pv_isodev_w *d, void *past);
+	/* User request n: req, fds (closed by it), reply (reply_size bytes,
+	 * zeroed; NULL when the request has no reply). */
+	void (*w_message)(struct pv_isodev_w *d, unsigned n, void *req, int *fds, unsigned nfds,
+			  void *reply);
+};
+
+int pv_isodev_table_create(struct pv_backend *b, const struct pv_isodev_desc *desc,
+			   struct pv_isodev_table **out);
+/* After every device stopped. */
+void pv_isodev_table_destroy(struct pv_isodev_table *t);
+/* Start dev's queues in its domain's worker (started when it has none):
+ * START with start (desc->start_size bytes) and fds, wait for STARTED.
+ * 0 or -errno (d then runs nothing). */
+int pv_isodev_start(struct pv_isodev_table *t, struct pv_isodev *d, struct pv_xb_dev *dev,
+		    const void *start, const int *fds, unsigned nfds);
+/* Stop them: wait (the daemon stops; a failure is start's cleanup), or hold
+ * the device until the worker says they answered everything.  done (may be
+ * NULL) runs then, or at once when nothing needs a wait. */
+void pv_isodev_stop(struct pv_isodev *d, bool wait, pv_isodev_done_fn *done);
+/* Started, not stopping, its worker alive. */
+bool pv_isodev_running(const struct pv_isodev *d);
+/* The worker's counters (stats_size bytes; zeros on failure).  0 or -errno. */
+int pv_isodev_stats(struct pv_isodev *d, void *stats);
+/* User request n with req (its size) and fds; waits for the reply when it
+ * has one.  0, or -errno (-ENOTCONN: not running). */
+int pv_isodev_call(struct pv_isodev *d, unsigned n, const void *req, const int *fds,
+		   unsigned nfds, void *reply);
+/* The descriptor's worker hook calls this: the worker's whole life. */
+int pv_isodev_worker(struct pv_backend *b, struct pv_loop *loop, int fd,
+		     const struct pv_isodev_desc *desc);
+/* In w_start and after: */
+struct pv_backend *pv_isodev_w_backend(const struct pv_isodev_w *d);
+void *pv_isodev_w_priv(const struct pv_isodev_w *d);
+/* The backend's state of d and the queues a stop drains.  0 or -ENOMEM. */
+int pv_isodev_w_set(struct pv_isodev_w *d, void *priv, struct pv_queue *const *q, unsigned nq);
+/* A queue's protocol violation hook (pv_queue_params.violation, opaque d):
+ * any thread; the xenbus process disconnects the device. */
+void pv_isodev_w_violation(void *d, const char *reason);
+
 /* Block signals (before any thread starts, so every thread inherits the
  * mask) and return a non-blocking signalfd that reads them, or -errno. */
 int pv_signalfd_open(const int *signals, unsigned n);

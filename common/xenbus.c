@@ -393,6 +393,8 @@ static void dev_disconnect(struct pv_xb_dev *dev)
 	pv_debug(dev->name, "disconnect");
 	dev->be->ops->disconnect(dev);
 	dev->connected = false;
+	if (!dev->holds) /* else when the drain is over (pv_xb_dev_release) */
+		pv_xb_dev_log(dev, PV_LOG_INFO, "disconnected");
 }
 
 /*
@@ -751,7 +753,7 @@ void pv_xb_dev_release(struct pv_xb_dev *dev)
 {
 	if (!dev->holds || --dev->holds || dev->be->stopping)
 		return; /* pv_xb_backend_stop removes every device */
-	pv_debug(dev->name, "disconnect complete");
+	pv_xb_dev_log(dev, PV_LOG_INFO, "disconnected");
 	if (dev->destroy_pending) {
 		dev_destroy(dev);
 		return;

@@ -364,8 +364,8 @@ fail:
 
 static void queues_stopped(struct pv_xb_dev *dev, void *opaque)
 {
+	(void)dev;
 	stop_queues(opaque); /* each one has ended: no wait */
-	pv_xb_dev_log(dev, PV_LOG_INFO, "disconnected");
 }
 
 /* Each queue answers the TX requests pushed before, which waits for the

@@ -149,7 +149,6 @@ static void queue_stopped(struct pv_xb_dev *dev, void *opaque)
 	/* A stopping daemon keeps the ports' state for its successor. */
 	usb_queue_stop(c->stopping, pv_xb_dev_daemon_stopping(dev));
 	c->stopping = NULL;
-	pv_xb_dev_log(dev, PV_LOG_INFO, "disconnected");
 }
 
 /* The queue answers what was pushed and closes the devices, which may wait
