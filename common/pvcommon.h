@@ -756,7 +756,7 @@ int pv_backend_spawn_worker(struct pv_backend *b, uint16_t domid, pid_t *pid, in
  * (SCM_RIGHTS).  send: 0 or -errno.  recv: the length (0: the peer
  * closed) or -errno; fds received beyond max_fds are closed, *nfds says
  * how many were kept (may be NULL when max_fds is 0: any fd is closed). */
-#define PV_ISOLATE_MAX_FDS 4
+#define PV_ISOLATE_MAX_FDS 16
 int pv_isolate_send(int fd, const void *msg, size_t len, const int *fds, unsigned nfds);
 ssize_t pv_isolate_recv(int fd, void *msg, size_t len, int *fds, unsigned max_fds,
 			unsigned *nfds);
