@@ -3,7 +3,8 @@
 # control socket (both sides), table-driven stats (text, JSON, Prometheus) and
 # the worker socket of --isolate domain.
 tests += test-out-json-escape test-ctl-round-trip test-stats-table-text-json \
-	 test-stats-prometheus-exposition test-isolate-messages
+	 test-stats-prometheus-exposition test-isolate-messages \
+	 test-isodev-worker
 
 test-out-json-escape_srcs := tests/unit/test-out-json-escape.c
 test-out-json-escape_deps := pvcommon
@@ -24,3 +25,7 @@ test-stats-prometheus-exposition_pkgs := cmocka
 test-isolate-messages_srcs := tests/unit/test-isolate-messages.c
 test-isolate-messages_deps := pvcommon
 test-isolate-messages_pkgs := cmocka
+
+test-isodev-worker_srcs := tests/unit/test-isodev-worker.c
+test-isodev-worker_deps := pvcommon
+test-isodev-worker_pkgs := cmocka
