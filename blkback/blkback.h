@@ -54,7 +54,8 @@ _Static_assert(BLK_MAX_RING_PAGES <= PV_RING_MAX_PAGES, "a blkif ring fits a pv_
 
 /* ------------------------------------------------------------ config */
 
-enum blk_io_kind { BLK_IO_AUTO, BLK_IO_URING, BLK_IO_AIO, BLK_IO_SYNC };
+/* BLK_IO_NBD: an NBD store's own engine, never chosen by --io. */
+enum blk_io_kind { BLK_IO_AUTO, BLK_IO_URING, BLK_IO_AIO, BLK_IO_SYNC, BLK_IO_NBD };
 enum blk_direct { BLK_DIRECT_AUTO, BLK_DIRECT_ON, BLK_DIRECT_OFF };
 /* Data of frontends without persistent grants: map per request, or grant-copy
  * through a bounce pool (auto: copy up to BLK_AUTO_COPY_SEGS segments). */
@@ -125,8 +126,14 @@ int blk_abi_parse(const char *protocol, enum blk_abi *out);
 
 /* --------------------------------------------------------- backing + io */
 
+enum blk_store { BLK_STORE_FILE, BLK_STORE_NBD };
+
+#define BLK_URI_MAX 512
+
 struct blk_backing {
-	int fd;              /* O_DIRECT when direct */
+	enum blk_store store;
+	char uri[BLK_URI_MAX]; /* a network store's: what each queue connects to */
+	int fd;              /* O_DIRECT when direct; -1 for a network store */
 	int fd_buffered;     /* same file without O_DIRECT (== fd when !direct) */
 	bool direct, blkdev, readonly;
 	uint64_t size;       /* bytes */
@@ -134,10 +141,20 @@ struct blk_backing {
 	unsigned dio_align;  /* offset/length/memory alignment O_DIRECT needs */
 	bool can_discard, can_secure;
 	unsigned discard_granularity, discard_alignment;
+	/* A network store's server: flush and FUA (files: always), many
+	 * connections that see each other's writes (else one queue). */
+	bool can_flush, can_fua, multi_conn;
 };
 
+/* A file, a block device, or an NBD URI (io_nbd.c). */
 int blk_backing_open(const char *path, bool readonly, enum blk_direct direct,
 		     struct blk_backing *bs);
+/* io_nbd.c (HAVE_LIBNBD): target is an NBD URI; connect once for the size
+ * and the server's abilities. 0 or -errno. */
+bool blk_nbd_is_uri(const char *target);
+int blk_nbd_probe(const char *uri, bool readonly, struct blk_backing *bs);
+/* libnbd's words for the calling thread's last failure (or NULL). */
+const char *blk_nbd_error(void);
 void blk_backing_close(struct blk_backing *bs);
 /* Re-read the size (online resize). 0 or -errno. */
 int blk_backing_restat(struct blk_backing *bs);
@@ -179,6 +196,8 @@ struct blk_io_ops {
 	 * sync): see blk_io_reg_bufs / blk_io_reg_buf. */
 	int (*reg_bufs)(struct blk_io *io, unsigned nr);
 	int (*reg_buf)(struct blk_io *io, unsigned slot, void *addr, size_t len);
+	/* Optional: efd fired with events (PV_LOOP_IN/OUT); before reap. */
+	void (*notify)(struct blk_io *io, uint32_t events);
 };
 
 /* Fields common to every engine: engines embed this first. */
@@ -189,12 +208,15 @@ struct blk_io {
 	void *opaque;
 	int efd;                       /* readable when completions wait; -1: none */
 	bool efd_counter;              /* efd is an eventfd: read it to clear it */
+	uint32_t efd_events;           /* what the loop waits for on efd (PV_LOOP_IN),
+					* the engine's to change after submit or notify */
 	struct blk_io_req *ready, **ready_tail; /* completed synchronously */
 };
 
 extern const struct blk_io_ops blk_io_uring_ops;
 extern const struct blk_io_ops blk_io_aio_ops;
 extern const struct blk_io_ops blk_io_sync_ops;
+extern const struct blk_io_ops blk_io_nbd_ops;
 
 int blk_io_kind_parse(const char *s, enum blk_io_kind *out);
 /* Create an engine; AUTO tries uring, then aio, then sync. */

@@ -97,6 +97,11 @@ static void probe_file(struct blk_backing *bs, const struct stat *st)
 	bs->can_secure = false;
 }
 
+bool blk_nbd_is_uri(const char *target)
+{
+	return !strncmp(target, "nbd://", 6) || !strncmp(target, "nbd+unix://", 11);
+}
+
 int blk_backing_open(const char *path, bool readonly, enum blk_direct direct,
 		     struct blk_backing *bs)
 {
@@ -104,7 +109,15 @@ int blk_backing_open(const char *path, bool readonly, enum blk_direct direct,
 	struct stat st;
 	int rc;
 
-	*bs = (struct blk_backing){ .fd = -1, .fd_buffered = -1, .readonly = readonly };
+	if (blk_nbd_is_uri(path)) {
+#ifdef HAVE_LIBNBD
+		return blk_nbd_probe(path, readonly, bs);
+#else
+		return -EPROTONOSUPPORT; /* built without libnbd (libnbd-dev) */
+#endif
+	}
+	*bs = (struct blk_backing){ .fd = -1, .fd_buffered = -1, .readonly = readonly,
+				    .can_flush = true, .can_fua = true, .multi_conn = true };
 	bs->fd_buffered = open(path, flags);
 	if (bs->fd_buffered < 0)
 		return -errno;
@@ -157,6 +170,8 @@ int blk_backing_restat(struct blk_backing *bs)
 	struct stat st;
 	uint64_t size;
 
+	if (bs->store != BLK_STORE_FILE)
+		return -EOPNOTSUPP; /* NBD tells the size at connect only */
 	if (bs->blkdev) {
 		if (ioctl(bs->fd_buffered, BLKGETSIZE64, &size) < 0)
 			return -errno;
@@ -241,6 +256,7 @@ void blk_io_base_init(struct blk_io *io, const struct blk_io_ops *ops, struct bl
 	io->bs = bs;
 	io->efd = -1;
 	io->efd_counter = false;
+	io->efd_events = PV_LOOP_IN;
 	io->ready = NULL;
 	io->ready_tail = &io->ready;
 }
@@ -297,6 +313,13 @@ int blk_io_create(enum blk_io_kind kind, struct blk_backing *bs, unsigned depth,
 	const struct blk_io_ops *ops;
 	int k, rc = -EINVAL;
 
+	if (bs->store == BLK_STORE_NBD) {
+#ifdef HAVE_LIBNBD
+		kind = BLK_IO_NBD; /* whatever --io says: its own engine */
+#else
+		return -EPROTONOSUPPORT;
+#endif
+	}
 	switch (kind) {
 	case BLK_IO_URING:
 		ops = &blk_io_uring_ops;
@@ -311,6 +334,11 @@ int blk_io_create(enum blk_io_kind kind, struct blk_backing *bs, unsigned depth,
 	case BLK_IO_SYNC:
 		ops = &blk_io_sync_ops;
 		break;
+#ifdef HAVE_LIBNBD
+	case BLK_IO_NBD:
+		ops = &blk_io_nbd_ops;
+		break;
+#endif
 	default:
 		for (k = BLK_IO_URING; k <= BLK_IO_SYNC; k++) {
 			rc = blk_io_create((enum blk_io_kind)k, bs, depth, done, opaque, out);

@@ -71,7 +71,9 @@ int blk_iso_start(struct blk_vbd *vbd, const struct blk_queue_params *p, unsigne
 	s->nq = nq;
 	memcpy(s->p, p, nq * sizeof(*p));
 	vbd->nr_queues = nq;
-	rc = pv_isodev_start(vbd->cfg->iso, &vbd->iso, vbd->dev, s, fds, fds[1] == fds[0] ? 1 : 2);
+	/* A network store has no fd: the worker connects itself. */
+	rc = pv_isodev_start(vbd->cfg->iso, &vbd->iso, vbd->dev, s, fds,
+			     vbd->bs.store != BLK_STORE_FILE ? 0 : fds[1] == fds[0] ? 1 : 2);
 	if (rc < 0)
 		vbd->nr_queues = 0;
 	free(s);
@@ -133,7 +135,11 @@ static int w_start(struct pv_isodev_w *d, void *start, int *fds, unsigned nfds)
 	int rc;
 
 	s->name[ISO_NAME_MAX - 1] = '\0';
-	if (s->nq < 1 || s->nq > BLK_MAX_QUEUES || nfds < 1 || nfds > 2) {
+	s->bs.uri[BLK_URI_MAX - 1] = '\0';
+	/* A file comes as its fd (direct and buffered: two); a network store as its URI. */
+	if (s->nq < 1 || s->nq > BLK_MAX_QUEUES ||
+	    (s->bs.store == BLK_STORE_FILE ? nfds < 1 || nfds > 2
+					   : s->bs.store != BLK_STORE_NBD || nfds)) {
 		close_fds(fds, nfds);
 		return -EINVAL;
 	}
@@ -147,8 +153,8 @@ static int w_start(struct pv_isodev_w *d, void *start, int *fds, unsigned nfds)
 	v->vbd.name = v->name;
 	v->vbd.lim = s->lim;
 	v->vbd.bs = s->bs;
-	v->vbd.bs.fd = fds[0];
-	v->vbd.bs.fd_buffered = fds[nfds - 1];
+	v->vbd.bs.fd = nfds ? fds[0] : -1;
+	v->vbd.bs.fd_buffered = nfds ? fds[nfds - 1] : -1;
 	v->vbd.violation = pv_isodev_w_violation;
 	v->vbd.violation_opaque = d;
 	for (i = 0; i < s->nq; i++) {

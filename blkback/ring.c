@@ -62,6 +62,7 @@ struct blk_queue {
 	bool fixed_bufs;         /* persistent pages are the engine's registered buffers */
 	bool fixed_refused;      /* a registration failed (logged once) */
 	bool io_in_loop;         /* io->efd is in the queue's loop */
+	uint32_t io_events;      /* for what */
 	struct pv_gcache pgc;
 	unsigned copy_max_segs;  /* grant-copy requests up to this many segments */
 	void *bounce_mem;        /* nr_ctxs x copy_max_segs pages, NULL if none */
@@ -427,6 +428,10 @@ static void pump(struct blk_queue *q)
 		blk_io_reap(q->io); /* page-cache hits and the sync engine finish inline */
 	} while (q->unsubmitted);
 	pv_queue_flush(q->pq);
+	/* A socket engine (NBD) waits for writable while requests are unsent. */
+	if (q->io_in_loop && q->io->efd_events != q->io_events &&
+	    pv_loop_mod_fd(pv_queue_loop(q->pq), q->io->efd, q->io->efd_events) == 0)
+		q->io_events = q->io->efd_events;
 }
 
 /* Drain the ring (a restart's owed requests come first, from the journal),
@@ -462,6 +467,8 @@ static void on_io(struct pv_loop *loop, int fd, uint32_t events, void *opaque)
 	/* EAGAIN: spurious wake-up; reap anyway. */
 	if (q->io->efd_counter && read(fd, &cnt, sizeof(cnt)) < 0 && errno != EAGAIN)
 		pv_debug(q->name, "completion eventfd: %s", strerror(errno));
+	if (q->io->ops->notify)
+		q->io->ops->notify(q->io, events);
 	pump(q);
 	/* Completions free slots and may end a barrier: the ring may move again. */
 	pv_queue_run(q->pq);
@@ -663,10 +670,11 @@ static int queue_start(struct pv_queue *pq)
 		return rc;
 	}
 	if (q->io->efd >= 0) {
-		rc = pv_loop_add_fd(pv_queue_loop(pq), q->io->efd, PV_LOOP_IN, on_io, q);
+		rc = pv_loop_add_fd(pv_queue_loop(pq), q->io->efd, q->io->efd_events, on_io, q);
 		if (rc < 0)
 			return rc;
 		q->io_in_loop = true;
+		q->io_events = q->io->efd_events;
 	}
 	if (q->persistent) {
 		rc = pv_gcache_init(&q->pgc, cfg->max_pgrants, &pg_ops, q);

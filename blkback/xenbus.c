@@ -31,6 +31,21 @@ static const char *strip_prefix(const char *params)
 	return params;
 }
 
+/* What a failed open of target has to say beyond its errno. */
+static const char *open_detail(const char *target, int rc)
+{
+	if (!blk_nbd_is_uri(strip_prefix(target)))
+		return NULL;
+#ifdef HAVE_LIBNBD
+	if (rc == -EROFS)
+		return "the export is read-only: attach it read-only";
+	return blk_nbd_error();
+#else
+	(void)rc;
+	return "pvback-blk was built without libnbd (libnbd-dev)";
+#endif
+}
+
 static int write_probe_keys(struct blk_vbd *vbd)
 {
 	const struct blk_config *cfg = vbd->cfg;
@@ -38,7 +53,10 @@ static int write_probe_keys(struct blk_vbd *vbd)
 
 	if (cfg->max_indirect)
 		pv_xb_keys_printf(k, "feature-max-indirect-segments", "%u", cfg->max_indirect);
-	pv_xb_keys_printf(k, "multi-queue-max-queues", "%u", cfg->pv.max_queues);
+	/* A server whose connections may not see each other's writes (no
+	 * multi-conn): one connection, so one queue. */
+	pv_xb_keys_printf(k, "multi-queue-max-queues", "%u",
+			  vbd->bs.multi_conn ? cfg->pv.max_queues : 1);
 	pv_xb_keys_printf(k, "max-ring-page-order", "%u", cfg->max_ring_order);
 	pv_xb_keys_printf(k, "feature-persistent", "%u", cfg->persistent ? 1 : 0);
 	return pv_xb_keys_end(k);
@@ -75,15 +93,24 @@ static int vbd_probe(struct pv_xb_dev *dev)
 
 	rc = blk_backing_open(strip_prefix(vbd->params), vbd->lim.readonly, cfg->direct, &vbd->bs);
 	if (rc < 0) {
-		pv_err(vbd->name, "cannot open %s: %s", vbd->params, strerror(-rc));
+		pv_err(vbd->name, "cannot open %s: %s%s%s", vbd->params, strerror(-rc),
+		       open_detail(vbd->params, rc) ? ": " : "", open_detail(vbd->params, rc) ?: "");
 		goto fail;
 	}
 	vbd->lim.sectors = vbd->bs.size >> BLK_SECTOR_SHIFT;
 	vbd->lim.discard = vbd->discard_enable && vbd->bs.can_discard && !vbd->lim.readonly;
-	pv_info(vbd->name, "%s: %s %s, %llu sectors, %s I/O%s", vbd->params,
-		vbd->bs.blkdev ? "block device" : "file", vbd->lim.readonly ? "readonly" : "read-write",
-		(unsigned long long)vbd->lim.sectors, vbd->bs.direct ? "O_DIRECT" : "buffered",
-		vbd->lim.discard ? ", discard" : "");
+	if (vbd->bs.store == BLK_STORE_NBD)
+		pv_info(vbd->name, "%s: NBD export %s, %llu sectors%s%s%s%s", vbd->params,
+			vbd->lim.readonly ? "readonly" : "read-write",
+			(unsigned long long)vbd->lim.sectors, vbd->bs.can_flush ? ", flush" : "",
+			vbd->bs.can_fua ? ", fua" : "", vbd->lim.discard ? ", trim" : "",
+			vbd->bs.multi_conn ? ", multi-conn" : ", one connection");
+	else
+		pv_info(vbd->name, "%s: %s %s, %llu sectors, %s I/O%s", vbd->params,
+			vbd->bs.blkdev ? "block device" : "file",
+			vbd->lim.readonly ? "readonly" : "read-write",
+			(unsigned long long)vbd->lim.sectors,
+			vbd->bs.direct ? "O_DIRECT" : "buffered", vbd->lim.discard ? ", discard" : "");
 
 	rc = write_probe_keys(vbd);
 	if (rc < 0) {
@@ -110,8 +137,9 @@ static int write_connect_keys(struct blk_vbd *vbd)
 	const struct blk_backing *bs = &vbd->bs;
 	struct pv_xb_keys *k = pv_xb_keys_begin(vbd->dev);
 
-	pv_xb_keys_printf(k, "feature-flush-cache", "1");
-	pv_xb_keys_printf(k, "feature-barrier", "1");
+	/* An NBD server without flush writes through (as QEMU takes it). */
+	pv_xb_keys_printf(k, "feature-flush-cache", "%u", bs->can_flush ? 1 : 0);
+	pv_xb_keys_printf(k, "feature-barrier", "%u", bs->can_flush ? 1 : 0);
 	pv_xb_keys_printf(k, "feature-discard", "%u", vbd->lim.discard ? 1 : 0);
 	if (vbd->lim.discard) {
 		pv_xb_keys_printf(k, "discard-granularity", "%u", bs->discard_granularity);
@@ -156,9 +184,10 @@ static int vbd_connect(struct pv_xb_dev *dev)
 		pv_xb_dev_fatal(dev, rc, "bad ring-page-order (max %u)", cfg->max_ring_order);
 		return rc;
 	}
-	rc = pv_xb_dev_read_nr_queues(dev, cfg->pv.max_queues, &nq);
+	rc = pv_xb_dev_read_nr_queues(dev, vbd->bs.multi_conn ? cfg->pv.max_queues : 1, &nq);
 	if (rc < 0) {
-		pv_xb_dev_fatal(dev, rc, "bad multi-queue-num-queues (max %u)", cfg->pv.max_queues);
+		pv_xb_dev_fatal(dev, rc, "bad multi-queue-num-queues (max %u)",
+				vbd->bs.multi_conn ? cfg->pv.max_queues : 1);
 		return rc;
 	}
 	proto = pv_xb_dev_read_fe(dev, "protocol");

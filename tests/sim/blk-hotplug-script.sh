@@ -6,7 +6,8 @@
 # read-write or readonly, passes and writes nothing (never
 # hotplug-status=connected: that is the daemon's); a missing target, a
 # directory and an unwritable file for mode w each write hotplug-error and
-# hotplug-status=error and exit 1; remove does nothing; a bad command or a
+# hotplug-status=error and exit 1; an NBD URI passes untouched (the
+# daemon connects); remove does nothing; a bad command or a
 # missing XENBUS_PATH is refused.  Then `make install` puts it in
 # /etc/xen/scripts and the systemd unit in $(PREFIX)/lib/systemd/system.
 . "$(dirname "$0")/blk-lib.sh"
@@ -19,6 +20,7 @@ vbd_attach g1 "$W/ok.img" xvda rw
 vbd_attach g1 "$W/ro.img" xvdb r
 vbd_attach g1 "$W/missing.img" xvdc rw
 vbd_attach g1 "$W/dir" xvdd rw
+vbd_attach g1 "nbd+unix:///disk?socket=$W/nbd.sock" xvdg rw
 run() { # devid command
 	(eval "$(pvsim --dir "$S" env)"; XENBUS_PATH=$(be_path g1 "$1") "$script" "$2")
 }
@@ -43,6 +45,8 @@ if chattr +i "$W/ro.img" 2>/dev/null; then
 else
 	ok "# SKIP chattr +i unsupported here"
 fi
+check "an NBD URI passes (the daemon connects to it)" run 51808 add
+check "and writes no hotplug-status" no_status 51808
 check "remove does nothing and succeeds" run 51744 remove
 udev_add() { (eval "$(pvsim --dir "$S" env)"; XENBUS_PATH=$(be_path g1 51712) ACTION=add "$script"); }
 check "udev-style ACTION=add works too" udev_add

@@ -123,7 +123,7 @@ alive_and_bounded() {
 dev_name() { echo "vbd-$(domid_of "$1")-$2"; } # GUEST DEVID
 
 # pvfio_setup SIZE: then `pvfio ARGS...` runs fio with the pvblk engine as
-# guest g1 on its xvda (the first SIZE of it).  In the sanitizer build the
+# guest g1 on its xvda (the first SIZE of it; pvfio_vdev=xvdb: on that).  In the sanitizer build the
 # engine is an ASan/UBSan .so, so fio runs with those runtimes preloaded.
 pvfio_setup() {
 	engine=$T_BUILD/lib/pvblk.so
@@ -135,5 +135,6 @@ pvfio_setup() {
 	fi
 }
 pvfio() { LD_PRELOAD=$pvfio_pre timeout 120 fio --ioengine=external:"$engine" --pvsim_dir="$S" \
-	--domain=g1 --vdev=xvda --filename=xvda --size="$pvfio_size" --output-format=terse \
+	--domain=g1 --vdev="${pvfio_vdev:-xvda}" --filename="${pvfio_vdev:-xvda}" \
+	--size="$pvfio_size" --output-format=terse \
 	--verify_state_save=0 "$@"; }
