@@ -76,6 +76,7 @@ struct blk_config {
 	enum blk_grant_mode grant_mode;
 	enum blk_fixed_bufs fixed_bufs;
 	bool fault_stall_io;       /* testing: hold every other request (PVBACK_BLK_FAULT=stall-io) */
+	bool nbd_trust;            /* --nbd-restart trust */
 	struct pv_isodev_table *iso; /* --isolate domain: the workers (isolate.c); else NULL */
 };
 
@@ -144,6 +145,8 @@ struct blk_backing {
 	/* A network store's server: flush and FUA (files: always), many
 	 * connections that see each other's writes (else one queue). */
 	bool can_flush, can_fua, multi_conn;
+	/* NBD: a server that restarted kept what it answered (--nbd-restart). */
+	bool trust_restart;
 };
 
 /* A file, a block device, or an NBD URI (io_nbd.c). */
@@ -175,6 +178,7 @@ struct blk_io_req {
 	bool fixed;           /* out: queued as READ/WRITE_FIXED on buf_index */
 	int res;              /* out: 0 or -errno */
 	unsigned parts;       /* engine private: completions outstanding */
+	bool again;           /* engine private: to issue again (a lost connection) */
 	struct blk_io_req *next; /* engine private */
 };
 

@@ -27,17 +27,39 @@
  */
 #include <errno.h>
 #include <libnbd.h>
+#include <pthread.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "blkback.h"
 
+/* The connector: a thread of the engine's own, made where the engine is
+ * (never on the queue thread, whose filter has no socket or connect), that
+ * connects again while the queue's connection is down. */
+struct connector {
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	bool want, stop;
+	struct nbd_handle *ready; /* connected, for the queue to take */
+	int efd;                  /* eventfd: ready is there */
+	const char *uri;
+};
+
 struct nbd_io {
 	struct blk_io base;
-	struct nbd_handle *h;
+	struct nbd_handle *h;     /* the connection; dead while reconnecting */
 	struct blk_io_req *batch, **batch_tail;
-	bool dead;               /* the connection failed: every request fails */
+	struct blk_io_req *waiting, **waiting_tail; /* for the next connection */
+	bool dead;
+	/* Writes answered without FUA since the last flush: a server that
+	 * restarted may have lost them, and the next flush says so. */
+	bool unflushed, lost;
+	struct connector c;
 };
 
 /* libnbd's error for a call that returned -1, as -errno. */
@@ -116,11 +138,90 @@ out:
 
 static unsigned want_events(struct nbd_io *n)
 {
-	unsigned dir = n->dead ? 0 : nbd_aio_get_direction(n->h);
+	unsigned dir;
 
+	if (n->dead)
+		return PV_LOOP_IN; /* the connector's eventfd */
+	dir = nbd_aio_get_direction(n->h);
 	return (dir & LIBNBD_AIO_DIRECTION_READ ? PV_LOOP_IN : 0) |
 	       (dir & LIBNBD_AIO_DIRECTION_WRITE ? PV_LOOP_OUT : 0);
 }
+
+/* ------------------------------------------------------------ connector */
+
+#define RECONNECT_MIN_MS 50
+#define RECONNECT_MAX_MS 2000
+
+static void *connector_main(void *opaque)
+{
+	struct connector *c = opaque;
+	unsigned delay = RECONNECT_MIN_MS;
+	struct nbd_handle *h;
+	struct timespec t;
+	uint64_t one = 1;
+
+	pthread_mutex_lock(&c->lock);
+	for (;;) {
+		while (!c->stop && !c->want)
+			pthread_cond_wait(&c->cond, &c->lock);
+		if (c->stop)
+			break;
+		pthread_mutex_unlock(&c->lock);
+		h = NULL;
+		nbd_open(c->uri, &h);
+		pthread_mutex_lock(&c->lock);
+		if (h) {
+			c->ready = h;
+			c->want = false;
+			delay = RECONNECT_MIN_MS;
+			if (write(c->efd, &one, sizeof(one)) < 0)
+				continue; /* an eventfd write does not fail below its max */
+			continue;
+		}
+		/* The server is not back yet: try again, less often. */
+		clock_gettime(CLOCK_REALTIME, &t);
+		t.tv_nsec += (long)delay * 1000000;
+		t.tv_sec += t.tv_nsec / 1000000000;
+		t.tv_nsec %= 1000000000;
+		while (!c->stop && pthread_cond_timedwait(&c->cond, &c->lock, &t) == 0)
+			;
+		delay = delay * 2 > RECONNECT_MAX_MS ? RECONNECT_MAX_MS : delay * 2;
+	}
+	pthread_mutex_unlock(&c->lock);
+	return NULL;
+}
+
+static int connector_start(struct connector *c, const char *uri)
+{
+	int rc;
+
+	c->uri = uri;
+	c->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (c->efd < 0)
+		return -errno;
+	pthread_mutex_init(&c->lock, NULL);
+	pthread_cond_init(&c->cond, NULL);
+	rc = -pthread_create(&c->thread, NULL, connector_main, c);
+	if (rc < 0)
+		close(c->efd);
+	return rc;
+}
+
+static void connector_stop(struct connector *c)
+{
+	pthread_mutex_lock(&c->lock);
+	c->stop = true;
+	pthread_cond_signal(&c->cond);
+	pthread_mutex_unlock(&c->lock);
+	pthread_join(c->thread, NULL);
+	if (c->ready)
+		nbd_close(c->ready);
+	close(c->efd);
+	pthread_cond_destroy(&c->cond);
+	pthread_mutex_destroy(&c->lock);
+}
+
+/* ------------------------------------------------------------ engine */
 
 static int nbd_io_create(struct blk_backing *bs, unsigned depth, struct blk_io **out)
 {
@@ -132,8 +233,15 @@ static int nbd_io_create(struct blk_backing *bs, unsigned depth, struct blk_io *
 		return -ENOMEM;
 	blk_io_base_init(&n->base, &blk_io_nbd_ops, bs);
 	n->batch_tail = &n->batch;
+	n->waiting_tail = &n->waiting;
 	rc = nbd_open(bs->uri, &n->h);
 	if (rc < 0) {
+		free(n);
+		return rc;
+	}
+	rc = connector_start(&n->c, bs->uri);
+	if (rc < 0) {
+		nbd_close(n->h);
 		free(n);
 		return rc;
 	}
@@ -148,6 +256,7 @@ static void nbd_io_destroy(struct blk_io *io)
 	struct nbd_io *n = (struct nbd_io *)io;
 
 	/* Every request was answered before (the queue drained). */
+	connector_stop(&n->c);
 	nbd_close(n->h);
 	free(n);
 }
@@ -168,6 +277,20 @@ struct nbd_part {
 	struct nbd_io *n;
 	struct blk_io_req *r;
 };
+
+/* The connection is over: dead (an error), or closed (the server hung up
+ * between commands); either way no command can go on it. */
+static bool gone(struct nbd_handle *h)
+{
+	return nbd_aio_is_dead(h) || nbd_aio_is_closed(h);
+}
+
+/* The errors of a connection that went, not of the request. */
+static bool conn_error(int err)
+{
+	return err == ENOTCONN || err == ECONNRESET || err == EPIPE || err == ESHUTDOWN ||
+	       err == ECONNABORTED;
+}
 
 /* libnbd's completion callback: a command of r finished. */
 static int on_done(void *opaque, int *error)
@@ -195,43 +318,67 @@ static void issue(struct nbd_io *n, struct blk_io_req *r, enum blk_io_op op, voi
 	}
 	*p = (struct nbd_part){ n, r };
 	cb = (nbd_completion_callback){ .callback = on_done, .user_data = p };
-	if (!n->dead) {
-		switch (op) {
-		case BLK_IO_READ:
-			rc = nbd_aio_pread(n->h, buf, len, off, cb, 0);
-			break;
-		case BLK_IO_WRITE:
-			rc = nbd_aio_pwrite(n->h, buf, len, off, cb, flags);
-			break;
-		case BLK_IO_FLUSH:
-			rc = nbd_aio_flush(n->h, cb, 0);
-			break;
-		case BLK_IO_DISCARD:
-			rc = r->secure ? nbd_aio_zero(n->h, len, off, cb, LIBNBD_CMD_FLAG_NO_HOLE)
-				       : nbd_aio_trim(n->h, len, off, cb, 0);
-			break;
-		}
+	switch (op) {
+	case BLK_IO_READ:
+		rc = nbd_aio_pread(n->h, buf, len, off, cb, 0);
+		break;
+	case BLK_IO_WRITE:
+		rc = nbd_aio_pwrite(n->h, buf, len, off, cb, flags);
+		break;
+	case BLK_IO_FLUSH:
+		rc = nbd_aio_flush(n->h, cb, 0);
+		break;
+	case BLK_IO_DISCARD:
+		rc = r->secure ? nbd_aio_zero(n->h, len, off, cb, LIBNBD_CMD_FLAG_NO_HOLE)
+			       : nbd_aio_trim(n->h, len, off, cb, 0);
+		break;
 	}
 	if (rc < 0) {
 		/* Not issued: libnbd does not call cb (nor free p). */
+		int err = -nbd_rc();
+
 		free(p);
-		part_done(n, r, n->dead ? EIO : -nbd_rc());
+		part_done(n, r, gone(n->h) ? ENOTCONN : err);
 	}
 }
 
-/* Once every part is done: a write that must be durable and had no FUA
- * gets its flush; then the request completes. */
+static void start_req(struct nbd_io *n, struct blk_io_req *r);
+
+/* Once every part is done: a request the connection failed waits for the
+ * next one; a write that must be durable and had no FUA gets its flush;
+ * then the request completes. */
 static void part_done(struct nbd_io *n, struct blk_io_req *r, int err)
 {
-	if (err && !r->res)
+	const struct blk_backing *bs = n->base.bs;
+
+	if (conn_error(err) || (err && gone(n->h)))
+		r->again = true;
+	else if (err && !r->res)
 		r->res = -err;
 	if (--r->parts)
 		return;
-	if (r->op == BLK_IO_WRITE && r->flush_after && !r->res && !n->base.bs->can_fua &&
-	    n->base.bs->can_flush) {
+	if (r->again) {
+		/* Whole again on the next connection (reads and writes are
+		 * idempotent; a half-done flush is flushed again). */
+		r->next = NULL;
+		*n->waiting_tail = r;
+		n->waiting_tail = &r->next;
+		return;
+	}
+	if (r->op == BLK_IO_WRITE && r->flush_after && !r->res && !bs->can_fua && bs->can_flush) {
 		r->flush_after = false; /* once: the flush's completion ends it */
 		issue(n, r, BLK_IO_FLUSH, NULL, 0, 0, 0);
 		return;
+	}
+	if (!r->res && r->op == BLK_IO_WRITE && !(r->flush_after && bs->can_fua))
+		n->unflushed = true;
+	if (!r->res && r->op == BLK_IO_FLUSH && bs->can_flush) {
+		/* Writes answered before the connection went may be lost with
+		 * the server's cache: this flush cannot vouch for them. */
+		if (n->lost)
+			r->res = -EIO;
+		n->lost = false;
+		n->unflushed = false;
 	}
 	blk_io_complete_later(&n->base, r, r->res);
 }
@@ -243,7 +390,14 @@ static void start_req(struct nbd_io *n, struct blk_io_req *r)
 	uint64_t off = r->offset;
 	unsigned i = 0;
 
+	if (n->dead) {
+		r->next = NULL;
+		*n->waiting_tail = r;
+		n->waiting_tail = &r->next;
+		return;
+	}
 	r->res = 0;
+	r->again = false;
 	r->parts = 1; /* none completes the request before every part is issued */
 	switch (r->op) {
 	case BLK_IO_READ:
@@ -273,11 +427,58 @@ static void start_req(struct nbd_io *n, struct blk_io_req *r)
 	part_done(n, r, 0);
 }
 
-/* The connection failed: libnbd completes what was in flight with an
- * error (through on_done, which the queue logs); nothing new is issued. */
-static void conn_failed(struct nbd_io *n)
+/* The connection went: what it had in flight waits (libnbd completes it
+ * with ENOTCONN once nothing more can come), the loop watches the
+ * connector, which connects again. */
+static void conn_lost(struct nbd_io *n)
 {
+	if (n->dead)
+		return;
 	n->dead = true;
+	if (n->unflushed && !n->base.bs->trust_restart)
+		n->lost = true;
+	n->base.efd = n->c.efd;
+	pthread_mutex_lock(&n->c.lock);
+	n->c.want = true;
+	pthread_cond_signal(&n->c.cond);
+	pthread_mutex_unlock(&n->c.lock);
+}
+
+/* The connector has a new connection: take it, issue what waited. */
+static void conn_back(struct nbd_io *n)
+{
+	struct nbd_handle *h;
+	struct blk_io_req *r;
+	uint64_t cnt;
+
+	if (read(n->c.efd, &cnt, sizeof(cnt)) < 0 && errno != EAGAIN)
+		return;
+	pthread_mutex_lock(&n->c.lock);
+	h = n->c.ready;
+	n->c.ready = NULL;
+	pthread_mutex_unlock(&n->c.lock);
+	if (!h)
+		return;
+	nbd_close(n->h); /* dead: completes nothing that was not completed */
+	n->h = h;
+	n->dead = false;
+	n->base.efd = nbd_aio_get_fd(h);
+	r = n->waiting;
+	n->waiting = NULL;
+	n->waiting_tail = &n->waiting;
+	while (r) {
+		struct blk_io_req *next = r->next;
+
+		start_req(n, r);
+		r = next;
+	}
+}
+
+static void check_conn(struct nbd_io *n)
+{
+	if (!n->dead && gone(n->h))
+		conn_lost(n);
+	n->base.efd_events = want_events(n);
 }
 
 static int nbd_io_submit(struct blk_io *io)
@@ -293,23 +494,49 @@ static int nbd_io_submit(struct blk_io *io)
 		start_req(n, r);
 		r = next;
 	}
-	if (!n->dead && nbd_aio_is_dead(n->h))
-		conn_failed(n);
-	io->efd_events = want_events(n);
+	check_conn(n);
 	return 0;
+}
+
+/* Requests that failed while the connection went down may have failed
+ * because it did (libnbd completes a command it could not finish before it
+ * says the handle is dead): from *from on the ready list, those wait for
+ * the next connection instead. */
+static void retry_failed(struct nbd_io *n, struct blk_io_req **from)
+{
+	struct blk_io_req **p = from, *r;
+
+	while ((r = *p)) {
+		if (r->res < 0 && r->res != -EOPNOTSUPP) {
+			*p = r->next;
+			r->next = NULL;
+			*n->waiting_tail = r;
+			n->waiting_tail = &r->next;
+		} else {
+			p = &r->next;
+		}
+	}
+	n->base.ready_tail = p;
 }
 
 static void nbd_io_notify(struct blk_io *io, uint32_t events)
 {
 	struct nbd_io *n = (struct nbd_io *)io;
+	struct blk_io_req **from = io->ready_tail;
 
-	if (!n->dead && (events & PV_LOOP_IN) && nbd_aio_notify_read(n->h) < 0)
-		conn_failed(n);
-	if (!n->dead && (events & PV_LOOP_OUT) && nbd_aio_notify_write(n->h) < 0)
-		conn_failed(n);
-	if (!n->dead && nbd_aio_is_dead(n->h))
-		conn_failed(n);
-	io->efd_events = want_events(n);
+	if (n->dead) {
+		conn_back(n);
+	} else {
+		if ((events & PV_LOOP_IN) && nbd_aio_notify_read(n->h) < 0)
+			conn_lost(n);
+		if (!n->dead && (events & PV_LOOP_OUT) && nbd_aio_notify_write(n->h) < 0)
+			conn_lost(n);
+		if (!n->dead && gone(n->h))
+			conn_lost(n);
+		if (n->dead)
+			retry_failed(n, from);
+	}
+	check_conn(n);
 }
 
 static int nbd_io_reap(struct blk_io *io)

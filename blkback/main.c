@@ -17,6 +17,17 @@
 static const char *const auto_on_off[] = { "auto", "on", "off", NULL };      /* enum order */
 static const char *const grant_modes[] = { "auto", "map", "copy", NULL };    /* enum order */
 
+static const char *const nbd_restart[] = { "error", "trust", NULL }; /* false, true */
+
+static int set_nbd_restart(void *cfg, const char *arg)
+{
+	int v = pv_opt_choice(arg, nbd_restart);
+
+	if (v >= 0)
+		((struct blk_config *)cfg)->nbd_trust = v == 1;
+	return v < 0 ? v : 0;
+}
+
 static int set_io(void *cfg, const char *arg)
 {
 	return blk_io_kind_parse(arg, &((struct blk_config *)cfg)->io_kind);
@@ -90,6 +101,10 @@ static const struct pv_backend_opt blk_opts[] = {
 	  { BLK_AUTO_COPY_SEGS, BLK_BOUNCE_MAX_PAGES }, set_grant_mode },
 	{ "fixed-bufs", "auto|on|off", "persistent-grant pages as io_uring registered\n"
 	  "buffers (auto: on for pvsim, off on xen)", { 0 }, set_fixed_bufs },
+	{ "nbd-restart", "error|trust", "NBD: after a reconnect, the first flush fails\n"
+	  "when writes were answered without FUA before the\nconnection went (error, the "
+	  "default: the server\nmay have lost them), or trusts the server to keep\nwhat it "
+	  "answered (trust)", { 0 }, set_nbd_restart },
 };
 
 static int start(struct pv_backend *b)

@@ -62,6 +62,7 @@ struct blk_queue {
 	bool fixed_bufs;         /* persistent pages are the engine's registered buffers */
 	bool fixed_refused;      /* a registration failed (logged once) */
 	bool io_in_loop;         /* io->efd is in the queue's loop */
+	int io_fd;               /* as io_fd (an engine may change efd: NBD reconnects) */
 	uint32_t io_events;      /* for what */
 	struct pv_gcache pgc;
 	unsigned copy_max_segs;  /* grant-copy requests up to this many segments */
@@ -149,6 +150,23 @@ static void submit_ctx(struct blk_queue *q, struct blk_ctx *ctx)
 		q->st.io_vec++;
 }
 
+static const char *op_name(uint8_t op)
+{
+	switch (op) {
+	case BLKIF_OP_READ:
+		return "read";
+	case BLKIF_OP_WRITE:
+		return "write";
+	case BLKIF_OP_FLUSH_DISKCACHE:
+		return "flush";
+	case BLKIF_OP_WRITE_BARRIER:
+		return "barrier";
+	case BLKIF_OP_DISCARD:
+		return "discard";
+	}
+	return "?";
+}
+
 static void io_done(struct blk_io_req *r, void *opaque)
 {
 	struct blk_queue *q = opaque;
@@ -167,8 +185,9 @@ static void io_done(struct blk_io_req *r, void *opaque)
 	else if (r->res < 0)
 		status = BLKIF_RSP_ERROR;
 	if (r->res < 0 && r->res != -EOPNOTSUPP)
-		pv_queue_log(q->pq, PV_LOG_WARN, "I/O error on request id %llu: %s",
-			     (unsigned long long)ctx->req.id, strerror(-r->res));
+		pv_queue_log(q->pq, PV_LOG_WARN, "I/O error on request id %llu (%s): %s",
+			     (unsigned long long)ctx->req.id, op_name(ctx->req.op),
+			     strerror(-r->res));
 	pv_stats_hist_add(&q->st.lat, pv_now_ns() - ctx->start_ns);
 	q->inflight--;
 	q->completed++;
@@ -416,6 +435,31 @@ static void start_io(struct blk_queue *q, struct blk_ctx *ctx)
 	submit_ctx(q, ctx);
 }
 
+static void on_io(struct pv_loop *loop, int fd, uint32_t events, void *opaque);
+
+/* The loop watches the engine's fd for what it wants: a socket engine (NBD)
+ * waits for writable while requests are unsent, and watches another fd
+ * while it reconnects. */
+static void io_watch(struct blk_queue *q)
+{
+	struct pv_loop *loop = pv_queue_loop(q->pq);
+	struct blk_io *io = q->io;
+
+	if (!q->io_in_loop || (io->efd == q->io_fd && io->efd_events == q->io_events))
+		return;
+	if (io->efd == q->io_fd) {
+		if (pv_loop_mod_fd(loop, io->efd, io->efd_events) == 0)
+			q->io_events = io->efd_events;
+		return;
+	}
+	pv_loop_del_fd(loop, q->io_fd);
+	q->io_in_loop = pv_loop_add_fd(loop, io->efd, io->efd_events, on_io, q) == 0;
+	q->io_fd = io->efd;
+	q->io_events = io->efd_events;
+	if (!q->io_in_loop)
+		pv_queue_log(q->pq, PV_LOG_ERR, "cannot watch the I/O engine's fd: its requests hang");
+}
+
 /* Submit the batch and collect what finished; completions may release a
  * barrier, which queues more, so go round until nothing new was queued. */
 static void pump(struct blk_queue *q)
@@ -428,10 +472,7 @@ static void pump(struct blk_queue *q)
 		blk_io_reap(q->io); /* page-cache hits and the sync engine finish inline */
 	} while (q->unsubmitted);
 	pv_queue_flush(q->pq);
-	/* A socket engine (NBD) waits for writable while requests are unsent. */
-	if (q->io_in_loop && q->io->efd_events != q->io_events &&
-	    pv_loop_mod_fd(pv_queue_loop(q->pq), q->io->efd, q->io->efd_events) == 0)
-		q->io_events = q->io->efd_events;
+	io_watch(q);
 }
 
 /* Drain the ring (a restart's owed requests come first, from the journal),
@@ -674,6 +715,7 @@ static int queue_start(struct pv_queue *pq)
 		if (rc < 0)
 			return rc;
 		q->io_in_loop = true;
+		q->io_fd = q->io->efd;
 		q->io_events = q->io->efd_events;
 	}
 	if (q->persistent) {
@@ -701,7 +743,7 @@ static void queue_fini(struct pv_queue *pq)
 		pv_gcache_fini(&q->pgc);
 	}
 	if (q->io_in_loop)
-		pv_loop_del_fd(pv_queue_loop(pq), q->io->efd);
+		pv_loop_del_fd(pv_queue_loop(pq), q->io_fd);
 	blk_io_destroy(q->io);
 	if (q->bounce_mem)
 		munmap(q->bounce_mem, q->bounce_size);

@@ -97,6 +97,7 @@ static int vbd_probe(struct pv_xb_dev *dev)
 		       open_detail(vbd->params, rc) ? ": " : "", open_detail(vbd->params, rc) ?: "");
 		goto fail;
 	}
+	vbd->bs.trust_restart = cfg->nbd_trust;
 	vbd->lim.sectors = vbd->bs.size >> BLK_SECTOR_SHIFT;
 	vbd->lim.discard = vbd->discard_enable && vbd->bs.can_discard && !vbd->lim.readonly;
 	if (vbd->bs.store == BLK_STORE_NBD)

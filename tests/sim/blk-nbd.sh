@@ -6,7 +6,10 @@
 # through the fio engine over mixed sizes with 1 and 2 queues (one
 # connection each: the servers offer multi-conn), persistent grants on and
 # off; trims reach the server (holes in nbdkit's file); a write flushed by
-# the guest reads back from a restarted server; the connect keys follow
+# the guest reads back from a restarted server; a server killed and
+# restarted under the guest's writes costs the guest nothing (the queue
+# reconnects and re-issues what was in flight), but a flush after it fails
+# (writes answered without FUA before it may be lost); the connect keys follow
 # what the server offers (flush, trim, one queue without multi-conn); a
 # read-only export attached rw and an absent server fail the device with
 # the reason in the log, and the daemon serves on.
@@ -69,6 +72,41 @@ check "fio verifies all 16 MiB through the restarted server" pvfio_b --name=w --
 check "fio randtrim completes" pvfio_b --name=t --rw=randtrim --bs=64k --iodepth=4 --size=16m
 check "the trims punched holes in the server's file" python3 -c "
 import os,sys; fd=os.open('$W/f.img',os.O_RDONLY); sys.exit(0 if os.lseek(fd,0,os.SEEK_HOLE)<16<<20 else 1)"
+
+# --- the server restarts under the guest's I/O: the queue reconnects and
+# re-issues what was in flight; a flush after it cannot vouch for writes
+# answered before (--nbd-restart error, the default)
+truncate -s 64M "$W/r.img"
+check "nbdkit's file plugin serves another file" nbd_serve rs file "$W/r.img"
+check "xvdg on it attaches" vbd_attach g1 "$(uri rs)" xvdg rw
+check "it reaches InitWait" wait_until 10 state_is g1 51808 2
+pvfio_g() { pvfio_vdev=xvdg pvfio "$@"; }
+fio_error() { awk -F';' '$1 == 3 { print $5 }' "$1"; } # terse v3: the job's errno
+written_kib() { [ "$(du -k "$W/r.img" | cut -f1)" -ge "$1" ]; }
+restart_under() { # KIB: once the server's file holds KIB, kill it and start it again
+	wait_until 30 written_kib "$1" || return 1
+	kill -KILL "$nbd_pid"
+	wait "$nbd_pid" 2>/dev/null
+	nbd_serve rs file "$W/r.img"
+}
+pvfio_g --name=r --rw=write --bs=64k --iodepth=8 --rate=4m --size=16m --verify=crc32c \
+	--do_verify=1 --verify_fatal=1 >"$W/r.out" 2>&1 &
+fio_pid=$!
+check "nbdkit is killed and restarted while fio writes" restart_under 2048
+fio_ok() { wait "$1" || { cut -c1-400 "$2"; return 1; }; }
+check "fio completes with every block verified, no error seen" fio_ok "$fio_pid" "$W/r.out"
+check "fio's terse report has no error" test "$(fio_error "$W/r.out")" = 0
+check "the daemon logged no I/O error" fails log_has "vbd-1-51808.*I/O error"
+rm -f "$W/r.img"
+truncate -s 64M "$W/r.img"
+pvfio_g --name=e --rw=write --bs=64k --iodepth=8 --rate=4m --size=16m --end_fsync=1 \
+	>"$W/e.out" 2>&1 &
+fio_pid=$!
+check "nbdkit is killed and restarted again" restart_under 2048
+wait "$fio_pid"
+check "a flush after it fails: writes answered before may be lost" \
+	log_has "vbd-1-51808/q0: I/O error on request id [0-9]* (flush): Input/output error"
+check "and only the flush" fails log_has "vbd-1-51808/q0: I/O error on request id [0-9]* (write)"
 
 # --- qemu-nbd over TCP (shared: multi-conn)
 truncate -s 32M "$W/q.img"
