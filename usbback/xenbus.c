@@ -272,8 +272,10 @@ static void vusb_disconnect(struct pv_xb_dev *dev)
 	struct usb_ctrl *c = pv_xb_dev_priv(dev);
 	struct pv_queue *pq;
 
-	if (c && c->iso.w) {
-		pv_isodev_stop(&c->iso, pv_xb_dev_daemon_stopping(dev), iso_stopped);
+	if (c && c->cfg->iso) {
+		/* Also after the worker died: its state file goes then too. */
+		if (c->iso.t)
+			pv_isodev_stop(&c->iso, pv_xb_dev_daemon_stopping(dev), iso_stopped);
 		return;
 	}
 	if (!c || !c->uq)
