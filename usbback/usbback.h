@@ -14,12 +14,14 @@
  *             standard requests, endpoint halt
  *  emu_storage.c, emu_hid.c, emu_zero.c   the emulated devices
  *  host.c     passthrough through libusb (HAVE_LIBUSB only)
+ *  isolate.c  --isolate domain: a domain's controllers in its worker process
  *  ctl.c      stats tables; main.c  the descriptor and usb's options
  *
- * Threads: the xenbus thread runs xenbus.c and opens devices; the
- * controller's one pv_queue thread runs ring.c and owns every device while
- * the controller is connected (struct usb_dev_ops run there, except open and
- * close of a device never attached).  Never include this header outside
+ * Threads: the xenbus thread runs xenbus.c and opens devices (with
+ * --isolate domain: what they need, for the worker's loop thread to open
+ * them from); the controller's one pv_queue thread runs ring.c and owns
+ * every device while the controller is connected (struct usb_dev_ops run
+ * there, except open and close of a device never attached).  Never include this header outside
  * usbback/ (unit tests and fuzzers excepted).
  */
 #ifndef USBBACK_H
