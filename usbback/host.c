@@ -749,17 +749,34 @@ static void host_spec_str(const struct usb_spec *s, char *buf, size_t len)
 		n += snprintf(buf + n, len - (size_t)n, i ? ".%u" : "%u", s->ports[i]);
 }
 
-static struct host_dev *host_new(const struct usb_spec *s, const char *name)
+/* A host_dev for s with a libusb context of its own: discovery lists the
+ * host's devices; without, libusb only wraps an fd.  0 or -errno (said). */
+static int host_new(const struct usb_spec *s, const char *name, bool discovery,
+		    struct host_dev **out)
 {
-	struct host_dev *hd = calloc(1, sizeof(*hd));
+	struct host_dev *hd;
+	int r;
 
+	if (s->kind != USB_SPEC_HOST || !s->nr_ports || s->nr_ports > sizeof(s->ports))
+		return -EINVAL;
+	hd = calloc(1, sizeof(*hd));
 	if (!hd)
-		return NULL;
+		return -ENOMEM;
 	hd->d.ops = &host_ops;
 	hd->wrapped_fd = -1;
 	snprintf(hd->d.name, sizeof(hd->d.name), "%s", name);
 	host_spec_str(s, hd->d.spec, sizeof(hd->d.spec));
-	return hd;
+	r = discovery ? 0 : libusb_set_option(NULL, LIBUSB_OPTION_NO_DEVICE_DISCOVERY);
+	if (r == 0)
+		r = libusb_init(&hd->ctx);
+	if (r < 0) {
+		pv_err(name, "host device %s: libusb: %s", hd->d.spec, libusb_strerror(r));
+		hd->ctx = NULL;
+		host_close(&hd->d);
+		return host_errno(r);
+	}
+	*out = hd;
+	return 0;
 }
 
 /* The device is open (hd->h, hd->dev): claim it, watch for its unplug. */
@@ -799,18 +816,9 @@ int usb_host_open(const struct usb_spec *s, const char *name, unsigned usb_ver,
 	struct host_dev *hd;
 	int r, err;
 
-	if (s->kind != USB_SPEC_HOST || !s->nr_ports || s->nr_ports > sizeof(s->ports))
-		return -EINVAL;
-	hd = host_new(s, name);
-	if (!hd)
-		return -ENOMEM;
-	r = libusb_init(&hd->ctx);
-	if (r < 0) {
-		pv_err(name, "host device %s: libusb: %s", hd->d.spec, libusb_strerror(r));
-		err = host_errno(r);
-		hd->ctx = NULL;
-		goto fail;
-	}
+	err = host_new(s, name, true, &hd);
+	if (err < 0)
+		return err;
 	hd->dev = host_find(hd->ctx, s, &err);
 	if (!hd->dev) {
 		if (err == -ENODEV)
@@ -842,7 +850,7 @@ fail:
  * opened.  libusb without device discovery (no sysfs scan, no netlink
  * monitor: its init only checks that /dev/bus/usb is there) wraps it; an
  * unplug is then seen by the transfers (NO_DEVICE), not by a hot-plug
- * event.
+ * event.  libusb's no-discovery default is the process's from here on.
  */
 int usb_host_open_fd(const struct usb_spec *s, int fd, const char *name, unsigned usb_ver,
 		     struct usb_dev **out)
@@ -850,38 +858,22 @@ int usb_host_open_fd(const struct usb_spec *s, int fd, const char *name, unsigne
 	struct host_dev *hd;
 	int r, err;
 
-	if (s->kind != USB_SPEC_HOST || !s->nr_ports || s->nr_ports > sizeof(s->ports)) {
+	err = host_new(s, name, false, &hd);
+	if (err < 0) {
 		close(fd);
-		return -EINVAL;
-	}
-	hd = host_new(s, name);
-	if (!hd) {
-		close(fd);
-		return -ENOMEM;
+		return err;
 	}
 	hd->wrapped_fd = fd;
-	r = libusb_set_option(NULL, LIBUSB_OPTION_NO_DEVICE_DISCOVERY);
-	if (r == 0)
-		r = libusb_init(&hd->ctx);
-	if (r < 0) {
-		pv_err(name, "host device %s: libusb: %s", hd->d.spec, libusb_strerror(r));
-		err = host_errno(r);
-		hd->ctx = NULL;
-		goto fail;
-	}
 	r = libusb_wrap_sys_device(hd->ctx, (intptr_t)fd, &hd->h);
 	if (r < 0) {
-		err = host_errno(r);
 		pv_err(name, "host device %s: libusb cannot use its usbfs node: %s", hd->d.spec,
 		       libusb_strerror(r));
 		hd->h = NULL;
-		goto fail;
+		host_close(&hd->d);
+		return host_errno(r);
 	}
 	hd->dev = libusb_ref_device(libusb_get_device(hd->h));
 	return host_setup(hd, name, usb_ver, false, out);
-fail:
-	host_close(&hd->d);
-	return err;
 }
 
 /* sysfs names a device as libxl's port/N does: BUS-PORT[.PORT...]. */

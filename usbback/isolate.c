@@ -219,15 +219,12 @@ static int w_start(struct pv_isodev_w *d, void *start, int *fds, unsigned nfds)
 	int rc;
 
 	s->name[ISO_NAME_MAX - 1] = '\0';
-	if (s->num_ports < 1 || s->num_ports > USB_MAX_PORTS || s->usb_ver < 1 || s->usb_ver > 2 ||
-	    s->domid >= DOMID_FIRST_RESERVED) {
-		close_fds(fds, nfds);
-		return -EINVAL;
-	}
-	w = calloc(1, sizeof(*w));
+	rc = s->num_ports < 1 || s->num_ports > USB_MAX_PORTS || s->usb_ver < 1 ||
+	     s->usb_ver > 2 || s->domid >= DOMID_FIRST_RESERVED ? -EINVAL : -ENOMEM;
+	w = rc == -ENOMEM ? calloc(1, sizeof(*w)) : NULL;
 	if (!w) {
 		close_fds(fds, nfds);
-		return -ENOMEM;
+		return rc;
 	}
 	snprintf(w->name, sizeof(w->name), "%s", s->name);
 	w->usb_ver = s->usb_ver;

@@ -17,6 +17,7 @@
 # status 0 and takes every worker with it, and its successor too serves
 # the connection on with the port's address kept.
 . "$(dirname "$0")/usb-lib.sh"
+. "$(dirname "$0")/isolate-lib.sh"
 
 guest_create g1
 guest_create g2
@@ -30,17 +31,6 @@ dev_attach g2 0 1 emu:storage,file=$W/b.img
 check "both controllers reach InitWait" wait_until 10 eval 'state_is g1 0 2 && state_is g2 0 2'
 d1=$(domid_of g1) d2=$(domid_of g2)
 
-workers() { pgrep -P "$daemon_pid" || true; }
-has_open() { ls -l "/proc/$1/fd" 2>/dev/null | grep -q "$W/$2"; }
-# worker_of IMG: the worker process that has IMG open.
-worker_of() {
-	local p
-	for p in $(workers); do
-		has_open "$p" "$1" && echo "$p"
-	done
-}
-sim_maps() { grep -cE 'memfd:pvsim-(ram|gnttab|active)' "/proc/$1/maps" || true; }
-status_of() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"; }
 nworkers() { grep -cE "INFO domain $1: worker process [0-9]+$" "$W/usb.log"; }
 
 check "no worker before a frontend connects" test -z "$(workers)"
@@ -65,28 +55,9 @@ check "g1's worker ($w1) holds g1's file, not g2's" eval 'has_open $w1 a.img && 
 check "g2's worker ($w2) holds g2's file, not g1's" eval 'has_open $w2 b.img && ! has_open $w2 a.img'
 check "the xenbus process keeps no device file open" eval \
 	'! has_open $daemon_pid a.img && ! has_open $daemon_pid b.img'
-check "the xenbus process maps no guest memory (its own hv handle's $base0 mappings)" \
-	test "$(sim_maps "$daemon_pid")" = "$base0"
-check "the workers do" eval 'test "$(sim_maps $w1)" -gt 0 && test "$(sim_maps $w2)" -gt 0'
-echo "# VmRSS: xenbus process $(status_of "$daemon_pid" VmRSS) kB, workers $(status_of "$w1" VmRSS) and $(status_of "$w2" VmRSS) kB"
-uid=$(status_of "$daemon_pid" Uid)
-check "workers run as the daemon's user ($uid)" eval \
-	'test "$(status_of $w1 Uid)" = "$uid" && test "$(status_of $w2 Uid)" = "$uid" && ! test "${uid%%[[:space:]]*}" = 0'
-check "a worker's main thread keeps only CAP_DAC_OVERRIDE" \
-	test "$(status_of "$w2" CapEff)" = 0000000000000002
-confined_queue() { # PID DOMID: its controller's queue thread is confined
-	local t n=0
-	for t in /proc/"$1"/task/*; do
-		grep -qx "usb${2}q0" "$t/comm" || continue
-		[ "$(status_of "${t#/proc/}" Seccomp)" = 2 ] || return 1
-		[ "$(status_of "${t#/proc/}" CapEff)" = 0000000000000000 ] || return 1
-		[ "$(status_of "${t#/proc/}" NoNewPrivs)" = 1 ] || return 1
-		n=$((n + 1))
-	done
-	[ "$n" = 1 ]
-}
+worker_checks "$base0" "$w1" "$w2"
 check "each worker's queue thread: no capabilities, seccomp filter, no_new_privs" \
-	eval 'confined_queue $w1 $d1 && confined_queue $w2 $d2'
+	eval 'confined_threads $w1 "^usb${d1}q0\$" 1 && confined_threads $w2 "^usb${d2}q0\$" 1'
 check "stats shows g2's storage counters, counted in its worker" eval \
 	"stats vusb-$d2-0 | grep -A1 '^  port1  emu:storage' | grep -qE '^ +xfers [1-9][0-9]* .*bytes_out [1-9]'"
 check "and its rings" eval "stats vusb-$d2-0 | grep -qE '^  urb  .*req_cons [1-9]'"
