@@ -197,7 +197,8 @@ static struct usb_dev *w_open(struct wctrl *w, unsigned port, char *spec, int fd
 	}
 	needs = s.kind == USB_SPEC_HOST || !strcmp(s.emu, "storage");
 	if (needs != (fd >= 0)) {
-		pv_err(name, "%s: %s", spec, needs ? "no file was handed over" : "a file it takes none");
+		pv_err(name, "%s: %s", spec,
+		       needs ? "no file was handed over" : "a file it takes none");
 		goto fail;
 	}
 	if (usb_dev_open(&s, fd, name, w->usb_ver, &dev) < 0)
@@ -243,9 +244,14 @@ static int w_start(struct pv_isodev_w *d, void *start, int *fds, unsigned nfds)
 		.state_fd = take_fd(fds, nfds, s->state_fd),
 		.resume = s->resume,
 	};
-	for (unsigned i = 1; i <= w->num_ports; i++)
+	for (unsigned i = 1; i <= w->num_ports; i++) {
+		int fd = take_fd(fds, nfds, s->port[i].fd);
+
 		if (s->port[i].spec[0])
-			p.ports[i] = w_open(w, i, s->port[i].spec, take_fd(fds, nfds, s->port[i].fd));
+			p.ports[i] = w_open(w, i, s->port[i].spec, fd);
+		else if (fd >= 0)
+			close(fd);
+	}
 	close_fds(fds, nfds); /* any the ports did not name */
 	rc = usb_queue_start(&p, &w->uq); /* owns the devices and the state fd, even failing */
 	if (rc < 0) {
