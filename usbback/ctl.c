@@ -5,40 +5,19 @@
  * device (spec, speed, the guest's address) with its transfer counters and
  * latency, and both rings' indexes (pv_queue_ring_table, ring "urb" and
  * "conn").  Runs on the xenbus thread; the queue's counters are read
- * racily (ring.c copies a port's under its lock).
+ * racily (ring.c copies a port's under its lock), or asked of the
+ * domain's worker (--isolate domain).
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "usbback.h"
 
-enum { RING_URB, RING_CONN };
-
-struct ctrl_snap {
-	unsigned num_ports, usb_ver;
-	struct usb_port_info port[USB_MAX_PORTS + 1];
-	struct pv_queue_ring_info ring[2];
-	bool connected;
-};
+enum { RING_URB = USB_RING_URB, RING_CONN = USB_RING_CONN };
 
 static const char *const speeds[] = { "none", "low", "full", "high" };
 
-static void snap(struct pv_xb_dev *dev, struct ctrl_snap *s)
-{
-	struct usb_queue *uq = usb_ctrl_queue(dev);
-
-	memset(s, 0, sizeof(*s));
-	s->num_ports = usb_ctrl_ports(dev, &s->usb_ver);
-	s->connected = uq != NULL;
-	if (!uq)
-		return;
-	for (unsigned p = 1; p <= s->num_ports; p++)
-		usb_queue_port_info(uq, p, &s->port[p]);
-	pv_queue_info(usb_queue_pv(uq), RING_URB, &s->ring[RING_URB]);
-	pv_queue_info(usb_queue_pv(uq), RING_CONN, &s->ring[RING_CONN]);
-}
-
-static void write_text(struct pv_out *o, struct pv_xb_dev *dev, const struct ctrl_snap *s)
+static void write_text(struct pv_out *o, struct pv_xb_dev *dev, const struct usb_ctrl_snap *s)
 {
 	pv_out_printf(o, "%s state %s usb-ver %u ports %u\n", pv_xb_dev_name(dev),
 		      pv_xb_state_name(pv_xb_dev_state(dev)), s->usb_ver, s->num_ports);
@@ -62,7 +41,7 @@ static void write_text(struct pv_out *o, struct pv_xb_dev *dev, const struct ctr
 	pv_out_printf(o, "\n");
 }
 
-static void write_json(struct pv_out *o, struct pv_xb_dev *dev, const struct ctrl_snap *s)
+static void write_json(struct pv_out *o, struct pv_xb_dev *dev, const struct usb_ctrl_snap *s)
 {
 	bool first = true;
 
@@ -98,12 +77,11 @@ static void write_json(struct pv_out *o, struct pv_xb_dev *dev, const struct ctr
 
 bool usb_ctl_stats(struct pv_xb_dev *dev, struct pv_stats_dump *d)
 {
-	static struct ctrl_snap s; /* xenbus thread only */
+	static struct usb_ctrl_snap s; /* xenbus thread only */
 	char port[8];
 
-	if (!pv_xb_dev_priv(dev))
+	if (!usb_ctrl_snap(dev, &s))
 		return false;
-	snap(dev, &s);
 	if (d->fmt == PV_STATS_TEXT) {
 		write_text(d->out, dev, &s);
 		return true;

@@ -577,7 +577,7 @@ static void opt_str(const struct usb_spec *sp, const char *key, const char *def,
 	out[n] = 0;
 }
 
-int usb_emu_storage_open(const struct usb_spec *sp, const char *name, unsigned usb_ver,
+int usb_emu_storage_open(const struct usb_spec *sp, int fd, const char *name, unsigned usb_ver,
 			 struct usb_dev **out)
 {
 	const char *file = usb_spec_opt(sp, "file");
@@ -590,15 +590,21 @@ int usb_emu_storage_open(const struct usb_spec *sp, const char *name, unsigned u
 
 	if (!file || !*file) {
 		pv_err(name, "emu:storage needs file=PATH");
-		return -EINVAL;
+		rc = -EINVAL;
+		goto fail_given;
 	}
-	if (usb_emu_opt_uint(sp, "readonly", 0, 1, 0, name, &ro) < 0)
-		return -EINVAL;
+	if (usb_emu_opt_uint(sp, "readonly", 0, 1, 0, name, &ro) < 0) {
+		rc = -EINVAL;
+		goto fail_given;
+	}
 	s = calloc(1, sizeof(*s));
-	if (!s)
-		return -ENOMEM;
+	if (!s) {
+		rc = -ENOMEM;
+		goto fail_given;
+	}
 	s->readonly = ro;
-	s->fd = open(file, (ro ? O_RDONLY : O_RDWR) | O_CLOEXEC);
+	/* An fd given (--isolate domain: the xenbus process opened file). */
+	s->fd = fd >= 0 ? fd : open(file, (ro ? O_RDONLY : O_RDWR) | O_CLOEXEC);
 	if (s->fd < 0) {
 		rc = -errno;
 		pv_err(name, "emu:storage: %s: %s", file, strerror(errno));
@@ -638,5 +644,9 @@ fail_fd:
 	close(s->fd);
 fail:
 	free(s);
+	return rc;
+fail_given:
+	if (fd >= 0)
+		close(fd);
 	return rc;
 }

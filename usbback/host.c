@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <libusb.h>
 
@@ -51,6 +52,7 @@ struct host_dev {
 	bool gone_told;                    /* usb_dev_gone called */
 	int64_t gone_timer;                /* the deferred usb_dev_gone */
 	struct usb_xfer *done_head, *done_tail; /* finished inside libusb's callbacks */
+	int wrapped_fd;                    /* usb_host_open_fd's (libusb keeps it open): -1 */
 };
 
 /* Per transfer: the libusb transfer and, when the data cannot be used in
@@ -724,6 +726,8 @@ static void host_close(struct usb_dev *d)
 		libusb_unref_device(hd->dev);
 	if (hd->ctx)
 		libusb_exit(hd->ctx);
+	if (hd->wrapped_fd >= 0)
+		close(hd->wrapped_fd);
 	free(hd);
 }
 
@@ -745,11 +749,13 @@ static void host_spec_str(const struct usb_spec *s, char *buf, size_t len)
 		n += snprintf(buf + n, len - (size_t)n, i ? ".%u" : "%u", s->ports[i]);
 }
 
-int usb_host_open(const struct usb_spec *s, const char *name, unsigned usb_ver,
-		  struct usb_dev **out)
+/* A host_dev for s with a libusb context of its own: discovery lists the
+ * host's devices; without, libusb only wraps an fd.  0 or -errno (said). */
+static int host_new(const struct usb_spec *s, const char *name, bool discovery,
+		    struct host_dev **out)
 {
 	struct host_dev *hd;
-	int r, err;
+	int r;
 
 	if (s->kind != USB_SPEC_HOST || !s->nr_ports || s->nr_ports > sizeof(s->ports))
 		return -EINVAL;
@@ -757,15 +763,62 @@ int usb_host_open(const struct usb_spec *s, const char *name, unsigned usb_ver,
 	if (!hd)
 		return -ENOMEM;
 	hd->d.ops = &host_ops;
+	hd->wrapped_fd = -1;
 	snprintf(hd->d.name, sizeof(hd->d.name), "%s", name);
 	host_spec_str(s, hd->d.spec, sizeof(hd->d.spec));
-	r = libusb_init(&hd->ctx);
+	r = discovery ? 0 : libusb_set_option(NULL, LIBUSB_OPTION_NO_DEVICE_DISCOVERY);
+	if (r == 0)
+		r = libusb_init(&hd->ctx);
 	if (r < 0) {
 		pv_err(name, "host device %s: libusb: %s", hd->d.spec, libusb_strerror(r));
-		err = host_errno(r);
 		hd->ctx = NULL;
-		goto fail;
+		host_close(&hd->d);
+		return host_errno(r);
 	}
+	*out = hd;
+	return 0;
+}
+
+/* The device is open (hd->h, hd->dev): claim it, watch for its unplug. */
+static int host_setup(struct host_dev *hd, const char *name, unsigned usb_ver, bool hotplug,
+		      struct usb_dev **out)
+{
+	int r, err;
+
+	err = host_claim(hd);
+	if (err < 0)
+		goto fail;
+	if (hotplug && libusb_has_capability(LIBUSB_CAP_HAS_HOTPLUG)) {
+		struct libusb_device_descriptor dd;
+
+		libusb_get_device_descriptor(hd->dev, &dd); /* cached: cannot fail */
+		r = libusb_hotplug_register_callback(hd->ctx, LIBUSB_HOTPLUG_EVENT_DEVICE_LEFT, 0,
+						     dd.idVendor, dd.idProduct,
+						     LIBUSB_HOTPLUG_MATCH_ANY, host_hotplug, hd,
+						     &hd->hotplug);
+		if (!r)
+			hd->hotplug_on = true;
+		else /* transfers still say NO_DEVICE */
+			pv_debug(name, "host device %s: no hot-plug events: %s", hd->d.spec,
+				 libusb_strerror(r));
+	}
+	hd->d.speed = host_speed(hd, usb_ver);
+	*out = &hd->d;
+	return 0;
+fail:
+	host_close(&hd->d);
+	return err;
+}
+
+int usb_host_open(const struct usb_spec *s, const char *name, unsigned usb_ver,
+		  struct usb_dev **out)
+{
+	struct host_dev *hd;
+	int r, err;
+
+	err = host_new(s, name, true, &hd);
+	if (err < 0)
+		return err;
 	hd->dev = host_find(hd->ctx, s, &err);
 	if (!hd->dev) {
 		if (err == -ENODEV)
@@ -786,27 +839,85 @@ int usb_host_open(const struct usb_spec *s, const char *name, unsigned usb_ver,
 		hd->h = NULL;
 		goto fail;
 	}
-	err = host_claim(hd);
-	if (err < 0)
-		goto fail;
-	if (libusb_has_capability(LIBUSB_CAP_HAS_HOTPLUG)) {
-		struct libusb_device_descriptor dd;
-
-		libusb_get_device_descriptor(hd->dev, &dd); /* cached: cannot fail */
-		r = libusb_hotplug_register_callback(hd->ctx, LIBUSB_HOTPLUG_EVENT_DEVICE_LEFT, 0,
-						     dd.idVendor, dd.idProduct,
-						     LIBUSB_HOTPLUG_MATCH_ANY, host_hotplug, hd,
-						     &hd->hotplug);
-		if (!r)
-			hd->hotplug_on = true;
-		else /* transfers still say NO_DEVICE */
-			pv_debug(name, "host device %s: no hot-plug events: %s", hd->d.spec,
-				 libusb_strerror(r));
-	}
-	hd->d.speed = host_speed(hd, usb_ver);
-	*out = &hd->d;
-	return 0;
+	return host_setup(hd, name, usb_ver, true, out);
 fail:
 	host_close(&hd->d);
 	return err;
+}
+
+/*
+ * --isolate domain: the worker gets the usbfs node the xenbus process
+ * opened.  libusb without device discovery (no sysfs scan, no netlink
+ * monitor: its init only checks that /dev/bus/usb is there) wraps it; an
+ * unplug is then seen by the transfers (NO_DEVICE), not by a hot-plug
+ * event.  libusb's no-discovery default is the process's from here on.
+ */
+int usb_host_open_fd(const struct usb_spec *s, int fd, const char *name, unsigned usb_ver,
+		     struct usb_dev **out)
+{
+	struct host_dev *hd;
+	int r, err;
+
+	err = host_new(s, name, false, &hd);
+	if (err < 0) {
+		close(fd);
+		return err;
+	}
+	hd->wrapped_fd = fd;
+	r = libusb_wrap_sys_device(hd->ctx, (intptr_t)fd, &hd->h);
+	if (r < 0) {
+		pv_err(name, "host device %s: libusb cannot use its usbfs node: %s", hd->d.spec,
+		       libusb_strerror(r));
+		hd->h = NULL;
+		host_close(&hd->d);
+		return host_errno(r);
+	}
+	hd->dev = libusb_ref_device(libusb_get_device(hd->h));
+	return host_setup(hd, name, usb_ver, false, out);
+}
+
+/* sysfs names a device as libxl's port/N does: BUS-PORT[.PORT...]. */
+static int sysfs_uint(const char *dev, const char *attr, unsigned *out)
+{
+	char path[128], buf[16], *end;
+	unsigned long v;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/bus/usb/devices/%s/%s", dev, attr);
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	if (!fgets(buf, sizeof(buf), f)) {
+		fclose(f);
+		return -EIO;
+	}
+	fclose(f);
+	errno = 0;
+	v = strtoul(buf, &end, 10);
+	if (errno || end == buf || (*end && *end != '\n') || v > 255)
+		return -EIO;
+	*out = (unsigned)v;
+	return 0;
+}
+
+int usb_host_node(const struct usb_spec *s, const char *name, char *path, size_t len)
+{
+	unsigned bus, dev;
+	char spec[64];
+	int rc;
+
+	if (s->kind != USB_SPEC_HOST || !s->nr_ports || s->nr_ports > sizeof(s->ports))
+		return -EINVAL;
+	host_spec_str(s, spec, sizeof(spec));
+	rc = sysfs_uint(spec, "busnum", &bus);
+	if (rc == 0)
+		rc = sysfs_uint(spec, "devnum", &dev);
+	if (rc < 0) {
+		pv_err(name, "host device %s: %s", spec,
+		       rc == -ENOENT ? "no USB device at that bus and port (see lsusb -t)"
+				     : strerror(-rc));
+		return rc;
+	}
+	snprintf(path, len, "/dev/bus/usb/%03u/%03u", bus, dev);
+	return 0;
 }

@@ -4,8 +4,10 @@
  * owns the options every backend has, signals, the control socket and the
  * main loop).  Serves every controller under backend/vusb/ (and
  * backend/<type>/ for each --type, e.g. qusb); each connected controller
- * runs on its own queue thread (ring.c).  Holds no protocol logic.
+ * runs on its own queue thread (ring.c), in the domain's worker process
+ * with --isolate domain (isolate.c).  Holds no protocol logic.
  */
+#include <string.h>
 #include <sys/syscall.h>
 
 #include "usbback.h"
@@ -22,7 +24,11 @@ static int start(struct pv_backend *b)
 
 static int serve(struct pv_backend *b)
 {
-	return 0;
+	int rc = usb_iso_init(b);
+
+	if (rc < 0)
+		pv_err(NULL, "--isolate domain: %s", strerror(-rc));
+	return rc;
 }
 
 /* Passthrough: libusb's usbfs ioctls ('U': submit, reap, discard, control)
@@ -57,10 +63,14 @@ int main(int argc, char **argv)
 		.sighup = sighup,
 		.start = start,
 		.serve = serve,
+		.worker = usb_iso_worker,
 		.confine = &usb_confine,
 		.cfg = &cfg,
 		.common = &cfg.pv,
 	};
 
-	return pv_backend_main(&desc, argc, argv);
+	int ret = pv_backend_main(&desc, argc, argv);
+
+	pv_isodev_table_destroy(cfg.iso);
+	return ret;
 }

@@ -10,7 +10,7 @@ libs += usbdev
 usbdev_srcs := $(addprefix usbback/,request.c dev.c emu.c emu_storage.c emu_hid.c emu_zero.c \
 	$(if $(filter y,$(HAVE_LIBUSB)),host.c))
 usbdev_pkgs := $(if $(filter y,$(HAVE_LIBUSB)),libusb-1.0)
-pvback-usb_srcs := $(addprefix usbback/,main.c xenbus.c ring.c ctl.c)
+pvback-usb_srcs := $(addprefix usbback/,main.c xenbus.c ring.c ctl.c isolate.c)
 pvback-usb_deps := usbdev pvcommon
 pvback-usb_pkgs := $(usbdev_pkgs)
 $(call mod_cflags,usbback,-Icommon -Iusbback \

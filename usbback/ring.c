@@ -22,7 +22,6 @@
  * one completed (they are answered NODEV).  Never calls xenstore.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,7 +30,7 @@
 
 #include "usbback.h"
 
-enum { RING_URB, RING_CONN };
+enum { RING_URB = USB_RING_URB, RING_CONN = USB_RING_CONN };
 
 /* ring.c's part of a device (usb_dev.owner). */
 struct dev_ref {
@@ -93,8 +92,7 @@ struct usb_queue {
 	struct urb_slot *staged, **staged_tail;
 	struct urb_slot *done, **done_tail;
 	struct pv_copy_batch copy;
-	char state_path[256];        /* the ports' state file, "" without --state-dir */
-	int state_fd;                /* open on it from uq_start to uq_fini, or -1 */
+	int state_fd;                /* the ports' state file (the queue's), or -1 */
 	bool resume;
 	bool in_run, cancelled_all;
 	bool run_queued;             /* a run is queued on the loop */
@@ -258,7 +256,8 @@ static void reap(struct usb_queue *uq)
  * address table and replays SET_CONFIGURATION and SET_INTERFACE before it
  * serves the guest.  Rewritten on the rare requests that change it, by the
  * queue's thread, which may not open files (docs/security.md): the xenbus
- * thread opens it at start, the queue rewrites it in place with one pwrite
+ * thread (process, --isolate domain) opens it before the start and gives
+ * the queue the fd; the queue reads it and rewrites it in place with one pwrite
  * (a kill cannot tear it) ended by an "end" line, after which the reader
  * stops (a shorter rewrite leaves old bytes until the truncate); removed
  * when the controller goes for good.
@@ -273,7 +272,7 @@ static void state_save(struct usb_queue *uq)
 		return;
 	f = open_memstream(&buf, &len);
 	if (!f) {
-		pv_warn(uq->name, "cannot write %s: %s", uq->state_path, strerror(errno));
+		pv_warn(uq->name, "cannot write the port file: %s", strerror(errno));
 		return;
 	}
 	fprintf(f, "rings %u %u %u\n", uq->urb_ref, uq->conn_ref, uq->evtchn);
@@ -290,7 +289,7 @@ static void state_save(struct usb_queue *uq)
 	fprintf(f, "end\n");
 	if (fclose(f) || pwrite(uq->state_fd, buf, len, 0) != (ssize_t)len ||
 	    ftruncate(uq->state_fd, (off_t)len) < 0)
-		pv_warn(uq->name, "cannot write %s: %s", uq->state_path, strerror(errno));
+		pv_warn(uq->name, "cannot write the port file: %s", strerror(errno));
 	free(buf);
 }
 
@@ -318,20 +317,37 @@ static void state_line(struct usb_queue *uq, char *line)
 
 static void state_load(struct usb_queue *uq)
 {
-	char line[512];
+	static const size_t max = 64 * 1024; /* 31 ports of at most ~300 bytes */
+	char *buf = malloc(max + 1), *line, *nl;
 	unsigned a, b, c;
-	FILE *f;
+	size_t len = 0;
+	ssize_t n;
 
-	if (!uq->state_path[0] || !(f = fopen(uq->state_path, "r")))
+	if (!buf)
 		return;
-	if (!fgets(line, sizeof(line), f) || sscanf(line, "rings %u %u %u", &a, &b, &c) != 3 ||
-	    a != uq->urb_ref || b != uq->conn_ref || c != uq->evtchn) {
-		fclose(f);  /* another connection's */
+	while (len < max && (n = pread(uq->state_fd, buf + len, max - len, (off_t)len)) > 0)
+		len += (size_t)n;
+	buf[len] = '\0';
+	line = buf;
+	nl = strchr(line, '\n');
+	if (!nl || sscanf(line, "rings %u %u %u", &a, &b, &c) != 3 || a != uq->urb_ref ||
+	    b != uq->conn_ref || c != uq->evtchn) {
+		free(buf); /* another connection's, or none */
 		return;
 	}
-	while (fgets(line, sizeof(line), f) && strcmp(line, "end\n"))
-		state_line(uq, line);
-	fclose(f);
+	for (line = nl + 1; (nl = strchr(line, '\n')); line = nl + 1) {
+		size_t n1 = (size_t)(nl - line) + 1;
+		char one[512];
+
+		if (n1 == 4 && !memcmp(line, "end\n", 4))
+			break;
+		if (n1 >= sizeof(one))
+			continue; /* no port line is that long: corrupt */
+		memcpy(one, line, n1);
+		one[n1] = '\0';
+		state_line(uq, one);
+	}
+	free(buf);
 }
 
 /* A control request of ours to a device (no slot, no answer). */
@@ -882,10 +898,9 @@ static int uq_start(struct pv_queue *pq)
 	uq->done_tail = &uq->done;
 	pv_copy_batch_init(&uq->copy, uq->hv, copy_done, uq);
 	/* Plugged without a state file: a predecessor's is read first. */
-	char path[sizeof(uq->state_path)];
+	int state_fd = uq->state_fd;
 
-	memcpy(path, uq->state_path, sizeof(path));
-	uq->state_path[0] = 0;
+	uq->state_fd = -1;
 	for (unsigned p = 1; p <= uq->num_ports; p++) {
 		struct usb_dev *d = uq->opening[p];
 
@@ -896,15 +911,10 @@ static int uq_start(struct pv_queue *pq)
 			uq->conn_pending &= ~(1u << p);
 		}
 	}
-	memcpy(uq->state_path, path, sizeof(path));
-	if (uq->resume) {
+	uq->state_fd = state_fd;
+	if (uq->resume && uq->state_fd >= 0) {
 		state_load(uq);
 		state_replay(uq);
-	}
-	if (uq->state_path[0]) {
-		uq->state_fd = open(uq->state_path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
-		if (uq->state_fd < 0)
-			pv_warn(uq->name, "cannot write %s: %s", uq->state_path, strerror(errno));
 	}
 	state_save(uq);
 	return 0;
@@ -964,10 +974,12 @@ int usb_queue_start(const struct usb_queue_params *p, struct usb_queue **out)
 	const struct usb_config *cfg = p->cfg;
 	struct usb_queue *uq = calloc(1, sizeof(*uq));
 	struct pv_queue_params qp = {
-		.name = pv_xb_dev_name(p->dev),
+		.name = p->name,
 		.dev = p->dev,
+		.violation = p->violation,
+		.violation_opaque = p->violation_opaque,
 		.idx = 0,
-		.domid = pv_xb_dev_domid(p->dev),
+		.domid = p->domid,
 		.hv_kind = cfg->pv.hv_kind,
 		.poll_us = cfg->pv.poll_us,
 		.journal_dir = cfg->pv.state_dir,
@@ -1004,18 +1016,17 @@ int usb_queue_start(const struct usb_queue_params *p, struct usb_queue **out)
 		for (unsigned i = 1; i <= p->num_ports; i++)
 			if (p->ports[i])
 				p->ports[i]->ops->close(p->ports[i]);
+		if (p->state_fd >= 0)
+			close(p->state_fd);
 		return -ENOMEM;
 	}
 	pthread_mutex_init(&uq->lock, NULL);
-	uq->state_fd = -1;
+	uq->state_fd = p->state_fd;
 	uq->domid = qp.domid;
 	uq->resume = p->resume;
 	uq->urb_ref = p->urb_ref;
 	uq->conn_ref = p->conn_ref;
 	uq->evtchn = p->evtchn;
-	if (cfg->pv.state_dir)
-		snprintf(uq->state_path, sizeof(uq->state_path), "%s/%s.ports", cfg->pv.state_dir,
-			 qp.name);
 	uq->usb_ver = p->usb_ver;
 	uq->num_ports = p->num_ports;
 	for (unsigned i = 1; i <= p->num_ports; i++) {
@@ -1029,6 +1040,8 @@ int usb_queue_start(const struct usb_queue_params *p, struct usb_queue **out)
 		for (unsigned i = 1; i <= p->num_ports; i++)
 			if (uq->opening[i])
 				uq->opening[i]->ops->close(uq->opening[i]);
+		if (uq->state_fd >= 0) /* fini did not run */
+			close(uq->state_fd);
 		pthread_mutex_destroy(&uq->lock);
 		free(uq);
 		return rc;
@@ -1037,13 +1050,11 @@ int usb_queue_start(const struct usb_queue_params *p, struct usb_queue **out)
 	return 0;
 }
 
-void usb_queue_stop(struct usb_queue *uq, bool keep_state)
+void usb_queue_stop(struct usb_queue *uq)
 {
 	if (!uq)
 		return;
 	pv_queue_stop(uq->pq);
-	if (!keep_state && uq->state_path[0])
-		unlink(uq->state_path);
 	pthread_mutex_destroy(&uq->lock);
 	free(uq);
 }
@@ -1071,11 +1082,9 @@ int usb_queue_plug(struct usb_queue *uq, unsigned port, struct usb_dev *d)
 	return pv_loop_call(pv_queue_loop(uq->pq), run_call, uq->pq);
 }
 
-void usb_queue_port_info(struct usb_queue *uq, unsigned port, struct usb_port_info *out)
+static void port_info(struct usb_queue *uq, unsigned port, struct usb_port_info *out)
 {
 	memset(out, 0, sizeof(*out));
-	if (port < 1 || port > uq->num_ports)
-		return;
 	pthread_mutex_lock(&uq->lock);
 	if (uq->ports[port].ref) {
 		struct dev_ref *r = uq->ports[port].ref;
@@ -1088,6 +1097,16 @@ void usb_queue_port_info(struct usb_queue *uq, unsigned port, struct usb_port_in
 		out->inflight = r->inflight;
 	}
 	pthread_mutex_unlock(&uq->lock);
+}
+
+void usb_queue_snap(struct usb_queue *uq, struct usb_ctrl_snap *s)
+{
+	s->num_ports = uq->num_ports;
+	s->connected = true;
+	for (unsigned p = 1; p <= uq->num_ports; p++)
+		port_info(uq, p, &s->port[p]);
+	pv_queue_info(uq->pq, RING_URB, &s->ring[RING_URB]);
+	pv_queue_info(uq->pq, RING_CONN, &s->ring[RING_CONN]);
 }
 
 struct pv_queue *usb_queue_pv(struct usb_queue *uq)

@@ -14,12 +14,14 @@
  *             standard requests, endpoint halt
  *  emu_storage.c, emu_hid.c, emu_zero.c   the emulated devices
  *  host.c     passthrough through libusb (HAVE_LIBUSB only)
+ *  isolate.c  --isolate domain: a domain's controllers in its worker process
  *  ctl.c      stats tables; main.c  the descriptor and usb's options
  *
- * Threads: the xenbus thread runs xenbus.c and opens devices; the
- * controller's one pv_queue thread runs ring.c and owns every device while
- * the controller is connected (struct usb_dev_ops run there, except open and
- * close of a device never attached).  Never include this header outside
+ * Threads: the xenbus thread runs xenbus.c and opens devices (with
+ * --isolate domain: what they need, for the worker's loop thread to open
+ * them from); the controller's one pv_queue thread runs ring.c and owns
+ * every device while the controller is connected (struct usb_dev_ops run
+ * there, except open and close of a device never attached).  Never include this header outside
  * usbback/ (unit tests and fuzzers excepted).
  */
 #ifndef USBBACK_H
@@ -251,14 +253,23 @@ const char *usb_spec_opt(const struct usb_spec *s, const char *key);
  * Open the device s names for a controller of usb_ver (1: USB 1.1, 2: USB
  * 2.0; a device faster than the controller runs at the controller's
  * speed, a SuperSpeed one is reported as high speed).  name is the log
- * prefix ("vusb-5-0/port1").  0, or -errno after logging why with name.
+ * prefix ("vusb-5-0/port1").  fd: what usb_dev_open_fd opened for it,
+ * taken (closed on failure too), or -1: the device opens what it needs
+ * itself.  0, or -errno after logging why with name.
  */
-int usb_dev_open(const struct usb_spec *s, const char *name, unsigned usb_ver,
+int usb_dev_open(const struct usb_spec *s, int fd, const char *name, unsigned usb_ver,
 		 struct usb_dev **out);
+/*
+ * --isolate domain, xenbus process: open what the device s names needs
+ * from the host, for a worker that opens no path: emu:storage its file, a
+ * host device its usbfs node /dev/bus/usb/BBB/DDD; *fd = -1 for the
+ * devices that need none.  0, or -errno after logging why with name.
+ */
+int usb_dev_open_fd(const struct usb_spec *s, const char *name, int *fd);
 
 /* The emulated devices (emu_*.c) and passthrough (host.c): constructors
  * behind usb_dev_open.  Each logs its own failures with name. */
-int usb_emu_storage_open(const struct usb_spec *s, const char *name, unsigned usb_ver,
+int usb_emu_storage_open(const struct usb_spec *s, int fd, const char *name, unsigned usb_ver,
 			 struct usb_dev **out);
 int usb_emu_hid_open(const struct usb_spec *s, const char *name, unsigned usb_ver,
 		     struct usb_dev **out);
@@ -266,9 +277,19 @@ int usb_emu_zero_open(const struct usb_spec *s, const char *name, unsigned usb_v
 		      struct usb_dev **out);
 int usb_host_open(const struct usb_spec *s, const char *name, unsigned usb_ver,
 		  struct usb_dev **out);
+/* A host device from its open usbfs node (libusb_wrap_sys_device): no
+ * device discovery, no path opened; fd is taken (closed on failure too).
+ * Unplugged from the host, it says so through its transfers (NO_DEVICE). */
+int usb_host_open_fd(const struct usb_spec *s, int fd, const char *name, unsigned usb_ver,
+		     struct usb_dev **out);
+/* The usbfs node of the host device s: /dev/bus/usb/BBB/DDD from sysfs
+ * (xenbus process).  0 or -errno, logged with name. */
+int usb_host_node(const struct usb_spec *s, const char *name, char *path, size_t len);
 
-/* Emulated HID input from the control socket (`pvback-usb type ...`):
- * queue text as key presses and releases.  Queue thread. */
+/* Emulated HID input: a keyboard's text as key presses and releases, a
+ * tablet's pointer commands (emu_hid.c's header).  No control command
+ * feeds it: the unit tests do, and a keyboard's text= option goes the same
+ * way once the guest configures it.  Queue thread. */
 int usb_emu_hid_type(struct usb_dev *d, const char *text);
 
 extern const struct pv_stats_table usb_dev_stats_table;
@@ -277,6 +298,7 @@ extern const struct pv_stats_table usb_dev_stats_table;
 
 struct usb_config {
 	struct pv_backend_cfg pv;
+	struct pv_isodev_table *iso; /* --isolate domain: the workers (isolate.c); else NULL */
 };
 
 struct usb_ctrl;              /* xenbus.c */
@@ -284,19 +306,28 @@ struct usb_queue;             /* ring.c */
 
 /* ring.c: the queue of a connected controller. */
 struct usb_queue_params {
-	struct pv_xb_dev *dev;
+	const char *name;         /* the controller's: "vusb-5-0" (outlives the queue) */
+	uint16_t domid;
+	struct pv_xb_dev *dev;    /* a violation disconnects it; NULL (a worker): */
+	void (*violation)(void *opaque, const char *reason); /* this is called */
+	void *violation_opaque;
 	const struct usb_config *cfg;
 	unsigned usb_ver, num_ports;
 	struct usb_dev *ports[USB_MAX_PORTS + 1]; /* [1..num_ports], NULL: empty; the queue owns them */
 	uint32_t urb_ref, conn_ref, evtchn;
+	/* The ports' state file, opened read-write by the xenbus process (the
+	 * queue reads a predecessor's and rewrites it in place), owned by the
+	 * queue from here on; -1: none (no --state-dir). */
+	int state_fd;
 	bool resume;
 };
 int usb_queue_start(const struct usb_queue_params *p, struct usb_queue **out);
-/* Closes every device; keep_state: the daemon stops and a successor
- * resumes, so the ports' state file stays for it. */
-void usb_queue_stop(struct usb_queue *uq, bool keep_state);
-/* xenbus thread: put d on port (NULL: unplug); the queue owns d after
- * this, and closes the device it replaces once its transfers are done. */
+/* Closes every device and the state file (which stays: the caller removes
+ * it when the controller goes for good). */
+void usb_queue_stop(struct usb_queue *uq);
+/* Put d on port (NULL: unplug); the queue owns d after this, and closes
+ * the device it replaces once its transfers are done.  Not the queue's
+ * thread (the xenbus thread, or a worker's loop). */
 int usb_queue_plug(struct usb_queue *uq, unsigned port, struct usb_dev *d);
 /* Any thread: counters of the ports' devices and the rings. */
 struct usb_port_info {
@@ -306,14 +337,46 @@ struct usb_port_info {
 	struct usb_dev_stats stats;
 	uint64_t inflight;
 };
-void usb_queue_port_info(struct usb_queue *uq, unsigned port, struct usb_port_info *out);
+enum { USB_RING_URB, USB_RING_CONN };
+/* What `pvback-usb stats` shows of a controller (ctl.c; a worker's STATS
+ * reply, isolate.c). */
+struct usb_ctrl_snap {
+	uint32_t num_ports, usb_ver;
+	bool connected;
+	struct usb_port_info port[USB_MAX_PORTS + 1];
+	struct pv_queue_ring_info ring[2];
+};
+/* Any thread: the queue's ports and rings into s (num_ports, connected too). */
+void usb_queue_snap(struct usb_queue *uq, struct usb_ctrl_snap *s);
 struct pv_queue *usb_queue_pv(struct usb_queue *uq);
 
 extern const struct pv_xb_backend_ops usb_vusb_ops;
-/* xenbus.c, for ctl.c (xenbus thread): the controller's queue (NULL when
- * not connected) and its port count (0 when dev is no controller). */
-struct usb_queue *usb_ctrl_queue(struct pv_xb_dev *dev);
-unsigned usb_ctrl_ports(struct pv_xb_dev *dev, unsigned *usb_ver);
+/* xenbus.c, for ctl.c (xenbus thread): the controller's ports and rings
+ * (its own queue's, or its worker's); false when dev is no controller. */
+bool usb_ctrl_snap(struct pv_xb_dev *dev, struct usb_ctrl_snap *s);
 bool usb_ctl_stats(struct pv_xb_dev *dev, struct pv_stats_dump *d);
+
+/* ------------------------------------------------------------ isolate */
+
+/*
+ * --isolate domain (isolate.c): in the xenbus process each domain's
+ * controllers run in that domain's worker.  The xenbus process opens what
+ * the devices need (usb_dev_open_fd) and the state file and hands the fds
+ * over; xenbus.c branches on cfg->iso.
+ */
+struct pv_isodev;
+/* The serve hook: the worker table when cfg->pv.isolate. */
+int usb_iso_init(struct pv_backend *b);
+/* Start p's queue in dev's worker with p's devices given as specs (and
+ * the fds state_fd and fds[port] (-1: none), which stay the caller's).
+ * 0 or -errno. */
+int usb_iso_start(struct pv_isodev *d, struct pv_xb_dev *dev, const struct usb_queue_params *p,
+		  char *const *spec, const int *fds);
+/* Plug port's spec with fd (-1: none; the caller's), or unplug (spec NULL). */
+int usb_iso_plug(struct pv_isodev *d, unsigned port, const char *spec, int fd);
+/* The worker's snapshot of the controller's ports and rings. */
+void usb_iso_snap(struct pv_isodev *d, struct usb_ctrl_snap *s);
+/* The backend descriptor's worker hook. */
+int usb_iso_worker(struct pv_backend *b, struct pv_loop *loop, int fd);
 
 #endif /* USBBACK_H */

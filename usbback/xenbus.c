@@ -7,15 +7,22 @@
  * the controller's keys; connect opens the device every port/N names and
  * starts the controller's queue (ring.c), which owns the devices from then
  * on; a port/N write while connected (`xl usbdev-attach`/`-detach`) opens
- * the new device here and hands it over (usb_queue_plug).  No key is
- * written but the framework's: libxl wrote everything xen-hcd reads.
+ * the new device here and hands it over (usb_queue_plug).  With --isolate
+ * domain the queue runs in the domain's worker (isolate.c): this file then
+ * opens only what the devices need (their fds) and the worker opens the
+ * devices from their specs.  The ports' state file is opened and removed
+ * here either way; the queue rewrites it.  No key is written but the
+ * framework's: libxl wrote everything xen-hcd reads.
  *
  * Runs on the main (xenbus) loop thread only.  Never touches a ring slot.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <xen/io/xenbus.h>
 
@@ -29,33 +36,95 @@ struct usb_ctrl {
 	char *spec[USB_MAX_PORTS + 1];   /* port/N as last read; NULL or "" empty */
 	struct usb_queue *uq;
 	struct usb_queue *stopping;      /* disconnected, still draining */
+	struct pv_isodev iso;            /* --isolate domain: the worker running the queue */
 };
 
-static void port_name(struct usb_ctrl *c, unsigned port, char *buf, size_t len)
+static struct usb_ctrl *ctrl_of(struct pv_isodev *d)
 {
-	snprintf(buf, len, "%s/port%u", c->name, port);
+	return (struct usb_ctrl *)((char *)d - offsetof(struct usb_ctrl, iso));
+}
+
+/* Connected: the queue runs here or in the domain's worker. */
+static bool ctrl_connected(const struct usb_ctrl *c)
+{
+	return c->uq || pv_isodev_running(&c->iso);
+}
+
+/* The ports' state file for a successor (ring.c's header says what it
+ * holds): <state-dir>/<controller>.ports, or -1 without --state-dir. */
+static int state_path(const struct usb_ctrl *c, char *buf, size_t len)
+{
+	if (!c->cfg->pv.state_dir)
+		return -ENOENT;
+	if ((size_t)snprintf(buf, len, "%s/%s.ports", c->cfg->pv.state_dir, c->name) >= len)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+static int state_open(const struct usb_ctrl *c)
+{
+	char path[256];
+	int fd;
+
+	if (state_path(c, path, sizeof(path)) < 0)
+		return -1;
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0)
+		pv_warn(c->name, "cannot write %s: %s", path, strerror(errno));
+	return fd;
+}
+
+/* The controller's queue is gone for good (not a stopping daemon's). */
+static void state_remove(const struct usb_ctrl *c)
+{
+	char path[256];
+
+	if (!pv_xb_dev_daemon_stopping(c->dev) && state_path(c, path, sizeof(path)) == 0)
+		unlink(path);
+}
+
+/* port/N parsed into s, name its log prefix: false when the port is empty
+ * or its value malformed (said). */
+static bool port_spec(struct usb_ctrl *c, unsigned port, struct usb_spec *s, char *name,
+		      size_t len)
+{
+	const char *spec = c->spec[port];
+	const char *why;
+
+	if (!spec || !*spec)
+		return false;
+	snprintf(name, len, "%s/port%u", c->name, port);
+	if (usb_spec_parse(spec, s, &why) < 0) {
+		pv_err(name, "port/%u = \"%s\": %s", port, spec, why);
+		return false;
+	}
+	return true;
 }
 
 /* The device port/N names, or NULL (empty, or it cannot be opened: said). */
 static struct usb_dev *open_port(struct usb_ctrl *c, unsigned port)
 {
-	const char *spec = c->spec[port];
 	struct usb_spec s;
 	struct usb_dev *d;
-	const char *why;
 	char name[48];
 
-	if (!spec || !*spec)
+	if (!port_spec(c, port, &s, name, sizeof(name)))
 		return NULL;
-	port_name(c, port, name, sizeof(name));
-	if (usb_spec_parse(spec, &s, &why) < 0) {
-		pv_err(name, "port/%u = \"%s\": %s", port, spec, why);
-		return NULL;
-	}
-	if (usb_dev_open(&s, name, c->usb_ver, &d) < 0)
+	if (usb_dev_open(&s, -1, name, c->usb_ver, &d) < 0)
 		return NULL;   /* the device said why */
-	snprintf(d->spec, sizeof(d->spec), "%s", spec);
+	snprintf(d->spec, sizeof(d->spec), "%s", c->spec[port]);
 	return d;
+}
+
+/* --isolate domain: what port/N's device needs opened for the worker.
+ * false: the port stays empty (said). */
+static bool open_port_fd(struct usb_ctrl *c, unsigned port, int *fd)
+{
+	struct usb_spec s;
+	char name[48];
+
+	*fd = -1;
+	return port_spec(c, port, &s, name, sizeof(name)) && usb_dev_open_fd(&s, name, fd) == 0;
 }
 
 static void read_port(struct usb_ctrl *c, unsigned port)
@@ -101,10 +170,42 @@ static int vusb_probe(struct pv_xb_dev *dev)
 	return 0;
 }
 
+/* The worker opens the devices from their specs and the fds opened here. */
+static int connect_iso(struct usb_ctrl *c, const struct usb_queue_params *p)
+{
+	char *spec[USB_MAX_PORTS + 1] = { NULL };
+	int fds[USB_MAX_PORTS + 1];
+	unsigned n = 0;
+	int rc;
+
+	for (unsigned i = 1; i <= c->num_ports; i++) {
+		if (open_port_fd(c, i, &fds[i])) {
+			spec[i] = c->spec[i];
+			n++;
+		}
+	}
+	rc = usb_iso_start(&c->iso, c->dev, p, spec, fds);
+	for (unsigned i = 1; i <= c->num_ports; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	if (p->state_fd >= 0)
+		close(p->state_fd); /* the worker has its own */
+	if (rc < 0) {
+		pv_xb_dev_log(c->dev, PV_LOG_ERR, "cannot start the controller's queue: %s",
+			      strerror(-rc));
+		return rc;
+	}
+	pv_xb_dev_log(c->dev, PV_LOG_INFO, "connected: %u of %u ports in use%s", n, c->num_ports,
+		      p->resume ? " (resumed)" : "");
+	return 0;
+}
+
 static int vusb_connect(struct pv_xb_dev *dev)
 {
 	struct usb_ctrl *c = pv_xb_dev_priv(dev);
 	struct usb_queue_params p = {
+		.name = c->name,
+		.domid = pv_xb_dev_domid(dev),
 		.dev = dev,
 		.cfg = c->cfg,
 		.usb_ver = c->usb_ver,
@@ -125,12 +226,16 @@ static int vusb_connect(struct pv_xb_dev *dev)
 		return rc;
 	}
 	/* usbif's layout is the same for every ABI: any protocol key goes. */
-	for (unsigned i = 1; i <= c->num_ports; i++) {
+	for (unsigned i = 1; i <= c->num_ports; i++)
 		read_port(c, i);
+	p.state_fd = state_open(c);
+	if (c->cfg->iso)
+		return connect_iso(c, &p);
+	for (unsigned i = 1; i <= c->num_ports; i++) {
 		p.ports[i] = open_port(c, i);
 		n += p.ports[i] != NULL;
 	}
-	rc = usb_queue_start(&p, &c->uq);   /* owns the devices, even failing */
+	rc = usb_queue_start(&p, &c->uq);   /* owns the devices and the fd, even failing */
 	if (rc < 0) {
 		pv_xb_dev_log(dev, PV_LOG_ERR, "cannot start the controller's queue: %s",
 			      strerror(-rc));
@@ -147,8 +252,15 @@ static void queue_stopped(struct pv_xb_dev *dev, void *opaque)
 	struct usb_ctrl *c = opaque;
 
 	/* A stopping daemon keeps the ports' state for its successor. */
-	usb_queue_stop(c->stopping, pv_xb_dev_daemon_stopping(dev));
+	usb_queue_stop(c->stopping);
 	c->stopping = NULL;
+	state_remove(c);
+}
+
+static void iso_stopped(struct pv_isodev *d, const void *past)
+{
+	(void)past; /* usbif keeps no counters of past connections */
+	state_remove(ctrl_of(d));
 }
 
 /* The queue answers what was pushed and closes the devices, which may wait
@@ -160,6 +272,12 @@ static void vusb_disconnect(struct pv_xb_dev *dev)
 	struct usb_ctrl *c = pv_xb_dev_priv(dev);
 	struct pv_queue *pq;
 
+	if (c && c->cfg->iso) {
+		/* Also after the worker died: its state file goes then too. */
+		if (c->iso.t)
+			pv_isodev_stop(&c->iso, pv_xb_dev_daemon_stopping(dev), iso_stopped);
+		return;
+	}
 	if (!c || !c->uq)
 		return;
 	c->stopping = c->uq;
@@ -176,6 +294,8 @@ static void vusb_remove(struct pv_xb_dev *dev)
 
 	if (!c)
 		return;
+	if (c->iso.w) /* c goes now: no stop may outlive it */
+		pv_isodev_stop(&c->iso, true, iso_stopped);
 	vusb_disconnect(dev);
 	for (unsigned p = 1; p <= USB_MAX_PORTS; p++)
 		free(c->spec[p]);
@@ -206,9 +326,20 @@ static void vusb_changed(struct pv_xb_dev *dev, const char *key)
 	free(old);
 	pv_info(c->name, "port %lu: %s", port,
 		c->spec[port] && *c->spec[port] ? c->spec[port] : "unplugged");
-	if (!c->uq)
+	if (!ctrl_connected(c))
 		return;   /* opened at the next connect */
-	rc = usb_queue_plug(c->uq, (unsigned)port, open_port(c, (unsigned)port));
+	if (c->cfg->iso) {
+		int fd;
+
+		if (open_port_fd(c, (unsigned)port, &fd))
+			rc = usb_iso_plug(&c->iso, (unsigned)port, c->spec[port], fd);
+		else
+			rc = usb_iso_plug(&c->iso, (unsigned)port, NULL, -1);
+		if (fd >= 0)
+			close(fd);
+	} else {
+		rc = usb_queue_plug(c->uq, (unsigned)port, open_port(c, (unsigned)port));
+	}
 	if (rc < 0)
 		pv_err(c->name, "port %lu: cannot hand the device over: %s", port, strerror(-rc));
 }
@@ -231,19 +362,18 @@ const struct pv_xb_backend_ops usb_vusb_ops = {
 	.reconfigure = vusb_reconfigure,
 };
 
-struct usb_queue *usb_ctrl_queue(struct pv_xb_dev *dev)
+bool usb_ctrl_snap(struct pv_xb_dev *dev, struct usb_ctrl_snap *s)
 {
 	struct usb_ctrl *c = pv_xb_dev_priv(dev);
 
-	return c ? c->uq : NULL;
-}
-
-unsigned usb_ctrl_ports(struct pv_xb_dev *dev, unsigned *usb_ver)
-{
-	struct usb_ctrl *c = pv_xb_dev_priv(dev);
-
+	memset(s, 0, sizeof(*s));
 	if (!c)
-		return 0;
-	*usb_ver = c->usb_ver;
-	return c->num_ports;
+		return false;
+	if (c->uq)
+		usb_queue_snap(c->uq, s);
+	else if (pv_isodev_running(&c->iso))
+		usb_iso_snap(&c->iso, s);
+	s->num_ports = c->num_ports;
+	s->usb_ver = c->usb_ver;
+	return true;
 }

@@ -92,7 +92,7 @@ static struct usb_dev *open_dev(unsigned which)
 	default: snprintf(spec, sizeof(spec), "emu:zero,loopdefault=1,qlen=2,buflen=512"); break;
 	}
 	FUZZ_CHECK(usb_spec_parse(spec, &s, &why) == 0);
-	FUZZ_CHECK(usb_dev_open(&s, "fuzz", which & 8 ? 1 : 2, &d) == 0);
+	FUZZ_CHECK(usb_dev_open(&s, -1, "fuzz", which & 8 ? 1 : 2, &d) == 0);
 	d->done = done;
 	d->owner = d;
 	FUZZ_CHECK(d->ops->attach(d, NULL) == 0);

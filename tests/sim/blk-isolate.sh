@@ -11,9 +11,11 @@
 # protocol violation in a worker disconnects only that device.  SIGKILL of
 # g1's worker fails g1's devices only: g2's I/O, its worker and the daemon
 # carry on, and g1 reconnects through a new worker.  SIGTERM stops the
-# daemon with exit status 0 and takes every worker with it.  pvback-net and
-# pvback-usb refuse the option (not supported yet).
+# daemon with exit status 0 and takes every worker with it.  pvback-net
+# refuses the option (not supported yet; pvback-usb has it:
+# tests/sim/usb-isolate.sh).
 . "$(dirname "$0")/blk-lib.sh"
+. "$(dirname "$0")/isolate-lib.sh"
 
 guest_create g1 256M
 guest_create g2 256M
@@ -24,18 +26,6 @@ vbd_attach g1 "$W/c.img" xvdb rw
 vbd_attach g2 "$W/b.img" xvda rw
 check "the three devices reach InitWait" wait_until 10 eval \
 	'state_is g1 51712 2 && state_is g1 51728 2 && state_is g2 51712 2'
-
-workers() { pgrep -P "$daemon_pid" || true; }
-# worker_of IMG: the worker process that has IMG open.
-worker_of() {
-	local p
-	for p in $(workers); do
-		ls -l "/proc/$p/fd" 2>/dev/null | grep -q "$W/$1" && echo "$p"
-	done
-}
-has_open() { ls -l "/proc/$1/fd" | grep -q "$W/$2"; }
-sim_maps() { grep -cE 'memfd:pvsim-(ram|gnttab|active)' "/proc/$1/maps" || true; }
-status_of() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"; }
 
 check "no worker before a frontend connects" test -z "$(workers)"
 base0=$(sim_maps "$daemon_pid")
@@ -50,26 +40,9 @@ check "g1's worker ($w1) holds g1's disk, not g2's" eval 'has_open $w1 a.img && 
 check "g2's worker ($w2) holds g2's disk, not g1's" eval 'has_open $w2 b.img && ! has_open $w2 a.img'
 check "both of g1's disks went to the same worker" \
 	test "$(grep -cE 'INFO domain 1: worker process [0-9]+$' "$W/blk.log")" = 1
-check "the xenbus process maps no guest memory (its own hv handle's $base0 mappings)" test "$(sim_maps "$daemon_pid")" = "$base0"
-check "the workers do" eval 'test "$(sim_maps $w1)" -gt 0 && test "$(sim_maps $w2)" -gt 0'
-echo "# VmRSS: xenbus process $(status_of "$daemon_pid" VmRSS) kB, workers $(status_of "$w1" VmRSS) and $(status_of "$w2" VmRSS) kB"
-uid=$(status_of "$daemon_pid" Uid)
-check "workers run as the daemon's user ($uid)" eval \
-	'test "$(status_of $w1 Uid)" = "$uid" && test "$(status_of $w2 Uid)" = "$uid" && ! test "${uid%%[[:space:]]*}" = 0'
-check "a worker's main thread keeps only CAP_DAC_OVERRIDE" \
-	test "$(status_of "$w1" CapEff)" = 0000000000000002
-confined_threads() {
-	local t n=0
-	for t in /proc/"$1"/task/*; do
-		grep -q '^blk' "$t/comm" || continue
-		[ "$(status_of "${t#/proc/}" Seccomp)" = 2 ] || return 1
-		[ "$(status_of "${t#/proc/}" CapEff)" = 0000000000000000 ] || return 1
-		[ "$(status_of "${t#/proc/}" NoNewPrivs)" = 1 ] || return 1
-		n=$((n + 1))
-	done
-	[ "$n" -ge 2 ]
-}
-check "its queue threads: no capabilities, seccomp filter, no_new_privs" confined_threads "$w1"
+worker_checks "$base0" "$w1" "$w2"
+check "its queue threads: no capabilities, seccomp filter, no_new_privs" \
+	confined_threads "$w1" "^blk" 2
 check "stats shows g1's queues, counted in its worker" eval \
 	'stats vbd-1-51712 | grep -qE "^  q1 .* wr_req [1-9]"'
 kill -TERM "$w1"
@@ -103,7 +76,7 @@ check "g1 verifies again afterwards" guest_of g1 --seed 8 verify 2
 check "SIGTERM stops the daemon with exit status 0" stop_daemon
 check "g2's worker is gone with it" eval '! kill -0 $w2 2>/dev/null'
 check "g2's frontend closes cleanly" shell_stop
-for b in pvback-net pvback-usb; do
+for b in pvback-net; do
 	check "$b refuses --isolate domain, saying so" eval \
 		"! $b --isolate domain 2>$W/refuse.out && grep -q 'isolate domain: not supported by $b' $W/refuse.out"
 done

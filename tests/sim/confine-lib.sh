@@ -68,6 +68,15 @@ data_path_confined() {
 	[ "$n" -gt 0 ] || { echo "no thread matches $2"; return 1; }
 	return $ok
 }
+# queue_process PID PATTERN: PID, or the worker process of PID's that runs
+# a thread matching PATTERN (--isolate domain, e.g. PVBACK_TEST_OPTS).
+queue_process() {
+	local p
+	for p in $(pgrep -P "$1"); do
+		[ -n "$(data_path_threads "$p" "$2")" ] && { echo "$p"; return; }
+	done
+	echo "$1"
+}
 # confined_checks PID PATTERN CAPEFF: the three checks above as TAP tests.
 confined_checks() {
 	check "every thread runs as pvback ($PVBACK_UID:$PVBACK_GID, groups $PVBACK_GROUPS)" \

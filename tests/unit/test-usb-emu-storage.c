@@ -459,14 +459,14 @@ static void test_bad_files_are_refused(void **state)
 	close(fd);
 	snprintf(spec, sizeof(spec), "emu:storage,file=%s", odd);
 	assert_int_equal(usb_spec_parse(spec, &s, &why), 0);
-	assert_int_equal(usb_dev_open(&s, "test", 2, &d), -EINVAL);
+	assert_int_equal(usb_dev_open(&s, -1, "test", 2, &d), -EINVAL);
 	unlink(odd);
-	assert_int_equal(usb_dev_open(&s, "test", 2, &d), -ENOENT);
+	assert_int_equal(usb_dev_open(&s, -1, "test", 2, &d), -ENOENT);
 	assert_int_equal(usb_spec_parse("emu:storage", &s, &why), 0);
-	assert_int_equal(usb_dev_open(&s, "test", 2, &d), -EINVAL);
+	assert_int_equal(usb_dev_open(&s, -1, "test", 2, &d), -EINVAL);
 	snprintf(spec, sizeof(spec), "emu:storage,file=%s,readonly=yes", path);
 	assert_int_equal(usb_spec_parse(spec, &s, &why), 0);
-	assert_int_equal(usb_dev_open(&s, "test", 2, &d), -EINVAL);
+	assert_int_equal(usb_dev_open(&s, -1, "test", 2, &d), -EINVAL);
 }
 
 int main(void)

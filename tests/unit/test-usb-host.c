@@ -12,7 +12,11 @@
  * packed for libusb (overlapping packets refused), CLEAR_FEATURE(ENDPOINT_
  * HALT) through libusb_clear_halt, a reset libusb cannot finish, and the
  * device leaving (a NO_DEVICE transfer; a udev remove event) reported to
- * ring.c once.
+ * ring.c once; --isolate domain's way: the usbfs node found through sysfs
+ * (usb_host_node), opened, and wrapped by libusb without device discovery
+ * (usb_host_open_fd), the same control transfer replayed through it (the
+ * fake node holds the descriptors, its replay answers CONNECTINFO: umockdev
+ * does not make /proc/self/fd name /dev/bus/usb, where libusb looks first).
  * Not covered (umockdev 0.17's usbfs replay cannot): control IN data (its
  * replay copies data back for IN endpoints only, and endpoint 0 has no IN
  * bit), iso IN data and per-packet results (it replays the URB, not its
@@ -29,6 +33,7 @@
  */
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -526,6 +531,41 @@ static void test_a_device_removed_from_the_host_is_reported_gone(void **state)
 	assert_int_equal(t_open_close("1-3"), -ENODEV);
 }
 
+/* --isolate domain: the xenbus process finds the usbfs node through sysfs
+ * and opens it, the worker wraps the fd (no device discovery): the same
+ * device, the same transfers.  Last: libusb's no-discovery default stays
+ * set for the process. */
+static void test_a_device_opened_from_its_usbfs_node_fd_works(void **state)
+{
+	uint8_t out[4] = { 0xde, 0xad, 0xbe, 0xef };
+	struct usb_spec spec = t_spec("1-1");
+	struct usb_xfer x;
+	struct t_ctx c;
+	char node[64];
+	int fd;
+
+	(void)state;
+	assert_int_equal(usb_host_node(&spec, "vusb-1-0/port1", node, sizeof(node)), 0);
+	assert_string_equal(node, "/dev/bus/usb/001/002");
+	fd = open(node, O_RDWR | O_CLOEXEC);
+	assert_true(fd >= 0);
+	memset(&c, 0, sizeof(c));
+	cur = &c;
+	assert_int_equal(pv_loop_create(&c.loop), 0);
+	assert_int_equal(usb_host_open_fd(&spec, fd, "vusb-1-0/port1", 2, &c.d), 0);
+	assert_string_equal(c.d->spec, "1-1");
+	assert_int_equal(c.d->speed, USBIF_SPEED_HIGH);
+	c.d->done = t_done;
+	c.d->gone = t_gone;
+	assert_int_equal(c.d->ops->attach(c.d, c.loop), 0);
+	x = t_ctrl(0x40, 0x01, 0x1234, 0, out, sizeof(out));
+	t_xfer_expect(&c, &x, USBIF_STATUS_OK);
+	assert_int_equal(x.actual, 4);
+	t_detach(&c);
+	spec = t_spec("1-7");
+	assert_int_equal(usb_host_node(&spec, "vusb-1-0/port1", node, sizeof(node)), -ENOENT);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -538,6 +578,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_a_vanished_device_is_reported_gone_once),
 		cmocka_unit_test(test_a_reset_libusb_cannot_finish_loses_the_device),
 		cmocka_unit_test(test_a_device_removed_from_the_host_is_reported_gone),
+		cmocka_unit_test(test_a_device_opened_from_its_usbfs_node_fd_works),
 	};
 	int rc;
 

@@ -27,7 +27,7 @@ struct usb_dev *t_usb_open(const char *spec, unsigned usb_ver)
 	const char *why;
 
 	assert_int_equal(usb_spec_parse(spec, &s, &why), 0);
-	assert_int_equal(usb_dev_open(&s, "test", usb_ver, &d), 0);
+	assert_int_equal(usb_dev_open(&s, -1, "test", usb_ver, &d), 0);
 	d->done = t_done;
 	d->owner = d;
 	assert_int_equal(d->ops->attach(d, NULL), 0);
