@@ -355,9 +355,9 @@ int pv_isodev_stats(struct pv_isodev *d, void *reply)
 	void *m;
 	int rc;
 
-	memset(reply, 0, d->t->desc->stats_size);
 	if (!pv_isodev_running(d))
-		return -ENOTCONN;
+		return -ENOTCONN; /* d->t is not even set before a start */
+	memset(reply, 0, d->t->desc->stats_size);
 	m = msg_new(d->t->desc, ISO_STATS, d->id);
 	if (!m)
 		return -ENOMEM;

@@ -883,7 +883,8 @@ int pv_isodev_start(struct pv_isodev_table *t, struct pv_isodev *d, struct pv_xb
 void pv_isodev_stop(struct pv_isodev *d, bool wait, pv_isodev_done_fn *done);
 /* Started, not stopping, its worker alive. */
 bool pv_isodev_running(const struct pv_isodev *d);
-/* The worker's counters (stats_size bytes; zeros on failure).  0 or -errno. */
+/* The worker's counters (stats_size bytes; zeros when it does not answer).
+ * 0, or -errno (-ENOTCONN: not running, stats untouched). */
 int pv_isodev_stats(struct pv_isodev *d, void *stats);
 /* User request n with req (its size) and fds; waits for the reply when it
  * has one.  0, or -errno (-ENOTCONN: not running). */

@@ -29,7 +29,7 @@ for io in uring aio sync; do
 		"$W/blk.log"
 	check "io=$io: 4 MiB written and read back through two queues" \
 		eval 'sh_ok write 21 4 && sh_ok check 21 4'
-	confined_checks "$daemon_pid" "blk${g1id}q[0-9]+" 0000000000000002
+	confined_checks "$(queue_process "$daemon_pid" "blk${g1id}q0")" "blk${g1id}q[0-9]+" 0000000000000002
 	shell_stop
 	check "io=$io: discard and ordered flushes under the filter" \
 		eval 'guest_of g1 discard 2048 2048 && guest_of g1 ordered'
@@ -57,8 +57,12 @@ check "the state directory the daemon made itself is pvback's" \
 
 daemon_up --no-confine
 shell_start g1 || bail_out "shell: $sh_ready"
-unconfined() { [ "$(field "$daemon_pid" "$daemon_pid" Uid | cut -f1)" = 0 ] &&
-	[ "$(field "$daemon_pid" "$(data_path_threads "$daemon_pid" "blk${g1id}q0")" Seccomp)" = 0 ]; }
+unconfined() {
+	local p
+	p=$(queue_process "$daemon_pid" "blk${g1id}q0")
+	[ "$(field "$daemon_pid" "$daemon_pid" Uid | cut -f1)" = 0 ] &&
+		[ "$(field "$p" "$(data_path_threads "$p" "blk${g1id}q0")" Seccomp)" = 0 ]
+}
 check "--no-confine: root, no filter on the queue thread" unconfined
 check "--no-confine: the data still verifies" eval 'sh_ok write 22 1 && sh_ok check 22 1'
 shell_stop
