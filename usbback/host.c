@@ -53,6 +53,10 @@ struct host_dev {
 	int64_t gone_timer;                /* the deferred usb_dev_gone */
 	struct usb_xfer *done_head, *done_tail; /* finished inside libusb's callbacks */
 	int wrapped_fd;                    /* usb_host_open_fd's (libusb keeps it open): -1 */
+	/* bConfigurationValue (0: unconfigured), read at open and kept by
+	 * SET_CONFIGURATION: libusb reads it from sysfs (an openat the queue
+	 * thread's filter refuses), so the queue thread never asks libusb. */
+	int config;
 };
 
 /* Per transfer: the libusb transfer and, when the data cannot be used in
@@ -177,10 +181,14 @@ static libusb_device *host_find(libusb_context *ctx, const struct usb_spec *s, i
 static int host_claim(struct host_dev *hd)
 {
 	struct libusb_config_descriptor *cfg;
-	int r = libusb_get_active_config_descriptor(hd->dev, &cfg);
+	int r;
 
-	if (r == LIBUSB_ERROR_NOT_FOUND)
+	if (!hd->config)
 		return 0; /* unconfigured: nothing to claim */
+	/* From the descriptors libusb read at open: no I/O. */
+	r = libusb_get_config_descriptor_by_value(hd->dev, (uint8_t)hd->config, &cfg);
+	if (r == LIBUSB_ERROR_NOT_FOUND)
+		return 0;
 	if (r < 0) {
 		pv_err(hd->d.name, "%s: reading the active configuration: %s", hd->d.spec,
 		       libusb_strerror(r));
@@ -565,6 +573,8 @@ static bool host_std_request(struct host_dev *hd, struct usb_xfer *x)
 		if (r < 0)
 			pv_warn(hd->d.name, "%s: SET_CONFIGURATION %u: %s", hd->d.spec,
 				s->wValue & 0xff, libusb_strerror(r));
+		else
+			hd->config = s->wValue & 0xff;
 		/* Claim what is active now, the new configuration or the old. */
 		if (r != LIBUSB_ERROR_NO_DEVICE && host_claim(hd) < 0 && !r)
 			r = LIBUSB_ERROR_BUSY;
@@ -785,6 +795,14 @@ static int host_setup(struct host_dev *hd, const char *name, unsigned usb_ver, b
 {
 	int r, err;
 
+	/* On the xenbus thread (or a worker's main thread): libusb may read sysfs. */
+	r = libusb_get_configuration(hd->h, &hd->config);
+	if (r < 0) {
+		pv_err(name, "%s: reading the active configuration: %s", hd->d.spec,
+		       libusb_strerror(r));
+		err = host_errno(r);
+		goto fail;
+	}
 	err = host_claim(hd);
 	if (err < 0)
 		goto fail;
