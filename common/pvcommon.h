@@ -598,6 +598,9 @@ int pv_ctl_client_main(const char *prog, const struct pv_ctl_cmd *cmds, unsigned
 /* What a backend needs beyond the common part (pv_backend_desc.confine). */
 struct pv_confine_rules {
 	uint64_t main_caps;          /* PV_CAP() bits the main thread keeps too */
+	/* PV_CAP() bits of those a --isolate domain worker's main thread does
+	 * not keep: only the xenbus process's work needs them (0: none). */
+	uint64_t worker_drop_caps;
 	const int *syscalls;         /* more syscalls its data-path threads make (SYS_*) */
 	unsigned nr_syscalls;
 	const uint8_t *ioctl_types;  /* more ioctl types (_IOC_TYPE) they may use */
