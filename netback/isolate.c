@@ -55,23 +55,7 @@ struct iso_stats {
 	struct pv_queue_ring_info tx[NET_MAX_QUEUES], rx[NET_MAX_QUEUES];
 };
 
-static const struct pv_isodev_desc iso_desc;
-
 /* ============================================================ xenbus side */
-
-static struct net_vif *vif_of(struct pv_isodev *d)
-{
-	return (struct net_vif *)((char *)d - offsetof(struct net_vif, iso));
-}
-
-int net_iso_init(struct pv_backend *b)
-{
-	struct net_config *cfg = pv_backend_config(b);
-
-	if (!cfg->pv.isolate)
-		return 0;
-	return pv_isodev_table_create(b, &iso_desc, &cfg->iso);
-}
 
 static void settings_of(const struct net_vif *vif, struct iso_settings *s)
 {
@@ -116,33 +100,33 @@ int net_iso_start(struct net_vif *vif, const struct net_queue_params *p, unsigne
 	return rc;
 }
 
-static void iso_done(struct pv_isodev *d, const void *past)
+/* The stop is over: the stopped queues' counters (none when the worker
+ * died) join the vif's past. */
+static void stopped(struct pv_isodev *d, const void *past)
 {
-	struct net_vif *vif = vif_of(d);
+	struct net_vif *vif = (struct net_vif *)((char *)d - offsetof(struct net_vif, iso));
 
+	vif->nr_queues = 0;
 	if (past)
 		pv_stats_sum(&net_stats_table, &vif->past, past);
-	vif->nr_queues = 0;
 }
 
 void net_iso_stop(struct net_vif *vif, bool wait)
 {
-	pv_isodev_stop(&vif->iso, wait, iso_done);
+	pv_isodev_stop(&vif->iso, wait, stopped);
 }
 
 void net_iso_stats(struct net_vif *vif, struct net_stats *st, struct pv_queue_ring_info *tx,
 		   struct pv_queue_ring_info *rx)
 {
 	struct iso_stats *r = calloc(1, sizeof(*r));
-	unsigned nq = vif->nr_queues;
+	bool ok = r && pv_isodev_stats(&vif->iso, r) == 0 && r->nq == vif->nr_queues;
 
-	memset(st, 0, nq * sizeof(*st));
-	memset(tx, 0, nq * sizeof(*tx));
-	memset(rx, 0, nq * sizeof(*rx));
-	if (r && pv_isodev_stats(&vif->iso, r) == 0 && r->nq == nq) {
-		memcpy(st, r->st, nq * sizeof(*st));
-		memcpy(tx, r->tx, nq * sizeof(*tx));
-		memcpy(rx, r->rx, nq * sizeof(*rx));
+	/* Zeros for what the worker could not say. */
+	for (unsigned i = 0; i < vif->nr_queues; i++) {
+		st[i] = ok ? r->st[i] : (struct net_stats){ 0 };
+		tx[i] = ok ? r->tx[i] : (struct pv_queue_ring_info){ 0 };
+		rx[i] = ok ? r->rx[i] : (struct pv_queue_ring_info){ 0 };
 	}
 	free(r);
 }
@@ -163,12 +147,6 @@ struct wvif {
 	struct net_vif vif;
 	char name[ISO_NAME_MAX];
 };
-
-static void close_fds(int *fds, unsigned n)
-{
-	while (n)
-		close(fds[--n]);
-}
 
 static void settings_set(struct net_vif *vif, const struct iso_settings *s)
 {
@@ -216,12 +194,12 @@ static int w_start(struct pv_isodev_w *d, void *start, int *fds, unsigned nfds)
 	s->name[ISO_NAME_MAX - 1] = '\0';
 	s->ifname[ISO_IFNAME - 1] = '\0';
 	if (!start_valid(s, nfds)) {
-		close_fds(fds, nfds);
+		pv_isolate_close_fds(fds, nfds);
 		return -EINVAL;
 	}
 	v = calloc(1, sizeof(*v));
 	if (!v) {
-		close_fds(fds, nfds);
+		pv_isolate_close_fds(fds, nfds);
 		return -ENOMEM;
 	}
 	vif = &v->vif;
@@ -229,7 +207,7 @@ static int w_start(struct pv_isodev_w *d, void *start, int *fds, unsigned nfds)
 	rc = vif->cfg->port_ops != &net_port_tap_ops ? -EOPNOTSUPP
 		: net_tap_port_adopt(s->ifname, fds, nfds, &vif->port);
 	if (rc < 0) {
-		close_fds(fds, nfds);
+		pv_isolate_close_fds(fds, nfds);
 		free(v);
 		return rc;
 	}
@@ -271,12 +249,12 @@ fail:
 
 static void w_stats(struct pv_isodev_w *d, void *stats)
 {
-	struct wvif *v = pv_isodev_w_priv(d);
+	struct net_vif *vif = &((struct wvif *)pv_isodev_w_priv(d))->vif;
 	struct iso_stats *r = stats;
 
-	for (unsigned i = 0; i < v->vif.nr_queues; i++)
-		net_queue_stats(v->vif.queues[i], &r->st[i], &r->tx[i], &r->rx[i]);
-	r->nq = v->vif.nr_queues;
+	r->nq = vif->nr_queues;
+	for (unsigned i = 0; i < r->nq; i++)
+		net_queue_stats(vif->queues[i], &r->st[i], &r->tx[i], &r->rx[i]);
 }
 
 static void w_stopped(struct pv_isodev_w *d, void *past)
@@ -293,26 +271,22 @@ static void w_stopped(struct pv_isodev_w *d, void *past)
 	w_vif_free(v);
 }
 
+/* SETTINGS (no fds, no reply): the body is 8-byte aligned, after the header. */
 static void w_message(struct pv_isodev_w *d, unsigned n, void *req, int *fds, unsigned nfds,
 		      void *reply)
 {
-	struct wvif *v = pv_isodev_w_priv(d);
-	struct iso_settings s;
-
 	(void)reply;
-	close_fds(fds, nfds);
-	if (n == ISO_SETTINGS) {
-		memcpy(&s, req, sizeof(s));
-		settings_set(&v->vif, &s);
-	}
+	pv_isolate_close_fds(fds, nfds);
+	if (n == ISO_SETTINGS)
+		settings_set(&((struct wvif *)pv_isodev_w_priv(d))->vif, req);
 }
 
 int net_iso_worker(struct pv_backend *b, struct pv_loop *loop, int fd)
 {
-	return pv_isodev_worker(b, loop, fd, &iso_desc);
+	return pv_isodev_worker(b, loop, fd, &net_iso_desc);
 }
 
-static const struct pv_isodev_desc iso_desc = {
+const struct pv_isodev_desc net_iso_desc = {
 	.start_size = sizeof(struct iso_start),
 	.stats_size = sizeof(struct iso_stats),
 	.past_size = sizeof(struct net_stats),

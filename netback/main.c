@@ -217,10 +217,11 @@ static int start(struct pv_backend *b)
  * worker processes' table (--isolate domain, which has no polling worker). */
 static int serve(struct pv_backend *b)
 {
-	int rc = net_workers_start(pv_backend_config(b));
+	struct net_config *cfg = pv_backend_config(b);
+	int rc = net_workers_start(cfg);
 
-	if (rc == 0) {
-		rc = net_iso_init(b);
+	if (rc == 0 && cfg->pv.isolate) {
+		rc = pv_isodev_table_create(b, &net_iso_desc, &cfg->iso);
 		if (rc < 0)
 			pv_err(NULL, "--isolate domain: %s", strerror(-rc));
 	}

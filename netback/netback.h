@@ -636,13 +636,14 @@ struct net_ctrl_params {
 };
 
 /* isolate.c: --isolate domain.  Xenbus process (main thread): the worker
- * table (the serve hook, when cfg->pv.isolate); start a vif's queues and
+ * table's descriptor (the serve hook makes the table, when
+ * cfg->pv.isolate); start a vif's queues and
  * its ctrl ring in its domain's worker, with every TAP queue's fd (0 or
  * -errno); stop them (wait: the daemon stops, or a failed connect; else
  * the vif is held until they drained), their counters then in vif->past;
  * the queues' counters (zeros when the worker does not answer); the vif's
  * run-time settings (rate, multicast control, XDP headroom) changed. */
-int net_iso_init(struct pv_backend *b);
+extern const struct pv_isodev_desc net_iso_desc;
 int net_iso_start(struct net_vif *vif, const struct net_queue_params *p, unsigned nq,
 		  const struct net_ctrl_params *ctrl);
 void net_iso_stop(struct net_vif *vif, bool wait);
