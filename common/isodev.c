@@ -355,6 +355,8 @@ int pv_isodev_stats(struct pv_isodev *d, void *reply)
 	void *m;
 	int rc;
 
+	if (!d->t) /* never started (a device still waiting): no size known */
+		return -ENOTCONN;
 	memset(reply, 0, d->t->desc->stats_size);
 	if (!pv_isodev_running(d))
 		return -ENOTCONN;
@@ -369,10 +371,13 @@ int pv_isodev_stats(struct pv_isodev *d, void *reply)
 int pv_isodev_call(struct pv_isodev *d, unsigned user, const void *req, const int *fds,
 		   unsigned nfds, void *reply)
 {
-	const struct pv_isodev_desc *desc = d->t->desc;
+	const struct pv_isodev_desc *desc;
 	void *m;
 	int rc;
 
+	if (!d->t) /* never started */
+		return -ENOTCONN;
+	desc = d->t->desc;
 	if (user >= PV_ISODEV_USER_TYPES || !desc->user[user].size)
 		return -EINVAL;
 	if (!pv_isodev_running(d))

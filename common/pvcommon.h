@@ -888,7 +888,8 @@ int pv_isodev_start(struct pv_isodev_table *t, struct pv_isodev *d, struct pv_xb
 void pv_isodev_stop(struct pv_isodev *d, bool wait, pv_isodev_done_fn *done);
 /* Started, not stopping, its worker alive. */
 bool pv_isodev_running(const struct pv_isodev *d);
-/* The worker's counters (stats_size bytes; zeros on failure).  0 or -errno. */
+/* The worker's counters (stats_size bytes; zeros on failure, but d never
+ * started, zero as a whole, leaves them as they are).  0 or -errno. */
 int pv_isodev_stats(struct pv_isodev *d, void *stats);
 /* User request n with req (its size) and fds; waits for the reply when it
  * has one.  0, or -errno (-ENOTCONN: not running). */

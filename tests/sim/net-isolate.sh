@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-or-later
 # Description: pvback-net --isolate domain: each guest domain's vif queues
-# run in a worker process of their own, started at its first connect.  The
+# run in a worker process of their own, started at its first connect (stats
+# answer before, while a vif waits for its frontend).  The
 # two vifs of g1 share one worker, g2 has another; each worker holds only
 # its domain's TAP queues (handed over: it opens none) and maps guest
 # memory while the xenbus process keeps one TAP fd per vif and maps none;
@@ -45,7 +46,13 @@ tun_ifs() {
 sim_maps() { grep -cE 'memfd:pvsim-(ram|gnttab|active)' "/proc/$1/maps" || true; }
 status_of() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"; }
 
+dw=$(vif_attach g1 bridge="$NET_BR")
+check "a vif waits for its frontend" wait_until 10 state_is g1 "$dw" 2
 check "no worker before a frontend connects" test -z "$(workers)"
+check "stats answers meanwhile (the vif runs nothing anywhere)" eval \
+	'net_stats | grep -q "^vif-$dom1-$dw vif$dom1.$dw state InitWait queues 0"'
+vif_detach g1 "$dw"
+check "... and it goes" wait_until 10 be_gone g1 "$dw"
 base0=$(sim_maps "$netpid")
 check "g1's first vif connects with 2 queues" vif_connect g1 eth0 "$NET_PFX.11/24" --queues 2
 d1=$vif_devid

@@ -199,6 +199,7 @@ net_start() {
 			"ports and polling workers)"
 		opts=
 	fi
+	[ -z "$opts" ] || echo "# pvback-net with PVBACK_TEST_OPTS='$opts'"
 	# shellcheck disable=SC2086 # word splitting of the options is meant
 	(eval "$(pvsim --dir "$S" env)"; exec ip netns exec "$BE_NS" \
 		"${NET_DAEMON:-pvback-net}" --foreground --log-level debug $opts "$@") \
