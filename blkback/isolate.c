@@ -118,6 +118,12 @@ struct wvbd {
 	char name[ISO_NAME_MAX];
 };
 
+static void close_fds(int *fds, unsigned n)
+{
+	while (n)
+		close(fds[--n]);
+}
+
 static int w_start(struct pv_isodev_w *d, void *start, int *fds, unsigned nfds)
 {
 	struct pv_queue *pq[BLK_MAX_QUEUES];
@@ -128,12 +134,12 @@ static int w_start(struct pv_isodev_w *d, void *start, int *fds, unsigned nfds)
 
 	s->name[ISO_NAME_MAX - 1] = '\0';
 	if (s->nq < 1 || s->nq > BLK_MAX_QUEUES || nfds < 1 || nfds > 2) {
-		pv_isolate_close_fds(fds, nfds);
+		close_fds(fds, nfds);
 		return -EINVAL;
 	}
 	v = calloc(1, sizeof(*v));
 	if (!v) {
-		pv_isolate_close_fds(fds, nfds);
+		close_fds(fds, nfds);
 		return -ENOMEM;
 	}
 	snprintf(v->name, sizeof(v->name), "%s", s->name);
@@ -195,7 +201,7 @@ static void w_message(struct pv_isodev_w *d, unsigned n, void *req, int *fds, un
 	uint64_t sectors;
 
 	(void)reply;
-	pv_isolate_close_fds(fds, nfds);
+	close_fds(fds, nfds);
 	if (n == ISO_SECTORS) {
 		memcpy(&sectors, req, sizeof(sectors));
 		__atomic_store_n(&v->vbd.lim.sectors, sectors, __ATOMIC_RELAXED);
