@@ -232,6 +232,9 @@ struct net_port_params {
 	const char *args;       /* port-specific (dpdk devargs), may be NULL */
 	unsigned domid, devid;  /* the vif's ({domid}, {devid} in dpdk devargs) */
 	const uint8_t *guest_mac; /* the guest's address (`mac`), or NULL */
+	/* --isolate domain: only a process with CAP_NET_ADMIN may attach a
+	 * queue (tap: the interface's owner is root), not a worker. */
+	bool attach_admin_only;
 };
 
 /* Callbacks into the netif queue that owns a port queue (its thread). */

@@ -178,6 +178,17 @@ static int tap_open(const struct net_port_params *p, struct net_port **out)
 		free(port);
 		return rc;
 	}
+	/* A worker process (--isolate domain) must not attach a queue to
+	 * another guest's interface: with an owner, attaching needs
+	 * CAP_NET_ADMIN (tun_not_capable), which only the xenbus process has.
+	 * Its queues' fds were attached before they were handed over. */
+	if (p->attach_admin_only && ioctl(port->fd0, TUNSETOWNER, 0) < 0) {
+		rc = -errno;
+		ioctl(port->fd0, TUNSETPERSIST, 0);
+		close(port->fd0);
+		free(port);
+		return rc;
+	}
 	/* The host side's address and MTU, as Linux netback gives its vif. */
 	ifr.ifr_hwaddr.sa_family = 1; /* ARPHRD_ETHER */
 	memcpy(ifr.ifr_hwaddr.sa_data, p->mac, NET_ETH_ALEN);

@@ -124,6 +124,7 @@ static int vif_probe(struct pv_xb_dev *dev)
 	pp.args = cfg->port_args;
 	pp.domid = pv_xb_dev_domid(dev);
 	pp.devid = (unsigned)handle;
+	pp.attach_admin_only = cfg->pv.isolate;
 	rc = cfg->port_ops->open(&pp, &vif->port);
 	if (rc < 0) {
 		pv_err(vif->name, "cannot create the %s interface %s: %s", cfg->port_ops->name,

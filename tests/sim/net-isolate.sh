@@ -4,7 +4,8 @@
 # run in a worker process of their own, started at its first connect (stats
 # answer before, while a vif waits for its frontend).  The
 # two vifs of g1 share one worker, g2 has another; each worker holds only
-# its domain's TAP queues (handed over: it opens none) and maps guest
+# its domain's TAP queues (handed over: it opens none, and the workers'
+# user cannot attach a queue to a vif, whose owner is root) and maps guest
 # memory while the xenbus process keeps one TAP fd per vif and maps none;
 # workers run as the daemon's user, keep only CAP_DAC_OVERRIDE on their
 # main thread (not the xenbus process's CAP_NET_ADMIN and CAP_NET_RAW) and
@@ -69,6 +70,22 @@ check "g1's worker ($w1) holds g1's TAP queues only: $(tun_ifs "$w1")" \
 check "g2's worker ($w2) holds g2's only: $(tun_ifs "$w2")" test "$(tun_ifs "$w2")" = "$if2 $if2"
 check "the xenbus process keeps one TAP fd per vif: $(tun_ifs "$netpid")" \
 	test "$(tun_ifs "$netpid")" = "$(printf '%s\n' "$if1" "$if1b" "$if2" | sort | xargs)"
+# attach_as_pvback IF: a process of the workers' user without capabilities
+# attaches a queue to the TAP IF (TUNSETIFF with pvback-net's flags); the
+# system's python (the caller's may live in root's home).
+attach_as_pvback() {
+	be_ns setpriv --reuid=pvback --regid=pvback --clear-groups --inh-caps=-all \
+		--bounding-set=-all "$(PATH=/usr/bin:/bin command -v python3)" -c '
+import fcntl, os, struct, sys
+fd = os.open("/dev/net/tun", os.O_RDWR)
+fcntl.ioctl(fd, 0x400454ca, struct.pack("16sH22x", sys.argv[1].encode(), 0x0002 | 0x1000 | 0x4000 | 0x0100))
+' "$1"
+}
+tap_add - probe0
+check "a process of the workers' user attaches a queue to a TAP without owner" \
+	attach_as_pvback probe0
+check "but not to a guest's vif: a worker cannot take another guest's frames" \
+	t_fails_with "Operation not permitted" attach_as_pvback "$if2"
 check "the workers' TAP queues are non-blocking" eval 'tun_fds_nonblocking $w1 && tun_fds_nonblocking $w2'
 check "the xenbus process maps no guest memory (its own hv handle's $base0 mappings)" \
 	test "$(sim_maps "$netpid")" = "$base0"
