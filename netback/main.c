@@ -158,8 +158,8 @@ static int start(struct pv_backend *b)
 	/* A polling worker or a DPDK port serves many guests' queues in one
 	 * thread of one process: no process per domain can hold them. */
 	if (cfg->pv.isolate && cfg->port != NET_PORT_TAP) {
-		pv_err(NULL, "--isolate domain with --port %s: its polling workers serve many guests "
-		       "in one thread; isolation needs --port tap", ports[cfg->port]);
+		pv_err(NULL, "--isolate domain with --port %s: its polling workers serve many "
+		       "guests in one thread; isolation needs --port tap", ports[cfg->port]);
 		return -EINVAL;
 	}
 	if (cfg->pv.isolate && cfg->nr_workers) {

@@ -231,8 +231,8 @@ int net_tap_queue_fds(struct net_port *port, unsigned n, int *fds)
 	if (fds[0] < 0)
 		return -errno;
 	for (i = 1; i < n; i++) {
-		fds[i] = tun_open(port->ifname, IFF_TAP | IFF_NO_PI | IFF_VNET_HDR | IFF_MULTI_QUEUE,
-				  NULL);
+		fds[i] = tun_open(port->ifname,
+				  IFF_TAP | IFF_NO_PI | IFF_VNET_HDR | IFF_MULTI_QUEUE, NULL);
 		if (fds[i] < 0) {
 			rc = fds[i];
 			while (i)
