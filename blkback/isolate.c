@@ -120,12 +120,6 @@ struct wvbd {
 	char name[ISO_NAME_MAX];
 };
 
-static void close_fds(int *fds, unsigned n)
-{
-	while (n)
-		close(fds[--n]);
-}
-
 static int w_start(struct pv_isodev_w *d, void *start, int *fds, unsigned nfds)
 {
 	struct pv_queue *pq[BLK_MAX_QUEUES];
@@ -140,12 +134,12 @@ static int w_start(struct pv_isodev_w *d, void *start, int *fds, unsigned nfds)
 	if (s->nq < 1 || s->nq > BLK_MAX_QUEUES ||
 	    (s->bs.store == BLK_STORE_FILE ? nfds < 1 || nfds > 2
 					   : s->bs.store != BLK_STORE_NBD || nfds)) {
-		close_fds(fds, nfds);
+		pv_isolate_close_fds(fds, nfds);
 		return -EINVAL;
 	}
 	v = calloc(1, sizeof(*v));
 	if (!v) {
-		close_fds(fds, nfds);
+		pv_isolate_close_fds(fds, nfds);
 		return -ENOMEM;
 	}
 	snprintf(v->name, sizeof(v->name), "%s", s->name);
@@ -207,7 +201,7 @@ static void w_message(struct pv_isodev_w *d, unsigned n, void *req, int *fds, un
 	uint64_t sectors;
 
 	(void)reply;
-	close_fds(fds, nfds);
+	pv_isolate_close_fds(fds, nfds);
 	if (n == ISO_SECTORS) {
 		memcpy(&sectors, req, sizeof(sectors));
 		__atomic_store_n(&v->vbd.lim.sectors, sectors, __ATOMIC_RELAXED);

@@ -526,6 +526,12 @@ static uint64_t main_caps_of(const struct pv_backend_desc *d)
 	return MAIN_CAPS | (d->confine ? d->confine->main_caps : 0);
 }
 
+/* ... and what a worker process's main thread does not keep of them. */
+static uint64_t worker_drop_of(const struct pv_backend_desc *d)
+{
+	return d->confine ? d->confine->worker_drop_caps : 0;
+}
+
 static void caps_text(uint64_t caps, char *buf, size_t len)
 {
 	static const struct { unsigned cap; const char *name; } names[] = {
@@ -737,7 +743,7 @@ int pv_backend_spawn_worker(struct pv_backend *b, uint16_t domid, pid_t *pid, in
 	argv[2] = "3";
 	for (int i = 1; i < b->argc; i++)
 		argv[i + 2] = b->argv[i];
-	rc = pv_isolate_spawn(b->exe, argv, b->main_caps, pid, fd);
+	rc = pv_isolate_spawn(b->exe, argv, b->main_caps & ~worker_drop_of(b->d), pid, fd);
 	free(argv);
 	if (rc == 0)
 		pv_info(NULL, "domain %u: worker process %d", domid, (int)*pid);
@@ -754,7 +760,7 @@ int pv_backend_spawn_worker(struct pv_backend *b, uint16_t domid, pid_t *pid, in
 static int worker_main(struct pv_backend *b, const struct daemon_opts *o)
 {
 	const struct pv_backend_desc *d = b->d;
-	uint64_t keep = main_caps_of(d);
+	uint64_t keep = main_caps_of(d) & ~worker_drop_of(d);
 	char state_def[PATH_MAX];
 	struct pv_loop *loop = NULL;
 	struct pv_hv *hv = NULL;

@@ -369,10 +369,13 @@ int pv_isodev_stats(struct pv_isodev *d, void *reply)
 int pv_isodev_call(struct pv_isodev *d, unsigned user, const void *req, const int *fds,
 		   unsigned nfds, void *reply)
 {
-	const struct pv_isodev_desc *desc = d->t->desc;
+	const struct pv_isodev_desc *desc;
 	void *m;
 	int rc;
 
+	if (!d->t) /* never started */
+		return -ENOTCONN;
+	desc = d->t->desc;
 	if (user >= PV_ISODEV_USER_TYPES || !desc->user[user].size)
 		return -EINVAL;
 	if (!pv_isodev_running(d))
@@ -494,30 +497,24 @@ static void w_unlink(struct wctx *w, struct pv_isodev_w *d)
 	free(d);
 }
 
-static void close_fds(int *fds, unsigned n)
-{
-	while (n)
-		close(fds[--n]);
-}
-
 static int w_start(struct wctx *w, uint32_t id, void *start, int *fds, unsigned nfds)
 {
 	struct pv_isodev_w *d;
 	int rc;
 
 	if (w_find(w, id)) {
-		close_fds(fds, nfds);
+		pv_isolate_close_fds(fds, nfds);
 		return -EEXIST;
 	}
 	d = calloc(1, sizeof(*d));
 	if (!d) {
-		close_fds(fds, nfds);
+		pv_isolate_close_fds(fds, nfds);
 		return -ENOMEM;
 	}
 	*d = (struct pv_isodev_w){ .w = w, .id = id, .next = w->devs };
 	d->stopped = msg_new(w->desc, ISO_STOPPED, id);
 	if (!d->stopped) {
-		close_fds(fds, nfds);
+		pv_isolate_close_fds(fds, nfds);
 		free(d);
 		return -ENOMEM;
 	}
@@ -581,7 +578,7 @@ static void w_request(struct wctx *w, void *m, int *fds, unsigned nfds)
 	void *r;
 
 	if (h->type != ISO_START && (h->type < ISO_USER || !d || d->stopping)) {
-		close_fds(fds, nfds); /* only START and USER carry fds */
+		pv_isolate_close_fds(fds, nfds); /* only START and USER carry fds */
 		fds = NULL;
 		nfds = 0;
 	}
@@ -591,7 +588,7 @@ static void w_request(struct wctx *w, void *m, int *fds, unsigned nfds)
 		if (r)
 			*(int32_t *)body(r) = w_start(w, h->id, body(m), fds, nfds);
 		else
-			close_fds(fds, nfds);
+			pv_isolate_close_fds(fds, nfds);
 		break;
 	case ISO_STOP:
 		if (d)
@@ -636,7 +633,7 @@ static void w_on_msg(struct pv_loop *loop, int fd, uint32_t events, void *opaque
 	}
 	/* Only what the xenbus process sends: a worker's type is madness. */
 	if (n <= 0 || !well_formed(w->desc, m, n) || ((struct iso_hdr *)m)->type >= ISO_STARTED) {
-		close_fds(fds, nfds);
+		pv_isolate_close_fds(fds, nfds);
 		free(m);
 		w_closing(w);
 		return;

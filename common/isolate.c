@@ -62,6 +62,12 @@ int pv_isolate_send(int fd, const void *msg, size_t len, const int *fds, unsigne
 	return (size_t)n == len ? 0 : -EMSGSIZE;
 }
 
+void pv_isolate_close_fds(int *fds, unsigned n)
+{
+	while (n)
+		close(fds[--n]);
+}
+
 ssize_t pv_isolate_recv(int fd, void *msg, size_t len, int *fds, unsigned max_fds,
 			unsigned *nfds)
 {

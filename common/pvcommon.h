@@ -598,6 +598,9 @@ int pv_ctl_client_main(const char *prog, const struct pv_ctl_cmd *cmds, unsigned
 /* What a backend needs beyond the common part (pv_backend_desc.confine). */
 struct pv_confine_rules {
 	uint64_t main_caps;          /* PV_CAP() bits the main thread keeps too */
+	/* PV_CAP() bits of those a --isolate domain worker's main thread does
+	 * not keep: only the xenbus process's work needs them (0: none). */
+	uint64_t worker_drop_caps;
 	const int *syscalls;         /* more syscalls its data-path threads make (SYS_*) */
 	unsigned nr_syscalls;
 	const uint8_t *ioctl_types;  /* more ioctl types (_IOC_TYPE) they may use */
@@ -760,6 +763,8 @@ int pv_backend_spawn_worker(struct pv_backend *b, uint16_t domid, pid_t *pid, in
 int pv_isolate_send(int fd, const void *msg, size_t len, const int *fds, unsigned nfds);
 ssize_t pv_isolate_recv(int fd, void *msg, size_t len, int *fds, unsigned max_fds,
 			unsigned *nfds);
+/* Close the n fds a message brought (a handler that keeps none of them). */
+void pv_isolate_close_fds(int *fds, unsigned n);
 /* pv_backend_spawn_worker's fork and exec of exe with argv: the child's
  * fd 3 is its end of the pair, caps (PV_CAP bits) ambient.  0 or -errno. */
 int pv_isolate_spawn(const char *exe, char *const *argv, uint64_t caps, pid_t *pid, int *fd);

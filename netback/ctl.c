@@ -4,7 +4,8 @@
  * (common/ctl.c and common/daemon.c serve it): per vif and queue, packets,
  * bytes, drops, errors, slot-rule violations and offloads both ways, and
  * each ring's indexes (pv_queue_ring_table, ring="tx"|"rx").  Runs on the
- * xenbus thread; queue counters are read racily from the queue threads.
+ * xenbus thread; queue counters are read racily from the queue threads,
+ * or asked of the vif's worker process (--isolate domain).
  */
 #include <stddef.h>
 #include <stdio.h>
@@ -56,10 +57,13 @@ static void snap(struct net_vif *vif, struct vif_snap *s)
 
 	memset(s, 0, sizeof(*s));
 	s->total = vif->past;
-	for (i = 0; i < vif->nr_queues; i++) {
-		net_queue_stats(vif->queues[i], &s->st[i], &s->tx[i], &s->rx[i]);
+	if (vif->cfg->iso)
+		net_iso_stats(vif, s->st, s->tx, s->rx);
+	else
+		for (i = 0; i < vif->nr_queues; i++)
+			net_queue_stats(vif->queues[i], &s->st[i], &s->tx[i], &s->rx[i]);
+	for (i = 0; i < vif->nr_queues; i++)
 		pv_stats_sum(&net_stats_table, &s->total, &s->st[i]);
-	}
 	s->port_table = vif->cfg->port_ops->stats(vif->port, s->port, sizeof(s->port));
 }
 
@@ -104,7 +108,7 @@ static void write_json(struct pv_out *o, struct pv_xb_dev *dev, struct net_vif *
 		      pv_xb_state_name(pv_xb_dev_state(dev)), vif->connected ? "true" : "false");
 	for (i = 0; i < vif->nr_queues; i++) {
 		pv_out_printf(o, "%s{\"index\":%u,\"worker\":", i ? "," : "", i);
-		if (vif->queues[i]->worker)
+		if (vif->queues[i] && vif->queues[i]->worker) /* none in a worker process */
 			pv_out_json_str(o, pv_worker_name(vif->queues[i]->worker));
 		else
 			pv_out_printf(o, "null");

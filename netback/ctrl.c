@@ -94,26 +94,28 @@ static const struct pv_queue_ops net_ctrl_ops = {
 	.fini = ctrl_fini,
 };
 
-int net_ctrl_start(struct net_vif *vif, uint32_t ref, uint32_t port, struct net_ctrl **out)
+int net_ctrl_start(struct net_vif *vif, const struct net_ctrl_params *cp, struct net_ctrl **out)
 {
 	struct pv_queue_params p = {
 		.name = vif->name,
 		.dev = vif->dev,
+		.violation = vif->violation,
+		.violation_opaque = vif->violation_opaque,
 		.idx = NET_MAX_QUEUES, /* "vif-D-N/q8": after the data queues */
-		.domid = pv_xb_dev_domid(vif->dev),
+		.domid = vif->domid,
 		.hv_kind = vif->cfg->pv.hv_kind,
 		.nr_rings = 1,
 		.rings = { {
 			.name = "ctrl",
 			.nr_refs = 1,
-			.refs = { ref },
+			.refs = { cp->ref },
 			.ent_size = sizeof(union xen_netif_ctrl_sring_entry),
 			.slot_size = 1,
 			.port = 0,
 			.drain_on_stop = true,
 		} },
 		.nr_ports = 1,
-		.ports = { port },
+		.ports = { cp->port },
 	};
 	struct net_ctrl *c = calloc(1, sizeof(*c));
 	int rc;

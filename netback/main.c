@@ -155,6 +155,18 @@ static int start(struct pv_backend *b)
 {
 	struct net_config *cfg = pv_backend_config(b);
 
+	/* A polling worker or a DPDK port serves many guests' queues in one
+	 * thread of one process: no process per domain can hold them. */
+	if (cfg->pv.isolate && cfg->port != NET_PORT_TAP) {
+		pv_err(NULL, "--isolate domain with --port %s: its polling workers serve many "
+		       "guests in one thread; isolation needs --port tap", ports[cfg->port]);
+		return -EINVAL;
+	}
+	if (cfg->pv.isolate && cfg->nr_workers) {
+		pv_err(NULL, "--isolate domain with --dpdk-lcores: a polling worker serves many "
+		       "guests in one thread; isolation needs a thread per queue");
+		return -EINVAL;
+	}
 	switch (cfg->port) {
 	case NET_PORT_TAP:
 		cfg->port_ops = &net_port_tap_ops;
@@ -201,10 +213,19 @@ static int start(struct pv_backend *b)
 	return 0;
 }
 
-/* The polling workers are data-path threads: started confined. */
+/* The polling workers are data-path threads: started confined.  Or the
+ * worker processes' table (--isolate domain, which has no polling worker). */
 static int serve(struct pv_backend *b)
 {
-	return net_workers_start(pv_backend_config(b));
+	struct net_config *cfg = pv_backend_config(b);
+	int rc = net_workers_start(cfg);
+
+	if (rc == 0 && cfg->pv.isolate) {
+		rc = pv_isodev_table_create(b, &net_iso_desc, &cfg->iso);
+		if (rc < 0)
+			pv_err(NULL, "--isolate domain: %s", strerror(-rc));
+	}
+	return rc;
 }
 
 /*
@@ -215,12 +236,16 @@ static int serve(struct pv_backend *b)
  * the queue's own TAP fd (open /dev/net/tun, TUNSETIFF to attach to the
  * existing interface, which needs no capability), its io_uring, and the
  * DPDK queue set-up (access, sched_getaffinity: seen with --seccomp log).
+ * A worker process of --isolate domain opens no TAP and creates no
+ * interface: its main thread keeps neither capability.
  */
 static const int net_syscalls[] = { SYS_openat, SYS_io_uring_setup, SYS_access,
 				    SYS_sched_getaffinity };
 static const uint8_t net_ioctl_types[] = { 'T' };
 static const struct pv_confine_rules net_confine = {
 	.main_caps = PV_CAP(CAP_NET_ADMIN) | PV_CAP(CAP_NET_RAW),
+	/* A worker process (--isolate domain) is handed its TAP queues' fds. */
+	.worker_drop_caps = PV_CAP(CAP_NET_ADMIN) | PV_CAP(CAP_NET_RAW),
 	.syscalls = net_syscalls,
 	.nr_syscalls = sizeof(net_syscalls) / sizeof(net_syscalls[0]),
 	.ioctl_types = net_ioctl_types,
@@ -251,6 +276,7 @@ int main(int argc, char **argv)
 		.sighup = sighup,
 		.start = start,
 		.serve = serve,
+		.worker = net_iso_worker,
 		.confine = &net_confine,
 		.cfg = &cfg,
 		.common = &cfg.pv,
@@ -258,6 +284,7 @@ int main(int argc, char **argv)
 
 	int rc = pv_backend_main(&desc, argc, argv);
 
+	pv_isodev_table_destroy(cfg.iso);
 #ifdef HAVE_DPDK
 	/* Every vif is gone (pv_backend_main stopped them): the switch, then
 	 * the EAL (both nothing when they never started: a client command). */

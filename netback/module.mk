@@ -9,7 +9,7 @@ bins += pvback-net
 libs += net
 net_srcs := $(addprefix netback/,request.c offload.c hash.c mcast.c devargs.c gso.c fdb.c)
 net_dpdk_srcs := $(if $(filter y,$(HAVE_DPDK)),$(addprefix netback/,dpdk.c port_dpdk.c port_switch.c))
-pvback-net_srcs := $(addprefix netback/,main.c xenbus.c ring.c tx.c rx.c ctrl.c ctl.c port_tap.c) \
+pvback-net_srcs := $(addprefix netback/,main.c xenbus.c ring.c tx.c rx.c ctrl.c ctl.c port_tap.c isolate.c) \
 	$(net_dpdk_srcs)
 pvback-net_deps := net pvcommon
 pvback-net_pkgs := liburing $(if $(filter y,$(HAVE_DPDK)),libdpdk)

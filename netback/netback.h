@@ -232,6 +232,9 @@ struct net_port_params {
 	const char *args;       /* port-specific (dpdk devargs), may be NULL */
 	unsigned domid, devid;  /* the vif's ({domid}, {devid} in dpdk devargs) */
 	const uint8_t *guest_mac; /* the guest's address (`mac`), or NULL */
+	/* --isolate domain: only a process with CAP_NET_ADMIN may attach a
+	 * queue (tap: the interface's owner is root), not a worker. */
+	bool attach_admin_only;
 };
 
 /* Callbacks into the netif queue that owns a port queue (its thread). */
@@ -301,6 +304,15 @@ struct net_port_ops {
 };
 
 extern const struct net_port_ops net_port_tap_ops;
+/* The TAP port under --isolate domain (port_tap.c).  Xenbus process: the
+ * fds of n queues of port for a worker (queue 0's a duplicate of the
+ * probe's fd, the others attached now; the caller closes them all once
+ * sent), 0 or -errno.  Worker: a port of the n fds handed over (queue i
+ * runs on fds[i], the carrier is set through fds[0]), which opens no TAP
+ * queue and whose close closes them but never deletes the interface.  0
+ * (the port owns the fds) or -errno (the caller still does). */
+int net_tap_queue_fds(struct net_port *port, unsigned n, int *fds);
+int net_tap_port_adopt(const char *ifname, const int *fds, unsigned n, struct net_port **out);
 extern const struct net_port_ops net_port_dpdk_ops;   /* HAVE_DPDK only */
 extern const struct net_port_ops net_port_switch_ops; /* HAVE_DPDK only */
 /* The largest stats struct a port fills. */
@@ -403,6 +415,7 @@ struct net_config {
 	int worker_cpu[NET_MAX_WORKERS]; /* -1: not pinned */
 	unsigned poll_sleep_max_us; /* idle back-off ceiling */
 	struct pv_worker *workers[NET_MAX_WORKERS]; /* started by main.c's start */
+	struct pv_isodev_table *iso; /* --isolate domain: the workers (isolate.c); else NULL */
 };
 
 /* ring.c: start cfg's polling workers (main.c's start hook); the least
@@ -589,9 +602,13 @@ bool net_mcast_pass(struct net_vif *vif, const uint8_t *dst);
 /* ---------------------------------------------------------------- vif */
 
 struct net_vif {
-	struct pv_xb_dev *dev;
+	struct pv_xb_dev *dev;     /* NULL in a worker process (isolate.c) */
 	const struct net_config *cfg;
 	const char *name;          /* log prefix: vif-D-N */
+	uint16_t domid;
+	/* Without dev: a queue's protocol violation goes here (a worker's). */
+	void (*violation)(void *opaque, const char *reason);
+	void *violation_opaque;
 	uint8_t mac[NET_ETH_ALEN]; /* the guest's, from `mac` */
 	struct net_port *port;
 	struct net_features feat;  /* negotiated at connect */
@@ -608,13 +625,40 @@ struct net_vif {
 	unsigned hash_gen;         /* bumped on every change (atomic) */
 	struct net_stats past;     /* counters of queues already stopped */
 	bool connected;
+	/* --isolate domain (xenbus process): the worker running the queues
+	 * (nr_queues of them, and the ctrl ring's; queues[] stays NULL). */
+	struct pv_isodev iso;
 };
 
 extern const struct pv_xb_backend_ops net_vif_ops;
 
+/* The ctrl ring's keys, read at connect (xenbus.c). */
+struct net_ctrl_params {
+	bool on;                   /* the frontend has one and we offer it */
+	uint32_t ref, port;
+};
+
+/* isolate.c: --isolate domain.  Xenbus process (main thread): the worker
+ * table's descriptor (the serve hook makes the table, when
+ * cfg->pv.isolate); start a vif's queues and
+ * its ctrl ring in its domain's worker, with every TAP queue's fd (0 or
+ * -errno); stop them (wait: the daemon stops, or a failed connect; else
+ * the vif is held until they drained), their counters then in vif->past;
+ * the queues' counters (zeros when the worker does not answer); the vif's
+ * run-time settings (rate, multicast control, XDP headroom) changed. */
+extern const struct pv_isodev_desc net_iso_desc;
+int net_iso_start(struct net_vif *vif, const struct net_queue_params *p, unsigned nq,
+		  const struct net_ctrl_params *ctrl);
+void net_iso_stop(struct net_vif *vif, bool wait);
+void net_iso_stats(struct net_vif *vif, struct net_stats *st, struct pv_queue_ring_info *tx,
+		   struct pv_queue_ring_info *rx);
+void net_iso_settings(struct net_vif *vif);
+/* The descriptor's worker hook. */
+int net_iso_worker(struct pv_backend *b, struct pv_loop *loop, int fd);
+
 /* ctrl.c: the ctrl ring's own queue thread (xenbus thread starts/stops it). */
 struct net_ctrl;
-int net_ctrl_start(struct net_vif *vif, uint32_t ref, uint32_t port, struct net_ctrl **out);
+int net_ctrl_start(struct net_vif *vif, const struct net_ctrl_params *p, struct net_ctrl **out);
 void net_ctrl_stop(struct net_ctrl *c); /* NULL: nothing */
 struct pv_queue *net_ctrl_pv(struct net_ctrl *c);
 /* ctl.c: `pvback-net stats` for one vif. */

@@ -5,7 +5,9 @@
  * the toolstack's bridge script (vif-bridge) attaches it unchanged.  Each
  * netif queue has a TAP queue of its own (queue 0 is the fd opened at probe,
  * which keeps the device alive between connections) and an io_uring on its
- * thread's loop:
+ * thread's loop.  Under --isolate domain the xenbus process opens every
+ * queue's fd (net_tap_queue_fds) and a worker process runs the queues on a
+ * port made of the fds it was handed (net_tap_port_adopt), opening none:
  *
  *  - guest TX: one IORING_OP_WRITE per frame (the vnet_hdr in the packet's
  *    headroom, just before the frame), or an IORING_OP_WRITEV of {vnet_hdr
@@ -63,8 +65,12 @@
 
 struct net_port {
 	char ifname[IFNAMSIZ];
-	int fd0;                    /* queue 0, opened at probe */
-	bool fd0_taken;             /* a queue thread uses it */
+	int fd0;                    /* queue 0, opened at probe (adopted: handed over) */
+	/* The queues' fds the port owns: fd0, and an adopted port's others. */
+	int qfd[NET_MAX_QUEUES];
+	bool taken[NET_MAX_QUEUES]; /* a queue thread uses qfd[i] */
+	unsigned nr_qfd;
+	bool adopted;               /* a worker's: it opens no TAP queue */
 	unsigned max_queues;
 };
 
@@ -162,10 +168,23 @@ static int tap_open(const struct net_port_params *p, struct net_port **out)
 		free(port);
 		return rc;
 	}
+	port->qfd[0] = port->fd0;
+	port->nr_qfd = 1;
 	/* Persistent: a daemon killed or restarted leaves the interface, and
 	 * its bridge port, to its successor (close decides when it goes). */
 	if (ioctl(port->fd0, TUNSETPERSIST, 1) < 0) {
 		rc = -errno;
+		close(port->fd0);
+		free(port);
+		return rc;
+	}
+	/* A worker process (--isolate domain) must not attach a queue to
+	 * another guest's interface: with an owner, attaching needs
+	 * CAP_NET_ADMIN (tun_not_capable), which only the xenbus process has.
+	 * Its queues' fds were attached before they were handed over. */
+	if (p->attach_admin_only && ioctl(port->fd0, TUNSETOWNER, 0) < 0) {
+		rc = -errno;
+		ioctl(port->fd0, TUNSETPERSIST, 0);
 		close(port->fd0);
 		free(port);
 		return rc;
@@ -193,10 +212,54 @@ static void tap_close(struct net_port *port, bool keep)
 {
 	if (!port)
 		return;
-	if (!keep)
+	if (!keep && !port->adopted)
 		ioctl(port->fd0, TUNSETPERSIST, 0); /* with the last fd, the device goes */
-	close(port->fd0);
+	for (unsigned i = 0; i < port->nr_qfd; i++)
+		close(port->qfd[i]);
 	free(port);
+}
+
+int net_tap_queue_fds(struct net_port *port, unsigned n, int *fds)
+{
+	unsigned i;
+	int rc;
+
+	if (n < 1 || n > NET_MAX_QUEUES || port->adopted)
+		return -EINVAL;
+	/* Queue 0 is the probe's fd: the device has only the queues we serve. */
+	fds[0] = fcntl(port->fd0, F_DUPFD_CLOEXEC, 0);
+	if (fds[0] < 0)
+		return -errno;
+	for (i = 1; i < n; i++) {
+		fds[i] = tun_open(port->ifname,
+				  IFF_TAP | IFF_NO_PI | IFF_VNET_HDR | IFF_MULTI_QUEUE, NULL);
+		if (fds[i] < 0) {
+			rc = fds[i];
+			while (i)
+				close(fds[--i]);
+			return rc;
+		}
+	}
+	return 0;
+}
+
+int net_tap_port_adopt(const char *ifname, const int *fds, unsigned n, struct net_port **out)
+{
+	struct net_port *port;
+
+	if (n < 1 || n > NET_MAX_QUEUES || strlen(ifname) >= IFNAMSIZ)
+		return -EINVAL;
+	port = calloc(1, sizeof(*port));
+	if (!port)
+		return -ENOMEM;
+	snprintf(port->ifname, sizeof(port->ifname), "%s", ifname);
+	memcpy(port->qfd, fds, n * sizeof(*fds));
+	port->nr_qfd = n;
+	port->fd0 = fds[0];
+	port->max_queues = n;
+	port->adopted = true;
+	*out = port;
+	return 0;
 }
 
 static const char *tap_ifname(const struct net_port *port)
@@ -409,9 +472,12 @@ static int tap_queue_open(struct net_port *port, unsigned idx, struct pv_loop *l
 	q->opaque = opaque;
 	q->fd = -1;
 	q->ready_tail = &q->ready;
-	if (idx == 0 && !port->fd0_taken) {
-		q->fd = port->fd0;
-		port->fd0_taken = true;
+	if (idx < port->nr_qfd && !port->taken[idx]) {
+		q->fd = port->qfd[idx];
+		port->taken[idx] = true;
+	} else if (port->adopted) {
+		rc = -ENOENT; /* a worker has only the fds it was handed */
+		goto fail;
 	} else {
 		char name[IFNAMSIZ];
 
@@ -456,10 +522,10 @@ fail:
 		io_uring_queue_exit(&q->ring);
 	if (q->rx_mem)
 		munmap(q->rx_mem, (size_t)NET_TAP_READS * NET_TAP_RXBUF);
-	if (q->fd >= 0 && q->fd != port->fd0)
+	if (q->fd >= 0 && idx < port->nr_qfd && q->fd == port->qfd[idx])
+		port->taken[idx] = false;
+	else if (q->fd >= 0)
 		close(q->fd);
-	if (q->fd == port->fd0)
-		port->fd0_taken = false;
 	free(q);
 	return rc;
 }
@@ -505,8 +571,8 @@ static void tap_queue_close(struct net_port_queue *q)
 	io_uring_unregister_files(&q->ring);
 	io_uring_queue_exit(&q->ring);
 	munmap(q->rx_mem, (size_t)NET_TAP_READS * NET_TAP_RXBUF);
-	if (q->fd == q->port->fd0)
-		q->port->fd0_taken = false;
+	if (q->idx < q->port->nr_qfd && q->fd == q->port->qfd[q->idx])
+		q->port->taken[q->idx] = false;
 	else
 		close(q->fd);
 	free(q);

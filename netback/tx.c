@@ -573,7 +573,10 @@ void net_tx_run(struct net_queue *q)
 			}
 			if (credit_exceeded(q, q->cur.first.size))
 				break;
-			q->remaining_credit -= q->cur.first.size;
+			/* Saturating: unlimited (or stopping), the credit stays 0 for
+			 * a rate the toolstack sets later, not a wrapped 2^64. */
+			q->remaining_credit -= q->remaining_credit < q->cur.first.size ?
+						       q->remaining_credit : q->cur.first.size;
 			q->cur_held = false;
 			packet_ready(q);
 			net_tx_pkt_init(&q->cur);

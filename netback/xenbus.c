@@ -12,7 +12,10 @@
  * toolstack's `rate` is watched, and so is the frontend's
  * request-multicast-control while connected (we offer
  * feature-dynamic-multicast-control, as Linux); Reconfiguring re-reads
- * xdp-headroom.
+ * xdp-headroom.  Under --isolate domain the queues and the ctrl ring run
+ * in the domain's worker process (isolate.c): connect hands it what they
+ * start from, and every run-time change (rate, multicast control, XDP
+ * headroom) follows there.
  *
  * Runs on the main (xenbus) loop thread only.  Never touches a ring slot.
  */
@@ -51,6 +54,7 @@ static int read_rate(struct net_vif *vif)
 
 	if (!s) {
 		__atomic_store_n(&vif->credit_bytes, 0, __ATOMIC_RELAXED);
+		net_iso_settings(vif);
 		return 0;
 	}
 	comma = strchr(s, ',');
@@ -68,6 +72,7 @@ static int read_rate(struct net_vif *vif)
 	__atomic_store_n(&vif->credit_usec, usec, __ATOMIC_RELAXED);
 	__atomic_store_n(&vif->credit_bytes, bytes, __ATOMIC_RELEASE);
 	pv_info(vif->name, "rate limit %llu bytes per %llu us", bytes, usec);
+	net_iso_settings(vif);
 out:
 	if (rc < 0)
 		pv_warn(vif->name, "ignoring rate '%s' (expected BYTES,USEC)", s);
@@ -91,6 +96,7 @@ static int vif_probe(struct pv_xb_dev *dev)
 	vif->dev = dev;
 	vif->cfg = cfg;
 	vif->name = pv_xb_dev_name(dev);
+	vif->domid = pv_xb_dev_domid(dev);
 	net_mcast_init(&vif->mcast);
 	pthread_mutex_init(&vif->hash_lock, NULL);
 
@@ -118,6 +124,7 @@ static int vif_probe(struct pv_xb_dev *dev)
 	pp.args = cfg->port_args;
 	pp.domid = pv_xb_dev_domid(dev);
 	pp.devid = (unsigned)handle;
+	pp.attach_admin_only = cfg->pv.isolate;
 	rc = cfg->port_ops->open(&pp, &vif->port);
 	if (rc < 0) {
 		pv_err(vif->name, "cannot create the %s interface %s: %s", cfg->port_ops->name,
@@ -221,6 +228,7 @@ static void mcast_ctrl_changed(struct pv_xs *xs, const char *path, void *opaque)
 	if (on != __atomic_load_n(&vif->feat.mcast_control, __ATOMIC_RELAXED))
 		pv_info(vif->name, "multicast control %s", on ? "on" : "off");
 	__atomic_store_n(&vif->feat.mcast_control, on, __ATOMIC_RELAXED);
+	net_iso_settings(vif);
 }
 
 static int watch_mcast_ctrl(struct net_vif *vif)
@@ -236,15 +244,23 @@ static int watch_mcast_ctrl(struct net_vif *vif)
 	return rc;
 }
 
-static void stop_queues(struct net_vif *vif)
+static void unwatch_mcast_ctrl(struct net_vif *vif)
 {
-	unsigned i;
-
 	if (vif->mcast_watch) {
 		pv_xs_unwatch(pv_xb_dev_xs(vif->dev), vif->mcast_watch);
 		vif->mcast_watch = NULL;
 	}
+}
 
+static void stop_queues(struct net_vif *vif)
+{
+	unsigned i;
+
+	unwatch_mcast_ctrl(vif);
+	if (vif->cfg->iso) {
+		net_iso_stop(vif, true);
+		return;
+	}
 	net_ctrl_stop(vif->ctrl);
 	vif->ctrl = NULL;
 	for (i = vif->nr_queues; i-- > 0;) {
@@ -277,28 +293,56 @@ static int read_queue(struct net_vif *vif, const char *dir, struct net_queue_par
 }
 
 /* The optional ctrl ring (Windows PV drivers use it, Linux netfront not). */
-static int start_ctrl(struct net_vif *vif)
+static int read_ctrl(struct net_vif *vif, struct net_ctrl_params *c)
 {
 	struct pv_xb_dev *dev = vif->dev;
-	uint32_t ref, port;
 	char *s;
 	int rc;
 
+	*c = (struct net_ctrl_params){ 0 };
 	s = pv_xb_dev_read_fe(dev, "ctrl-ring-ref");
 	free(s);
 	if (!s || !vif->cfg->ctrl_ring)
 		return 0;
-	rc = pv_xb_dev_read_grefs(dev, "", "ctrl-ring-ref", 0, &ref);
+	rc = pv_xb_dev_read_grefs(dev, "", "ctrl-ring-ref", 0, &c->ref);
 	if (rc == 0)
-		rc = pv_xb_dev_read_evtchns(dev, "", "event-channel-ctrl", false, &port);
+		rc = pv_xb_dev_read_evtchns(dev, "", "event-channel-ctrl", false, &c->port);
 	if (rc < 0) {
 		pv_xb_dev_fatal(dev, rc, "frontend %s", pv_xb_dev_failed_key(dev));
 		return rc;
 	}
-	rc = net_ctrl_start(vif, ref, port, &vif->ctrl);
+	c->on = true;
+	return 0;
+}
+
+static int start_ctrl(struct net_vif *vif)
+{
+	struct net_ctrl_params c;
+	int rc;
+
+	rc = read_ctrl(vif, &c);
+	if (rc < 0 || !c.on)
+		return rc;
+	rc = net_ctrl_start(vif, &c, &vif->ctrl);
 	if (rc < 0)
-		pv_xb_dev_log(dev, PV_LOG_ERR, "ctrl ring: %s", strerror(-rc));
+		pv_xb_dev_log(vif->dev, PV_LOG_ERR, "ctrl ring: %s", strerror(-rc));
 	return rc < 0 ? rc : 0;
+}
+
+/* Every queue and the ctrl ring in the domain's worker process. */
+static int start_iso(struct net_vif *vif, const struct net_queue_params *all, unsigned nq)
+{
+	struct net_ctrl_params c;
+	int rc;
+
+	rc = read_ctrl(vif, &c);
+	if (rc < 0)
+		return rc;
+	rc = net_iso_start(vif, all, nq, &c);
+	if (rc < 0)
+		pv_xb_dev_log(vif->dev, PV_LOG_ERR, "queues in the worker process: %s",
+			      strerror(-rc));
+	return rc;
 }
 
 static int vif_connect(struct pv_xb_dev *dev)
@@ -306,7 +350,7 @@ static int vif_connect(struct pv_xb_dev *dev)
 	struct net_vif *vif = pv_xb_dev_priv(dev);
 	const struct net_config *cfg = vif->cfg;
 	const struct net_port_ops *po = cfg->port_ops;
-	struct net_queue_params p = { .resume = pv_xb_dev_resuming(dev) };
+	struct net_queue_params p = { .resume = pv_xb_dev_resuming(dev) }, all[NET_MAX_QUEUES];
 	unsigned nq, i;
 	int rc;
 
@@ -336,6 +380,9 @@ static int vif_connect(struct pv_xb_dev *dev)
 		if (rc < 0)
 			goto fail;
 		p.idx = i;
+		all[i] = p;
+		if (cfg->iso)
+			continue; /* all at once below */
 		rc = net_queue_start(vif, &p, &vif->queues[i]);
 		if (rc < 0) {
 			pv_xb_dev_log(dev, PV_LOG_ERR, "queue %u: %s", i, strerror(-rc));
@@ -343,7 +390,7 @@ static int vif_connect(struct pv_xb_dev *dev)
 		}
 		vif->nr_queues = i + 1;
 	}
-	rc = start_ctrl(vif);
+	rc = cfg->iso ? start_iso(vif, all, nq) : start_ctrl(vif);
 	if (rc == 0)
 		rc = watch_mcast_ctrl(vif);
 	if (rc < 0)
@@ -381,6 +428,11 @@ static void vif_disconnect(struct pv_xb_dev *dev)
 		return;
 	vif->cfg->port_ops->set_carrier(vif->port, false);
 	vif->connected = false;
+	if (vif->cfg->iso) {
+		unwatch_mcast_ctrl(vif);
+		net_iso_stop(vif, pv_xb_dev_daemon_stopping(dev));
+		return;
+	}
 	if (vif->ctrl)
 		pqs[n++] = net_ctrl_pv(vif->ctrl);
 	for (i = 0; i < vif->nr_queues; i++)
@@ -433,6 +485,7 @@ static int vif_reconfigure(struct pv_xb_dev *dev)
 	if (pv_xb_dev_read_fe_uint(dev, "xdp-headroom", 0, NET_PAGE_SIZE / 2, &v) < 0)
 		v = 0;
 	__atomic_store_n(&vif->feat.xdp_headroom, (unsigned)v, __ATOMIC_RELAXED);
+	net_iso_settings(vif);
 	pv_xb_dev_log(dev, PV_LOG_INFO, "reconfigured: xdp-headroom %u", (unsigned)v);
 	return 0;
 }

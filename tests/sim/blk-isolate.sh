@@ -11,9 +11,8 @@
 # protocol violation in a worker disconnects only that device.  SIGKILL of
 # g1's worker fails g1's devices only: g2's I/O, its worker and the daemon
 # carry on, and g1 reconnects through a new worker.  SIGTERM stops the
-# daemon with exit status 0 and takes every worker with it.  pvback-net
-# refuses the option (not supported yet; pvback-usb has it:
-# tests/sim/usb-isolate.sh).
+# daemon with exit status 0 and takes every worker with it.  pvback-net and
+# pvback-usb have the option too (net-isolate.sh, usb-isolate.sh).
 . "$(dirname "$0")/blk-lib.sh"
 . "$(dirname "$0")/isolate-lib.sh"
 
@@ -76,9 +75,5 @@ check "g1 verifies again afterwards" guest_of g1 --seed 8 verify 2
 check "SIGTERM stops the daemon with exit status 0" stop_daemon
 check "g2's worker is gone with it" eval '! kill -0 $w2 2>/dev/null'
 check "g2's frontend closes cleanly" shell_stop
-for b in pvback-net; do
-	check "$b refuses --isolate domain, saying so" eval \
-		"! $b --isolate domain 2>$W/refuse.out && grep -q 'isolate domain: not supported by $b' $W/refuse.out"
-done
 check "no worker crashed" sh -c "! grep -qE 'AddressSanitizer|runtime error|SIGSYS' '$W/blk.log'"
 t_done

@@ -11,7 +11,9 @@
 # netfront's (shown when a test failed).  Needs root.
 #
 # Daemon    net_up [OPTS]               pvback-net --foreground OPTS in the backend netns as
-#                                       dom0; returns once it answers (bails out after 10 s)
+#                                       dom0; returns once it answers (bails out after 10 s);
+#                                       $PVBACK_TEST_OPTS go first (as backend-lib.sh's), but
+#                                       not --isolate with --port dpdk* or --dpdk-lcores (said)
 #           net_start [OPTS]            the same without waiting (netpid is its pid); the
 #                                       binary is $NET_DAEMON when set (another build's)
 #           net_stop                    SIGTERM, wait (SIGKILL after 30 s); its exit status
@@ -188,8 +190,20 @@ in_guest() {
 }
 
 net_start() {
+	local opts=${PVBACK_TEST_OPTS:-}
+	# --isolate domain is refused with a port or workers that serve many
+	# guests in one thread: those daemons run as the suite wrote them, and
+	# the output says so.
+	if [[ "$opts" == *isolate* && " $* " =~ \ --(port\ dpdk|dpdk-lcores) ]]; then
+		echo "# PVBACK_TEST_OPTS='$opts' not applied to pvback-net $* (refused with dpdk" \
+			"ports and polling workers)"
+		opts=
+	fi
+	[ -z "$opts" ] || echo "# pvback-net with PVBACK_TEST_OPTS='$opts'"
+	# shellcheck disable=SC2086 # word splitting of the options is meant
 	(eval "$(pvsim --dir "$S" env)"; exec ip netns exec "$BE_NS" \
-		"${NET_DAEMON:-pvback-net}" --foreground --log-level debug "$@") >>"$W/net.log" 2>&1 &
+		"${NET_DAEMON:-pvback-net}" --foreground --log-level debug $opts "$@") \
+		>>"$W/net.log" 2>&1 &
 	netpid=$!
 }
 net_stats() { dom0 pvback-net stats "$@"; }
