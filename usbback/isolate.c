@@ -171,7 +171,7 @@ static int take_fd(int *fds, unsigned nfds, int32_t i)
 	return fd;
 }
 
-static void close_fds(int *fds, unsigned n)
+static void pv_isolate_close_fds(int *fds, unsigned n)
 {
 	while (n--)
 		if (fds[n] >= 0)
@@ -224,7 +224,7 @@ static int w_start(struct pv_isodev_w *d, void *start, int *fds, unsigned nfds)
 	     s->usb_ver > 2 || s->domid >= DOMID_FIRST_RESERVED ? -EINVAL : -ENOMEM;
 	w = rc == -ENOMEM ? calloc(1, sizeof(*w)) : NULL;
 	if (!w) {
-		close_fds(fds, nfds);
+		pv_isolate_close_fds(fds, nfds);
 		return rc;
 	}
 	snprintf(w->name, sizeof(w->name), "%s", s->name);
@@ -252,7 +252,7 @@ static int w_start(struct pv_isodev_w *d, void *start, int *fds, unsigned nfds)
 		else if (fd >= 0)
 			close(fd);
 	}
-	close_fds(fds, nfds); /* any the ports did not name */
+	pv_isolate_close_fds(fds, nfds); /* any the ports did not name */
 	rc = usb_queue_start(&p, &w->uq); /* owns the devices and the state fd, even failing */
 	if (rc < 0) {
 		pv_err(w->name, "cannot start the controller's queue: %s", strerror(-rc));
@@ -296,7 +296,7 @@ static void w_message(struct pv_isodev_w *d, unsigned n, void *req, int *fds, un
 	int fd = take_fd(fds, nfds, 0);
 	int32_t rc;
 
-	close_fds(fds, nfds);
+	pv_isolate_close_fds(fds, nfds);
 	if (m->port < 1 || m->port > w->num_ports) {
 		rc = -EINVAL;
 		if (fd >= 0)
