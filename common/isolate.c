@@ -64,8 +64,9 @@ int pv_isolate_send(int fd, const void *msg, size_t len, const int *fds, unsigne
 
 void pv_isolate_close_fds(int *fds, unsigned n)
 {
-	while (n)
-		close(fds[--n]);
+	while (n--)
+		if (fds[n] >= 0) /* one already taken (usb's ports) */
+			close(fds[n]);
 }
 
 ssize_t pv_isolate_recv(int fd, void *msg, size_t len, int *fds, unsigned max_fds,

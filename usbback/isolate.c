@@ -171,13 +171,6 @@ static int take_fd(int *fds, unsigned nfds, int32_t i)
 	return fd;
 }
 
-static void pv_isolate_close_fds(int *fds, unsigned n)
-{
-	while (n--)
-		if (fds[n] >= 0)
-			close(fds[n]);
-}
-
 /* The device spec names on port, from fd (taken): NULL when it cannot be
  * opened (said).  A device that needs a file gets it from the xenbus
  * process or not at all: the worker opens no path. */
