@@ -763,7 +763,8 @@ int pv_backend_spawn_worker(struct pv_backend *b, uint16_t domid, pid_t *pid, in
 int pv_isolate_send(int fd, const void *msg, size_t len, const int *fds, unsigned nfds);
 ssize_t pv_isolate_recv(int fd, void *msg, size_t len, int *fds, unsigned max_fds,
 			unsigned *nfds);
-/* Close the n fds a message brought (a handler that keeps none of them). */
+/* Close the n fds a message brought (a handler that keeps none of them;
+ * those < 0 are skipped: already taken). */
 void pv_isolate_close_fds(int *fds, unsigned n);
 /* pv_backend_spawn_worker's fork and exec of exe with argv: the child's
  * fd 3 is its end of the pair, caps (PV_CAP bits) ambient.  0 or -errno. */
