@@ -133,15 +133,11 @@ static int w_start(struct pv_isodev_w *d, void *start, int *fds, unsigned nfds)
 	/* A file comes as its fd (direct and buffered: two); a network store as its URI. */
 	if (s->nq < 1 || s->nq > BLK_MAX_QUEUES ||
 	    (s->bs.store == BLK_STORE_FILE ? nfds < 1 || nfds > 2
-					   : s->bs.store != BLK_STORE_NBD || nfds)) {
-		pv_isolate_close_fds(fds, nfds);
-		return -EINVAL;
-	}
+					   : s->bs.store != BLK_STORE_NBD || nfds))
+		return pv_isolate_refuse(fds, nfds, -EINVAL);
 	v = calloc(1, sizeof(*v));
-	if (!v) {
-		pv_isolate_close_fds(fds, nfds);
-		return -ENOMEM;
-	}
+	if (!v)
+		return pv_isolate_refuse(fds, nfds, -ENOMEM);
 	snprintf(v->name, sizeof(v->name), "%s", s->name);
 	v->vbd.cfg = pv_backend_config(pv_isodev_w_backend(d));
 	v->vbd.name = v->name;

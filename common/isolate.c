@@ -69,6 +69,12 @@ void pv_isolate_close_fds(int *fds, unsigned n)
 			close(fds[n]);
 }
 
+int pv_isolate_refuse(int *fds, unsigned n, int rc)
+{
+	pv_isolate_close_fds(fds, n);
+	return rc;
+}
+
 ssize_t pv_isolate_recv(int fd, void *msg, size_t len, int *fds, unsigned max_fds,
 			unsigned *nfds)
 {

@@ -766,6 +766,8 @@ ssize_t pv_isolate_recv(int fd, void *msg, size_t len, int *fds, unsigned max_fd
 /* Close the n fds a message brought (a handler that keeps none of them;
  * those < 0 are skipped: already taken). */
 void pv_isolate_close_fds(int *fds, unsigned n);
+/* A handler refusing a message: its fds closed, rc (-errno) returned. */
+int pv_isolate_refuse(int *fds, unsigned n, int rc);
 /* pv_backend_spawn_worker's fork and exec of exe with argv: the child's
  * fd 3 is its end of the pair, caps (PV_CAP bits) ambient.  0 or -errno. */
 int pv_isolate_spawn(const char *exe, char *const *argv, uint64_t caps, pid_t *pid, int *fd);

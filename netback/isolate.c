@@ -193,15 +193,11 @@ static int w_start(struct pv_isodev_w *d, void *start, int *fds, unsigned nfds)
 
 	s->name[ISO_NAME_MAX - 1] = '\0';
 	s->ifname[ISO_IFNAME - 1] = '\0';
-	if (!start_valid(s, nfds)) {
-		pv_isolate_close_fds(fds, nfds);
-		return -EINVAL;
-	}
+	if (!start_valid(s, nfds))
+		return pv_isolate_refuse(fds, nfds, -EINVAL);
 	v = calloc(1, sizeof(*v));
-	if (!v) {
-		pv_isolate_close_fds(fds, nfds);
-		return -ENOMEM;
-	}
+	if (!v)
+		return pv_isolate_refuse(fds, nfds, -ENOMEM);
 	vif = &v->vif;
 	vif->cfg = pv_backend_config(pv_isodev_w_backend(d));
 	rc = vif->cfg->port_ops != &net_port_tap_ops ? -EOPNOTSUPP
