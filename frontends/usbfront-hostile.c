@@ -522,6 +522,12 @@ static int attack_revoke(struct attack *a)
 			rc = -ETIMEDOUT;
 		}
 	}
+	/* The last round's violation (an IN's page ended while the device held
+	 * it) may close the controller just after its answers: a new one. */
+	if (rc >= 0 && a->t->uf && usbfront_backend_state(a->t->uf) != XenbusStateConnected) {
+		disconnects++;
+		rc = conn_renew(a, &c, 2);
+	}
 	printf("revoke: requests %lu answered %lu ok %lu ended-early %lu held %lu held-ok %lu "
 	       "held-ended-early %lu disconnects %u leaked %lu backend %s\n", i, answered, ok,
 	       early, rounds, held_ok, held_early, disconnects, leaked,
