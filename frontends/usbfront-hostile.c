@@ -395,6 +395,18 @@ static int revoke_wait(struct usbfront *uf, unsigned n, int32_t *status)
 	return got == n ? 0 : -ETIMEDOUT;
 }
 
+/* Does the controller leave Connected within WAIT_MS (dispatching)? */
+static bool controller_goes(struct usbfront *uf)
+{
+	for (uint64_t end = pvfront_now_ms() + WAIT_MS; pvfront_now_ms() < end;) {
+		if (usbfront_backend_state(uf) != XenbusStateConnected)
+			return true;
+		if (usbfront_poll(uf, 20) < 0)
+			return true;
+	}
+	return false;
+}
+
 /* A connection of revoke: the device enumerated with config, NPAGES shared. */
 struct conn {
 	struct usbfront_dev d;
@@ -515,6 +527,13 @@ static int attack_revoke(struct attack *a)
 			held_ok += status[0] == 0 && status[1] == 0;
 			if (!ended && usbfront_unshare(a->t->uf, pg, 1) < 0)
 				leaked++;
+			/* The IN's page was gone when its data came: the backend
+			 * answered it failed and closes the controller (a
+			 * violation) right after; wait for that, then a new one. */
+			if (ended && status[0] != 0 && controller_goes(a->t->uf)) {
+				disconnects++;
+				rc = conn_renew(a, &c, 2);
+			}
 		} else if (usbfront_backend_state(a->t->uf) != XenbusStateConnected) {
 			disconnects++;
 			rc = conn_renew(a, &c, 2);
