@@ -536,7 +536,7 @@ static void nbd_io_notify(struct blk_io *io, uint32_t events)
 		if (n->dead)
 			retry_failed(n, from);
 	}
-	check_conn(n);
+	io->efd_events = want_events(n);
 }
 
 static int nbd_io_reap(struct blk_io *io)

@@ -28,6 +28,7 @@
 
 #include <cmocka.h>
 
+#include "fd-count.h"
 #include "pvcommon.h"
 
 /* The wire format (common/isodev.c): a header, then the type's body. */
@@ -190,18 +191,6 @@ static int32_t start(struct fixture *f, uint32_t id, int32_t rc, uint32_t magic,
 	assert_int_equal(h.type, STARTED);
 	assert_int_equal(h.id, id);
 	return got;
-}
-
-static unsigned open_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	unsigned n = 0;
-
-	assert_non_null(d);
-	while (readdir(d))
-		n++;
-	closedir(d);
-	return n;
 }
 
 /* ------------------------------------------------------------- the cases */

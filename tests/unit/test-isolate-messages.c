@@ -23,19 +23,8 @@
 
 #include <cmocka.h>
 
+#include "fd-count.h"
 #include "pvcommon.h"
-
-static unsigned open_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	unsigned n = 0;
-
-	assert_non_null(d);
-	while (readdir(d))
-		n++;
-	closedir(d);
-	return n;
-}
 
 static void pair(int sv[2])
 {
