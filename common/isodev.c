@@ -324,8 +324,8 @@ void pv_isodev_stop(struct pv_isodev *d, bool wait, pv_isodev_done_fn *done)
 		return;
 	}
 	m = msg_new(d->t->desc, ISO_STOP, d->id);
-	past = calloc(1, d->t->desc->past_size + 1);
-	if (!m || !past || !wait) {
+	past = wait ? calloc(1, d->t->desc->past_size + 1) : NULL;
+	if (!m || !past) { /* no wait (or no memory for one): held until STOPPED */
 		free(past);
 		d->stopping = true;
 		pv_xb_dev_hold(d->dev);
@@ -340,8 +340,7 @@ void pv_isodev_stop(struct pv_isodev *d, bool wait, pv_isodev_done_fn *done)
 		pv_xb_dev_log(d->dev, PV_LOG_ERR, "worker process did not stop the queues: %s",
 			      strerror(-rc));
 	free(m);
-	if (d->w)
-		stopped(d, rc == 0 ? past : NULL);
+	stopped(d, rc == 0 ? past : NULL); /* still attached: a failed call only killed it */
 	free(past);
 }
 
