@@ -1,0 +1,216 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Description: a real single-node Ceph cluster (one mon, one memstore OSD,
+# no mgr) for tests/sim/*.sh (sourced, not run, after tap.sh or a library
+# that sources it), entirely in one directory: its ceph.conf, the keyring
+# with client.admin, the daemons' data, logs ($name.log), admin sockets and
+# pid files.  The mon listens on 127.0.0.1 (msgr v2 only) on a port picked
+# free in 10000-19999 (below the ephemeral range, apart from the other
+# suites' ports), so several suites may each run a cluster at once.
+#
+#   ceph_up DIR            the cluster in DIR (made if missing) with the pool
+#                          "pvback" ready for rbd; bails out (the logs as #
+#                          lines) when it is not within its deadlines
+#   ceph_down              stop the daemons and wait for them (registered
+#                          with on_exit by ceph_up; safe to call twice)
+#   ceph_conf              the path of ceph.conf (what rbd -c, fio --conf
+#                          and rados_conf_read_file take; client id admin)
+#   cephc ARGS / rbdc ARGS the ceph and rbd CLIs on it, bounded in time
+#   rbd_create IMG SIZE, rbd_resize IMG SIZE, rbd_snap_create IMG@SNAP,
+#   rbd_rm IMG, rbd_size IMG (bytes), rbd_sha256 IMG[@SNAP] (of its whole
+#   content), rbd_write IMG FILE (the file's bytes at offset 0)
+#   ceph_kill_osd          SIGKILL the OSD (memstore: its objects are lost)
+#   ceph_stop_osd          SIGTERM the OSD and wait (memstore saves its
+#                          objects to DIR/osd.0 when it is stopped cleanly)
+#   ceph_start_osd         start it again, return once it is up
+#
+# IMG is POOL/IMAGE.  The daemons run as root in the foreground as our
+# children (no systemd, no /etc/ceph, no /var/lib/ceph).
+CEPH_DIR=
+CEPH_PORT=
+ceph_mon_pid=
+ceph_osd_pid=
+ceph_osd_uuid=
+
+ceph_conf() { echo "$CEPH_DIR/ceph.conf"; }
+# A broken cluster must not hang a test: every CLI call is bounded.
+cephc() { timeout 60 ceph -c "$CEPH_DIR/ceph.conf" --connect-timeout 20 "$@"; }
+rbdc() { timeout 300 rbd -c "$CEPH_DIR/ceph.conf" --client-mount-timeout 20 "$@"; }
+
+ceph_write_conf() {
+	local d=$CEPH_DIR
+	cat >"$d/ceph.conf" <<EOF
+[global]
+fsid = $(uuidgen)
+mon host = [v2:127.0.0.1:$CEPH_PORT]
+ms bind msgr1 = false
+ms bind ipv4 = true
+ms bind ipv6 = false
+auth cluster required = cephx
+auth service required = cephx
+auth client required = cephx
+keyring = $d/keyring
+run dir = $d
+admin socket = $d/\$name.asok
+log file = $d/\$name.log
+pid file = $d/\$name.pid
+crash dir = $d/crash
+log to stderr = false
+err to stderr = true
+# No syslog, no journald, no core files from the daemons' own handlers.
+log to syslog = false
+log to journald = false
+# Small and quick: one replica, few PGs, no waiting for peers that do not exist.
+osd pool default size = 1
+osd pool default min size = 1
+osd pool default pg num = 8
+osd pool default pgp num = 8
+osd pool default pg autoscale mode = off
+osd crush chooseleaf type = 0
+mon allow pool size one = true
+mon allow pool delete = true
+mon warn on pool no redundancy = false
+mon data avail warn = 1
+mon data avail crit = 0
+mon warn on insecure global id reclaim allowed = false
+# Commit map changes at once (one mon: nobody to batch for).
+paxos propose interval = 0.05
+paxos min wait = 0.01
+# Fewer threads: CI has two CPUs for the daemons, the backend and the guest.
+ms async op threads = 2
+osd op num shards = 1
+osd op num threads per shard = 2
+
+[mon]
+mon data = $d/\$name
+mon cluster log file = $d/\$cluster.log
+
+[osd]
+# The mon's address is its monmap's; the OSD picks free ports on this one.
+public addr = 127.0.0.1
+cluster addr = 127.0.0.1
+osd data = $d/\$name
+osd objectstore = memstore
+# A ceiling, not an allocation: memstore holds only what was written.
+memstore device bytes = 1073741824
+osd memory target = 268435456
+osd crush update on start = true
+EOF
+}
+
+# ceph_dump_logs: the daemons' logs' tails, as # lines.
+ceph_dump_logs() {
+	local f
+	for f in "$CEPH_DIR"/mon.a.log "$CEPH_DIR"/osd.0.log "$CEPH_DIR"/*.out; do
+		[ -s "$f" ] || continue
+		echo "# --- $f"
+		tail -25 "$f" | sed 's/^/# /'
+	done
+}
+ceph_fail() { ceph_dump_logs; bail_out "ceph: $*"; }
+
+ceph_fsid() { sed -n 's/^fsid = //p' "$CEPH_DIR/ceph.conf"; }
+ceph_port_free() { ! ss -Hltn "sport = :$1" | grep -q .; }
+# The mon answers on its port (a dead mon ends the wait at once).
+ceph_mon_ready() {
+	[ -n "$ceph_mon_pid" ] && ! t_not_running "$ceph_mon_pid" || return 2
+	cephc mon stat
+}
+ceph_osd_is_up() {
+	[ -n "$ceph_osd_pid" ] && ! t_not_running "$ceph_osd_pid" || return 2
+	cephc osd dump 2>/dev/null | grep -q '^osd\.0 up  *in '
+}
+ceph_probe() { rbdc create pvback/probe --size 16M && rbdc rm --no-progress pvback/probe; }
+
+# ceph_start_mon: the mon on a free port (another suite may take it between
+# our look and the mon's bind: then the next port).
+ceph_start_mon() {
+	local try p
+	for try in 1 2 3 4 5; do
+		p=$((10000 + ($$ * 7 + try * 1009 + RANDOM) % 10000))
+		ceph_port_free "$p" || continue
+		CEPH_PORT=$p
+		rm -rf "$CEPH_DIR/mon.a"
+		ceph_write_conf
+		ceph-authtool --create-keyring "$CEPH_DIR/keyring" --gen-key -n mon. \
+			--cap mon 'allow *' >/dev/null &&
+			ceph-authtool "$CEPH_DIR/keyring" --gen-key -n client.admin \
+				--cap mon 'allow *' --cap osd 'allow *' --cap mgr 'allow *' >/dev/null &&
+			ceph-authtool "$CEPH_DIR/keyring" --gen-key -n osd.0 \
+				--cap mon 'allow profile osd' --cap osd 'allow *' >/dev/null ||
+			ceph_fail "ceph-authtool failed"
+		monmaptool --create --clobber --fsid "$(ceph_fsid)" \
+			--addv a "[v2:127.0.0.1:$p]" "$CEPH_DIR/monmap" >/dev/null ||
+			ceph_fail "monmaptool failed"
+		# The mon's auth database starts with every key of the keyring.
+		ceph-mon -c "$CEPH_DIR/ceph.conf" --mkfs -i a --monmap "$CEPH_DIR/monmap" \
+			--keyring "$CEPH_DIR/keyring" \
+			>"$CEPH_DIR/mkfs-mon.out" 2>&1 || ceph_fail "ceph-mon --mkfs failed"
+		ceph-mon -c "$CEPH_DIR/ceph.conf" -f -i a >"$CEPH_DIR/mon.out" 2>&1 &
+		ceph_mon_pid=$!
+		# The mon exits at once when the bind fails: try another port.
+		wait_until 30 ceph_mon_ready >/dev/null && return 0
+		t_not_running "$ceph_mon_pid" || ceph_fail "the mon does not answer within 30 s"
+		wait "$ceph_mon_pid" 2>/dev/null
+		ceph_mon_pid=
+	done
+	ceph_fail "the mon does not start (last port $p)"
+}
+
+ceph_start_osd() {
+	ceph-osd -c "$CEPH_DIR/ceph.conf" -f -i 0 >>"$CEPH_DIR/osd.out" 2>&1 &
+	ceph_osd_pid=$!
+	wait_until 60 ceph_osd_is_up || ceph_fail "osd.0 is not up within 60 s"
+}
+ceph_stop_osd() {
+	[ -n "$ceph_osd_pid" ] || return 0
+	kill -TERM "$ceph_osd_pid" 2>/dev/null
+	wait "$ceph_osd_pid" 2>/dev/null
+	ceph_osd_pid=
+}
+ceph_kill_osd() {
+	[ -n "$ceph_osd_pid" ] || return 0
+	kill -KILL "$ceph_osd_pid" 2>/dev/null
+	wait "$ceph_osd_pid" 2>/dev/null
+	ceph_osd_pid=
+}
+
+ceph_up() {
+	CEPH_DIR=$(mkdir -p "$1" && cd "$1" && pwd) || bail_out "ceph: no directory $1"
+	requires ceph ceph-mon ceph-osd ceph-authtool rbd uuidgen ss
+	on_exit ceph_down
+	ceph_start_mon
+	ceph_osd_uuid=$(uuidgen)
+	[ "$(cephc osd new "$ceph_osd_uuid" 0 2>"$CEPH_DIR/osd-new.out")" = 0 ] ||
+		ceph_fail "ceph osd new failed: $(cat "$CEPH_DIR/osd-new.out")"
+	mkdir -p "$CEPH_DIR/osd.0" # memstore does not make it
+	ceph-osd -c "$CEPH_DIR/ceph.conf" -i 0 --mkfs --osd-uuid "$ceph_osd_uuid" \
+		>"$CEPH_DIR/mkfs-osd.out" 2>&1 || ceph_fail "ceph-osd --mkfs failed"
+	ceph_start_osd
+	cephc osd pool create pvback 8 8 >/dev/null 2>&1 &&
+		cephc osd pool application enable pvback rbd >/dev/null 2>&1 ||
+		ceph_fail "pool pvback: cannot create"
+	# The pool's PGs are created and peered by now or soon: rbd works then.
+	wait_until 60 ceph_probe || ceph_fail "rbd create does not work within 60 s"
+}
+
+# ceph_down: TERM both daemons (the OSD first: it tells the mon), wait for
+# them; KILL after 20 s.
+ceph_down() {
+	local p
+	for p in "$ceph_osd_pid" "$ceph_mon_pid"; do
+		[ -n "$p" ] || continue
+		kill -TERM "$p" 2>/dev/null
+		wait_until 20 t_not_running "$p" >/dev/null || kill -KILL "$p" 2>/dev/null
+		wait "$p" 2>/dev/null
+	done
+	ceph_osd_pid= ceph_mon_pid=
+	if t_failed && [ -n "$CEPH_DIR" ]; then ceph_dump_logs; fi
+}
+
+rbd_create() { rbdc create "$1" --size "$2"; }
+rbd_resize() { rbdc resize --no-progress "$1" --size "$2" --allow-shrink; }
+rbd_snap_create() { rbdc snap create --no-progress "$1"; }
+rbd_rm() { rbdc rm --no-progress "$1"; }
+rbd_size() { rbdc info --format json "$1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["size"])'; }
+rbd_sha256() { rbdc export --no-progress "$1" - | sha256sum | cut -d' ' -f1; }
+rbd_write() { rbdc import --no-progress --image-format 2 "$2" "$1"; }
