@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
+# shellcheck shell=bash
 # Description: a real single-node Ceph cluster (one mon, one memstore OSD,
 # no mgr) for tests/sim/*.sh (sourced, not run, after tap.sh or a library
 # that sources it), entirely in one directory: its ceph.conf, the keyring
@@ -16,8 +17,9 @@
 #                          and rados_conf_read_file take; client id admin)
 #   cephc ARGS / rbdc ARGS the ceph and rbd CLIs on it, bounded in time
 #   rbd_create IMG SIZE, rbd_resize IMG SIZE, rbd_snap_create IMG@SNAP,
-#   rbd_rm IMG, rbd_size IMG (bytes), rbd_sha256 IMG[@SNAP] (of its whole
-#   content), rbd_write IMG FILE (the file's bytes at offset 0)
+#   rbd_rm IMG, rbd_size IMG[@SNAP] (bytes), rbd_sha256 IMG[@SNAP] (of its
+#   whole content), rbd_import IMG FILE (a new image with FILE's content),
+#   rbd_write IMG FILE [OFFSET] (into an existing image, via python3-rbd)
 #   ceph_kill_osd          SIGKILL the OSD (memstore: its objects are lost)
 #   ceph_stop_osd          SIGTERM the OSD and wait (memstore saves its
 #                          objects to DIR/osd.0 when it is stopped cleanly)
@@ -89,35 +91,54 @@ mon cluster log file = $d/\$cluster.log
 public addr = 127.0.0.1
 cluster addr = 127.0.0.1
 osd data = $d/\$name
-osd objectstore = memstore
+osd objectstore = ${CEPH_STORE:-memstore}
 # A ceiling, not an allocation: memstore holds only what was written.
 memstore device bytes = 1073741824
+# Pages, not bufferlists: random 4 KiB overwrites do not fragment the
+# objects (bufferlists took 2.4 times the image's size in RSS, pages 1.6).
+memstore page set = true
+memstore page size = 4096
+# bluestore (CEPH_STORE=bluestore): a sparse 2 GiB file, a small cache.
+bluestore block create = true
+bluestore block size = 2147483648
+bluestore cache autotune = false
+bluestore cache size = 67108864
 osd memory target = 268435456
+# Short PG logs: no peer ever needs them to recover from, and the default
+# (10000 entries a PG) let the OSD grow by 250 MiB a pass of random writes.
+osd min pg log entries = 100
+osd max pg log entries = 100
+osd pg log dups tracked = 100
+osd pg log trim min = 100
 osd crush update on start = true
+# A TERM unmounts the store: memstore writes its objects to osd data then
+# and reads them back when the OSD starts again.
+osd fast shutdown = false
 EOF
 }
 
-# ceph_dump_logs: the daemons' logs' tails, as # lines.
+# ceph_dump_logs: the daemons' logs' tails (their lines cut short: PG states
+# run to 600 characters), as # lines.
 ceph_dump_logs() {
 	local f
 	for f in "$CEPH_DIR"/mon.a.log "$CEPH_DIR"/osd.0.log "$CEPH_DIR"/*.out; do
 		[ -s "$f" ] || continue
 		echo "# --- $f"
-		tail -25 "$f" | sed 's/^/# /'
+		grep -v '^$' "$f" | tail -12 | cut -c1-240 | sed 's/^/# /'
 	done
 }
 ceph_fail() { ceph_dump_logs; bail_out "ceph: $*"; }
 
 ceph_fsid() { sed -n 's/^fsid = //p' "$CEPH_DIR/ceph.conf"; }
 ceph_port_free() { ! ss -Hltn "sport = :$1" | grep -q .; }
-# The mon answers on its port (a dead mon ends the wait at once).
-ceph_mon_ready() {
-	[ -n "$ceph_mon_pid" ] && ! t_not_running "$ceph_mon_pid" || return 2
-	cephc mon stat
-}
-ceph_osd_is_up() {
-	[ -n "$ceph_osd_pid" ] && ! t_not_running "$ceph_osd_pid" || return 2
-	cephc osd dump 2>/dev/null | grep -q '^osd\.0 up  *in '
+# The waits end when the daemon answers or died (the caller tells which).
+ceph_mon_settled() { t_not_running "$ceph_mon_pid" || cephc mon stat; }
+ceph_osd_settled() { t_not_running "$ceph_osd_pid" || ceph_osd_active; }
+ceph_osd_active() {
+	# Its own word (the mon may still list a killed predecessor as up):
+	# "active" once it booted and saw itself up in the osdmap.
+	timeout 20 ceph --admin-daemon "$CEPH_DIR/osd.0.asok" status 2>/dev/null |
+		grep -q '"state": "active"'
 }
 ceph_probe() { rbdc create pvback/probe --size 16M && rbdc rm --no-progress pvback/probe; }
 
@@ -131,13 +152,14 @@ ceph_start_mon() {
 		CEPH_PORT=$p
 		rm -rf "$CEPH_DIR/mon.a"
 		ceph_write_conf
-		ceph-authtool --create-keyring "$CEPH_DIR/keyring" --gen-key -n mon. \
-			--cap mon 'allow *' >/dev/null &&
+		if ! { ceph-authtool --create-keyring "$CEPH_DIR/keyring" --gen-key -n mon. \
+			--cap mon 'allow *' &&
 			ceph-authtool "$CEPH_DIR/keyring" --gen-key -n client.admin \
-				--cap mon 'allow *' --cap osd 'allow *' --cap mgr 'allow *' >/dev/null &&
+				--cap mon 'allow *' --cap osd 'allow *' --cap mgr 'allow *' &&
 			ceph-authtool "$CEPH_DIR/keyring" --gen-key -n osd.0 \
-				--cap mon 'allow profile osd' --cap osd 'allow *' >/dev/null ||
+				--cap mon 'allow profile osd' --cap osd 'allow *'; } >/dev/null; then
 			ceph_fail "ceph-authtool failed"
+		fi
 		monmaptool --create --clobber --fsid "$(ceph_fsid)" \
 			--addv a "[v2:127.0.0.1:$p]" "$CEPH_DIR/monmap" >/dev/null ||
 			ceph_fail "monmaptool failed"
@@ -148,9 +170,10 @@ ceph_start_mon() {
 		ceph-mon -c "$CEPH_DIR/ceph.conf" -f -i a >"$CEPH_DIR/mon.out" 2>&1 &
 		ceph_mon_pid=$!
 		# The mon exits at once when the bind fails: try another port.
-		wait_until 30 ceph_mon_ready >/dev/null && return 0
-		t_not_running "$ceph_mon_pid" || ceph_fail "the mon does not answer within 30 s"
-		wait "$ceph_mon_pid" 2>/dev/null
+		wait_until 30 ceph_mon_settled >/dev/null ||
+			ceph_fail "the mon does not answer within 30 s"
+		t_not_running "$ceph_mon_pid" || return 0
+		ceph_reap "$ceph_mon_pid" KILL 5
 		ceph_mon_pid=
 	done
 	ceph_fail "the mon does not start (last port $p)"
@@ -159,24 +182,31 @@ ceph_start_mon() {
 ceph_start_osd() {
 	ceph-osd -c "$CEPH_DIR/ceph.conf" -f -i 0 >>"$CEPH_DIR/osd.out" 2>&1 &
 	ceph_osd_pid=$!
-	wait_until 60 ceph_osd_is_up || ceph_fail "osd.0 is not up within 60 s"
+	if ! wait_until 60 ceph_osd_settled >/dev/null || t_not_running "$ceph_osd_pid"; then
+		ceph_fail "osd.0 is not up within 60 s"
+	fi
+}
+# ceph_reap PID SIGNAL SECS: send SIGNAL, wait up to SECS for the exit
+# (then KILL), reap it (a child of this shell: wait alone would do, but not
+# when a subshell started it).
+ceph_reap() {
+	kill -"$2" "$1" 2>/dev/null
+	wait_until "$3" t_not_running "$1" >/dev/null || kill -KILL "$1" 2>/dev/null
+	wait "$1" 2>/dev/null
+	return 0
 }
 ceph_stop_osd() {
-	[ -n "$ceph_osd_pid" ] || return 0
-	kill -TERM "$ceph_osd_pid" 2>/dev/null
-	wait "$ceph_osd_pid" 2>/dev/null
-	ceph_osd_pid=
+	[ -z "$ceph_osd_pid" ] || ceph_reap "$ceph_osd_pid" TERM 120
+	ceph_osd_pid=''
 }
 ceph_kill_osd() {
-	[ -n "$ceph_osd_pid" ] || return 0
-	kill -KILL "$ceph_osd_pid" 2>/dev/null
-	wait "$ceph_osd_pid" 2>/dev/null
-	ceph_osd_pid=
+	[ -z "$ceph_osd_pid" ] || ceph_reap "$ceph_osd_pid" KILL 20
+	ceph_osd_pid=''
 }
 
 ceph_up() {
 	CEPH_DIR=$(mkdir -p "$1" && cd "$1" && pwd) || bail_out "ceph: no directory $1"
-	requires ceph ceph-mon ceph-osd ceph-authtool rbd uuidgen ss
+	requires ceph ceph-mon ceph-osd ceph-authtool monmaptool rbd uuidgen ss
 	on_exit ceph_down
 	ceph_start_mon
 	ceph_osd_uuid=$(uuidgen)
@@ -186,24 +216,21 @@ ceph_up() {
 	ceph-osd -c "$CEPH_DIR/ceph.conf" -i 0 --mkfs --osd-uuid "$ceph_osd_uuid" \
 		>"$CEPH_DIR/mkfs-osd.out" 2>&1 || ceph_fail "ceph-osd --mkfs failed"
 	ceph_start_osd
-	cephc osd pool create pvback 8 8 >/dev/null 2>&1 &&
-		cephc osd pool application enable pvback rbd >/dev/null 2>&1 ||
-		ceph_fail "pool pvback: cannot create"
+	if ! { cephc osd pool create pvback 8 8 &&
+		cephc osd pool application enable pvback rbd; } >"$CEPH_DIR/pool.out" 2>&1; then
+		ceph_fail "pool pvback: $(cat "$CEPH_DIR/pool.out")"
+	fi
 	# The pool's PGs are created and peered by now or soon: rbd works then.
 	wait_until 60 ceph_probe || ceph_fail "rbd create does not work within 60 s"
 }
 
-# ceph_down: TERM both daemons (the OSD first: it tells the mon), wait for
-# them; KILL after 20 s.
+# ceph_down: KILL the OSD (a TERM would have memstore write all its objects
+# to DIR first), TERM the mon (KILL after 20 s), wait for both.
 ceph_down() {
-	local p
-	for p in "$ceph_osd_pid" "$ceph_mon_pid"; do
-		[ -n "$p" ] || continue
-		kill -TERM "$p" 2>/dev/null
-		wait_until 20 t_not_running "$p" >/dev/null || kill -KILL "$p" 2>/dev/null
-		wait "$p" 2>/dev/null
-	done
-	ceph_osd_pid= ceph_mon_pid=
+	ceph_kill_osd
+	[ -z "$ceph_mon_pid" ] || ceph_reap "$ceph_mon_pid" TERM 20
+	ceph_osd_pid=''
+	ceph_mon_pid=''
 	if t_failed && [ -n "$CEPH_DIR" ]; then ceph_dump_logs; fi
 }
 
@@ -211,6 +238,25 @@ rbd_create() { rbdc create "$1" --size "$2"; }
 rbd_resize() { rbdc resize --no-progress "$1" --size "$2" --allow-shrink; }
 rbd_snap_create() { rbdc snap create --no-progress "$1"; }
 rbd_rm() { rbdc rm --no-progress "$1"; }
-rbd_size() { rbdc info --format json "$1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["size"])'; }
+rbd_size() { rbdc info --format json "$1" | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["size"])'; }
 rbd_sha256() { rbdc export --no-progress "$1" - | sha256sum | cut -d' ' -f1; }
-rbd_write() { rbdc import --no-progress --image-format 2 "$2" "$1"; }
+rbd_import() { rbdc import --no-progress "$2" "$1"; }
+# rbd_write IMG FILE [OFFSET]: FILE's bytes into the existing image at OFFSET
+# (default 0), through librbd (python3-rbd: Debian's python, not a pyenv's).
+rbd_write() {
+	timeout 300 /usr/bin/python3 - "$CEPH_DIR/ceph.conf" "$@" <<'EOF'
+import sys, rados, rbd
+conf, img, path = sys.argv[1:4]
+off = int(sys.argv[4]) if len(sys.argv) > 4 else 0
+pool, name = img.split('/', 1)
+with rados.Rados(conffile=conf, rados_id='admin') as c, c.open_ioctx(pool) as io, \
+		rbd.Image(io, name) as im, open(path, 'rb') as f:
+	while True:
+		b = f.read(4 << 20)
+		if not b:
+			break
+		im.write(b, off)
+		off += len(b)
+	im.flush()
+EOF
+}
