@@ -20,13 +20,19 @@
 #   rbd_rm IMG, rbd_size IMG[@SNAP] (bytes), rbd_sha256 IMG[@SNAP] (of its
 #   whole content), rbd_import IMG FILE (a new image with FILE's content),
 #   rbd_write IMG FILE [OFFSET] (into an existing image, via python3-rbd)
-#   ceph_kill_osd          SIGKILL the OSD (memstore: its objects are lost)
-#   ceph_stop_osd          SIGTERM the OSD and wait (memstore saves its
-#                          objects to DIR/osd.0 when it is stopped cleanly)
-#   ceph_start_osd         start it again, return once it is up
+#   ceph_stop_osd          SIGTERM the OSD and wait: memstore writes all its
+#                          objects to DIR/osd.0 (0.1 s for 48 MiB)...
+#   ceph_start_osd         ...and a new OSD reads them back; returns once the
+#                          OSD is up (0.5 s): clients resend what was in flight
+#   ceph_kill_osd          SIGKILL the OSD: memstore loses every write since
+#                          the last ceph_stop_osd (or since ceph_up: all of
+#                          them); with CEPH_STORE=bluestore it loses nothing
 #
-# IMG is POOL/IMAGE.  The daemons run as root in the foreground as our
-# children (no systemd, no /etc/ceph, no /var/lib/ceph).
+# IMG is POOL/IMAGE.  CEPH_STORE=bluestore (set before ceph_up) puts the OSD
+# on a sparse 2 GiB file in DIR instead: ceph_up takes 6.5 s instead of 2.5.
+# The daemons run as root in the foreground as our children (no systemd, no
+# /etc/ceph, no /var/lib/ceph), so ceph_* must run in the shell that ran
+# ceph_up, not in a subshell.
 CEPH_DIR=
 CEPH_PORT=
 ceph_mon_pid=
@@ -52,13 +58,12 @@ auth service required = cephx
 auth client required = cephx
 keyring = $d/keyring
 run dir = $d
-admin socket = $d/\$name.asok
+# Clients (rbd, fio, pvback-blk's librbd) log here too: DIR/client.admin.log.
 log file = $d/\$name.log
-pid file = $d/\$name.pid
 crash dir = $d/crash
 log to stderr = false
 err to stderr = true
-# No syslog, no journald, no core files from the daemons' own handlers.
+# Nothing outside DIR.
 log to syslog = false
 log to journald = false
 # Small and quick: one replica, few PGs, no waiting for peers that do not exist.
@@ -82,11 +87,18 @@ ms async op threads = 2
 osd op num shards = 1
 osd op num threads per shard = 2
 
+# Daemons only: two clients of one name would fight over one socket.
 [mon]
+admin socket = $d/\$name.asok
+pid file = $d/\$name.pid
+# A port taken between our look and the bind: fail at once, we pick another.
+ms bind retry count = 1
 mon data = $d/\$name
 mon cluster log file = $d/\$cluster.log
 
 [osd]
+admin socket = $d/\$name.asok
+pid file = $d/\$name.pid
 # The mon's address is its monmap's; the OSD picks free ports on this one.
 public addr = 127.0.0.1
 cluster addr = 127.0.0.1
@@ -130,9 +142,17 @@ ceph_dump_logs() {
 ceph_fail() { ceph_dump_logs; bail_out "ceph: $*"; }
 
 ceph_fsid() { sed -n 's/^fsid = //p' "$CEPH_DIR/ceph.conf"; }
+# ceph_pick_port TRY: a port for the mon's TRYth start.
+ceph_pick_port() { echo $((10000 + ($$ * 7 + $1 * 1009 + RANDOM) % 10000)); }
 ceph_port_free() { ! ss -Hltn "sport = :$1" | grep -q .; }
 # The waits end when the daemon answers or died (the caller tells which).
-ceph_mon_settled() { t_not_running "$ceph_mon_pid" || cephc mon stat; }
+# The mon's own word, as for the OSD (a CLI call would wait out its
+# connect timeout on a mon that dies meanwhile).
+ceph_mon_settled() {
+	t_not_running "$ceph_mon_pid" ||
+		timeout 20 ceph --admin-daemon "$CEPH_DIR/mon.a.asok" mon_status 2>/dev/null |
+		grep -q '"state": "leader"'
+}
 ceph_osd_settled() { t_not_running "$ceph_osd_pid" || ceph_osd_active; }
 ceph_osd_active() {
 	# Its own word (the mon may still list a killed predecessor as up):
@@ -147,7 +167,7 @@ ceph_probe() { rbdc create pvback/probe --size 16M && rbdc rm --no-progress pvba
 ceph_start_mon() {
 	local try p
 	for try in 1 2 3 4 5; do
-		p=$((10000 + ($$ * 7 + try * 1009 + RANDOM) % 10000))
+		p=$(ceph_pick_port "$try")
 		ceph_port_free "$p" || continue
 		CEPH_PORT=$p
 		rm -rf "$CEPH_DIR/mon.a"
