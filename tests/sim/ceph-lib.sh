@@ -24,9 +24,10 @@
 #                          objects to DIR/osd.0 (0.1 s for 48 MiB)...
 #   ceph_start_osd         ...and a new OSD reads them back; returns once the
 #                          OSD is up (0.5 s): clients resend what was in flight
-#   ceph_kill_osd          SIGKILL the OSD: memstore loses every write since
-#                          the last ceph_stop_osd (or since ceph_up: all of
-#                          them); with CEPH_STORE=bluestore it loses nothing
+#   ceph_kill_osd          SIGKILL the OSD, with CEPH_STORE=bluestore only (it
+#                          loses nothing); memstore would restart with the
+#                          objects of the last clean stop, or with no PGs at
+#                          all, where I/O then hangs: it refuses
 #
 # IMG is POOL/IMAGE.  CEPH_STORE=bluestore (set before ceph_up) puts the OSD
 # on a sparse 2 GiB file in DIR instead: ceph_up takes 6.5 s instead of 2.5.
@@ -220,6 +221,10 @@ ceph_stop_osd() {
 	ceph_osd_pid=''
 }
 ceph_kill_osd() {
+	if [ "${CEPH_STORE:-memstore}" = memstore ]; then
+		echo "ceph_kill_osd: memstore would lose its PGs (CEPH_STORE=bluestore)"
+		return 1
+	fi
 	[ -z "$ceph_osd_pid" ] || ceph_reap "$ceph_osd_pid" KILL 20
 	ceph_osd_pid=''
 }
@@ -247,7 +252,7 @@ ceph_up() {
 # ceph_down: KILL the OSD (a TERM would have memstore write all its objects
 # to DIR first), TERM the mon (KILL after 20 s), wait for both.
 ceph_down() {
-	ceph_kill_osd
+	[ -z "$ceph_osd_pid" ] || ceph_reap "$ceph_osd_pid" KILL 20
 	[ -z "$ceph_mon_pid" ] || ceph_reap "$ceph_mon_pid" TERM 20
 	ceph_osd_pid=''
 	ceph_mon_pid=''
