@@ -232,6 +232,8 @@ ceph_kill_osd() {
 ceph_up() {
 	CEPH_DIR=$(mkdir -p "$1" && cd "$1" && pwd) || bail_out "ceph: no directory $1"
 	requires ceph ceph-mon ceph-osd ceph-authtool monmaptool rbd uuidgen ss
+	# The admin sockets' paths must fit a sockaddr_un (108 bytes).
+	[ ${#CEPH_DIR} -le 90 ] || bail_out "ceph: $CEPH_DIR is too long a path for the sockets"
 	on_exit ceph_down
 	ceph_start_mon
 	ceph_osd_uuid=$(uuidgen)
