@@ -146,22 +146,27 @@ ceph_fsid() { sed -n 's/^fsid = //p' "$CEPH_DIR/ceph.conf"; }
 # ceph_pick_port TRY: a port for the mon's TRYth start.
 ceph_pick_port() { echo $((10000 + ($$ * 7 + $1 * 1009 + RANDOM) % 10000)); }
 ceph_port_free() { ! ss -Hltn "sport = :$1" | grep -q .; }
-# The waits end when the daemon answers or died (the caller tells which).
-# The mon's own word, as for the OSD (a CLI call would wait out its
-# connect timeout on a mon that dies meanwhile).
+# The waits end when the daemon is ready or died (the caller tells which).
+# Ready is the daemon's own word on its admin socket: a CLI call would wait
+# out its connect timeout on a mon that dies meanwhile, and the mon may
+# still list a killed OSD's predecessor as up.
 ceph_mon_settled() {
 	t_not_running "$ceph_mon_pid" ||
 		timeout 20 ceph --admin-daemon "$CEPH_DIR/mon.a.asok" mon_status 2>/dev/null |
 		grep -q '"state": "leader"'
 }
 ceph_osd_settled() { t_not_running "$ceph_osd_pid" || ceph_osd_active; }
+# The OSD is "active" once it booted and saw itself up in the osdmap.
 ceph_osd_active() {
-	# Its own word (the mon may still list a killed predecessor as up):
-	# "active" once it booted and saw itself up in the osdmap.
 	timeout 20 ceph --admin-daemon "$CEPH_DIR/osd.0.asok" status 2>/dev/null |
 		grep -q '"state": "active"'
 }
-ceph_probe() { rbdc create pvback/probe --size 16M && rbdc rm --no-progress pvback/probe; }
+# rbd works: an image can be made and removed (a create that blocked on
+# inactive PGs and was timed out may have made it: the rm decides).
+ceph_probe() {
+	timeout 20 rbd -c "$CEPH_DIR/ceph.conf" create pvback/probe --size 16M
+	timeout 20 rbd -c "$CEPH_DIR/ceph.conf" rm --no-progress pvback/probe
+}
 
 # ceph_start_mon: the mon on a free port (another suite may take it between
 # our look and the mon's bind: then the next port).
@@ -207,9 +212,8 @@ ceph_start_osd() {
 		ceph_fail "osd.0 is not up within 60 s"
 	fi
 }
-# ceph_reap PID SIGNAL SECS: send SIGNAL, wait up to SECS for the exit
-# (then KILL), reap it (a child of this shell: wait alone would do, but not
-# when a subshell started it).
+# ceph_reap PID SIGNAL SECS: send SIGNAL, KILL if it has not exited within
+# SECS, reap it (polling too: a daemon a subshell started is no child of ours).
 ceph_reap() {
 	kill -"$2" "$1" 2>/dev/null
 	wait_until "$3" t_not_running "$1" >/dev/null || kill -KILL "$1" 2>/dev/null
