@@ -197,7 +197,7 @@ ceph_start_mon() {
 		ceph_mon_pid=$!
 		# The mon exits at once when the bind fails: try another port.
 		wait_until 30 ceph_mon_settled >/dev/null ||
-			ceph_fail "the mon does not answer within 30 s"
+			ceph_fail "the mon is not the leader within 30 s"
 		t_not_running "$ceph_mon_pid" || return 0
 		ceph_reap "$ceph_mon_pid" KILL 5
 		ceph_mon_pid=
@@ -208,9 +208,8 @@ ceph_start_mon() {
 ceph_start_osd() {
 	ceph-osd -c "$CEPH_DIR/ceph.conf" -f -i 0 >>"$CEPH_DIR/osd.out" 2>&1 &
 	ceph_osd_pid=$!
-	if ! wait_until 60 ceph_osd_settled >/dev/null || t_not_running "$ceph_osd_pid"; then
-		ceph_fail "osd.0 is not up within 60 s"
-	fi
+	wait_until 60 ceph_osd_settled >/dev/null || ceph_fail "osd.0 is not up within 60 s"
+	! t_not_running "$ceph_osd_pid" || ceph_fail "osd.0 exited (osd.out, osd.0.log)"
 }
 # ceph_reap PID SIGNAL SECS: send SIGNAL, KILL if it has not exited within
 # SECS, reap it (polling too: a daemon a subshell started is no child of ours).
