@@ -16,6 +16,8 @@
 #   ceph_conf              the path of ceph.conf (what rbd -c, fio --conf
 #                          and rados_conf_read_file take; client id admin)
 #   cephc ARGS / rbdc ARGS the ceph and rbd CLIs on it, bounded in time
+#   ceph_grant USER        let USER (pvback-blk's, once it dropped root) read
+#                          ceph.conf and the keyring, and write its client log
 #   rbd_create IMG SIZE, rbd_resize IMG SIZE, rbd_snap_create IMG@SNAP,
 #   rbd_rm IMG, rbd_size IMG[@SNAP] (bytes), rbd_sha256 IMG[@SNAP] (of its
 #   whole content), rbd_import IMG FILE (a new image with FILE's content),
@@ -256,6 +258,19 @@ ceph_up() {
 
 # ceph_down: KILL the OSD (a TERM would have memstore write all its objects
 # to DIR first), TERM the mon (KILL after 20 s), wait for both.
+# ceph_grant USER: DIR, ceph.conf and the keyring readable by USER's group
+# (root's only otherwise: mktemp -d is 0700, ceph-authtool writes 0600), and
+# its librados log DIR/client.admin.log writable.
+ceph_grant() {
+	local g
+	g=$(id -gn "$1") || return 1
+	touch "$CEPH_DIR/client.admin.log" &&
+		chgrp "$g" "$CEPH_DIR" "$CEPH_DIR/ceph.conf" "$CEPH_DIR/keyring" \
+			"$CEPH_DIR/client.admin.log" &&
+		chmod g+rx "$CEPH_DIR" && chmod g+r "$CEPH_DIR/ceph.conf" "$CEPH_DIR/keyring" &&
+		chmod g+w "$CEPH_DIR/client.admin.log"
+}
+
 ceph_down() {
 	[ -z "$ceph_osd_pid" ] || ceph_reap "$ceph_osd_pid" KILL 20
 	[ -z "$ceph_mon_pid" ] || ceph_reap "$ceph_mon_pid" TERM 20

@@ -5,13 +5,17 @@
 # file and through librbd at an offset, and reads back identical (sha256);
 # it grows (rbd info shows the new size, the new part reads as zeros); a
 # snapshot keeps the old content while the image is overwritten; a clean OSD
-# restart keeps every image; ceph_down leaves no daemon and no listener.
+# restart keeps every image; after ceph_grant, user pvback (the one
+# pvback-blk drops to) reads the cluster; ceph_down leaves no daemon and no
+# listener.
 # shellcheck disable=SC2317 # the functions run through check
 . "$(dirname "$0")/tap.sh"
 . "$(dirname "$0")/ceph-lib.sh"
-t_plan 13
+t_plan 14
 
-D=$T_TMP/ceph
+# A directory of its own (T_TMP is 0700: no other user could reach into it).
+D=$(mktemp -d /tmp/pvback-ceph.XXXXXX)
+on_exit "rm -rf '$D'" # after ceph_down, registered by ceph_up
 t0=$SECONDS
 ceph_up "$D" # bails out with the daemons' logs when it cannot
 ok "the cluster comes up in $D ($((SECONDS - t0)) s, mon on 127.0.0.1:$CEPH_PORT)"
@@ -49,6 +53,13 @@ restart_keeps() {
 		[ "$(rbd_sha256 pvback/a@s1)" = "$(sha "$T_TMP/a.bin")" ]
 }
 check "a clean OSD restart keeps the image and its snapshot" restart_keeps
+
+as_pvback() { ceph_grant pvback && runuser -u pvback -- timeout 30 rbd -c "$(ceph_conf)" ls pvback; }
+if id pvback >/dev/null 2>&1; then
+	check "after ceph_grant pvback, user pvback lists the images" as_pvback
+else
+	ok "# SKIP no user pvback (scripts/install-deps makes it)"
+fi
 
 port=$CEPH_PORT
 t0=$SECONDS
