@@ -1,8 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # shellcheck shell=bash
 # Description: a real single-node Ceph cluster (one mon, one memstore OSD,
-# no mgr) for tests/sim/*.sh (sourced, not run, after tap.sh or a library
-# that sources it), entirely in one directory: its ceph.conf, the keyring
+# no mgr) for tests/sim/*.sh (sourced, not run; after blk-lib.sh, or alone:
+# then it sources tap.sh), entirely in one directory: its ceph.conf, the keyring
 # with client.admin, the daemons' data, logs ($name.log), admin sockets and
 # pid files.  The mon listens on 127.0.0.1 (msgr v2 only) on a port picked
 # free in 10000-19999 (below the ephemeral range, apart from the other
@@ -36,6 +36,8 @@
 # The daemons run as root in the foreground as our children (no systemd, no
 # /etc/ceph, no /var/lib/ceph), so ceph_* must run in the shell that ran
 # ceph_up, not in a subshell.
+# on_exit, wait_until, bail_out, t_not_running: tap.sh's (blk-lib.sh sources it).
+declare -F wait_until >/dev/null || . "$(dirname "${BASH_SOURCE[0]}")/tap.sh"
 CEPH_DIR=
 CEPH_PORT=
 ceph_mon_pid=
@@ -260,7 +262,8 @@ ceph_up() {
 # to DIR first), TERM the mon (KILL after 20 s), wait for both.
 # ceph_grant USER: DIR, ceph.conf and the keyring readable by USER's group
 # (root's only otherwise: mktemp -d is 0700, ceph-authtool writes 0600), and
-# its librados log DIR/client.admin.log writable.
+# its librados log DIR/client.admin.log writable; fails when USER still
+# cannot read them.
 ceph_grant() {
 	local g
 	g=$(id -gn "$1") || return 1
@@ -268,7 +271,12 @@ ceph_grant() {
 		chgrp "$g" "$CEPH_DIR" "$CEPH_DIR/ceph.conf" "$CEPH_DIR/keyring" \
 			"$CEPH_DIR/client.admin.log" &&
 		chmod g+rx "$CEPH_DIR" && chmod g+r "$CEPH_DIR/ceph.conf" "$CEPH_DIR/keyring" &&
-		chmod g+w "$CEPH_DIR/client.admin.log"
+		chmod g+w "$CEPH_DIR/client.admin.log" || return 1
+	# DIR's parents are the caller's (blk-lib.sh's $W is 0700).
+	runuser -u "$1" -- test -r "$CEPH_DIR/keyring" || {
+		echo "ceph_grant: $1 cannot reach $CEPH_DIR: a parent is not searchable (chgrp $g P; chmod g+x P)"
+		return 1
+	}
 }
 
 ceph_down() {
