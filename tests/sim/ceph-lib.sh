@@ -37,6 +37,7 @@
 # /etc/ceph, no /var/lib/ceph), so ceph_* must run in the shell that ran
 # ceph_up, not in a subshell.
 # on_exit, wait_until, bail_out, t_not_running: tap.sh's (blk-lib.sh sources it).
+# shellcheck source=/dev/null # (tap.sh: the same directory)
 declare -F wait_until >/dev/null || . "$(dirname "${BASH_SOURCE[0]}")/tap.sh"
 CEPH_DIR=
 CEPH_PORT=
