@@ -54,8 +54,8 @@ _Static_assert(BLK_MAX_RING_PAGES <= PV_RING_MAX_PAGES, "a blkif ring fits a pv_
 
 /* ------------------------------------------------------------ config */
 
-/* BLK_IO_NBD: an NBD store's own engine, never chosen by --io. */
-enum blk_io_kind { BLK_IO_AUTO, BLK_IO_URING, BLK_IO_AIO, BLK_IO_SYNC, BLK_IO_NBD };
+/* BLK_IO_NBD, BLK_IO_RBD: a network store's own engine, never chosen by --io. */
+enum blk_io_kind { BLK_IO_AUTO, BLK_IO_URING, BLK_IO_AIO, BLK_IO_SYNC, BLK_IO_NBD, BLK_IO_RBD };
 enum blk_direct { BLK_DIRECT_AUTO, BLK_DIRECT_ON, BLK_DIRECT_OFF };
 /* Data of frontends without persistent grants: map per request, or grant-copy
  * through a bounce pool (auto: copy up to BLK_AUTO_COPY_SEGS segments). */
@@ -127,13 +127,15 @@ int blk_abi_parse(const char *protocol, enum blk_abi *out);
 
 /* --------------------------------------------------------- backing + io */
 
-enum blk_store { BLK_STORE_FILE, BLK_STORE_NBD };
+enum blk_store { BLK_STORE_FILE, BLK_STORE_NBD, BLK_STORE_RBD };
+/* "file" (a block device too), "nbd", "rbd": what stats call it. */
+const char *blk_store_name(enum blk_store s);
 
 #define BLK_URI_MAX 512
 
 struct blk_backing {
 	enum blk_store store;
-	char uri[BLK_URI_MAX]; /* a network store's: what each queue connects to */
+	char uri[BLK_URI_MAX]; /* a network store's target: what each queue connects to */
 	int fd;              /* O_DIRECT when direct; -1 for a network store */
 	int fd_buffered;     /* same file without O_DIRECT (== fd when !direct) */
 	bool direct, blkdev, readonly;
@@ -149,7 +151,7 @@ struct blk_backing {
 	bool trust_restart;
 };
 
-/* A file, a block device, or an NBD URI (io_nbd.c). */
+/* A file, a block device, an NBD URI (io_nbd.c) or an RBD image (io_rbd.c). */
 int blk_backing_open(const char *path, bool readonly, enum blk_direct direct,
 		     struct blk_backing *bs);
 /* io_nbd.c (HAVE_LIBNBD): target is an NBD URI; connect once for the size
@@ -158,6 +160,11 @@ bool blk_nbd_is_uri(const char *target);
 int blk_nbd_probe(const char *uri, bool readonly, struct blk_backing *bs);
 /* libnbd's words for the calling thread's last failure (or NULL). */
 const char *blk_nbd_error(void);
+/* io_rbd.c (HAVE_LIBRBD): target is rbd:POOL/IMAGE...; open it once for the
+ * size.  0 or -errno; blk_rbd_error() says what failed (or NULL). */
+bool blk_rbd_is_target(const char *target);
+int blk_rbd_probe(const char *target, bool readonly, struct blk_backing *bs);
+const char *blk_rbd_error(void);
 void blk_backing_close(struct blk_backing *bs);
 /* Re-read the size (online resize). 0 or -errno. */
 int blk_backing_restat(struct blk_backing *bs);
@@ -178,7 +185,7 @@ struct blk_io_req {
 	bool fixed;           /* out: queued as READ/WRITE_FIXED on buf_index */
 	int res;              /* out: 0 or -errno */
 	unsigned parts;       /* engine private: completions outstanding */
-	bool again;           /* engine private: to issue again (a lost connection) */
+	bool again;           /* engine private: more to issue (NBD: a lost connection) */
 	struct blk_io_req *next; /* engine private */
 };
 
@@ -221,6 +228,7 @@ extern const struct blk_io_ops blk_io_uring_ops;
 extern const struct blk_io_ops blk_io_aio_ops;
 extern const struct blk_io_ops blk_io_sync_ops;
 extern const struct blk_io_ops blk_io_nbd_ops;
+extern const struct blk_io_ops blk_io_rbd_ops;
 
 int blk_io_kind_parse(const char *s, enum blk_io_kind *out);
 /* Create an engine; AUTO tries uring, then aio, then sync. */

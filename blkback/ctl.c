@@ -147,6 +147,7 @@ static void write_json(struct pv_out *o, struct pv_xb_dev *dev, struct blk_vbd *
 	pv_out_printf(o, ",\"domid\":%u,\"devid\":%u,\"params\":", pv_xb_dev_domid(dev),
 		      pv_xb_dev_devid(dev));
 	pv_out_json_str(o, vbd->params);
+	pv_out_printf(o, ",\"store\":\"%s\"", blk_store_name(vbd->bs.store));
 	pv_out_printf(o, ",\"state\":\"%s\",\"connected\":%s,\"sectors\":%llu,\"readonly\":%s,"
 		      "\"pgrants\":%llu,\"queues\":[", pv_xb_state_name(pv_xb_dev_state(dev)),
 		      vbd->connected ? "true" : "false", (unsigned long long)s->vn.sectors,

@@ -102,6 +102,37 @@ bool blk_nbd_is_uri(const char *target)
 	return !strncmp(target, "nbd://", 6) || !strncmp(target, "nbd+unix://", 11);
 }
 
+const char *blk_store_name(enum blk_store s)
+{
+	return s == BLK_STORE_NBD ? "nbd" : s == BLK_STORE_RBD ? "rbd" : "file";
+}
+
+bool blk_rbd_is_target(const char *target)
+{
+	return !strncmp(target, "rbd:", 4);
+}
+
+/* A network store: connect once for the size and what the server can do.
+ * -EPROTONOSUPPORT when built without its library; 1: not a network target. */
+static int probe_network(const char *target, bool readonly, struct blk_backing *bs)
+{
+	if (blk_nbd_is_uri(target)) {
+#ifdef HAVE_LIBNBD
+		return blk_nbd_probe(target, readonly, bs);
+#else
+		return -EPROTONOSUPPORT; /* built without libnbd (libnbd-dev) */
+#endif
+	}
+	if (blk_rbd_is_target(target)) {
+#ifdef HAVE_LIBRBD
+		return blk_rbd_probe(target, readonly, bs);
+#else
+		return -EPROTONOSUPPORT; /* built without librbd (librbd-dev) */
+#endif
+	}
+	return 1;
+}
+
 int blk_backing_open(const char *path, bool readonly, enum blk_direct direct,
 		     struct blk_backing *bs)
 {
@@ -109,13 +140,9 @@ int blk_backing_open(const char *path, bool readonly, enum blk_direct direct,
 	struct stat st;
 	int rc;
 
-	if (blk_nbd_is_uri(path)) {
-#ifdef HAVE_LIBNBD
-		return blk_nbd_probe(path, readonly, bs);
-#else
-		return -EPROTONOSUPPORT; /* built without libnbd (libnbd-dev) */
-#endif
-	}
+	rc = probe_network(path, readonly, bs);
+	if (rc <= 0)
+		return rc;
 	*bs = (struct blk_backing){ .fd = -1, .fd_buffered = -1, .readonly = readonly,
 				    .can_flush = true, .can_fua = true, .multi_conn = true };
 	bs->fd_buffered = open(path, flags);
@@ -170,9 +197,15 @@ int blk_backing_restat(struct blk_backing *bs)
 	struct stat st;
 	uint64_t size;
 
-	if (bs->store != BLK_STORE_FILE)
-		return -EOPNOTSUPP; /* NBD tells the size at connect only */
-	if (bs->blkdev) {
+	if (bs->store != BLK_STORE_FILE) {
+		/* The server tells the size at connect: connect again. */
+		struct blk_backing now;
+		int rc = probe_network(bs->uri, bs->readonly, &now);
+
+		if (rc < 0)
+			return rc;
+		size = now.size;
+	} else if (bs->blkdev) {
 		if (ioctl(bs->fd_buffered, BLKGETSIZE64, &size) < 0)
 			return -errno;
 	} else {
@@ -313,13 +346,11 @@ int blk_io_create(enum blk_io_kind kind, struct blk_backing *bs, unsigned depth,
 	const struct blk_io_ops *ops;
 	int k, rc = -EINVAL;
 
-	if (bs->store == BLK_STORE_NBD) {
-#ifdef HAVE_LIBNBD
-		kind = BLK_IO_NBD; /* whatever --io says: its own engine */
-#else
-		return -EPROTONOSUPPORT;
-#endif
-	}
+	/* A network store has its own engine, whatever --io says. */
+	if (bs->store == BLK_STORE_NBD)
+		kind = BLK_IO_NBD;
+	else if (bs->store == BLK_STORE_RBD)
+		kind = BLK_IO_RBD;
 	switch (kind) {
 	case BLK_IO_URING:
 		ops = &blk_io_uring_ops;
@@ -334,10 +365,19 @@ int blk_io_create(enum blk_io_kind kind, struct blk_backing *bs, unsigned depth,
 	case BLK_IO_SYNC:
 		ops = &blk_io_sync_ops;
 		break;
-#ifdef HAVE_LIBNBD
 	case BLK_IO_NBD:
+#ifdef HAVE_LIBNBD
 		ops = &blk_io_nbd_ops;
 		break;
+#else
+		return -EPROTONOSUPPORT;
+#endif
+	case BLK_IO_RBD:
+#ifdef HAVE_LIBRBD
+		ops = &blk_io_rbd_ops;
+		break;
+#else
+		return -EPROTONOSUPPORT;
 #endif
 	default:
 		for (k = BLK_IO_URING; k <= BLK_IO_SYNC; k++) {

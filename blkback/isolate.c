@@ -133,7 +133,8 @@ static int w_start(struct pv_isodev_w *d, void *start, int *fds, unsigned nfds)
 	/* A file comes as its fd (direct and buffered: two); a network store as its URI. */
 	if (s->nq < 1 || s->nq > BLK_MAX_QUEUES ||
 	    (s->bs.store == BLK_STORE_FILE ? nfds < 1 || nfds > 2
-					   : s->bs.store != BLK_STORE_NBD || nfds))
+					   : (s->bs.store != BLK_STORE_NBD &&
+					      s->bs.store != BLK_STORE_RBD) || nfds))
 		return pv_isolate_refuse(fds, nfds, -EINVAL);
 	v = calloc(1, sizeof(*v));
 	if (!v)

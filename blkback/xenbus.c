@@ -34,6 +34,13 @@ static const char *strip_prefix(const char *params)
 /* What a failed open of target has to say beyond its errno. */
 static const char *open_detail(const char *target, int rc)
 {
+	if (blk_rbd_is_target(strip_prefix(target))) {
+#ifdef HAVE_LIBRBD
+		return blk_rbd_error();
+#else
+		return "pvback-blk was built without librbd (librbd-dev)";
+#endif
+	}
 	if (!blk_nbd_is_uri(strip_prefix(target)))
 		return NULL;
 #ifdef HAVE_LIBNBD
@@ -106,6 +113,12 @@ static int vbd_probe(struct pv_xb_dev *dev)
 			(unsigned long long)vbd->lim.sectors, vbd->bs.can_flush ? ", flush" : "",
 			vbd->bs.can_fua ? ", fua" : "", vbd->lim.discard ? ", trim" : "",
 			vbd->bs.multi_conn ? ", multi-conn" : ", one connection");
+	else if (vbd->bs.store == BLK_STORE_RBD)
+		pv_info(vbd->name, "%s: RBD image %s, %llu sectors, %s", vbd->params,
+			vbd->lim.readonly ? "readonly" : "read-write",
+			(unsigned long long)vbd->lim.sectors,
+			vbd->bs.can_fua ? "writes through to the OSDs"
+					: "librbd's writeback cache (FUA writes flushed)");
 	else
 		pv_info(vbd->name, "%s: %s %s, %llu sectors, %s I/O%s", vbd->params,
 			vbd->bs.blkdev ? "block device" : "file",

@@ -355,9 +355,14 @@ vif_connect() { # GUEST IF ADDR/LEN [OPTS]
 	# shellcheck disable=SC2086 # VIF_FLAGS, VIF_KEYS: words for the attach
 	vif_devid=$(vif_attach "$g" ${VIF_FLAGS:-} ${NET_BR:+bridge="$NET_BR"} ${VIF_KEYS:-}) ||
 		return 1
-	front_start "$g" "$ifn" --devid "$vif_devid" "$@" || return 1
-	wait_until 10 state_is "$g" "$vif_devid" 4 || return 1
+	front_start "$g" "$ifn" --devid "$vif_devid" "$@" || { vif_log "$g" "$vif_devid"; return 1; }
+	wait_until 10 state_is "$g" "$vif_devid" 4 || { vif_log "$g" "$vif_devid"; return 1; }
 	guest_ip "$g" "$ifn" "$addr"
+}
+# vif_log GUEST DEVID: what the daemon logged of that vif (why a connect failed).
+vif_log() {
+	echo "# net.log of vif-$(domid_of "$1")-$2:"
+	grep -F "vif-$(domid_of "$1")-$2" "$W/net.log" | tail -20
 }
 
 # tun_fds_nonblocking PID: every /dev/net/tun fd of PID is O_NONBLOCK (at
