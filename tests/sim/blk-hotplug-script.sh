@@ -6,7 +6,7 @@
 # read-write or readonly, passes and writes nothing (never
 # hotplug-status=connected: that is the daemon's); a missing target, a
 # directory and an unwritable file for mode w each write hotplug-error and
-# hotplug-status=error and exit 1; an NBD URI passes untouched (the
+# hotplug-status=error and exit 1; an NBD URI or an RBD image passes untouched (the
 # daemon connects); remove does nothing; a bad command or a
 # missing XENBUS_PATH is refused.  Then `make install` puts it in
 # /etc/xen/scripts and the systemd unit in $(PREFIX)/lib/systemd/system.
@@ -21,6 +21,7 @@ vbd_attach g1 "$W/ro.img" xvdb r
 vbd_attach g1 "$W/missing.img" xvdc rw
 vbd_attach g1 "$W/dir" xvdd rw
 vbd_attach g1 "nbd+unix:///disk?socket=$W/nbd.sock" xvdg rw
+vbd_attach g1 "rbd:pool/disk:conf=$W/ceph.conf" xvdh rw
 run() { # devid command
 	(eval "$(pvsim --dir "$S" env)"; XENBUS_PATH=$(be_path g1 "$1") "$script" "$2")
 }
@@ -47,6 +48,8 @@ else
 fi
 check "an NBD URI passes (the daemon connects to it)" run 51808 add
 check "and writes no hotplug-status" no_status 51808
+check "an RBD image passes (the daemon connects to it)" run 51824 add
+check "and writes no hotplug-status" no_status 51824
 check "remove does nothing and succeeds" run 51744 remove
 udev_add() { (eval "$(pvsim --dir "$S" env)"; XENBUS_PATH=$(be_path g1 51712) ACTION=add "$script"); }
 check "udev-style ACTION=add works too" udev_add
