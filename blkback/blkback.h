@@ -163,6 +163,17 @@ const char *blk_nbd_error(void);
 /* io_rbd.c (HAVE_LIBRBD): target is rbd:POOL/IMAGE...; open it once for the
  * size.  0 or -errno; blk_rbd_error() says what failed (or NULL). */
 bool blk_rbd_is_target(const char *target);
+/* An RBD target taken apart (io.c, without librbd: the unit tests use it);
+ * the strings point into buf, NULL when absent. */
+struct blk_rbd_target {
+	char buf[BLK_URI_MAX];
+	const char *pool, *ns, *image, *snap, *conf, *id;
+	const char *opt[16][2]; /* OPTION=VALUE, for rados_conf_set */
+	unsigned nopt;
+};
+/* rbd:POOL/[NS/]IMAGE[@SNAP][:conf=PATH][:id=USER][:OPTION=VALUE]..., with
+ * "\:" a colon and "\\" a backslash inside a field.  0, -EINVAL, -ENAMETOOLONG. */
+int blk_rbd_parse(const char *target, struct blk_rbd_target *t);
 int blk_rbd_probe(const char *target, bool readonly, struct blk_backing *bs);
 const char *blk_rbd_error(void);
 void blk_backing_close(struct blk_backing *bs);

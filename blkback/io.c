@@ -112,6 +112,81 @@ bool blk_rbd_is_target(const char *target)
 	return !strncmp(target, "rbd:", 4);
 }
 
+/* Unescape "\:" and "\\" in place up to the next unescaped ':'; returns
+ * what follows it, or NULL at the end. */
+static char *rbd_field(char *s)
+{
+	char *w = s;
+
+	for (; *s; s++) {
+		if (*s == '\\' && s[1]) {
+			*w++ = *++s;
+			continue;
+		}
+		if (*s == ':') {
+			*w = '\0';
+			return s + 1;
+		}
+		*w++ = *s;
+	}
+	*w = '\0';
+	return NULL;
+}
+
+int blk_rbd_parse(const char *target, struct blk_rbd_target *t)
+{
+	char *p, *rest, *at, *slash;
+
+	memset(t, 0, sizeof(*t));
+	if (!blk_rbd_is_target(target))
+		return -EINVAL;
+	if (strlen(target + 4) >= sizeof(t->buf))
+		return -ENAMETOOLONG;
+	strcpy(t->buf, target + 4);
+	rest = rbd_field(t->buf);
+	/* POOL/[NS/]IMAGE[@SNAP] */
+	t->pool = t->buf;
+	slash = strchr(t->buf, '/');
+	if (!slash)
+		return -EINVAL;
+	*slash = '\0';
+	t->image = slash + 1;
+	slash = strchr(t->image, '/');
+	if (slash) {
+		*slash = '\0';
+		t->ns = t->image;
+		t->image = slash + 1;
+	}
+	at = strchr(t->image, '@');
+	if (at) {
+		*at = '\0';
+		t->snap = at + 1;
+	}
+	if (!*t->pool || !*t->image || (t->snap && !*t->snap) || (t->ns && !*t->ns) ||
+	    strchr(t->image, '/'))
+		return -EINVAL;
+	while ((p = rest)) {
+		char *eq;
+
+		rest = rbd_field(p);
+		eq = strchr(p, '=');
+		if (!eq || eq == p)
+			return -EINVAL;
+		*eq++ = '\0';
+		if (!strcmp(p, "conf")) {
+			t->conf = eq;
+		} else if (!strcmp(p, "id")) {
+			t->id = eq;
+		} else {
+			if (t->nopt == sizeof(t->opt) / sizeof(t->opt[0]))
+				return -EINVAL;
+			t->opt[t->nopt][0] = p;
+			t->opt[t->nopt++][1] = eq;
+		}
+	}
+	return 0;
+}
+
 /* A network store: connect once for the size and what the server can do.
  * -EPROTONOSUPPORT when built without its library; 1: not a network target. */
 static int probe_network(const char *target, bool readonly, struct blk_backing *bs)

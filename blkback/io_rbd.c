@@ -38,14 +38,6 @@
 
 #include "blkback.h"
 
-/* A target taken apart; the strings point into buf. */
-struct rbd_target {
-	char buf[BLK_URI_MAX];
-	const char *pool, *ns, *image, *snap, *conf, *id;
-	const char *opt[16][2]; /* OPTION=VALUE for rados_conf_set */
-	unsigned nopt;
-};
-
 struct rbd_conn {
 	rados_t cluster;
 	rados_ioctx_t ioctx;
@@ -65,84 +57,14 @@ const char *blk_rbd_error(void)
 	return rbd_err[0] ? rbd_err : NULL;
 }
 
-/* Unescape "\:" (and "\\") in place up to the next unescaped ':'; returns
- * the rest after it, or NULL at the end. */
-static char *field(char *s)
+static int parse_target(const char *target, struct blk_rbd_target *t)
 {
-	char *w = s;
+	int rc = blk_rbd_parse(target, t);
 
-	for (; *s; s++) {
-		if (*s == '\\' && s[1]) {
-			*w++ = *++s;
-			continue;
-		}
-		if (*s == ':') {
-			*w = '\0';
-			return s + 1;
-		}
-		*w++ = *s;
-	}
-	*w = '\0';
-	return NULL;
-}
-
-static int parse_target(const char *target, struct rbd_target *t)
-{
-	char *p, *rest, *at, *slash;
-
-	memset(t, 0, sizeof(*t));
-	if (!blk_rbd_is_target(target))
-		return -EINVAL;
-	if (strlen(target + 4) >= sizeof(t->buf))
-		return -ENAMETOOLONG;
-	strcpy(t->buf, target + 4);
-	rest = field(t->buf);
-	/* POOL/[NS/]IMAGE[@SNAP] */
-	t->pool = t->buf;
-	slash = strchr(t->buf, '/');
-	if (!slash)
-		goto bad;
-	*slash = '\0';
-	t->image = slash + 1;
-	slash = strchr(t->image, '/');
-	if (slash) {
-		*slash = '\0';
-		t->ns = t->image;
-		t->image = slash + 1;
-	}
-	at = strchr(t->image, '@');
-	if (at) {
-		*at = '\0';
-		t->snap = at + 1;
-		if (!*t->snap)
-			goto bad;
-	}
-	if (!*t->pool || !*t->image)
-		goto bad;
-	while ((p = rest)) {
-		char *eq;
-
-		rest = field(p);
-		eq = strchr(p, '=');
-		if (!eq || eq == p)
-			goto bad;
-		*eq++ = '\0';
-		if (!strcmp(p, "conf")) {
-			t->conf = eq;
-		} else if (!strcmp(p, "id")) {
-			t->id = eq;
-		} else {
-			if (t->nopt == sizeof(t->opt) / sizeof(t->opt[0]))
-				goto bad;
-			t->opt[t->nopt][0] = p;
-			t->opt[t->nopt++][1] = eq;
-		}
-	}
-	return 0;
-bad:
-	snprintf(rbd_err, sizeof(rbd_err),
-		 "not rbd:POOL/[NAMESPACE/]IMAGE[@SNAP][:conf=PATH][:id=USER][:OPTION=VALUE]");
-	return -EINVAL;
+	if (rc == -EINVAL)
+		snprintf(rbd_err, sizeof(rbd_err), "not rbd:POOL/[NAMESPACE/]IMAGE[@SNAP]"
+			 "[:conf=PATH][:id=USER][:OPTION=VALUE]");
+	return rc;
 }
 
 static void conn_close(struct rbd_conn *c)
@@ -172,7 +94,7 @@ static int fail(int rc, const char *what, const char *arg)
 }
 
 /* Connect to the cluster and open the image: the probe's and each queue's. */
-static int conn_open(const struct rbd_target *t, bool readonly, struct rbd_conn *c)
+static int conn_open(const struct blk_rbd_target *t, bool readonly, struct rbd_conn *c)
 {
 	unsigned i;
 	int rc;
@@ -229,7 +151,7 @@ out:
 
 int blk_rbd_probe(const char *target, bool readonly, struct blk_backing *bs)
 {
-	struct rbd_target t;
+	struct blk_rbd_target t;
 	struct rbd_conn c;
 	uint64_t size;
 	int rc;
@@ -274,7 +196,7 @@ out:
 static int rbd_io_create(struct blk_backing *bs, unsigned depth, struct blk_io **out)
 {
 	struct rbd_io *n = calloc(1, sizeof(*n));
-	struct rbd_target t;
+	struct blk_rbd_target t;
 	int rc;
 
 	(void)depth;

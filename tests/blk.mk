@@ -23,3 +23,8 @@ test-blk-poll-stop-after-barrier_srcs := tests/unit/test-blk-poll-stop-after-bar
 	tests/unit/hv-harness.c $(sim_hv_srcs) $(filter-out blkback/main.c,$(pvback-blk_srcs))
 test-blk-poll-stop-after-barrier_deps := blk pvcommon
 test-blk-poll-stop-after-barrier_pkgs := cmocka
+# RBD targets taken apart (QEMU's syntax), without librbd (issue 12).
+tests += test-blk-rbd-target
+test-blk-rbd-target_srcs := tests/unit/test-blk-rbd-target.c
+test-blk-rbd-target_deps := blk
+test-blk-rbd-target_pkgs := cmocka
