@@ -233,6 +233,7 @@ struct blk_io {
 	uint32_t efd_events;           /* what the loop waits for on efd (PV_LOOP_IN),
 					* the engine's to change after submit or notify */
 	struct blk_io_req *ready, **ready_tail; /* completed synchronously */
+	struct blk_io_req *batch, **batch_tail; /* blk_io_queue_batch's */
 };
 
 extern const struct blk_io_ops blk_io_uring_ops;
@@ -272,6 +273,11 @@ int blk_io_reg_buf(struct blk_io *io, unsigned slot, void *addr, size_t len);
 void blk_io_complete_later(struct blk_io *io, struct blk_io_req *r, int res);
 int blk_io_reap_ready(struct blk_io *io);
 void blk_io_base_init(struct blk_io *io, const struct blk_io_ops *ops, struct blk_backing *bs);
+/* For engines that issue at submit (sync, NBD, RBD): as .queue, keeps r
+ * for blk_io_batch_take, which hands the batch over in order (a list on
+ * r->next) and empties it. */
+int blk_io_queue_batch(struct blk_io *io, struct blk_io_req *r);
+struct blk_io_req *blk_io_batch_take(struct blk_io *io);
 /* Synchronous execution of one request (sync engine, fallbacks). 0 or -errno. */
 int blk_io_exec_sync(struct blk_backing *bs, struct blk_io_req *r);
 

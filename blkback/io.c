@@ -367,6 +367,25 @@ void blk_io_base_init(struct blk_io *io, const struct blk_io_ops *ops, struct bl
 	io->efd_events = PV_LOOP_IN;
 	io->ready = NULL;
 	io->ready_tail = &io->ready;
+	io->batch = NULL;
+	io->batch_tail = &io->batch;
+}
+
+int blk_io_queue_batch(struct blk_io *io, struct blk_io_req *r)
+{
+	r->next = NULL;
+	*io->batch_tail = r;
+	io->batch_tail = &r->next;
+	return 0;
+}
+
+struct blk_io_req *blk_io_batch_take(struct blk_io *io)
+{
+	struct blk_io_req *r = io->batch;
+
+	io->batch = NULL;
+	io->batch_tail = &io->batch;
+	return r;
 }
 
 void blk_io_complete_later(struct blk_io *io, struct blk_io_req *r, int res)

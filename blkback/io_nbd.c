@@ -53,7 +53,6 @@ struct connector {
 struct nbd_io {
 	struct blk_io base;
 	struct nbd_handle *h;     /* the connection; dead while reconnecting */
-	struct blk_io_req *batch, **batch_tail;
 	struct blk_io_req *waiting, **waiting_tail; /* for the next connection */
 	bool dead;
 	/* Writes answered without FUA since the last flush: a server that
@@ -232,7 +231,6 @@ static int nbd_io_create(struct blk_backing *bs, unsigned depth, struct blk_io *
 	if (!n)
 		return -ENOMEM;
 	blk_io_base_init(&n->base, &blk_io_nbd_ops, bs);
-	n->batch_tail = &n->batch;
 	n->waiting_tail = &n->waiting;
 	rc = nbd_open(bs->uri, &n->h);
 	if (rc < 0) {
@@ -259,16 +257,6 @@ static void nbd_io_destroy(struct blk_io *io)
 	connector_stop(&n->c);
 	nbd_close(n->h);
 	free(n);
-}
-
-static int nbd_io_queue(struct blk_io *io, struct blk_io_req *r)
-{
-	struct nbd_io *n = (struct nbd_io *)io;
-
-	r->next = NULL;
-	*n->batch_tail = r;
-	n->batch_tail = &r->next;
-	return 0;
 }
 
 static void part_done(struct nbd_io *n, struct blk_io_req *r, int err);
@@ -484,15 +472,11 @@ static void check_conn(struct nbd_io *n)
 static int nbd_io_submit(struct blk_io *io)
 {
 	struct nbd_io *n = (struct nbd_io *)io;
-	struct blk_io_req *r = n->batch;
+	struct blk_io_req *r, *next;
 
-	n->batch = NULL;
-	n->batch_tail = &n->batch;
-	while (r) {
-		struct blk_io_req *next = r->next;
-
+	for (r = blk_io_batch_take(io); r; r = next) {
+		next = r->next;
 		start_req(n, r);
-		r = next;
 	}
 	check_conn(n);
 	return 0;
@@ -548,7 +532,7 @@ const struct blk_io_ops blk_io_nbd_ops = {
 	.name = "nbd",
 	.create = nbd_io_create,
 	.destroy = nbd_io_destroy,
-	.queue = nbd_io_queue,
+	.queue = blk_io_queue_batch,
 	.submit = nbd_io_submit,
 	.reap = nbd_io_reap,
 	.notify = nbd_io_notify,

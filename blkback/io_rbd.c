@@ -47,7 +47,6 @@ struct rbd_conn {
 struct rbd_io {
 	struct blk_io base;
 	struct rbd_conn c;
-	struct blk_io_req *batch, **batch_tail;
 };
 
 static __thread char rbd_err[160];
@@ -203,7 +202,6 @@ static int rbd_io_create(struct blk_backing *bs, unsigned depth, struct blk_io *
 	if (!n)
 		return -ENOMEM;
 	blk_io_base_init(&n->base, &blk_io_rbd_ops, bs);
-	n->batch_tail = &n->batch;
 	rc = parse_target(bs->uri, &t);
 	if (rc == 0)
 		rc = conn_open(&t, bs->readonly, &n->c);
@@ -239,16 +237,6 @@ static void rbd_io_destroy(struct blk_io *io)
 	conn_close(&n->c);
 	close(n->base.efd);
 	free(n);
-}
-
-static int rbd_io_queue(struct blk_io *io, struct blk_io_req *r)
-{
-	struct rbd_io *n = (struct rbd_io *)io;
-
-	r->next = NULL;
-	*n->batch_tail = r;
-	n->batch_tail = &r->next;
-	return 0;
 }
 
 /* Issue r's next command: its data, or the flush after its data. */
@@ -296,15 +284,11 @@ static void start_req(struct rbd_io *n, struct blk_io_req *r)
 static int rbd_io_submit(struct blk_io *io)
 {
 	struct rbd_io *n = (struct rbd_io *)io;
-	struct blk_io_req *r = n->batch;
+	struct blk_io_req *r, *next;
 
-	n->batch = NULL;
-	n->batch_tail = &n->batch;
-	while (r) {
-		struct blk_io_req *next = r->next;
-
+	for (r = blk_io_batch_take(io); r; r = next) {
+		next = r->next;
 		start_req(n, r);
-		r = next;
 	}
 	return 0;
 }
@@ -342,7 +326,7 @@ const struct blk_io_ops blk_io_rbd_ops = {
 	.name = "rbd",
 	.create = rbd_io_create,
 	.destroy = rbd_io_destroy,
-	.queue = rbd_io_queue,
+	.queue = blk_io_queue_batch,
 	.submit = rbd_io_submit,
 	.reap = rbd_io_reap,
 };

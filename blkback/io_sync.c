@@ -12,20 +12,14 @@
 
 #include "blkback.h"
 
-struct sync_io {
-	struct blk_io base;
-	struct blk_io_req *batch, **batch_tail;
-};
-
 static int sync_create(struct blk_backing *bs, unsigned depth, struct blk_io **out)
 {
-	struct sync_io *s = calloc(1, sizeof(*s));
+	struct blk_io *s = calloc(1, sizeof(*s));
 
 	if (!s)
 		return -ENOMEM;
-	blk_io_base_init(&s->base, &blk_io_sync_ops, bs);
-	s->batch_tail = &s->batch;
-	*out = &s->base;
+	blk_io_base_init(s, &blk_io_sync_ops, bs);
+	*out = s;
 	return 0;
 }
 
@@ -34,28 +28,13 @@ static void sync_destroy(struct blk_io *io)
 	free(io);
 }
 
-static int sync_queue(struct blk_io *io, struct blk_io_req *r)
-{
-	struct sync_io *s = (struct sync_io *)io;
-
-	r->next = NULL;
-	*s->batch_tail = r;
-	s->batch_tail = &r->next;
-	return 0;
-}
-
 static int sync_submit(struct blk_io *io)
 {
-	struct sync_io *s = (struct sync_io *)io;
-	struct blk_io_req *r = s->batch;
+	struct blk_io_req *r, *next;
 
-	s->batch = NULL;
-	s->batch_tail = &s->batch;
-	while (r) {
-		struct blk_io_req *next = r->next;
-
+	for (r = blk_io_batch_take(io); r; r = next) {
+		next = r->next;
 		blk_io_complete_later(io, r, blk_io_exec_sync(io->bs, r));
-		r = next;
 	}
 	return 0;
 }
@@ -69,7 +48,7 @@ const struct blk_io_ops blk_io_sync_ops = {
 	.name = "sync",
 	.create = sync_create,
 	.destroy = sync_destroy,
-	.queue = sync_queue,
+	.queue = blk_io_queue_batch,
 	.submit = sync_submit,
 	.reap = sync_reap,
 };
