@@ -194,11 +194,26 @@ blk_daemon_start() {
 	blk_die "pvback-blk $* did not open the vbd within 10 s"
 }
 
+# blk_children_ms FILE: the CPU time (ms, user + system) of this shell's
+# reaped children so far, `times` into FILE first (a builtin in this shell:
+# in a $(...) subshell it would see the subshell's children only).
+blk_children_ms() {
+	awk 'NR == 2 { split($1, u, /[ms]/); split($2, s, /[ms]/)
+		printf "%d\n", (u[1] * 60 + u[2] + s[1] * 60 + s[2]) * 1000 }' "$1"
+}
+
 # blk_fio OUT.json LABEL fio-args...: one fio run with a progress line.
+# Sets blk_fio_cpu_ms and blk_fio_wall_ms: the CPU of fio's whole process tree
+# over the run (its job processes with every thread: libnbd's, librbd's;
+# fio's own usr_cpu / sys_cpu count the job's thread only, RUSAGE_THREAD).
+blk_fio_cpu_ms=
+blk_fio_wall_ms=
 blk_fio() {
-	local out=$1 label=$2 t0 now rc
+	local out=$1 label=$2 t0 now rc ns0
 	shift 2
 	t0=$SECONDS
+	times >"$out.t0"
+	ns0=$(date +%s%N)
 	# invalidate=0: fio would otherwise drop the image from the page cache
 	# before each job, and "page-cache-hot" runs would read the disk.
 	fio --output-format=json --output="$out" --lat_percentiles=1 --time_based --invalidate=0 \
@@ -215,6 +230,9 @@ blk_fio() {
 	fi
 	rc=0
 	wait "$blk_fio_pid" || rc=$?
+	times >"$out.t1"
+	blk_fio_wall_ms=$((($(date +%s%N) - ns0) / 1000000))
+	blk_fio_cpu_ms=$(($(blk_children_ms "$out.t1") - $(blk_children_ms "$out.t0")))
 	blk_fio_pid=
 	[ -t 2 ] && printf '\r%*s\r' 72 '' >&2
 	if [ "$rc" -ne 0 ]; then
@@ -241,7 +259,8 @@ blk_run_guests() {
 	done
 	blk_fio "$out" "[$BLK_STEP] $name: $path" "${args[@]}"
 	"$BLK_REPORT" add "$RESULTS" "$out" name="$name" path="$path" backing=cache \
-		rw="$rw" bs="$bs" iodepth="$qd" queues=1 guests="$ng" ||
+		rw="$rw" bs="$bs" iodepth="$qd" queues=1 guests="$ng" \
+		fio_cpu_ms="$blk_fio_cpu_ms" fio_wall_ms="$blk_fio_wall_ms" ||
 		blk_die "cannot record $name"
 }
 
@@ -289,6 +308,7 @@ blk_run() {
 	[ -n "$c0" ] && kv+=(be_cpu_ticks=$(($(blk_daemon_ticks) - c0))
 			     be_wall_ms=$((($(date +%s%N) - t0) / 1000000)))
 	"$BLK_REPORT" add "$RESULTS" "$out" name="$name" path="$path" backing="$backing" \
-		rw="$rw" bs="$bs" iodepth="$qd" queues="$queues" "${kv[@]}" ||
+		rw="$rw" bs="$bs" iodepth="$qd" queues="$queues" "${kv[@]}" \
+		fio_cpu_ms="$blk_fio_cpu_ms" fio_wall_ms="$blk_fio_wall_ms" ||
 		blk_die "cannot record $name"
 }
