@@ -197,6 +197,7 @@ struct blk_io_req {
 	int res;              /* out: 0 or -errno */
 	unsigned parts;       /* engine private: completions outstanding */
 	bool again;           /* engine private: more to issue (NBD: a lost connection) */
+	void *buf;            /* engine private: NBD's data in one piece */
 	struct blk_io_req *next; /* engine private */
 };
 

@@ -14,8 +14,14 @@
  * as libnbd's callbacks inside nbd_aio_notify_*.  No thread of libnbd's, no
  * thread per request.
  *
- * A blkif request is one NBD command per run of memory-contiguous segments
- * (NBD has no vectored I/O).  A write the guest wants durable (FUA, the
+ * A blkif read or write is one NBD command: NBD has no vectored I/O, and
+ * the pages of a request (persistent grants above all) are seldom
+ * neighbours, so a request of several runs goes through a buffer of its
+ * own (one memcpy instead of a command, a reply and a wake-up per page;
+ * one command per run of memory-contiguous segments if it cannot be had).
+ * Those buffers are mappings of the engine's own, kept for reuse: malloc
+ * would trim its heap on the queue thread one day, and glibc's trim opens
+ * /proc/sys/vm/overcommit_memory, which the queue's filter refuses.  A write the guest wants durable (FUA, the
  * data of a flush or barrier) carries NBD_CMD_FLAG_FUA when the server
  * offers it, else is followed by NBD_CMD_FLUSH once every part is written;
  * a flush is NBD_CMD_FLUSH; a discard NBD_CMD_TRIM, a secure discard
@@ -28,6 +34,7 @@
 #include <errno.h>
 #include <libnbd.h>
 #include <pthread.h>
+#include <sys/mman.h>
 #include <sys/eventfd.h>
 #include <time.h>
 #include <unistd.h>
@@ -54,12 +61,62 @@ struct nbd_io {
 	struct blk_io base;
 	struct nbd_handle *h;     /* the connection; dead while reconnecting */
 	struct blk_io_req *waiting, **waiting_tail; /* for the next connection */
+	/* Written, their flush to issue: part_done runs inside libnbd's
+	 * callbacks, which must not call libnbd on the handle (its lock is
+	 * held), so the flush waits for flush_written after the notify. */
+	struct blk_io_req *to_flush, **to_flush_tail;
+	struct nbd_buf *bufs;     /* one-piece buffers to reuse */
+	unsigned nbufs;
 	bool dead;
 	/* Writes answered without FUA since the last flush: a server that
 	 * restarted may have lost them, and the next flush says so. */
 	bool unflushed, lost;
 	struct connector c;
 };
+
+/* A one-piece buffer: its header, then cap bytes of data. */
+struct nbd_buf {
+	struct nbd_buf *next;
+	size_t cap;
+};
+
+#define BUF_HDR   64u
+#define BUF_MIN   (256u << 10)
+#define BUF_CACHE 32u
+
+static void *buf_get(struct nbd_io *n, size_t len)
+{
+	struct nbd_buf **p, *b;
+	size_t cap;
+
+	for (p = &n->bufs; (b = *p); p = &b->next) {
+		if (b->cap >= len) {
+			*p = b->next;
+			n->nbufs--;
+			return (char *)b + BUF_HDR;
+		}
+	}
+	cap = len < BUF_MIN ? BUF_MIN : (len + 65535) & ~(size_t)65535;
+	b = mmap(NULL, cap + BUF_HDR, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (b == MAP_FAILED)
+		return NULL;
+	b->cap = cap;
+	return (char *)b + BUF_HDR;
+}
+
+static void buf_put(struct nbd_io *n, void *data)
+{
+	struct nbd_buf *b = (struct nbd_buf *)((char *)data - BUF_HDR);
+
+	if (n->nbufs < BUF_CACHE) {
+		b->next = n->bufs;
+		n->bufs = b;
+		n->nbufs++;
+		return;
+	}
+	munmap(b, b->cap + BUF_HDR);
+}
 
 /* libnbd's error for a call that returned -1, as -errno. */
 static int nbd_rc(void)
@@ -232,6 +289,7 @@ static int nbd_io_create(struct blk_backing *bs, unsigned depth, struct blk_io *
 		return -ENOMEM;
 	blk_io_base_init(&n->base, &blk_io_nbd_ops, bs);
 	n->waiting_tail = &n->waiting;
+	n->to_flush_tail = &n->to_flush;
 	rc = nbd_open(bs->uri, &n->h);
 	if (rc < 0) {
 		free(n);
@@ -256,6 +314,12 @@ static void nbd_io_destroy(struct blk_io *io)
 	/* Every request was answered before (the queue drained). */
 	connector_stop(&n->c);
 	nbd_close(n->h);
+	while (n->bufs) {
+		struct nbd_buf *b = n->bufs;
+
+		n->bufs = b->next;
+		munmap(b, b->cap + BUF_HDR);
+	}
 	free(n);
 }
 
@@ -332,6 +396,45 @@ static void issue(struct nbd_io *n, struct blk_io_req *r, enum blk_io_op op, voi
 
 static void start_req(struct nbd_io *n, struct blk_io_req *r);
 
+/* A read's data from its buffer into the guest's pages. */
+static void scatter(struct blk_io_req *r)
+{
+	const char *p = r->buf;
+	unsigned i;
+
+	for (i = 0; i < r->iovcnt; i++) {
+		memcpy(r->iov[i].iov_base, p, r->iov[i].iov_len);
+		p += r->iov[i].iov_len;
+	}
+}
+
+/* Several runs of contiguous segments: a buffer for the whole request
+ * (filled with a write's data), or NULL (one piece already, or no memory). */
+static void *one_piece(struct nbd_io *n, const struct blk_io_req *r, uint64_t *len)
+{
+	bool contiguous = true;
+	char *buf, *p;
+	unsigned i;
+
+	*len = 0;
+	for (i = 0; i < r->iovcnt; i++) {
+		if (i && (char *)r->iov[i].iov_base != (char *)r->iov[i - 1].iov_base +
+								 r->iov[i - 1].iov_len)
+			contiguous = false;
+		*len += r->iov[i].iov_len;
+	}
+	if (contiguous)
+		return NULL;
+	buf = buf_get(n, *len);
+	if (!buf || r->op != BLK_IO_WRITE)
+		return buf;
+	for (p = buf, i = 0; i < r->iovcnt; i++) {
+		memcpy(p, r->iov[i].iov_base, r->iov[i].iov_len);
+		p += r->iov[i].iov_len;
+	}
+	return buf;
+}
+
 /* Once every part is done: a request the connection failed waits for the
  * next one; a write that must be durable and had no FUA gets its flush;
  * then the request completes. */
@@ -345,6 +448,12 @@ static void part_done(struct nbd_io *n, struct blk_io_req *r, int err)
 		r->res = -err;
 	if (--r->parts)
 		return;
+	if (r->buf) {
+		if (r->op == BLK_IO_READ && !r->res && !r->again)
+			scatter(r);
+		buf_put(n, r->buf);
+		r->buf = NULL;
+	}
 	if (r->again) {
 		/* Whole again on the next connection (reads and writes are
 		 * idempotent; a half-done flush is flushed again). */
@@ -355,7 +464,9 @@ static void part_done(struct nbd_io *n, struct blk_io_req *r, int err)
 	}
 	if (r->op == BLK_IO_WRITE && r->flush_after && !r->res && !bs->can_fua && bs->can_flush) {
 		r->flush_after = false; /* once: the flush's completion ends it */
-		issue(n, r, BLK_IO_FLUSH, NULL, 0, 0, 0);
+		r->next = NULL;
+		*n->to_flush_tail = r;
+		n->to_flush_tail = &r->next;
 		return;
 	}
 	if (!r->res && r->op == BLK_IO_WRITE && !(r->flush_after && bs->can_fua))
@@ -371,11 +482,32 @@ static void part_done(struct nbd_io *n, struct blk_io_req *r, int err)
 	blk_io_complete_later(&n->base, r, r->res);
 }
 
+/* The flushes part_done left for after libnbd's callbacks. */
+static void flush_written(struct nbd_io *n)
+{
+	struct blk_io_req *r;
+
+	while ((r = n->to_flush)) {
+		n->to_flush = r->next;
+		if (!n->to_flush)
+			n->to_flush_tail = &n->to_flush;
+		if (n->dead) {
+			/* The connection went: the whole write again. */
+			r->flush_after = true;
+			r->next = NULL;
+			*n->waiting_tail = r;
+			n->waiting_tail = &r->next;
+			continue;
+		}
+		issue(n, r, BLK_IO_FLUSH, NULL, 0, 0, 0);
+	}
+}
+
 static void start_req(struct nbd_io *n, struct blk_io_req *r)
 {
 	const struct blk_backing *bs = n->base.bs;
 	uint32_t fua = r->flush_after && bs->can_fua ? LIBNBD_CMD_FLAG_FUA : 0;
-	uint64_t off = r->offset;
+	uint64_t off = r->offset, len;
 	unsigned i = 0;
 
 	if (n->dead) {
@@ -390,10 +522,15 @@ static void start_req(struct nbd_io *n, struct blk_io_req *r)
 	switch (r->op) {
 	case BLK_IO_READ:
 	case BLK_IO_WRITE:
+		r->buf = one_piece(n, r, &len);
+		if (r->buf) {
+			issue(n, r, r->op, r->buf, len, off, fua);
+			break;
+		}
 		while (i < r->iovcnt) {
 			char *base = r->iov[i].iov_base;
-			uint64_t len = r->iov[i].iov_len;
 
+			len = r->iov[i].iov_len;
 			/* A run of segments contiguous in memory: one command. */
 			for (i++; i < r->iovcnt && (char *)r->iov[i].iov_base == base + len; i++)
 				len += r->iov[i].iov_len;
@@ -466,6 +603,7 @@ static void check_conn(struct nbd_io *n)
 {
 	if (!n->dead && gone(n->h))
 		conn_lost(n);
+	flush_written(n);
 	n->base.efd_events = want_events(n);
 }
 
@@ -520,6 +658,7 @@ static void nbd_io_notify(struct blk_io *io, uint32_t events)
 		if (n->dead)
 			retry_failed(n, from);
 	}
+	flush_written(n);
 	io->efd_events = want_events(n);
 }
 

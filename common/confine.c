@@ -385,6 +385,13 @@ int pv_confine_init(const struct pv_confine_rules *r, enum pv_confine_action act
 	 * is a kill.  Its own default, fixed now instead.  (The sanitizers'
 	 * allocator has no arenas and refuses mallopt: nothing to fix.) */
 	mallopt(M_ARENA_MAX, 8 * get_nprocs_conf());
+	/* And a free that leaves much at the top of a thread's heap shrinks
+	 * it, which first reads /proc/sys/vm/overcommit_memory (openat): a
+	 * kill too (seen with 1 MiB buffers freed on an NBD queue).  A
+	 * threshold above a thread heap's 64 MiB never shrinks one; the main
+	 * heap still gives back what is above it.  Fixing it also stops the
+	 * mmap threshold's growth: large blocks stay their own mappings. */
+	mallopt(M_TRIM_THRESHOLD, 64 << 20);
 	if (action != PV_CONFINE_NONE) {
 		ctx = seccomp_init(scmp_action(action));
 		if (!ctx)

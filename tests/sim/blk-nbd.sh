@@ -135,6 +135,33 @@ check "fio verify crc32c with fsync every 4 writes" pvfio_d --name=o --rw=randwr
 	--bsrange=4k-128k --iodepth=8 --fsync=4 --verify=crc32c --verify_fatal=1 \
 	--do_verify=1 --size=16m
 
+# --- a server with flush and without FUA (nbdkit's eval plugin on a file, a
+# shell per request; its flushes counted): a write the guest wants durable
+# is followed by a flush
+truncate -s 16M "$W/n.img"
+: >"$W/flushes"
+# shellcheck disable=SC2016 # $3, $4: the eval plugin's arguments
+check "nbdkit serves flush without FUA" nbd_serve nofua eval get_size='echo 16777216' \
+	pread="dd if=$W/n.img skip=\$4 count=\$3 iflag=skip_bytes,count_bytes status=none" \
+	pwrite="dd of=$W/n.img seek=\$4 conv=notrunc oflag=seek_bytes status=none" \
+	can_write='exit 0' can_flush='exit 0' flush="echo f >>$W/flushes" can_fua='echo none'
+check "xvdh on it attaches" vbd_attach g1 "$(uri nofua)" xvdh rw
+check "it reaches InitWait" wait_until 10 state_is g1 51824 2
+check "the log says flush and no fua" \
+	log_has "vbd-1-51824: .*NBD export read-write, 32768 sectors, flush, one connection"
+flushes() { wc -l <"$W/flushes"; }
+f0=$(flushes)
+# writes, a barrier with data, a write, a flush with data, a write, a barrier
+# and a flush without: two data writes to make durable, two bare flushes.
+check "writes, barriers and flushes with and without data read back" \
+	guest_of g1 ordered --devid 51824
+check "the server saw four flushes: one after each durable write, two bare" \
+	test "$(($(flushes) - f0))" = 4
+pvfio_h() { pvfio_vdev=xvdh pvfio "$@"; }
+check "fio verify crc32c with fsync every 4 writes, no FUA" pvfio_h --name=n \
+	--rw=randwrite --bsrange=4k-64k --iodepth=4 --fsync=4 --verify=crc32c --verify_fatal=1 \
+	--do_verify=1 --size=4m
+
 # --- what fails, fails one device with the reason
 check "nbdkit serves a read-only export" nbd_serve ro memory 16M -r
 vbd_attach g1 "$(uri ro)" xvde rw

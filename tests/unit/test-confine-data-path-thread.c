@@ -12,7 +12,9 @@
  * uid of every thread, and threads created after it inherit that user.
  * Without pv_confine_init a thread is left alone (unit tests, frontends).
  * Sixteen confined threads alive at once each allocate their first memory
- * (glibc's arena limit is fixed before, not asked on a filtered thread).
+ * (glibc's arena limit is fixed before, not asked on a filtered thread);
+ * a confined thread mallocs and frees megabytes round after round (its
+ * heap is never shrunk: glibc would open /proc for that).
  * Each case runs in a forked child: the policy is once per process.
  */
 #include <errno.h>
@@ -170,6 +172,41 @@ static int many_first_mallocs(void)
 	return bad ? 31 : 0;
 }
 
+/* Megabyte blocks malloc'd and freed on a confined thread: after the first
+ * round glibc would serve them from the thread's heap (the mmap threshold
+ * grows to the size freed), and freeing them would shrink that heap, which
+ * first opens /proc/sys/vm/overcommit_memory: a kill.  Seen with the NBD
+ * engine's one-piece buffers. */
+static void *big_body(void *arg)
+{
+	void *p[4];
+
+	(void)arg;
+	pv_confine_thread();
+	for (unsigned round = 0; round < 4; round++) {
+		for (unsigned i = 0; i < 4; i++) {
+			p[i] = malloc(1u << 20);
+			if (!p[i])
+				return (void *)1;
+			memset(p[i], (int)i, 1u << 20);
+		}
+		for (unsigned i = 0; i < 4; i++)
+			free(p[i]);
+	}
+	return NULL;
+}
+
+static int big_blocks(void)
+{
+	pthread_t t;
+	void *ret;
+
+	if (pthread_create(&t, NULL, big_body, NULL))
+		return 40;
+	pthread_join(t, &ret);
+	return ret ? 41 : 0;
+}
+
 static int socket_call(void)
 {
 	pv_confine_thread();
@@ -305,6 +342,11 @@ static void test_many_confined_threads_allocate_their_first_memory(void **state)
 	assert_passed(confined(PV_CONFINE_KILL, many_first_mallocs, NULL, 0));
 }
 
+static void test_a_confined_thread_frees_megabytes_round_after_round(void **state)
+{
+	assert_passed(confined(PV_CONFINE_KILL, big_blocks, NULL, 0));
+}
+
 static void test_a_syscall_off_the_list_kills_the_process(void **state)
 {
 	int st = confined(PV_CONFINE_KILL, socket_call, NULL, 0);
@@ -367,6 +409,7 @@ int main(void)
 		cmocka_unit_test(test_trap_fails_it_with_enosys_and_names_it),
 		cmocka_unit_test(test_a_confined_thread_has_no_capabilities_and_keeps_working),
 		cmocka_unit_test(test_many_confined_threads_allocate_their_first_memory),
+		cmocka_unit_test(test_a_confined_thread_frees_megabytes_round_after_round),
 		cmocka_unit_test(test_ioctl_passes_only_for_listed_types),
 		cmocka_unit_test(test_tgkill_reaches_only_our_own_process),
 		cmocka_unit_test(test_without_init_a_thread_is_left_alone),
