@@ -17,6 +17,7 @@ on_exit 'rm -rf "$W"'
 t_pvsim_start "$S"
 daemon_cleanup() {
 	[ -n "$daemon_pid" ] && kill "$daemon_pid" 2>/dev/null && wait "$daemon_pid" 2>/dev/null
+	t_keep "$W"
 	if t_failed && [ -f "$W/$BE_LOG" ]; then
 		echo "# daemon log:"
 		tail -40 "$W/$BE_LOG" | sed 's/^/# /'

@@ -163,6 +163,7 @@ net_cleanup() {
 	for ns in "${net_nss[@]}"; do
 		ip netns del "$ns" 2>/dev/null
 	done
+	t_keep "$W"
 	if t_failed; then
 		for p in "$W"/net.log "$W"/front-*.log; do
 			[ -f "$p" ] || continue

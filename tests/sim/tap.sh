@@ -60,6 +60,9 @@ trap 'exit 141' PIPE
 
 on_exit() { T_HOOKS+=("$1"); }
 t_failed() { [ "$T_FAIL" -ne 0 ]; }
+# t_keep DIR: a failed test's work directory copied under $PVBACK_TEST_KEEP
+# (set it to chase a failure that the printed log tails do not explain).
+t_keep() { [ -z "${PVBACK_TEST_KEEP:-}" ] || ! t_failed || cp -a "$1" "$PVBACK_TEST_KEEP/"; }
 bail_out() { echo "Bail out! $*"; exit 1; }
 requires() {
 	local c

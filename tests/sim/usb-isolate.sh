@@ -37,7 +37,7 @@ check "no worker before a frontend connects" test -z "$(workers)"
 base0=$(sim_maps "$daemon_pid")
 shell_start g2 || bail_out "shell: $sh_ready"
 check "g2 connects through a worker" sh_cmd wait-port 1 present
-check "g2 enumerates its storage device" eval 'sh_cmd list | grep -q "1209:0001"'
+check "g2 enumerates its storage device" eval 'out=$(sh_cmd list) && grep -q "1209:0001" <<<"$out"'
 check "g2 writes" sh_cmd storage 1 write --offset 0 --length 1048576 --seed 3
 w=$(guest_of g1 storage 1 write --offset 1048576 --length 1048576 --seed 4); echo "# $w"
 check "g1 writes through its own worker" grep -q "ok checksum" <<<"$w"

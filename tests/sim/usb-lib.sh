@@ -49,7 +49,9 @@ other_guest_ok() {
 
 # shell_start GUEST [OPTIONS] (backend-lib.sh) gives a connected
 # usbfront-tool shell; sh_cmd sends one command and prints its output up to
-# its "ok"/"FAIL" line (returning 0 for ok).
+# its "ok"/"FAIL" line (returning 0 for ok).  Never pipe it into a reader
+# that may stop early (grep -q): its SIGPIPE would leave the rest of the reply
+# to the next command, and every later command would read the reply before.
 sh_cmd() {
 	local line
 	echo "$*" >&"$sh_in" || return 1
