@@ -133,6 +133,8 @@ const char *blk_store_name(enum blk_store s);
 
 #define BLK_URI_MAX 512
 
+struct blk_rbd_watch;
+
 struct blk_backing {
 	enum blk_store store;
 	char uri[BLK_URI_MAX]; /* a network store's target: what each queue connects to */
@@ -149,6 +151,8 @@ struct blk_backing {
 	bool can_flush, can_fua, multi_conn;
 	/* NBD: a server that restarted kept what it answered (--nbd-restart). */
 	bool trust_restart;
+	/* RBD, xenbus process: the image's update watch (online resize). */
+	struct blk_rbd_watch *watch;
 };
 
 /* A file, a block device, an NBD URI (io_nbd.c) or an RBD image (io_rbd.c). */
@@ -176,6 +180,16 @@ struct blk_rbd_target {
 int blk_rbd_parse(const char *target, struct blk_rbd_target *t);
 int blk_rbd_probe(const char *target, bool readonly, struct blk_backing *bs);
 const char *blk_rbd_error(void);
+/* The xenbus process's handle on an image, with librbd's update watch:
+ * fn(opaque) runs on a librados thread when the image's header changed (a
+ * resize among others).  *out stays NULL for a snapshot.  0 or -errno. */
+typedef void blk_rbd_watch_fn(void *opaque);
+int blk_rbd_watch(const char *target, blk_rbd_watch_fn *fn, void *opaque,
+		  struct blk_rbd_watch **out);
+/* The watched image's size now (librbd refreshed it before fn ran). */
+int blk_rbd_watch_size(struct blk_rbd_watch *w, uint64_t *size);
+/* No fn runs after this returns.  NULL is a no-op. */
+void blk_rbd_unwatch(struct blk_rbd_watch *w);
 void blk_backing_close(struct blk_backing *bs);
 /* Re-read the size (online resize). 0 or -errno. */
 int blk_backing_restat(struct blk_backing *bs);

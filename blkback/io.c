@@ -260,6 +260,10 @@ fail:
 
 void blk_backing_close(struct blk_backing *bs)
 {
+#ifdef HAVE_LIBRBD
+	blk_rbd_unwatch(bs->watch);
+	bs->watch = NULL;
+#endif
 	if (bs->fd >= 0 && bs->fd != bs->fd_buffered)
 		close(bs->fd);
 	if (bs->fd_buffered >= 0)
@@ -272,6 +276,14 @@ int blk_backing_restat(struct blk_backing *bs)
 	struct stat st;
 	uint64_t size;
 
+#ifdef HAVE_LIBRBD
+	if (bs->watch) { /* librbd refreshed the watched handle */
+		int rc = blk_rbd_watch_size(bs->watch, &size);
+
+		if (rc < 0)
+			return rc;
+	} else
+#endif
 	if (bs->store != BLK_STORE_FILE) {
 		/* The server tells the size at connect: connect again. */
 		struct blk_backing now;

@@ -6,9 +6,10 @@
  * image.  docs/shared-storage.md says what is mapped to what.
  *
  * blk_rbd_probe, on the xenbus thread, opens the image once for its size,
- * then lets go.  Each queue's engine opens the image again when the queue
- * starts (on the xenbus thread or in the domain's worker, never on the queue
- * thread), so librados's threads are made there.  The queue thread only
+ * then lets go; blk_rbd_watch keeps it open there to see resizes.  Each
+ * queue's engine opens the image again when the queue starts (on the
+ * xenbus thread or in the domain's worker, never on the queue thread), so
+ * librados's threads are made there.  The queue thread only
  * submits (rbd_aio_*: a lock and a wake-up of librbd's own threads) and
  * reaps: librbd signals completions on the engine's eventfd
  * (rbd_set_image_notification) and rbd_poll_io_events hands them over in
@@ -188,6 +189,78 @@ int blk_rbd_probe(const char *target, bool readonly, struct blk_backing *bs)
 out:
 	conn_close(&c);
 	return rc;
+}
+
+/* ------------------------------------------------------------- watch */
+
+/*
+ * Online resize: the xenbus process keeps the image open (read-write, never
+ * written, so it never takes the exclusive lock from the queue's handle)
+ * with librbd's update watch.  `rbd resize` from any client notifies the
+ * image's header object; librbd refreshes the handle and calls fn on one of
+ * its threads.  The size is then read from the handle, with no new
+ * connection.  Snapshots never change size: no watch for them.
+ */
+struct blk_rbd_watch {
+	struct rbd_conn c;
+	uint64_t handle;
+	blk_rbd_watch_fn *fn;
+	void *opaque;
+};
+
+static void watch_cb(void *opaque)
+{
+	struct blk_rbd_watch *w = opaque;
+
+	w->fn(w->opaque);
+}
+
+int blk_rbd_watch(const char *target, blk_rbd_watch_fn *fn, void *opaque,
+		  struct blk_rbd_watch **out)
+{
+	struct blk_rbd_watch *w;
+	struct blk_rbd_target t;
+	int rc;
+
+	*out = NULL;
+	rc = parse_target(target, &t);
+	if (rc < 0)
+		return rc;
+	if (t.snap)
+		return 0;
+	w = calloc(1, sizeof(*w));
+	if (!w)
+		return -ENOMEM;
+	w->fn = fn;
+	w->opaque = opaque;
+	rc = conn_open(&t, false, &w->c);
+	if (rc == 0) {
+		rc = rbd_update_watch(w->c.image, &w->handle, watch_cb, w);
+		if (rc < 0)
+			fail(rc, "rbd_update_watch", t.image);
+	}
+	if (rc < 0) {
+		conn_close(&w->c);
+		free(w);
+		return rc;
+	}
+	*out = w;
+	return 0;
+}
+
+int blk_rbd_watch_size(struct blk_rbd_watch *w, uint64_t *size)
+{
+	return rbd_get_size(w->c.image, size);
+}
+
+void blk_rbd_unwatch(struct blk_rbd_watch *w)
+{
+	if (!w)
+		return;
+	/* Waits for a callback under way: none runs after this. */
+	rbd_update_unwatch(w->c.image, w->handle);
+	conn_close(&w->c);
+	free(w);
 }
 
 /* ------------------------------------------------------------ engine */

@@ -69,6 +69,41 @@ static int write_probe_keys(struct blk_vbd *vbd)
 	return pv_xb_keys_end(k);
 }
 
+#ifdef HAVE_LIBRBD
+static void rbd_resized(struct pv_xb_dev *dev, void *opaque)
+{
+	struct blk_vbd *vbd = dev ? pv_xb_dev_priv(dev) : NULL;
+
+	(void)opaque;
+	if (vbd)
+		blk_vbd_resize(vbd);
+}
+
+/* A librados thread: the image's header changed (vbd_remove unwatches
+ * before the vbd goes). */
+static void rbd_changed(void *opaque)
+{
+	struct blk_vbd *vbd = opaque;
+
+	if (pv_xb_dev_call(vbd->dev, rbd_resized, NULL) < 0)
+		pv_err(vbd->name, "cannot queue a size check: out of memory");
+}
+#endif
+
+/* An RBD image's resize is seen as it happens (`rbd resize` anywhere);
+ * without the watch, `pvback-blk resize` or SIGHUP still sees it. */
+static void watch_rbd(struct blk_vbd *vbd)
+{
+#ifdef HAVE_LIBRBD
+	int rc = blk_rbd_watch(strip_prefix(vbd->params), rbd_changed, vbd, &vbd->bs.watch);
+
+	if (rc < 0)
+		pv_warn(vbd->name, "no online resize: %s", blk_rbd_error() ?: strerror(-rc));
+#else
+	(void)vbd;
+#endif
+}
+
 static int vbd_probe(struct pv_xb_dev *dev)
 {
 	const struct blk_config *cfg = pv_xb_dev_ctx(dev);
@@ -113,13 +148,14 @@ static int vbd_probe(struct pv_xb_dev *dev)
 			(unsigned long long)vbd->lim.sectors, vbd->bs.can_flush ? ", flush" : "",
 			vbd->bs.can_fua ? ", fua" : "", vbd->lim.discard ? ", trim" : "",
 			vbd->bs.multi_conn ? ", multi-conn" : ", one connection");
-	else if (vbd->bs.store == BLK_STORE_RBD)
+	else if (vbd->bs.store == BLK_STORE_RBD) {
 		pv_info(vbd->name, "%s: RBD image %s, %llu sectors, %s", vbd->params,
 			vbd->lim.readonly ? "readonly" : "read-write",
 			(unsigned long long)vbd->lim.sectors,
 			vbd->bs.can_fua ? "writes through to the OSDs"
 					: "librbd's writeback cache (FUA writes flushed)");
-	else
+		watch_rbd(vbd);
+	} else
 		pv_info(vbd->name, "%s: %s %s, %llu sectors, %s I/O%s", vbd->params,
 			vbd->bs.blkdev ? "block device" : "file",
 			vbd->lim.readonly ? "readonly" : "read-write",

@@ -428,6 +428,12 @@ void pv_xb_dev_fatal(struct pv_xb_dev *dev, int err, const char *fmt, ...)
 /* From a data-path thread: schedule disconnect of this device on the xenbus
  * loop (protocol violation by the frontend). Thread-safe. */
 void pv_xb_dev_request_disconnect(struct pv_xb_dev *dev, const char *reason);
+/* From any thread (a data-path thread, a library's callback thread): fn(dev,
+ * opaque) on the xenbus loop, or fn(NULL, opaque) when the device has gone by
+ * then (fn frees what opaque owns either way).  The caller must know that dev
+ * is not freed meanwhile (its own thread or callback is stopped before).
+ * 0 or -ENOMEM (fn not called). */
+int pv_xb_dev_call(struct pv_xb_dev *dev, pv_xb_dev_fn *fn, void *opaque);
 
 /* --------------------------------------------------------------- stats */
 

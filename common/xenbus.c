@@ -44,7 +44,7 @@ struct pv_xb_backend {
 	struct pv_xs_watch *release_watch; /* @releaseDomain */
 	struct pv_xb_dev *devs;
 	uint64_t next_serial;
-	unsigned pending_calls;      /* request_disconnect calls queued (atomic) */
+	unsigned pending_calls;      /* pv_xb_dev_call()s queued (atomic) */
 	bool stopping;
 };
 
@@ -1111,54 +1111,76 @@ void pv_xb_dev_fatal(struct pv_xb_dev *dev, int err, const char *fmt, ...)
 	set_state(dev, XenbusStateClosing);
 }
 
-struct disconnect_req {
+struct dev_call {
 	struct pv_xb_backend *be;
 	uint64_t serial;
+	pv_xb_dev_fn *fn;
+	void *opaque;
+};
+
+static void dev_call_fn(void *opaque)
+{
+	struct dev_call *c = opaque;
+	struct pv_xb_backend *be = c->be;
+	struct pv_xb_dev *dev;
+
+	for (dev = be->devs; dev; dev = dev->next)
+		if (dev->serial == c->serial && !dev->gone)
+			break;
+	c->fn(dev, c->opaque);
+	free(c);
+	__atomic_fetch_sub(&be->pending_calls, 1, __ATOMIC_RELEASE);
+}
+
+int pv_xb_dev_call(struct pv_xb_dev *dev, pv_xb_dev_fn *fn, void *opaque)
+{
+	struct dev_call *c = malloc(sizeof(*c));
+
+	/* dev->be and dev->serial are immutable: safe to read here. */
+	if (!c)
+		return -ENOMEM;
+	*c = (struct dev_call){ dev->be, dev->serial, fn, opaque };
+	__atomic_fetch_add(&dev->be->pending_calls, 1, __ATOMIC_RELAXED);
+	if (pv_loop_call(dev->be->loop, dev_call_fn, c) < 0) {
+		__atomic_fetch_sub(&dev->be->pending_calls, 1, __ATOMIC_RELAXED);
+		free(c);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+struct disconnect_req {
 	uint64_t conn_gen;           /* the connection the violation was seen on */
 	char reason[128];
 };
 
-static void disconnect_req_fn(void *opaque)
+static void disconnect_req_fn(struct pv_xb_dev *dev, void *opaque)
 {
 	struct disconnect_req *req = opaque;
-	struct pv_xb_backend *be = req->be;
-	struct pv_xb_dev *dev;
 
-	for (dev = be->devs; dev; dev = dev->next) {
-		if (dev->serial != req->serial || dev->gone)
-			continue;
-		/* That connection is over (frontend closed first, maybe already
-		 * reconnected): the request has nothing left to tear down. */
-		if (!dev->connected || dev->conn_gen != req->conn_gen) {
-			pv_debug(dev->name, "stale disconnect request dropped (%s)", req->reason);
-			break;
-		}
+	/* That connection is over (frontend closed first, maybe already
+	 * reconnected): the request has nothing left to tear down. */
+	if (dev && (!dev->connected || dev->conn_gen != req->conn_gen))
+		pv_debug(dev->name, "stale disconnect request dropped (%s)", req->reason);
+	else if (dev) {
 		dev_disconnect(dev);
 		pv_xb_dev_fatal(dev, -EPROTO, "%s", req->reason);
-		break;
 	}
 	free(req);
-	__atomic_fetch_sub(&be->pending_calls, 1, __ATOMIC_RELEASE);
 }
 
 void pv_xb_dev_request_disconnect(struct pv_xb_dev *dev, const char *reason)
 {
-	struct disconnect_req *req;
+	struct disconnect_req *req = calloc(1, sizeof(*req));
 
-	/* dev->be, dev->serial and dev->name are immutable: safe to read here. */
-	req = calloc(1, sizeof(*req));
-	if (!req) {
-		pv_err(dev->name, "cannot queue disconnect (%s): out of memory", reason);
-		return;
+	/* dev->name is immutable: safe to read here. */
+	if (req) {
+		req->conn_gen = __atomic_load_n(&dev->conn_gen, __ATOMIC_ACQUIRE);
+		snprintf(req->reason, sizeof(req->reason), "%s", reason ? reason : "protocol error");
 	}
-	req->be = dev->be;
-	req->serial = dev->serial;
-	req->conn_gen = __atomic_load_n(&dev->conn_gen, __ATOMIC_ACQUIRE);
-	snprintf(req->reason, sizeof(req->reason), "%s", reason ? reason : "protocol error");
-	__atomic_fetch_add(&dev->be->pending_calls, 1, __ATOMIC_RELAXED);
-	if (pv_loop_call(dev->be->loop, disconnect_req_fn, req) < 0) {
-		__atomic_fetch_sub(&dev->be->pending_calls, 1, __ATOMIC_RELAXED);
-		pv_err(dev->name, "cannot queue disconnect (%s)", req->reason);
+	if (!req || pv_xb_dev_call(dev, disconnect_req_fn, req) < 0) {
+		pv_err(dev->name, "cannot queue disconnect (%s): out of memory",
+		       reason ? reason : "protocol error");
 		free(req);
 	}
 }

@@ -7,9 +7,10 @@
 # off, one queue (exclusive-lock: one handle); flushes (fsync); what the
 # guest wrote is in the image (rbd export from another client); 4 MiB trims
 # free the image's objects; the OSD stopped and started again under the
-# guest's writes costs the guest nothing (librbd re-sends); a resize of the
-# image reaches the guest's sectors key on `pvback-blk resize`; a snapshot
-# attaches read-only with the data of its time, and read-write fails;
+# guest's writes costs the guest nothing (librbd re-sends); `rbd resize`
+# is seen at once (librbd's update watch) and reaches the guest's sectors
+# key; a snapshot attaches read-only with the data of its time, and
+# read-write fails;
 # librbd's writeback cache (rbd_cache=true) is said in the log and
 # verifies with flushes; an absent image, pool or cluster and a malformed
 # target fail their device with the reason in the log, and the daemon
@@ -88,8 +89,10 @@ check "the daemon logged no I/O error" fails log_has "vbd-1-51712.*I/O error"
 
 # --- resize
 check "the image grows to 96 MiB" rbd_resize pvback/d1 96M
-check "pvback-blk resize sees it" eval 'dom0 pvback-blk resize | grep -q "resized 1 device"'
-check "the log says so" log_has "vbd-1-51712: resized from 131072 to 196608 sectors"
+check "the daemon sees it at once (librbd's update watch)" \
+	wait_until 20 log_has "vbd-1-51712: resized from 131072 to 196608 sectors"
+check "pvback-blk resize finds nothing more to do" \
+	eval 'dom0 pvback-blk resize | grep -q "resized 0 device"'
 check "fio verifies 8 MiB beyond the old end" pvfio --name=g --rw=write --bs=64k \
 	--iodepth=8 --offset=80m --size=8m --verify=crc32c --verify_fatal=1 --do_verify=1
 check "the guest connected with the new size" test "$(be_key 51712 sectors)" = 196608
