@@ -21,8 +21,8 @@
  * one command per run of memory-contiguous segments if it cannot be had).
  * Those buffers are mappings of the engine's own, kept for reuse: malloc
  * would trim its heap on the queue thread one day, and glibc's trim opens
- * /proc/sys/vm/overcommit_memory, which the queue's filter refuses.  A write the guest wants durable (FUA, the
- * data of a flush or barrier) carries NBD_CMD_FLAG_FUA when the server
+ * /proc/sys/vm/overcommit_memory, which the queue's filter refuses.  A
+ * write the guest wants durable (FUA, the data of a flush or barrier) carries NBD_CMD_FLAG_FUA when the server
  * offers it, else is followed by NBD_CMD_FLUSH once every part is written;
  * a flush is NBD_CMD_FLUSH; a discard NBD_CMD_TRIM, a secure discard
  * NBD_CMD_WRITE_ZEROES without holes (the data is gone, not just
@@ -641,6 +641,28 @@ static void retry_failed(struct nbd_io *n, struct blk_io_req **from)
 	n->base.ready_tail = p;
 }
 
+/*
+ * libnbd takes one reply per nbd_aio_notify_read: it goes back to READY
+ * after each, and waits for the next notification there.  At a queue depth
+ * of 32 the socket mostly holds several, so take them while each call
+ * finished one (the handle is READY again): one wake-up, and one response
+ * batch with one event to the frontend, for all of them.  The call that
+ * finds the socket empty (EAGAIN) stays in REPLY.START, harmless.  Bounded,
+ * so the ring's requests are not kept waiting behind a fast server.
+ */
+#define NOTIFY_READ_MAX 64
+
+static int notify_read(struct nbd_handle *h)
+{
+	unsigned i = 0;
+	int rc;
+
+	do
+		rc = nbd_aio_notify_read(h);
+	while (rc == 0 && ++i < NOTIFY_READ_MAX && nbd_aio_is_ready(h) && nbd_aio_in_flight(h) > 0);
+	return rc;
+}
+
 static void nbd_io_notify(struct blk_io *io, uint32_t events)
 {
 	struct nbd_io *n = (struct nbd_io *)io;
@@ -649,7 +671,7 @@ static void nbd_io_notify(struct blk_io *io, uint32_t events)
 	if (n->dead) {
 		conn_back(n);
 	} else {
-		if ((events & PV_LOOP_IN) && nbd_aio_notify_read(n->h) < 0)
+		if ((events & PV_LOOP_IN) && notify_read(n->h) < 0)
 			conn_lost(n);
 		if (!n->dead && (events & PV_LOOP_OUT) && nbd_aio_notify_write(n->h) < 0)
 			conn_lost(n);
