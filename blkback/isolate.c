@@ -68,6 +68,7 @@ int blk_iso_start(struct blk_vbd *vbd, const struct blk_queue_params *p, unsigne
 	snprintf(s->name, sizeof(s->name), "%s", vbd->name);
 	s->lim = vbd->lim;
 	s->bs = vbd->bs;
+	s->bs.watch = NULL; /* this process's */
 	s->nq = nq;
 	memcpy(s->p, p, nq * sizeof(*p));
 	vbd->nr_queues = nq;
@@ -144,6 +145,7 @@ static int w_start(struct pv_isodev_w *d, void *start, int *fds, unsigned nfds)
 	v->vbd.name = v->name;
 	v->vbd.lim = s->lim;
 	v->vbd.bs = s->bs;
+	v->vbd.bs.watch = NULL; /* a pointer of the xenbus process's, if any */
 	v->vbd.bs.fd = nfds ? fds[0] : -1;
 	v->vbd.bs.fd_buffered = nfds ? fds[nfds - 1] : -1;
 	v->vbd.violation = pv_isodev_w_violation;

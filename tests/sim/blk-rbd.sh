@@ -137,5 +137,7 @@ vbd_attach g1 "rbd:justaname" xvdh rw
 check "a malformed target fails its device" wait_until 20 state_is g1 51824 6
 check "the log gives the syntax" log_has "vbd-1-51824: .*not rbd:POOL/"
 check "xvda still verifies" guest_of g1 verify 8
+# (--isolate domain: every vbd stopped and started its worker's queues.)
+check "no worker process died" fails log_has "worker process [0-9]*: .*its devices fail"
 check "SIGTERM stops the daemon with exit status 0" stop_daemon
 t_done
