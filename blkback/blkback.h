@@ -77,6 +77,7 @@ struct blk_config {
 	enum blk_fixed_bufs fixed_bufs;
 	bool fault_stall_io;       /* testing: hold every other request (PVBACK_BLK_FAULT=stall-io) */
 	bool nbd_trust;            /* --nbd-restart trust */
+	unsigned nbd_timeout_s;    /* --nbd-timeout, 0: none */
 	struct pv_isodev_table *iso; /* --isolate domain: the workers (isolate.c); else NULL */
 };
 
@@ -151,6 +152,8 @@ struct blk_backing {
 	bool can_flush, can_fua, multi_conn;
 	/* NBD: a server that restarted kept what it answered (--nbd-restart). */
 	bool trust_restart;
+	/* NBD: seconds without a connection before I/O fails (--nbd-timeout). */
+	unsigned timeout_s;
 	/* RBD, xenbus process: the image's update watch (online resize). */
 	struct blk_rbd_watch *watch;
 };
@@ -241,6 +244,7 @@ struct blk_io_ops {
 struct blk_io {
 	const struct blk_io_ops *ops;
 	struct blk_backing *bs;
+	const char *name;              /* log prefix (the queue's), may be NULL */
 	blk_io_done_fn *done;
 	void *opaque;
 	int efd;                       /* readable when completions wait; -1: none */

@@ -52,8 +52,9 @@ struct connector {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	bool want, stop;
+	bool tick;                /* also signal each failed attempt (--nbd-timeout) */
 	struct nbd_handle *ready; /* connected, for the queue to take */
-	int efd;                  /* eventfd: ready is there */
+	int efd;                  /* eventfd: ready is there (or a tick) */
 	const char *uri;
 };
 
@@ -68,6 +69,10 @@ struct nbd_io {
 	struct nbd_buf *bufs;     /* one-piece buffers to reuse */
 	unsigned nbufs;
 	bool dead;
+	/* --nbd-timeout: when the connection went; past the timeout, what
+	 * waits for a connection fails (EIO) until one is made. */
+	uint64_t lost_at;
+	bool expired;
 	/* Writes answered without FUA since the last flush: a server that
 	 * restarted may have lost them, and the next flush says so. */
 	bool unflushed, lost;
@@ -234,7 +239,10 @@ static void *connector_main(void *opaque)
 				continue; /* an eventfd write does not fail below its max */
 			continue;
 		}
-		/* The server is not back yet: try again, less often. */
+		/* The server is not back yet: try again, less often (and let
+		 * the queue look at its clock). */
+		if (c->tick && write(c->efd, &one, sizeof(one)) < 0)
+			continue; /* as above */
 		clock_gettime(CLOCK_REALTIME, &t);
 		t.tv_nsec += (long)delay * 1000000;
 		t.tv_sec += t.tv_nsec / 1000000000;
@@ -247,11 +255,12 @@ static void *connector_main(void *opaque)
 	return NULL;
 }
 
-static int connector_start(struct connector *c, const char *uri)
+static int connector_start(struct connector *c, const char *uri, bool tick)
 {
 	int rc;
 
 	c->uri = uri;
+	c->tick = tick;
 	c->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (c->efd < 0)
 		return -errno;
@@ -295,7 +304,7 @@ static int nbd_io_create(struct blk_backing *bs, unsigned depth, struct blk_io *
 		free(n);
 		return rc;
 	}
-	rc = connector_start(&n->c, bs->uri);
+	rc = connector_start(&n->c, bs->uri, bs->timeout_s > 0);
 	if (rc < 0) {
 		nbd_close(n->h);
 		free(n);
@@ -396,6 +405,19 @@ static void issue(struct nbd_io *n, struct blk_io_req *r, enum blk_io_op op, voi
 
 static void start_req(struct nbd_io *n, struct blk_io_req *r);
 
+/* r waits for the next connection, or fails when the server has been
+ * gone for longer than --nbd-timeout. */
+static void wait_conn(struct nbd_io *n, struct blk_io_req *r)
+{
+	if (n->expired) {
+		blk_io_complete_later(&n->base, r, -EIO);
+		return;
+	}
+	r->next = NULL;
+	*n->waiting_tail = r;
+	n->waiting_tail = &r->next;
+}
+
 /* A read's data from its buffer into the guest's pages. */
 static void scatter(struct blk_io_req *r)
 {
@@ -457,9 +479,7 @@ static void part_done(struct nbd_io *n, struct blk_io_req *r, int err)
 	if (r->again) {
 		/* Whole again on the next connection (reads and writes are
 		 * idempotent; a half-done flush is flushed again). */
-		r->next = NULL;
-		*n->waiting_tail = r;
-		n->waiting_tail = &r->next;
+		wait_conn(n, r);
 		return;
 	}
 	if (r->op == BLK_IO_WRITE && r->flush_after && !r->res && !bs->can_fua && bs->can_flush) {
@@ -494,9 +514,7 @@ static void flush_written(struct nbd_io *n)
 		if (n->dead) {
 			/* The connection went: the whole write again. */
 			r->flush_after = true;
-			r->next = NULL;
-			*n->waiting_tail = r;
-			n->waiting_tail = &r->next;
+			wait_conn(n, r);
 			continue;
 		}
 		issue(n, r, BLK_IO_FLUSH, NULL, 0, 0, 0);
@@ -511,9 +529,7 @@ static void start_req(struct nbd_io *n, struct blk_io_req *r)
 	unsigned i = 0;
 
 	if (n->dead) {
-		r->next = NULL;
-		*n->waiting_tail = r;
-		n->waiting_tail = &r->next;
+		wait_conn(n, r);
 		return;
 	}
 	r->res = 0;
@@ -560,6 +576,7 @@ static void conn_lost(struct nbd_io *n)
 	if (n->dead)
 		return;
 	n->dead = true;
+	n->lost_at = pv_now_ns();
 	if (n->unflushed && !n->base.bs->trust_restart)
 		n->lost = true;
 	n->base.efd = n->c.efd;
@@ -569,7 +586,32 @@ static void conn_lost(struct nbd_io *n)
 	pthread_mutex_unlock(&n->c.lock);
 }
 
-/* The connector has a new connection: take it, issue what waited. */
+/* --nbd-timeout: the server has been gone too long.  What waits fails,
+ * and so does every request until the connector has a connection. */
+static void check_expiry(struct nbd_io *n)
+{
+	const struct blk_backing *bs = n->base.bs;
+	struct blk_io_req *r;
+
+	if (n->expired || !bs->timeout_s ||
+	    pv_now_ns() - n->lost_at < (uint64_t)bs->timeout_s * 1000000000u)
+		return;
+	n->expired = true;
+	pv_warn(n->base.name, "NBD server %s unreachable for %u s (--nbd-timeout): I/O fails "
+		"until it is back", bs->uri, bs->timeout_s);
+	r = n->waiting;
+	n->waiting = NULL;
+	n->waiting_tail = &n->waiting;
+	while (r) {
+		struct blk_io_req *next = r->next;
+
+		blk_io_complete_later(&n->base, r, -EIO);
+		r = next;
+	}
+}
+
+/* The connector has a new connection: take it, issue what waited (or it
+ * ticked: the timeout may have passed). */
 static void conn_back(struct nbd_io *n)
 {
 	struct nbd_handle *h;
@@ -582,8 +624,14 @@ static void conn_back(struct nbd_io *n)
 	h = n->c.ready;
 	n->c.ready = NULL;
 	pthread_mutex_unlock(&n->c.lock);
-	if (!h)
+	if (!h) {
+		check_expiry(n);
 		return;
+	}
+	if (n->expired)
+		pv_info(n->base.name, "NBD server %s back after %llu s: I/O resumes", n->base.bs->uri,
+			(unsigned long long)((pv_now_ns() - n->lost_at) / 1000000000u));
+	n->expired = false;
 	nbd_close(n->h); /* dead: completes nothing that was not completed */
 	n->h = h;
 	n->dead = false;

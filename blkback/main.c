@@ -28,6 +28,11 @@ static int set_nbd_restart(void *cfg, const char *arg)
 	return v < 0 ? v : 0;
 }
 
+static int set_nbd_timeout(void *cfg, const char *arg)
+{
+	return pv_opt_uint(arg, 0, 86400, &((struct blk_config *)cfg)->nbd_timeout_s);
+}
+
 static int set_io(void *cfg, const char *arg)
 {
 	return blk_io_kind_parse(arg, &((struct blk_config *)cfg)->io_kind);
@@ -105,6 +110,9 @@ static const struct pv_backend_opt blk_opts[] = {
 	  "when writes were answered without FUA before the\nconnection went (error, the "
 	  "default: the server\nmay have lost them), or trusts the server to keep\nwhat it "
 	  "answered (trust)", { 0 }, set_nbd_restart },
+	{ "nbd-timeout", "SECONDS", "NBD: I/O fails (EIO) once the server has been\n"
+	  "unreachable this long, until it is back (0, the\ndefault: I/O waits for it)", { 0 },
+	  set_nbd_timeout },
 };
 
 static int start(struct pv_backend *b)

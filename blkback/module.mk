@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # pvback-blk: the userspace blkif backend daemon.  libblk holds the hv-free
-# parts (request rules, I/O engines) that the unit tests link too.
+# parts (request rules, I/O engines) that the unit tests link too, with
+# libpvcommon (the engines log, and read its clock).
 bins += pvback-blk
 libs += blk
 blk_srcs := $(addprefix blkback/,request.c io.c io_uring.c io_sync.c \

@@ -710,6 +710,7 @@ static int queue_start(struct pv_queue *pq)
 		pv_err(q->name, "cannot create the I/O engine: %s", strerror(-rc));
 		return rc;
 	}
+	q->io->name = q->name;
 	if (q->io->efd >= 0) {
 		rc = pv_loop_add_fd(pv_queue_loop(pq), q->io->efd, q->io->efd_events, on_io, q);
 		if (rc < 0)

@@ -140,6 +140,7 @@ static int vbd_probe(struct pv_xb_dev *dev)
 		goto fail;
 	}
 	vbd->bs.trust_restart = cfg->nbd_trust;
+	vbd->bs.timeout_s = cfg->nbd_timeout_s;
 	vbd->lim.sectors = vbd->bs.size >> BLK_SECTOR_SHIFT;
 	vbd->lim.discard = vbd->discard_enable && vbd->bs.can_discard && !vbd->lim.readonly;
 	if (vbd->bs.store == BLK_STORE_NBD)

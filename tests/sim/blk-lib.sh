@@ -39,13 +39,20 @@ guest_maps() {
 be_gone() { ! be_read "$1" "$2" state; }
 # not_listed NAME (vbd-DOMID-DEVID): the daemon no longer lists the device (freed).
 not_listed() { local s; s=$(stats 2>&1) || return 1; ! grep -q "^$1 " <<<"$s"; }
+# sh_cmd LINE: a command to the shell_start'ed blkfront-tool; prints its
+# reply line, after the diagnostics its failure wrote first ("verify: ...",
+# stderr), which would otherwise be taken for the reply, one behind.
 sh_cmd() {
 	local reply
 	echo "$*" >&"$sh_in" || return 1
-	IFS= read -r -t 60 reply <&"$sh_out" || { echo "no reply to: $*"; return 1; }
-	echo "$reply"
+	while IFS= read -r -t 60 reply <&"$sh_out"; do
+		echo "$reply"
+		[[ "$reply" == verify:* ]] || return 0
+	done
+	echo "no reply to: $*"
+	return 1
 }
-sh_ok() { local r; r=$(sh_cmd "$@"); echo "$r"; [ "$r" = ok ]; }
+sh_ok() { local r; r=$(sh_cmd "$@"); echo "$r"; [ "${r##*$'\n'}" = ok ]; }
 # guest_bg LINE GUEST ARGS...: blkfront-tool ARGS as GUEST in the background
 # (a coprocess: pid in bg_pid, its stdin on fd $bg_in, its output on fd
 # $bg_out); returns once it printed LINE (the lines before go to stdout), 1

@@ -12,7 +12,8 @@
 # (writes answered without FUA before it may be lost); the connect keys follow
 # what the server offers (flush, trim, one queue without multi-conn); a
 # read-only export attached rw and an absent server fail the device with
-# the reason in the log, and the daemon serves on.
+# the reason in the log, and the daemon serves on; with --nbd-timeout, a
+# server gone longer fails the guest's I/O until it is back.
 . "$(dirname "$0")/blk-lib.sh"
 
 command -v nbdkit >/dev/null || bail_out "nbdkit missing (scripts/install-deps)"
@@ -171,5 +172,29 @@ vbd_attach g1 "nbd+unix:///?socket=$W/nobody.sock" xvdf rw
 check "an absent server fails its device" wait_until 10 state_is g1 51792 6
 check "and the log names the socket" log_has "cannot open nbd+unix:///?socket=$W/nobody.sock"
 check "xvda still verifies" guest_of g1 verify 8
+check "SIGTERM stops the daemon with exit status 0" stop_daemon
+
+# --- --nbd-timeout: a server gone longer than that fails the guest's I/O
+# (EIO) instead of holding it, until it is back
+daemon_up --nbd-timeout 2
+truncate -s 16M "$W/t.img"
+check "nbdkit's file plugin serves (--nbd-timeout 2)" nbd_serve to file "$W/t.img"
+check "xvdi on it attaches" vbd_attach g1 "$(uri to)" xvdi rw
+check "it reaches InitWait" wait_until 10 state_is g1 51840 2
+check "a frontend stays connected" shell_start g1 --devid 51840
+check "it writes 1 MiB" sh_ok write 1 1
+check "the server is killed" eval 'kill -KILL $nbd_pid; wait $nbd_pid 2>/dev/null; true'
+check "the next write fails (EIO) instead of waiting for the server" \
+	eval '[[ "$(sh_cmd write 2 1)" == *"err Input/output error" ]]'
+check "the log says why, naming the queue" \
+	log_has "vbd-1-51840/q0: NBD server .* unreachable for 2 s (--nbd-timeout): I/O fails"
+check "the server is started again" nbd_serve to file "$W/t.img"
+check "the queue connects again, and says so" wait_until 10 log_has "vbd-1-51840/q0: NBD server .* back after"
+check "writes go through again" sh_ok write 3 1
+check "the first flush fails: writes answered before the server went may be lost" \
+	eval '[[ "$(sh_cmd check 3 1)" == *"err Input/output error" ]]'
+check "then the writes read back" sh_ok check 3 1
+check "and so does what was written before the server went" sh_ok check 1 1
+check "the frontend closes" shell_stop
 check "SIGTERM stops the daemon with exit status 0" stop_daemon
 t_done
