@@ -32,6 +32,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -226,6 +227,17 @@ int pv_confine_drop(const char *user, uint64_t keep)
 	rc = bounding_reduce(keep);
 	if (rc < 0)
 		return rc;
+	if (become && geteuid() == 0) {
+		/* The io_urings a thread without CAP_IPC_LOCK makes (polling
+		 * workers') are charged to the user's locked memory, shared by
+		 * every process of the user (daemon.c, MAIN_CAPS): lift the
+		 * limit while root may (CAP_SYS_RESOURCE; the units' LimitMEMLOCK
+		 * does it otherwise). */
+		struct rlimit inf = { RLIM_INFINITY, RLIM_INFINITY };
+
+		if (setrlimit(RLIMIT_MEMLOCK, &inf) < 0)
+			pv_debug(NULL, "RLIMIT_MEMLOCK stays: %s", strerror(errno));
+	}
 	if (become) {
 		/* glibc's wrappers: every thread of the process, not just this one.
 		 * The user's groups too (an admin may give pvback group access

@@ -33,8 +33,14 @@
 #define DEFAULT_USER "pvback"
 /* What every main thread keeps: it opens backing files and devices,
  * /dev/xen/gntdev and evtchn for each queue (root's, mode 0600), pvsim's
- * sockets, and a predecessor's journals, all as root left them. */
-#define MAIN_CAPS PV_CAP(CAP_DAC_OVERRIDE)
+ * sockets, and a predecessor's journals, all as root left them
+ * (CAP_DAC_OVERRIDE); and it makes the queues' io_urings, which the kernel
+ * charges, rings and registered buffers, to the user's locked memory unless
+ * their maker has CAP_IPC_LOCK.  That budget is one RLIMIT_MEMLOCK for
+ * every process of the user (every daemon and worker runs as pvback):
+ * Debian's 8 MiB ran out with a few queues, and the next io_uring_setup
+ * failed with ENOMEM (a vif that could not connect). */
+#define MAIN_CAPS (PV_CAP(CAP_DAC_OVERRIDE) | PV_CAP(CAP_IPC_LOCK))
 
 struct pv_backend {
 	const struct pv_backend_desc *d;

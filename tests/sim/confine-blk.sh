@@ -25,11 +25,11 @@ for io in uring aio sync; do
 	fi
 	shell_start g1 --queues 2 --persistent || bail_out "shell: $sh_ready"
 	check "io=$io: the daemon logged its confinement" \
-		grep -q "confined: uid $PVBACK_UID gid $PVBACK_GID; main thread keeps dac_override;.*(kill)" \
+		grep -q "confined: uid $PVBACK_UID gid $PVBACK_GID; main thread keeps dac_override,ipc_lock;.*(kill)" \
 		"$W/blk.log"
 	check "io=$io: 4 MiB written and read back through two queues" \
 		eval 'sh_ok write 21 4 && sh_ok check 21 4'
-	confined_checks "$(queue_process "$daemon_pid" "blk${g1id}q0")" "blk${g1id}q[0-9]+" 0000000000000002
+	confined_checks "$(queue_process "$daemon_pid" "blk${g1id}q0")" "blk${g1id}q[0-9]+" 0000000000004002
 	shell_stop
 	check "io=$io: discard and ordered flushes under the filter" \
 		eval 'guest_of g1 discard 2048 2048 && guest_of g1 ordered'

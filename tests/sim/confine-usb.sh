@@ -18,11 +18,11 @@ dev_attach g1 0 1 emu:storage,file=$W/s.img
 dev_attach g1 0 2 emu:zero
 shell_start g1 || bail_out "shell: $sh_ready"
 check "the daemon logged its confinement" grep -q \
-	"confined: uid $PVBACK_UID gid $PVBACK_GID; main thread keeps dac_override;.*(kill)" "$W/usb.log"
+	"confined: uid $PVBACK_UID gid $PVBACK_GID; main thread keeps dac_override,ipc_lock;.*(kill)" "$W/usb.log"
 check "the storage device shows up" sh_cmd wait-port 1 present
 # The daemon, or with --isolate domain its worker for g1, which confines
 # itself the same way (usb-isolate.sh checks the xenbus process then).
-confined_checks "$(queue_process "$daemon_pid" "usb${g1id}q0")" "usb${g1id}q0" 0000000000000002
+confined_checks "$(queue_process "$daemon_pid" "usb${g1id}q0")" "usb${g1id}q0" 0000000000004002
 shell_stop
 w=$(guest_of g1 storage 1 write --offset 0 --length 2097152 --seed 9); echo "# $w"
 r=$(guest_of g1 storage 1 verify --offset 0 --length 2097152 --seed 9); echo "# $r"

@@ -44,6 +44,6 @@ worker_checks() {
 	uid=$(status_of "$daemon_pid" Uid)
 	check "workers run as the daemon's user ($uid)" eval \
 		'test "$(status_of $w1 Uid)" = "$uid" && test "$(status_of $w2 Uid)" = "$uid" && ! test "${uid%%[[:space:]]*}" = 0'
-	check "the workers' main threads keep only CAP_DAC_OVERRIDE" eval \
-		'test "$(status_of $w1 CapEff)" = 0000000000000002 && test "$(status_of $w2 CapEff)" = 0000000000000002'
+	check "the workers' main threads keep only CAP_DAC_OVERRIDE and CAP_IPC_LOCK" eval \
+		'test "$(status_of $w1 CapEff)" = 0000000000004002 && test "$(status_of $w2 CapEff)" = 0000000000004002'
 }

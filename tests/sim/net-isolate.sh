@@ -91,9 +91,9 @@ check "the xenbus process maps no guest memory (its own hv handle's $base0 mappi
 	test "$(sim_maps "$netpid")" = "$base0"
 check "the workers do" eval 'test "$(sim_maps $w1)" -gt 0 && test "$(sim_maps $w2)" -gt 0'
 echo "# VmRSS: xenbus process $(status_of "$netpid" VmRSS) kB, workers $(status_of "$w1" VmRSS) and $(status_of "$w2" VmRSS) kB"
-check "the xenbus process keeps CAP_DAC_OVERRIDE, CAP_NET_ADMIN and CAP_NET_RAW" \
-	main_thread_is "$netpid" 0000000000003002
-# worker_main_is PID: CAP_DAC_OVERRIDE only (its bounding set stays the
+check "the xenbus process keeps CAP_DAC_OVERRIDE, CAP_IPC_LOCK, CAP_NET_ADMIN and CAP_NET_RAW" \
+	main_thread_is "$netpid" 0000000000007002
+# worker_main_is PID: CAP_DAC_OVERRIDE and CAP_IPC_LOCK only (its bounding set stays the
 # xenbus process's: dropping it needs CAP_SETPCAP, and with no_new_privs
 # nothing raises a capability again), nothing inheritable or ambient, no
 # filter on the main thread.
@@ -102,7 +102,7 @@ worker_main_is() {
 	f="$(field "$1" "$1" CapEff) $(field "$1" "$1" CapPrm) $(field "$1" "$1" CapInh)"
 	f="$f $(field "$1" "$1" CapAmb) $(field "$1" "$1" NoNewPrivs) $(field "$1" "$1" Seccomp)"
 	echo "main: CapEff CapPrm CapInh CapAmb NoNewPrivs Seccomp: $f"
-	[ "$f" = "0000000000000002 0000000000000002 0000000000000000 0000000000000000 1 0" ]
+	[ "$f" = "0000000000004002 0000000000004002 0000000000000000 0000000000000000 1 0" ]
 }
 for w in "$w1" "$w2"; do
 	check "worker $w: every thread runs as pvback" all_threads_are_pvback "$w"

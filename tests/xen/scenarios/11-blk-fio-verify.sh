@@ -7,8 +7,9 @@
 # negotiated is checked in xenstore (frontend + backend dirs, recorded as
 # record-blk-negotiated-{on,off}.txt), in the domU's queue limits, and in
 # pvback-blk's own view (stats, connect log line); pvback-blk runs confined
-# in dom0 (docs/security.md: user pvback, CAP_DAC_OVERRIDE only on the main
-# thread, queue threads without capabilities under the seccomp filter).
+# in dom0 (docs/security.md: user pvback, CAP_DAC_OVERRIDE and CAP_IPC_LOCK
+# only on the main thread, queue threads without capabilities under the
+# seccomp filter).
 xt_blk_start || { xt_fail "pvback-blk starts"; return 0; }
 FIO_SIZE=32m
 
@@ -42,8 +43,8 @@ run_set() { # LABEL MEM_MB OPTS WANT_QUEUES WANT_PERSISTENT WANT_MAXSEG
 	st=$(pvback-blk stats "vbd-$id-51712" 2>&1)
 	echo "$st" | sed 's/^/    stats| /'
 	xt_check "[$label] pvback-blk stats: $wq queue(s)" sh -c "echo '$st' | grep -q 'queues $wq '"
-	xt_check "[$label] pvback-blk runs confined: user pvback, main thread dac_override only, queue threads no capability + seccomp" \
-		xt_pvd_confined pvback-blk "blk${id}q[0-9]+" 0000000000000002
+	xt_check "[$label] pvback-blk runs confined: user pvback, main thread dac_override and ipc_lock only, queue threads no capability + seccomp" \
+		xt_pvd_confined pvback-blk "blk${id}q[0-9]+" 0000000000004002
 	if [ "$wp" = 1 ]; then
 		xt_check "[$label] pvback-blk connected with persistent grants" \
 			grep -q "vbd-$id-51712: connected: $wq queue(s).*persistent grants" "$XT_BLK_LOG"

@@ -25,10 +25,10 @@ if [ $okA = 1 ] && [ $okB = 1 ]; then
 	want=$(printf '%s\n' "$wA" "$wB" | sort | tr '\n' ' ')
 	xt_check "one worker per domain, children of the daemon ($kids)" \
 		test -n "$wA" -a -n "$wB" -a "$wA" != "$wB" -a "$kids" = "$want"
-	xt_check "A's worker is confined: user pvback, main thread dac_override only, queue threads no capability + seccomp" \
-		xt_pid_confined "$wA" "blk${idA}q[0-9]+" 0000000000000002
+	xt_check "A's worker is confined: user pvback, main thread dac_override and ipc_lock only, queue threads no capability + seccomp" \
+		xt_pid_confined "$wA" "blk${idA}q[0-9]+" 0000000000004002
 	xt_check "B's worker (2 queues) is confined the same way" \
-		xt_pid_confined "$wB" "blk${idB}q[0-9]+" 0000000000000002
+		xt_pid_confined "$wB" "blk${idB}q[0-9]+" 0000000000004002
 	xt_check "B: fio verify starts (32m)" xt_domu_run iB 'sh /extra/blk.sh fio-bg xvda 32m isoB' 30
 	xt_check "A: fio verify starts (32m)" xt_domu_run iA 'sh /extra/blk.sh fio-bg xvda 32m isoA' 30
 	w=$(xt_blk_writes_past "vbd-$idA-51712" 200 120)
