@@ -22,8 +22,9 @@
  * Those buffers are mappings of the engine's own, kept for reuse: malloc
  * would trim its heap on the queue thread one day, and glibc's trim opens
  * /proc/sys/vm/overcommit_memory, which the queue's filter refuses.  A
- * write the guest wants durable (FUA, the data of a flush or barrier) carries NBD_CMD_FLAG_FUA when the server
- * offers it, else is followed by NBD_CMD_FLUSH once every part is written;
+ * write the guest wants durable (FUA, the data of a flush or barrier)
+ * carries NBD_CMD_FLAG_FUA when the server offers it, else is followed by
+ * NBD_CMD_FLUSH once every part is written;
  * a flush is NBD_CMD_FLUSH; a discard NBD_CMD_TRIM, a secure discard
  * NBD_CMD_WRITE_ZEROES without holes (the data is gone, not just
  * unmapped).  A request completes when its last command did, with the

@@ -204,16 +204,7 @@ out:
 struct blk_rbd_watch {
 	struct rbd_conn c;
 	uint64_t handle;
-	blk_rbd_watch_fn *fn;
-	void *opaque;
 };
-
-static void watch_cb(void *opaque)
-{
-	struct blk_rbd_watch *w = opaque;
-
-	w->fn(w->opaque);
-}
 
 int blk_rbd_watch(const char *target, blk_rbd_watch_fn *fn, void *opaque,
 		  struct blk_rbd_watch **out)
@@ -231,11 +222,10 @@ int blk_rbd_watch(const char *target, blk_rbd_watch_fn *fn, void *opaque,
 	w = calloc(1, sizeof(*w));
 	if (!w)
 		return -ENOMEM;
-	w->fn = fn;
-	w->opaque = opaque;
 	rc = conn_open(&t, false, &w->c);
 	if (rc == 0) {
-		rc = rbd_update_watch(w->c.image, &w->handle, watch_cb, w);
+		/* blk_rbd_watch_fn is librbd's rbd_update_callback_t. */
+		rc = rbd_update_watch(w->c.image, &w->handle, fn, opaque);
 		if (rc < 0)
 			fail(rc, "rbd_update_watch", t.image);
 	}
